@@ -1,0 +1,72 @@
+"""The intranet core: ``create_app`` builds the Flask application."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import config as config_module
+from . import live
+from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. ``config`` overrides both the defaults and the environment (tests use it)."""
+    settings = config_module.from_environment()
+    settings.update(config or {})
+    instance_path = settings.get("INSTANCE_PATH") or os.environ.get("INTRANET_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path and str(Path(instance_path).resolve()))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(settings)
+    _derive_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    htmx.init_app(app)
+
+    from . import i18n
+
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+    live.init_app(app)
+
+    from . import auth, core_hooks, errors
+    from .cli import register_cli
+    from .plugins import CORE, PluginManager
+
+    pm = PluginManager()
+    pm.register(core_hooks, CORE)
+    pm.load_entry_points()
+    pm.init_app(app)  # registers every blueprint (the core's too, through its own hooks)
+
+    auth.init_app(app)
+    errors.init_app(app)
+    register_cli(app)
+    return app
+
+
+def _derive_config(app: Flask) -> None:
+    cfg = app.config
+    cfg["SECRET_KEY"] = cfg.get("SECRET_KEY") or config_module.persistent_secret_key(app.instance_path)
+    cfg.setdefault("SQLALCHEMY_DATABASE_URI", config_module.sqlalchemy_url(cfg["DATABASE_URL"], app.instance_path))
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20})
+    production = cfg["ENV"] == "production" and not cfg.get("TESTING")
+    cfg.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=production,
+        WTF_CSRF_TIME_LIMIT=None,  # valid for the whole session: a form left open over lunch still posts
+        RATELIMIT_STORAGE_URI=cfg["REDIS_URL"] or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    cfg.setdefault("LANGUAGE_CODES", [c.strip() for c in str(cfg["LANGUAGES"]).split(",") if c.strip()])

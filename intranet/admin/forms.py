@@ -1,0 +1,63 @@
+"""Admin forms; every message goes through Flask-Babel."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import Email, Optional, Regexp
+
+from ..forms import max_length, required, valid_username
+from ..labels import ROLE_LABELS, STATUS_LABELS
+
+
+def _office_field(label):
+    return SelectField(label, coerce=int, validate_choice=True)
+
+
+class OfficeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[
+        required(), max_length(32),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", message=_l("Letters, digits, dash and underscore only.")),
+    ])
+    name = StringField(_l("Name"), validators=[required(), max_length(200)])
+    party_committee = StringField(_l("Party committee (document header)"), validators=[max_length(200)])
+    cell_name = StringField(_l("Party cell (document header)"), validators=[max_length(200)])
+    parent_id = _office_field(_l("Parent office"))
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[required(), max_length(64), valid_username])
+    full_name = StringField(_l("Full name"), validators=[required(), max_length(200)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(message=_l("Not a valid e-mail address.")),
+                                                  max_length(254)])
+    office_id = _office_field(_l("Office"))
+    party_status = SelectField(_l("Party membership"), choices=[], validate_choice=True)
+    roles = SelectMultipleField(_l("Roles in this office"), choices=[], validate_choice=True)
+
+    def set_choices(self, office_choices):
+        self.office_id.choices = office_choices
+        self.party_status.choices = [("", _l("Not a party member"))] + [(s.value, l) for s, l in STATUS_LABELS.items()]
+        if self.roles is not None:
+            self.roles.choices = [(r.value, l) for r, l in ROLE_LABELS.items()]
+
+
+class UserEditForm(UserForm):
+    username = None  # usernames do not change: they appear in the audit log
+    roles = None
+
+
+class RoleForm(FlaskForm):
+    office_id = _office_field(_l("Office"))
+    role = SelectField(_l("Role"), choices=[(r.value, l) for r, l in ROLE_LABELS.items()], validate_choice=True)
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[
+        FileRequired(message=_l("Choose a file.")),
+        FileAllowed(["csv", "txt"], message=_l("Choose a .csv file.")),
+    ])
+
+
+class ActionForm(FlaskForm):
+    """A button that posts: only the CSRF token."""

@@ -1,0 +1,167 @@
+"""Office and user administration, free of request objects so views, CLI and tests share it.
+
+Each function changes the session and records the audit event; the caller commits (or rolls back, so a
+refused change writes nothing).
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..audit import record_change
+from ..extensions import db
+from ..forms import USERNAME_RE
+from ..models import Office, PartyStatus, Role, RoleAssignment, User
+from ..plugins import manager
+
+
+class AdminError(Exception):
+    """A refused change; ``str(err)`` is a message for the user, already translated, and ``field``
+    names the form field it concerns, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def temporary_password() -> str:
+    return secrets.token_urlsafe(9)  # 12 characters, ~72 bits; changed at first sign-in
+
+
+# --- offices ----------------------------------------------------------------------------------------
+
+
+def office_code_taken(code: str, except_id: int | None = None) -> bool:
+    query = select(Office.id).where(func.lower(Office.code) == code.lower())
+    if except_id is not None:
+        query = query.where(Office.id != except_id)
+    return db.session.scalar(query) is not None
+
+
+def create_office(*, code: str, name: str, parent: Office | None, party_committee: str = "", cell_name: str = "",
+                  actor=None) -> Office:
+    code = code.strip().upper()
+    if office_code_taken(code):
+        raise AdminError(_("The office code “%(code)s” is already used.", code=code), "code")
+    office = Office(code=code, name=name.strip(), parent=parent, party_committee=party_committee.strip(),
+                    cell_name=cell_name.strip())
+    db.session.add(office)
+    record_change("office.create", office, office_id=office.id, actor=actor, code=code, name=office.name,
+                  parent=parent.code if parent else None)
+    manager().for_office(office.id).intranet_office_created(office=office, actor=actor)
+    return office
+
+
+def update_office(office: Office, *, actor=None, **fields) -> None:
+    if "code" in fields:
+        fields["code"] = fields["code"].strip().upper()
+        if office_code_taken(fields["code"], except_id=office.id):
+            raise AdminError(_("The office code “%(code)s” is already used.", code=fields["code"]), "code")
+    parent = fields.get("parent")
+    if parent is not None and _is_within(parent, office):
+        raise AdminError(_("An office cannot be placed under itself or one of its own sub-offices."), "parent_id")
+    changed = {k: v for k, v in fields.items() if getattr(office, k) != v}
+    for key, value in changed.items():
+        setattr(office, key, value)
+    if changed:
+        record_change("office.update", office, office_id=office.id, actor=actor,
+                      fields={k: getattr(v, "code", v) for k, v in changed.items()})
+
+
+def _is_within(candidate: Office, ancestor: Office) -> bool:
+    node: Office | None = candidate
+    while node is not None:
+        if node.id == ancestor.id:
+            return True
+        node = node.parent
+    return False
+
+
+# --- users ------------------------------------------------------------------------------------------
+
+
+def username_taken(username: str) -> bool:
+    return db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None
+
+
+def create_user(*, username: str, full_name: str, office: Office, email: str = "",
+                party_status: PartyStatus | None = None, roles: tuple[Role, ...] = (), password: str | None = None,
+                actor=None, via: str = "form") -> tuple[User, str | None]:
+    """Create an account. Without ``password`` a temporary one is issued, returned once, and must be
+    changed at first sign-in."""
+    username = username.strip().lower()
+    if not USERNAME_RE.match(username):
+        raise AdminError(_("“%(name)s” is not a valid username.", name=username), "username")
+    if username_taken(username):
+        raise AdminError(_("The username “%(name)s” is already taken.", name=username), "username")
+    issued = None
+    if password is None:
+        password = issued = temporary_password()
+    user = User(username=username, full_name=full_name.strip(), email=(email or "").strip(), office=office,
+                party_status=party_status, must_change_password=issued is not None)
+    user.set_password(password)
+    db.session.add(user)
+    record_change("user.create", user, office_id=office.id, actor=actor, username=username, via=via)
+    manager().for_office(office.id).intranet_user_added(user=user, office=office, actor=actor)
+    for role in roles:
+        grant_role(user, office, role, actor=actor)
+    return user, issued
+
+
+def update_user(user: User, *, actor=None, **fields) -> None:
+    changed = {k: v for k, v in fields.items() if getattr(user, k) != v}
+    for key, value in changed.items():
+        setattr(user, key, value)
+    if changed:
+        record_change("user.update", user, office_id=user.office_id, actor=actor,
+                      fields={k: getattr(v, "code", v) for k, v in changed.items()})
+
+
+def set_active(user: User, active: bool, *, actor=None) -> None:
+    if actor is not None and user.id == actor.id and not active:
+        raise AdminError(_("You cannot deactivate your own account."))
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        user.auth_version += 1  # signs the user out everywhere
+    record_change("user.activate" if active else "user.deactivate", user, office_id=user.office_id, actor=actor)
+    if not active:
+        manager().for_office(user.office_id).intranet_user_deactivated(user=user, actor=actor)
+
+
+def reset_password(user: User, *, actor=None) -> str:
+    password = temporary_password()
+    user.set_password(password)
+    user.must_change_password = True
+    record_change("user.reset_password", user, office_id=user.office_id, actor=actor)
+    return password
+
+
+# --- roles ------------------------------------------------------------------------------------------
+
+
+def grant_role(user: User, office: Office, role: Role, *, actor=None) -> bool:
+    if role in user.roles_in(office.id):
+        return False
+    assignment = RoleAssignment(user=user, office=office, role=role)
+    db.session.add(assignment)
+    record_change("role.grant", assignment, office_id=office.id, actor=actor, user=user.username, role=role)
+    manager().for_office(office.id).intranet_role_changed(user=user, office=office, role=role, granted=True,
+                                                          actor=actor)
+    return True
+
+
+def revoke_role(user: User, office: Office, role: Role, *, actor=None) -> bool:
+    if actor is not None and user.id == actor.id and role == Role.ADMIN:
+        raise AdminError(_("You cannot remove your own administrator role; ask another administrator."))
+    assignment = next((a for a in user.roles if a.office_id == office.id and a.role == role), None)
+    if assignment is None:
+        return False
+    record_change("role.revoke", assignment, office_id=office.id, actor=actor, user=user.username, role=role)
+    user.roles.remove(assignment)
+    manager().for_office(office.id).intranet_role_changed(user=user, office=office, role=role, granted=False,
+                                                          actor=actor)
+    return True

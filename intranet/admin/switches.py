@@ -1,0 +1,68 @@
+"""Admin: per-office plugin switches and the audit log."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..access import managed_office_or_404, require_admin
+from ..extensions import db
+from ..models import AuditEvent
+from ..plugins import PluginError, manager
+from . import bp
+from .forms import ActionForm
+from .offices import office_choices
+
+
+@bp.route("/plugins")
+def plugins():
+    ids = require_admin()
+    office_id = request.args.get("office", type=int)
+    if office_id not in ids:
+        office_id = current_user.office_id if current_user.office_id in ids else min(ids)
+    office = managed_office_or_404(office_id)
+    pm = manager()
+    enabled = pm.enabled(office.id)
+    rows = [(info, info.name in enabled) for info in sorted(pm.infos.values(), key=lambda i: i.name)]
+    return render_template("admin/plugins.html", office=office, rows=rows, offices=office_choices(),
+                           action=ActionForm(), infos=pm.infos)
+
+
+@bp.post("/plugins/<int:office_id>/<name>")
+def switch_plugin(office_id: int, name: str):
+    office = managed_office_or_404(office_id)
+    pm = manager()
+    if name not in pm.infos:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    enable = request.form.get("enabled") == "1"
+    try:
+        pm.set_enabled(office, name, enable, actor=current_user)
+        db.session.commit()
+    except PluginError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        title = pm.infos[name].title()
+        flash(_("“%(plugin)s” is on for %(office)s.", plugin=title, office=office.name) if enable
+              else _("“%(plugin)s” is off for %(office)s. Its data is kept.", plugin=title, office=office.name),
+              "success")
+    return redirect(url_for("admin.plugins", office=office.id))
+
+
+@bp.route("/audit")
+def audit():
+    ids = require_admin()
+    office_id = request.args.get("office", type=int)
+    action = (request.args.get("action") or "").strip()[:64]
+    query = select(AuditEvent).where(AuditEvent.office_id.in_(ids))
+    if office_id in ids:
+        query = query.where(AuditEvent.office_id == office_id)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    page = db.paginate(query.order_by(AuditEvent.id.desc()), per_page=current_app.config["AUDIT_PAGE_SIZE"],
+                       error_out=False)
+    return render_template("admin/audit.html", page=page, offices=office_choices(), office_id=office_id,
+                           action=action)

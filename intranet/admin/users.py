@@ -1,0 +1,177 @@
+"""Admin: user accounts, their roles, and CSV import."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..access import managed_office_or_404, managed_user_or_404, require_admin
+from ..extensions import db
+from ..models import Office, PartyStatus, Role, RoleAssignment, User
+from ..plugins import manager
+from . import bp
+from .csv_import import COLUMNS, import_users
+from ..labels import ROLE_LABELS, STATUS_LABELS
+from .forms import ActionForm, ImportForm, RoleForm, UserEditForm, UserForm
+from .offices import form_error, office_choices
+from .services import AdminError, create_user, grant_role, reset_password, revoke_role, set_active, update_user
+
+PAGE_SIZE = 50
+
+
+def _status(value: str) -> PartyStatus | None:
+    return PartyStatus(value) if value else None
+
+
+@bp.route("/users")
+def users():
+    ids = require_admin()
+    office_id = request.args.get("office", type=int)
+    q = (request.args.get("q") or "").strip()[:100]
+    query = select(User).where(User.office_id.in_(ids))
+    if office_id in ids:
+        query = query.where(User.office_id == office_id)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(User.username).like(like), func.lower(User.full_name).like(like)))
+    page = db.paginate(query.order_by(User.office_id, User.full_name), per_page=PAGE_SIZE, error_out=False)
+    return render_template("admin/users.html", page=page, offices=office_choices(), office_id=office_id, q=q,
+                           role_labels=ROLE_LABELS, status_labels=STATUS_LABELS, action=ActionForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = UserForm()
+    form.set_choices(office_choices())
+    if not form.is_submitted():
+        form.office_id.data = request.args.get("office", type=int)
+    if form.validate_on_submit():
+        office = managed_office_or_404(form.office_id.data)
+        try:
+            user, password = create_user(username=form.username.data, full_name=form.full_name.data,
+                                         email=form.email.data, office=office,
+                                         party_status=_status(form.party_status.data),
+                                         roles=tuple(Role(r) for r in form.roles.data), actor=current_user)
+            db.session.commit()
+        except (AdminError, IntegrityError) as exc:
+            form_error(form, exc)
+        else:
+            return render_template("admin/password_issued.html", issued=[(user, password)])
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    user = managed_user_or_404(user_id)
+    form = UserEditForm(obj=user)
+    form.set_choices(office_choices())
+    if not form.is_submitted():
+        form.party_status.data = user.party_status.value if user.party_status else ""
+    if form.validate_on_submit():
+        office = managed_office_or_404(form.office_id.data)
+        update_user(user, full_name=form.full_name.data.strip(), email=(form.email.data or "").strip(),
+                    office_id=office.id, party_status=_status(form.party_status.data), actor=current_user)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    role_form = RoleForm(prefix="role")
+    role_form.office_id.choices = office_choices()
+    role_form.office_id.data = user.office_id
+    return render_template("admin/user_edit.html", user=user, form=form, role_form=role_form, action=ActionForm(),
+                           role_labels=ROLE_LABELS, managed=require_admin())
+
+
+@bp.post("/users/<int:user_id>/active")
+def toggle_active(user_id: int):
+    user = managed_user_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        set_active(user, not user.active, actor=current_user)
+        db.session.commit()
+    except AdminError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("Account activated.") if user.active else _("Account deactivated; the user is signed out."),
+              "success")
+    if request.form.get("back") == "list":
+        return redirect(url_for("admin.users"))
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+def reset_user_password(user_id: int):
+    user = managed_user_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    password = reset_password(user, actor=current_user)
+    db.session.commit()
+    return render_template("admin/password_issued.html", issued=[(user, password)])
+
+
+@bp.post("/users/<int:user_id>/roles")
+def add_role(user_id: int):
+    user = managed_user_or_404(user_id)
+    form = RoleForm(prefix="role")
+    form.office_id.choices = office_choices()
+    if not form.validate_on_submit():
+        flash(_("Choose an office and a role."), "error")
+    else:
+        office = managed_office_or_404(form.office_id.data)
+        if grant_role(user, office, Role(form.role.data), actor=current_user):
+            db.session.commit()
+            flash(_("Role granted."), "success")
+        else:
+            flash(_("The user already holds this role there."), "info")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/roles/<int:assignment_id>/delete")
+def remove_role(user_id: int, assignment_id: int):
+    user = managed_user_or_404(user_id)
+    assignment = db.session.get(RoleAssignment, assignment_id)
+    if assignment is None or assignment.user_id != user.id or assignment.office_id not in require_admin():
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        revoke_role(user, assignment.office, assignment.role, actor=current_user)
+        db.session.commit()
+    except AdminError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("Role removed."), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+def import_csv():
+    ids = require_admin()
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        offices = {o.code.upper(): o for o in db.session.scalars(select(Office).where(Office.id.in_(ids)))}
+        report = import_users(form.file.data.read(), offices, actor=current_user)
+        if report.ok:
+            db.session.commit()
+            return render_template("admin/password_issued.html",
+                                   issued=[(r, r.password) for r in report.rows], imported=True)
+        db.session.rollback()
+    return render_template("admin/import.html", form=form, report=report, columns=COLUMNS)
+
+
+@bp.route("/roles")
+def roles():
+    ids = require_admin()
+    holders = db.session.scalars(
+        select(RoleAssignment).where(RoleAssignment.office_id.in_(ids))
+        .join(User).order_by(RoleAssignment.office_id, RoleAssignment.role, User.full_name)).all()
+    by_role: dict[Role, list[RoleAssignment]] = {r: [] for r in Role}
+    for assignment in holders:
+        by_role[assignment.role].append(assignment)
+    permissions = sorted(manager().permissions.values(), key=lambda p: p.name)
+    return render_template("admin/roles.html", by_role=by_role, role_labels=ROLE_LABELS, permissions=permissions)

@@ -1,0 +1,69 @@
+"""Configuration: defaults in code, overridden by the environment.
+
+``INTRANET_<NAME>`` overrides ``<NAME>``; ``DATABASE_URL``, ``REDIS_URL`` and ``SECRET_KEY`` are read
+as such. Values are parsed with the type of their default so ``INTRANET_LOGIN_IP_LIMIT`` stays a string
+and ``INTRANET_MAX_CONTENT_LENGTH`` an int.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS: dict[str, object] = {
+    "ENV": "production",  # "development" relaxes the Secure cookie flag for http://127.0.0.1
+    "DATABASE_URL": "",  # empty: SQLite file in the instance folder
+    "REDIS_URL": "",  # empty: in-process live bus, memory rate-limit storage
+    "SECRET_KEY": "",  # empty: generated once and kept in instance/secret_key
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "LANGUAGES": "vi,en",
+    "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,  # uploads; forms are capped separately
+    "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+    "LOGIN_IP_LIMIT": "30 per 5 minutes",
+    "LOGIN_ACCOUNT_LIMIT": "5 per 5 minutes",  # counts failed attempts only
+    "LIVE_HEARTBEAT_SECONDS": 15,
+    "LIVE_STREAM_MAX_SECONDS": 300,  # then the browser reconnects and the user's rights are re-checked
+    "LIVE_PREFIX": "intranet:live",
+    "AUDIT_PAGE_SIZE": 50,
+}
+
+
+def _coerce(default: object, raw: str) -> object:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def from_environment(environ: os._Environ | dict = os.environ) -> dict[str, object]:
+    config = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        for name in (f"INTRANET_{key}", key if key in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"} else None):
+            if name and name in environ:
+                config[key] = _coerce(default, environ[name])
+    return config
+
+
+def persistent_secret_key(instance_path: str) -> str:
+    """Read the instance's secret key, creating it (mode 600) on first start."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def sqlalchemy_url(url: str, instance_path: str) -> str:
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'intranet.sqlite3'}"
+    # Heroku-style and bare postgres URLs go through psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,44 @@
+"""Shared form pieces: translated validators and the password rules."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length
+
+PASSWORD_MIN = 10
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+
+
+def required():
+    return DataRequired(message=_l("This field is required."))
+
+
+def max_length(n: int):
+    return Length(max=n, message=_l("At most %(max)d characters.", max=n))
+
+
+def strong_password(form, field):
+    if len(field.data or "") < PASSWORD_MIN:
+        raise ValidationError(_l("Use at least %(n)d characters.", n=PASSWORD_MIN))
+    username = getattr(getattr(form, "_username", None), "lower", lambda: None)()
+    if username and username in field.data.lower():
+        raise ValidationError(_l("The password must not contain the username."))
+
+
+def valid_username(form, field):
+    field.data = (field.data or "").strip().lower()
+    if not USERNAME_RE.match(field.data):
+        raise ValidationError(_l("3–64 characters: lower-case letters, digits, dot, dash, underscore."))
+
+
+def new_password_fields():
+    """A new password and its confirmation, as two form fields."""
+    return (
+        PasswordField(_l("New password"), validators=[required(), max_length(256), strong_password]),
+        PasswordField(
+            _l("Repeat the new password"),
+            validators=[required(), EqualTo("new_password", message=_l("The two passwords differ."))],
+        ),
+    )

@@ -1,0 +1,97 @@
+"""Every hook the core calls. Plugins implement them with ``@hookimpl``; names start with ``intranet_``.
+
+Two kinds of call:
+
+* **start-up hooks** (``intranet_plugin_info``, ``intranet_blueprints``, ``intranet_cli_commands``,
+  ``intranet_permissions``) run once on every installed plugin, whatever the offices chose;
+* **office hooks** (all the others) run only on the plugins enabled for the office concerned: the core
+  calls them through ``plugin_manager.for_office(office_id)``, a proxy built on pluggy's
+  ``subset_hook_caller``, so a disabled plugin never hears them.
+
+Each docstring below is copied into the README's plugin section; a test keeps the two in step.
+"""
+from __future__ import annotations
+
+import pluggy
+
+PROJECT = "intranet"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --- start-up hooks -------------------------------------------------------------------------------
+
+
+@hookspec
+def intranet_plugin_info():
+    """Describe the plugin: return an ``intranet.plugins.PluginInfo`` (name, Vietnamese and English
+    titles, version, whether it is on by default for an office that never chose, the names of the
+    plugins it requires, and optionally a module of extra hookspecs the plugin defines for others).
+    Called once per plugin at start-up; every plugin must implement it."""
+
+
+@hookspec
+def intranet_blueprints():
+    """Return a list of Flask blueprints. Called once at start-up; the core registers them all (Flask
+    forbids later registration), requires a login for every view unless it is wrapped in
+    ``intranet.plugins.public_view``, and answers 404 when the plugin is off for the user's office."""
+
+
+@hookspec
+def intranet_cli_commands():
+    """Return a list of click commands or groups to add to ``flask --app wsgi``. Called once at
+    start-up, for every installed plugin."""
+
+
+@hookspec
+def intranet_permissions():
+    """Return a list of ``intranet.plugins.Permission`` (name, label, roles that hold it). Called once at
+    start-up; ``intranet.access.can(user, name, office_id)`` answers from them, and the roles page lists
+    them."""
+
+
+# --- office hooks ---------------------------------------------------------------------------------
+
+
+@hookspec
+def intranet_nav_items(office, user):
+    """Return a list of ``intranet.plugins.NavItem`` (label, endpoint, order, optional permission) for
+    the main navigation of ``user`` in ``office``. Called on every page render for a signed-in user."""
+
+
+@hookspec
+def intranet_template_slot(slot, office, user, context):
+    """Return HTML (a ``markupsafe.Markup`` or an escaped string) to place in the named template slot,
+    or ``None`` to add nothing. ``context`` is a dict of what the page passes (e.g. ``session=``).
+    Templates call ``{{ slot("name", key=value) }}``; results are joined in plugin order. Slots the
+    core renders: ``home`` (the start page), ``account`` (the my-account page)."""
+
+
+@hookspec
+def intranet_office_created(office, actor):
+    """Called after an office is created (in the same transaction, before commit) on the plugins
+    enabled for the new office by default. ``actor`` is the user who created it or ``None`` (CLI)."""
+
+
+@hookspec
+def intranet_user_added(user, office, actor):
+    """Called after a user account is created in ``office`` (same transaction, before commit), whether
+    by hand, by CSV import or by the CLI."""
+
+
+@hookspec
+def intranet_role_changed(user, office, role, granted, actor):
+    """Called after ``role`` (an ``intranet.models.Role``) is granted (``granted=True``) to or revoked
+    from ``user`` in ``office``; same transaction, before commit."""
+
+
+@hookspec
+def intranet_user_deactivated(user, actor):
+    """Called after a user account is deactivated (``user.active`` is then False), on the plugins
+    enabled for the user's office; the plugin may release what the user held (e.g. a pending task)."""
+
+
+@hookspec
+def intranet_plugin_switched(office, plugin, enabled, actor):
+    """Called after ``plugin`` was switched on or off for ``office``, on the plugins enabled for the
+    office after the change (so a plugin hears its own switching on, and can seed that office's data)."""

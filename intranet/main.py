@@ -1,0 +1,73 @@
+"""Start page, language switch, health check, and the navigation every page shows."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from . import live
+from .access import can
+from .extensions import db
+from .plugins import manager
+
+bp = Blueprint("main", __name__)
+
+
+@bp.app_context_processor
+def navigation():
+    def nav_items():
+        if not current_user.is_authenticated:
+            return []
+        office_id = current_user.office_id
+        items = [
+            item
+            for result in manager().for_office(office_id).intranet_nav_items(office=current_user.office, user=current_user)
+            for item in result
+            if item.permission is None or can(current_user, item.permission, office_id)
+        ]
+        return sorted(items, key=lambda i: (i.order, str(i.label)))
+
+    return {"nav_items": nav_items}
+
+
+@bp.route("/")
+@login_required
+def index():
+    from flask import render_template
+
+    return render_template("index.html")
+
+
+@bp.post("/lang/<code>")
+def set_language(code: str):
+    if code not in current_app.config["LANGUAGE_CODES"]:
+        abort(404)
+    session["lang"] = code
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    return redirect(_same_site(request.referrer) or url_for("main.index"))
+
+
+def _same_site(url: str | None) -> str | None:
+    """Only follow a referrer on this host: no open redirect."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = {"ok": True, "dialect": db.engine.dialect.name}
+    except Exception as exc:  # reported, not raised: this is the health check
+        database = {"ok": False, "error": type(exc).__name__}
+    bus = live.bus().status()
+    ok = database["ok"] and bus["ok"]
+    return jsonify(status="ok" if ok else "degraded", database=database, live_bus=bus), 200 if ok else 503
