@@ -24,7 +24,9 @@ def create_app(config: dict | None = None) -> Flask:
     _derive_config(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    from .models import render_migration_type
+
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, render_item=render_migration_type)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -104,7 +104,7 @@ def seed_demo_command() -> None:
     click.echo("Demo accounts; the passwords are shown only now "
                "(flask --app wsgi users reset-password NAME issues a new one):")
     for username, role, password in accounts:
-        click.echo(f"  {username:<14} {role:<28} {password}")
+        click.echo(f"  {username:<12} {role:<34} {password}")
 
 
 def register_cli(app: Flask) -> None:

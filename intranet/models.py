@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
@@ -34,6 +35,14 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
+
+
+def render_migration_type(type_, obj, autogen_context):
+    """Alembic hook: write UTCDateTime as the plain column type it stores, so migrations never
+    import application code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 class Role(str, enum.Enum):
@@ -122,12 +131,14 @@ class User(UserMixin, db.Model):
 def verify_dummy_password(password: str) -> None:
     """Spend the same time as a real check so a missing account cannot be told apart by timing."""
     try:
-        _hasher.verify(_DUMMY_HASH, password)
+        _hasher.verify(_dummy_hash(), password)
     except VerificationError:
         pass
 
 
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not-a-real-password")
 
 
 class RoleAssignment(db.Model):

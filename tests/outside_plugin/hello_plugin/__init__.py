@@ -1,0 +1,81 @@
+"""A third-party plugin as an outside author would write it: it imports only the public contract."""
+from flask import Blueprint, render_template
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+
+from intranet.audit import record
+from intranet.extensions import db
+from intranet.models import Role
+from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
+
+# Its own metadata: the test creates the table, the core's migrations never see it.
+metadata = MetaData()
+hello_note = Table(
+    "hello_note", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("office_id", Integer, nullable=False, index=True),
+    Column("text", String(200), nullable=False),
+)
+
+# What the office hooks delivered, for the tests to read.
+heard: list[tuple] = []
+
+bp = Blueprint("hello", __name__, url_prefix="/hello", template_folder="templates")
+
+
+@bp.get("/")
+def index():
+    notes = db.session.scalars(select(hello_note.c.text).where(hello_note.c.office_id == current_user.office_id)).all()
+    return render_template("hello/index.html", notes=notes)
+
+
+@bp.post("/")
+def add():
+    db.session.execute(insert(hello_note).values(office_id=current_user.office_id, text="hi"))
+    record("hello.note", "hello_note", 0, office_id=current_user.office_id)
+    db.session.commit()
+    return "ok"
+
+
+@hookimpl
+def intranet_plugin_info():
+    return PluginInfo(name="hello", title_vi="Xin chào", title_en="Hello", version="0.1",
+                      description_vi="Plugin thử nghiệm.", description_en="A test plugin.")
+
+
+@hookimpl
+def intranet_blueprints():
+    return [bp]
+
+
+@hookimpl
+def intranet_permissions():
+    return [Permission("hello.greet", "Greet", frozenset({Role.MEMBER}))]
+
+
+@hookimpl
+def intranet_nav_items(office, user):
+    return [NavItem("Hello-nav", "hello.index", order=50)]
+
+
+@hookimpl
+def intranet_template_slot(slot, office, user, context):
+    if slot == "home":
+        return Markup('<p id="hello-slot">Hello from the plugin</p>')
+    return None
+
+
+@hookimpl
+def intranet_office_created(office, actor):
+    heard.append(("office_created", office.code))
+
+
+@hookimpl
+def intranet_user_added(user, office, actor):
+    heard.append(("user_added", user.username, office.code))
+
+
+@hookimpl
+def intranet_plugin_switched(office, plugin, enabled, actor):
+    heard.append(("switched", office.code, plugin, enabled))

@@ -1,0 +1,184 @@
+"""The plugin contract: discovery by entry point, per-office switches, gating, hooks, requirements."""
+import re
+from pathlib import Path
+
+import pluggy
+import pytest
+from sqlalchemy import func, select
+
+import hello_plugin
+from intranet import hookspecs
+from intranet.extensions import db
+from intranet.models import AuditEvent, PluginState
+from intranet.plugins import CORE, PluginError, PluginManager, hookimpl, manager
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_outside_plugin_is_discovered_through_its_entry_point(app):
+    pm = manager(app)
+    assert pm.pm.get_plugin("hello") is hello_plugin
+    assert pm.infos["hello"].title_en == "Hello"
+    assert pm.infos["hello_extra"].requires == ("hello",)
+    assert "hello.greet" in pm.permissions
+    app.extensions["intranet_plugins"].pm.check_pending()
+
+
+def test_outside_plugin_serves_its_page_only_where_enabled(client, data, cell, login):
+    data.enable("hello", "DIST")
+    login("member1")
+    page = client.get("/hello/")
+    assert page.status_code == 200 and "Hello DIST" in page.text
+    home = client.get("/")
+    assert "Hello-nav" in home.text and 'id="hello-slot"' in home.text
+
+    other = client.application.test_client()
+    login("othermember", c=other)
+    assert other.get("/hello/").status_code == 404
+    assert other.post("/hello/").status_code == 404
+    home = other.get("/")
+    assert "Hello-nav" not in home.text and "hello-slot" not in home.text
+
+
+def test_plugin_pages_need_a_login(client, data, cell):
+    data.enable("hello", "DIST")
+    response = client.get("/hello/")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_turning_off_hides_but_keeps_data(app, client, data, cell, login):
+    data.enable("hello", "DIST")
+    login("member1")
+    assert client.post("/hello/").status_code == 200
+    data.enable("hello", "DIST", False)
+    assert client.get("/hello/").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(hello_plugin.hello_note)) == 1
+    data.enable("hello", "DIST")
+    assert "<li>hi</li>" in client.get("/hello/").text
+
+
+def test_office_hooks_skip_disabled_plugins(data, cell):
+    hello_plugin.heard.clear()
+    data.user("quiet", "DIST")
+    assert not [h for h in hello_plugin.heard if h[0] == "user_added"]
+    data.enable("hello", "DIST")
+    assert ("switched", "DIST", "hello", True) in hello_plugin.heard  # a plugin hears its own switching on
+    data.user("heard", "DIST")
+    data.user("unheard", "OTHER")
+    added = [h for h in hello_plugin.heard if h[0] == "user_added"]
+    assert added == [("user_added", "heard", "DIST")]
+
+
+def test_requirements_are_enforced_both_ways(app, data, cell):
+    with app.test_request_context():
+        from intranet.models import Office
+
+        pm = manager(app)
+        dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
+        with pytest.raises(PluginError, match="“Xin chào thêm” cần “Xin chào”. Hãy bật"):
+            pm.set_enabled(dist, "hello_extra", True)
+        db.session.rollback()
+        pm.set_enabled(dist, "hello", True)
+        pm.set_enabled(dist, "hello_extra", True)
+        db.session.commit()
+        with pytest.raises(PluginError, match="“Xin chào thêm” cần “Xin chào”. Hãy tắt"):
+            pm.set_enabled(dist, "hello", False)
+        db.session.rollback()
+        assert pm.enabled(dist.id) == {"hello", "hello_extra"}
+
+
+def test_a_plugin_whose_requirement_is_off_counts_as_off(app, data, cell):
+    """Defensive: rows written behind the manager's back (or a requirement uninstalled) never leave a
+    dependant running without what it needs."""
+    data.office("RAW")
+    with app.test_request_context():
+        from intranet.models import Office
+
+        raw = db.session.scalar(select(Office).where(Office.code == "RAW"))
+        db.session.add(PluginState(office_id=raw.id, plugin="hello_extra", enabled=True))
+        db.session.commit()
+        assert manager(app).enabled(raw.id) == frozenset()
+
+
+def test_switches_are_audited(app, data, cell):
+    data.enable("hello", "DIST")
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "plugin.enable"))
+        assert event.object_id == "hello" and event.office.code == "DIST"
+
+
+def test_misspelt_hook_fails_at_startup():
+    class Sloppy:
+        @hookimpl
+        def intranet_nav_item(self, office, user):  # missing "s"
+            return []
+
+    pm = PluginManager()
+    pm.pm.register(Sloppy(), name="sloppy")
+    with pytest.raises(pluggy.PluginValidationError):
+        pm.pm.check_pending()
+
+
+def test_plugin_without_metadata_is_refused():
+    class Anonymous:
+        @hookimpl
+        def intranet_blueprints(self):
+            return []
+
+    with pytest.raises(pluggy.PluginValidationError, match="intranet_plugin_info"):
+        PluginManager().register(Anonymous(), "anonymous")
+
+
+def test_entry_point_name_must_match_declared_name():
+    class Liar:
+        @hookimpl
+        def intranet_plugin_info(self):
+            from intranet.plugins import PluginInfo
+
+            return PluginInfo(name="other", title_vi="x", title_en="x", version="1")
+
+    with pytest.raises(pluggy.PluginValidationError, match="declares the name"):
+        PluginManager().register(Liar(), "liar")
+
+
+def _hook_names():
+    return sorted(n for n in dir(hookspecs) if n.startswith("intranet_"))
+
+
+def test_every_hook_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    for name in _hook_names():
+        spec = getattr(hookspecs, name)
+        assert spec.__doc__ and len(spec.__doc__) > 40, f"{name} has no docstring"
+        assert re.search(rf"^#### `{name}\(", readme, re.M), f"{name} is not documented in README.md"
+    documented = set(re.findall(r"^#### `(intranet_\w+)\(", readme, re.M))
+    assert documented == set(_hook_names()), "README documents hooks that do not exist"
+
+
+def test_builtin_plugins_implement_only_known_hooks(app):
+    pm = manager(app).pm
+    known = set(_hook_names()) | {
+        name for info in manager(app).infos.values() if info.hookspecs for name in dir(info.hookspecs)
+        if name.startswith("intranet_")
+    }
+    for name, plugin in pm.list_name_plugin():
+        for attr in dir(plugin):
+            if attr.startswith("intranet_") and callable(getattr(plugin, attr)):
+                assert attr in known, f"{name} implements unknown hook {attr}"
+    assert pm.get_plugin(CORE) is not None
+
+
+def test_plugin_tables_are_prefixed_and_carry_office_id(app):
+    core = {"office", "user_account", "role_assignment", "plugin_state", "audit_event"}
+    plugins = set(manager(app).infos)
+    for table in db.metadata.sorted_tables:
+        if table.name in core:
+            continue
+        assert table.name.split("_")[0] in plugins, f"{table.name} is not prefixed with its plugin's name"
+        assert "office_id" in table.c, f"{table.name} has no office_id"
+
+
+def test_builtins_register_through_the_same_entry_point_group():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '[project.entry-points."intranet.plugins"]' in pyproject
