@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from .extensions import db
@@ -27,7 +28,7 @@ def _plugin(name: str) -> str:
     return name
 
 
-@click.group("plugins", help="List and switch plugins per office.")
+@click.group("plugins", cls=AppGroup, help="List and switch plugins per office.")
 def plugins_group() -> None:
     pass
 
@@ -72,7 +73,7 @@ def disable_plugin(name: str, code: str) -> None:
     _switch(name, code, False)
 
 
-@click.group("users", help="Account recovery from the server's console.")
+@click.group("users", cls=AppGroup, help="Account recovery from the server's console.")
 def users_group() -> None:
     pass
 
@@ -92,6 +93,7 @@ def reset_password_command(username: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Create the demo offices and accounts, only when the database has no office yet."""
     from .demo import seed_demo

@@ -18,8 +18,8 @@ DEFAULTS: dict[str, object] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": "vi,en",
-    "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,  # uploads; forms are capped separately
-    "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+    "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,  # a view marked accepts_uploads; others get MAX_FORM_SIZE
+    "MAX_FORM_SIZE": 1024 * 1024,
     "LOGIN_IP_LIMIT": "30 per 5 minutes",
     "LOGIN_ACCOUNT_LIMIT": "5 per 5 minutes",  # counts failed attempts only
     "LIVE_HEARTBEAT_SECONDS": 15,

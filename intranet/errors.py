@@ -1,7 +1,7 @@
 """Error pages in the user's language: every 4xx gets a clear message, and a 500 is logged and polite."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -37,7 +37,20 @@ def _render(code: int, message=None):
     return render_template("error.html", code=code, title=TITLES.get(code, TITLES[400]), message=message), code
 
 
+def accepts_uploads(view):
+    """Let a view receive up to MAX_CONTENT_LENGTH; every other request is capped at MAX_FORM_SIZE."""
+    view._accepts_uploads = True
+    return view
+
+
+def _cap_request_size():
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if not getattr(view, "_accepts_uploads", False):
+        request.max_content_length = current_app.config["MAX_FORM_SIZE"]
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_cap_request_size)
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return _render(400, CSRF_MESSAGE)

@@ -151,7 +151,11 @@ class RedisBus(_LocalFanout):
         return f"{self._prefix}:c:{channel}"
 
     def publish(self, channel: str, data: Any = None) -> int:
-        return int(self._publish(keys=[self._key(channel)], args=[self._topic(channel), json.dumps(data)]))
+        version = int(self._publish(keys=[self._key(channel)], args=[self._topic(channel), json.dumps(data)]))
+        # This process's next poll must see its own write without waiting for the listener's echo.
+        if self._connected.is_set() and version > self._versions.get(channel, 0):
+            self._versions[channel] = version
+        return version
 
     def version(self, channel: str) -> int:
         self._ensure_listener()

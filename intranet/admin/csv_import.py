@@ -66,7 +66,8 @@ def _norm(word: str) -> str:
 def _decode(data: bytes) -> str | None:
     for encoding in ("utf-8-sig", "cp1258"):  # cp1258: the Vietnamese Windows code page of old Excel
         try:
-            return data.decode(encoding)
+            # cp1258 writes tone marks as combining characters: compose them as the database expects.
+            return unicodedata.normalize("NFC", data.decode(encoding))
         except UnicodeDecodeError:
             continue
     return None

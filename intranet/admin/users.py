@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..access import managed_office_or_404, managed_user_or_404, require_admin
+from ..errors import accepts_uploads
 from ..extensions import db
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
 from ..plugins import manager
@@ -149,6 +150,7 @@ def remove_role(user_id: int, assignment_id: int):
 
 
 @bp.route("/users/import", methods=["GET", "POST"])
+@accepts_uploads
 def import_csv():
     ids = require_admin()
     form = ImportForm()

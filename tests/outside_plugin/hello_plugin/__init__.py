@@ -1,9 +1,10 @@
 """A third-party plugin as an outside author would write it: it imports only the public contract."""
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 
+from intranet import live
 from intranet.audit import record
 from intranet.extensions import db
 from intranet.models import Role
@@ -35,7 +36,36 @@ def add():
     db.session.execute(insert(hello_note).values(office_id=current_user.office_id, text="hi"))
     record("hello.note", "hello_note", 0, office_id=current_user.office_id)
     db.session.commit()
+    live.publish(channel(current_user.office_id), {"added": "hi"})
     return "ok"
+
+
+def channel(office_id: int) -> str:
+    return f"hello:{office_id}"
+
+
+def _notes_fragment(office_id: int) -> str:
+    notes = db.session.scalars(select(hello_note.c.text).where(hello_note.c.office_id == office_id)).all()
+    return f'<ul id="notes">{"".join(f"<li>{n}</li>" for n in notes)}</ul>'
+
+
+def _own_office(office_id: int) -> None:
+    if office_id != current_user.office_id:
+        abort(404)
+
+
+@bp.get("/<int:office_id>/poll")
+@live.poll_view(lambda office_id: channel(office_id))
+def poll(office_id: int):
+    _own_office(office_id)
+    return live.poll_response(channel(office_id), lambda: _notes_fragment(office_id))
+
+
+@bp.get("/<int:office_id>/stream")
+def stream(office_id: int):
+    _own_office(office_id)
+    return live.sse_response(channel(office_id), lambda: _notes_fragment(office_id), event="notes",
+                             min_interval=0.2)
 
 
 @hookimpl

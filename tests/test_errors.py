@@ -1,0 +1,63 @@
+"""Bad input gets a clear message in the user's language, never a 500; CSRF is enforced."""
+import re
+
+from conftest import PASSWORD
+
+
+def test_csrf_is_required_on_every_form(app, client, cell):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        refused = client.post("/login", data={"username": "member1", "password": PASSWORD})
+        assert refused.status_code == 400 and "Biểu mẫu đã hết hạn" in refused.text
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+        ok = client.post("/login", data={"username": "member1", "password": PASSWORD, "csrf_token": token})
+        assert ok.status_code == 302
+        assert client.post("/logout").status_code == 400  # even sign-out
+        assert client.post("/lang/en").status_code == 400
+        bad = client.post("/account", data={"full_name": "x", "csrf_token": "forged"})
+        assert bad.status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_unknown_page_is_a_translated_404(client, cell, login):
+    login("member1")
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and "Trang này không tồn tại" in response.text
+
+
+def test_oversize_form_is_413_with_message(app, client, cell, login):
+    login("member1")
+    response = client.post("/account", data={"full_name": "x" * (app.config["MAX_FORM_SIZE"] + 10)})
+    assert response.status_code == 413 and "Dữ liệu gửi lên quá lớn." in response.text
+    # An upload view accepts more than a plain form.
+    client.post("/logout")
+    login("distadmin")
+    import io
+
+    big = b"username,full_name,office_code\n" + b"x" * (app.config["MAX_FORM_SIZE"] + 10)
+    upload = client.post("/admin/users/import", data={"file": (io.BytesIO(big), "big.csv")},
+                         content_type="multipart/form-data")
+    assert upload.status_code == 200
+
+
+def test_overlong_field_is_a_form_error(client, cell, login):
+    login("member1")
+    response = client.post("/account", data={"full_name": "x" * 300, "email": "", "locale": "vi"})
+    assert response.status_code == 200 and "Tối đa 200 ký tự." in response.text
+
+
+def test_wrong_method_is_405_page(client, cell, login):
+    login("member1")
+    assert client.get("/logout").status_code == 405
+
+
+def test_unknown_language_is_404(client):
+    assert client.post("/lang/fr").status_code == 404
+
+
+def test_json_clients_get_json_errors(client, cell, login):
+    login("member1")
+    response = client.get("/nope", headers={"Accept": "application/json"})
+    assert response.status_code == 404 and "error" in response.get_json()
