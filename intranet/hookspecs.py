@@ -40,7 +40,8 @@ def intranet_blueprints():
 @hookspec
 def intranet_cli_commands():
     """Return a list of click commands or groups to add to ``flask --app wsgi``. Called once at
-    start-up, for every installed plugin."""
+    start-up, for every installed plugin; make groups with ``flask.cli.AppGroup`` (or decorate commands
+    with ``flask.cli.with_appcontext``) so they run inside the application."""
 
 
 @hookspec

@@ -22,27 +22,11 @@ from sqlalchemy import MetaData, delete  # noqa: E402
 import intranet.models as models  # noqa: E402
 from intranet import MIGRATIONS, create_app  # noqa: E402
 from intranet.extensions import db, limiter  # noqa: E402
+from support import PASSWORD, app_config  # noqa: E402
 
 # Cheap hashes keep the suite fast; the production parameters are argon2-cffi's defaults.
 models._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
-PASSWORD = "correct horse battery"
-
-
-def test_config(database_url: str, instance: Path, **extra) -> dict:
-    return {
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "INSTANCE_PATH": str(instance),
-        "SECRET_KEY": "test-secret-key",
-        "REDIS_URL": os.environ.get("REDIS_URL", ""),
-        "LIVE_PREFIX": f"intranet-test-{os.getpid()}",
-        "WTF_CSRF_ENABLED": False,
-        **extra,
-    }
-
-
-test_config.__test__ = False  # a helper, not a test
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +47,7 @@ def rebuild_schema() -> None:
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
-    app = create_app(test_config(database_url, tmp_path_factory.mktemp("instance")))
+    app = create_app(app_config(database_url, tmp_path_factory.mktemp("instance")))
     with app.app_context():
         rebuild_schema()
     return app

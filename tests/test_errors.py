@@ -1,7 +1,7 @@
 """Bad input gets a clear message in the user's language, never a 500; CSRF is enforced."""
 import re
 
-from conftest import PASSWORD
+from support import PASSWORD
 
 
 def test_csrf_is_required_on_every_form(app, client, cell):

@@ -8,13 +8,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine, inspect
 
-from conftest import test_config
+from support import app_config
 from intranet import MIGRATIONS, create_app
 from intranet.extensions import db
 
 
 def _fresh_app(url, tmp_path):
-    return create_app(test_config(url, tmp_path))
+    return create_app(app_config(url, tmp_path))
 
 
 def _check(app):

@@ -148,10 +148,12 @@ def _hook_names():
 
 def test_every_hook_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
+    flat = " ".join(readme.split())
     for name in _hook_names():
         spec = getattr(hookspecs, name)
         assert spec.__doc__ and len(spec.__doc__) > 40, f"{name} has no docstring"
         assert re.search(rf"^#### `{name}\(", readme, re.M), f"{name} is not documented in README.md"
+        assert " ".join(spec.__doc__.split()) in flat, f"README's text for {name} differs from its docstring"
     documented = set(re.findall(r"^#### `(intranet_\w+)\(", readme, re.M))
     assert documented == set(_hook_names()), "README documents hooks that do not exist"
 

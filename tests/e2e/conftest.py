@@ -1,0 +1,57 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the app served on a free loopback
+port by a real (threaded) WSGI server, with CSRF on as in production."""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from intranet import create_app
+from support import app_config
+
+CHROMIUM = os.environ.get("INTRANET_CHROMIUM", "/usr/bin/chromium")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def live_server(app, database_url, tmp_path_factory):
+    """A second app on the same database, served by a real HTTP server in a thread."""
+    served = create_app(app_config(database_url, tmp_path_factory.mktemp("live-instance"), WTF_CSRF_ENABLED=True))
+    server = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (make test installs it when run as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--disable-gpu", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
