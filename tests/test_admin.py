@@ -260,3 +260,25 @@ def test_audit_log_is_scoped_and_filterable(app, client, cell, login):
     assert "plugin." not in client.get("/admin/audit?action=role.").text.split("<tbody>")[1]
     login("cityadmin")
     assert client.get("/admin/audit?page=999").status_code == 200
+
+
+def test_import_template_round_trips(app, client, cell, login):
+    login("distadmin")
+    template = client.get("/admin/users/import/template.csv")
+    assert template.status_code == 200 and template.mimetype == "text/csv"
+    assert "Đã nhập 1 tài khoản" in upload(client, template.data).text
+    login_member = app.test_client()
+    login_member.post("/login", data={"username": "member1", "password": "correct horse battery"})
+    assert login_member.get("/admin/users/import/template.csv").status_code == 403
+
+
+def test_guest_from_another_office_is_listed_but_not_editable(app, client, data, cell, login):
+    from intranet.admin.services import grant_role
+
+    with app.app_context():
+        guest = db.session.get(User, cell["other_member"])
+        grant_role(guest, db.session.get(Office, office_id(app, "DIST")), Role.GUEST)
+        db.session.commit()
+    login("distadmin")
+    roles = client.get("/admin/roles").text
+    assert "Othermember" in roles and f"/admin/users/{cell['other_member']}" not in roles

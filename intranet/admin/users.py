@@ -1,7 +1,7 @@
 """Admin: user accounts, their roles, and CSV import."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -166,6 +166,16 @@ def import_csv():
     return render_template("admin/import.html", form=form, report=report, columns=COLUMNS)
 
 
+@bp.get("/users/import/template.csv")
+def import_template():
+    """A sample file an office can fill in from Excel (UTF-8 with BOM so Excel reads the accents)."""
+    require_admin()
+    office = db.session.get(Office, current_user.office_id)
+    body = ",".join(COLUMNS) + "\r\n" + f"nguyenvana,Nguyễn Văn A,a@example.org,{office.code},đảng viên,chính thức\r\n"
+    return Response("\ufeff" + body, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=users-template.csv"})
+
+
 @bp.route("/roles")
 def roles():
     ids = require_admin()
@@ -176,4 +186,5 @@ def roles():
     for assignment in holders:
         by_role[assignment.role].append(assignment)
     permissions = sorted(manager().permissions.values(), key=lambda p: p.name)
-    return render_template("admin/roles.html", by_role=by_role, role_labels=ROLE_LABELS, permissions=permissions)
+    return render_template("admin/roles.html", by_role=by_role, role_labels=ROLE_LABELS, permissions=permissions,
+                           managed=ids)
