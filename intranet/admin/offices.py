@@ -1,7 +1,7 @@
 """Admin start page and offices."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -30,6 +30,16 @@ def managed_offices() -> list[tuple[Office, int]]:
     for root in roots:
         walk(root, 0)
     return ordered
+
+
+def filter_by_office(query, column):
+    """Limit a listing to the admin's offices, or to the one chosen in ``?office=``; returns the
+    query and the chosen office id (None for all)."""
+    ids = require_admin()
+    office_id = request.args.get("office", type=int)
+    if office_id in ids:
+        return query.where(column == office_id), office_id
+    return query.where(column.in_(ids)), None
 
 
 def office_choices(with_none: bool = False) -> list[tuple[int, str]]:

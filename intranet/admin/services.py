@@ -62,11 +62,16 @@ def update_office(office: Office, *, actor=None, **fields) -> None:
     parent = fields.get("parent")
     if parent is not None and _is_within(parent, office):
         raise AdminError(_("An office cannot be placed under itself or one of its own sub-offices."), "parent_id")
-    changed = {k: v for k, v in fields.items() if getattr(office, k) != v}
+    _apply(office, "office.update", office.id, actor, fields)
+
+
+def _apply(obj, action: str, office_id: int, actor, fields: dict) -> None:
+    """Set the fields that differ and audit their names and new values (an office by its code)."""
+    changed = {k: v for k, v in fields.items() if getattr(obj, k) != v}
     for key, value in changed.items():
-        setattr(office, key, value)
+        setattr(obj, key, value)
     if changed:
-        record_change("office.update", office, office_id=office.id, actor=actor,
+        record_change(action, obj, office_id=office_id, actor=actor,
                       fields={k: getattr(v, "code", v) for k, v in changed.items()})
 
 
@@ -111,12 +116,7 @@ def create_user(*, username: str, full_name: str, office: Office, email: str = "
 
 
 def update_user(user: User, *, actor=None, **fields) -> None:
-    changed = {k: v for k, v in fields.items() if getattr(user, k) != v}
-    for key, value in changed.items():
-        setattr(user, key, value)
-    if changed:
-        record_change("user.update", user, office_id=user.office_id, actor=actor,
-                      fields={k: getattr(v, "code", v) for k, v in changed.items()})
+    _apply(user, "user.update", user.office_id, actor, fields)
 
 
 def set_active(user: User, active: bool, *, actor=None) -> None:

@@ -12,7 +12,7 @@ from ..models import AuditEvent
 from ..plugins import PluginError, manager
 from . import bp
 from .forms import ActionForm
-from .offices import office_choices
+from .offices import filter_by_office, office_choices
 
 
 @bp.route("/plugins")
@@ -54,12 +54,8 @@ def switch_plugin(office_id: int, name: str):
 
 @bp.route("/audit")
 def audit():
-    ids = require_admin()
-    office_id = request.args.get("office", type=int)
+    query, office_id = filter_by_office(select(AuditEvent), AuditEvent.office_id)
     action = (request.args.get("action") or "").strip()[:64]
-    query = select(AuditEvent).where(AuditEvent.office_id.in_(ids))
-    if office_id in ids:
-        query = query.where(AuditEvent.office_id == office_id)
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     page = db.paginate(query.order_by(AuditEvent.id.desc()), per_page=current_app.config["AUDIT_PAGE_SIZE"],

@@ -16,7 +16,7 @@ from . import bp
 from .csv_import import COLUMNS, import_users
 from ..labels import ROLE_LABELS, STATUS_LABELS
 from .forms import ActionForm, ImportForm, RoleForm, UserEditForm, UserForm
-from .offices import form_error, office_choices
+from .offices import filter_by_office, form_error, office_choices
 from .services import AdminError, create_user, grant_role, reset_password, revoke_role, set_active, update_user
 
 PAGE_SIZE = 50
@@ -28,12 +28,8 @@ def _status(value: str) -> PartyStatus | None:
 
 @bp.route("/users")
 def users():
-    ids = require_admin()
-    office_id = request.args.get("office", type=int)
+    query, office_id = filter_by_office(select(User), User.office_id)
     q = (request.args.get("q") or "").strip()[:100]
-    query = select(User).where(User.office_id.in_(ids))
-    if office_id in ids:
-        query = query.where(User.office_id == office_id)
     if q:
         like = f"%{q.lower()}%"
         query = query.where(or_(func.lower(User.username).like(like), func.lower(User.full_name).like(like)))
