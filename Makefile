@@ -11,6 +11,10 @@ RUN_ENV ?= development
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(BIN)/.installed-test: $(BIN)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
@@ -32,7 +36,7 @@ chromium:
 		else echo "Chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; \
 	fi
 
-test: translations chromium
+test: translations chromium $(BIN)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Extract new strings and merge them into the catalogues (then translate the empty msgstr in vi).

@@ -177,11 +177,13 @@ class RedisBus(_LocalFanout):
         if self._listener is not None and self._listener_pid == os.getpid() and self._listener.is_alive():
             return
         with self._lock:
-            if self._listener is None or self._listener_pid != os.getpid() or not self._listener.is_alive():
+            started = self._listener is None or self._listener_pid != os.getpid() or not self._listener.is_alive()
+            if started:
                 self._listener_pid = os.getpid()
                 self._listener = threading.Thread(target=self._listen, name="live-bus-redis", daemon=True)
                 self._listener.start()
-        self._connected.wait(timeout=2)
+        if started:  # wait once for the first connection, not on every call while Redis is away
+            self._connected.wait(timeout=2)
 
     def _listen(self) -> None:
         import redis
@@ -265,7 +267,10 @@ def _answer_unchanged_poll():
     if channel_for is None or not request.if_none_match:
         return None
     channel = channel_for(**(request.view_args or {}))
-    etag = _etag(channel, bus().version(channel))
+    version = _version_or_none(channel)
+    if version is None:  # the bus is unreachable: let the view render the region in full
+        return None
+    etag = _etag(channel, version)
     if request.if_none_match.contains(etag):
         response = Response(status=304)
         response.set_etag(etag)
@@ -274,10 +279,19 @@ def _answer_unchanged_poll():
     return None
 
 
+def _version_or_none(channel: str) -> int | None:
+    try:
+        return bus().version(channel)
+    except Exception:  # redis.RedisError and socket errors: polling degrades to full renders
+        current_app.logger.warning("live bus unreachable; poll of %s rendered in full", channel)
+        return None
+
+
 def poll_response(channel: str, render: Callable[[], str]) -> Response:
-    version = bus().version(channel)  # read before rendering: a change during render is not lost
+    version = _version_or_none(channel)  # read before rendering: a change during render is not lost
     response = Response(render(), mimetype="text/html")
-    response.set_etag(_etag(channel, version))
+    if version is not None:
+        response.set_etag(_etag(channel, version))
     response.headers["Cache-Control"] = "no-cache, private"
     return response
 

@@ -176,3 +176,17 @@ with bus.subscribe("room:2") as sub:
     got = sub.get(timeout=10)
     print(f"id: {got.version} data: {json.dumps(got.data)}", flush=True)
 """
+
+
+def test_polls_render_in_full_when_the_bus_is_unreachable(app, client, data, cell, login, monkeypatch):
+    data.enable("hello", "DIST")
+    login("member1")
+    office = _office_id(data, cell)
+    etag = client.get(f"/hello/{office}/poll").headers["ETag"]
+
+    def down(channel):
+        raise ConnectionError("redis is away")
+
+    monkeypatch.setattr(app.extensions["intranet_live"], "version", down)
+    response = client.get(f"/hello/{office}/poll", headers={"If-None-Match": etag})
+    assert response.status_code == 200 and '<ul id="notes">' in response.text and "ETag" not in response.headers

@@ -5,6 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..access import managed_office_or_404, require_admin
 from ..extensions import db
@@ -58,6 +59,7 @@ def audit():
     action = (request.args.get("action") or "").strip()[:64]
     if action:
         query = query.where(AuditEvent.action.startswith(action))
+    query = query.options(joinedload(AuditEvent.actor), joinedload(AuditEvent.office))
     page = db.paginate(query.order_by(AuditEvent.id.desc()), per_page=current_app.config["AUDIT_PAGE_SIZE"],
                        error_out=False)
     return render_template("admin/audit.html", page=page, offices=office_choices(), office_id=office_id,

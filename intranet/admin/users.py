@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..access import managed_office_or_404, managed_user_or_404, require_admin
 from ..errors import accepts_uploads
@@ -33,6 +34,7 @@ def users():
     if q:
         like = f"%{q.lower()}%"
         query = query.where(or_(func.lower(User.username).like(like), func.lower(User.full_name).like(like)))
+    query = query.options(joinedload(User.office), selectinload(User.roles).joinedload(RoleAssignment.office))
     page = db.paginate(query.order_by(User.office_id, User.full_name), per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/users.html", page=page, offices=office_choices(), office_id=office_id, q=q,
                            role_labels=ROLE_LABELS, status_labels=STATUS_LABELS, action=ActionForm())
