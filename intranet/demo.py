@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .admin.services import create_office, create_user, grant_role, temporary_password
 from .models import PartyStatus, Role
+from .plugins import manager
 
 OFFICIAL, PROBATIONARY = PartyStatus.OFFICIAL, PartyStatus.PROBATIONARY
 
@@ -30,13 +31,14 @@ def seed_demo() -> list[tuple[str, str, str]]:
     district = create_office(code="VKS-PD", name="Viện kiểm sát nhân dân huyện Phong Điền", parent=city,
                              party_committee="ĐẢNG BỘ VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ CẦN THƠ",
                              cell_name="CHI BỘ VIỆN KIỂM SÁT NHÂN DÂN HUYỆN PHONG ĐIỀN")
-    accounts = []
+    accounts, people = [], {}
 
     def add(username, full_name, office, roles, status, what):
         password = temporary_password()
         user, _ = create_user(username=username, full_name=full_name, office=office, roles=roles,
                               party_status=status, email=f"{username}@vks.example", password=password, via="demo")
         accounts.append((username, what, password))
+        people[username] = user
         return user
 
     add("admin", "Quản trị hệ thống", city, (Role.ADMIN,), None, "admin, VKS-CT and below")
@@ -45,4 +47,5 @@ def seed_demo() -> list[tuple[str, str, str]]:
     # A member of the city's committee invited to the district cell's meetings.
     guest = add("khach", "Đỗ Văn Thành", city, (Role.MEMBER,), OFFICIAL, "member, VKS-CT; guest of VKS-PD")
     grant_role(guest, district, Role.GUEST)
+    manager().for_office(district.id).intranet_demo_data(office=district, people=people, actor=people["bithu"])
     return accounts

@@ -96,3 +96,10 @@ def intranet_user_deactivated(user, actor):
 def intranet_plugin_switched(office, plugin, enabled, actor):
     """Called after ``plugin`` was switched on or off for ``office``, on the plugins enabled for the
     office after the change (so a plugin hears its own switching on, and can seed that office's data)."""
+
+
+@hookspec
+def intranet_demo_data(office, people, actor):
+    """Called by ``flask --app wsgi seed-demo`` after the demo offices and accounts exist, on the plugins
+    enabled for the demo cell's ``office``; ``people`` maps demo usernames to users and ``actor`` is the
+    cell's secretary. A plugin adds a realistic record of its own (before commit)."""

@@ -9,10 +9,25 @@ from intranet.models import AuditEvent, Office, RoleAssignment, User
 
 
 def _targets(app, cell):
+    """One object of each kind, all in the district office (built-in plugins' objects included)."""
+    from datetime import datetime, timedelta, timezone
+
+    from intranet_scheduling import services
+    from intranet_scheduling.models import SessionKind, SessionMode
+
     with app.app_context():
-        dist = db.session.scalar(select(Office.id).where(Office.code == "DIST"))
+        dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         assignment = db.session.scalar(select(RoleAssignment.id).where(RoleAssignment.user_id == cell["member"]))
-    return {"user_id": cell["member"], "office_id": dist, "assignment_id": assignment}
+        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Member1 secret topic",
+                                          starts_at=datetime.now(timezone.utc) + timedelta(days=5),
+                                          duration_minutes=90, place="", mode=SessionMode.IN_PERSON)
+        question = services.add_question(session, "Member1 question", None)
+        group = services.topic_groups(dist.id)[0]
+        item = services.add_programme_item(services.programme_for(dist.id, 2030), quarter=1, topic_group=group,
+                                           title="Member1 topic", lead=None, actor=None)
+        db.session.commit()
+        return {"user_id": cell["member"], "office_id": dist.id, "assignment_id": assignment,
+                "session_id": session.id, "question_id": question.id, "group_id": group.id, "item_id": item.id}
 
 
 def _object_routes(app):

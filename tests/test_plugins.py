@@ -85,7 +85,7 @@ def test_requirements_are_enforced_both_ways(app, data, cell):
         with pytest.raises(PluginError, match="“Xin chào thêm” cần “Xin chào”. Hãy tắt"):
             pm.set_enabled(dist, "hello", False)
         db.session.rollback()
-        assert pm.enabled(dist.id) == {"hello", "hello_extra"}
+        assert {"hello", "hello_extra"} <= pm.enabled(dist.id)
 
 
 def test_a_plugin_whose_requirement_is_off_counts_as_off(app, data, cell):
@@ -98,7 +98,7 @@ def test_a_plugin_whose_requirement_is_off_counts_as_off(app, data, cell):
         raw = db.session.scalar(select(Office).where(Office.code == "RAW"))
         db.session.add(PluginState(office_id=raw.id, plugin="hello_extra", enabled=True))
         db.session.commit()
-        assert manager(app).enabled(raw.id) == frozenset()
+        assert "hello_extra" not in manager(app).enabled(raw.id)
 
 
 def test_switches_are_audited(app, data, cell):
@@ -146,16 +146,22 @@ def _hook_names():
     return sorted(n for n in dir(hookspecs) if n.startswith("intranet_"))
 
 
-def test_every_hook_is_documented_in_the_readme():
+def _all_specs(app):
+    """The core's hooks and those the built-in plugins define for others."""
+    modules = [hookspecs] + [i.hookspecs for i in manager(app).infos.values() if i.hookspecs]
+    return {n: getattr(m, n) for m in modules for n in dir(m) if n.startswith("intranet_")}
+
+
+def test_every_hook_is_documented_in_the_readme(app):
     readme = (ROOT / "README.md").read_text()
     flat = " ".join(readme.split())
-    for name in _hook_names():
-        spec = getattr(hookspecs, name)
+    specs = _all_specs(app)
+    for name, spec in specs.items():
         assert spec.__doc__ and len(spec.__doc__) > 40, f"{name} has no docstring"
         assert re.search(rf"^#### `{name}\(", readme, re.M), f"{name} is not documented in README.md"
         assert " ".join(spec.__doc__.split()) in flat, f"README's text for {name} differs from its docstring"
     documented = set(re.findall(r"^#### `(intranet_\w+)\(", readme, re.M))
-    assert documented == set(_hook_names()), "README documents hooks that do not exist"
+    assert documented == set(specs), "README documents hooks that do not exist"
 
 
 def test_builtin_plugins_implement_only_known_hooks(app):

@@ -1,0 +1,79 @@
+"""Scheduling: the yearly programme, meetings, presenting groups, discussion questions, attendance."""
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from intranet.models import Role
+from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
+
+from . import hookspecs
+
+PLANNERS = frozenset({Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE})
+
+
+@hookimpl
+def intranet_plugin_info():
+    return PluginInfo(
+        name="scheduling", title_vi="Lịch sinh hoạt", title_en="Scheduling", version="0.1.0", default_enabled=True,
+        description_vi="Chương trình năm, buổi sinh hoạt, nhóm chuẩn bị chuyên đề, câu hỏi thảo luận, điểm danh.",
+        description_en="Yearly programme, meetings, presenting groups, discussion questions, attendance.",
+        hookspecs=hookspecs,
+    )
+
+
+@hookimpl
+def intranet_blueprints():
+    from . import models  # noqa: F401  (tables known to the migrations)
+    from .views import bp
+
+    return [bp]
+
+
+@hookimpl
+def intranet_permissions():
+    return [
+        Permission("scheduling.plan", _l("Plan meetings, groups, questions; take attendance"), PLANNERS),
+        Permission("scheduling.approve", _l("Approve the programme; correct a closed meeting"),
+                   frozenset({Role.SECRETARY})),
+    ]
+
+
+@hookimpl
+def intranet_nav_items(office, user):
+    return [
+        NavItem(_l("Meetings"), "scheduling.index", order=10),
+        NavItem(_l("Programme"), "scheduling.programme", order=20),
+        NavItem(_l("My assignments"), "scheduling.mine", order=30),
+    ]
+
+
+@hookimpl
+def intranet_template_slot(slot, office, user, context):
+    if slot != "home":
+        return None
+    from flask import render_template
+
+    from .views import home_panel_context
+
+    return Markup(render_template("scheduling/_home.html", **home_panel_context(user)))
+
+
+@hookimpl
+def intranet_office_created(office, actor):
+    from .services import ensure_catalogue
+
+    ensure_catalogue(office.id)
+
+
+@hookimpl
+def intranet_plugin_switched(office, plugin, enabled, actor):
+    if plugin == "scheduling" and enabled:
+        from .services import ensure_catalogue
+
+        ensure_catalogue(office.id)
+
+
+@hookimpl
+def intranet_demo_data(office, people, actor):
+    from .demo import seed
+
+    seed(office, people, actor)

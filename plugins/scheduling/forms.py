@@ -1,0 +1,59 @@
+"""Scheduling forms; messages through Flask-Babel."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from intranet.forms import max_length, required
+
+from .models import Answer, SessionKind, SessionMode
+
+KIND_LABELS = {SessionKind.REGULAR: _l("Regular meeting"), SessionKind.THEMATIC: _l("Thematic meeting")}
+MODE_LABELS = {SessionMode.IN_PERSON: _l("In person"), SessionMode.ONLINE: _l("Online"),
+               SessionMode.HYBRID: _l("Hybrid")}
+ANSWER_LABELS = {Answer.ATTEND: _l("I will attend"), Answer.ONLINE: _l("I will attend online"),
+                 Answer.EXCUSED: _l("I cannot attend")}
+BAD_DATE = _l("Enter a date as dd/mm/yyyy.")
+BAD_TIME = _l("Enter a time as hh:mm.")
+MINUTES = _l("Enter the duration in minutes.")
+
+
+class SessionForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[(k.value, l) for k, l in KIND_LABELS.items()])
+    title = StringField(_l("Title or topic"), validators=[required(), max_length(300)])
+    day = DateField(_l("Date"), validators=[InputRequired(message=BAD_DATE)], invalid_value_message=BAD_DATE)
+    time = TimeField(_l("Start time"), validators=[InputRequired(message=BAD_TIME)], invalid_value_message=BAD_TIME)
+    duration_minutes = IntegerField(_l("Duration (minutes)"), default=90, invalid_value_message=MINUTES, validators=[
+        InputRequired(message=MINUTES),
+        NumberRange(15, 600, message=_l("Between 15 and 600 minutes."))])
+    place = StringField(_l("Place"), validators=[max_length(300)])
+    mode = SelectField(_l("Mode"), choices=[(m.value, l) for m, l in MODE_LABELS.items()])
+    programme_item_id = SelectField(_l("Topic of the programme"), coerce=int, choices=[], validate_choice=True)
+
+
+class GroupForm(FlaskForm):
+    members = SelectMultipleField(_l("Members of the group"), coerce=int, choices=[], validate_choice=True)
+    lead_id = SelectField(_l("Lead"), coerce=int, choices=[], validate_choice=True)
+    report_due = DateField(_l("Report due"), validators=[Optional()], invalid_value_message=BAD_DATE)
+
+
+class QuestionForm(FlaskForm):
+    text = TextAreaField(_l("Discussion question"), validators=[required(), max_length(1000)])
+
+
+class AnswerForm(FlaskForm):
+    answer = SelectField(_l("My answer"), choices=[(a.value, l) for a, l in ANSWER_LABELS.items()])
+    reason = StringField(_l("Reason (if you cannot attend)"), validators=[max_length(500)])
+
+
+class ProgrammeItemForm(FlaskForm):
+    quarter = SelectField(_l("Quarter"), coerce=int, choices=[(q, f"{q}") for q in (1, 2, 3, 4)])
+    topic_group_id = SelectField(_l("Topic group"), coerce=int, choices=[], validate_choice=True)
+    title = StringField(_l("Topic"), validators=[required(), max_length(300)])
+    lead_id = SelectField(_l("Led by"), coerce=int, choices=[], validate_choice=True)
+
+
+class TopicGroupForm(FlaskForm):
+    name = StringField(_l("New topic group"), validators=[required(), max_length(200)])

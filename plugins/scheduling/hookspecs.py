@@ -1,0 +1,15 @@
+"""Hooks the scheduling plugin calls, for other plugins to implement (added to the manager through
+``PluginInfo.hookspecs``). Called through the office-scoped proxy: only plugins enabled for the
+session's office hear them."""
+from intranet.hookspecs import hookspec
+
+
+@hookspec
+def intranet_session_created(session, actor):
+    """Called after a meeting (``intranet_scheduling.models.Session``) is created, before commit."""
+
+
+@hookspec
+def intranet_session_status_changed(session, previous, actor):
+    """Called after a meeting moved from ``previous`` to ``session.status`` (documents sent, in
+    progress, closed), before commit; e.g. a room opens when the meeting is in progress."""

@@ -1,0 +1,171 @@
+"""Scheduling tables: topic catalogue, yearly programme, sessions, presenting groups, discussion
+questions, attendance. Every table is ``scheduling_*`` and carries ``office_id``."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intranet.extensions import db
+from intranet.models import Office, User, UTCDateTime, utcnow
+
+
+def _enum(cls):
+    return db.Enum(cls, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+
+
+class ProgrammeStatus(str, enum.Enum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+class SessionKind(str, enum.Enum):
+    REGULAR = "regular"
+    THEMATIC = "thematic"
+
+
+class SessionMode(str, enum.Enum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+
+
+class SessionStatus(str, enum.Enum):
+    PLANNED = "planned"
+    DOCUMENTS_SENT = "documents_sent"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+class Answer(str, enum.Enum):
+    ATTEND = "attend"
+    ONLINE = "online"
+    EXCUSED = "excused"
+
+
+class TopicGroup(db.Model):
+    __tablename__ = "scheduling_topic_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Programme(db.Model):
+    __tablename__ = "scheduling_programme"
+    __table_args__ = (UniqueConstraint("office_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[ProgrammeStatus] = mapped_column(_enum(ProgrammeStatus), default=ProgrammeStatus.DRAFT)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    office: Mapped[Office] = relationship()
+    approved_by: Mapped[User | None] = relationship()
+    items: Mapped[list[ProgrammeItem]] = relationship(
+        back_populates="programme", cascade="all, delete-orphan",
+        order_by="(ProgrammeItem.quarter, ProgrammeItem.id)")
+
+
+class ProgrammeItem(db.Model):
+    __tablename__ = "scheduling_programme_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("scheduling_programme.id", ondelete="CASCADE"), index=True)
+    quarter: Mapped[int] = mapped_column(Integer)
+    topic_group_id: Mapped[int] = mapped_column(ForeignKey("scheduling_topic_group.id", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(String(300))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    programme: Mapped[Programme] = relationship(back_populates="items")
+    topic_group: Mapped[TopicGroup] = relationship()
+    lead: Mapped[User | None] = relationship()
+
+
+class Session(db.Model):
+    """One meeting of the cell (named ``Session`` after the domain; not a database session)."""
+
+    __tablename__ = "scheduling_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[SessionKind] = mapped_column(_enum(SessionKind))
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    mode: Mapped[SessionMode] = mapped_column(_enum(SessionMode), default=SessionMode.IN_PERSON)
+    # Set while distancing mode turned this in-person session online, so it can be turned back.
+    mode_before_distancing: Mapped[SessionMode | None] = mapped_column(_enum(SessionMode))
+    status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus), default=SessionStatus.PLANNED)
+    programme_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scheduling_programme_item.id", ondelete="SET NULL"))
+    report_due: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    office: Mapped[Office] = relationship()
+    programme_item: Mapped[ProgrammeItem | None] = relationship()
+    group: Mapped[list[GroupMember]] = relationship(back_populates="session", cascade="all, delete-orphan",
+                                                    order_by="(GroupMember.is_lead.desc(), GroupMember.id)")
+    questions: Mapped[list[DiscussionQuestion]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="DiscussionQuestion.position")
+    attendance: Mapped[list[Attendance]] = relationship(back_populates="session", cascade="all, delete-orphan")
+
+
+class GroupMember(db.Model):
+    __tablename__ = "scheduling_group_member"
+    __table_args__ = (UniqueConstraint("session_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    session: Mapped[Session] = relationship(back_populates="group")
+    user: Mapped[User] = relationship()
+
+
+class DiscussionQuestion(db.Model):
+    __tablename__ = "scheduling_discussion_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+
+    session: Mapped[Session] = relationship(back_populates="questions")
+
+
+class Attendance(db.Model):
+    """A member's answer before the meeting and, once taken, whether they were present."""
+
+    __tablename__ = "scheduling_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    answer: Mapped[Answer | None] = mapped_column(_enum(Answer))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    present: Mapped[bool | None] = mapped_column(Boolean)
+    taken_by: Mapped[str] = mapped_column(String(24), default="")  # "chair" or the plugin that reported it
+
+    session: Mapped[Session] = relationship(back_populates="attendance")
+    user: Mapped[User] = relationship()
+
+
+class OfficeSettings(db.Model):
+    __tablename__ = "scheduling_office_settings"
+
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
+    distancing: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,348 @@
+"""Scheduling logic, free of Flask request objects: views, CLI and tests call it alike. Each function
+changes the session and audits; the caller commits, or rolls back when SchedulingError is raised."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from intranet.audit import record, record_change
+from intranet.extensions import db
+from intranet.plugins import manager
+from intranet.models import Office, PartyStatus, Role, RoleAssignment, User, utcnow
+
+from .models import (Answer, Attendance, DiscussionQuestion, GroupMember, OfficeSettings, Programme,
+                     ProgrammeItem, ProgrammeStatus, Session, SessionKind, SessionMode, SessionStatus, TopicGroup)
+
+# The usual topic groups of a cell's thematic meetings; an office edits its own copy.
+DEFAULT_TOPIC_GROUPS = [
+    "Giáo dục chính trị, tư tưởng; học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh",
+    "Công tác chuyên môn, pháp luật của cơ quan",
+    "Công tác xây dựng Đảng, tổ chức",
+    "Công tác đoàn thể, quần chúng",
+    "Nhiệm vụ phát triển kinh tế - xã hội của địa phương",
+    "Xây dựng nông thôn mới, giảm nghèo",
+    "Chủ đề khác",
+]
+GROUP_SIZE = (2, 3)
+QUESTIONS_ADVISED = (3, 5)
+ORDER = [SessionStatus.PLANNED, SessionStatus.DOCUMENTS_SENT, SessionStatus.IN_PROGRESS, SessionStatus.CLOSED]
+
+
+class SchedulingError(Exception):
+    """A refused change; ``str(err)`` is already translated; ``field`` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# --- catalogue and programme -----------------------------------------------------------------------
+
+
+def ensure_catalogue(office_id: int) -> None:
+    """Seed the topic groups the first time an office uses the plugin."""
+    if db.session.scalar(select(TopicGroup.id).where(TopicGroup.office_id == office_id).limit(1)) is None:
+        db.session.add_all(TopicGroup(office_id=office_id, name=name, position=i)
+                           for i, name in enumerate(DEFAULT_TOPIC_GROUPS))
+
+
+def topic_groups(office_id: int, *, active_only: bool = True) -> list[TopicGroup]:
+    ensure_catalogue(office_id)
+    query = select(TopicGroup).where(TopicGroup.office_id == office_id)
+    if active_only:
+        query = query.where(TopicGroup.active.is_(True))
+    return list(db.session.scalars(query.order_by(TopicGroup.position, TopicGroup.id)))
+
+
+def add_topic_group(office_id: int, name: str, actor) -> TopicGroup:
+    name = name.strip()
+    if any(t.name.lower() == name.lower() for t in topic_groups(office_id, active_only=False)):
+        raise SchedulingError(_("This topic group already exists."), "name")
+    group = TopicGroup(office_id=office_id, name=name, position=len(topic_groups(office_id, active_only=False)))
+    db.session.add(group)
+    record_change("scheduling.topic_group.create", group, office_id=office_id, actor=actor, name=name)
+    return group
+
+
+def set_topic_group_active(group: TopicGroup, active: bool, actor) -> None:
+    group.active = active
+    record_change("scheduling.topic_group." + ("activate" if active else "retire"), group,
+                  office_id=group.office_id, actor=actor)
+
+
+def programme_for(office_id: int, year: int) -> Programme:
+    programme = db.session.scalar(select(Programme).where(Programme.office_id == office_id, Programme.year == year))
+    if programme is None:
+        programme = Programme(office_id=office_id, year=year, status=ProgrammeStatus.DRAFT)
+        db.session.add(programme)
+        db.session.flush()
+    return programme
+
+
+def _draft(programme: Programme) -> None:
+    if programme.status == ProgrammeStatus.APPROVED:
+        raise SchedulingError(_("The programme is approved; it can no longer be changed."))
+
+
+def add_programme_item(programme: Programme, *, quarter: int, topic_group: TopicGroup, title: str,
+                       lead: User | None, actor) -> ProgrammeItem:
+    _draft(programme)
+    if topic_group.office_id != programme.office_id:
+        raise SchedulingError(_("Choose a topic group of this office."), "topic_group_id")
+    _same_office(lead, programme.office_id, "lead_id")
+    item = ProgrammeItem(office_id=programme.office_id, programme=programme, quarter=quarter,
+                         topic_group=topic_group, title=title.strip(), lead=lead)
+    db.session.add(item)
+    record_change("scheduling.programme.add_item", item, office_id=programme.office_id, actor=actor,
+                  year=programme.year, quarter=quarter, title=item.title)
+    return item
+
+
+def remove_programme_item(item: ProgrammeItem, actor) -> None:
+    _draft(item.programme)
+    record_change("scheduling.programme.remove_item", item, office_id=item.office_id, actor=actor, title=item.title)
+    db.session.delete(item)
+
+
+def approve_programme(programme: Programme, actor) -> None:
+    _draft(programme)
+    if not programme.items:
+        raise SchedulingError(_("Add at least one topic before approving the programme."))
+    programme.status = ProgrammeStatus.APPROVED
+    programme.approved_by_id = actor.id
+    programme.approved_at = utcnow()
+    record_change("scheduling.programme.approve", programme, office_id=programme.office_id, actor=actor,
+                  year=programme.year)
+
+
+def quarters_without_thematic(programme: Programme) -> list[int]:
+    planned = {item.quarter for item in programme.items}
+    return [q for q in (1, 2, 3, 4) if q not in planned]
+
+
+# --- people -----------------------------------------------------------------------------------------
+
+
+def members(office_id: int) -> list[User]:
+    """Active users holding the member role in the office, by name."""
+    query = (select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
+             .where(RoleAssignment.office_id == office_id, RoleAssignment.role == Role.MEMBER, User.active.is_(True))
+             .order_by(User.full_name))
+    return list(db.session.scalars(query).unique())
+
+
+def _same_office(user: User | None, office_id: int, field: str) -> None:
+    if user is not None and user.id not in {m.id for m in members(office_id)}:
+        raise SchedulingError(_("“%(name)s” is not a member of this cell.", name=user.full_name), field)
+
+
+# --- sessions ---------------------------------------------------------------------------------------
+
+
+def distancing(office_id: int) -> bool:
+    settings = db.session.get(OfficeSettings, office_id)
+    return bool(settings and settings.distancing)
+
+
+def create_session(office: Office, *, kind: SessionKind, title: str, starts_at: datetime, duration_minutes: int,
+                   place: str, mode: SessionMode, report_due: date | None = None,
+                   programme_item: ProgrammeItem | None = None, actor=None, record_past: bool = False) -> Session:
+    """``record_past`` enters a meeting already held (e.g. the months before the office started)."""
+    if starts_at <= utcnow() and not record_past:
+        raise SchedulingError(_("The meeting must start in the future."), "day")
+    session = Session(office_id=office.id, kind=kind, title=title.strip(), starts_at=starts_at,
+                      duration_minutes=duration_minutes, place=place.strip(), mode=mode, report_due=report_due,
+                      programme_item=programme_item, status=SessionStatus.PLANNED)
+    if mode == SessionMode.IN_PERSON and distancing(office.id):
+        session.mode, session.mode_before_distancing = SessionMode.ONLINE, SessionMode.IN_PERSON
+    db.session.add(session)
+    record_change("scheduling.session.create", session, office_id=office.id, actor=actor, title=session.title,
+                  kind=kind, starts_at=starts_at.isoformat())
+    manager().for_office(office.id).intranet_session_created(session=session, actor=actor)
+    return session
+
+
+def _editable(session: Session, actor, corrector: bool) -> str:
+    """Closed sessions are locked; the secretary may still correct them, and that is audited as such."""
+    if session.status != SessionStatus.CLOSED:
+        return "scheduling.session.update"
+    if not corrector:
+        raise SchedulingError(_("This meeting is closed; only the secretary can correct its record."))
+    return "scheduling.session.correct"
+
+
+def update_session(session: Session, *, actor, corrector: bool = False, **fields) -> None:
+    action = _editable(session, actor, corrector)
+    if "starts_at" in fields and fields["starts_at"] != session.starts_at and fields["starts_at"] <= utcnow() \
+            and session.status != SessionStatus.CLOSED:
+        raise SchedulingError(_("The meeting must start in the future."), "day")
+    before = {k: getattr(session, k) for k in fields}
+    for key, value in fields.items():
+        setattr(session, key, value)
+    if "mode" in fields:
+        session.mode_before_distancing = None  # a deliberate choice wins over the distancing switch
+    changed = {k: str(getattr(v, "value", v)) for k, v in before.items() if getattr(session, k) != v}
+    if changed:
+        record_change(action, session, office_id=session.office_id, actor=actor, previous=changed)
+
+
+def advance(session: Session, status: SessionStatus, actor) -> None:
+    """Move forward through planned → documents sent → in progress → closed, one step or more."""
+    if ORDER.index(status) <= ORDER.index(session.status):
+        raise SchedulingError(_("A meeting moves forward only: it cannot go back to an earlier state."))
+    previous = session.status
+    session.status = status
+    record_change("scheduling.session.status", session, office_id=session.office_id, actor=actor,
+                  previous=previous, status=status)
+    manager().for_office(session.office_id).intranet_session_status_changed(session=session, previous=previous,
+                                                                            actor=actor)
+
+
+def set_distancing(office: Office, on: bool, actor) -> list[Session]:
+    """Turn every upcoming in-person session online (and back); returns the sessions changed."""
+    settings = db.session.get(OfficeSettings, office.id) or OfficeSettings(office_id=office.id)
+    settings.distancing = on
+    db.session.add(settings)
+    upcoming = db.session.scalars(select(Session).where(
+        Session.office_id == office.id, Session.starts_at > utcnow(), Session.status != SessionStatus.CLOSED))
+    changed = []
+    for session in upcoming:
+        if on and session.mode == SessionMode.IN_PERSON:
+            session.mode, session.mode_before_distancing = SessionMode.ONLINE, SessionMode.IN_PERSON
+            changed.append(session)
+        elif not on and session.mode_before_distancing is not None:
+            session.mode, session.mode_before_distancing = session.mode_before_distancing, None
+            changed.append(session)
+    db.session.flush()
+    record("scheduling.distancing." + ("on" if on else "off"), OfficeSettings.__tablename__, office.id,
+           office_id=office.id, actor=actor, sessions=[s.id for s in changed])
+    return changed
+
+
+# --- presenting group and questions -----------------------------------------------------------------
+
+
+def set_group(session: Session, people: list[User], lead: User, report_due: date | None, actor) -> None:
+    _editable(session, actor, corrector=False)
+    if session.kind != SessionKind.THEMATIC:
+        raise SchedulingError(_("Only a thematic meeting has a presenting group."))
+    if not GROUP_SIZE[0] <= len(people) <= GROUP_SIZE[1]:
+        raise SchedulingError(_("A presenting group has 2 or 3 members."), "members")
+    if lead.id not in {p.id for p in people}:
+        raise SchedulingError(_("The lead must be one of the group."), "lead_id")
+    for person in people:
+        _same_office(person, session.office_id, "members")
+    if report_due is not None and report_due > session.starts_at.date():
+        raise SchedulingError(_("The report must be due before the meeting."), "report_due")
+    session.group.clear()
+    db.session.flush()
+    for person in people:
+        session.group.append(GroupMember(office_id=session.office_id, user=person, is_lead=person.id == lead.id))
+    session.report_due = report_due
+    record_change("scheduling.group.set", session, office_id=session.office_id, actor=actor,
+                  members=[p.username for p in people], lead=lead.username)
+
+
+def add_question(session: Session, text: str, actor) -> DiscussionQuestion:
+    _editable(session, actor, corrector=False)
+    question = DiscussionQuestion(office_id=session.office_id, text=text.strip(),
+                                  position=max((q.position for q in session.questions), default=0) + 1)
+    session.questions.append(question)
+    record_change("scheduling.question.add", question, office_id=session.office_id, actor=actor, text=question.text)
+    return question
+
+
+def remove_question(question: DiscussionQuestion, actor) -> None:
+    _editable(question.session, actor, corrector=False)
+    record_change("scheduling.question.remove", question, office_id=question.office_id, actor=actor)
+    question.session.questions.remove(question)
+
+
+def question_warning(session: Session) -> str | None:
+    n, (low, high) = len(session.questions), QUESTIONS_ADVISED
+    if session.kind == SessionKind.THEMATIC and not low <= n <= high:
+        return _("The guidance is 3 to 5 discussion questions; this meeting has %(n)d.", n=n)
+    return None
+
+
+def in_group(session: Session, user) -> bool:
+    return any(m.user_id == user.id for m in session.group)
+
+
+# --- attendance -------------------------------------------------------------------------------------
+
+
+def _attendance_row(session: Session, user: User) -> Attendance:
+    row = next((a for a in session.attendance if a.user_id == user.id), None)
+    if row is None:
+        row = Attendance(office_id=session.office_id, user=user, user_id=user.id)
+        session.attendance.append(row)
+    return row
+
+
+def answer(session: Session, user: User, reply: Answer, reason: str = "") -> Attendance:
+    if session.status == SessionStatus.CLOSED:
+        raise SchedulingError(_("This meeting is closed."))
+    _same_office(user, session.office_id, "answer")
+    if reply == Answer.EXCUSED and not reason.strip():
+        raise SchedulingError(_("Give the reason you cannot attend."), "reason")
+    row = _attendance_row(session, user)
+    row.answer, row.reason = reply, reason.strip() if reply == Answer.EXCUSED else ""
+    record_change("scheduling.attendance.answer", row, office_id=session.office_id, actor=user, answer=reply)
+    return row
+
+
+def take_attendance(session: Session, present_ids: set[int], actor, source: str = "chair") -> None:
+    """Record who is present; the others are absent (excused when they answered so)."""
+    if session.status == SessionStatus.CLOSED:
+        raise SchedulingError(_("This meeting is closed."))
+    for member in members(session.office_id):
+        row = _attendance_row(session, member)
+        row.present, row.taken_by = member.id in present_ids, source
+    record_change("scheduling.attendance.take", session, office_id=session.office_id, actor=actor,
+                  present=sorted(present_ids), source=source)
+
+
+def mark_present(session: Session, user: User, source: str) -> None:
+    """Presence reported by another plugin (a room join): never turns a present member absent."""
+    if session.status != SessionStatus.CLOSED:
+        row = _attendance_row(session, user)
+        row.present, row.taken_by = True, source
+
+
+@dataclass
+class Summary:
+    members: list[tuple[User, Attendance | None]]
+    official: int
+    probationary: int
+    present: int
+    present_official: int
+    excused: int
+    absent: int
+    taken: bool
+
+    @property
+    def quorum(self) -> bool:
+        """Default rule: more than half of the official members present."""
+        return self.present_official * 2 > self.official
+
+
+def summary(session: Session) -> Summary:
+    rows = {a.user_id: a for a in session.attendance}
+    people = [(m, rows.get(m.id)) for m in members(session.office_id)]
+    taken = any(a is not None and a.present is not None for _, a in people)
+    present = [m for m, a in people if a and a.present]
+    excused = [m for m, a in people if (not a or not a.present) and a and a.answer == Answer.EXCUSED]
+    return Summary(
+        members=people,
+        official=sum(m.party_status == PartyStatus.OFFICIAL for m, _ in people),
+        probationary=sum(m.party_status == PartyStatus.PROBATIONARY for m, _ in people),
+        present=len(present),
+        present_official=sum(m.party_status == PartyStatus.OFFICIAL for m in present),
+        excused=len(excused) if taken else 0,
+        absent=len(people) - len(present) - len(excused) if taken else 0,
+        taken=taken,
+    )

@@ -1,0 +1,359 @@
+"""Scheduling pages: meetings list, the meeting hub, the yearly programme, the topic catalogue, my
+assignments. Every lookup is limited to the signed-in user's office (404 otherwise)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from intranet.access import can
+from intranet.admin.forms import ActionForm
+from intranet.extensions import db
+from intranet.models import User, utcnow
+
+from . import services
+from .labels import PROGRAMME_LABELS, STATUS_LABELS
+from .forms import (ANSWER_LABELS, KIND_LABELS, MODE_LABELS, AnswerForm, GroupForm, ProgrammeItemForm,
+                    QuestionForm, SessionForm, TopicGroupForm)
+from .models import (Answer, DiscussionQuestion, Programme, ProgrammeItem, Session, SessionKind, SessionMode,
+                     SessionStatus, TopicGroup)
+
+bp = Blueprint("scheduling", __name__, url_prefix="/scheduling", template_folder="templates")
+
+@bp.app_template_global("scheduling_labels")
+def scheduling_labels():
+    return {"kind": KIND_LABELS, "mode": MODE_LABELS, "answer": ANSWER_LABELS, "status": STATUS_LABELS,
+            "programme": PROGRAMME_LABELS}
+
+
+def _office_id() -> int:
+    return current_user.office_id
+
+
+def planner() -> bool:
+    return can(current_user, "scheduling.plan", _office_id())
+
+
+def secretary() -> bool:
+    return can(current_user, "scheduling.approve", _office_id())
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        abort(403)
+
+
+def _own(model, ident: int):
+    obj = db.session.get(model, ident)
+    if obj is None or obj.office_id != _office_id():
+        abort(404)
+    return obj
+
+
+def _local_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def _refused(form, exc: services.SchedulingError) -> None:
+    db.session.rollback()
+    field = getattr(form, exc.field, None) if (form is not None and exc.field) else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        flash(str(exc), "error")
+
+
+def _submit(form, change, success: str | None = None) -> None:
+    """The common shape of a posted action: when the form is valid run ``change()`` and commit, then say
+    so; otherwise (or when the service refuses) flash why and write nothing."""
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return
+    try:
+        change()
+        db.session.commit()
+    except services.SchedulingError as exc:
+        _refused(None, exc)
+        return
+    if success:
+        flash(success, "success")
+
+
+def _next_or_refuse(session: Session) -> SessionStatus:
+    target = _next_status(session)
+    if target is None:
+        raise services.SchedulingError(_("This meeting is already closed."))
+    return target
+
+
+# --- meetings ---------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+def index():
+    now = utcnow()
+    sessions = db.session.scalars(select(Session).where(Session.office_id == _office_id())
+                                  .order_by(Session.starts_at)).all()
+    upcoming = [s for s in sessions if s.starts_at >= now and s.status != SessionStatus.CLOSED]
+    past = [s for s in reversed(sessions) if s not in upcoming]
+    return render_template("scheduling/index.html", upcoming=upcoming, past=past, planner=planner(),
+                           distancing=services.distancing(_office_id()), action=ActionForm())
+
+
+def _session_form(session: Session | None = None) -> SessionForm:
+    form = SessionForm(obj=session)
+    items = db.session.scalars(select(ProgrammeItem).join(Programme).where(
+        ProgrammeItem.office_id == _office_id()).order_by(Programme.year.desc(), ProgrammeItem.quarter)).all()
+    form.programme_item_id.choices = [(0, _("— not from the programme —"))] + [
+        (i.id, f"{i.programme.year} Q{i.quarter}: {i.title}") for i in items]
+    if session is not None and not form.is_submitted():
+        local = session.starts_at.astimezone(_local_tz())
+        form.day.data, form.time.data = local.date(), local.time()
+        form.kind.data, form.mode.data = session.kind.value, session.mode.value
+        form.programme_item_id.data = session.programme_item_id or 0
+    return form
+
+
+def _fields(form: SessionForm) -> dict:
+    starts = datetime.combine(form.day.data, form.time.data, tzinfo=_local_tz()).astimezone(timezone.utc)
+    item = _own(ProgrammeItem, form.programme_item_id.data) if form.programme_item_id.data else None
+    return dict(kind=SessionKind(form.kind.data), title=form.title.data, starts_at=starts,
+                duration_minutes=form.duration_minutes.data, place=form.place.data or "",
+                mode=SessionMode(form.mode.data), programme_item=item)
+
+
+@bp.route("/sessions/new", methods=["GET", "POST"])
+def new_session():
+    _require(planner())
+    form = _session_form()
+    if form.validate_on_submit():
+        try:
+            session = services.create_session(current_user.office, actor=current_user, **_fields(form))
+            db.session.commit()
+        except services.SchedulingError as exc:
+            _refused(form, exc)
+        else:
+            flash(_("Meeting planned."), "success")
+            return redirect(url_for("scheduling.session", session_id=session.id))
+    return render_template("scheduling/session_form.html", form=form, session=None)
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+def edit_session(session_id: int):
+    session = _own(Session, session_id)
+    _require(planner())
+    form = _session_form(session)
+    if form.validate_on_submit():
+        fields = _fields(form)
+        if fields["mode"] == session.mode:
+            fields.pop("mode")  # keep the distancing memory unless the mode was really changed
+        try:
+            services.update_session(session, actor=current_user, corrector=secretary(), **fields)
+            db.session.commit()
+        except services.SchedulingError as exc:
+            _refused(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("scheduling.session", session_id=session.id))
+    return render_template("scheduling/session_form.html", form=form, session=session)
+
+
+@bp.route("/sessions/<int:session_id>")
+def session(session_id: int):
+    session = _own(Session, session_id)
+    is_planner, grouped = planner(), services.in_group(session, current_user)
+    show_questions = is_planner or grouped or session.status != SessionStatus.PLANNED
+    mine = next((a for a in session.attendance if a.user_id == current_user.id), None)
+    answer_form = AnswerForm(obj=mine)
+    if mine and mine.answer:
+        answer_form.answer.data = mine.answer.value
+    group_form = GroupForm()
+    people = services.members(_office_id())
+    group_form.members.choices = [(u.id, u.full_name) for u in people]
+    group_form.lead_id.choices = [(u.id, u.full_name) for u in people]
+    group_form.members.data = [m.user_id for m in session.group]
+    group_form.lead_id.data = next((m.user_id for m in session.group if m.is_lead), None)
+    group_form.report_due.data = session.report_due
+    return render_template(
+        "scheduling/session.html", session=session, planner=is_planner, in_group=grouped,
+        show_questions=show_questions, question_warning=services.question_warning(session),
+        summary=services.summary(session), answer_form=answer_form, group_form=group_form,
+        question_form=QuestionForm(), action=ActionForm(), is_member=current_user.id in {u.id for u in people},
+        next_status=_next_status(session))
+
+
+def _next_status(session: Session) -> SessionStatus | None:
+    i = services.ORDER.index(session.status)
+    return services.ORDER[i + 1] if i + 1 < len(services.ORDER) else None
+
+
+@bp.post("/sessions/<int:session_id>/advance")
+def advance(session_id: int):
+    session = _own(Session, session_id)
+    _require(planner())
+    _submit(ActionForm(), lambda: services.advance(session, _next_or_refuse(session), current_user))
+    return redirect(url_for("scheduling.session", session_id=session.id))
+
+
+@bp.post("/sessions/<int:session_id>/group")
+def set_group(session_id: int):
+    session = _own(Session, session_id)
+    _require(planner())
+    form = GroupForm()
+    people = {u.id: u for u in services.members(_office_id())}
+    form.members.choices = form.lead_id.choices = [(i, u.full_name) for i, u in people.items()]
+    _submit(form, lambda: services.set_group(session, [people[i] for i in form.members.data],
+                                             people[form.lead_id.data], form.report_due.data, current_user),
+            _("Presenting group saved."))
+    return redirect(url_for("scheduling.session", session_id=session.id))
+
+
+@bp.post("/sessions/<int:session_id>/questions")
+def add_question(session_id: int):
+    session = _own(Session, session_id)
+    _require(planner())
+    form = QuestionForm()
+    _submit(form, lambda: services.add_question(session, form.text.data, current_user))
+    return redirect(url_for("scheduling.session", session_id=session.id) + "#questions")
+
+
+@bp.post("/sessions/<int:session_id>/questions/<int:question_id>/delete")
+def remove_question(session_id: int, question_id: int):
+    session = _own(Session, session_id)
+    _require(planner())
+    question = _own(DiscussionQuestion, question_id)
+    if question.session_id != session.id:
+        abort(404)
+    _submit(ActionForm(), lambda: services.remove_question(question, current_user))
+    return redirect(url_for("scheduling.session", session_id=session.id) + "#questions")
+
+
+@bp.post("/sessions/<int:session_id>/answer")
+def answer(session_id: int):
+    session = _own(Session, session_id)
+    form = AnswerForm()
+    _submit(form, lambda: services.answer(session, current_user._get_current_object(), Answer(form.answer.data),
+                                          form.reason.data), _("Your answer is recorded."))
+    return redirect(url_for("scheduling.session", session_id=session.id) + "#attendance")
+
+
+@bp.post("/sessions/<int:session_id>/attendance")
+def take_attendance(session_id: int):
+    session = _own(Session, session_id)
+    _require(planner())
+    present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
+    _submit(ActionForm(), lambda: services.take_attendance(session, present, current_user), _("Attendance saved."))
+    return redirect(url_for("scheduling.session", session_id=session.id) + "#attendance")
+
+
+@bp.post("/distancing")
+def distancing():
+    _require(planner())
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    on = request.form.get("on") == "1"
+    changed = services.set_distancing(current_user.office, on, current_user)
+    db.session.commit()
+    flash(_("Distancing mode is on: %(n)d upcoming in-person meetings are now online.", n=len(changed)) if on
+          else _("Distancing mode is off: %(n)d meetings are back in person.", n=len(changed)), "success")
+    return redirect(url_for("scheduling.index"))
+
+
+# --- programme and catalogue ------------------------------------------------------------------------
+
+
+@bp.route("/programme", defaults={"year": None})
+@bp.route("/programme/<int:year>", methods=["GET", "POST"])
+def programme(year: int | None):
+    if year is None:
+        return redirect(url_for("scheduling.programme", year=utcnow().astimezone(_local_tz()).year))
+    if not 2000 <= year <= 2100:
+        abort(404)
+    prog = services.programme_for(_office_id(), year)
+    form = ProgrammeItemForm()
+    form.topic_group_id.choices = [(t.id, t.name) for t in services.topic_groups(_office_id())]
+    form.lead_id.choices = [(0, _("— to be decided —"))] + [(u.id, u.full_name)
+                                                              for u in services.members(_office_id())]
+    if form.validate_on_submit():
+        _require(planner())
+        try:
+            services.add_programme_item(
+                prog, quarter=form.quarter.data, topic_group=_own(TopicGroup, form.topic_group_id.data),
+                title=form.title.data, lead=db.session.get(User, form.lead_id.data) if form.lead_id.data else None,
+                actor=current_user)
+            db.session.commit()
+        except services.SchedulingError as exc:
+            _refused(form, exc)
+        else:
+            return redirect(url_for("scheduling.programme", year=year))
+    db.session.commit()  # the programme row and a seeded catalogue, made on first view
+    return render_template("scheduling/programme.html", programme=prog, form=form, planner=planner(),
+                           secretary=secretary(), action=ActionForm(),
+                           missing=services.quarters_without_thematic(prog))
+
+
+@bp.post("/programme/<int:year>/approve")
+def approve_programme(year: int):
+    _require(secretary())
+    prog = services.programme_for(_office_id(), year)
+    _submit(ActionForm(), lambda: services.approve_programme(prog, current_user),
+            _("Programme %(year)d approved.", year=year))
+    return redirect(url_for("scheduling.programme", year=year))
+
+
+@bp.post("/programme/items/<int:item_id>/delete")
+def remove_programme_item(item_id: int):
+    item = _own(ProgrammeItem, item_id)
+    _require(planner())
+    year = item.programme.year
+    _submit(ActionForm(), lambda: services.remove_programme_item(item, current_user))
+    return redirect(url_for("scheduling.programme", year=year))
+
+
+@bp.route("/topics", methods=["GET", "POST"])
+def topics():
+    form = TopicGroupForm()
+    if form.validate_on_submit():
+        _require(planner())
+        try:
+            services.add_topic_group(_office_id(), form.name.data, current_user)
+            db.session.commit()
+        except services.SchedulingError as exc:
+            _refused(form, exc)
+        else:
+            return redirect(url_for("scheduling.topics"))
+    groups = services.topic_groups(_office_id(), active_only=False)
+    db.session.commit()
+    return render_template("scheduling/topics.html", groups=groups, form=form, planner=planner(),
+                           action=ActionForm())
+
+
+@bp.post("/topics/<int:group_id>/toggle")
+def toggle_topic(group_id: int):
+    group = _own(TopicGroup, group_id)
+    _require(planner())
+    _submit(ActionForm(), lambda: services.set_topic_group_active(group, not group.active, current_user))
+    return redirect(url_for("scheduling.topics"))
+
+
+@bp.route("/mine")
+def mine():
+    now = utcnow()
+    upcoming = db.session.scalars(select(Session).where(
+        Session.office_id == _office_id(), Session.starts_at >= now,
+        Session.status != SessionStatus.CLOSED).order_by(Session.starts_at)).all()
+    groups = [s for s in upcoming if services.in_group(s, current_user)]
+    unanswered = [s for s in upcoming if not any(a.user_id == current_user.id and a.answer for a in s.attendance)]
+    return render_template("scheduling/mine.html", groups=groups, unanswered=unanswered)
+
+
+def home_panel_context(user) -> dict:
+    """What the start page shows: the next meetings, and the user's group assignments."""
+    upcoming = db.session.scalars(select(Session).where(
+        Session.office_id == user.office_id, Session.starts_at >= utcnow(),
+        Session.status != SessionStatus.CLOSED).order_by(Session.starts_at).limit(3)).all()
+    return {"upcoming": upcoming, "assigned": [s for s in upcoming if services.in_group(s, user)]}

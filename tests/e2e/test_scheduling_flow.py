@@ -1,0 +1,83 @@
+"""A quarter in the browser: the secretary plans the programme and a thematic meeting and assigns the
+group, the committee sets the questions, a member answers, distancing mode turns the meeting online."""
+import re
+from datetime import datetime, timedelta
+
+from playwright.sync_api import expect
+
+from support import PASSWORD, shot
+
+
+def sign_in(page, username):
+    page.goto("/login")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_role("heading", name=re.compile("Xin chào"))).to_be_visible()
+
+
+def test_a_quarter_of_the_cell(page, browser, live_server, data, cell):
+    data.user("chiuy", "DIST", roles=("committee", "member"), full_name="Lê Minh Tâm")
+    data.user("member2", "DIST", full_name="Võ Thị Hà")
+    when = datetime.now() + timedelta(days=21)
+
+    sign_in(page, "bithu")
+    page.locator("#main-nav").get_by_role("link", name="Chương trình").click()
+    page.get_by_label("Quý").select_option("4")
+    page.get_by_label("Chuyên đề", exact=True).fill("Nâng cao chất lượng kiểm sát")
+    page.get_by_label("Người phụ trách").select_option(label="Member1")
+    page.get_by_role("button", name="Thêm", exact=True).click()
+    expect(page.locator("#programme-items")).to_contain_text("Nâng cao chất lượng kiểm sát")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Phê duyệt chương trình").click()
+    expect(page.locator("#programme-status")).to_have_text("Đã phê duyệt")
+
+    page.locator("#main-nav").get_by_role("link", name="Buổi sinh hoạt").click()
+    page.get_by_role("button", name="Lên lịch sinh hoạt").click()
+    page.get_by_label("Loại").select_option("thematic")
+    page.get_by_label("Tên hoặc chủ đề").fill("Chuyên đề quý IV")
+    page.get_by_label("Ngày", exact=True).fill(when.strftime("%Y-%m-%d"))
+    page.get_by_label("Giờ bắt đầu").fill("08:00")
+    page.get_by_label("Địa điểm").fill("Hội trường")
+    page.get_by_label("Chuyên đề trong chương trình").select_option(index=1)
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.locator(".flash-success")).to_contain_text("Đã lên lịch buổi sinh hoạt.")
+    session_url = page.url
+
+    page.locator("#group summary").click()
+    page.get_by_label("Thành viên nhóm").select_option(label=["Member1", "Võ Thị Hà"])
+    page.get_by_label("Trưởng nhóm").select_option(label="Member1")
+    page.get_by_role("button", name="Lưu nhóm").click()
+    expect(page.locator("#group")).to_contain_text("Member1 — trưởng nhóm")
+
+    committee = browser.new_context(base_url=live_server).new_page()
+    sign_in(committee, "chiuy")
+    committee.goto(session_url)
+    for text in ("Điểm mới của chuyên đề?", "Liên hệ thực tiễn đơn vị?", "Mỗi đảng viên cần làm gì?"):
+        committee.get_by_label("Câu hỏi thảo luận").fill(text)
+        committee.get_by_role("button", name="Thêm câu hỏi").click()
+    expect(committee.locator("#questions ol li")).to_have_count(3)
+    expect(committee.locator("#questions")).not_to_contain_text("Hướng dẫn là từ 3 đến 5")
+    committee.context.close()
+
+    member = browser.new_context(base_url=live_server).new_page()
+    sign_in(member, "member2")
+    expect(member.locator(".scheduling-home")).to_contain_text("Nhóm của bạn trình bày “Chuyên đề quý IV”")
+    member.goto(session_url)
+    expect(member.locator("#questions")).to_contain_text("Liên hệ thực tiễn đơn vị?")  # the group sees them first
+    member.get_by_label("Trả lời của tôi").select_option("excused")
+    member.get_by_role("button", name="Gửi trả lời").click()
+    expect(member.locator(".flash-error")).to_contain_text("Hãy cho biết lý do vắng mặt.")
+    member.get_by_label("Trả lời của tôi").select_option("excused")
+    member.get_by_label("Lý do (nếu vắng)").fill("Đi công tác")
+    member.get_by_role("button", name="Gửi trả lời").click()
+    expect(member.locator("#attendance")).to_contain_text("Tôi xin vắng — Đi công tác")
+    member.context.close()
+
+    page.locator("#main-nav").get_by_role("link", name="Buổi sinh hoạt").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Bật chế độ giãn cách").click()
+    expect(page.locator(".flash-success")).to_contain_text("1 buổi sinh hoạt trực tiếp sắp tới chuyển sang trực tuyến")
+    page.goto(session_url)
+    expect(page.locator("#session-mode")).to_have_text("Trực tuyến")
+    shot(page, "scheduling-session")

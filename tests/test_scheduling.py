@@ -1,0 +1,306 @@
+"""Scheduling plugin: programme, meetings, distancing mode, presenting group, questions, attendance."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from intranet.extensions import db
+from intranet.models import AuditEvent, Office, User
+from intranet_scheduling import services
+from intranet_scheduling.models import (Answer, Programme, ProgrammeStatus, Session, SessionKind, SessionMode,
+                                        SessionStatus, TopicGroup)
+
+FUTURE = (datetime.now(timezone.utc) + timedelta(days=20)).astimezone()
+
+
+@pytest.fixture
+def cell2(data, cell):
+    """The district cell with a committee member and more members (official and probationary)."""
+    cell["committee"] = data.user("chiuy", "DIST", roles=("committee", "member"))
+    cell["m2"] = data.user("member2", "DIST")
+    cell["m3"] = data.user("member3", "DIST")
+    cell["prob"] = data.user("dubi", "DIST", status="probationary")
+    return cell
+
+
+def _office(code):
+    return db.session.scalar(select(Office).where(Office.code == code))
+
+
+def _session(app, **kw):
+    with app.app_context():
+        fields = dict(kind=SessionKind.THEMATIC, title="Học tập Nghị quyết", duration_minutes=120, place="Hội trường",
+                      mode=SessionMode.IN_PERSON, starts_at=datetime.now(timezone.utc) + timedelta(days=10))
+        fields.update(kw)
+        session = services.create_session(_office("DIST"), **fields)
+        db.session.commit()
+        return session.id
+
+
+def _form_day(when=FUTURE):
+    return {"day": when.strftime("%Y-%m-%d"), "time": "08:00"}
+
+
+def test_catalogue_is_seeded_for_new_offices(app, cell):
+    with app.app_context():
+        names = [t.name for t in services.topic_groups(_office("DIST").id)]
+    assert len(names) == 7 and names[0].startswith("Giáo dục chính trị")
+
+
+def test_plugin_is_on_by_default_and_can_be_switched_off(client, data, cell2, login):
+    login("member1")
+    assert client.get("/scheduling/").status_code == 200
+    assert "Lịch sinh hoạt" not in client.get("/").text  # nav shows the entries, not the plugin title
+    assert "Buổi sinh hoạt" in client.get("/").text
+    data.enable("scheduling", "DIST", False)
+    assert client.get("/scheduling/").status_code == 404
+    assert "Buổi sinh hoạt" not in client.get("/").text
+
+
+def test_secretary_plans_a_meeting_and_members_cannot(app, client, cell2, login):
+    login("member1")
+    assert client.get("/scheduling/sessions/new").status_code == 403
+    client.post("/logout")
+    login("chiuy")
+    response = client.post("/scheduling/sessions/new", data={
+        "kind": "thematic", "title": "Chuyên đề quý IV", "duration_minutes": 120, "place": "Phòng họp",
+        "mode": "in_person", "programme_item_id": 0, **_form_day()})
+    assert response.status_code == 302
+    with app.app_context():
+        session = db.session.scalar(select(Session))
+        local = session.starts_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh"))
+        assert (local.hour, local.minute) == (8, 0) and session.status == SessionStatus.PLANNED
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"day": "2020-01-01"}, "Buổi sinh hoạt phải diễn ra trong tương lai."),
+    ({"day": "31/02/2027"}, "Hãy nhập ngày"),
+    ({"duration_minutes": 5}, "Từ 15 đến 600 phút."),
+    ({"title": ""}, "Trường này là bắt buộc."),
+])
+def test_bad_meeting_input_gets_a_clear_message(app, client, cell2, login, change, message):
+    login("bithu")
+    form = {"kind": "regular", "title": "Sinh hoạt thường kỳ", "duration_minutes": 90, "place": "", "mode": "online",
+            "programme_item_id": 0, **_form_day(), **change}
+    response = client.post("/scheduling/sessions/new", data=form)
+    assert response.status_code == 200 and message in response.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Session)) == 0
+
+
+def test_programme_drafted_by_committee_approved_by_secretary(app, client, cell2, login):
+    login("chiuy")
+    with app.app_context():
+        group = services.topic_groups(_office("DIST").id)[1].id
+    page = client.get("/scheduling/programme/2027")
+    assert page.status_code == 200 and "Nháp" in page.text
+    client.post("/scheduling/programme/2027", data={"quarter": 1, "topic_group_id": group,
+                                                   "title": "Kỹ năng kiểm sát", "lead_id": cell2["member"]})
+    assert "Kỹ năng kiểm sát" in client.get("/scheduling/programme/2027").text
+    assert client.post("/scheduling/programme/2027/approve").status_code == 403  # committee cannot approve
+    client.post("/logout")
+    login("bithu")
+    client.post("/scheduling/programme/2027/approve")
+    page = client.get("/scheduling/programme/2027")
+    assert "Đã phê duyệt" in page.text and "quý: 2, 3, 4" in page.text
+    refused = client.post("/scheduling/programme/2027", data={"quarter": 2, "topic_group_id": group,
+                                                             "title": "Thêm", "lead_id": 0})
+    assert "không thể thay đổi" in refused.text
+    with app.app_context():
+        assert db.session.scalar(select(Programme)).status == ProgrammeStatus.APPROVED
+
+
+def test_programme_rejects_a_topic_group_of_another_office(app, client, cell2, login):
+    with app.app_context():
+        foreign = services.topic_groups(_office("OTHER").id)[0].id
+        db.session.commit()
+    login("bithu")
+    response = client.post("/scheduling/programme/2027", data={"quarter": 1, "topic_group_id": foreign,
+                                                              "title": "X", "lead_id": 0})
+    assert response.status_code == 200  # not a valid choice: refused by the form
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Programme)) == 1
+        assert not db.session.scalar(select(Programme)).items
+
+
+def test_topic_groups_can_be_added_and_retired(app, client, cell2, login):
+    login("bithu")
+    client.post("/scheduling/topics", data={"name": "Chuyển đổi số"})
+    assert "Chuyển đổi số" in client.get("/scheduling/topics").text
+    duplicate = client.post("/scheduling/topics", data={"name": "chuyển đổi số"})
+    assert "Nhóm chủ đề này đã có." in duplicate.text
+    with app.app_context():
+        group = db.session.scalar(select(TopicGroup).where(TopicGroup.name == "Chuyển đổi số")).id
+    client.post(f"/scheduling/topics/{group}/toggle")
+    assert "đã thôi dùng" in client.get("/scheduling/topics").text
+
+
+def test_group_of_two_or_three_from_this_cell(app, client, cell2, login):
+    sid = _session(app)
+    login("bithu")
+    url = f"/scheduling/sessions/{sid}/group"
+    one = client.post(url, data={"members": [cell2["member"]], "lead_id": cell2["member"]}, follow_redirects=True)
+    assert "Nhóm chuẩn bị gồm 2 hoặc 3 đảng viên." in one.text
+    foreign = client.post(url, data={"members": [cell2["member"], cell2["other_member"]], "lead_id": cell2["member"]},
+                          follow_redirects=True)
+    assert foreign.status_code == 200
+    late = (FUTURE + timedelta(days=30)).strftime("%Y-%m-%d")
+    too_late = client.post(url, data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["member"],
+                                      "report_due": late}, follow_redirects=True)
+    assert "Hạn nộp báo cáo phải trước buổi sinh hoạt." in too_late.text
+    ok = client.post(url, data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["m2"]},
+                     follow_redirects=True)
+    assert "Đã lưu nhóm chuẩn bị." in ok.text
+    client.post("/logout")
+    login("member1")
+    assert "Học tập Nghị quyết" in client.get("/scheduling/mine").text.split('id="my-groups"')[1]
+    assert "Nhóm của bạn trình bày" in client.get("/").text
+
+
+def test_questions_visible_to_group_first_then_to_all(app, client, cell2, login):
+    sid = _session(app)
+    login("bithu")
+    client.post(f"/scheduling/sessions/{sid}/group", data={"members": [cell2["member"], cell2["m2"]],
+                                                           "lead_id": cell2["member"]})
+    client.post(f"/scheduling/sessions/{sid}/questions", data={"text": "Liên hệ thực tiễn đơn vị?"})
+    page = client.get(f"/scheduling/sessions/{sid}").text
+    assert "Liên hệ thực tiễn đơn vị?" in page and "từ 3 đến 5 câu hỏi" in page
+    client.post("/logout")
+    login("member1")  # in the group
+    assert "Liên hệ thực tiễn đơn vị?" in client.get(f"/scheduling/sessions/{sid}").text
+    other = app.test_client()
+    login("member3", c=other)  # not in the group
+    assert "Liên hệ thực tiễn đơn vị?" not in other.get(f"/scheduling/sessions/{sid}").text
+    assert other.post(f"/scheduling/sessions/{sid}/questions", data={"text": "x"}).status_code == 403
+    client.post("/logout")
+    login("bithu")
+    client.post(f"/scheduling/sessions/{sid}/advance")
+    assert "Liên hệ thực tiễn đơn vị?" in other.get(f"/scheduling/sessions/{sid}").text
+
+
+def test_attendance_answers_and_quorum(app, client, cell2, login):
+    sid = _session(app)
+    login("member1")
+    no_reason = client.post(f"/scheduling/sessions/{sid}/answer", data={"answer": "excused", "reason": " "},
+                            follow_redirects=True)
+    assert "Hãy cho biết lý do vắng mặt." in no_reason.text
+    client.post(f"/scheduling/sessions/{sid}/answer", data={"answer": "excused", "reason": "Đi công tác"})
+    assert client.post(f"/scheduling/sessions/{sid}/attendance", data={"present": [1]}).status_code == 403
+    client.post("/logout")
+    login("bithu")
+    # Official members: bithu, member1, chiuy, member2, member3 (5); dubi is probationary.
+    client.post(f"/scheduling/sessions/{sid}/attendance", data={"present": [cell2["secretary"], cell2["prob"],
+                                                                           cell2["m2"]]})
+    page = client.get(f"/scheduling/sessions/{sid}").text
+    assert "CHƯA đủ số lượng" in page and "vắng có lý do 1" in page
+    client.post(f"/scheduling/sessions/{sid}/attendance", data={"present": [cell2["secretary"], cell2["m2"],
+                                                                           cell2["m3"]]})
+    assert "Đủ số lượng" in client.get(f"/scheduling/sessions/{sid}").text
+    with app.app_context():
+        summary = services.summary(db.session.get(Session, sid))
+        assert (summary.present_official, summary.official, summary.quorum) == (3, 5, True)
+
+
+def test_distancing_mode_turns_meetings_online_and_back(app, client, cell2, login):
+    in_person = _session(app)
+    hybrid = _session(app, mode=SessionMode.HYBRID, title="Hybrid")
+    past = _session(app, title="Past")
+    with app.app_context():
+        db.session.get(Session, past).starts_at = datetime.now(timezone.utc) - timedelta(days=1)
+        db.session.commit()
+    login("bithu")
+    response = client.post("/scheduling/distancing", data={"on": "1"}, follow_redirects=True)
+    assert "1 buổi sinh hoạt trực tiếp sắp tới chuyển sang trực tuyến" in response.text
+    with app.app_context():
+        modes = {s.id: s.mode for s in db.session.scalars(select(Session))}
+    assert modes == {in_person: SessionMode.ONLINE, hybrid: SessionMode.HYBRID, past: SessionMode.IN_PERSON}
+    new = _session(app, title="During distancing")
+    with app.app_context():
+        assert db.session.get(Session, new).mode == SessionMode.ONLINE
+    client.post("/scheduling/distancing", data={"on": "0"})
+    with app.app_context():
+        assert db.session.get(Session, in_person).mode == SessionMode.IN_PERSON
+        assert db.session.get(Session, new).mode == SessionMode.IN_PERSON
+
+
+def test_states_move_forward_and_closing_locks_the_record(app, client, cell2, login):
+    sid = _session(app)
+    login("chiuy")
+    for _ in range(3):
+        client.post(f"/scheduling/sessions/{sid}/advance")
+    with app.app_context():
+        assert db.session.get(Session, sid).status == SessionStatus.CLOSED
+    again = client.post(f"/scheduling/sessions/{sid}/advance", follow_redirects=True)
+    assert "đã kết thúc" in again.text
+    edit = {"kind": "thematic", "title": "Sửa sau khi kết thúc", "duration_minutes": 120, "place": "",
+            "mode": "in_person", "programme_item_id": 0, **_form_day()}
+    refused = client.post(f"/scheduling/sessions/{sid}/edit", data=edit)
+    assert "chỉ bí thư được đính chính" in refused.text
+    answer = client.post(f"/scheduling/sessions/{sid}/answer", data={"answer": "attend"}, follow_redirects=True)
+    assert "Buổi sinh hoạt đã kết thúc." in answer.text
+    client.post("/logout")
+    login("bithu")
+    assert client.post(f"/scheduling/sessions/{sid}/edit", data=edit).status_code == 302
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "scheduling.session.correct"))
+        assert event.details["previous"]["title"] == "Học tập Nghị quyết"
+
+
+def test_no_page_of_one_office_shows_another_offices_meeting(app, client, cell2, login):
+    sid = _session(app)
+    login("othermember")
+    assert "Học tập Nghị quyết" not in client.get("/scheduling/").text
+    assert client.get(f"/scheduling/sessions/{sid}").status_code == 404
+    assert client.post(f"/scheduling/sessions/{sid}/answer", data={"answer": "attend"}).status_code == 404
+
+
+def test_session_hooks_reach_enabled_plugins(app, cell2):
+    from intranet.hookspecs import hookimpl
+    from intranet.plugins import manager
+
+    heard = []
+
+    class Listener:
+        @hookimpl
+        def intranet_session_created(self, session, actor):
+            heard.append(("created", session.title))
+
+        @hookimpl
+        def intranet_session_status_changed(self, session, previous, actor):
+            heard.append((previous.value, session.status.value))
+
+    pm = manager(app).pm
+    pm.register(Listener(), name="listener")
+    try:
+        sid = _session(app)
+        with app.app_context():
+            services.advance(db.session.get(Session, sid), SessionStatus.DOCUMENTS_SENT, None)
+            db.session.commit()
+    finally:
+        pm.unregister(name="listener")
+    assert heard == [("created", "Học tập Nghị quyết"), ("planned", "documents_sent")]
+
+
+def test_member_answers_through_the_service(app, cell2):
+    sid = _session(app)
+    with app.app_context():
+        session = db.session.get(Session, sid)
+        outsider = db.session.get(User, cell2["other_member"])
+        with pytest.raises(services.SchedulingError):
+            services.answer(session, outsider, Answer.ATTEND)
+        services.answer(session, db.session.get(User, cell2["member"]), Answer.ONLINE)
+        db.session.commit()
+        assert session.attendance[0].answer == Answer.ONLINE
+
+
+def test_demo_holds_a_realistic_year(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        sessions = db.session.scalars(select(Session)).all()
+        assert len(sessions) == 16
+        assert sum(s.kind == SessionKind.THEMATIC for s in sessions) == 4
+        past = [s for s in sessions if s.starts_at < datetime.now(timezone.utc)]
+        assert all(s.status == SessionStatus.CLOSED and services.summary(s).quorum for s in past)
+        assert all(len(s.group) in (2, 3) and 3 <= len(s.questions) <= 5 for s in sessions if s.kind == SessionKind.THEMATIC)
+        assert db.session.scalar(select(Programme)).status == ProgrammeStatus.APPROVED
