@@ -31,26 +31,35 @@ def seed(office, people, actor) -> None:
     year = utcnow().astimezone(tz).year
     groups = services.topic_groups(office.id)
     programme = services.programme_for(office.id, year)
-    items = {}
+    items, teams = {}, {}
     for quarter, group_index, title, team in THEMES:
-        items[quarter] = services.add_programme_item(programme, quarter=quarter, topic_group=groups[group_index],
-                                                     title=title, lead=people[team[0]], actor=actor)
+        items[(year, quarter)] = services.add_programme_item(
+            programme, quarter=quarter, topic_group=groups[group_index], title=title, lead=people[team[0]],
+            actor=actor)
+        teams[(year, quarter)] = team
     services.approve_programme(programme, actor)
 
     def at(day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour), tzinfo=tz).astimezone(timezone.utc)
 
-    for month in range(1, 13):
-        regular = _meeting(office, actor, SessionKind.REGULAR, f"Sinh hoạt chi bộ thường kỳ tháng {month}/{year}",
-                           at(date(year, month, 5), 14), "Hội trường cơ quan", None)
+    # Next year's programme is still a draft with its first topic, so the months ahead are not empty.
+    draft = services.programme_for(office.id, year + 1)
+    items[(year + 1, 1)] = services.add_programme_item(
+        draft, quarter=1, topic_group=groups[0], title="Học tập chuyên đề năm về tư tưởng Hồ Chí Minh",
+        lead=people["dangvien2"], actor=actor)
+    teams[(year + 1, 1)] = ["dangvien2", "dangvien1"]
+    for month_index in range(12 + 3):  # this year, then the first three months of the next
+        y, month = year + month_index // 12, month_index % 12 + 1
+        regular = _meeting(office, actor, SessionKind.REGULAR, f"Sinh hoạt chi bộ thường kỳ tháng {month}/{y}",
+                           at(date(y, month, 5), 14), "Hội trường cơ quan", None)
         _close_if_past(regular, people, actor, absent=f"dangvien{month % 6 + 1}")
-        if month % 3 == 2:
-            quarter = (month + 2) // 3
-            _, _, title, team = THEMES[quarter - 1]
-            thematic = _meeting(office, actor, SessionKind.THEMATIC, title, at(date(year, month, 20), 8),
-                                "Hội trường cơ quan", items[quarter])
-            lead = people[team[0]]
-            services.set_group(thematic, [people[u] for u in team], lead,
+        quarter = (month + 2) // 3
+        if month % 3 == 2 and (y, quarter) in items:
+            team = teams[(y, quarter)]
+            thematic = _meeting(office, actor, SessionKind.THEMATIC, items[(y, quarter)].title,
+                                at(date(y, month, 20), 8),
+                                "Hội trường cơ quan", items[(y, quarter)])
+            services.set_group(thematic, [people[u] for u in team], people[team[0]],
                                (thematic.starts_at - timedelta(days=7)).date(), actor)
             for question in QUESTIONS[: 3 + quarter % 2]:
                 services.add_question(thematic, question, actor)
