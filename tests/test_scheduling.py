@@ -307,3 +307,45 @@ def test_demo_holds_a_realistic_year(app):
         assert all(len(s.group) in (2, 3) and 3 <= len(s.questions) <= 5 for s in sessions if s.kind == SessionKind.THEMATIC)
         statuses = [p.status for p in db.session.scalars(select(Programme).order_by(Programme.year))]
         assert statuses == [ProgrammeStatus.APPROVED, ProgrammeStatus.DRAFT]
+
+
+def test_private_calendar_feed_issue_use_revoke(app, client, cell2, login):
+    from icalendar import Calendar
+
+    _session(app, title="Chuyên đề có lịch")
+    login("member1")
+    assert "Tạo đường dẫn lịch của tôi" in client.get("/account").text
+    issued = client.post("/scheduling/calendar/issue")
+    url = __import__("re").search(r'value="(http[^"]+\.ics)"', issued.text).group(1)
+    path = url.split("localhost", 1)[1]
+    feed = app.test_client().get(path)  # no sign-in: the token is the key
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    events = [c for c in Calendar.from_ical(feed.data).walk("VEVENT")]
+    assert [str(e["summary"]) for e in events] == ["Chuyên đề có lịch"]
+    assert events[0]["dtend"].dt - events[0]["dtstart"].dt == timedelta(minutes=120)
+    # A new link replaces the old one; revoking ends it; a guessed one never worked.
+    newer = __import__("re").search(r'value="(http[^"]+\.ics)"', client.post("/scheduling/calendar/issue").text).group(1)
+    assert app.test_client().get(path).status_code == 404
+    new_path = newer.split("localhost", 1)[1]
+    assert app.test_client().get(new_path).status_code == 200
+    client.post("/scheduling/calendar/revoke")
+    assert app.test_client().get(new_path).status_code == 404
+    assert app.test_client().get("/scheduling/calendar/guess.ics").status_code == 404
+
+
+def test_calendar_feed_stops_when_the_plugin_is_off_or_the_user_deactivated(app, client, data, cell2, login):
+    import re
+
+    login("member1")
+    path = re.search(r'value="(http[^"]+\.ics)"', client.post("/scheduling/calendar/issue").text).group(1)
+    path = path.split("localhost", 1)[1]
+    data.enable("scheduling", "DIST", False)
+    assert app.test_client().get(path).status_code == 404
+    data.enable("scheduling", "DIST", True)
+    assert app.test_client().get(path).status_code == 200
+    from intranet.admin.services import set_active
+
+    with app.app_context():
+        set_active(db.session.get(User, cell2["member"]), False)
+        db.session.commit()
+    assert app.test_client().get(path).status_code == 404

@@ -48,13 +48,19 @@ def intranet_nav_items(office, user):
 
 @hookimpl
 def intranet_template_slot(slot, office, user, context):
-    if slot != "home":
-        return None
     from flask import render_template
 
-    from .views import home_panel_context
+    if slot == "home":
+        from .views import home_panel_context
 
-    return Markup(render_template("scheduling/_home.html", **home_panel_context(user)))
+        return Markup(render_template("scheduling/_home.html", **home_panel_context(user)))
+    if slot == "account":
+        from intranet.admin.forms import ActionForm
+
+        from .calendar import has_token
+
+        return Markup(render_template("scheduling/_account.html", has_token=has_token(user), action=ActionForm()))
+    return None
 
 
 @hookimpl

@@ -169,3 +169,17 @@ class OfficeSettings(db.Model):
 
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
     distancing: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CalendarToken(db.Model):
+    """A user's private calendar feed. Only a hash is kept: the URL is shown once, like a password."""
+
+    __tablename__ = "scheduling_calendar_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()

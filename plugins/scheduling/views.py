@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,8 +14,9 @@ from intranet.access import can
 from intranet.admin.forms import ActionForm
 from intranet.extensions import db
 from intranet.models import User, utcnow
+from intranet.plugins import manager, public_view
 
-from . import services
+from . import calendar, services
 from .labels import PROGRAMME_LABELS, STATUS_LABELS
 from .forms import (ANSWER_LABELS, KIND_LABELS, MODE_LABELS, AnswerForm, GroupForm, ProgrammeItemForm,
                     QuestionForm, SessionForm, TopicGroupForm)
@@ -357,3 +358,32 @@ def home_panel_context(user) -> dict:
         Session.office_id == user.office_id, Session.starts_at >= utcnow(),
         Session.status != SessionStatus.CLOSED).order_by(Session.starts_at).limit(3)).all()
     return {"upcoming": upcoming, "assigned": [s for s in upcoming if services.in_group(s, user)]}
+
+
+# --- private calendar feed --------------------------------------------------------------------------
+
+
+@bp.get("/calendar/<token>.ics")
+@public_view
+def calendar_feed(token: str):
+    user = calendar.user_for(token[:100])
+    if user is None or not manager().is_enabled(user.office_id, "scheduling"):
+        abort(404)
+    body = calendar.feed(user, request.host.split(":")[0], scheduling_labels())
+    return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})
+
+
+@bp.post("/calendar/issue")
+def issue_calendar():
+    token = calendar.issue_token(current_user._get_current_object())
+    db.session.commit()
+    url = url_for("scheduling.calendar_feed", token=token, _external=True)
+    return render_template("scheduling/calendar_issued.html", url=url)
+
+
+@bp.post("/calendar/revoke")
+def revoke_calendar():
+    if calendar.revoke_token(current_user._get_current_object()):
+        db.session.commit()
+        flash(_("Your calendar link no longer works."), "success")
+    return redirect(url_for("auth.account"))

@@ -72,6 +72,11 @@ def test_a_quarter_of_the_cell(page, browser, live_server, data, cell):
     member.get_by_label("Lý do (nếu vắng)").fill("Đi công tác")
     member.get_by_role("button", name="Gửi trả lời").click()
     expect(member.locator("#attendance")).to_contain_text("Tôi xin vắng — Đi công tác")
+    member.goto("/account")
+    member.get_by_role("button", name="Tạo đường dẫn lịch của tôi").click()
+    feed_url = member.locator("#calendar-url").input_value()
+    feed = member.context.request.get(feed_url)
+    assert feed.status == 200 and "SUMMARY:Chuyên đề quý IV" in feed.text()
     member.context.close()
 
     page.locator("#main-nav").get_by_role("link", name="Buổi sinh hoạt").click()
