@@ -38,7 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     live.init_app(app)
 
-    from . import auth, core_hooks, errors
+    from . import auth, core_hooks, errors, notifications
     from .cli import register_cli
     from .plugins import CORE, PluginManager
 
@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     auth.init_app(app)
     errors.init_app(app)
+    notifications.init_app(app)
     register_cli(app)
     return app
 

@@ -26,6 +26,13 @@ DEFAULTS: dict[str, object] = {
     "LIVE_STREAM_MAX_SECONDS": 300,  # then the browser reconnects and the user's rights are re-checked
     "LIVE_PREFIX": "intranet:live",
     "AUDIT_PAGE_SIZE": 50,
+    "SMTP_HOST": "",  # empty: notifications stay in-app only
+    "SMTP_PORT": 25,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": False,
+    "SMTP_FROM": "intranet@localhost",
+    "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails and CLI output
 }
 
 

@@ -13,8 +13,9 @@ def intranet_blueprints():
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
+    from .notifications import bp as notifications_bp
 
-    return [main_bp, auth_bp, admin_bp]
+    return [main_bp, auth_bp, admin_bp, notifications_bp]
 
 
 @hookimpl

@@ -25,9 +25,13 @@ def _targets(app, cell):
         group = services.topic_groups(dist.id)[0]
         item = services.add_programme_item(services.programme_for(dist.id, 2030), quarter=1, topic_group=group,
                                            title="Member1 topic", lead=None, actor=None)
+        from intranet.notifications import notify
+
+        note = notify([db.session.get(User, cell["member"])], "Member1 private notice")[0]
         db.session.commit()
         return {"user_id": cell["member"], "office_id": dist.id, "assignment_id": assignment,
-                "session_id": session.id, "question_id": question.id, "group_id": group.id, "item_id": item.id}
+                "session_id": session.id, "question_id": question.id, "group_id": group.id, "item_id": item.id,
+                "notification_id": note.id}
 
 
 def _object_routes(app):

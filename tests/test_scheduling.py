@@ -349,3 +349,24 @@ def test_calendar_feed_stops_when_the_plugin_is_off_or_the_user_deactivated(app,
         set_active(db.session.get(User, cell2["member"]), False)
         db.session.commit()
     assert app.test_client().get(path).status_code == 404
+
+
+def test_reminders_are_sent_once_and_distancing_notifies(app, client, cell2, login):
+    from intranet.notifications import Notification
+
+    soon = _session(app, title="Sắp họp", starts_at=datetime.now(timezone.utc) + timedelta(days=1))
+    _session(app, title="Còn xa", starts_at=datetime.now(timezone.utc) + timedelta(days=30))
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["scheduling", "send-reminders", "--days", "2"])
+    assert first.exit_code == 0 and first.output.startswith("6 reminders created")  # six members
+    assert runner.invoke(args=["scheduling", "send-reminders"]).output.startswith("0 reminders")
+    login("member1")
+    page = client.get("/notifications/").text
+    assert "Nhắc lịch: “Sắp họp”" in page and "Còn xa" not in page
+    client.post("/logout")
+    login("bithu")
+    client.post("/scheduling/distancing", data={"on": "1"})
+    with app.app_context():
+        titles = db.session.scalars(select(Notification.title).where(Notification.user_id == cell2["member"])).all()
+    assert "Chế độ giãn cách: các buổi sinh hoạt sắp tới chuyển sang trực tuyến" in titles
+    assert soon

@@ -29,6 +29,13 @@ def intranet_blueprints():
 
 
 @hookimpl
+def intranet_cli_commands():
+    from .reminders import cli
+
+    return [cli]
+
+
+@hookimpl
 def intranet_permissions():
     return [
         Permission("scheduling.plan", _l("Plan meetings, groups, questions; take attendance"), PLANNERS),

@@ -63,6 +63,9 @@ def test_a_quarter_of_the_cell(page, browser, live_server, data, cell):
     member = browser.new_context(base_url=live_server).new_page()
     sign_in(member, "member2")
     expect(member.locator(".scheduling-home")).to_contain_text("Nhóm của bạn trình bày “Chuyên đề quý IV”")
+    expect(member.locator("#unread-count")).to_have_text("1")  # told of the group duty
+    member.locator("#bell").click()
+    expect(member.locator("#notifications")).to_contain_text("Nhóm của bạn trình bày “Chuyên đề quý IV”.")
     member.goto(session_url)
     expect(member.locator("#questions")).to_contain_text("Liên hệ thực tiễn đơn vị?")  # the group sees them first
     member.get_by_label("Trả lời của tôi").select_option("excused")
