@@ -33,6 +33,8 @@ DEFAULTS: dict[str, object] = {
     "SMTP_STARTTLS": False,
     "SMTP_FROM": "intranet@localhost",
     "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails and CLI output
+    "SCHEDULING_MAX_UPLOAD": 50 * 1024 * 1024,  # one meeting document
+    "SCHEDULING_UPLOAD_DIR": "",  # empty: instance/uploads
 }
 
 

@@ -28,10 +28,14 @@ def _targets(app, cell):
         from intranet.notifications import notify
 
         note = notify([db.session.get(User, cell["member"])], "Member1 private notice")[0]
+        from intranet_scheduling import documents
+
+        document = documents.upload(session, documents.DocumentKind.REPORT, "member1.pdf",
+                                    b"%PDF-1.4 Member1 report", db.session.get(User, cell["member"]))
         db.session.commit()
         return {"user_id": cell["member"], "office_id": dist.id, "assignment_id": assignment,
                 "session_id": session.id, "question_id": question.id, "group_id": group.id, "item_id": item.id,
-                "notification_id": note.id}
+                "notification_id": note.id, "document_id": document.id}
 
 
 def _object_routes(app):

@@ -8,7 +8,9 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from intranet.forms import max_length, required
 
-from .models import Answer, SessionKind, SessionMode
+from flask_wtf.file import FileField, FileRequired
+
+from .models import Answer, DocumentKind, SessionKind, SessionMode
 
 KIND_LABELS = {SessionKind.REGULAR: _l("Regular meeting"), SessionKind.THEMATIC: _l("Thematic meeting")}
 MODE_LABELS = {SessionMode.IN_PERSON: _l("In person"), SessionMode.ONLINE: _l("Online"),
@@ -57,3 +59,12 @@ class ProgrammeItemForm(FlaskForm):
 
 class TopicGroupForm(FlaskForm):
     name = StringField(_l("New topic group"), validators=[required(), max_length(200)])
+
+
+DOCUMENT_LABELS = {DocumentKind.REPORT: _l("Report"), DocumentKind.SLIDES: _l("Slides"),
+                   DocumentKind.VIDEO: _l("Video"), DocumentKind.IMAGE: _l("Image")}
+
+
+class DocumentForm(FlaskForm):
+    kind = SelectField(_l("Document"), choices=[(k.value, l) for k, l in DOCUMENT_LABELS.items()])
+    file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file."))])

@@ -5,22 +5,24 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from intranet.access import can
+from intranet.errors import accepts_uploads
 from intranet.admin.forms import ActionForm
 from intranet.extensions import db
 from intranet.models import User, utcnow
 from intranet.plugins import manager, public_view
 
-from . import calendar, services
+from . import calendar, documents, services
 from .labels import PROGRAMME_LABELS, STATUS_LABELS
-from .forms import (ANSWER_LABELS, KIND_LABELS, MODE_LABELS, AnswerForm, GroupForm, ProgrammeItemForm,
-                    QuestionForm, SessionForm, TopicGroupForm)
-from .models import (Answer, DiscussionQuestion, Programme, ProgrammeItem, Session, SessionKind, SessionMode,
+from .forms import (ANSWER_LABELS, DOCUMENT_LABELS, KIND_LABELS, MODE_LABELS, AnswerForm, DocumentForm,
+                    GroupForm, ProgrammeItemForm, QuestionForm, SessionForm, TopicGroupForm)
+from .models import (Answer, DiscussionQuestion, Document, DocumentKind, Programme, ProgrammeItem, Session, SessionKind, SessionMode,
                      SessionStatus, TopicGroup)
 
 bp = Blueprint("scheduling", __name__, url_prefix="/scheduling", template_folder="templates")
@@ -184,7 +186,7 @@ def session(session_id: int):
         show_questions=show_questions, question_warning=services.question_warning(session),
         summary=services.summary(session), answer_form=answer_form, group_form=group_form,
         question_form=QuestionForm(), action=ActionForm(), is_member=current_user.id in {u.id for u in people},
-        next_status=_next_status(session))
+        next_status=_next_status(session), **documents_context(session))
 
 
 def _next_status(session: Session) -> SessionStatus | None:
@@ -387,3 +389,78 @@ def revoke_calendar():
         db.session.commit()
         flash(_("Your calendar link no longer works."), "success")
     return redirect(url_for("auth.account"))
+
+
+# --- documents sent ahead ---------------------------------------------------------------------------
+
+
+def _sees_documents(session: Session) -> bool:
+    return planner() or services.in_group(session, current_user) or session.status != SessionStatus.PLANNED
+
+
+def _may_upload(session: Session) -> bool:
+    return (planner() or services.in_group(session, current_user)) and session.status != SessionStatus.CLOSED
+
+
+@bp.post("/sessions/<int:session_id>/documents")
+@accepts_uploads
+def upload_document(session_id: int):
+    session = _own(Session, session_id)
+    _require(_may_upload(session))
+    form = DocumentForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("scheduling.session", session_id=session.id) + "#documents")
+    data = form.file.data.read(current_app.config["SCHEDULING_MAX_UPLOAD"] + 1)
+    try:
+        document = documents.upload(session, DocumentKind(form.kind.data), form.file.data.filename or "", data,
+                                    current_user)
+    except services.SchedulingError as exc:
+        _refused(None, exc)
+        return redirect(url_for("scheduling.session", session_id=session.id) + "#documents")
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        documents.discard(document)
+        raise
+    flash(_("“%(name)s” uploaded (version %(v)d).", name=document.filename, v=document.version), "success")
+    return redirect(url_for("scheduling.session", session_id=session.id) + "#documents")
+
+
+def _readable(document_id: int) -> Document:
+    document = _own(Document, document_id)
+    if not _sees_documents(document.session):
+        abort(404)
+    documents.mark_read(document, current_user)
+    db.session.commit()
+    return document
+
+
+@bp.get("/documents/<int:document_id>")
+def document_file(document_id: int):
+    document = _readable(document_id)
+    path = documents.path_of(document)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=document.content_type, download_name=document.filename,
+                     as_attachment=document.content_type not in documents.INLINE, max_age=0)
+
+
+@bp.get("/documents/<int:document_id>/preview")
+def document_preview(document_id: int):
+    document = _readable(document_id)
+    return render_template("scheduling/document_preview.html", document=document, inline=documents.INLINE)
+
+
+def documents_context(session: Session) -> dict:
+    """The documents block of the meeting page, with read receipts for the planners."""
+    if not _sees_documents(session):
+        return {"sees_documents": False}
+    shelf = documents.shelf(session)
+    receipts = {}
+    if planner():  # document id -> {member id: first opened}
+        member_ids = {m.id for m in services.members(session.office_id)}
+        receipts = {d.id: {r.user_id: r.opened_at for r in d.reads if r.user_id in member_ids} for d in shelf.latest}
+    return {"sees_documents": True, "shelf": shelf, "receipts": receipts, "may_upload": _may_upload(session),
+            "document_form": DocumentForm(), "kind_labels": DOCUMENT_LABELS}

@@ -3,6 +3,7 @@ group, the committee sets the questions, a member answers, distancing mode turns
 import re
 from datetime import datetime, timedelta
 
+import docx
 from playwright.sync_api import expect
 
 from support import PASSWORD, shot
@@ -16,9 +17,10 @@ def sign_in(page, username):
     expect(page.get_by_role("heading", name=re.compile("Xin chào"))).to_be_visible()
 
 
-def test_a_quarter_of_the_cell(page, browser, live_server, data, cell):
+def test_a_quarter_of_the_cell(page, browser, live_server, data, cell, tmp_path):
     data.user("chiuy", "DIST", roles=("committee", "member"), full_name="Lê Minh Tâm")
     data.user("member2", "DIST", full_name="Võ Thị Hà")
+    data.user("member3", "DIST", full_name="Huỳnh Phong")
     when = datetime.now() + timedelta(days=21)
 
     sign_in(page, "bithu")
@@ -75,12 +77,35 @@ def test_a_quarter_of_the_cell(page, browser, live_server, data, cell):
     member.get_by_label("Lý do (nếu vắng)").fill("Đi công tác")
     member.get_by_role("button", name="Gửi trả lời").click()
     expect(member.locator("#attendance")).to_contain_text("Tôi xin vắng — Đi công tác")
+    report = tmp_path / "bao-cao-chuyen-de.docx"
+    document = docx.Document()
+    document.add_heading("Báo cáo chuyên đề quý IV", level=1)
+    document.add_paragraph("Phần I. Thực trạng công tác kiểm sát")
+    document.save(report)
+    member.get_by_label("Tệp").set_input_files(str(report))
+    member.get_by_role("button", name="Tải lên").click()
+    expect(member.locator(".flash-success")).to_contain_text("“bao-cao-chuyen-de.docx” đã được tải lên (phiên bản 1).")
     member.goto("/account")
     member.get_by_role("button", name="Tạo đường dẫn lịch của tôi").click()
     feed_url = member.locator("#calendar-url").input_value()
     feed = member.context.request.get(feed_url)
     assert feed.status == 200 and "SUMMARY:Chuyên đề quý IV" in feed.text()
     member.context.close()
+
+    page.goto(session_url)
+    page.get_by_role("button", name="Chuyển sang: Đã gửi tài liệu").click()
+    expect(page.locator("#session-status")).to_have_text("Đã gửi tài liệu")
+
+    reader = browser.new_context(base_url=live_server).new_page()
+    sign_in(reader, "member3")
+    expect(reader.locator("#unread-count")).to_have_text("1")  # "documents sent"
+    reader.goto(session_url)
+    reader.get_by_role("link", name="bao-cao-chuyen-de.docx").click()
+    expect(reader.locator("#preview-text")).to_contain_text("Phần I. Thực trạng công tác kiểm sát")
+    shot(reader, "scheduling-document-preview")
+    reader.context.close()
+    page.reload()
+    expect(page.locator(".receipts summary").first).to_contain_text("Đã mở: 1/5 đảng viên")
 
     page.locator("#main-nav").get_by_role("link", name="Buổi sinh hoạt").click()
     page.once("dialog", lambda dialog: dialog.accept())
