@@ -370,3 +370,19 @@ def test_reminders_are_sent_once_and_distancing_notifies(app, client, cell2, log
         titles = db.session.scalars(select(Notification.title).where(Notification.user_id == cell2["member"])).all()
     assert "Chế độ giãn cách: các buổi sinh hoạt sắp tới chuyển sang trực tuyến" in titles
     assert soon
+
+
+def test_quorum_rule_is_set_by_the_secretary(app, client, cell2, login):
+    sid = _session(app)
+    login("chiuy")
+    assert client.post("/scheduling/quorum", data={"quorum_percent": 66}).status_code == 403
+    client.post("/logout")
+    login("bithu")
+    bad = client.post("/scheduling/quorum", data={"quorum_percent": 20}, follow_redirects=True)
+    assert "Từ 50 đến 99." in bad.text
+    client.post(f"/scheduling/sessions/{sid}/attendance", data={"present": [cell2["secretary"], cell2["m2"],
+                                                                           cell2["m3"]]})
+    assert "Đủ số lượng: hơn 50% số đảng viên chính thức có mặt." in client.get(f"/scheduling/sessions/{sid}").text
+    client.post("/scheduling/quorum", data={"quorum_percent": 66})
+    page = client.get(f"/scheduling/sessions/{sid}").text  # 3 of 5 official members is 60%
+    assert "CHƯA đủ số lượng: không quá 66% số đảng viên chính thức có mặt." in page

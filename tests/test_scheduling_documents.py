@@ -153,3 +153,29 @@ def test_another_office_cannot_reach_a_document(app, client, meeting, login):
     login("othermember", c=login_other)
     assert login_other.get(f"/scheduling/documents/{doc}").status_code == 404
     assert login_other.get(f"/scheduling/documents/{doc}/preview").status_code == 404
+
+
+def test_reminders_nudge_members_who_have_not_read(app, client, meeting, login):
+    from intranet.notifications import Notification
+    from intranet_scheduling.models import Session
+
+    login("member1")
+    upload(client, meeting, PDF, "bao-cao.pdf")
+    with app.app_context():
+        session = db.session.get(Session, meeting)
+        session.starts_at = datetime.now(timezone.utc) + timedelta(days=1)
+        db.session.commit()
+    secretary = app.test_client()
+    login("bithu", c=secretary)
+    secretary.post(f"/scheduling/sessions/{meeting}/advance")
+    with app.app_context():
+        doc = db.session.scalar(select(Document.id))
+    client.get(f"/scheduling/documents/{doc}")  # member1 reads it
+    result = app.test_cli_runner().invoke(args=["scheduling", "send-reminders"])
+    assert result.exit_code == 0
+    with app.app_context():
+        nudged = set(db.session.scalars(select(Notification.user_id).where(Notification.key == f"unread:{meeting}")))
+        from intranet.models import User
+
+        names = {db.session.get(User, i).username for i in nudged}
+    assert "member1" not in names and {"member2", "member3", "bithu"} <= names

@@ -18,7 +18,7 @@ from intranet.audit import record_change
 from intranet.extensions import db
 
 from .models import Document, DocumentKind, DocumentRead, Session
-from .services import SchedulingError
+from .errors import SchedulingError
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"

@@ -68,3 +68,9 @@ DOCUMENT_LABELS = {DocumentKind.REPORT: _l("Report"), DocumentKind.SLIDES: _l("S
 class DocumentForm(FlaskForm):
     kind = SelectField(_l("Document"), choices=[(k.value, l) for k, l in DOCUMENT_LABELS.items()])
     file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file."))])
+
+
+class QuorumForm(FlaskForm):
+    quorum_percent = IntegerField(_l("Quorum: more than this percentage of official members present"), validators=[
+        InputRequired(message=_l("Enter a whole number.")), NumberRange(50, 99, message=_l("Between 50 and 99."))],
+        invalid_value_message=_l("Enter a whole number."))

@@ -169,6 +169,8 @@ class OfficeSettings(db.Model):
 
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
     distancing: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Quorum: strictly more than this share of the official members present (the guidance: half).
+    quorum_percent: Mapped[int] = mapped_column(Integer, default=50, server_default="50")
 
 
 class CalendarToken(db.Model):

@@ -16,7 +16,7 @@ from intranet.models import utcnow
 from intranet.notifications import notify, send_pending
 from intranet.plugins import manager
 
-from . import services
+from . import documents, services
 from .models import Session, SessionStatus
 
 
@@ -60,12 +60,18 @@ def remind(days: int) -> int:
         if not manager().is_enabled(session.office_id, "scheduling"):
             continue
         answered = {a.user_id for a in session.attendance if a.answer}
+        latest = documents.shelf(session).latest if session.status != SessionStatus.PLANNED else []
         for member in services.members(session.office_id):
             body = _("%(when)s, %(place)s.", when=_when(session), place=session.place or "—")
             if member.id not in answered:
                 body += " " + _("Please tell whether you will attend.")
             sent += len(notify([member], _("Reminder: “%(title)s”", title=session.title), body, _link(session),
                                key=f"reminder:{session.id}"))
+            unread = [d.filename for d in latest if member.id not in {r.user_id for r in d.reads}]
+            if unread:
+                sent += len(notify([member], _("Not read yet: %(files)s", files=", ".join(unread)),
+                                   _("Read the documents before “%(title)s”.", title=session.title),
+                                   _link(session) + "#documents", key=f"unread:{session.id}"))
     return sent
 
 

@@ -14,6 +14,7 @@ from intranet.plugins import manager
 from intranet.models import Office, PartyStatus, Role, RoleAssignment, User, utcnow
 
 from . import reminders
+from .errors import SchedulingError
 from .models import (Answer, Attendance, DiscussionQuestion, GroupMember, OfficeSettings, Programme,
                      ProgrammeItem, ProgrammeStatus, Session, SessionKind, SessionMode, SessionStatus, TopicGroup)
 
@@ -29,15 +30,9 @@ DEFAULT_TOPIC_GROUPS = [
 ]
 GROUP_SIZE = (2, 3)
 QUESTIONS_ADVISED = (3, 5)
+DEFAULT_QUORUM = 50
+QUORUM_RANGE = (50, 99)
 ORDER = [SessionStatus.PLANNED, SessionStatus.DOCUMENTS_SENT, SessionStatus.IN_PROGRESS, SessionStatus.CLOSED]
-
-
-class SchedulingError(Exception):
-    """A refused change; ``str(err)`` is already translated; ``field`` names the form field."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # --- catalogue and programme -----------------------------------------------------------------------
@@ -143,9 +138,31 @@ def _same_office(user: User | None, office_id: int, field: str) -> None:
 # --- sessions ---------------------------------------------------------------------------------------
 
 
+def settings_for(office_id: int) -> OfficeSettings:
+    settings = db.session.get(OfficeSettings, office_id)
+    if settings is None:
+        settings = OfficeSettings(office_id=office_id, distancing=False, quorum_percent=DEFAULT_QUORUM)
+        db.session.add(settings)
+    return settings
+
+
 def distancing(office_id: int) -> bool:
     settings = db.session.get(OfficeSettings, office_id)
     return bool(settings and settings.distancing)
+
+
+def summary_quorum(office_id: int) -> int:
+    return getattr(db.session.get(OfficeSettings, office_id), "quorum_percent", DEFAULT_QUORUM)
+
+
+def set_quorum(office_id: int, percent: int, actor) -> None:
+    if not QUORUM_RANGE[0] <= percent <= QUORUM_RANGE[1]:
+        raise SchedulingError(_("The quorum is a share between %(low)d%% and %(high)d%%.",
+                                low=QUORUM_RANGE[0], high=QUORUM_RANGE[1]), "quorum_percent")
+    settings = settings_for(office_id)
+    previous, settings.quorum_percent = settings.quorum_percent, percent
+    record("scheduling.quorum", OfficeSettings.__tablename__, office_id, office_id=office_id, actor=actor,
+           previous=previous, percent=percent)
 
 
 def create_session(office: Office, *, kind: SessionKind, title: str, starts_at: datetime, duration_minutes: int,
@@ -205,9 +222,7 @@ def advance(session: Session, status: SessionStatus, actor) -> None:
 
 def set_distancing(office: Office, on: bool, actor) -> list[Session]:
     """Turn every upcoming in-person session online (and back); returns the sessions changed."""
-    settings = db.session.get(OfficeSettings, office.id) or OfficeSettings(office_id=office.id)
-    settings.distancing = on
-    db.session.add(settings)
+    settings_for(office.id).distancing = on
     upcoming = db.session.scalars(select(Session).where(
         Session.office_id == office.id, Session.starts_at > utcnow(), Session.status != SessionStatus.CLOSED))
     changed = []
@@ -327,11 +342,12 @@ class Summary:
     excused: int
     absent: int
     taken: bool
+    quorum_percent: int
 
     @property
     def quorum(self) -> bool:
-        """Default rule: more than half of the official members present."""
-        return self.present_official * 2 > self.official
+        """Strictly more than ``quorum_percent`` of the official members present (default: half)."""
+        return self.present_official * 100 > self.official * self.quorum_percent
 
 
 def summary(session: Session) -> Summary:
@@ -349,4 +365,5 @@ def summary(session: Session) -> Summary:
         excused=len(excused) if taken else 0,
         absent=len(people) - len(present) - len(excused) if taken else 0,
         taken=taken,
+        quorum_percent=summary_quorum(session.office_id),
     )

@@ -21,7 +21,7 @@ from intranet.plugins import manager, public_view
 from . import calendar, documents, services
 from .labels import PROGRAMME_LABELS, STATUS_LABELS
 from .forms import (ANSWER_LABELS, DOCUMENT_LABELS, KIND_LABELS, MODE_LABELS, AnswerForm, DocumentForm,
-                    GroupForm, ProgrammeItemForm, QuestionForm, SessionForm, TopicGroupForm)
+                    GroupForm, ProgrammeItemForm, QuestionForm, QuorumForm, SessionForm, TopicGroupForm)
 from .models import (Answer, DiscussionQuestion, Document, DocumentKind, Programme, ProgrammeItem, Session, SessionKind, SessionMode,
                      SessionStatus, TopicGroup)
 
@@ -103,8 +103,19 @@ def index():
                                   .order_by(Session.starts_at)).all()
     upcoming = [s for s in sessions if s.starts_at >= now and s.status != SessionStatus.CLOSED]
     past = [s for s in reversed(sessions) if s not in upcoming]
+    quorum = QuorumForm(quorum_percent=services.summary_quorum(_office_id()))
     return render_template("scheduling/index.html", upcoming=upcoming, past=past, planner=planner(),
-                           distancing=services.distancing(_office_id()), action=ActionForm())
+                           secretary=secretary(), distancing=services.distancing(_office_id()), action=ActionForm(),
+                           quorum_form=quorum)
+
+
+@bp.post("/quorum")
+def quorum():
+    _require(secretary())
+    form = QuorumForm()
+    _submit(form, lambda: services.set_quorum(_office_id(), form.quorum_percent.data, current_user),
+            _("Quorum rule saved."))
+    return redirect(url_for("scheduling.index"))
 
 
 def _session_form(session: Session | None = None) -> SessionForm:
