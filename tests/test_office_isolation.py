@@ -70,3 +70,42 @@ def test_no_route_serves_or_changes_another_offices_objects(app, data, cell, log
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == audit_before
         assert db.session.get(User, cell["member"]).full_name == "Member1"
+
+
+GARBAGE = [
+    {},
+    {"full_name": "", "title": "", "text": " ", "ask-text": "", "day": "not-a-date", "time": "25:99",
+     "duration_minutes": "many", "quorum_percent": "x", "members": ["abc"], "lead_id": "-1", "kind": "nope",
+     "mode": "nope", "quarter": "9", "topic_group_id": "0", "present": ["x"], "enabled": "maybe",
+     "role-office_id": "x", "role-role": "pope", "code": "", "name": "", "parent_id": "x", "answer": "perhaps"},
+]
+
+
+@pytest.mark.parametrize("form", GARBAGE, ids=["empty", "garbage"])
+def test_no_route_answers_bad_input_with_a_server_error(app, data, cell, login, form):
+    """Every POST route of every enabled plugin and the core, as the secretary-admin of the office that
+    owns the objects, with empty and with nonsense fields: a message or a 4xx, never a 500."""
+    data.enable("hello", "DIST")
+    with app.app_context():
+        from intranet.admin.services import grant_role
+
+        grant_role(db.session.get(User, cell["secretary"]), db.session.scalar(select(Office).where(Office.code == "DIST")),
+                   __import__("intranet.models", fromlist=["Role"]).Role.ADMIN)
+        db.session.commit()
+    targets = _targets(app, cell)
+    client = app.test_client()
+    login("bithu", c=client)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint in {"auth.logout", "auth.login"}:
+            continue
+        values = {arg: targets.get(arg, "hello" if arg == "name" else 2030 if arg == "year" else "en")
+                  for arg in rule.arguments}
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(rule.endpoint, **values)
+        response = client.post(url, data=form)
+        assert response.status_code < 500, f"POST {url} with {form or 'nothing'} answered {response.status_code}"
+        checked += 1
+    assert checked >= 20

@@ -386,3 +386,27 @@ def test_quorum_rule_is_set_by_the_secretary(app, client, cell2, login):
     client.post("/scheduling/quorum", data={"quorum_percent": 66})
     page = client.get(f"/scheduling/sessions/{sid}").text  # 3 of 5 official members is 60%
     assert "CHƯA đủ số lượng: không quá 66% số đảng viên chính thức có mặt." in page
+
+
+def test_a_member_sees_only_their_own_questions_about_the_report(app, client, cell2, login):
+    sid = _session(app)
+    with app.app_context():
+        session = db.session.get(Session, sid)
+        services.advance(session, SessionStatus.DOCUMENTS_SENT, None)
+        services.ask_about_report(session, db.session.get(User, cell2["m2"]), "Câu hỏi của member2")
+        db.session.commit()
+    login("member3")
+    assert "Câu hỏi của member2" not in client.get(f"/scheduling/sessions/{sid}").text
+    client.post(f"/scheduling/sessions/{sid}/ask", data={"ask-text": "Câu hỏi của member3"})
+    assert "Câu hỏi của member3" in client.get(f"/scheduling/sessions/{sid}").text
+    client.post("/logout")
+    login("chiuy")
+    page = client.get(f"/scheduling/sessions/{sid}").text
+    assert "Câu hỏi của member2" in page and "Câu hỏi của member3" in page
+
+
+def test_an_empty_discussion_question_is_a_message_not_an_error(app, client, cell2, login):
+    sid = _session(app)
+    login("bithu")
+    response = client.post(f"/scheduling/sessions/{sid}/questions", data={"text": "  "}, follow_redirects=True)
+    assert response.status_code == 200 and "Trường này là bắt buộc." in response.text

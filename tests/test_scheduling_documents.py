@@ -179,3 +179,39 @@ def test_reminders_nudge_members_who_have_not_read(app, client, meeting, login):
 
         names = {db.session.get(User, i).username for i in nudged}
     assert "member1" not in names and {"member2", "member3", "bithu"} <= names
+
+
+def test_members_ask_about_the_report_and_the_queue_hears_it(app, client, meeting, login):
+    from intranet.hookspecs import hookimpl
+    from intranet.plugins import manager
+
+    heard = []
+
+    class Queue:
+        @hookimpl
+        def intranet_session_question_asked(self, session, user, text, asked_at):
+            heard.append((session.id, user.username, text))
+
+    asker = app.test_client()
+    login("member3", c=asker)
+    early = asker.post(f"/scheduling/sessions/{meeting}/ask", data={"ask-text": "Hỏi sớm?"}, follow_redirects=True)
+    assert "khi tài liệu được gửi" in early.text
+    secretary = app.test_client()
+    login("bithu", c=secretary)
+    secretary.post(f"/scheduling/sessions/{meeting}/advance")
+    pm = manager(app).pm
+    pm.register(Queue(), name="queue-listener")
+    try:
+        empty = asker.post(f"/scheduling/sessions/{meeting}/ask", data={"ask-text": "   "}, follow_redirects=True)
+        assert "Trường này là bắt buộc." in empty.text
+        asker.post(f"/scheduling/sessions/{meeting}/ask", data={"ask-text": "<script>alert(1)</script> Số liệu?"})
+    finally:
+        pm.unregister(name="queue-listener")
+    assert heard == [(meeting, "member3", "<script>alert(1)</script> Số liệu?")]
+    group_view = client
+    login("member1", c=group_view)
+    page = group_view.get(f"/scheduling/sessions/{meeting}").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Số liệu?" in page and "<script>alert(1)" not in page
+    other = app.test_client()
+    login("member2", c=other)  # in the group too: sees it
+    assert "Số liệu?" in other.get(f"/scheduling/sessions/{meeting}").text

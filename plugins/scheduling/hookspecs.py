@@ -13,3 +13,10 @@ def intranet_session_created(session, actor):
 def intranet_session_status_changed(session, previous, actor):
     """Called after a meeting moved from ``previous`` to ``session.status`` (documents sent, in
     progress, closed), before commit; e.g. a room opens when the meeting is in progress."""
+
+
+@hookspec
+def intranet_session_question_asked(session, user, text, asked_at):
+    """Called when a member asks a question about a meeting's report before the meeting (before
+    commit). The question queue plugin takes it into the meeting's queue; the scheduling plugin keeps
+    its own copy for the presenting group either way."""

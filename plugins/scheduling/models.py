@@ -231,3 +231,18 @@ class DocumentRead(db.Model):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="reads")
+
+
+class MemberQuestion(db.Model):
+    """A question a member asks about the report before the meeting, for the group to prepare."""
+
+    __tablename__ = "scheduling_member_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()

@@ -15,7 +15,7 @@ from intranet.models import Office, PartyStatus, Role, RoleAssignment, User, utc
 
 from . import reminders
 from .errors import SchedulingError
-from .models import (Answer, Attendance, DiscussionQuestion, GroupMember, OfficeSettings, Programme,
+from .models import (MemberQuestion, Answer, Attendance, DiscussionQuestion, GroupMember, OfficeSettings, Programme,
                      ProgrammeItem, ProgrammeStatus, Session, SessionKind, SessionMode, SessionStatus, TopicGroup)
 
 # The usual topic groups of a cell's thematic meetings; an office edits its own copy.
@@ -285,6 +285,34 @@ def question_warning(session: Session) -> str | None:
     if session.kind == SessionKind.THEMATIC and not low <= n <= high:
         return _("The guidance is 3 to 5 discussion questions; this meeting has %(n)d.", n=n)
     return None
+
+
+QUESTION_MAX = 1000
+
+
+def ask_about_report(session: Session, user: User, text: str) -> MemberQuestion:
+    """A member's question before the meeting; handed to the question queue through a hook."""
+    text = text.strip()
+    if session.status in (SessionStatus.IN_PROGRESS, SessionStatus.CLOSED):
+        raise SchedulingError(_("The meeting has started: ask in the meeting itself."))
+    if session.status == SessionStatus.PLANNED:
+        raise SchedulingError(_("Questions about the report open when the documents are sent."))
+    if not text:
+        raise SchedulingError(_("Write your question."), "text")
+    if len(text) > QUESTION_MAX:
+        raise SchedulingError(_("At most %(max)d characters.", max=QUESTION_MAX), "text")
+    _same_office(user, session.office_id, "text")
+    question = MemberQuestion(office_id=session.office_id, session_id=session.id, user_id=user.id, text=text)
+    db.session.add(question)
+    record_change("scheduling.member_question.ask", question, office_id=session.office_id, actor=user)
+    manager().for_office(session.office_id).intranet_session_question_asked(
+        session=session, user=user, text=text, asked_at=question.created_at or utcnow())
+    return question
+
+
+def member_questions(session: Session) -> list[MemberQuestion]:
+    return list(db.session.scalars(select(MemberQuestion).where(MemberQuestion.session_id == session.id)
+                                   .order_by(MemberQuestion.id)))
 
 
 def in_group(session: Session, user) -> bool:

@@ -70,11 +70,15 @@ def _refused(form, exc: services.SchedulingError) -> None:
         flash(str(exc), "error")
 
 
+def _flash_errors(form) -> None:
+    flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+
+
 def _submit(form, change, success: str | None = None) -> None:
     """The common shape of a posted action: when the form is valid run ``change()`` and commit, then say
     so; otherwise (or when the service refuses) flash why and write nothing."""
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        _flash_errors(form)
         return
     try:
         change()
@@ -197,7 +201,8 @@ def session(session_id: int):
         show_questions=show_questions, question_warning=services.question_warning(session),
         summary=services.summary(session), answer_form=answer_form, group_form=group_form,
         question_form=QuestionForm(), action=ActionForm(), is_member=current_user.id in {u.id for u in people},
-        next_status=_next_status(session), **documents_context(session))
+        next_status=_next_status(session), ask_form=QuestionForm(prefix="ask"),
+        member_questions=services.member_questions(session), **documents_context(session))
 
 
 def _next_status(session: Session) -> SessionStatus | None:
@@ -253,6 +258,15 @@ def answer(session_id: int):
     _submit(form, lambda: services.answer(session, current_user._get_current_object(), Answer(form.answer.data),
                                           form.reason.data), _("Your answer is recorded."))
     return redirect(url_for("scheduling.session", session_id=session.id) + "#attendance")
+
+
+@bp.post("/sessions/<int:session_id>/ask")
+def ask(session_id: int):
+    session = _own(Session, session_id)
+    form = QuestionForm(prefix="ask")
+    _submit(form, lambda: services.ask_about_report(session, current_user._get_current_object(), form.text.data),
+            _("Your question is sent to the presenting group."))
+    return redirect(url_for("scheduling.session", session_id=session.id) + "#member-questions")
 
 
 @bp.post("/sessions/<int:session_id>/attendance")
@@ -420,7 +434,7 @@ def upload_document(session_id: int):
     _require(_may_upload(session))
     form = DocumentForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        _flash_errors(form)
         return redirect(url_for("scheduling.session", session_id=session.id) + "#documents")
     data = form.file.data.read(current_app.config["SCHEDULING_MAX_UPLOAD"] + 1)
     try:
