@@ -148,6 +148,9 @@ def test_group_of_two_or_three_from_this_cell(app, client, cell2, login):
     too_late = client.post(url, data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["member"],
                                       "report_due": late}, follow_redirects=True)
     assert "Hạn nộp báo cáo phải trước buổi sinh hoạt." in too_late.text
+    past = client.post(url, data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["member"],
+                                  "report_due": "2020-01-01"}, follow_redirects=True)
+    assert "Hạn nộp báo cáo không thể ở trong quá khứ." in past.text
     ok = client.post(url, data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["m2"]},
                      follow_redirects=True)
     assert "Đã lưu nhóm chuẩn bị." in ok.text
@@ -410,3 +413,45 @@ def test_an_empty_discussion_question_is_a_message_not_an_error(app, client, cel
     login("bithu")
     response = client.post(f"/scheduling/sessions/{sid}/questions", data={"text": "  "}, follow_redirects=True)
     assert response.status_code == 200 and "Trường này là bắt buộc." in response.text
+
+
+def test_month_view_places_meetings_on_their_local_day(app, client, cell2, login):
+    # 23:30 UTC on the 9th is 06:30 on the 10th in Vietnam.
+    when = datetime(2030, 5, 9, 23, 30, tzinfo=timezone.utc)
+    _session(app, title="Sáng sớm", starts_at=when)
+    login("member1")
+    page = client.get("/scheduling/month/2030/5").text
+    cell_10 = page.split('<span class="day-number">10</span>')[1].split("</td>")[0]
+    assert "06:30 Sáng sớm" in cell_10
+    assert client.get("/scheduling/month/2030/13").status_code == 404
+    assert client.get("/scheduling/month").status_code == 302
+    other = app.test_client()
+    login("othermember", c=other)
+    assert "Sáng sớm" not in other.get("/scheduling/month/2030/5").text
+
+
+def test_a_room_join_marks_the_member_present_through_the_hook(app, cell2):
+    from intranet.plugins import manager
+
+    sid = _session(app)
+    with app.app_context():
+        session = db.session.get(Session, sid)
+        member = db.session.get(User, cell2["member"])
+        manager(app).for_office(session.office_id).intranet_session_member_joined(
+            session=session, user=member, source="jitsi")
+        db.session.commit()
+        row = session.attendance[0]
+        assert (row.user_id, row.present, row.taken_by) == (member.id, True, "jitsi")
+
+
+@pytest.mark.parametrize("username,roles,may_plan", [
+    ("phobithu", ("deputy", "member"), True),
+    ("chiuy2", ("committee", "member"), True),
+    ("khach", ("guest",), False),
+    ("dangvien", ("member",), False),
+])
+def test_who_may_plan(app, client, data, cell2, login, username, roles, may_plan):
+    data.user(username, "DIST", roles=roles)
+    login(username)
+    assert (client.get("/scheduling/sessions/new").status_code == 200) == may_plan
+    assert (client.post("/scheduling/programme/2031/approve").status_code == 403)  # only the secretary

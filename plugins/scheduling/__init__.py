@@ -90,3 +90,10 @@ def intranet_demo_data(office, people, actor):
     from .demo import seed
 
     seed(office, people, actor)
+
+
+@hookimpl
+def intranet_session_member_joined(session, user, source):
+    from .services import mark_present
+
+    mark_present(session, user, source)

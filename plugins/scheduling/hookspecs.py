@@ -20,3 +20,10 @@ def intranet_session_question_asked(session, user, text, asked_at):
     """Called when a member asks a question about a meeting's report before the meeting (before
     commit). The question queue plugin takes it into the meeting's queue; the scheduling plugin keeps
     its own copy for the presenting group either way."""
+
+
+@hookspec
+def intranet_session_member_joined(session, user, source):
+    """Call this when a member joins a meeting outside the chair's roll-call — ``source`` names how
+    ("jitsi", "external-link check-in", …). The scheduling plugin implements it and marks the member
+    present (never absent); other plugins may listen too. Call it before commit."""

@@ -255,6 +255,8 @@ def set_group(session: Session, people: list[User], lead: User, report_due: date
         _same_office(person, session.office_id, "members")
     if report_due is not None and report_due > session.starts_at.date():
         raise SchedulingError(_("The report must be due before the meeting."), "report_due")
+    if report_due is not None and report_due < utcnow().date() and session.starts_at > utcnow():
+        raise SchedulingError(_("The report cannot be due in the past."), "report_due")
     session.group.clear()
     db.session.flush()
     for person in people:

@@ -2,7 +2,8 @@
 assignments. Every lookup is limited to the signed-in user's office (404 otherwise)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import calendar as pycalendar
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file,
@@ -120,6 +121,30 @@ def quorum():
     _submit(form, lambda: services.set_quorum(_office_id(), form.quorum_percent.data, current_user),
             _("Quorum rule saved."))
     return redirect(url_for("scheduling.index"))
+
+
+@bp.route("/month", defaults={"year": None, "month": None})
+@bp.route("/month/<int:year>/<int:month>")
+def month(year: int | None, month: int | None):
+    tz = _local_tz()
+    if year is None:
+        today = utcnow().astimezone(tz)
+        return redirect(url_for("scheduling.month", year=today.year, month=today.month))
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        abort(404)
+    weeks = pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    start = datetime.combine(weeks[0][0], datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(weeks[-1][-1] + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    by_day: dict = {}
+    for session in db.session.scalars(select(Session).where(
+            Session.office_id == _office_id(), Session.starts_at >= start, Session.starts_at < end)
+            .order_by(Session.starts_at)):
+        by_day.setdefault(session.starts_at.astimezone(tz).date(), []).append(session)
+    first = date(year, month, 1)
+    previous = first - timedelta(days=1)
+    following = first + timedelta(days=32)
+    return render_template("scheduling/month.html", weeks=weeks, by_day=by_day, first=first, tz=tz,
+                           previous=previous, following=following, today=utcnow().astimezone(tz).date())
 
 
 def _session_form(session: Session | None = None) -> SessionForm:
