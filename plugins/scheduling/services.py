@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from intranet.audit import record, record_change
 from intranet.extensions import db
-from intranet.plugins import manager
 from intranet.models import Office, PartyStatus, Role, RoleAssignment, User, utcnow
+from intranet.plugins import manager
 
 from . import reminders
 from .errors import SchedulingError
-from .models import (MemberQuestion, Answer, Attendance, DiscussionQuestion, GroupMember, OfficeSettings, Programme,
+from .models import (Answer, Attendance, DiscussionQuestion, GroupMember, MemberQuestion, OfficeSettings, Programme,
                      ProgrammeItem, ProgrammeStatus, Session, SessionKind, SessionMode, SessionStatus, TopicGroup)
 
 # The usual topic groups of a cell's thematic meetings; an office edits its own copy.
