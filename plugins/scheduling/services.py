@@ -130,8 +130,13 @@ def members(office_id: int) -> list[User]:
     return list(db.session.scalars(query).unique())
 
 
+def is_member(user, office_id: int) -> bool:
+    """The test ``members()`` applies, read from the user's loaded roles instead of a query."""
+    return user.active and Role.MEMBER in user.roles_in(office_id)
+
+
 def _same_office(user: User | None, office_id: int, field: str) -> None:
-    if user is not None and user.id not in {m.id for m in members(office_id)}:
+    if user is not None and not is_member(user, office_id):
         raise SchedulingError(_("“%(name)s” is not a member of this cell.", name=user.full_name), field)
 
 
@@ -183,7 +188,7 @@ def create_session(office: Office, *, kind: SessionKind, title: str, starts_at: 
     return session
 
 
-def _editable(session: Session, actor, corrector: bool) -> str:
+def _editable(session: Session, corrector: bool) -> str:
     """Closed sessions are locked; the secretary may still correct them, and that is audited as such."""
     if session.status != SessionStatus.CLOSED:
         return "scheduling.session.update"
@@ -193,7 +198,7 @@ def _editable(session: Session, actor, corrector: bool) -> str:
 
 
 def update_session(session: Session, *, actor, corrector: bool = False, **fields) -> None:
-    action = _editable(session, actor, corrector)
+    action = _editable(session, corrector)
     if "starts_at" in fields and fields["starts_at"] != session.starts_at and fields["starts_at"] <= utcnow() \
             and session.status != SessionStatus.CLOSED:
         raise SchedulingError(_("The meeting must start in the future."), "day")
@@ -244,7 +249,7 @@ def set_distancing(office: Office, on: bool, actor) -> list[Session]:
 
 
 def set_group(session: Session, people: list[User], lead: User, report_due: date | None, actor) -> None:
-    _editable(session, actor, corrector=False)
+    _editable(session, corrector=False)
     if session.kind != SessionKind.THEMATIC:
         raise SchedulingError(_("Only a thematic meeting has a presenting group."))
     if not GROUP_SIZE[0] <= len(people) <= GROUP_SIZE[1]:
@@ -268,7 +273,7 @@ def set_group(session: Session, people: list[User], lead: User, report_due: date
 
 
 def add_question(session: Session, text: str, actor) -> DiscussionQuestion:
-    _editable(session, actor, corrector=False)
+    _editable(session, corrector=False)
     question = DiscussionQuestion(office_id=session.office_id, text=text.strip(),
                                   position=max((q.position for q in session.questions), default=0) + 1)
     session.questions.append(question)
@@ -277,7 +282,7 @@ def add_question(session: Session, text: str, actor) -> DiscussionQuestion:
 
 
 def remove_question(question: DiscussionQuestion, actor) -> None:
-    _editable(question.session, actor, corrector=False)
+    _editable(question.session, corrector=False)
     record_change("scheduling.question.remove", question, office_id=question.office_id, actor=actor)
     question.session.questions.remove(question)
 
@@ -380,9 +385,10 @@ class Summary:
         return self.present_official * 100 > self.official * self.quorum_percent
 
 
-def summary(session: Session) -> Summary:
+def summary(session: Session, cell: list[User] | None = None) -> Summary:
+    """``cell`` is ``members(session.office_id)`` when the caller already has it."""
     rows = {a.user_id: a for a in session.attendance}
-    people = [(m, rows.get(m.id)) for m in members(session.office_id)]
+    people = [(m, rows.get(m.id)) for m in (cell if cell is not None else members(session.office_id))]
     taken = any(a is not None and a.present is not None for _, a in people)
     present = [m for m, a in people if a and a.present]
     excused = [m for m, a in people if (not a or not a.present) and a and a.answer == Answer.EXCUSED]

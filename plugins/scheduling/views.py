@@ -224,10 +224,10 @@ def session(session_id: int):
     return render_template(
         "scheduling/session.html", session=session, planner=is_planner, in_group=grouped,
         show_questions=show_questions, question_warning=services.question_warning(session),
-        summary=services.summary(session), answer_form=answer_form, group_form=group_form,
-        question_form=QuestionForm(), action=ActionForm(), is_member=current_user.id in {u.id for u in people},
+        summary=services.summary(session, people), answer_form=answer_form, group_form=group_form,
+        question_form=QuestionForm(), action=ActionForm(), is_member=services.is_member(current_user, _office_id()),
         next_status=_next_status(session), ask_form=QuestionForm(prefix="ask"),
-        member_questions=services.member_questions(session), **documents_context(session))
+        member_questions=services.member_questions(session), **documents_context(session, people))
 
 
 def _next_status(session: Session) -> SessionStatus | None:
@@ -503,14 +503,15 @@ def document_preview(document_id: int):
     return render_template("scheduling/document_preview.html", document=document, inline=documents.INLINE)
 
 
-def documents_context(session: Session) -> dict:
-    """The documents block of the meeting page, with read receipts for the planners."""
+def documents_context(session: Session, people: list[User]) -> dict:
+    """The documents block of the meeting page, with read receipts (over the cell's ``people``) for the
+    planners."""
     if not _sees_documents(session):
         return {"sees_documents": False}
     shelf = documents.shelf(session)
     receipts = {}
     if planner():  # document id -> {member id: first opened}
-        member_ids = {m.id for m in services.members(session.office_id)}
+        member_ids = {m.id for m in people}
         receipts = {d.id: {r.user_id: r.opened_at for r in d.reads if r.user_id in member_ids} for d in shelf.latest}
     return {"sees_documents": True, "shelf": shelf, "receipts": receipts, "may_upload": _may_upload(session),
             "document_form": DocumentForm(), "kind_labels": DOCUMENT_LABELS}
