@@ -22,7 +22,7 @@ def max_length(n: int):
 def strong_password(form, field):
     if len(field.data or "") < PASSWORD_MIN:
         raise ValidationError(_l("Use at least %(n)d characters.", n=PASSWORD_MIN))
-    username = getattr(getattr(form, "_username", None), "lower", lambda: None)()
+    username = (getattr(form, "_username", "") or "").lower()  # set by the view that knows the user
     if username and username in field.data.lower():
         raise ValidationError(_l("The password must not contain the username."))
 

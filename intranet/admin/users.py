@@ -85,8 +85,6 @@ def edit_user(user_id: int):
 @bp.post("/users/<int:user_id>/active")
 def toggle_active(user_id: int):
     user = managed_user_or_404(user_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     try:
         set_active(user, not user.active, actor=current_user)
         db.session.commit()
@@ -104,8 +102,6 @@ def toggle_active(user_id: int):
 @bp.post("/users/<int:user_id>/reset-password")
 def reset_user_password(user_id: int):
     user = managed_user_or_404(user_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     password = reset_password(user, actor=current_user)
     db.session.commit()
     return render_template("admin/password_issued.html", issued=[(user, password)])
@@ -134,8 +130,6 @@ def remove_role(user_id: int, assignment_id: int):
     assignment = db.session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.user_id != user.id or assignment.office_id not in require_admin():
         abort(404)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     try:
         revoke_role(user, assignment.office, assignment.role, actor=current_user)
         db.session.commit()

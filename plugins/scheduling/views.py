@@ -306,8 +306,6 @@ def take_attendance(session_id: int):
 @bp.post("/distancing")
 def distancing():
     _require(planner())
-    if not ActionForm().validate_on_submit():
-        abort(400)
     on = request.form.get("on") == "1"
     changed = services.set_distancing(current_user.office, on, current_user)
     db.session.commit()
