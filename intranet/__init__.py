@@ -38,7 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     live.init_app(app)
 
-    from . import auth, core_hooks, errors, notifications
+    from . import auth, core_hooks, errors, idempotency, notifications  # noqa: F401  (idempotency: its table)
     from .cli import register_cli
     from .plugins import CORE, PluginManager
 

@@ -33,8 +33,6 @@ DEFAULTS: dict[str, object] = {
     "SMTP_STARTTLS": False,
     "SMTP_FROM": "intranet@localhost",
     "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails and CLI output
-    "SCHEDULING_MAX_UPLOAD": 50 * 1024 * 1024,  # one meeting document
-    "SCHEDULING_UPLOAD_DIR": "",  # empty: instance/uploads
 }
 
 
@@ -53,6 +51,14 @@ def from_environment(environ: os._Environ | dict = os.environ) -> dict[str, obje
             if name and name in environ:
                 config[key] = _coerce(default, environ[name])
     return config
+
+
+def with_plugin_defaults(config: dict, defaults: dict[str, object], environ=os.environ) -> None:
+    """Add a plugin's keys (``PluginInfo.config``) that the app was not given, read like the core's."""
+    for key, default in defaults.items():
+        if key not in config:
+            raw = environ.get(f"INTRANET_{key}")
+            config[key] = default if raw is None else _coerce(default, raw)
 
 
 def persistent_secret_key(instance_path: str) -> str:

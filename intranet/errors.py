@@ -32,6 +32,8 @@ CSRF_MESSAGE = _l("The form expired or did not come from this site. Reload the p
 
 def _render(code: int, message=None):
     message = message or MESSAGES.get(code, MESSAGES[400])
+    if request.headers.get("X-Outbox"):  # the browser's outbox shows the text next to the form
+        return str(message), code, {"Content-Type": "text/plain; charset=utf-8"}
     if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
         return jsonify(error=str(message)), code
     return render_template("error.html", code=code, title=TITLES.get(code, TITLES[400]), message=message), code

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import queue
 import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from flask import Flask, Response, current_app, request, session, stream_with_context
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session as OrmSession
 
 from .extensions import db
 
@@ -33,10 +36,10 @@ class Event:
 
 
 class Subscription:
-    """Events of one channel for one consumer; bounded so a stalled client cannot eat memory."""
+    """Events of some channels for one consumer; bounded so a stalled client cannot eat memory."""
 
-    def __init__(self, bus: "_LocalFanout", channel: str, maxsize: int = 256):
-        self.bus, self.channel = bus, channel
+    def __init__(self, bus: "_LocalFanout", channels: tuple[str, ...], maxsize: int = 256):
+        self.bus, self.channels = bus, channels
         self._queue: queue.Queue[Event] = queue.Queue(maxsize)
 
     def deliver(self, event: Event) -> None:
@@ -70,24 +73,64 @@ class Subscription:
         self.close()
 
 
+class SharedRenders:
+    """Region renders that many clients would make alike, kept per (channel, version, variant, locale):
+    when an event reaches 300 open streams, the region is rendered once per variant, not 300 times.
+    Concurrent callers of a missing key wait for the first one's render instead of repeating it."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._done: OrderedDict[tuple, str] = OrderedDict()
+        self._running: dict[tuple, threading.Event] = {}
+
+    def get(self, key: tuple, render: Callable[[], str]) -> str:
+        with self._lock:
+            if key in self._done:
+                self._done.move_to_end(key)
+                return self._done[key]
+            running = self._running.get(key)
+            if running is None:
+                self._running[key] = threading.Event()
+        if running is not None:
+            running.wait(timeout=10)
+            with self._lock:
+                if key in self._done:
+                    return self._done[key]
+            return render()  # the first render failed or hung: do our own
+        try:
+            html = render()
+            with self._lock:
+                self._done[key] = html
+                while len(self._done) > self._size:
+                    self._done.popitem(last=False)
+            return html
+        finally:
+            with self._lock:
+                self._running.pop(key).set()
+
+
 class _LocalFanout:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
+        self.renders = SharedRenders()
 
-    def subscribe(self, channel: str) -> Subscription:
-        sub = Subscription(self, channel)
+    def subscribe(self, *channels: str) -> Subscription:
+        sub = Subscription(self, channels)
         with self._lock:
-            self._subscribers[channel].add(sub)
+            for channel in channels:
+                self._subscribers[channel].add(sub)
         return sub
 
     def _unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
-            subs = self._subscribers.get(sub.channel)
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self._subscribers[sub.channel]
+            for channel in sub.channels:
+                subs = self._subscribers.get(channel)
+                if subs is not None:
+                    subs.discard(sub)
+                    if not subs:
+                        del self._subscribers[channel]
 
     def _fan_out(self, event: Event) -> None:
         with self._lock:
@@ -97,7 +140,7 @@ class _LocalFanout:
 
     def subscriber_count(self) -> int:
         with self._lock:
-            return sum(len(s) for s in self._subscribers.values())
+            return len({sub for subs in self._subscribers.values() for sub in subs})
 
 
 class InProcessBus(_LocalFanout):
@@ -166,9 +209,9 @@ class RedisBus(_LocalFanout):
             self._versions[channel] = max(version, self._versions.get(channel, 0))
         return version
 
-    def subscribe(self, channel: str) -> Subscription:
+    def subscribe(self, *channels: str) -> Subscription:
         self._ensure_listener()
-        return super().subscribe(channel)
+        return super().subscribe(*channels)
 
     def _ensure_listener(self) -> None:
         import os
@@ -240,6 +283,28 @@ def publish(channel: str, data: Any = None) -> int:
     return bus().publish(channel, data)
 
 
+def publish_on_commit(*channels: str) -> None:
+    """Announce ``channels`` once the current transaction commits (a reader woken by the event must
+    find the change); nothing is announced if it rolls back. Repeats within one transaction merge."""
+    pending = db.session.info.setdefault("live_pending", {})
+    for channel in channels:
+        pending[channel] = bus()
+
+
+@sa_event.listens_for(OrmSession, "after_commit")
+def _publish_committed(orm_session) -> None:
+    for channel, the_bus in orm_session.info.pop("live_pending", {}).items():
+        try:
+            the_bus.publish(channel)
+        except Exception:  # the change is saved; live clients catch up at their next reconnect or poll
+            logging.getLogger(__name__).warning("live bus unreachable; %s not announced", channel)
+
+
+@sa_event.listens_for(OrmSession, "after_rollback")
+def _forget_rolled_back(orm_session) -> None:
+    orm_session.info.pop("live_pending", None)
+
+
 # --- polling ----------------------------------------------------------------------------------------
 
 
@@ -287,9 +352,30 @@ def _version_or_none(channel: str) -> int | None:
         return None
 
 
-def poll_response(channel: str, render: Callable[[], str]) -> Response:
+@dataclass(frozen=True)
+class Region:
+    """A live region of a page: the SSE event (and poll) name, the bus channel whose changes re-render
+    it, its renderer, and — when every viewer allowed to see this variant gets the same HTML —
+    ``share``, the variant's name, so the render is made once per change (see SharedRenders)."""
+    event: str
+    channel: str
+    render: Callable[[], str]
+    share: str | None = None
+
+
+def _render_region(region: Region, version: int | None) -> str:
+    if region.share is None or version is None:
+        return region.render()
+    from flask_babel import get_locale
+
+    key = (region.channel, version, region.event, region.share, str(get_locale()))
+    return bus().renders.get(key, region.render)
+
+
+def poll_response(channel: str, render: Callable[[], str], *, share: str | None = None) -> Response:
     version = _version_or_none(channel)  # read before rendering: a change during render is not lost
-    response = Response(render(), mimetype="text/html")
+    html = _end_transaction(lambda: _render_region(Region("poll", channel, render, share), version))
+    response = Response(html, mimetype="text/html")
     if version is not None:
         response.set_etag(_etag(channel, version))
     response.headers["Cache-Control"] = "no-cache, private"
@@ -300,34 +386,51 @@ def poll_response(channel: str, render: Callable[[], str]) -> Response:
 
 
 def sse_response(channel: str, render: Callable[[], str], *, event: str = "update", min_interval: float = 1.0) -> Response:
-    """Stream ``render()`` now and again after each change of ``channel``, at most once per
-    ``min_interval`` seconds (a burst of votes becomes one update). Heartbeats keep proxies from
-    closing the stream; after LIVE_STREAM_MAX_SECONDS the stream ends and the browser reconnects,
-    which re-checks the user's rights."""
+    """One region on its own stream; see ``sse_stream``."""
+    return sse_stream([Region(event, channel, render)], min_interval=min_interval)
+
+
+def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
+    """Stream each region now and again after each change of its channel, at most once per
+    ``min_interval`` seconds per region (a burst of votes becomes one update). One stream carries all
+    the live regions of a page, so a browser holds one connection, not one per region. The event id
+    lists the versions sent, so a reconnecting browser (``Last-Event-ID``) is sent only what changed.
+    Heartbeats keep proxies from closing the stream; after LIVE_STREAM_MAX_SECONDS the stream ends
+    and the browser reconnects, which re-checks the user's rights."""
     app = current_app._get_current_object()
     heartbeat = float(app.config["LIVE_HEARTBEAT_SECONDS"])
     max_age = float(app.config.get("LIVE_STREAM_MAX_SECONDS", 300))
     the_bus = bus()
-    last_seen = request.headers.get("Last-Event-ID")
+    seen = _parse_event_id(request.headers.get("Last-Event-ID"), len(regions))
+    by_channel: dict[str, list[int]] = defaultdict(list)
+    for i, region in enumerate(regions):
+        by_channel[region.channel].append(i)
 
     def frames() -> Iterator[str]:
-        with the_bus.subscribe(channel) as sub:
-            started = last_sent = time.monotonic()
-            version = the_bus.version(channel)
+        with the_bus.subscribe(*by_channel) as sub:
+            started = time.monotonic()
+            sent = [the_bus.version(r.channel) for r in regions]
+            last_sent = [float("-inf")] * len(regions)
+            pending: dict[int, int] = {}  # region index -> newest version not yet sent
             yield "retry: 3000\n\n"
-            if last_seen != str(version):
-                yield _frame(event, version, _render(render))
+            for i, region in enumerate(regions):
+                if seen[i] != sent[i]:
+                    yield _frame(region, sent, i)
             while time.monotonic() - started < max_age:
-                got = sub.get(timeout=heartbeat)
-                if got is None:
+                now = time.monotonic()
+                due = [last_sent[i] + min_interval - now for i in pending]
+                got = sub.get(timeout=max(0.0, min(due)) if due else heartbeat)
+                if got is None and not pending:
                     yield ": keep-alive\n\n"
                     continue
-                wait = min_interval - (time.monotonic() - last_sent)
-                if wait > 0:
-                    time.sleep(wait)
-                newest = max([got, *sub.drain()], key=lambda e: e.version)
-                last_sent = time.monotonic()
-                yield _frame(event, newest.version, _render(render))
+                for event in ([got, *sub.drain()] if got is not None else []):
+                    for i in by_channel.get(event.channel, ()):
+                        if event.version > max(pending.get(i, 0), sent[i]):
+                            pending[i] = event.version
+                now = time.monotonic()
+                for i in [i for i in pending if now - last_sent[i] >= min_interval]:
+                    sent[i], last_sent[i] = pending.pop(i), now
+                    yield _frame(regions[i], sent, i)
 
     response = Response(stream_with_context(frames()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
@@ -335,7 +438,14 @@ def sse_response(channel: str, render: Callable[[], str], *, event: str = "updat
     return response
 
 
-def _render(render: Callable[[], str]) -> str:
+def _parse_event_id(raw: str | None, count: int) -> list[int | None]:
+    parts = (raw or "").split(".")
+    if len(parts) != count or not all(p.isdigit() for p in parts):
+        return [None] * count
+    return [int(p) for p in parts]
+
+
+def _end_transaction(render: Callable[[], str]) -> str:
     try:
         return render()
     finally:
@@ -343,6 +453,7 @@ def _render(render: Callable[[], str]) -> str:
         db.session.rollback()
 
 
-def _frame(event: str, version: int, html: str) -> str:
+def _frame(region: Region, versions: list[int], index: int) -> str:
+    html = _end_transaction(lambda: _render_region(region, versions[index]))
     data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
-    return f"id: {version}\nevent: {event}\n{data}\n\n"
+    return f"id: {'.'.join(map(str, versions))}\nevent: {region.event}\n{data}\n\n"

@@ -39,6 +39,7 @@ class PluginInfo:
     description_vi: str = ""
     description_en: str = ""
     hookspecs: ModuleType | None = None  # hooks this plugin defines for other plugins to implement
+    config: dict = field(default_factory=dict)  # its settings' defaults; INTRANET_<KEY> overrides them
 
     def title(self) -> str:
         return self.title_en if str(get_locale()) == "en" else self.title_vi
@@ -121,7 +122,11 @@ class PluginManager:
         self.infos[name] = info
 
     def init_app(self, app: Flask) -> None:
+        from .config import with_plugin_defaults
+
         app.extensions["intranet_plugins"] = self
+        for info in self.infos.values():
+            with_plugin_defaults(app.config, info.config)
         self.pm.check_pending()  # a misspelt hook name fails here, at start-up
         for name, result in self._per_plugin("intranet_blueprints"):
             for bp in result:

@@ -135,6 +135,7 @@ def data(app) -> Data:
 @pytest.fixture
 def login(client):
     def do_login(username: str, password: str = PASSWORD, c=None):
+        (c or client).post("/logout")  # the login page sends a signed-in user away: sign out first
         response = (c or client).post("/login", data={"username": username, "password": password})
         assert response.status_code == 302, response.text
         return response

@@ -32,10 +32,23 @@ def _targets(app, cell):
 
         document = documents.upload(session, documents.DocumentKind.REPORT, "member1.pdf",
                                     b"%PDF-1.4 Member1 report", db.session.get(User, cell["member"]))
+        from intranet_questions import services as queue
+
+        scheduling_advance(session)
+        member = db.session.get(User, cell["member"])
+        queued = queue.ask(session, member, "Member1 queued question")
+        turn = queue.raise_hand(session, member)
         db.session.commit()
         return {"user_id": cell["member"], "office_id": dist.id, "assignment_id": assignment,
                 "session_id": session.id, "question_id": question.id, "group_id": group.id, "item_id": item.id,
-                "notification_id": note.id, "document_id": document.id}
+                "notification_id": note.id, "document_id": document.id, "queued_id": queued.id, "turn_id": turn.id}
+
+
+def scheduling_advance(session):
+    from intranet_scheduling import services
+    from intranet_scheduling.models import SessionStatus
+
+    services.advance(session, SessionStatus.IN_PROGRESS, None)
 
 
 def _object_routes(app):
@@ -57,7 +70,7 @@ def test_no_route_serves_or_changes_another_offices_objects(app, data, cell, log
         audit_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
     checked = 0
     for rule, method in _object_routes(app):
-        values = {arg: targets.get(arg, "hello") for arg in rule.arguments}
+        values = {arg: targets.get(arg, "hello") for arg in rule.arguments} | (rule.defaults or {})
         with app.test_request_context():
             from flask import url_for
 
@@ -100,7 +113,7 @@ def test_no_route_answers_bad_input_with_a_server_error(app, data, cell, login, 
         if "POST" not in rule.methods or rule.endpoint in {"auth.logout", "auth.login"}:
             continue
         values = {arg: targets.get(arg, "hello" if arg == "name" else 2030 if arg == "year" else "en")
-                  for arg in rule.arguments}
+                  for arg in rule.arguments} | (rule.defaults or {})
         with app.test_request_context():
             from flask import url_for
 

@@ -17,6 +17,8 @@ def intranet_plugin_info():
         description_vi="Chương trình năm, buổi sinh hoạt, nhóm chuẩn bị chuyên đề, câu hỏi thảo luận, điểm danh.",
         description_en="Yearly programme, meetings, presenting groups, discussion questions, attendance.",
         hookspecs=hookspecs,
+        config={"SCHEDULING_MAX_UPLOAD": 50 * 1024 * 1024,  # one meeting document
+                "SCHEDULING_UPLOAD_DIR": ""},  # empty: instance/uploads
     )
 
 

@@ -27,3 +27,18 @@ def intranet_session_member_joined(session, user, source):
     """Call this when a member joins a meeting outside the chair's roll-call — ``source`` names how
     ("jitsi", "external-link check-in", …). The scheduling plugin implements it and marks the member
     present (never absent); other plugins may listen too. Call it before commit."""
+
+
+@hookspec
+def intranet_session_participation(session):
+    """Return what this plugin knows of each member's part in a meeting, as ``{user_id: {name: number}}``
+    (e.g. ``{"questions_asked": 2, "times_spoken": 1, "seconds_spoken": 140}``), or ``None``. The
+    evaluations plugin merges every plugin's answer into the participation record. A plugin leaves out
+    what the member did anonymously."""
+
+
+@hookspec
+def intranet_session_discussion(session):
+    """Return the discussion of a meeting for its minutes, or ``None``: ``{"questions": [{"text",
+    "author" (a name, or None when the meeting did not show names), "votes", "answered",
+    "discussion_question_id", "asked_at"}], "speakers": [{"name", "times", "seconds"}]}``."""

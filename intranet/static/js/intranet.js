@@ -3,3 +3,80 @@ document.addEventListener("submit", (event) => {
   const message = event.target.dataset && event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+
+// The outbox: a form marked data-outbox="name" is kept in localStorage and sent with an
+// Idempotency-Key until the server answers, across a dropped link or a reload; the server runs it
+// once however often it arrives (intranet/idempotency.py). Items belong to the signed-in user.
+(() => {
+  const STORE = "intranet-outbox";
+  const load = () => { try { return JSON.parse(localStorage.getItem(STORE)) || []; } catch (e) { return []; } };
+  const save = (items) => localStorage.setItem(STORE, JSON.stringify(items));
+  const me = () => document.body.dataset.user || "";
+  const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)),
+                                  (b) => b.toString(16).padStart(2, "0")).join("");
+  let timer = null, delay = 2000, sending = false;
+
+  function show() {
+    const waiting = load().filter((item) => item.user === me()).length;
+    document.querySelectorAll("[data-outbox-status]").forEach((el) => {
+      el.hidden = waiting === 0;
+      el.textContent = el.dataset.outboxStatus.replace("{n}", waiting);
+    });
+  }
+
+  function tell(name, message) {
+    document.querySelectorAll(`[data-outbox-message="${name}"]`).forEach((el) => { el.textContent = message; });
+  }
+
+  function retryLater() {
+    clearTimeout(timer);
+    timer = setTimeout(flush, delay);
+    delay = Math.min(delay * 2, 30000);
+  }
+
+  async function flush() {
+    if (sending) return;
+    sending = true;
+    clearTimeout(timer);
+    try {
+      for (const item of load().filter((i) => i.user === me())) {
+        const body = new URLSearchParams(item.fields);
+        const token = document.querySelector('meta[name="csrf-token"]');
+        if (token) body.set("csrf_token", token.content);
+        let response;
+        try {
+          response = await fetch(item.url, {method: "POST", body, redirect: "manual", credentials: "same-origin",
+                                            headers: {"Idempotency-Key": item.key, "X-Outbox": "1"}});
+        } catch (e) {
+          retryLater();  // the link is still down
+          return;
+        }
+        if (response.type === "opaqueredirect" || response.status >= 500 || response.status === 429) {
+          retryLater();  // signed out (redirect to the login page) or the server is struggling: keep it
+          return;
+        }
+        save(load().filter((i) => i.key !== item.key));
+        delay = 2000;
+        tell(item.name, response.ok ? "" : await response.text());
+        document.dispatchEvent(new CustomEvent("outbox:sent", {detail: {name: item.name, ok: response.ok}}));
+      }
+    } finally {
+      sending = false;
+      show();
+    }
+  }
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (event.defaultPrevented || !form.dataset || form.dataset.outbox === undefined) return;
+    event.preventDefault();
+    const fields = [...new FormData(form)].filter(([, value]) => typeof value === "string");
+    save([...load(), {key: newKey(), user: me(), name: form.dataset.outbox, url: form.action, fields}]);
+    form.reset();
+    tell(form.dataset.outbox, "");
+    show();
+    flush();
+  });
+  window.addEventListener("online", flush);
+  document.addEventListener("DOMContentLoaded", () => { show(); flush(); });
+})();

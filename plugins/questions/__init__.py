@@ -1,0 +1,82 @@
+"""Questions: the live question queue (anonymous if wished, votes, moderation) and the speakers list."""
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
+
+
+@hookimpl
+def intranet_plugin_info():
+    return PluginInfo(
+        name="questions", title_vi="Hỏi đáp trực tiếp", title_en="Live questions", version="0.1.0",
+        default_enabled=True, requires=("scheduling",),
+        description_vi="Hàng đợi câu hỏi trước và trong buổi sinh hoạt (ẩn danh nếu muốn), bình chọn, "
+                       "điều hành, danh sách phát biểu, màn hình chiếu.",
+        description_en="Question queue before and during a meeting (anonymous if wished), votes, moderation, "
+                       "speakers list, projector view.",
+        config={"QUESTIONS_MAX_LENGTH": 500,  # characters in one question
+                "QUESTIONS_OPEN_LIMIT": 3},  # a member's open questions in a meeting, until the chair changes it
+    )
+
+
+@hookimpl
+def intranet_blueprints():
+    from . import models  # noqa: F401  (tables known to the migrations)
+    from .views import bp
+
+    return [bp]
+
+
+@hookimpl
+def intranet_permissions():
+    from .services import CHAIR_ROLES
+
+    return [Permission("questions.moderate", _l("Chair the question queue and the speakers list"), CHAIR_ROLES)]
+
+
+@hookimpl
+def intranet_nav_items(office, user):
+    return [NavItem(_l("Questions"), "questions.index", order=15)]
+
+
+@hookimpl
+def intranet_template_slot(slot, office, user, context):
+    if slot == "session_page":
+        from .views import panel_html
+
+        return Markup(panel_html(context["session"]))
+    return None
+
+
+@hookimpl
+def intranet_session_question_asked(session, user, text, asked_at):
+    from .services import QueueError, ask
+
+    try:
+        ask(session, user, text, from_report=True, asked_at=asked_at)
+    except QueueError:  # the scheduling plugin keeps its own copy for the group whatever happens here
+        pass
+
+
+@hookimpl
+def intranet_session_status_changed(session, previous, actor):
+    from intranet_scheduling.models import SessionStatus
+
+    if session.status == SessionStatus.CLOSED:
+        from .services import close_queue
+
+        close_queue(session)
+
+
+@hookimpl
+def intranet_session_participation(session):
+    from .services import participation
+
+    return participation(session)
+
+
+@hookimpl
+def intranet_session_discussion(session):
+    from .services import discussion
+
+    return discussion(session)

@@ -1,0 +1,54 @@
+"""Question-queue forms; the services check the rules, the forms only read the fields."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional
+
+from .models import Anonymity, Sort
+
+ANONYMITY_LABELS = {
+    Anonymity.NAMED: _l("Names shown to everyone"),
+    Anonymity.CHAIR_ONLY: _l("Anonymous to members, known to the chair"),
+    Anonymity.ANONYMOUS: _l("Fully anonymous (the chair does not see names either)"),
+}
+SORT_LABELS = {Sort.VOTES: _l("Most votes first"), Sort.TIME: _l("Oldest first")}
+TO_GROUP = 0
+
+
+class AskForm(FlaskForm):
+    text = TextAreaField(_l("Your question"))
+    target = SelectField(_l("Addressed to"), coerce=int, default=TO_GROUP)
+    through_chair = BooleanField(_l("Ask through the chair (the chair reads it out for me)"))
+
+
+class SettingsForm(FlaskForm):
+    anonymity = SelectField(_l("Authors of questions"), choices=[(a.value, l) for a, l in ANONYMITY_LABELS.items()])
+    premoderation = BooleanField(_l("Approve questions before members see them"))
+    sort = SelectField(_l("Default order"), choices=[(s.value, l) for s, l in SORT_LABELS.items()])
+    quiet_first = BooleanField(_l("Give the floor first to members who have not spoken yet"))
+    open_limit = IntegerField(_l("Open questions per member"), validators=[
+        InputRequired(message=_l("Enter a number."))], invalid_value_message=_l("Enter a number."))
+    chair_id = SelectField(_l("Chair of this meeting besides the secretary and deputies"), coerce=int,
+                           validators=[Optional()])
+
+
+class HideForm(FlaskForm):
+    reason = StringField(_l("Reason, shown to the author"))
+
+
+class EditForm(FlaskForm):
+    text = TextAreaField(_l("Corrected text"))
+
+
+class MergeForm(FlaskForm):
+    into = SelectField(_l("Same question as"), coerce=int)
+
+
+class HallSpeakerForm(FlaskForm):
+    user_id = SelectField(_l("Member speaking in the hall"), coerce=int)
+
+
+class HandForm(FlaskForm):
+    question_id = IntegerField(validators=[Optional()])

@@ -1,0 +1,517 @@
+"""The question queue and speakers list, free of Flask request objects. Each function changes the
+database session, audits where the change is the chair's, and announces the live channels it touched
+once the caller commits; it raises QueueError (translated) to refuse, and the caller rolls back."""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from intranet import live
+from intranet.audit import record, record_change
+from intranet.extensions import db
+from intranet.models import Role, RoleAssignment, User, utcnow
+from intranet_scheduling.models import DiscussionQuestion, Session, SessionStatus
+
+from .models import Anonymity, Question, QuestionStatus, QueueSettings, Sort, Speaker, SpeakerSource, SpeakerState, Vote
+
+PARTICIPANT_ROLES = frozenset({Role.MEMBER, Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE})
+CHAIR_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY})
+REASON_MAX = 300
+OPEN_LIMIT_RANGE = (1, 20)
+LIVE = (QuestionStatus.OPEN, QuestionStatus.ANSWERED)  # what members see in the queue
+
+
+class QueueError(Exception):
+    """A refused action; ``str(err)`` is translated; ``field`` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# --- channels ---------------------------------------------------------------------------------------
+
+
+def queue_channel(session_id: int) -> str:
+    return f"questions:{session_id}:queue"
+
+
+def speakers_channel(session_id: int) -> str:
+    return f"questions:{session_id}:speakers"
+
+
+def mine_channel(session_id: int, user_id: int) -> str:
+    return f"questions:{session_id}:mine:{user_id}"
+
+
+def _announce_queue(question: Question) -> None:
+    live.publish_on_commit(queue_channel(question.session_id), mine_channel(question.session_id, question.author_id))
+
+
+def _announce_speakers(turn: Speaker) -> None:
+    live.publish_on_commit(speakers_channel(turn.session_id), mine_channel(turn.session_id, turn.user_id))
+
+
+# --- who -------------------------------------------------------------------------------------------
+
+
+def settings_for(session: Session) -> QueueSettings:
+    """The meeting's settings; the defaults (not yet stored) until the chair first saves them."""
+    found = db.session.get(QueueSettings, session.id)
+    if found is not None:
+        return found
+    return QueueSettings(session_id=session.id, office_id=session.office_id, anonymity=Anonymity.CHAIR_ONLY,
+                         premoderation=False, sort=Sort.VOTES, quiet_first=True,
+                         open_limit=current_app.config["QUESTIONS_OPEN_LIMIT"])
+
+
+def is_participant(user, session: Session) -> bool:
+    return bool(user.is_authenticated and user.active and user.roles_in(session.office_id) & PARTICIPANT_ROLES)
+
+
+def is_chair(user, session: Session, settings: QueueSettings | None = None) -> bool:
+    """The secretary, a deputy, or the member the secretary named to chair this meeting."""
+    if not is_participant(user, session):
+        return False
+    settings = settings or settings_for(session)
+    return bool(user.roles_in(session.office_id) & CHAIR_ROLES) or settings.chair_id == user.id
+
+
+def participants(session: Session) -> list[User]:
+    query = (select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
+             .where(RoleAssignment.office_id == session.office_id, RoleAssignment.role.in_(PARTICIPANT_ROLES),
+                    User.active.is_(True)).order_by(User.full_name))
+    return list(db.session.scalars(query).unique())
+
+
+def _participant_or_refuse(user, session: Session) -> None:
+    if not is_participant(user, session):
+        raise QueueError(_("Only members of this cell take part in its meetings."))
+
+
+def _open_or_refuse(session: Session) -> None:
+    if session.status == SessionStatus.CLOSED:
+        raise QueueError(_("This meeting is closed."))
+
+
+def _chair_or_refuse(user, session: Session) -> QueueSettings:
+    settings = settings_for(session)
+    if not is_chair(user, session, settings):
+        raise QueueError(_("Only the chair of the meeting can do this."))
+    return settings
+
+
+# --- settings --------------------------------------------------------------------------------------
+
+
+def save_settings(session: Session, actor, *, anonymity: Anonymity, premoderation: bool, sort: Sort,
+                  quiet_first: bool, open_limit: int, chair: User | None) -> QueueSettings:
+    settings = _chair_or_refuse(actor, session)
+    _open_or_refuse(session)
+    if not OPEN_LIMIT_RANGE[0] <= open_limit <= OPEN_LIMIT_RANGE[1]:
+        raise QueueError(_("Between %(low)d and %(high)d.", low=OPEN_LIMIT_RANGE[0], high=OPEN_LIMIT_RANGE[1]),
+                         "open_limit")
+    chair_id = chair.id if chair else None
+    if chair_id != settings.chair_id and Role.SECRETARY not in actor.roles_in(session.office_id):
+        raise QueueError(_("Only the secretary names the chair of a meeting."), "chair_id")
+    if chair is not None and not is_participant(chair, session):
+        raise QueueError(_("“%(name)s” is not a member of this cell.", name=chair.full_name), "chair_id")
+    previous = {"anonymity": settings.anonymity.value, "premoderation": settings.premoderation,
+                "open_limit": settings.open_limit, "chair_id": settings.chair_id}
+    settings.anonymity, settings.premoderation, settings.sort = anonymity, premoderation, sort
+    settings.quiet_first, settings.open_limit, settings.chair_id = quiet_first, open_limit, chair_id
+    if db.inspect(settings).transient:
+        db.session.add(settings)
+    record("questions.settings", QueueSettings.__tablename__, session.id, office_id=session.office_id, actor=actor,
+           previous=previous, anonymity=anonymity.value, premoderation=premoderation, open_limit=open_limit,
+           chair_id=chair_id)
+    live.publish_on_commit(queue_channel(session.id), speakers_channel(session.id))
+    return settings
+
+
+# --- asking ----------------------------------------------------------------------------------------
+
+
+def clean_text(text: str | None, *, limited: bool = True) -> str:
+    """Whitespace-trimmed text without control characters; refused when empty or too long.
+    HTML is kept as typed: templates escape it, so it shows as the characters the member wrote."""
+    text = "".join(c for c in (text or "") if c in "\n\t" or unicodedata.category(c) != "Cc").strip()
+    limit, field = current_app.config["QUESTIONS_MAX_LENGTH"], "text"
+    if not text:
+        raise QueueError(_("Write your question."), field)
+    if limited and len(text) > limit:
+        raise QueueError(_("At most %(max)d characters (you wrote %(count)d).", max=limit, count=len(text)), field)
+    return text
+
+
+def ask(session: Session, user: User, text: str, *, discussion_question_id: int | None = None,
+        through_chair: bool = False, from_report: bool = False, asked_at: datetime | None = None) -> Question:
+    # A question sent with the documents was checked by the scheduling plugin (its own, longer limit).
+    text = clean_text(text, limited=not from_report)
+    _participant_or_refuse(user, session)
+    _open_or_refuse(session)
+    if discussion_question_id is not None:
+        target = db.session.get(DiscussionQuestion, discussion_question_id)
+        if target is None or target.session_id != session.id:
+            raise QueueError(_("Choose one of this meeting's discussion questions."), "target")
+    settings = settings_for(session)
+    # Questions sent with the documents are the group's preparation material: not counted against the cap.
+    if not from_report and open_count(session, user) >= settings.open_limit:
+        raise QueueError(_("You already have %(count)d questions waiting. Wait until one is answered.",
+                           count=settings.open_limit), "text")
+    question = Question(office_id=session.office_id, session_id=session.id, author_id=user.id,
+                        anonymity=settings.anonymity, through_chair=through_chair,
+                        discussion_question_id=discussion_question_id, from_report=from_report, text=text,
+                        status=QuestionStatus.PENDING if settings.premoderation else QuestionStatus.OPEN,
+                        created_at=asked_at or utcnow(), votes=0)
+    db.session.add(question)
+    db.session.flush()
+    _announce_queue(question)
+    return question
+
+
+def open_count(session: Session, user: User) -> int:
+    return db.session.scalar(select(func.count(Question.id)).where(
+        Question.session_id == session.id, Question.author_id == user.id,
+        Question.status.in_((QuestionStatus.PENDING, QuestionStatus.OPEN)))) or 0
+
+
+# --- votes -----------------------------------------------------------------------------------------
+
+
+def toggle_vote(question: Question, user: User) -> bool:
+    """Add the member's vote, or take it back; returns whether they now vote for it."""
+    session = db.session.get(Session, question.session_id)
+    _participant_or_refuse(user, session)
+    _open_or_refuse(session)
+    if question.author_id == user.id:
+        raise QueueError(_("You cannot vote for your own question."))
+    if question.status != QuestionStatus.OPEN:
+        raise QueueError(_("Only open questions take votes."))
+    removed = db.session.execute(delete(Vote).where(Vote.question_id == question.id, Vote.user_id == user.id)).rowcount
+    if removed:
+        _count_votes(question)
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(Vote).values(question_id=question.id, user_id=user.id, office_id=question.office_id,
+                                                   session_id=question.session_id, created_at=utcnow()))
+    except IntegrityError:  # the same member's twin request got there first: one vote, as asked
+        pass
+    _count_votes(question)
+    return True
+
+
+def _count_votes(question: Question) -> None:
+    counted = select(func.count()).where(Vote.question_id == question.id).scalar_subquery()
+    db.session.execute(update(Question).where(Question.id == question.id).values(votes=counted))
+    db.session.refresh(question, ["votes"])
+    _announce_queue(question)
+
+
+def voted_ids(session: Session, user: User) -> set[int]:
+    return set(db.session.scalars(select(Vote.question_id).where(Vote.session_id == session.id,
+                                                                 Vote.user_id == user.id)))
+
+
+# --- moderation ------------------------------------------------------------------------------------
+
+
+def _moderate(question: Question, actor, action: str, **details) -> QueueSettings:
+    session = db.session.get(Session, question.session_id)
+    settings = _chair_or_refuse(actor, session)
+    _open_or_refuse(session)
+    record_change(f"questions.{action}", question, office_id=question.office_id, actor=actor, **details)
+    _announce_queue(question)
+    return settings
+
+
+def approve(question: Question, actor) -> None:
+    if question.status != QuestionStatus.PENDING:
+        raise QueueError(_("This question is not waiting for approval."))
+    _moderate(question, actor, "approve")
+    question.status = QuestionStatus.OPEN
+
+
+def pin(question: Question, actor) -> None:
+    """Put the question on screen as the one being discussed now (one at a time)."""
+    if question.status != QuestionStatus.OPEN:
+        raise QueueError(_("Only an open question can be put on screen."))
+    settings = _moderate(question, actor, "pin")
+    settings.current_question_id = question.id
+    if db.inspect(settings).transient:
+        db.session.add(settings)
+
+
+def unpin(session: Session, actor) -> None:
+    settings = _chair_or_refuse(actor, session)
+    settings.current_question_id = None
+    live.publish_on_commit(queue_channel(session.id))
+
+
+def mark_answered(question: Question, actor) -> None:
+    if question.status != QuestionStatus.OPEN:
+        raise QueueError(_("Only an open question can be marked answered."))
+    settings = _moderate(question, actor, "answer")
+    question.status, question.answered_at = QuestionStatus.ANSWERED, utcnow()
+    if settings.current_question_id == question.id:
+        settings.current_question_id = None
+
+
+def reopen(question: Question, actor) -> None:
+    """Undo "answered" or "hidden" (a slip of the chair's hand)."""
+    if question.status not in (QuestionStatus.ANSWERED, QuestionStatus.HIDDEN):
+        raise QueueError(_("This question is already open."))
+    _moderate(question, actor, "reopen", previous=question.status.value)
+    question.status, question.answered_at, question.hidden_reason = QuestionStatus.OPEN, None, ""
+
+
+def hide(question: Question, actor, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise QueueError(_("Say why: the author will read it."), "reason")
+    if len(reason) > REASON_MAX:
+        raise QueueError(_("At most %(max)d characters.", max=REASON_MAX), "reason")
+    if question.status in (QuestionStatus.HIDDEN, QuestionStatus.MERGED):
+        raise QueueError(_("This question is no longer in the queue."))
+    settings = _moderate(question, actor, "hide", reason=reason)
+    question.status, question.hidden_reason = QuestionStatus.HIDDEN, reason
+    if settings.current_question_id == question.id:
+        settings.current_question_id = None
+
+
+def edit(question: Question, actor, text: str) -> None:
+    """Correct a typo; the author's original words are kept (the first version, however many edits)."""
+    text = clean_text(text)
+    if text == question.text:
+        return
+    _moderate(question, actor, "edit", previous=question.text)
+    if question.original_text is None:
+        question.original_text = question.text
+    question.text, question.edited_at = text, utcnow()
+
+
+def merge(duplicate: Question, into: Question, actor) -> None:
+    """Fold a duplicate into another question: its votes (and its author's support) move across."""
+    if duplicate.id == into.id or duplicate.session_id != into.session_id:
+        raise QueueError(_("Choose another question of this meeting."), "into")
+    if duplicate.status in (QuestionStatus.MERGED, QuestionStatus.HIDDEN):
+        raise QueueError(_("This question is no longer in the queue."))
+    if into.status not in (QuestionStatus.OPEN, QuestionStatus.PENDING):
+        raise QueueError(_("Merge into an open question."), "into")
+    settings = _moderate(duplicate, actor, "merge", into=into.id)
+    supporters = set(db.session.scalars(select(Vote.user_id).where(Vote.question_id == duplicate.id)))
+    supporters.add(duplicate.author_id)
+    already = set(db.session.scalars(select(Vote.user_id).where(Vote.question_id == into.id)))
+    for user_id in supporters - already - {into.author_id}:
+        db.session.add(Vote(question_id=into.id, user_id=user_id, office_id=into.office_id, session_id=into.session_id))
+    db.session.execute(delete(Vote).where(Vote.question_id == duplicate.id))
+    duplicate.status, duplicate.merged_into_id, duplicate.votes = QuestionStatus.MERGED, into.id, 0
+    if settings.current_question_id == duplicate.id:
+        settings.current_question_id = into.id
+    db.session.flush()
+    _count_votes(into)
+
+
+# --- reading the queue ------------------------------------------------------------------------------
+
+
+def author_shown(question: Question, settings: QueueSettings, *, to_chair: bool) -> bool:
+    """Whether a viewer other than the author may see who asked. The strictest of the question's own
+    setting, the meeting's current one and "through the chair" wins, so no change reveals an author."""
+    rank = max(question.anonymity.rank, settings.anonymity.rank,
+               Anonymity.CHAIR_ONLY.rank if question.through_chair else 0)
+    if rank == Anonymity.NAMED.rank:
+        return True
+    return to_chair and rank == Anonymity.CHAIR_ONLY.rank
+
+
+def queue(session: Session, sort: Sort, *, statuses=LIVE) -> list[Question]:
+    order = ((Question.votes.desc(), Question.created_at, Question.id) if sort == Sort.VOTES
+             else (Question.created_at, Question.id))
+    return list(db.session.scalars(select(Question).where(Question.session_id == session.id,
+                                                          Question.status.in_(statuses)).order_by(*order)))
+
+
+def current_question(session: Session, settings: QueueSettings) -> Question | None:
+    if settings.current_question_id is None:
+        return None
+    question = db.session.get(Question, settings.current_question_id)
+    if question is None or question.session_id != session.id or question.status != QuestionStatus.OPEN:
+        return None
+    return question
+
+
+def my_questions(session: Session, user: User) -> list[Question]:
+    return list(db.session.scalars(select(Question).where(Question.session_id == session.id,
+                                                          Question.author_id == user.id).order_by(Question.id)))
+
+
+@dataclass(frozen=True)
+class Counters:
+    questions: int
+    pending: int
+    open: int
+    answered: int
+    votes: int
+    voters: int
+    speakers: int
+    spoke: int
+    participants: int
+
+
+def counters(session: Session, participant_count: int) -> Counters:
+    by_status = dict(db.session.execute(select(Question.status, func.count()).where(
+        Question.session_id == session.id).group_by(Question.status)).all())
+    votes, voters = db.session.execute(select(func.count(), func.count(func.distinct(Vote.user_id))).where(
+        Vote.session_id == session.id)).one()
+    turns, spoke = db.session.execute(select(func.count(), func.count(func.distinct(Speaker.user_id))).where(
+        Speaker.session_id == session.id, Speaker.state.in_((SpeakerState.SPEAKING, SpeakerState.DONE)))).one()
+    return Counters(questions=sum(n for s, n in by_status.items() if s != QuestionStatus.MERGED),
+                    pending=by_status.get(QuestionStatus.PENDING, 0), open=by_status.get(QuestionStatus.OPEN, 0),
+                    answered=by_status.get(QuestionStatus.ANSWERED, 0), votes=votes, voters=voters,
+                    speakers=turns, spoke=spoke, participants=participant_count)
+
+
+# --- speakers list ---------------------------------------------------------------------------------
+
+
+def _turns(session: Session, *states: SpeakerState) -> list[Speaker]:
+    return list(db.session.scalars(select(Speaker).where(Speaker.session_id == session.id,
+                                                         Speaker.state.in_(states)).order_by(Speaker.raised_at,
+                                                                                              Speaker.id)))
+
+
+def raise_hand(session: Session, user: User, *, source: SpeakerSource = SpeakerSource.QUEUE,
+               question: Question | None = None) -> Speaker:
+    """Join the speakers list — to speak, or to reply to ``question``."""
+    _participant_or_refuse(user, session)
+    _open_or_refuse(session)
+    if question is not None and (question.session_id != session.id or question.status not in LIVE):
+        raise QueueError(_("Choose a question of this meeting's queue."))
+    if any(t.user_id == user.id for t in _turns(session, SpeakerState.WAITING, SpeakerState.SPEAKING)):
+        raise QueueError(_("You are already on the speakers list."))
+    turn = Speaker(office_id=session.office_id, session_id=session.id, user_id=user.id, source=source,
+                   question_id=question.id if question else None, state=SpeakerState.WAITING, raised_at=utcnow())
+    db.session.add(turn)
+    db.session.flush()
+    _announce_speakers(turn)
+    return turn
+
+
+def withdraw(turn: Speaker, actor) -> None:
+    """The member lowers their hand, or the chair takes them off the list."""
+    session = db.session.get(Session, turn.session_id)
+    if actor.id != turn.user_id:
+        _chair_or_refuse(actor, session)
+    if turn.state != SpeakerState.WAITING:
+        raise QueueError(_("This turn is no longer waiting."))
+    turn.state, turn.ended_at = SpeakerState.WITHDRAWN, utcnow()
+    _announce_speakers(turn)
+
+
+def add_hall_speaker(session: Session, user: User, actor) -> Speaker:
+    """The chair puts on the list a member who asked for the floor in the hall."""
+    _chair_or_refuse(actor, session)
+    return raise_hand(session, user, source=SpeakerSource.HALL)
+
+
+def give_floor(turn: Speaker, actor) -> None:
+    session = db.session.get(Session, turn.session_id)
+    _chair_or_refuse(actor, session)
+    _open_or_refuse(session)
+    if turn.state != SpeakerState.WAITING:
+        raise QueueError(_("This turn is no longer waiting."))
+    now = utcnow()
+    for speaking in _turns(session, SpeakerState.SPEAKING):
+        speaking.state, speaking.ended_at = SpeakerState.DONE, now
+        _announce_speakers(speaking)
+    turn.state, turn.started_at = SpeakerState.SPEAKING, now
+    record_change("questions.floor", turn, office_id=session.office_id, actor=actor, user_id=turn.user_id)
+    _announce_speakers(turn)
+
+
+def finish(turn: Speaker, actor) -> None:
+    session = db.session.get(Session, turn.session_id)
+    _chair_or_refuse(actor, session)
+    if turn.state != SpeakerState.SPEAKING:
+        raise QueueError(_("This member is not speaking."))
+    turn.state, turn.ended_at = SpeakerState.DONE, utcnow()
+    _announce_speakers(turn)
+
+
+def close_queue(session: Session) -> None:
+    """The meeting closed: whoever speaks is done, hands still up are lowered."""
+    now = utcnow()
+    for turn in _turns(session, SpeakerState.SPEAKING, SpeakerState.WAITING):
+        turn.state, turn.ended_at = (SpeakerState.DONE if turn.state == SpeakerState.SPEAKING
+                                     else SpeakerState.WITHDRAWN), now
+        _announce_speakers(turn)
+    live.publish_on_commit(queue_channel(session.id), speakers_channel(session.id))
+
+
+@dataclass(frozen=True)
+class SpeakersList:
+    speaking: Speaker | None
+    waiting: list[Speaker]
+    seconds: dict[int, int]  # user id -> seconds spoken in this meeting
+    turns: dict[int, int]    # user id -> turns taken
+    names: dict[int, str]    # user id -> name, of those who spoke
+
+
+def speakers(session: Session, settings: QueueSettings) -> SpeakersList:
+    seconds: dict[int, int] = {}
+    turns: dict[int, int] = {}
+    names: dict[int, str] = {}
+    speaking = None
+    for turn in _turns(session, SpeakerState.SPEAKING, SpeakerState.DONE):
+        seconds[turn.user_id] = seconds.get(turn.user_id, 0) + turn.seconds()
+        turns[turn.user_id] = turns.get(turn.user_id, 0) + 1
+        names[turn.user_id] = turn.user.full_name
+        if turn.state == SpeakerState.SPEAKING:
+            speaking = turn
+    waiting = _turns(session, SpeakerState.WAITING)
+    if settings.quiet_first:  # those who have not spoken yet go first; the sort is stable
+        waiting.sort(key=lambda t: t.user_id in turns)
+    return SpeakersList(speaking, waiting, seconds, turns, names)
+
+
+# --- what other plugins read (through the scheduling plugin's hooks) --------------------------------
+
+
+def participation(session: Session) -> dict[int, dict[str, int]]:
+    """Per member: questions asked (not counting fully anonymous ones), turns taken, seconds spoken."""
+    settings = settings_for(session)
+    record: dict[int, dict[str, int]] = {}
+
+    def row(user_id: int) -> dict[str, int]:
+        return record.setdefault(user_id, {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0})
+
+    for question in queue(session, Sort.TIME, statuses=tuple(QuestionStatus)):
+        if question.status != QuestionStatus.MERGED and author_shown(question, settings, to_chair=True):
+            row(question.author_id)["questions_asked"] += 1
+    listing = speakers(session, settings)
+    for user_id, count in listing.turns.items():
+        row(user_id)["times_spoken"] = count
+        row(user_id)["seconds_spoken"] = listing.seconds[user_id]
+    return record
+
+
+def discussion(session: Session) -> dict:
+    """The discussion for the minutes: questions raised (the author named only when the meeting showed
+    names) and the speakers with their time."""
+    settings = settings_for(session)
+    questions = [{"text": q.text, "author": q.author.full_name if author_shown(q, settings, to_chair=False) else None,
+                  "votes": q.votes, "answered": q.status == QuestionStatus.ANSWERED,
+                  "discussion_question_id": q.discussion_question_id, "asked_at": q.created_at}
+                 for q in queue(session, Sort.TIME)]
+    listing = speakers(session, settings)
+    spoken = [{"name": name, "times": listing.turns[uid], "seconds": listing.seconds[uid]}
+              for uid, name in listing.names.items()]
+    return {"questions": questions, "speakers": spoken}

@@ -1,0 +1,489 @@
+"""Question-queue pages: the member view, the chair's view, the projector view, their live regions
+(one SSE stream per page, polling as the fallback) and the CSV exports.
+
+A posted action answers a plain form with a redirect and a flash, an htmx request with 204 (the live
+regions bring the change), and the browser's outbox (``X-Outbox``) with 204 or 422 and the reason."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session as cookie, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from intranet import live
+from intranet.extensions import db
+from intranet.idempotency import idempotent
+from intranet.models import User
+from intranet_scheduling.models import Session, SessionStatus
+
+from . import services
+from .forms import (ANONYMITY_LABELS, SORT_LABELS, TO_GROUP, AskForm, EditForm, HallSpeakerForm, HandForm, HideForm,
+                    MergeForm, SettingsForm)
+from .models import Anonymity, Question, QuestionStatus, Sort, Speaker, SpeakerSource
+from .services import QueueError
+
+bp = Blueprint("questions", __name__, url_prefix="/questions", template_folder="templates", static_folder="static")
+
+REGIONS = {  # region -> (channel of a meeting, who may have it)
+    "queue": (services.queue_channel, "member"),
+    "speakers": (services.speakers_channel, "member"),
+    "moderation": (services.queue_channel, "chair"),
+    "chair-speakers": (services.speakers_channel, "chair"),
+    "screen": (services.queue_channel, "member"),
+    "screen-speaker": (services.speakers_channel, "member"),
+}
+PAGES = {"member": ("queue", "speakers", "mine"), "chair": ("moderation", "chair-speakers"),
+         "screen": ("screen", "screen-speaker")}
+
+
+@bp.app_template_global("questions_labels")
+def questions_labels():
+    return {"anonymity": ANONYMITY_LABELS, "sort": SORT_LABELS}
+
+
+@bp.app_template_global("question_author")
+def question_author(question: Question, settings, to_chair: bool) -> str | None:
+    """The author's name where this viewer may see it, else None (the template says "Anonymous")."""
+    return question.author.full_name if services.author_shown(question, settings, to_chair=to_chair) else None
+
+
+# --- access ----------------------------------------------------------------------------------------
+
+
+def _meeting(session_id: int) -> Session:
+    """The meeting, if it is this office's and the user takes part in it (404 / 403 otherwise)."""
+    meeting = db.session.get(Session, session_id)
+    if meeting is None or meeting.office_id != current_user.office_id:
+        abort(404)
+    if not services.is_participant(current_user, meeting):
+        abort(403)
+    return meeting
+
+
+def _question(queued_id: int) -> tuple[Question, Session]:
+    question = db.session.get(Question, queued_id)
+    if question is None or question.office_id != current_user.office_id:
+        abort(404)
+    return question, _meeting(question.session_id)
+
+
+def _turn(turn_id: int) -> tuple[Speaker, Session]:
+    turn = db.session.get(Speaker, turn_id)
+    if turn is None or turn.office_id != current_user.office_id:
+        abort(404)
+    return turn, _meeting(turn.session_id)
+
+
+def _chair_page(meeting: Session):
+    settings = services.settings_for(meeting)
+    if not services.is_chair(current_user, meeting, settings):
+        abort(403)
+    return settings
+
+
+def _sort(settings) -> Sort:
+    try:
+        return Sort(request.args.get("sort", settings.sort.value))
+    except ValueError:
+        return settings.sort
+
+
+# --- answering a posted action -------------------------------------------------------------------------
+
+
+def _quiet() -> bool:
+    return bool(request.headers.get("HX-Request") or request.headers.get("X-Outbox"))
+
+
+def _act(change, back: str, success: str | None = None, trigger: dict | None = None):
+    """Run ``change()`` and commit, or roll back and say why in the way the client understands."""
+    try:
+        result = change()
+        db.session.commit()
+    except QueueError as exc:
+        db.session.rollback()
+        if _quiet():
+            return Response(str(exc), status=422, mimetype="text/plain")
+        flash(str(exc), "error")
+        return redirect(back)
+    if _quiet():
+        response = Response(status=204)
+        if trigger is not None:
+            response.headers["HX-Trigger"] = json.dumps(trigger(result) if callable(trigger) else trigger)
+        return response
+    if success:
+        flash(success, "success")
+    return redirect(back)
+
+
+def _member_url(meeting: Session, anchor: str = "") -> str:
+    return url_for("questions.member", session_id=meeting.id) + anchor
+
+
+def _chair_url(meeting: Session, anchor: str = "") -> str:
+    return url_for("questions.chair", session_id=meeting.id) + anchor
+
+
+def _back(meeting: Session) -> str:
+    """Back to the page the action came from (the chair acts from both views)."""
+    chair = services.is_chair(current_user, meeting)
+    return _chair_url(meeting) if chair and request.form.get("from") == "chair" else _member_url(meeting)
+
+
+# --- regions ---------------------------------------------------------------------------------------
+
+
+def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None = None, csrf: bool = False) -> str:
+    """Render a live region afresh (a stream renders long after the request began). ``csrf`` puts
+    tokens in the forms for a browser without scripts: only in a page's own first render, never in a
+    render shared between users."""
+    meeting = db.session.get(Session, meeting_id)
+    settings = services.settings_for(meeting)
+    common = {"session": meeting, "settings": settings, "sort": sort, "closed": meeting.status == SessionStatus.CLOSED,
+              "csrf": csrf}
+    if region in ("queue", "screen"):
+        current = services.current_question(meeting, settings)
+        questions = [q for q in services.queue(meeting, sort) if current is None or q.id != current.id]
+        template = "questions/_queue.html" if region == "queue" else "questions/_screen.html"
+        return render_template(template, questions=questions, current=current, my_votes=set(), **common)
+    if region == "moderation":
+        people = services.participants(meeting)
+        return render_template(
+            "questions/_moderation.html", current=services.current_question(meeting, settings),
+            pending=services.queue(meeting, Sort.TIME, statuses=(QuestionStatus.PENDING,)),
+            questions=services.queue(meeting, sort, statuses=(QuestionStatus.OPEN,)),
+            done=services.queue(meeting, Sort.TIME, statuses=(QuestionStatus.ANSWERED, QuestionStatus.HIDDEN)),
+            counters=services.counters(meeting, len(people)), **common)
+    if region in ("speakers", "chair-speakers", "screen-speaker"):
+        return render_template("questions/_speakers.html", listing=services.speakers(meeting, settings),
+                               chair=region == "chair-speakers", screen=region == "screen-speaker",
+                               people=services.participants(meeting) if region == "chair-speakers" else [],
+                               hall_form=HallSpeakerForm(), **common)
+    if region == "mine":
+        user = db.session.get(User, user_id)
+        listing = services.speakers(meeting, settings)
+        my_turn = next((t for t in [listing.speaking, *listing.waiting] if t and t.user_id == user_id), None)
+        return render_template("questions/_mine.html", mine=services.my_questions(meeting, user), my_turn=my_turn,
+                               my_seconds=listing.seconds.get(user_id, 0), **common)
+    abort(404)
+
+
+def _regions(meeting: Session, page: str, sort: Sort) -> list[live.Region]:
+    user_id = current_user.id
+    regions = []
+    for name in PAGES[page]:
+        if name == "mine":
+            channel, share = services.mine_channel(meeting.id, user_id), None
+        else:
+            channel, share = REGIONS[name][0](meeting.id), f"{name}:{sort.value}"
+        regions.append(live.Region(name, channel, lambda n=name: _region_html(n, meeting.id, sort, user_id), share))
+    return regions
+
+
+def _page_context(meeting: Session, page: str, settings, sort: Sort) -> dict:
+    regions = {name: _region_html(name, meeting.id, sort, current_user.id, csrf=True) for name in PAGES[page]}
+    return {"session": meeting, "settings": settings, "sort": sort, "regions": regions, "page": page,
+            "stream_url": url_for("questions.stream", session_id=meeting.id, page=page, sort=sort.value),
+            "closed": meeting.status == SessionStatus.CLOSED}
+
+
+def _poll_channel(session_id: int, region: str) -> str:
+    """The channel a poll watches, from the URL and the signed cookie only (no database)."""
+    if region == "mine":
+        return services.mine_channel(session_id, int(str(cookie.get("_user_id", "0")).partition(".")[0] or 0))
+    return REGIONS[region][0](session_id) if region in REGIONS else f"questions:{session_id}:none"
+
+
+# --- pages -----------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+def index():
+    meetings = db.session.scalars(select(Session).where(Session.office_id == current_user.office_id)
+                                  .order_by(Session.starts_at.desc()).limit(30)).all()
+    ongoing = [m for m in meetings if m.status != SessionStatus.CLOSED]
+    return render_template("questions/index.html", ongoing=sorted(ongoing, key=lambda m: m.starts_at),
+                           closed=[m for m in meetings if m.status == SessionStatus.CLOSED][:10],
+                           participant=services.is_participant(current_user, meetings[0]) if meetings else False)
+
+
+@bp.route("/sessions/<int:session_id>")
+def member(session_id: int):
+    meeting = _meeting(session_id)
+    settings = services.settings_for(meeting)
+    sort = _sort(settings)
+    form = AskForm()
+    form.target.choices = [(TO_GROUP, _("The presenting group")), *((q.id, q.text[:120]) for q in meeting.questions)]
+    context = _page_context(meeting, "member", settings, sort)
+    # The first render knows the member's votes; live updates are shared and the page script marks them.
+    context["regions"]["queue"] = _with_votes(meeting, settings, sort)
+    return render_template("questions/member.html", form=form, chair=services.is_chair(current_user, meeting, settings),
+                           my_votes=sorted(services.voted_ids(meeting, current_user)),
+                           mine_ids=[q.id for q in services.my_questions(meeting, current_user)],
+                           max_length=_max_length(), **context)
+
+
+def _with_votes(meeting: Session, settings, sort: Sort) -> str:
+    current = services.current_question(meeting, settings)
+    return render_template("questions/_queue.html", session=meeting, settings=settings, sort=sort, csrf=True,
+                           closed=meeting.status == SessionStatus.CLOSED, current=current,
+                           questions=[q for q in services.queue(meeting, sort) if current is None or q.id != current.id],
+                           my_votes=services.voted_ids(meeting, current_user))
+
+
+def _max_length() -> int:
+    return current_app.config["QUESTIONS_MAX_LENGTH"]
+
+
+@bp.route("/sessions/<int:session_id>/chair")
+def chair(session_id: int):
+    meeting = _meeting(session_id)
+    settings = _chair_page(meeting)
+    sort = _sort(settings)
+    form = SettingsForm(obj=settings, formdata=None)
+    form.anonymity.data, form.sort.data = settings.anonymity.value, settings.sort.value
+    form.chair_id.choices = [(0, "—"), *((u.id, u.full_name) for u in services.participants(meeting))]
+    form.chair_id.data = settings.chair_id or 0
+    return render_template("questions/chair.html", form=form, **_page_context(meeting, "chair", settings, sort))
+
+
+@bp.route("/sessions/<int:session_id>/screen")
+def screen(session_id: int):
+    meeting = _meeting(session_id)
+    settings = services.settings_for(meeting)
+    return render_template("questions/screen.html", **_page_context(meeting, "screen", settings, _sort(settings)))
+
+
+@bp.route("/sessions/<int:session_id>/stream")
+def stream(session_id: int):
+    meeting = _meeting(session_id)
+    settings = services.settings_for(meeting)
+    page = request.args.get("page", "member")
+    if page not in PAGES:
+        abort(404)
+    if page == "chair":
+        _chair_page(meeting)
+    return live.sse_stream(_regions(meeting, page, _sort(settings)))
+
+
+@bp.route("/sessions/<int:session_id>/poll/<region>")
+@live.poll_view(_poll_channel)
+def poll(session_id: int, region: str):
+    meeting = _meeting(session_id)
+    settings = services.settings_for(meeting)
+    if region != "mine" and region not in REGIONS:
+        abort(404)
+    if region != "mine" and REGIONS[region][1] == "chair":
+        _chair_page(meeting)
+    sort, user_id = _sort(settings), current_user.id
+    share = None if region == "mine" else f"{region}:{sort.value}"
+    return live.poll_response(_poll_channel(session_id, region),
+                              lambda: _region_html(region, meeting.id, sort, user_id), share=share)
+
+
+# --- member actions --------------------------------------------------------------------------------
+
+
+@bp.post("/sessions/<int:session_id>/ask")
+@idempotent
+def ask(session_id: int):
+    meeting = _meeting(session_id)
+    form = AskForm()
+    target = request.form.get("target", str(TO_GROUP)).strip()
+    if not target.isdigit():
+        return _act(lambda: _refuse(_("Choose one of this meeting's discussion questions.")), _member_url(meeting))
+    target_id = int(target) or None
+    user = current_user._get_current_object()
+    return _act(lambda: services.ask(meeting, user, form.text.data, discussion_question_id=target_id,
+                                     through_chair=bool(form.through_chair.data)),
+                _member_url(meeting, "#mine"), _("Your question is in the queue."))
+
+
+def _refuse(message: str):
+    raise QueueError(message)
+
+
+@bp.post("/questions/<int:queued_id>/vote")
+@idempotent
+def vote(queued_id: int):
+    question, meeting = _question(queued_id)
+    user = current_user._get_current_object()
+    return _act(lambda: services.toggle_vote(question, user), _member_url(meeting, f"#q{question.id}"),
+                trigger=lambda on: {"questions:voted": {"id": question.id, "on": on}})
+
+
+@bp.post("/sessions/<int:session_id>/hand")
+@idempotent
+def raise_hand(session_id: int):
+    meeting = _meeting(session_id)
+    form = HandForm()
+    question = None
+    if form.question_id.data:
+        question = db.session.get(Question, form.question_id.data)
+        if question is None or question.session_id != meeting.id:
+            abort(404)
+    source = SpeakerSource.ROOM if request.form.get("source") == "room" else SpeakerSource.QUEUE
+    user = current_user._get_current_object()
+    return _act(lambda: services.raise_hand(meeting, user, source=source, question=question),
+                _member_url(meeting, "#mine"), _("Your hand is raised: the chair sees you on the list."))
+
+
+@bp.post("/turns/<int:turn_id>/withdraw")
+def withdraw(turn_id: int):
+    turn, meeting = _turn(turn_id)
+    return _act(lambda: services.withdraw(turn, current_user), _back(meeting))
+
+
+# --- the chair's actions ---------------------------------------------------------------------------
+
+
+@bp.post("/sessions/<int:session_id>/settings")
+def save_settings(session_id: int):
+    meeting = _meeting(session_id)
+    form = SettingsForm()
+    form.chair_id.choices = [(0, "—"), *((u.id, u.full_name) for u in services.participants(meeting))]
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return redirect(_chair_url(meeting))
+    chair_user = next((u for u in services.participants(meeting) if u.id == form.chair_id.data), None)
+    return _act(lambda: services.save_settings(
+        meeting, current_user, anonymity=Anonymity(form.anonymity.data), premoderation=form.premoderation.data,
+        sort=Sort(form.sort.data), quiet_first=form.quiet_first.data, open_limit=form.open_limit.data,
+        chair=chair_user), _chair_url(meeting), _("Saved."))
+
+
+ONE_CLICK = {"approve": services.approve, "pin": services.pin, "answer": services.mark_answered,
+             "reopen": services.reopen}
+
+
+@bp.post("/questions/<int:queued_id>/approve", defaults={"action": "approve"})
+@bp.post("/questions/<int:queued_id>/pin", defaults={"action": "pin"})
+@bp.post("/questions/<int:queued_id>/answer", defaults={"action": "answer"})
+@bp.post("/questions/<int:queued_id>/reopen", defaults={"action": "reopen"})
+def moderate_one_click(queued_id: int, action: str):
+    question, meeting = _question(queued_id)
+    return _act(lambda: ONE_CLICK[action](question, current_user), _back(meeting))
+
+
+@bp.post("/sessions/<int:session_id>/unpin")
+def unpin(session_id: int):
+    meeting = _meeting(session_id)
+    return _act(lambda: services.unpin(meeting, current_user), _back(meeting))
+
+
+@bp.route("/questions/<int:queued_id>/moderate", methods=["GET", "POST"])
+def moderate(queued_id: int):
+    """Correct, hide or merge one question (forms with fields, so kept off the live regions)."""
+    question, meeting = _question(queued_id)
+    settings = _chair_page(meeting)
+    edit_form, hide_form, merge_form = EditForm(prefix="edit"), HideForm(prefix="hide"), MergeForm(prefix="merge")
+    others = [q for q in services.queue(meeting, Sort.TIME, statuses=(QuestionStatus.OPEN, QuestionStatus.PENDING))
+              if q.id != question.id]
+    merge_form.into.choices = [(q.id, f"#{q.id} · {q.text[:100]}") for q in others]
+    if request.method == "POST":
+        action = request.form.get("action")
+        change = {
+            "edit": lambda: services.edit(question, current_user, edit_form.text.data),
+            "hide": lambda: services.hide(question, current_user, hide_form.reason.data),
+            "merge": lambda: services.merge(question, db.session.get(Question, merge_form.into.data or 0) or question,
+                                            current_user),
+        }.get(action)
+        if change is None:
+            abort(400)
+        if action == "merge" and not merge_form.validate_on_submit():
+            flash(_("Choose another question of this meeting."), "error")
+            return redirect(request.url)
+        try:
+            change()
+            db.session.commit()
+        except QueueError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(_chair_url(meeting, f"#q{question.id}"))
+    edit_form.text.data = edit_form.text.data or question.text
+    return render_template("questions/moderate.html", session=meeting, question=question, settings=settings,
+                           edit_form=edit_form, hide_form=hide_form, merge_form=merge_form,
+                           author_shown=services.author_shown(question, settings, to_chair=True))
+
+
+@bp.post("/sessions/<int:session_id>/speakers")
+def add_hall_speaker(session_id: int):
+    meeting = _meeting(session_id)
+    form = HallSpeakerForm()
+    people = {u.id: u for u in services.participants(meeting)}
+    form.user_id.choices = [(i, u.full_name) for i, u in people.items()]
+    if not form.validate_on_submit():
+        return _act(lambda: _refuse(_("Choose a member of this cell.")), _chair_url(meeting))
+    return _act(lambda: services.add_hall_speaker(meeting, people[form.user_id.data], current_user), _chair_url(meeting))
+
+
+@bp.post("/turns/<int:turn_id>/floor", defaults={"action": "floor"})
+@bp.post("/turns/<int:turn_id>/finish", defaults={"action": "finish"})
+def speaker_turn(turn_id: int, action: str):
+    turn, meeting = _turn(turn_id)
+    change = services.give_floor if action == "floor" else services.finish
+    return _act(lambda: change(turn, current_user), _chair_url(meeting, "#speakers"))
+
+
+# --- exports ---------------------------------------------------------------------------------------
+
+
+def _csv(filename: str, header: list[str], rows) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    # A byte-order mark so Excel opens the Vietnamese text as UTF-8.
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def _when(value) -> str:
+    return format_datetime(value, "dd/MM/yyyy HH:mm:ss") if value else ""
+
+
+@bp.route("/sessions/<int:session_id>/queue.csv")
+def export_queue(session_id: int):
+    meeting = _meeting(session_id)
+    settings = _chair_page(meeting)
+    targets = {q.id: q.text for q in meeting.questions}
+    rows = [[q.id, _when(q.created_at), q.text, q.original_text or "",
+             q.author.full_name if services.author_shown(q, settings, to_chair=True) else "",
+             _("yes") if q.through_chair else "", targets.get(q.discussion_question_id, _("The presenting group")),
+             q.votes, q.status.value, _when(q.answered_at), q.hidden_reason, q.merged_into_id or ""]
+            for q in services.queue(meeting, Sort.TIME, statuses=tuple(QuestionStatus))]
+    return _csv(f"questions-{meeting.id}.csv",
+                ["#", _("Asked at"), _("Question"), _("Original text"), _("Author"), _("Through the chair"),
+                 _("Addressed to"), _("Votes"), _("Status"), _("Answered at"), _("Reason hidden"), _("Merged into")],
+                rows)
+
+
+@bp.route("/sessions/<int:session_id>/speakers.csv")
+def export_speakers(session_id: int):
+    meeting = _meeting(session_id)
+    _chair_page(meeting)
+    turns = db.session.scalars(select(Speaker).where(Speaker.session_id == meeting.id).order_by(Speaker.raised_at))
+    rows = [[t.user.full_name, t.source.value, t.state.value, _when(t.raised_at), _when(t.started_at),
+             _when(t.ended_at), t.seconds(), t.question_id or ""] for t in turns]
+    return _csv(f"speakers-{meeting.id}.csv", [_("Member"), _("Source"), _("State"), _("Hand raised"),
+                                               _("Floor given"), _("Finished"), _("Seconds spoken"),
+                                               _("Reply to question")], rows)
+
+
+# --- the meeting page's panel (template slot) -------------------------------------------------------
+
+
+def panel_html(meeting: Session) -> str:
+    if not services.is_participant(current_user, meeting):
+        return ""
+    settings = services.settings_for(meeting)
+    counts = services.counters(meeting, 0)
+    return render_template("questions/_panel.html", session=meeting, counters=counts,
+                           chair=services.is_chair(current_user, meeting, settings))
