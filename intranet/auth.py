@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, Optional
 
@@ -54,7 +55,8 @@ def load_user(token: str) -> User | None:
     user_id, _, version = token.partition(".")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # Roles come in the same query: nearly every page checks them (a live poll does little else).
+    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
     if user is None or user.auth_version != int(version) or not user.active:
         return None
     return user

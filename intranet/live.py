@@ -283,19 +283,25 @@ def publish(channel: str, data: Any = None) -> int:
     return bus().publish(channel, data)
 
 
-def publish_on_commit(*channels: str) -> None:
+PROMPT = {"prompt": True}  # event data: send this change without the coalescing delay
+
+
+def publish_on_commit(*channels: str, prompt: bool = False) -> None:
     """Announce ``channels`` once the current transaction commits (a reader woken by the event must
-    find the change); nothing is announced if it rolls back. Repeats within one transaction merge."""
+    find the change); nothing is announced if it rolls back. Repeats within one transaction merge.
+    ``prompt`` marks a change people wait for (a new question), which streams send at once instead of
+    coalescing it with a burst of minor ones (votes)."""
     pending = db.session.info.setdefault("live_pending", {})
     for channel in channels:
-        pending[channel] = bus()
+        the_bus, was_prompt = pending.get(channel, (bus(), False))
+        pending[channel] = (the_bus, was_prompt or prompt)
 
 
 @sa_event.listens_for(OrmSession, "after_commit")
 def _publish_committed(orm_session) -> None:
-    for channel, the_bus in orm_session.info.pop("live_pending", {}).items():
+    for channel, (the_bus, prompt) in orm_session.info.pop("live_pending", {}).items():
         try:
-            the_bus.publish(channel)
+            the_bus.publish(channel, PROMPT if prompt else None)
         except Exception:  # the change is saved; live clients catch up at their next reconnect or poll
             logging.getLogger(__name__).warning("live bus unreachable; %s not announced", channel)
 
@@ -392,7 +398,8 @@ def sse_response(channel: str, render: Callable[[], str], *, event: str = "updat
 
 def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     """Stream each region now and again after each change of its channel, at most once per
-    ``min_interval`` seconds per region (a burst of votes becomes one update). One stream carries all
+    ``min_interval`` seconds per region (a burst of votes becomes one update) — or after
+    PROMPT_INTERVAL for a change published as ``PROMPT`` (a new question). One stream carries all
     the live regions of a page, so a browser holds one connection, not one per region. The event id
     lists the versions sent, so a reconnecting browser (``Last-Event-ID``) is sent only what changed.
     Heartbeats keep proxies from closing the stream; after LIVE_STREAM_MAX_SECONDS the stream ends
@@ -412,13 +419,15 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
             sent = [the_bus.version(r.channel) for r in regions]
             last_sent = [float("-inf")] * len(regions)
             pending: dict[int, int] = {}  # region index -> newest version not yet sent
+            prompt: set[int] = set()  # regions whose pending change is one people wait for
             yield "retry: 3000\n\n"
             for i, region in enumerate(regions):
                 if seen[i] != sent[i]:
+                    last_sent[i] = time.monotonic()
                     yield _frame(region, sent, i)
             while time.monotonic() - started < max_age:
                 now = time.monotonic()
-                due = [last_sent[i] + min_interval - now for i in pending]
+                due = [last_sent[i] + _interval(i in prompt, min_interval) - now for i in pending]
                 got = sub.get(timeout=max(0.0, min(due)) if due else heartbeat)
                 if got is None and not pending:
                     yield ": keep-alive\n\n"
@@ -427,15 +436,25 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
                     for i in by_channel.get(event.channel, ()):
                         if event.version > max(pending.get(i, 0), sent[i]):
                             pending[i] = event.version
+                            if event.data == PROMPT:
+                                prompt.add(i)
                 now = time.monotonic()
-                for i in [i for i in pending if now - last_sent[i] >= min_interval]:
+                for i in [i for i in pending if now - last_sent[i] >= _interval(i in prompt, min_interval)]:
                     sent[i], last_sent[i] = pending.pop(i), now
+                    prompt.discard(i)
                     yield _frame(regions[i], sent, i)
 
     response = Response(stream_with_context(frames()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return response
+
+
+PROMPT_INTERVAL = 0.1  # even prompt changes: at most ten frames a second per region
+
+
+def _interval(prompt: bool, min_interval: float) -> float:
+    return min(PROMPT_INTERVAL, min_interval) if prompt else min_interval
 
 
 def _parse_event_id(raw: str | None, count: int) -> list[int | None]:

@@ -158,3 +158,14 @@ def cell(data):
         "other_member": data.user("othermember", "OTHER"),
     }
     return ids
+
+
+@pytest.fixture
+def qcell(data, cell):
+    """The district cell as a meeting sees it: a deputy, a committee member, more members, a guest."""
+    cell["deputy"] = data.user("phobithu", "DIST", roles=("deputy", "member"), full_name="Phó Bí Thư")
+    cell["committee"] = data.user("chiuy", "DIST", roles=("committee", "member"), full_name="Chi Ủy")
+    cell["m2"] = data.user("member2", "DIST", full_name="Đảng Viên Hai")
+    cell["m3"] = data.user("member3", "DIST", full_name="Đảng Viên Ba")
+    cell["guest"] = data.user("khach", "DIST", roles=("guest",), full_name="Khách")
+    return cell

@@ -190,3 +190,29 @@ def test_polls_render_in_full_when_the_bus_is_unreachable(app, client, data, cel
     monkeypatch.setattr(app.extensions["intranet_live"], "version", down)
     response = client.get(f"/hello/{office}/poll", headers={"If-None-Match": etag})
     assert response.status_code == 200 and '<ul id="notes">' in response.text and "ETag" not in response.headers
+
+
+def test_a_prompt_change_is_sent_without_waiting_out_the_coalescing(app):
+    """A vote waits for the region's interval (here 30 s); a new question published as PROMPT goes at
+    once and carries the vote's change with it."""
+    channel = f"prompt-{os.getpid()}"
+    with app.test_request_context("/"):
+        renders = iter(range(100))
+        response = live.sse_stream([live.Region("queue", channel, lambda: f"render {next(renders)}")], min_interval=30)
+        frames = iter(response.response)
+        assert next(frames).startswith("retry:")
+        assert "render 0" in next(frames)
+        start = live.bus().version(channel)
+        live.publish(channel)  # a vote
+        live.publish(channel, live.PROMPT)  # a question
+        got = []
+
+        def read():
+            with app.app_context():  # contexts are per thread; the stream ends its transaction between frames
+                got.append(next(frames))
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(timeout=10)  # far less than the 30 s a coalesced change would wait
+        assert got and got[0].startswith(f"id: {start + 2}\n") and "render 1" in got[0]
+        response.close()

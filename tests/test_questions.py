@@ -19,16 +19,6 @@ from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionMode, SessionStatus
 
 
-@pytest.fixture
-def qcell(data, cell):
-    cell["deputy"] = data.user("phobithu", "DIST", roles=("deputy", "member"), full_name="Phó Bí Thư")
-    cell["committee"] = data.user("chiuy", "DIST", roles=("committee", "member"), full_name="Chi Ủy")
-    cell["m2"] = data.user("member2", "DIST", full_name="Đảng Viên Hai")
-    cell["m3"] = data.user("member3", "DIST", full_name="Đảng Viên Ba")
-    cell["guest"] = data.user("khach", "DIST", roles=("guest",), full_name="Khách")
-    return cell
-
-
 def _office(code: str) -> Office:
     return db.session.scalar(select(Office).where(Office.code == code))
 
@@ -582,3 +572,18 @@ def test_queue_is_listed_in_the_plugin_index(app, client, qcell, login):
     login("member1")
     page = client.get("/questions/").text
     assert f"/questions/sessions/{sid}" in page and re.search(r"Học tập chuyên đề", page)
+
+
+def test_demo_meetings_have_questions_and_speakers(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.test_request_context():
+        thematic = db.session.scalars(select(Session).where(Session.kind == SessionKind.THEMATIC)).all()
+        closed = [m for m in thematic if m.status == SessionStatus.CLOSED]
+        assert closed
+        for meeting in closed:
+            record = services.participation(meeting)
+            assert sum(r["times_spoken"] for r in record.values()) >= 3
+            assert all(q["answered"] for q in services.discussion(meeting)["questions"])
+        upcoming = next(m for m in sorted(thematic, key=lambda m: m.starts_at) if m.status != SessionStatus.CLOSED)
+        assert [q.votes for q in services.queue(upcoming, Sort.VOTES)] == [1, 0]

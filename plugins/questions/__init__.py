@@ -48,6 +48,13 @@ def intranet_template_slot(slot, office, user, context):
     return None
 
 
+@hookimpl(trylast=True)  # after the scheduling plugin has made the meetings
+def intranet_demo_data(office, people, actor):
+    from .demo import seed
+
+    seed(office, people, actor)
+
+
 @hookimpl
 def intranet_session_question_asked(session, user, text, asked_at):
     from .services import QueueError, ask

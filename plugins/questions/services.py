@@ -50,12 +50,15 @@ def mine_channel(session_id: int, user_id: int) -> str:
     return f"questions:{session_id}:mine:{user_id}"
 
 
-def _announce_queue(question: Question) -> None:
-    live.publish_on_commit(queue_channel(question.session_id), mine_channel(question.session_id, question.author_id))
+def _announce_queue(question: Question, *, prompt: bool = True) -> None:
+    """A new or moderated question goes out at once; a vote (``prompt=False``) waits to be coalesced."""
+    live.publish_on_commit(queue_channel(question.session_id), mine_channel(question.session_id, question.author_id),
+                           prompt=prompt)
 
 
 def _announce_speakers(turn: Speaker) -> None:
-    live.publish_on_commit(speakers_channel(turn.session_id), mine_channel(turn.session_id, turn.user_id))
+    live.publish_on_commit(speakers_channel(turn.session_id), mine_channel(turn.session_id, turn.user_id),
+                           prompt=True)
 
 
 # --- who -------------------------------------------------------------------------------------------
@@ -131,7 +134,7 @@ def save_settings(session: Session, actor, *, anonymity: Anonymity, premoderatio
     record("questions.settings", QueueSettings.__tablename__, session.id, office_id=session.office_id, actor=actor,
            previous=previous, anonymity=anonymity.value, premoderation=premoderation, open_limit=open_limit,
            chair_id=chair_id)
-    live.publish_on_commit(queue_channel(session.id), speakers_channel(session.id))
+    live.publish_on_commit(queue_channel(session.id), speakers_channel(session.id), prompt=True)
     return settings
 
 
@@ -212,7 +215,7 @@ def _count_votes(question: Question) -> None:
     counted = select(func.count()).where(Vote.question_id == question.id).scalar_subquery()
     db.session.execute(update(Question).where(Question.id == question.id).values(votes=counted))
     db.session.refresh(question, ["votes"])
-    _announce_queue(question)
+    _announce_queue(question, prompt=False)
 
 
 def voted_ids(session: Session, user: User) -> set[int]:
@@ -252,7 +255,7 @@ def pin(question: Question, actor) -> None:
 def unpin(session: Session, actor) -> None:
     settings = _chair_or_refuse(actor, session)
     settings.current_question_id = None
-    live.publish_on_commit(queue_channel(session.id))
+    live.publish_on_commit(queue_channel(session.id), prompt=True)
 
 
 def mark_answered(question: Question, actor) -> None:
@@ -357,12 +360,10 @@ def my_questions(session: Session, user: User) -> list[Question]:
 class Counters:
     questions: int
     pending: int
-    open: int
     answered: int
     votes: int
     voters: int
-    speakers: int
-    spoke: int
+    spoke: int  # members who have spoken
     participants: int
 
 
@@ -371,12 +372,11 @@ def counters(session: Session, participant_count: int) -> Counters:
         Question.session_id == session.id).group_by(Question.status)).all())
     votes, voters = db.session.execute(select(func.count(), func.count(func.distinct(Vote.user_id))).where(
         Vote.session_id == session.id)).one()
-    turns, spoke = db.session.execute(select(func.count(), func.count(func.distinct(Speaker.user_id))).where(
-        Speaker.session_id == session.id, Speaker.state.in_((SpeakerState.SPEAKING, SpeakerState.DONE)))).one()
+    spoke = db.session.scalar(select(func.count(func.distinct(Speaker.user_id))).where(
+        Speaker.session_id == session.id, Speaker.state.in_((SpeakerState.SPEAKING, SpeakerState.DONE))))
     return Counters(questions=sum(n for s, n in by_status.items() if s != QuestionStatus.MERGED),
-                    pending=by_status.get(QuestionStatus.PENDING, 0), open=by_status.get(QuestionStatus.OPEN, 0),
-                    answered=by_status.get(QuestionStatus.ANSWERED, 0), votes=votes, voters=voters,
-                    speakers=turns, spoke=spoke, participants=participant_count)
+                    pending=by_status.get(QuestionStatus.PENDING, 0), answered=by_status.get(QuestionStatus.ANSWERED, 0),
+                    votes=votes, voters=voters, spoke=spoke, participants=participant_count)
 
 
 # --- speakers list ---------------------------------------------------------------------------------
@@ -453,7 +453,7 @@ def close_queue(session: Session) -> None:
         turn.state, turn.ended_at = (SpeakerState.DONE if turn.state == SpeakerState.SPEAKING
                                      else SpeakerState.WITHDRAWN), now
         _announce_speakers(turn)
-    live.publish_on_commit(queue_channel(session.id), speakers_channel(session.id))
+    live.publish_on_commit(queue_channel(session.id), speakers_channel(session.id), prompt=True)
 
 
 @dataclass(frozen=True)

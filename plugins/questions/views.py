@@ -22,7 +22,7 @@ from intranet.models import User
 from intranet_scheduling.models import Session, SessionStatus
 
 from . import services
-from .forms import (ANONYMITY_LABELS, SORT_LABELS, TO_GROUP, AskForm, EditForm, HallSpeakerForm, HandForm, HideForm,
+from .forms import (SORT_LABELS, TO_GROUP, AskForm, EditForm, HallSpeakerForm, HandForm, HideForm,
                     MergeForm, SettingsForm)
 from .models import Anonymity, Question, QuestionStatus, Sort, Speaker, SpeakerSource
 from .services import QueueError
@@ -41,9 +41,9 @@ PAGES = {"member": ("queue", "speakers", "mine"), "chair": ("moderation", "chair
          "screen": ("screen", "screen-speaker")}
 
 
-@bp.app_template_global("questions_labels")
-def questions_labels():
-    return {"anonymity": ANONYMITY_LABELS, "sort": SORT_LABELS}
+@bp.app_template_global("questions_sort_labels")
+def questions_sort_labels():
+    return SORT_LABELS
 
 
 @bp.app_template_global("question_author")
@@ -86,11 +86,12 @@ def _chair_page(meeting: Session):
     return settings
 
 
-def _sort(settings) -> Sort:
+def _sort(meeting: Session) -> Sort:
+    """The order asked for in the URL, else the meeting's default (read only then: polls name theirs)."""
     try:
-        return Sort(request.args.get("sort", settings.sort.value))
-    except ValueError:
-        return settings.sort
+        return Sort(request.args["sort"])
+    except (KeyError, ValueError):
+        return services.settings_for(meeting).sort
 
 
 # --- answering a posted action -------------------------------------------------------------------------
@@ -208,15 +209,14 @@ def index():
                                   .order_by(Session.starts_at.desc()).limit(30)).all()
     ongoing = [m for m in meetings if m.status != SessionStatus.CLOSED]
     return render_template("questions/index.html", ongoing=sorted(ongoing, key=lambda m: m.starts_at),
-                           closed=[m for m in meetings if m.status == SessionStatus.CLOSED][:10],
-                           participant=services.is_participant(current_user, meetings[0]) if meetings else False)
+                           closed=[m for m in meetings if m.status == SessionStatus.CLOSED][:10])
 
 
 @bp.route("/sessions/<int:session_id>")
 def member(session_id: int):
     meeting = _meeting(session_id)
     settings = services.settings_for(meeting)
-    sort = _sort(settings)
+    sort = _sort(meeting)
     form = AskForm()
     form.target.choices = [(TO_GROUP, _("The presenting group")), *((q.id, q.text[:120]) for q in meeting.questions)]
     context = _page_context(meeting, "member", settings, sort)
@@ -244,7 +244,7 @@ def _max_length() -> int:
 def chair(session_id: int):
     meeting = _meeting(session_id)
     settings = _chair_page(meeting)
-    sort = _sort(settings)
+    sort = _sort(meeting)
     form = SettingsForm(obj=settings, formdata=None)
     form.anonymity.data, form.sort.data = settings.anonymity.value, settings.sort.value
     form.chair_id.choices = [(0, "—"), *((u.id, u.full_name) for u in services.participants(meeting))]
@@ -256,31 +256,29 @@ def chair(session_id: int):
 def screen(session_id: int):
     meeting = _meeting(session_id)
     settings = services.settings_for(meeting)
-    return render_template("questions/screen.html", **_page_context(meeting, "screen", settings, _sort(settings)))
+    return render_template("questions/screen.html", **_page_context(meeting, "screen", settings, _sort(meeting)))
 
 
 @bp.route("/sessions/<int:session_id>/stream")
 def stream(session_id: int):
     meeting = _meeting(session_id)
-    settings = services.settings_for(meeting)
     page = request.args.get("page", "member")
     if page not in PAGES:
         abort(404)
     if page == "chair":
         _chair_page(meeting)
-    return live.sse_stream(_regions(meeting, page, _sort(settings)))
+    return live.sse_stream(_regions(meeting, page, _sort(meeting)))
 
 
 @bp.route("/sessions/<int:session_id>/poll/<region>")
 @live.poll_view(_poll_channel)
 def poll(session_id: int, region: str):
     meeting = _meeting(session_id)
-    settings = services.settings_for(meeting)
     if region != "mine" and region not in REGIONS:
         abort(404)
     if region != "mine" and REGIONS[region][1] == "chair":
         _chair_page(meeting)
-    sort, user_id = _sort(settings), current_user.id
+    sort, user_id = _sort(meeting), current_user.id
     share = None if region == "mine" else f"{region}:{sort.value}"
     return live.poll_response(_poll_channel(session_id, region),
                               lambda: _region_html(region, meeting.id, sort, user_id), share=share)
@@ -390,8 +388,8 @@ def moderate(queued_id: int):
         change = {
             "edit": lambda: services.edit(question, current_user, edit_form.text.data),
             "hide": lambda: services.hide(question, current_user, hide_form.reason.data),
-            "merge": lambda: services.merge(question, db.session.get(Question, merge_form.into.data or 0) or question,
-                                            current_user),
+            # validated first below: the target is one of this meeting's other questions
+            "merge": lambda: services.merge(question, db.session.get(Question, merge_form.into.data), current_user),
         }.get(action)
         if change is None:
             abort(400)

@@ -6,15 +6,7 @@ from datetime import datetime, timedelta
 import docx
 from playwright.sync_api import expect
 
-from support import PASSWORD, shot
-
-
-def sign_in(page, username):
-    page.goto("/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("heading", name=re.compile("Xin chào"))).to_be_visible()
+from support import shot, sign_in
 
 
 def test_a_quarter_of_the_cell(page, browser, live_server, data, cell, tmp_path):

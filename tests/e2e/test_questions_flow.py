@@ -1,0 +1,128 @@
+"""The question queue in three browsers at once (the chair and two members) plus the projector: what one
+does appears live on the others' screens; a question typed while the link is down arrives once."""
+import re
+from datetime import datetime, timedelta, timezone
+
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from intranet.extensions import db
+from intranet.models import Office
+from intranet_questions.models import Question
+from intranet_scheduling import services
+from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
+from support import shot, sign_in
+
+
+def _meeting_in_progress(app) -> int:
+    with app.app_context():
+        dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
+        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề quý IV",
+                                           starts_at=datetime.now(timezone.utc) + timedelta(minutes=5),
+                                           duration_minutes=120, place="Hội trường", mode=SessionMode.HYBRID)
+        services.add_question(session, "Điểm mới của chuyên đề?", None)
+        services.advance(session, SessionStatus.IN_PROGRESS, None)
+        db.session.commit()
+        return session.id
+
+
+def _browser_page(browser, live_server, username):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, username)
+    return page
+
+
+def test_questions_votes_and_speakers_appear_live_everywhere(browser, live_server, app, data, cell):
+    data.user("member2", "DIST", full_name="Võ Thị Hà")
+    sid = _meeting_in_progress(app)
+    queue_url = f"/questions/sessions/{sid}"
+    chair, asker, voter = (_browser_page(browser, live_server, u) for u in ("bithu", "member1", "member2"))
+    chair.goto(queue_url + "/chair")
+    projector = chair.context.new_page()
+    projector.goto(queue_url + "/screen")
+    for page in (asker, voter):
+        page.goto(queue_url)
+    for page in (chair, asker, voter, projector):
+        expect(page.locator("[data-live-status]")).to_have_text("Trực tiếp")
+
+    asker.get_by_label("Câu hỏi của bạn").fill("Chi bộ áp dụng <b>Nghị quyết</b> thế nào?")
+    asker.get_by_role("button", name="Gửi", exact=True).click()
+    question = "Chi bộ áp dụng <b>Nghị quyết</b> thế nào?"  # markup arrives as the characters typed
+    expect(voter.locator("#queue-list")).to_contain_text(question)
+    expect(projector.locator("#screen-next")).to_contain_text(question)
+    expect(chair.locator("[data-live-region=moderation]")).to_contain_text(question)
+    expect(asker.locator("#mine")).to_contain_text("Trong hàng đợi")
+    # Default mode: anonymous to members, known to the chair.
+    expect(voter.locator("#queue-list .author")).to_have_text("Ẩn danh")
+    expect(chair.locator("[data-live-region=moderation] .author").first).to_have_text("Member1")
+    expect(asker.locator("#queue-list .vote-button")).to_be_disabled()  # one's own question
+
+    voter.locator("#queue-list .vote-button").click()
+    expect(voter.locator("#queue-list .vote-button")).to_have_attribute("aria-pressed", "true")
+    expect(asker.locator("#queue-list .votes")).to_have_text("1")
+    expect(projector.locator("#screen-next")).to_contain_text("▲ 1")
+
+    chair.get_by_role("button", name="Đưa lên màn hình").click()
+    expect(projector.locator("#screen-current")).to_have_text(question)
+    expect(voter.locator(".current-question")).to_contain_text(question)
+
+    voter.get_by_role("button", name="Giơ tay xin phát biểu").click()
+    expect(chair.locator("#waiting-list")).to_contain_text("Võ Thị Hà")
+    expect(chair.locator("#waiting-list")).to_contain_text("chưa phát biểu")
+    chair.get_by_role("button", name="Mời phát biểu").click()
+    expect(voter.locator("#my-floor")).to_have_text("Mời bạn phát biểu.")
+    expect(projector.locator(".screen-speaker")).to_have_text("Đang phát biểu: Võ Thị Hà")
+    expect(asker.locator(".speaking-now")).to_contain_text("Võ Thị Hà")
+
+    asker.get_by_label("Câu hỏi của bạn").fill("Cần bổ sung gì vào kế hoạch công tác quý tới?")
+    asker.get_by_label("Gửi tới").select_option(label="Điểm mới của chuyên đề?")
+    asker.get_by_role("button", name="Gửi", exact=True).click()
+    expect(projector.locator("#screen-next")).to_contain_text("Cần bổ sung gì")
+    expect(voter.locator("#queue-list")).to_contain_text("Về: Điểm mới của chuyên đề?")
+    shot(voter, "questions-member")
+    shot(chair, "questions-chair")
+    projector.set_viewport_size({"width": 1280, "height": 720})
+    shot(projector, "questions-projector")
+
+    chair.locator(".current-question").get_by_role("button", name="Đánh dấu đã trả lời").click()
+    expect(projector.locator("#screen-current")).to_have_count(0)
+    expect(voter.locator("#answered-list")).to_contain_text(question)
+    for page in (chair, asker, voter):
+        page.context.close()
+
+
+def test_a_question_typed_while_the_link_is_down_arrives_exactly_once(browser, live_server, app, cell):
+    sid = _meeting_in_progress(app)
+    page = _browser_page(browser, live_server, "member1")
+    page.goto(f"/questions/sessions/{sid}")
+    expect(page.locator("[data-live-status]")).to_have_text("Trực tiếp")
+
+    page.context.set_offline(True)
+    page.get_by_label("Câu hỏi của bạn").fill("Gõ khi mất mạng")
+    page.get_by_role("button", name="Gửi", exact=True).click()
+    expect(page.locator("[data-outbox-status]")).to_have_text(re.compile("1 câu hỏi đang chờ gửi"))
+    expect(page.get_by_label("Câu hỏi của bạn")).to_have_value("")
+
+    # When the link returns, the first delivery reaches the server but its answer is lost on the way
+    # back: the browser cannot tell, so it sends again; the server must not take it twice.
+    attempts = []
+
+    def lose_first_answer(route):
+        attempts.append(route.request.headers.get("idempotency-key"))
+        if len(attempts) == 1:
+            route.fetch()  # the server receives and stores it...
+            route.abort("connectionreset")  # ...and the answer never arrives
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/ask$"), lose_first_answer)
+    page.context.set_offline(False)
+    expect(page.locator("[data-outbox-status]")).to_be_hidden(timeout=20_000)
+    assert len(attempts) >= 2 and len(set(attempts)) == 1  # the same key each time
+    expect(page.locator("#queue-list")).to_contain_text("Gõ khi mất mạng")
+    expect(page.locator("#queue-list li", has_text="Gõ khi mất mạng")).to_have_count(1)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Question.id)).where(Question.text == "Gõ khi mất mạng")) == 1
+    page.context.close()
