@@ -10,10 +10,8 @@ The client runs on the same 2 cores as the server, so the figures are a floor, n
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,7 +19,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+
+from client import Client, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -35,39 +34,6 @@ from wsgi import app
 with app.app_context():
     hello_plugin.metadata.create_all(db.engine)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Client:
-    def __init__(self, port: int):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method, path, body=None, headers=None):
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        data = response.read()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name] = rest.split(";", 1)[0]
-        return response.status, response.headers, data.decode(errors="replace")
-
-    def login(self, username, password):
-        _, _, page = self.request("GET", "/login")
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        status, _, _ = self.request("POST", "/login", urlencode(
-            {"username": username, "password": password, "csrf_token": token}))
-        assert status == 302, status
 
 
 def measure(port, clients, requests, path, password, headers_for=None, expect=200):

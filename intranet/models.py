@@ -20,6 +20,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def text_enum(cls, length: int = 24):
+    """A Python enum stored as its string values in a plain column (no native database enum, so a new
+    value needs no type migration); every model's enum columns use it."""
+    return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
 class UTCDateTime(TypeDecorator):
     """Stores UTC, always returns aware datetimes (SQLite drops the zone)."""
 
@@ -88,7 +94,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="RESTRICT"), index=True)
     party_status: Mapped[PartyStatus | None] = mapped_column(
-        db.Enum(PartyStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        text_enum(PartyStatus, 16)
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -149,7 +155,7 @@ class RoleAssignment(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(
-        db.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        text_enum(Role, 16)
     )
 
     user: Mapped[User] = relationship(back_populates="roles")

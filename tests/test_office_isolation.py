@@ -38,10 +38,19 @@ def _targets(app, cell):
         member = db.session.get(User, cell["member"])
         queued = queue.ask(session, member, "Member1 queued question")
         turn = queue.raise_hand(session, member)
+        from intranet_evaluations import documents as papers, services as evaluations
+        from intranet_scheduling.models import SessionStatus
+
+        services.advance(session, SessionStatus.CLOSED, None)
+        secretary = db.session.get(User, cell["secretary"])
+        task = evaluations.add_task(session, secretary, what="Member1 task", owner=member,
+                                    due=evaluations.scheduling_day(session))
+        paper = papers.draft(session, "minutes", secretary)
         db.session.commit()
         return {"user_id": cell["member"], "office_id": dist.id, "assignment_id": assignment,
                 "session_id": session.id, "question_id": question.id, "group_id": group.id, "item_id": item.id,
-                "notification_id": note.id, "document_id": document.id, "queued_id": queued.id, "turn_id": turn.id}
+                "notification_id": note.id, "document_id": document.id, "queued_id": queued.id, "turn_id": turn.id,
+                "task_id": task.id, "cell_document_id": paper.id}
 
 
 def scheduling_advance(session):

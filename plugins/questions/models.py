@@ -9,11 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.extensions import db
-from intranet.models import User, UTCDateTime, utcnow
-
-
-def _enum(cls):
-    return db.Enum(cls, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+from intranet.models import UTCDateTime, User, text_enum, utcnow
 
 
 class Anonymity(str, enum.Enum):
@@ -59,9 +55,9 @@ class QueueSettings(db.Model):
 
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
-    anonymity: Mapped[Anonymity] = mapped_column(_enum(Anonymity), default=Anonymity.CHAIR_ONLY)
+    anonymity: Mapped[Anonymity] = mapped_column(text_enum(Anonymity), default=Anonymity.CHAIR_ONLY)
     premoderation: Mapped[bool] = mapped_column(Boolean, default=False)
-    sort: Mapped[Sort] = mapped_column(_enum(Sort), default=Sort.VOTES)
+    sort: Mapped[Sort] = mapped_column(text_enum(Sort), default=Sort.VOTES)
     quiet_first: Mapped[bool] = mapped_column(Boolean, default=True)
     open_limit: Mapped[int] = mapped_column(Integer, default=3)
     # Someone the secretary names to chair this meeting besides the secretary and the deputies.
@@ -81,7 +77,7 @@ class Question(db.Model):
     # Always stored (for "my questions", the open-question limit and self-votes); shown per ``anonymity``.
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     # The meeting's setting when asked: a later, more open setting never reveals an earlier author.
-    anonymity: Mapped[Anonymity] = mapped_column(_enum(Anonymity))
+    anonymity: Mapped[Anonymity] = mapped_column(text_enum(Anonymity))
     through_chair: Mapped[bool] = mapped_column(Boolean, default=False)
     # None: to the presenting group; otherwise one of the meeting's discussion questions.
     discussion_question_id: Mapped[int | None] = mapped_column(
@@ -90,7 +86,7 @@ class Question(db.Model):
     text: Mapped[str] = mapped_column(Text)
     original_text: Mapped[str | None] = mapped_column(Text)  # kept when the chair corrects a typo
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[QuestionStatus] = mapped_column(_enum(QuestionStatus), default=QuestionStatus.OPEN)
+    status: Mapped[QuestionStatus] = mapped_column(text_enum(QuestionStatus), default=QuestionStatus.OPEN)
     hidden_reason: Mapped[str] = mapped_column(String(300), default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("questions_question.id", ondelete="SET NULL"))
     votes: Mapped[int] = mapped_column(Integer, default=0)  # kept equal to the vote rows, for ordering
@@ -119,8 +115,8 @@ class Speaker(db.Model):
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions_question.id", ondelete="SET NULL"))
-    source: Mapped[SpeakerSource] = mapped_column(_enum(SpeakerSource), default=SpeakerSource.QUEUE)
-    state: Mapped[SpeakerState] = mapped_column(_enum(SpeakerState), default=SpeakerState.WAITING)
+    source: Mapped[SpeakerSource] = mapped_column(text_enum(SpeakerSource), default=SpeakerSource.QUEUE)
+    state: Mapped[SpeakerState] = mapped_column(text_enum(SpeakerState), default=SpeakerState.WAITING)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -486,9 +486,11 @@ def speakers(session: Session, settings: QueueSettings) -> SpeakersList:
 
 
 def participation(session: Session) -> dict[int, dict[str, int]]:
-    """Per member: questions asked (not counting fully anonymous ones), turns taken, seconds spoken."""
+    """Per member of the cell, zeros included (silence is a fact too): questions asked (not counting
+    fully anonymous ones), turns taken, seconds spoken."""
     settings = settings_for(session)
-    record: dict[int, dict[str, int]] = {}
+    record: dict[int, dict[str, int]] = {
+        u.id: {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0} for u in participants(session)}
 
     def row(user_id: int) -> dict[str, int]:
         return record.setdefault(user_id, {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0})

@@ -32,9 +32,10 @@ def intranet_session_member_joined(session, user, source):
 @hookspec
 def intranet_session_participation(session):
     """Return what this plugin knows of each member's part in a meeting, as ``{user_id: {name: number}}``
-    (e.g. ``{"questions_asked": 2, "times_spoken": 1, "seconds_spoken": 140}``), or ``None``. The
-    evaluations plugin merges every plugin's answer into the participation record. A plugin leaves out
-    what the member did anonymously."""
+    (e.g. ``{"questions_asked": 2, "times_spoken": 1, "seconds_spoken": 140}``), or ``None``. Report
+    every member you track, zeros included: the evaluations plugin merges every plugin's answer into
+    the participation record and reads a missing key as "not known", a zero as "did not". A plugin
+    leaves out what the member did anonymously."""
 
 
 @hookspec

@@ -9,11 +9,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.extensions import db
-from intranet.models import Office, User, UTCDateTime, utcnow
-
-
-def _enum(cls):
-    return db.Enum(cls, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+from intranet.models import Office, UTCDateTime, User, text_enum, utcnow
 
 
 class ProgrammeStatus(str, enum.Enum):
@@ -62,7 +58,7 @@ class Programme(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    status: Mapped[ProgrammeStatus] = mapped_column(_enum(ProgrammeStatus), default=ProgrammeStatus.DRAFT)
+    status: Mapped[ProgrammeStatus] = mapped_column(text_enum(ProgrammeStatus), default=ProgrammeStatus.DRAFT)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -96,15 +92,15 @@ class Session(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[SessionKind] = mapped_column(_enum(SessionKind))
+    kind: Mapped[SessionKind] = mapped_column(text_enum(SessionKind))
     title: Mapped[str] = mapped_column(String(300))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
     place: Mapped[str] = mapped_column(String(300), default="")
-    mode: Mapped[SessionMode] = mapped_column(_enum(SessionMode), default=SessionMode.IN_PERSON)
+    mode: Mapped[SessionMode] = mapped_column(text_enum(SessionMode), default=SessionMode.IN_PERSON)
     # Set while distancing mode turned this in-person session online, so it can be turned back.
-    mode_before_distancing: Mapped[SessionMode | None] = mapped_column(_enum(SessionMode))
-    status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus), default=SessionStatus.PLANNED)
+    mode_before_distancing: Mapped[SessionMode | None] = mapped_column(text_enum(SessionMode))
+    status: Mapped[SessionStatus] = mapped_column(text_enum(SessionStatus), default=SessionStatus.PLANNED)
     programme_item_id: Mapped[int | None] = mapped_column(
         ForeignKey("scheduling_programme_item.id", ondelete="SET NULL"))
     report_due: Mapped[date | None] = mapped_column(Date)
@@ -155,7 +151,7 @@ class Attendance(db.Model):
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    answer: Mapped[Answer | None] = mapped_column(_enum(Answer))
+    answer: Mapped[Answer | None] = mapped_column(text_enum(Answer))
     reason: Mapped[str] = mapped_column(String(500), default="")
     present: Mapped[bool | None] = mapped_column(Boolean)
     taken_by: Mapped[str] = mapped_column(String(24), default="")  # "chair" or the plugin that reported it
@@ -203,7 +199,7 @@ class Document(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind))
+    kind: Mapped[DocumentKind] = mapped_column(text_enum(DocumentKind))
     version: Mapped[int] = mapped_column(Integer, default=1)
     filename: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,54 @@
+"""What both benchmarks need: a free port and a signed-in keep-alive HTTP client."""
+from __future__ import annotations
+
+import http.client
+import re
+import socket
+from urllib.parse import urlencode
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    """One browser: a keep-alive connection, its cookies, and after ``login`` the page's CSRF token."""
+
+    def __init__(self, port: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+        self.token = ""
+
+    def request(self, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = self.cookie()
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.HTTPException, ConnectionError):  # an idle keep-alive closed: reconnect, as browsers do
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        data = response.read()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, response.headers, data.decode(errors="replace")
+
+    def cookie(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def login(self, username: str, password: str) -> "Client":
+        _, _, page = self.request("GET", "/login")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        status, _, _ = self.request("POST", "/login", urlencode({"username": username, "password": password,
+                                                                 "csrf_token": token}))
+        assert status == 302, f"sign-in of {username}: {status}"
+        _, _, page = self.request("GET", "/")
+        self.token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+        return self

@@ -1,0 +1,182 @@
+"""Minutes (biên bản) and resolution (nghị quyết) of a meeting: drafted from the meeting's record,
+edited, signed by the secretary, corrected only by a new version; exported as .docx in the party's
+document format (python-docx) and as PDF when LibreOffice is installed.
+
+The documents are Vietnamese party documents whatever language the reader's screen is in, so their
+wording lives here in Vietnamese (``formats.py``) rather than in the UI catalogue."""
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from intranet.audit import record as audit
+from intranet.extensions import db
+from intranet.models import Office, utcnow
+from intranet.plugins import manager
+from intranet_scheduling import services as scheduling
+from intranet_scheduling.models import Session, SessionKind, SessionStatus
+
+from . import formats
+from .models import CellDocument as Document, DocumentKind
+from .services import EvaluationError, _drafter_or_refuse, _secretary_or_refuse, _text, office_settings, record_for, tasks
+
+
+def versions(session: Session, kind: str) -> list[Document]:
+    return list(db.session.scalars(select(Document).where(Document.session_id == session.id,
+                                                          Document.kind == DocumentKind(kind))
+                                   .order_by(Document.version.desc())))
+
+
+def current(session: Session, kind: str) -> Document | None:
+    found = versions(session, kind)
+    return found[0] if found else None
+
+
+def signed_minutes(session: Session) -> Document | None:
+    document = current(session, "minutes")
+    return document if document is not None and document.signed_at is not None else None
+
+
+# --- drafting ---------------------------------------------------------------------------------------
+
+
+def gather(session: Session) -> dict:
+    """Everything the documents say about the meeting, read afresh from the record and the hooks."""
+    office = db.session.get(Office, session.office_id)
+    record = record_for(session)
+    summary = scheduling.summary(session)
+    discussion = {"questions": [], "speakers": []}
+    for part in manager().for_office(session.office_id).intranet_session_discussion(session=session):
+        if part:
+            discussion["questions"] += part.get("questions", [])
+            discussion["speakers"] += part.get("speakers", [])
+    reports = [d.filename for d in scheduling_documents(session)]
+    return {"session": session, "office": office, "record": record, "summary": summary,
+            "discussion": discussion, "tasks": tasks(session), "settings": office_settings(office.id),
+            "reports": reports}
+
+
+def scheduling_documents(session: Session):
+    from intranet_scheduling.models import Document as SchedulingDocument
+
+    return db.session.scalars(select(SchedulingDocument).where(SchedulingDocument.session_id == session.id)
+                              .order_by(SchedulingDocument.kind, SchedulingDocument.version.desc()))
+
+
+def draft(session: Session, kind: str, actor) -> Document:
+    """Make (or remake, while unsigned) the draft from the meeting's record."""
+    _drafter_or_refuse(actor, session)
+    if session.status != SessionStatus.CLOSED:
+        raise EvaluationError(_("The documents are drafted once the meeting is closed."))
+    if kind == "resolution" and session.kind != SessionKind.THEMATIC:
+        raise EvaluationError(_("A resolution is adopted at a thematic meeting."))
+    existing = current(session, kind)
+    if existing is not None and existing.signed_at is not None:
+        raise EvaluationError(_("This document is signed: correct it instead."))
+    facts = gather(session)
+    content = formats.minutes(facts) if kind == "minutes" else formats.resolution(facts)
+    title = content.pop("title")
+    if existing is None:
+        existing = Document(office_id=session.office_id, session_id=session.id, kind=DocumentKind(kind), version=1)
+        db.session.add(existing)
+    existing.title, existing.content = title, content
+    existing.updated_by_id, existing.updated_at = actor.id, utcnow()
+    db.session.flush()
+    audit(f"evaluations.{kind}.draft", Document.__tablename__, existing.id, office_id=session.office_id, actor=actor)
+    return existing
+
+
+def edit(document: Document, actor, texts: list[str]) -> None:
+    """Change the text of the sections of an unsigned draft."""
+    session = db.session.get(Session, document.session_id)
+    _drafter_or_refuse(actor, session)
+    if document.signed_at is not None:
+        raise EvaluationError(_("This document is signed: correct it instead."))
+    document.content = _with_texts(document.content, texts)
+    document.updated_by_id, document.updated_at = actor.id, utcnow()
+    audit(f"evaluations.{document.kind.value}.edit", Document.__tablename__, document.id,
+          office_id=document.office_id, actor=actor)
+
+
+def _with_texts(content: dict, texts: list[str]) -> dict:
+    sections = content["sections"]
+    if len(texts) != len(sections):
+        raise EvaluationError(_("The document changed while you edited it. Reload the page."))
+    cleaned = [_text(t, "sections", required=False, limit=20000) for t in texts]
+    return {**content, "sections": [{**s, "text": t} for s, t in zip(sections, cleaned)]}
+
+
+def sign(document: Document, actor) -> None:
+    session = db.session.get(Session, document.session_id)
+    _secretary_or_refuse(actor, session)
+    if document.signed_at is not None:
+        raise EvaluationError(_("This document is already signed."))
+    if document.kind == DocumentKind.RESOLUTION and document.number is None:
+        document.number = _next_number(document)
+    document.signed_by_id, document.signed_at = actor.id, utcnow()
+    audit(f"evaluations.{document.kind.value}.sign", Document.__tablename__, document.id,
+          office_id=document.office_id, actor=actor, version=document.version, number=document.number)
+
+
+def _next_number(document: Document) -> int:
+    """Resolutions are numbered per office and calendar year (the term's numbering restarts with it)."""
+    year = utcnow().year
+    used = db.session.scalar(select(func.max(Document.number)).where(
+        Document.office_id == document.office_id, Document.kind == DocumentKind.RESOLUTION,
+        func.extract("year", Document.signed_at) == year))
+    return (used or 0) + 1
+
+
+def correct(document: Document, actor, texts: list[str], reason: str) -> Document:
+    """A signed document's only way to change: a new signed version with the reason; the earlier stays."""
+    session = db.session.get(Session, document.session_id)
+    _secretary_or_refuse(actor, session)
+    if document.signed_at is None:
+        raise EvaluationError(_("This document is not signed yet: edit it."))
+    if document.id != current(session, document.kind.value).id:
+        raise EvaluationError(_("Correct the newest version."))
+    reason = _text(reason, "reason", limit=1000)
+    now = utcnow()
+    corrected = Document(office_id=document.office_id, session_id=document.session_id, kind=document.kind,
+                         version=document.version + 1, number=document.number, title=document.title,
+                         content=_with_texts(document.content, texts), signed_by_id=actor.id, signed_at=now,
+                         correction_reason=reason, updated_by_id=actor.id, updated_at=now)
+    db.session.add(corrected)
+    db.session.flush()
+    audit(f"evaluations.{document.kind.value}.correct", Document.__tablename__, corrected.id,
+          office_id=document.office_id, actor=actor, previous_version=document.version, reason=reason)
+    return corrected
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+
+def to_docx(document: Document) -> bytes:
+    from .docx_format import build
+
+    session = db.session.get(Session, document.session_id)
+    office = db.session.get(Office, document.office_id)
+    buffer = io.BytesIO()
+    build(document, session, office, office_settings(office.id)).save(buffer)
+    return buffer.getvalue()
+
+
+def pdf_available() -> bool:
+    return shutil.which("soffice") is not None or shutil.which("libreoffice") is not None
+
+
+def to_pdf(document: Document) -> bytes:
+    """Through LibreOffice in headless mode; callers check ``pdf_available()`` first."""
+    binary = shutil.which("soffice") or shutil.which("libreoffice")
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "document.docx"
+        source.write_bytes(to_docx(document))
+        subprocess.run([binary, "--headless", f"-env:UserInstallation=file://{folder}/profile", "--convert-to",
+                        "pdf", "--outdir", folder, str(source)], check=True, capture_output=True, timeout=120)
+        return (Path(folder) / "document.pdf").read_bytes()

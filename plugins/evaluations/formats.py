@@ -1,0 +1,167 @@
+"""The wording of the cell's minutes and resolution, drafted from the meeting's record. Vietnamese on
+purpose: these are party documents, filed and read in Vietnamese whatever the screen's language.
+
+Each returns ``{"title", "subtitle", "date", "sections": [{"heading", "text", "table"}], "attendance",
+"tasks", "signers"}``; ``table`` names the table the .docx places after a section's text."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from intranet.models import PartyStatus
+
+MODES = {"in_person": "trực tiếp", "online": "trực tuyến", "hybrid": "trực tiếp kết hợp trực tuyến"}
+KINDS = {"regular": "sinh hoạt chi bộ thường kỳ", "thematic": "sinh hoạt chi bộ chuyên đề"}
+
+
+def local(moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+
+
+def vn_date(day) -> str:
+    return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+
+
+def cell_name(office) -> str:
+    return office.cell_name or f"CHI BỘ {office.name.upper()}"
+
+
+def committee_name(office) -> str:
+    if office.party_committee:
+        return office.party_committee
+    return f"ĐẢNG BỘ {office.parent.name.upper()}" if office.parent else "ĐẢNG BỘ"
+
+
+def _attendance(summary) -> dict:
+    rows = []
+    for member, answer in summary.members:
+        if answer is not None and answer.present:
+            status, reason = "Có mặt", ""
+        elif answer is not None and answer.answer is not None and answer.answer.value == "excused":
+            status, reason = "Vắng có lý do", answer.reason
+        else:
+            status, reason = "Vắng không lý do", ""
+        kind = "dự bị" if member.party_status == PartyStatus.PROBATIONARY else "chính thức"
+        rows.append([member.full_name, kind, status, reason])
+    return {"official": summary.official, "probationary": summary.probationary, "present": summary.present,
+            "excused": summary.excused, "absent": summary.absent, "quorum": summary.quorum,
+            "quorum_percent": summary.quorum_percent, "rows": rows}
+
+
+def _tasks(tasks) -> list[list[str]]:
+    return [[str(t.number), t.what, t.owner.full_name if t.owner else "Chi ủy", t.due.strftime("%d/%m/%Y")]
+            for t in tasks]
+
+
+def _minutes_text(seconds: int) -> str:
+    return f"{seconds // 60} phút {seconds % 60:02d} giây" if seconds % 60 else f"{seconds // 60} phút"
+
+
+def minutes(facts: dict) -> dict:
+    session, office, record, summary = facts["session"], facts["office"], facts["record"], facts["summary"]
+    start = local(session.starts_at)
+    end = start + timedelta(minutes=session.duration_minutes)
+    attendance = _attendance(summary)
+    excused = [f"{r[0]} ({r[3]})" if r[3] else r[0] for r in attendance["rows"] if r[2] == "Vắng có lý do"]
+    absent = [r[0] for r in attendance["rows"] if r[2] == "Vắng không lý do"]
+    chair = record.chair.full_name if record.chair else "…"
+    taker = record.taker.full_name if record.taker else "…"
+    quorum = (f"Số đảng viên chính thức có mặt vượt quá {attendance['quorum_percent']}% số đảng viên chính thức: "
+              "buổi sinh hoạt đủ điều kiện tiến hành." if attendance["quorum"]
+              else "Số đảng viên chính thức có mặt chưa đủ theo quy định.")
+    thematic = session.kind.value == "thematic"
+    sections = [
+        {"heading": "I. THỜI GIAN, ĐỊA ĐIỂM, HÌNH THỨC",
+         "text": (f"Vào lúc {start:%H} giờ {start:%M}, {vn_date(start)}, tại {session.place or '…'}, "
+                  f"{cell_name(office).capitalize()} tổ chức {KINDS[session.kind.value]} "
+                  f"(hình thức {MODES[session.mode.value]}).") + (f"\nChuyên đề: {session.title}." if thematic
+                                                                 else f"\nNội dung: {session.title}."),
+         "table": None},
+        {"heading": "II. THÀNH PHẦN",
+         "text": (f"Chủ trì: đồng chí {chair}. Thư ký: đồng chí {taker}.\n"
+                  f"Tổng số đảng viên của chi bộ: {attendance['official'] + attendance['probationary']} đồng chí "
+                  f"(chính thức {attendance['official']}, dự bị {attendance['probationary']}). "
+                  f"Có mặt: {attendance['present']} đồng chí. "
+                  f"Vắng có lý do: {attendance['excused']} đồng chí{': ' + '; '.join(excused) if excused else ''}. "
+                  f"Vắng không có lý do: {attendance['absent']} đồng chí{': ' + ', '.join(absent) if absent else ''}.\n"
+                  f"{quorum}"),
+         "table": "attendance"},
+        {"heading": "III. NỘI DUNG", "text": _agenda(session), "table": None},
+    ]
+    if thematic:
+        sections.append({"heading": "1. Trình bày chuyên đề", "text": _presentation(session, facts["reports"]),
+                         "table": None})
+    sections += [
+        {"heading": ("2. " if thematic else "1. ") + "Thảo luận", "text": _discussion(facts["discussion"]),
+         "table": None},
+        {"heading": ("3. " if thematic else "2. ") + "Kết luận của đồng chí chủ trì",
+         "text": record.conclusion or "…", "table": None},
+    ]
+    if thematic:
+        sections.append({"heading": "4. Nghị quyết",
+                         "text": "Chi bộ thống nhất thông qua Nghị quyết chuyên đề với các nhiệm vụ sau:",
+                         "table": "tasks"})
+    sections.append({"heading": "",
+                     "text": (f"Buổi sinh hoạt kết thúc lúc {end:%H} giờ {end:%M} cùng ngày. Biên bản đã được "
+                              "đọc lại cho chi bộ nghe và được thông qua."), "table": None})
+    return {"title": "BIÊN BẢN", "subtitle": KINDS[session.kind.value].capitalize(), "date": start.date().isoformat(),
+            "sections": sections, "attendance": attendance, "tasks": _tasks(facts["tasks"]),
+            "signers": {"left": ["THƯ KÝ", taker], "right": ["CHỦ TRÌ", chair]}}
+
+
+def _agenda(session) -> str:
+    if session.kind.value != "thematic":
+        return ("Chương trình: đánh giá kết quả thực hiện nhiệm vụ tháng; thảo luận; triển khai nhiệm vụ "
+                "tháng tới; kết luận.")
+    questions = "\n".join(f"{i}) {q.text}" for i, q in enumerate(session.questions, start=1))
+    return ("Chương trình: nhóm chuẩn bị trình bày chuyên đề; chi bộ thảo luận theo các câu hỏi gợi ý; "
+            "đồng chí chủ trì kết luận; chi bộ thông qua Nghị quyết."
+            + (f"\nCâu hỏi thảo luận:\n{questions}" if questions else ""))
+
+
+def _presentation(session, reports: list[str]) -> str:
+    lead = next((m.user.full_name for m in session.group if m.is_lead), None)
+    names = ", ".join(m.user.full_name for m in session.group)
+    text = (f"Đồng chí {lead} thay mặt nhóm chuẩn bị ({names}) trình bày báo cáo chuyên đề." if lead
+            else "Nhóm chuẩn bị trình bày báo cáo chuyên đề.")
+    if reports:
+        text += f"\nTài liệu đã gửi đảng viên trước buổi sinh hoạt: {', '.join(reports)}."
+    return text
+
+
+def _discussion(discussion: dict) -> str:
+    lines = []
+    if discussion["questions"]:
+        lines.append(f"Đảng viên nêu {len(discussion['questions'])} câu hỏi:")
+        for q in discussion["questions"]:
+            who = f"đồng chí {q['author']}" if q["author"] else "ẩn danh"
+            state = "đã được trả lời" if q["answered"] else "chưa được trả lời"
+            lines.append(f"- {q['text']} ({who}; {q['votes']} lượt ủng hộ; {state})")
+    if discussion["speakers"]:
+        lines.append("Các đồng chí phát biểu: " + "; ".join(
+            f"{s['name']} ({s['times']} lượt, {_minutes_text(s['seconds'])})" for s in discussion["speakers"]) + ".")
+    return "\n".join(lines) or "…"
+
+
+def resolution(facts: dict) -> dict:
+    session, office, record = facts["session"], facts["office"], facts["record"]
+    start = local(session.starts_at)
+    secretary = record.chair.full_name if record.chair else "…"
+    sections = [
+        {"heading": "",
+         "text": ("- Căn cứ Điều lệ Đảng Cộng sản Việt Nam;\n"
+                  f"- Căn cứ chương trình sinh hoạt chuyên đề năm {start.year} của chi bộ;\n"
+                  f"- Căn cứ kết quả buổi sinh hoạt chuyên đề {vn_date(start)},\n"
+                  f"{cell_name(office).upper()} QUYẾT NGHỊ:"), "table": None},
+        {"heading": "I. ĐÁNH GIÁ", "text": record.conclusion or "…", "table": None},
+        {"heading": "II. NHIỆM VỤ, GIẢI PHÁP", "text": "Chi bộ giao các nhiệm vụ sau:", "table": "tasks"},
+        {"heading": "III. TỔ CHỨC THỰC HIỆN",
+         "text": ("Các đồng chí được giao nhiệm vụ tổ chức thực hiện và báo cáo kết quả tại các kỳ sinh hoạt "
+                  "tiếp theo. Chi ủy theo dõi, đôn đốc việc thực hiện Nghị quyết này."), "table": None},
+    ]
+    return {"title": "NGHỊ QUYẾT", "subtitle": f"về {session.title}", "date": start.date().isoformat(),
+            "sections": sections, "attendance": None, "tasks": _tasks(facts["tasks"]),
+            "signers": {"left": ["Nơi nhận:", "- Đảng ủy cấp trên (báo cáo),\n- Các đảng viên trong chi bộ,\n- Lưu chi bộ."],
+                        "right": ["T/M CHI BỘ\nBÍ THƯ", secretary]}}

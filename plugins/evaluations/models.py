@@ -1,0 +1,165 @@
+"""Evaluation tables: a meeting's conclusion, its resolution tasks, its minutes and resolution as
+signed documents with their versions, the secretary's evaluation of the presenting group, members'
+anonymous ratings, commendations and reminders, the office's rule for passive members. Every table is
+``evaluations_*`` and carries ``office_id``; a meeting is the scheduling plugin's ``Session``."""
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intranet.extensions import db
+from intranet.models import User, UTCDateTime, text_enum, utcnow
+
+
+class DocumentKind(str, enum.Enum):
+    MINUTES = "minutes"        # biên bản
+    RESOLUTION = "resolution"  # nghị quyết
+
+
+class TaskStatus(str, enum.Enum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class GroupRating(str, enum.Enum):
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    FAIR = "fair"
+    WEAK = "weak"
+
+
+class NoteKind(str, enum.Enum):
+    COMMENDATION = "commendation"
+    REMINDER = "reminder"
+
+
+class Record(db.Model):
+    """Who chaired and who took the minutes, and the conclusion: recorded by the secretary, drafted
+    by a deputy (``final`` is False until the secretary records it)."""
+    __tablename__ = "evaluations_record"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    taker_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    conclusion: Mapped[str] = mapped_column(Text, default="")
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    chair: Mapped[User | None] = relationship(foreign_keys=[chair_id])
+    taker: Mapped[User | None] = relationship(foreign_keys=[taker_id])
+
+
+class Task(db.Model):
+    """One numbered task of a meeting's resolution: what, who, by when; followed up by its owner."""
+    __tablename__ = "evaluations_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    what: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    due: Mapped[date] = mapped_column(Date)
+    status: Mapped[TaskStatus] = mapped_column(text_enum(TaskStatus), default=TaskStatus.OPEN)
+    progress: Mapped[str] = mapped_column(Text, default="")
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner: Mapped[User | None] = relationship()
+
+
+class CellDocument(db.Model):
+    """A version of a meeting's minutes or resolution. The newest version is the current one; a signed
+    version never changes — a correction adds a version with its reason, and the earlier stays."""
+    __tablename__ = "evaluations_document"
+    __table_args__ = (UniqueConstraint("session_id", "kind", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[DocumentKind] = mapped_column(text_enum(DocumentKind))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    number: Mapped[int | None] = mapped_column(Integer)  # resolutions: "Số 05-NQ/CB", counted per office and year
+    title: Mapped[str] = mapped_column(String(300))
+    # {"sections": [{"heading", "text"}], "attendance": {...}, "tasks": [...]}: the text is edited before
+    # signing; the tables are taken from the record when the draft is made, so a signed copy never moves.
+    content: Mapped[dict] = mapped_column(JSON)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    correction_reason: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])
+
+
+class GroupEvaluation(db.Model):
+    """The secretary's evaluation of a thematic meeting's presenting group; the group reads it."""
+    __tablename__ = "evaluations_group_evaluation"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    strengths: Mapped[str] = mapped_column(Text, default="")
+    weaknesses: Mapped[str] = mapped_column(Text, default="")
+    rating: Mapped[GroupRating] = mapped_column(text_enum(GroupRating))
+    commend: Mapped[bool] = mapped_column(Boolean, default=False)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RatingReceipt(db.Model):
+    """That a member has rated a meeting — and nothing of what they said (see Rating)."""
+    __tablename__ = "evaluations_rating_receipt"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+
+
+class Rating(db.Model):
+    """A member's rating of a meeting, kept apart from its receipt: a random key, no time, no author,
+    so nothing links a rating to the person who gave it."""
+    __tablename__ = "evaluations_rating"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
+    preparation: Mapped[int] = mapped_column(Integer)
+    content: Mapped[int] = mapped_column(Integer)
+    discussion: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class Note(db.Model):
+    """A commendation or a reminder given to a member, with its reason."""
+    __tablename__ = "evaluations_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("scheduling_session.id", ondelete="SET NULL"))
+    kind: Mapped[NoteKind] = mapped_column(text_enum(NoteKind))
+    reason: Mapped[str] = mapped_column(Text)
+    given_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class OfficeSettings(db.Model):
+    """What an office sets for itself: when a member counts as passive (either threshold), and the
+    parts of its documents' layout that are its own (the place on the date line, the number's suffix)."""
+    __tablename__ = "evaluations_office_settings"
+
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
+    absences_per_quarter: Mapped[int] = mapped_column(Integer, default=2)  # absent without reason, in a quarter
+    silent_meetings: Mapped[int] = mapped_column(Integer, default=3)  # present at the last N without a word
+    place_name: Mapped[str] = mapped_column(String(100), default="")  # "Phong Điền, ngày … tháng … năm …"
+    resolution_suffix: Mapped[str] = mapped_column(String(20), default="NQ/CB")  # "Số 05-NQ/CB"

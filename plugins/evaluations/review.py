@@ -1,0 +1,180 @@
+"""The periodic review of a cell (a quarter or a year): meetings held against the programme,
+attendance and discussion rates, average ratings, connection problems, commendations and reminders,
+resolution tasks done and overdue — the figures behind the review page, its charts and its .docx."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from statistics import mean
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from intranet.extensions import db
+from intranet.models import Office
+from intranet_scheduling.models import Programme, ProgrammeItem, SessionKind
+
+from .models import Note, NoteKind, Task, TaskStatus
+from .participation import PRESENT, closed_sessions, lines_for
+from .services import ratings
+
+
+@dataclass
+class SessionRow:
+    title: str
+    day: date
+    kind: str
+    present: int | None
+    members: int
+    spoke: int | None
+    rating: float | None  # mean of the three scores, when at least three rated
+
+
+@dataclass
+class Review:
+    year: int
+    quarter: int | None
+    planned_thematic: int
+    held_thematic: int
+    held_regular: int
+    expected_regular: int
+    attendance_rate: float | None
+    discussion_rate: float | None
+    rating_preparation: float | None
+    rating_content: float | None
+    rating_discussion: float | None
+    connection_drops: int | None
+    commendations: int
+    reminders: int
+    tasks_done: int
+    tasks_overdue: int
+    tasks_open: int
+    sessions: list[SessionRow]
+
+    @property
+    def label(self) -> str:
+        return f"{self.quarter}/{self.year}" if self.quarter else str(self.year)
+
+
+def period(year: int, quarter: int | None) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    first_month, months = ((quarter - 1) * 3 + 1, 3) if quarter else (1, 12)
+    start = datetime.combine(date(year, first_month, 1), time(), tz)
+    end_month = first_month + months
+    end = datetime.combine(date(year + (end_month > 12), (end_month - 1) % 12 + 1, 1), time(), tz)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def review(office_id: int, year: int, quarter: int | None, today: date) -> Review:
+    start, end = period(year, quarter)
+    sessions = closed_sessions(office_id, start, end)
+    rows, present_total, expected_total, spoke_total, present_known = [], 0, 0, 0, 0
+    scores, drops, drops_known = [], 0, False
+    for session in sessions:
+        lines = lines_for(session).values()
+        taken = [line for line in lines if line.attendance is not None]
+        present = [line for line in taken if line.attendance == PRESENT]
+        known = [line for line in present if "times_spoken" in line.facts]
+        spoke = sum(line.spoke for line in known)
+        if taken:
+            present_total += len(present)
+            expected_total += len(taken)
+        if known:
+            spoke_total += spoke
+            present_known += len(known)
+        for line in lines:
+            if "drops" in line.facts:
+                drops_known, drops = True, drops + line.facts["drops"]
+        rated = ratings(session)
+        if rated.shown:
+            scores.append(rated)
+        rows.append(SessionRow(session.title, session.starts_at.date(), session.kind.value,
+                               len(present) if taken else None, len(lines), spoke if known else None,
+                               round(mean([rated.preparation, rated.content, rated.discussion]), 2)
+                               if rated.shown else None))
+    planned = db.session.scalar(
+        select(func.count(ProgrammeItem.id)).join(Programme, Programme.id == ProgrammeItem.programme_id)
+        .where(Programme.office_id == office_id, Programme.year == year,
+               *([ProgrammeItem.quarter == quarter] if quarter else []))) or 0
+    notes = dict(db.session.execute(select(Note.kind, func.count(Note.id)).where(
+        Note.office_id == office_id, Note.created_at >= start, Note.created_at < end).group_by(Note.kind)).all())
+    tasks = list(db.session.scalars(select(Task).where(Task.session_id.in_([s.id for s in sessions]))))
+    return Review(
+        year=year, quarter=quarter, planned_thematic=planned,
+        held_thematic=sum(s.kind == SessionKind.THEMATIC for s in sessions),
+        held_regular=sum(s.kind == SessionKind.REGULAR for s in sessions),
+        expected_regular=_months_elapsed(start, end, today),
+        attendance_rate=round(100 * present_total / expected_total, 1) if expected_total else None,
+        discussion_rate=round(100 * spoke_total / present_known, 1) if present_known else None,
+        rating_preparation=round(mean(r.preparation for r in scores), 2) if scores else None,
+        rating_content=round(mean(r.content for r in scores), 2) if scores else None,
+        rating_discussion=round(mean(r.discussion for r in scores), 2) if scores else None,
+        connection_drops=drops if drops_known else None,
+        commendations=notes.get(NoteKind.COMMENDATION, 0), reminders=notes.get(NoteKind.REMINDER, 0),
+        tasks_done=sum(t.status == TaskStatus.DONE for t in tasks),
+        tasks_overdue=sum(t.status != TaskStatus.DONE and t.due < today for t in tasks),
+        tasks_open=sum(t.status != TaskStatus.DONE and t.due >= today for t in tasks),
+        sessions=rows)
+
+
+def chart(result: Review) -> dict:
+    """The series the review page's charts draw (percentages per meeting; None where not known)."""
+    def share(part, whole):
+        return round(100 * part / whole, 1) if part is not None and whole else None
+
+    return {"labels": [r.day.strftime("%d/%m") for r in result.sessions],
+            "present": [share(r.present, r.members) for r in result.sessions],
+            "spoke": [share(r.spoke, r.present) for r in result.sessions],
+            "rating": [r.rating for r in result.sessions],
+            "tasks": [result.tasks_done, result.tasks_overdue, result.tasks_open]}
+
+
+def _months_elapsed(start: datetime, end: datetime, today: date) -> int:
+    """Regular meetings due so far in the period: one a month, counting the months begun."""
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    first, last = start.astimezone(tz).date(), min(end.astimezone(tz).date(), today)
+    if last < first:
+        return 0
+    return (last.year - first.year) * 12 + last.month - first.month + (1 if last < end.astimezone(tz).date() else 0)
+
+
+def to_docx(office: Office, result: Review) -> bytes:
+    """The review as a report in the party's layout, for the yearly review and members' classification."""
+    from docx import Document as Docx
+
+    from .docx_format import _page, _paragraph, _table
+    from .formats import cell_name, committee_name
+
+    doc = Docx()
+    _page(doc)
+    _paragraph(doc, committee_name(office).upper(), center=True)
+    _paragraph(doc, cell_name(office).upper(), bold=True, center=True)
+    period_text = f"QUÝ {result.quarter} NĂM {result.year}" if result.quarter else f"NĂM {result.year}"
+    _paragraph(doc, f"BÁO CÁO KẾT QUẢ SINH HOẠT CHI BỘ {period_text}", bold=True, center=True, space_before=18)
+
+    def show(value, unit=""):
+        return "—" if value is None else f"{value}{unit}"
+
+    figures = [
+        ["Sinh hoạt chuyên đề đã tổ chức / theo chương trình", f"{result.held_thematic} / {result.planned_thematic}"],
+        ["Sinh hoạt thường kỳ đã tổ chức / số tháng", f"{result.held_regular} / {result.expected_regular}"],
+        ["Tỷ lệ đảng viên dự sinh hoạt", show(result.attendance_rate, " %")],
+        ["Tỷ lệ đảng viên có mặt tham gia phát biểu, đặt câu hỏi", show(result.discussion_rate, " %")],
+        ["Điểm đánh giá trung bình: chuẩn bị / nội dung / thảo luận (1–5)",
+         f"{show(result.rating_preparation)} / {show(result.rating_content)} / {show(result.rating_discussion)}"],
+        ["Số lần mất kết nối trong sinh hoạt trực tuyến", show(result.connection_drops)],
+        ["Lượt biểu dương / nhắc nhở", f"{result.commendations} / {result.reminders}"],
+        ["Nhiệm vụ theo nghị quyết: hoàn thành / quá hạn / đang thực hiện",
+         f"{result.tasks_done} / {result.tasks_overdue} / {result.tasks_open}"],
+    ]
+    _paragraph(doc, "I. KẾT QUẢ CHUNG", bold=True, space_before=12)
+    _table(doc, ["Nội dung", "Kết quả"], figures, widths=(11, 5.5))
+    _paragraph(doc, "II. CÁC BUỔI SINH HOẠT", bold=True, space_before=12)
+    _table(doc, ["Buổi sinh hoạt", "Ngày", "Có mặt", "Phát biểu", "Đánh giá"],
+           [[r.title, r.day.strftime("%d/%m/%Y"), f"{show(r.present)}/{r.members}", show(r.spoke), show(r.rating)]
+            for r in result.sessions], widths=(7.5, 2.8, 2.2, 2, 2))
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

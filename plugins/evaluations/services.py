@@ -1,0 +1,325 @@
+"""Closing a meeting: its record and conclusion, resolution tasks and their follow-up, the secretary's
+evaluation of the group, members' anonymous ratings, commendations and reminders. Free of Flask
+request objects; each function changes the database session and audits, the caller commits, or rolls
+back when EvaluationError is raised."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from statistics import mean
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from intranet.audit import record as audit
+from intranet.extensions import db
+from intranet.models import Role, User, utcnow
+from intranet.notifications import notify
+from intranet_scheduling import services as scheduling
+from intranet_scheduling.models import Session, SessionKind, SessionStatus
+
+from .models import (GroupEvaluation, GroupRating, Note, NoteKind, OfficeSettings, Rating, RatingReceipt, Record, Task,
+                     TaskStatus)
+
+SECRETARY = frozenset({Role.SECRETARY})
+DRAFTERS = frozenset({Role.SECRETARY, Role.DEPUTY})
+SCORE_RANGE = (1, 5)
+AGGREGATE_MINIMUM = 3  # ratings are shown only once this many have answered, so none can be told apart
+TEXT_MAX = 5000
+
+
+class EvaluationError(Exception):
+    """A refused change; ``str(err)`` is translated; ``field`` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def is_secretary(user, office_id: int) -> bool:
+    return bool(user.is_authenticated and user.roles_in(office_id) & SECRETARY)
+
+
+def is_drafter(user, office_id: int) -> bool:
+    return bool(user.is_authenticated and user.roles_in(office_id) & DRAFTERS)
+
+
+def _secretary_or_refuse(user, session: Session) -> None:
+    if not is_secretary(user, session.office_id):
+        raise EvaluationError(_("Only the secretary can do this."))
+
+
+def _drafter_or_refuse(user, session: Session) -> None:
+    if not is_drafter(user, session.office_id):
+        raise EvaluationError(_("Only the secretary or a deputy can draft this."))
+
+
+def _text(value: str | None, field: str, *, required: bool = True, limit: int = TEXT_MAX) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise EvaluationError(_("This field is required."), field)
+    if len(value) > limit:
+        raise EvaluationError(_("At most %(max)d characters.", max=limit), field)
+    return value
+
+
+# --- the meeting's record and conclusion ------------------------------------------------------------
+
+
+def record_for(session: Session) -> Record:
+    found = db.session.get(Record, session.id)
+    if found is None:
+        secretary = next((u for u in scheduling.members(session.office_id)
+                          if Role.SECRETARY in u.roles_in(session.office_id)), None)
+        found = Record(session_id=session.id, office_id=session.office_id, chair_id=secretary and secretary.id,
+                       conclusion="", final=False)
+    return found
+
+
+def save_record(session: Session, actor, *, chair: User | None, taker: User | None, conclusion: str,
+                final: bool) -> Record:
+    """The deputy drafts; the secretary records (``final``). Locked once the minutes are signed."""
+    from .documents import signed_minutes
+
+    _drafter_or_refuse(actor, session)
+    if final:
+        _secretary_or_refuse(actor, session)
+    if signed_minutes(session) is not None:
+        raise EvaluationError(_("The minutes are signed: correct them instead."))
+    for person, field in ((chair, "chair_id"), (taker, "taker_id")):
+        if person is not None and person.office_id != session.office_id:
+            raise EvaluationError(_("“%(name)s” is not a member of this cell.", name=person.full_name), field)
+    row = record_for(session)
+    if row.final and not is_secretary(actor, session.office_id):
+        raise EvaluationError(_("The secretary has recorded the conclusion; only the secretary changes it."))
+    row.chair_id, row.taker_id = chair and chair.id, taker and taker.id
+    row.conclusion = _text(conclusion, "conclusion", required=final)
+    row.final, row.updated_by_id, row.updated_at = final, actor.id, utcnow()
+    if db.inspect(row).transient:
+        db.session.add(row)
+    audit("evaluations.conclusion." + ("record" if final else "draft"), Record.__tablename__, session.id,
+          office_id=session.office_id, actor=actor)
+    return row
+
+
+# --- resolution tasks -------------------------------------------------------------------------------
+
+
+def tasks(session: Session) -> list[Task]:
+    return list(db.session.scalars(select(Task).where(Task.session_id == session.id).order_by(Task.number)))
+
+
+def _resolution_open(session: Session) -> None:
+    from .documents import current
+
+    if session.kind != SessionKind.THEMATIC:
+        raise EvaluationError(_("A resolution is adopted at a thematic meeting."))
+    document = current(session, "resolution")
+    if document is not None and document.signed_at is not None:
+        raise EvaluationError(_("The resolution is signed: correct it instead."))
+
+
+def add_task(session: Session, actor, *, what: str, owner: User | None, due: date | None) -> Task:
+    _drafter_or_refuse(actor, session)
+    _resolution_open(session)
+    what = _text(what, "what", limit=1000)
+    if due is None:
+        raise EvaluationError(_("Enter a date as dd/mm/yyyy."), "due")
+    if due < scheduling_day(session):
+        raise EvaluationError(_("The due date cannot be before the meeting."), "due")
+    if owner is not None and owner.office_id != session.office_id:
+        raise EvaluationError(_("“%(name)s” is not a member of this cell.", name=owner.full_name), "owner_id")
+    number = (db.session.scalar(select(func.max(Task.number)).where(Task.session_id == session.id)) or 0) + 1
+    task = Task(office_id=session.office_id, session_id=session.id, number=number, what=what,
+                owner_id=owner and owner.id, due=due, status=TaskStatus.OPEN, progress="")
+    db.session.add(task)
+    db.session.flush()
+    audit("evaluations.task.add", Task.__tablename__, task.id, office_id=session.office_id, actor=actor, what=what)
+    return task
+
+
+def remove_task(task: Task, actor) -> None:
+    session = db.session.get(Session, task.session_id)
+    _drafter_or_refuse(actor, session)
+    _resolution_open(session)
+    audit("evaluations.task.remove", Task.__tablename__, task.id, office_id=task.office_id, actor=actor, what=task.what)
+    db.session.delete(task)
+    db.session.flush()
+    for number, remaining in enumerate(tasks(session), start=1):  # keep the numbering without gaps
+        remaining.number = number
+
+
+def report_progress(task: Task, actor, *, status: TaskStatus, progress: str) -> None:
+    """The owner (or the secretary) follows a task up."""
+    if actor.id != task.owner_id and not is_drafter(actor, task.office_id):
+        raise EvaluationError(_("Only the person in charge of this task reports on it."))
+    task.progress = _text(progress, "progress", required=False, limit=2000)
+    task.status = status
+    task.done_at = utcnow() if status == TaskStatus.DONE else None
+    audit("evaluations.task.progress", Task.__tablename__, task.id, office_id=task.office_id, actor=actor,
+          status=status.value)
+
+
+def scheduling_day(session: Session) -> date:
+    """The meeting's day in the office's time zone (due dates are days)."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return session.starts_at.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def overdue_tasks(office_id: int, today: date, before: Session | None = None) -> list[Task]:
+    """Tasks past their due date and not done; with ``before``, only those of earlier meetings."""
+    query = (select(Task).join(Session, Session.id == Task.session_id)
+             .where(Task.office_id == office_id, Task.due < today, Task.status != TaskStatus.DONE))
+    if before is not None:
+        query = query.where(Session.starts_at < before.starts_at)
+    return list(db.session.scalars(query.order_by(Task.due, Task.id)))
+
+
+def my_tasks(user: User) -> list[Task]:
+    return list(db.session.scalars(select(Task).where(Task.owner_id == user.id)
+                                   .order_by(Task.status == TaskStatus.DONE, Task.due)))
+
+
+# --- the secretary's evaluation of the group -------------------------------------------------------
+
+
+def save_group_evaluation(session: Session, actor, *, strengths: str, weaknesses: str, rating: GroupRating,
+                          commend: bool, final: bool) -> GroupEvaluation:
+    _drafter_or_refuse(actor, session)
+    if final:
+        _secretary_or_refuse(actor, session)
+    if session.kind != SessionKind.THEMATIC or not session.group:
+        raise EvaluationError(_("Only a thematic meeting's presenting group is evaluated."))
+    row = db.session.get(GroupEvaluation, session.id)
+    if row is not None and row.final and not is_secretary(actor, session.office_id):
+        raise EvaluationError(_("The secretary has given the evaluation; only the secretary changes it."))
+    if row is None:
+        row = GroupEvaluation(session_id=session.id, office_id=session.office_id, rating=rating)
+        db.session.add(row)
+    row.strengths = _text(strengths, "strengths", required=final)
+    row.weaknesses = _text(weaknesses, "weaknesses", required=False)
+    row.rating, row.commend, row.final = rating, commend, final
+    row.updated_by_id, row.updated_at = actor.id, utcnow()
+    audit("evaluations.group." + ("evaluate" if final else "draft"), GroupEvaluation.__tablename__, session.id,
+          office_id=session.office_id, actor=actor, rating=rating.value, commend=commend)
+    if final:
+        group = [m.user for m in session.group]
+        notify(group, _("The secretary evaluated your group's presentation"), session.title,
+               link=f"/evaluations/sessions/{session.id}", key=f"evaluations:group:{session.id}")
+        if commend:
+            for member in group:
+                give_note(member, actor, NoteKind.COMMENDATION,
+                          _("Presenting group of “%(title)s”", title=session.title), session=session)
+    return row
+
+
+def group_evaluation(session: Session) -> GroupEvaluation | None:
+    return db.session.get(GroupEvaluation, session.id)
+
+
+# --- members' ratings ------------------------------------------------------------------------------
+
+
+def may_rate(session: Session, user) -> bool:
+    """Those present when attendance was taken; every member of the cell if it was not."""
+    if session.status != SessionStatus.CLOSED or not scheduling.is_member(user, session.office_id):
+        return False
+    rows = {a.user_id: a for a in session.attendance}
+    taken = any(a.present is not None for a in rows.values())
+    return not taken or bool(rows.get(user.id) and rows[user.id].present)
+
+
+def has_rated(session: Session, user) -> bool:
+    return db.session.get(RatingReceipt, (session.id, user.id)) is not None
+
+
+def rate(session: Session, user: User, *, preparation: int, content: int, discussion: int, comment: str) -> None:
+    if session.status != SessionStatus.CLOSED:
+        raise EvaluationError(_("Ratings open when the meeting is closed."))
+    if not may_rate(session, user):
+        raise EvaluationError(_("Only members present at the meeting rate it."))
+    if has_rated(session, user):
+        raise EvaluationError(_("You have already rated this meeting."))
+    for value, field in ((preparation, "preparation"), (content, "content"), (discussion, "discussion")):
+        if value is None or not SCORE_RANGE[0] <= value <= SCORE_RANGE[1]:
+            raise EvaluationError(_("Choose a score from %(low)d to %(high)d.", low=SCORE_RANGE[0],
+                                    high=SCORE_RANGE[1]), field)
+    db.session.add(RatingReceipt(session_id=session.id, user_id=user.id, office_id=session.office_id))
+    db.session.add(Rating(office_id=session.office_id, session_id=session.id, preparation=preparation,
+                          content=content, discussion=discussion,
+                          comment=_text(comment, "comment", required=False, limit=1000)))
+
+
+@dataclass(frozen=True)
+class Ratings:
+    count: int
+    preparation: float | None  # None while fewer than AGGREGATE_MINIMUM answered
+    content: float | None
+    discussion: float | None
+    comments: list[str]
+
+    @property
+    def shown(self) -> bool:
+        return self.preparation is not None
+
+
+def ratings(session: Session) -> Ratings:
+    rows = list(db.session.scalars(select(Rating).where(Rating.session_id == session.id)))
+    if len(rows) < AGGREGATE_MINIMUM:
+        return Ratings(len(rows), None, None, None, [])
+    return Ratings(len(rows), round(mean(r.preparation for r in rows), 2), round(mean(r.content for r in rows), 2),
+                   round(mean(r.discussion for r in rows), 2), sorted(r.comment for r in rows if r.comment))
+
+
+# --- commendations and reminders -------------------------------------------------------------------
+
+
+def give_note(member: User, actor, kind: NoteKind, reason: str, *, session: Session | None = None) -> Note:
+    if not is_secretary(actor, member.office_id):
+        raise EvaluationError(_("Only the secretary can do this."))
+    reason = _text(reason, "reason", limit=1000)
+    note = Note(office_id=member.office_id, user_id=member.id, session_id=session and session.id, kind=kind,
+                reason=reason, given_by_id=actor.id)
+    db.session.add(note)
+    db.session.flush()
+    audit(f"evaluations.{kind.value}", Note.__tablename__, note.id, office_id=member.office_id, actor=actor,
+          user_id=member.id)
+    title = _("You were commended") if kind == NoteKind.COMMENDATION else _("A reminder from the cell secretary")
+    notify([member], title, reason, link="/evaluations/me")
+    return note
+
+
+def notes(office_id: int, user_id: int | None = None) -> list[Note]:
+    query = select(Note).where(Note.office_id == office_id)
+    if user_id is not None:
+        query = query.where(Note.user_id == user_id)
+    return list(db.session.scalars(query.order_by(Note.created_at.desc())))
+
+
+# --- the office's settings --------------------------------------------------------------------------
+
+
+def office_settings(office_id: int) -> OfficeSettings:
+    return db.session.get(OfficeSettings, office_id) or OfficeSettings(
+        office_id=office_id, absences_per_quarter=2, silent_meetings=3, place_name="", resolution_suffix="NQ/CB")
+
+
+def save_office_settings(office_id: int, actor, *, absences_per_quarter: int, silent_meetings: int, place_name: str,
+                         resolution_suffix: str) -> OfficeSettings:
+    if not is_secretary(actor, office_id):
+        raise EvaluationError(_("Only the secretary can do this."))
+    for value, field in ((absences_per_quarter, "absences_per_quarter"), (silent_meetings, "silent_meetings")):
+        if value is None or not 1 <= value <= 12:
+            raise EvaluationError(_("Between %(low)d and %(high)d.", low=1, high=12), field)
+    settings = office_settings(office_id)
+    settings.absences_per_quarter, settings.silent_meetings = absences_per_quarter, silent_meetings
+    settings.place_name = _text(place_name, "place_name", required=False, limit=100)
+    settings.resolution_suffix = _text(resolution_suffix, "resolution_suffix", limit=20)
+    if db.inspect(settings).transient:
+        db.session.add(settings)
+    audit("evaluations.settings", OfficeSettings.__tablename__, office_id, office_id=office_id, actor=actor,
+          absences_per_quarter=absences_per_quarter, silent_meetings=silent_meetings)
+    return settings

@@ -1,0 +1,380 @@
+"""Evaluation pages: a meeting's closing (record, tasks, group evaluation, ratings, documents), the
+documents' editor, members' participation, the periodic review."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from intranet.extensions import db
+from intranet.models import User
+from intranet_scheduling import services as scheduling
+from intranet_scheduling.models import Session, SessionKind, SessionStatus
+
+from . import documents, participation, review as reviews, services
+from .formats import local
+from .forms import (RATING_LABELS, STATUS_LABELS, CorrectionForm, GroupEvaluationForm, NoteForm, ProgressForm, RateForm,
+                    RecordForm, SettingsForm, TaskForm)
+from .models import CellDocument as Document, GroupRating, NoteKind, Task, TaskStatus
+from .services import EvaluationError
+
+bp = Blueprint("evaluations", __name__, url_prefix="/evaluations", template_folder="templates",
+               static_folder="static")
+
+
+@bp.app_template_global("evaluations_labels")
+def evaluations_labels():
+    return {"rating": RATING_LABELS, "status": STATUS_LABELS}
+
+
+# --- access and posting -----------------------------------------------------------------------------
+
+
+def _office_id() -> int:
+    return current_user.office_id
+
+
+def _member_or_403() -> None:
+    if not (scheduling.is_member(current_user, _office_id()) or services.is_drafter(current_user, _office_id())):
+        abort(403)
+
+
+def _meeting(session_id: int) -> Session:
+    meeting = db.session.get(Session, session_id)
+    if meeting is None or meeting.office_id != _office_id():
+        abort(404)
+    _member_or_403()
+    return meeting
+
+
+def _own(model, ident):
+    obj = db.session.get(model, ident)
+    if obj is None or obj.office_id != _office_id():
+        abort(404)
+    _member_or_403()
+    return obj
+
+
+def _today() -> date:
+    from intranet.models import utcnow
+
+    return local(utcnow()).date()
+
+
+def _submit(change, back: str, success: str | None = None, form=None):
+    """Validate, run ``change()`` and commit; or roll back and say why. Always back to ``back``."""
+    if form is not None and not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return redirect(back)
+    try:
+        change()
+        db.session.commit()
+    except EvaluationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        if success:
+            flash(success, "success")
+    return redirect(back)
+
+
+def _people() -> list[User]:
+    return scheduling.members(_office_id())
+
+
+def _person(form_field) -> User | None:
+    return next((u for u in _people() if u.id == form_field.data), None)
+
+
+def _page(meeting: Session, anchor: str = "") -> str:
+    return url_for("evaluations.session", session_id=meeting.id) + anchor
+
+
+# --- a meeting's closing ----------------------------------------------------------------------------
+
+
+@bp.route("/")
+def index():
+    _member_or_403()
+    closed = db.session.scalars(select(Session).where(Session.office_id == _office_id(),
+                                                      Session.status == SessionStatus.CLOSED)
+                                .order_by(Session.starts_at.desc()).limit(24)).all()
+    signed = {d.session_id for d in db.session.scalars(select(Document).where(
+        Document.office_id == _office_id(), Document.kind == "minutes", Document.signed_at.is_not(None)))}
+    return render_template("evaluations/index.html", closed=closed, signed=signed,
+                           overdue=services.overdue_tasks(_office_id(), _today()),
+                           drafter=services.is_drafter(current_user, _office_id()))
+
+
+@bp.route("/sessions/<int:session_id>")
+def session(session_id: int):
+    meeting = _meeting(session_id)
+    drafter = services.is_drafter(current_user, meeting.office_id)
+    people = _people()
+    choices = [(0, "—"), *((u.id, u.full_name) for u in people)]
+    record = services.record_for(meeting)
+    record_form = RecordForm(formdata=None, chair_id=record.chair_id or 0, taker_id=record.taker_id or 0,
+                             conclusion=record.conclusion)
+    record_form.chair_id.choices = record_form.taker_id.choices = choices
+    task_form = TaskForm()
+    task_form.owner_id.choices = choices
+    evaluation = services.group_evaluation(meeting)
+    group_form = GroupEvaluationForm(formdata=None, obj=evaluation)
+    if evaluation is not None:
+        group_form.rating.data = evaluation.rating.value
+    in_group = scheduling.in_group(meeting, current_user)
+    return render_template(
+        "evaluations/session.html", session=meeting, drafter=drafter,
+        secretary=services.is_secretary(current_user, meeting.office_id), record=record, record_form=record_form,
+        tasks=services.tasks(meeting), task_form=task_form, progress_form=ProgressForm(),
+        evaluation=evaluation if (drafter or in_group) else None, group_form=group_form,
+        sees_evaluation=drafter or in_group, ratings=services.ratings(meeting), rate_form=RateForm(),
+        may_rate=services.may_rate(meeting, current_user) and not services.has_rated(meeting, current_user),
+        has_rated=services.has_rated(meeting, current_user),
+        minutes=documents.current(meeting, "minutes"), resolution=documents.current(meeting, "resolution"),
+        today=_today())
+
+
+@bp.post("/sessions/<int:session_id>/record")
+def save_record(session_id: int):
+    meeting = _meeting(session_id)
+    form = RecordForm()
+    form.chair_id.choices = form.taker_id.choices = [(0, "—"), *((u.id, u.full_name) for u in _people())]
+    final = request.form.get("final") == "1"
+    return _submit(lambda: services.save_record(meeting, current_user, chair=_person(form.chair_id),
+                                                taker=_person(form.taker_id), conclusion=form.conclusion.data,
+                                                final=final),
+                   _page(meeting, "#record"), _("The conclusion is recorded.") if final else _("Draft saved."), form)
+
+
+@bp.post("/sessions/<int:session_id>/tasks")
+def add_task(session_id: int):
+    meeting = _meeting(session_id)
+    form = TaskForm()
+    form.owner_id.choices = [(0, "—"), *((u.id, u.full_name) for u in _people())]
+    return _submit(lambda: services.add_task(meeting, current_user, what=form.what.data, owner=_person(form.owner_id),
+                                             due=form.due.data), _page(meeting, "#tasks"), _("Task added."), form)
+
+
+@bp.post("/tasks/<int:task_id>/delete")
+def remove_task(task_id: int):
+    task = _own(Task, task_id)
+    meeting = db.session.get(Session, task.session_id)
+    return _submit(lambda: services.remove_task(task, current_user), _page(meeting, "#tasks"))
+
+
+@bp.post("/tasks/<int:task_id>/progress")
+def report_progress(task_id: int):
+    task = _own(Task, task_id)
+    form = ProgressForm()
+    back = request.form.get("back") == "mine" and url_for("evaluations.me") or _page(
+        db.session.get(Session, task.session_id), "#tasks")
+    return _submit(lambda: services.report_progress(task, current_user, status=TaskStatus(form.status.data),
+                                                    progress=form.progress.data), back, _("Progress saved."), form)
+
+
+@bp.post("/sessions/<int:session_id>/group")
+def evaluate_group(session_id: int):
+    meeting = _meeting(session_id)
+    form = GroupEvaluationForm()
+    final = request.form.get("final") == "1"
+    return _submit(lambda: services.save_group_evaluation(
+        meeting, current_user, strengths=form.strengths.data, weaknesses=form.weaknesses.data,
+        rating=GroupRating(form.rating.data), commend=form.commend.data, final=final),
+        _page(meeting, "#group"), _("The evaluation is given.") if final else _("Draft saved."), form)
+
+
+@bp.post("/sessions/<int:session_id>/rate")
+def rate(session_id: int):
+    meeting = _meeting(session_id)
+    form = RateForm()
+
+    def score(field) -> int | None:
+        return int(field.data) if (field.data or "").isdigit() else None
+
+    return _submit(lambda: services.rate(meeting, current_user, preparation=score(form.preparation),
+                                         content=score(form.content), discussion=score(form.discussion),
+                                         comment=form.comment.data),
+                   _page(meeting, "#ratings"), _("Thank you: your rating is recorded, without your name."))
+
+
+# --- minutes and resolution -------------------------------------------------------------------------
+
+
+@bp.post("/sessions/<int:session_id>/minutes", defaults={"kind": "minutes"})
+@bp.post("/sessions/<int:session_id>/resolution", defaults={"kind": "resolution"})
+def draft_document(session_id: int, kind: str):
+    meeting = _meeting(session_id)
+    try:
+        document = documents.draft(meeting, kind, current_user)
+        db.session.commit()
+    except EvaluationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(_page(meeting, "#documents"))
+    return redirect(url_for("evaluations.document", cell_document_id=document.id))
+
+
+@bp.route("/documents/<int:cell_document_id>", methods=["GET", "POST"])
+def document(cell_document_id: int):
+    doc = _own(Document, cell_document_id)
+    meeting = db.session.get(Session, doc.session_id)
+    drafter = services.is_drafter(current_user, doc.office_id)
+    correction = CorrectionForm()
+    if request.method == "POST":
+        if not drafter:
+            abort(403)
+        texts = request.form.getlist("section")
+        action = request.form.get("action")
+        change = {"save": lambda: documents.edit(doc, current_user, texts),
+                  "sign": lambda: (documents.edit(doc, current_user, texts), documents.sign(doc, current_user)),
+                  "correct": lambda: documents.correct(doc, current_user, texts, correction.reason.data)}.get(action)
+        if change is None:
+            abort(400)
+        try:
+            change()
+            db.session.commit()
+        except EvaluationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash({"save": _("Draft saved."), "sign": _("Signed."), "correct": _("The correction is signed; the "
+                                                                                   "earlier version is kept.")}[action],
+                  "success")
+            newest = documents.current(meeting, doc.kind.value)
+            return redirect(url_for("evaluations.document", cell_document_id=newest.id))
+    return render_template("evaluations/document.html", document=doc, session=meeting, drafter=drafter,
+                           secretary=services.is_secretary(current_user, doc.office_id),
+                           newest=documents.current(meeting, doc.kind.value),
+                           versions=documents.versions(meeting, doc.kind.value), correction=correction,
+                           pdf=documents.pdf_available())
+
+
+def _filename(doc: Document, extension: str) -> str:
+    return f"{'bien-ban' if doc.kind.value == 'minutes' else 'nghi-quyet'}-{doc.session_id}-v{doc.version}.{extension}"
+
+
+@bp.route("/documents/<int:cell_document_id>.docx")
+def document_docx(cell_document_id: int):
+    doc = _own(Document, cell_document_id)
+    return Response(documents.to_docx(doc),
+                    mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    headers={"Content-Disposition": f"attachment; filename={_filename(doc, 'docx')}"})
+
+
+@bp.route("/documents/<int:cell_document_id>.pdf")
+def document_pdf(cell_document_id: int):
+    doc = _own(Document, cell_document_id)
+    if not documents.pdf_available():
+        abort(404)
+    return Response(documents.to_pdf(doc), mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename={_filename(doc, 'pdf')}"})
+
+
+# --- participation ----------------------------------------------------------------------------------
+
+
+def _year_range(year: int):
+    return reviews.period(year, None)
+
+
+def _year() -> int:
+    value = request.args.get("year", "")
+    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else _today().year
+
+
+@bp.route("/me")
+def me():
+    _member_or_403()
+    year = _year()
+    record = next((r for r in participation.cell_records(_office_id(), *_year_range(year))
+                   if r.user.id == current_user.id), None)
+    return render_template("evaluations/me.html", record=record, year=year,
+                           notes=services.notes(_office_id(), current_user.id),
+                           tasks=services.my_tasks(current_user), progress_form=ProgressForm(), today=_today())
+
+
+@bp.route("/participation")
+def cell_participation():
+    if not services.is_drafter(current_user, _office_id()):
+        abort(403)
+    year = _year()
+    settings = services.office_settings(_office_id())
+    form = SettingsForm(formdata=None, obj=settings)
+    return render_template("evaluations/participation.html", year=year,
+                           records=participation.cell_records(_office_id(), *_year_range(year)),
+                           settings=settings, settings_form=form, note_form=NoteForm(),
+                           secretary=services.is_secretary(current_user, _office_id()),
+                           notes=services.notes(_office_id())[:30])
+
+
+@bp.post("/members/<int:user_id>/commendation", defaults={"kind": "commendation"})
+@bp.post("/members/<int:user_id>/reminder", defaults={"kind": "reminder"})
+def give_note(user_id: int, kind: str):
+    member = db.session.get(User, user_id)
+    if member is None or member.office_id != _office_id():
+        abort(404)
+    form = NoteForm()
+    reason = form.reason.data or (_("Please take a more active part in the cell's meetings.")
+                                  if kind == "reminder" else "")
+    return _submit(lambda: services.give_note(member, current_user, NoteKind(kind), reason),
+                   url_for("evaluations.cell_participation"),
+                   _("Commendation recorded.") if kind == "commendation" else _("Reminder sent."))
+
+
+@bp.post("/settings")
+def save_settings():
+    form = SettingsForm()
+    return _submit(lambda: services.save_office_settings(
+        _office_id(), current_user, absences_per_quarter=form.absences_per_quarter.data,
+        silent_meetings=form.silent_meetings.data, place_name=form.place_name.data,
+        resolution_suffix=form.resolution_suffix.data), url_for("evaluations.cell_participation"), _("Saved."), form)
+
+
+# --- the periodic review ----------------------------------------------------------------------------
+
+
+def _period() -> tuple[int, int | None]:
+    quarter = request.args.get("quarter", "")
+    return _year(), int(quarter) if quarter in {"1", "2", "3", "4"} else None
+
+
+@bp.route("/review")
+def review():
+    _member_or_403()
+    year, quarter = _period()
+    result = reviews.review(_office_id(), year, quarter, _today())
+    return render_template("evaluations/review.html", review=result, year=year, quarter=quarter,
+                           chart=reviews.chart(result))
+
+
+@bp.route("/review.docx")
+def review_docx():
+    _member_or_403()
+    year, quarter = _period()
+    result = reviews.review(_office_id(), year, quarter, _today())
+    return Response(reviews.to_docx(current_user.office, result),
+                    mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    headers={"Content-Disposition": f"attachment; filename=bao-cao-{result.label.replace('/', '-')}.docx"})
+
+
+# --- panels for other pages (template slots) ---------------------------------------------------------
+
+
+def home_panel(user) -> str:
+    overdue = services.overdue_tasks(user.office_id, _today()) if services.is_drafter(user, user.office_id) else []
+    mine = [t for t in services.my_tasks(user) if t.status != TaskStatus.DONE][:5]
+    if not overdue and not mine:
+        return ""
+    return render_template("evaluations/_home.html", overdue=overdue, mine=mine, today=_today())
+
+
+def session_panel(meeting: Session) -> str:
+    """On a meeting's page: the tasks of earlier meetings still overdue (for the agenda), and the link
+    to the meeting's closing once it is closed."""
+    overdue = services.overdue_tasks(meeting.office_id, _today(), before=meeting)
+    return render_template("evaluations/_session.html", session=meeting, overdue=overdue,
+                           thematic=meeting.kind == SessionKind.THEMATIC)

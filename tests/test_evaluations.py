@@ -1,0 +1,407 @@
+"""Evaluations plugin: conclusion, resolution tasks, minutes and resolution documents (.docx), the
+group's evaluation, anonymous ratings, participation and the passive rule, the periodic review."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta, timezone
+
+import docx
+import pytest
+from sqlalchemy import func, inspect, select
+
+from intranet.extensions import db
+from intranet.models import AuditEvent, Office, User
+from intranet.notifications import Notification
+from intranet_evaluations import documents, participation, review, services
+from intranet_evaluations.models import CellDocument as Document, Note, NoteKind, Rating, Task, TaskStatus
+from intranet_questions import services as queue
+from intranet_scheduling import services as scheduling
+from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
+
+PAST = datetime.now(timezone.utc) - timedelta(days=3)
+
+
+def _office(code="DIST") -> Office:
+    return db.session.scalar(select(Office).where(Office.code == code))
+
+
+def _user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def _held(app, *, kind=SessionKind.THEMATIC, when=PAST, absent=("member3",), close=True, group=True) -> int:
+    """A meeting already held: group, attendance (``absent`` missing, member2 excused), then closed."""
+    with app.test_request_context():
+        meeting = scheduling.create_session(_office(), kind=kind, title="Chuyên đề học tập", starts_at=when,
+                                            duration_minutes=120, place="Hội trường", mode=SessionMode.IN_PERSON,
+                                            record_past=True)
+        if kind == SessionKind.THEMATIC and group:
+            meeting.group.clear()
+            scheduling.set_group(meeting, [_user("member1"), _user("phobithu")], _user("member1"), None, None)
+            scheduling.add_question(meeting, "Điểm mới của chuyên đề?", None)
+        scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
+        scheduling.answer(meeting, _user("member2"), scheduling.Answer.EXCUSED, "Ốm")
+        present = {u.id for u in scheduling.members(meeting.office_id) if u.username not in (*absent, "member2")}
+        scheduling.take_attendance(meeting, present, None)
+        if close:
+            scheduling.advance(meeting, SessionStatus.CLOSED, None)
+        db.session.commit()
+        return meeting.id
+
+
+def _as(app, username, change):
+    with app.test_request_context():
+        result = change(_user(username))
+        db.session.commit()
+        return result
+
+
+def _meeting(sid):
+    from intranet_scheduling.models import Session
+
+    return db.session.get(Session, sid)
+
+
+# --- conclusion and tasks ---------------------------------------------------------------------------
+
+
+def test_deputy_drafts_the_conclusion_and_only_the_secretary_records_it(app, client, qcell, login):
+    sid = _held(app)
+    login("phobithu")
+    client.post(f"/evaluations/sessions/{sid}/record", data={"chair_id": "0", "taker_id": str(qcell["committee"]),
+                                                             "conclusion": "Bản nháp", "final": "0"})
+    refused = client.post(f"/evaluations/sessions/{sid}/record", data={
+        "chair_id": "0", "taker_id": "0", "conclusion": "Chốt", "final": "1"}, follow_redirects=True)
+    assert "Chỉ bí thư mới làm được việc này" in refused.text
+    login("member1")
+    member = client.post(f"/evaluations/sessions/{sid}/record", data={"chair_id": "0", "taker_id": "0",
+                                                                       "conclusion": "X", "final": "0"},
+                         follow_redirects=True)
+    assert "Chỉ bí thư hoặc phó bí thư mới soạn được" in member.text
+    login("bithu")
+    client.post(f"/evaluations/sessions/{sid}/record", data={"chair_id": str(qcell["secretary"]),
+                                                             "taker_id": str(qcell["committee"]),
+                                                             "conclusion": "Kết luận chính thức", "final": "1"})
+    with app.app_context():
+        record = services.record_for(_meeting(sid))
+        assert (record.conclusion, record.final, record.taker_id) == ("Kết luận chính thức", True, qcell["committee"])
+    login("member1")
+    assert "Kết luận chính thức" in client.get(f"/evaluations/sessions/{sid}").text
+
+
+def test_tasks_are_numbered_dated_after_the_meeting_and_followed_up_by_their_owner(app, client, qcell, login):
+    sid = _held(app)
+    login("bithu")
+    before = (PAST - timedelta(days=2)).strftime("%Y-%m-%d")
+    refused = client.post(f"/evaluations/sessions/{sid}/tasks", data={"what": "Sớm quá", "owner_id": "0", "due": before},
+                          follow_redirects=True)
+    assert "Thời hạn không thể trước buổi sinh hoạt" in refused.text
+    garbage = client.post(f"/evaluations/sessions/{sid}/tasks", data={"what": "Ngày sai", "owner_id": "0",
+                                                                      "due": "31/02/x"}, follow_redirects=True)
+    assert garbage.status_code == 200 and "Hãy nhập ngày theo dạng ngày/tháng/năm" in garbage.text
+    for what, days in (("Một", 1), ("Hai", 60), ("Ba", 90)):
+        client.post(f"/evaluations/sessions/{sid}/tasks", data={
+            "what": what, "owner_id": str(qcell["member"]), "due": (date.today() + timedelta(days=days)).isoformat()})
+    with app.app_context():
+        first = db.session.scalar(select(Task).where(Task.what == "Một")).id
+    client.post(f"/evaluations/tasks/{first}/delete")
+    with app.app_context():
+        assert [(t.number, t.what) for t in services.tasks(_meeting(sid))] == [(1, "Hai"), (2, "Ba")]
+        second = db.session.scalar(select(Task).where(Task.what == "Hai")).id
+    login("member2")
+    client.post(f"/evaluations/tasks/{second}/progress", data={"status": "done", "progress": "Xong"})
+    login("member1")
+    client.post(f"/evaluations/tasks/{second}/progress", data={"status": "in_progress", "progress": "Đang làm"})
+    with app.app_context():
+        task = db.session.get(Task, second)
+        assert (task.status, task.progress) == (TaskStatus.IN_PROGRESS, "Đang làm")
+
+
+def test_overdue_tasks_show_on_the_secretary_home_page_and_the_next_meeting(app, client, qcell, login):
+    sid = _held(app, when=datetime.now(timezone.utc) - timedelta(days=40))
+    with app.test_request_context():
+        task = services.add_task(_meeting(sid), _user("bithu"), what="Nộp kế hoạch cá nhân", owner=_user("member1"),
+                                 due=date.today() - timedelta(days=5))
+        db.session.commit()
+    with app.test_request_context():
+        upcoming = scheduling.create_session(_office(), kind=SessionKind.REGULAR, title="Tháng tới",
+                                             starts_at=datetime.now(timezone.utc) + timedelta(days=5),
+                                             duration_minutes=90, place="", mode=SessionMode.IN_PERSON)
+        db.session.commit()
+        upcoming_id = upcoming.id
+    login("bithu")
+    assert "Nộp kế hoạch cá nhân" in client.get("/").text
+    assert "Nộp kế hoạch cá nhân" in client.get(f"/scheduling/sessions/{upcoming_id}").text
+    login("member2")  # not the secretary, not the owner: not on their home page
+    assert "Nộp kế hoạch cá nhân" not in client.get("/").text
+    login("member1")  # the owner sees it among their tasks
+    assert "Nộp kế hoạch cá nhân" in client.get("/").text
+    assert task
+
+
+# --- documents --------------------------------------------------------------------------------------
+
+
+def _discussion(app, sid):
+    """Questions in the queue while the meeting ran: one named, one fully anonymous; two speakers."""
+    with app.test_request_context():
+        meeting = _meeting(sid)
+        meeting.status = SessionStatus.IN_PROGRESS
+        settings = queue.save_settings(meeting, _user("bithu"), anonymity=queue.Anonymity.ANONYMOUS,
+                                       premoderation=False, sort=queue.Sort.VOTES, quiet_first=True, open_limit=3,
+                                       chair=None)
+        queue.ask(meeting, _user("chiuy"), "Câu hỏi ẩn danh")
+        settings.anonymity = queue.Anonymity.NAMED  # names shown from here on; the earlier author stays hidden
+        db.session.flush()
+        named = queue.ask(meeting, _user("member1"), "Câu hỏi có tên")
+        queue.mark_answered(named, _user("bithu"))
+        for name in ("member1", "chiuy"):
+            turn = queue.raise_hand(meeting, _user(name))
+            queue.give_floor(turn, _user("bithu"))
+            turn.started_at -= timedelta(seconds=150)
+            queue.finish(turn, _user("bithu"))
+        meeting.status = SessionStatus.CLOSED
+        db.session.commit()
+
+
+def test_minutes_are_drafted_from_the_record_edited_signed_and_exported(app, client, qcell, login):
+    sid = _held(app)
+    _discussion(app, sid)
+    login("phobithu")
+    draft = client.post(f"/evaluations/sessions/{sid}/minutes", follow_redirects=True)
+    assert draft.status_code == 200 and "BIÊN BẢN" in draft.text
+    with app.app_context():
+        doc = documents.current(_meeting(sid), "minutes")
+        text = "\n".join(s["text"] for s in doc.content["sections"])
+        doc_id, count = doc.id, len(doc.content["sections"])
+    # The record: attendance with the excused reason and the absentee, the discussion from the queue.
+    assert "Vắng có lý do: 1 đồng chí: Đảng Viên Hai (Ốm)" in text and "Vắng không có lý do: 1 đồng chí: Đảng Viên Ba" in text
+    assert "Câu hỏi có tên (đồng chí Member1" in text
+    assert "Câu hỏi ẩn danh (ẩn danh" in text and "Chi Ủy (1 lượt, 2 phút 30 giây)" in text
+    assert "Chi Ủy;" not in text.split("Câu hỏi ẩn danh")[1].split("\n")[0]  # the anonymous author stays unnamed
+    sections = [f"Đoạn {i}" for i in range(count)]
+    client.post(f"/evaluations/documents/{doc_id}", data={"action": "save", "section": sections})
+    refused = client.post(f"/evaluations/documents/{doc_id}", data={"action": "sign", "section": sections},
+                          follow_redirects=True)
+    assert "Chỉ bí thư mới làm được việc này" in refused.text
+    login("bithu")
+    client.post(f"/evaluations/documents/{doc_id}", data={"action": "sign", "section": sections})
+    locked = client.post(f"/evaluations/documents/{doc_id}", data={"action": "save", "section": sections},
+                         follow_redirects=True)
+    assert "Văn bản đã ký: hãy đính chính" in locked.text
+    corrected = [*sections[:-1], "Đoạn cuối đã đính chính"]
+    client.post(f"/evaluations/documents/{doc_id}", data={"action": "correct", "section": corrected,
+                                                          "reason": "Sửa giờ kết thúc"})
+    with app.app_context():
+        versions = documents.versions(_meeting(sid), "minutes")
+        assert [(v.version, v.signed_at is not None) for v in versions] == [(2, True), (1, True)]
+        assert versions[1].content["sections"][-1]["text"] == f"Đoạn {count - 1}"  # the signed version is kept
+        assert versions[0].correction_reason == "Sửa giờ kết thúc"
+        actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("evaluations.minutes.%"))))
+        assert actions == {"evaluations.minutes.draft", "evaluations.minutes.edit", "evaluations.minutes.sign",
+                           "evaluations.minutes.correct"}
+        newest = versions[0].id
+    exported = client.get(f"/evaluations/documents/{newest}.docx")
+    assert exported.mimetype.endswith("wordprocessingml.document")
+    opened = docx.Document(io.BytesIO(exported.data))
+    header = opened.tables[0].rows[0].cells
+    assert "CHI BỘ" in header[0].text and "ĐẢNG CỘNG SẢN VIỆT NAM" in header[1].text and "ngày" in header[1].text
+    assert header[1].paragraphs[0].runs[0].underline
+    paragraphs = [p.text for p in opened.paragraphs]
+    assert "BIÊN BẢN" in paragraphs and "Đoạn cuối đã đính chính" in paragraphs
+    attendance = next(t for t in opened.tables if t.rows[0].cells[0].text == "Họ và tên")
+    statuses = {row.cells[0].text: row.cells[2].text for row in attendance.rows[1:]}
+    assert statuses["Đảng Viên Hai"] == "Vắng có lý do" and statuses["Member1"] == "Có mặt"
+    signatures = opened.tables[-1].rows[0].cells
+    assert signatures[0].paragraphs[0].text == "THƯ KÝ" and signatures[1].paragraphs[0].text == "CHỦ TRÌ"
+
+
+def test_the_resolution_is_numbered_when_signed_and_lists_its_tasks(app, client, qcell, login):
+    sid = _held(app)
+    with app.test_request_context():
+        services.add_task(_meeting(sid), _user("bithu"), what="Hoàn thiện quy chế", owner=_user("member1"),
+                          due=date.today() + timedelta(days=30))
+        db.session.commit()
+    login("bithu")
+    client.post(f"/evaluations/sessions/{sid}/resolution")
+    with app.app_context():
+        doc = documents.current(_meeting(sid), "resolution")
+        doc_id, sections = doc.id, [s["text"] for s in doc.content["sections"]]
+    client.post(f"/evaluations/documents/{doc_id}", data={"action": "sign", "section": sections})
+    refused = client.post(f"/evaluations/sessions/{sid}/tasks", data={
+        "what": "Muộn", "owner_id": "0", "due": (date.today() + timedelta(days=3)).isoformat()}, follow_redirects=True)
+    assert "Nghị quyết đã ký" in refused.text
+    opened = docx.Document(io.BytesIO(client.get(f"/evaluations/documents/{doc_id}.docx").data))
+    assert "Số 01-NQ/CB" in opened.tables[0].rows[0].cells[0].text
+    assert "NGHỊ QUYẾT" in [p.text for p in opened.paragraphs]
+    tasks = next(t for t in opened.tables if t.rows[0].cells[0].text == "TT")
+    assert [c.text for c in tasks.rows[1].cells][:3] == ["1", "Hoàn thiện quy chế", "Member1"]
+    assert "T/M CHI BỘ" in opened.tables[-1].rows[0].cells[1].text
+
+
+def test_documents_wait_for_the_meeting_to_close(app, client, qcell, login):
+    sid = _held(app, close=False)
+    login("bithu")
+    response = client.post(f"/evaluations/sessions/{sid}/minutes", follow_redirects=True)
+    assert "Biên bản và nghị quyết được soạn khi buổi sinh hoạt đã kết thúc" in response.text
+    regular = _held(app, kind=SessionKind.REGULAR)
+    response = client.post(f"/evaluations/sessions/{regular}/resolution", follow_redirects=True)
+    assert "Nghị quyết được thông qua ở buổi sinh hoạt chuyên đề" in response.text
+
+
+@pytest.mark.skipif(not documents.pdf_available(), reason="LibreOffice is not installed")
+def test_pdf_when_libreoffice_is_there(app, client, qcell, login):
+    sid = _held(app)
+    login("bithu")
+    client.post(f"/evaluations/sessions/{sid}/minutes")
+    with app.app_context():
+        doc_id = documents.current(_meeting(sid), "minutes").id
+    assert client.get(f"/evaluations/documents/{doc_id}.pdf").data.startswith(b"%PDF")
+
+
+# --- the group's evaluation and the ratings ---------------------------------------------------------
+
+
+def test_group_evaluation_is_seen_by_the_group_and_commends_it(app, client, qcell, login):
+    sid = _held(app)
+    login("bithu")
+    client.post(f"/evaluations/sessions/{sid}/group", data={"strengths": "Chuẩn bị kỹ", "weaknesses": "Hơi dài",
+                                                            "rating": "excellent", "commend": "y", "final": "1"})
+    login("member1")  # in the group
+    page = client.get(f"/evaluations/sessions/{sid}").text
+    assert "Chuẩn bị kỹ" in page and "Xuất sắc" in page
+    login("member2")  # not in the group
+    assert "Chuẩn bị kỹ" not in client.get(f"/evaluations/sessions/{sid}").text
+    with app.app_context():
+        commended = set(db.session.scalars(select(Note.user_id).where(Note.kind == NoteKind.COMMENDATION)))
+        assert commended == {qcell["member"], qcell["deputy"]}
+        assert db.session.scalar(select(func.count(Notification.id)).where(
+            Notification.user_id == qcell["member"])) >= 2
+
+
+@pytest.mark.parametrize("scores, message", [
+    ({"preparation": "6", "content": "3", "discussion": "3"}, "Hãy chọn điểm từ 1 đến 5"),
+    ({"preparation": "0", "content": "3", "discussion": "3"}, "Hãy chọn điểm từ 1 đến 5"),
+    ({"content": "3", "discussion": "3"}, "Hãy chọn điểm từ 1 đến 5"),
+])
+def test_a_rating_out_of_range_is_refused(app, client, qcell, login, scores, message):
+    sid = _held(app)
+    login("member1")
+    assert message in client.post(f"/evaluations/sessions/{sid}/rate", data=scores, follow_redirects=True).text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Rating)) == 0
+
+
+def test_ratings_are_anonymous_once_each_and_shown_from_three(app, client, qcell, login):
+    open_sid = _held(app, close=False)
+    sid = _held(app)
+    scores = {"preparation": "4", "content": "5", "discussion": "3", "comment": "Bổ ích"}
+    login("member1")
+    early = client.post(f"/evaluations/sessions/{open_sid}/rate", data=scores, follow_redirects=True)
+    assert "Việc chấm điểm mở khi buổi sinh hoạt đã kết thúc" in early.text
+    client.post(f"/evaluations/sessions/{sid}/rate", data=scores)
+    again = client.post(f"/evaluations/sessions/{sid}/rate", data=scores, follow_redirects=True)
+    assert "Bạn đã chấm điểm buổi sinh hoạt này" in again.text
+    login("member3")  # absent from the meeting
+    absent = client.post(f"/evaluations/sessions/{sid}/rate", data=scores, follow_redirects=True)
+    assert "Chỉ đảng viên có mặt" in absent.text
+    login("chiuy")
+    client.post(f"/evaluations/sessions/{sid}/rate", data={**scores, "preparation": "2"})
+    page = client.get(f"/evaluations/sessions/{sid}").text
+    assert "Bổ ích" not in page and "2 người" not in page  # two ratings: nothing shown yet
+    login("bithu")
+    client.post(f"/evaluations/sessions/{sid}/rate", data={**scores, "preparation": "3"})
+    page = client.get(f"/evaluations/sessions/{sid}").text
+    assert "3.0" in page and "Bổ ích" in page  # preparation (4 + 2 + 3) / 3
+    # Nothing in the rating rows says who gave them.
+    with app.app_context():
+        columns = {c["name"] for c in inspect(db.engine).get_columns("evaluations_rating")}
+    assert columns == {"id", "office_id", "session_id", "preparation", "content", "discussion", "comment"}
+
+
+# --- participation ----------------------------------------------------------------------------------
+
+
+def test_participation_flags_passive_members_and_the_secretary_reminds_them(app, client, qcell, login):
+    quarter_start = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
+    for days in (1, 3, 5):
+        sid = _held(app, kind=SessionKind.REGULAR, when=quarter_start - timedelta(days=days), absent=("member3",))
+    with app.test_request_context():  # member1 spoke at the last meeting; the others who came did not
+        meeting = _meeting(sid)
+        meeting.status = SessionStatus.IN_PROGRESS
+        turn = queue.raise_hand(meeting, _user("member1"))
+        queue.give_floor(turn, _user("bithu"))
+        queue.finish(turn, _user("bithu"))
+        meeting.status = SessionStatus.CLOSED
+        db.session.commit()
+    login("bithu")
+    page = client.get(f"/evaluations/participation?year={(quarter_start - timedelta(days=5)).year}").text
+    row = lambda uid: page.split(f'id="member-{uid}"')[1].split("</tr>")[0]  # noqa: E731
+    assert "vắng không lý do 3 lần" in row(qcell["m3"])
+    assert "không hỏi, không phát biểu trong 3 buổi" in row(qcell["committee"])
+    assert "Thụ động" not in row(qcell["member"])
+    client.post(f"/evaluations/members/{qcell['m3']}/reminder", data={"reason": ""})
+    client.post(f"/evaluations/members/{qcell['member']}/commendation", data={"reason": "Phát biểu có chất lượng"})
+    with app.app_context():
+        notes = {(n.user_id, n.kind) for n in db.session.scalars(select(Note))}
+        assert notes == {(qcell["m3"], NoteKind.REMINDER), (qcell["member"], NoteKind.COMMENDATION)}
+        assert db.session.scalar(select(Notification.title).where(Notification.user_id == qcell["m3"])) == \
+            "Nhắc nhở của bí thư chi bộ"
+    login("member3")
+    mine = client.get(f"/evaluations/me?year={(quarter_start - timedelta(days=5)).year}").text
+    assert "tham gia tích cực hơn" in mine and mine.count("<strong>vắng</strong>") == 3
+    assert client.get("/evaluations/participation").status_code == 403
+    assert client.post(f"/evaluations/members/{qcell['member']}/reminder").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Note.id))) == 2  # the member's reminder was refused
+
+
+# --- the periodic review ----------------------------------------------------------------------------
+
+
+def test_review_figures_and_docx(app, client, qcell, login):
+    when = datetime.now(timezone.utc) - timedelta(days=2)
+    sid = _held(app, when=when)
+    with app.test_request_context():
+        meeting = _meeting(sid)
+        done = services.add_task(meeting, _user("bithu"), what="Xong", owner=None, due=date.today())
+        services.report_progress(done, _user("bithu"), status=TaskStatus.DONE, progress="")
+        services.add_task(meeting, _user("bithu"), what="Quá hạn", owner=None, due=services.scheduling_day(meeting))
+        db.session.commit()
+        figures = review.review(meeting.office_id, when.year, None, date.today() + timedelta(days=1))
+        members = len(scheduling.members(meeting.office_id))
+    rate = round(100 * (members - 2) / members, 1)  # member2 excused, member3 absent
+    assert figures.held_thematic == 1 and figures.attendance_rate == rate
+    assert (figures.tasks_done, figures.tasks_overdue) == (1, 1)
+    login("member1")
+    page = client.get(f"/evaluations/review?year={when.year}")
+    assert page.status_code == 200 and f"{rate} %" in page.text
+    assert "chart.umd.min.js" in page.text and "cdn" not in page.text.lower()
+    opened = docx.Document(io.BytesIO(client.get(f"/evaluations/review.docx?year={when.year}").data))
+    rows = {r.cells[0].text: r.cells[1].text for r in opened.tables[0].rows}
+    assert rows["Sinh hoạt chuyên đề đã tổ chức / theo chương trình"] == "1 / 0"
+    assert rows["Nhiệm vụ theo nghị quyết: hoàn thành / quá hạn / đang thực hiện"] == "1 / 1 / 0"
+
+
+@pytest.mark.parametrize("username, status", [("khach", 403), ("distadmin", 403), ("othermember", 404)])
+def test_people_outside_the_cell_are_kept_out(app, client, qcell, login, username, status):
+    sid = _held(app)
+    login(username)
+    assert client.get(f"/evaluations/sessions/{sid}").status_code == status
+    assert client.post(f"/evaluations/sessions/{sid}/rate", data={"preparation": "5", "content": "5",
+                                                                  "discussion": "5"}).status_code == status
+
+
+def test_demo_year_has_signed_minutes_and_a_review(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.test_request_context():
+        office = _office("VKS-PD")
+        closed = db.session.scalars(select(Document).where(Document.kind == "minutes")).all()
+        assert closed and all(d.signed_at for d in closed)
+        year = datetime.now(timezone.utc).year
+        figures = review.review(office.id, year, None, date.today())
+        assert figures.held_thematic >= 3 and figures.attendance_rate and figures.rating_content
+        assert figures.commendations >= 1 and figures.reminders == 1
+        records = participation.cell_records(office.id, *review.period(year, None))
+        assert sum(len(r.lines) for r in records) > 0
