@@ -57,7 +57,7 @@ def _header(doc: Docx, office, settings, document, day: date) -> None:
     _no_borders(table)
     left, right = table.rows[0].cells
     _cell_line(left, committee_name(office).upper(), first=True)
-    _cell_line(left, cell_name(office).upper(), bold=True)
+    _cell_line(left, cell_name(office), bold=True)
     _cell_line(left, "*")
     if document.kind.value == "resolution":
         number = f"{document.number:02d}" if document.number else "…"

@@ -25,7 +25,13 @@ def vn_date(day) -> str:
 
 
 def cell_name(office) -> str:
-    return office.cell_name or f"CHI BỘ {office.name.upper()}"
+    """The cell as the header names it (upper case)."""
+    return (office.cell_name or f"Chi bộ {office.name}").upper()
+
+
+def cell_in_text(office) -> str:
+    """The cell as a sentence names it: as the office wrote it, or "Chi bộ <office>"."""
+    return office.cell_name if office.cell_name and not office.cell_name.isupper() else f"Chi bộ {office.name}"
 
 
 def committee_name(office) -> str:
@@ -75,7 +81,7 @@ def minutes(facts: dict) -> dict:
     sections = [
         {"heading": "I. THỜI GIAN, ĐỊA ĐIỂM, HÌNH THỨC",
          "text": (f"Vào lúc {start:%H} giờ {start:%M}, {vn_date(start)}, tại {session.place or '…'}, "
-                  f"{cell_name(office).capitalize()} tổ chức {KINDS[session.kind.value]} "
+                  f"{cell_in_text(office)} tổ chức {KINDS[session.kind.value]} "
                   f"(hình thức {MODES[session.mode.value]}).") + (f"\nChuyên đề: {session.title}." if thematic
                                                                  else f"\nNội dung: {session.title}."),
          "table": None},
@@ -154,7 +160,7 @@ def resolution(facts: dict) -> dict:
          "text": ("- Căn cứ Điều lệ Đảng Cộng sản Việt Nam;\n"
                   f"- Căn cứ chương trình sinh hoạt chuyên đề năm {start.year} của chi bộ;\n"
                   f"- Căn cứ kết quả buổi sinh hoạt chuyên đề {vn_date(start)},\n"
-                  f"{cell_name(office).upper()} QUYẾT NGHỊ:"), "table": None},
+                  f"{cell_name(office)} QUYẾT NGHỊ:"), "table": None},
         {"heading": "I. ĐÁNH GIÁ", "text": record.conclusion or "…", "table": None},
         {"heading": "II. NHIỆM VỤ, GIẢI PHÁP", "text": "Chi bộ giao các nhiệm vụ sau:", "table": "tasks"},
         {"heading": "III. TỔ CHỨC THỰC HIỆN",

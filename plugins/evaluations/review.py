@@ -150,7 +150,7 @@ def to_docx(office: Office, result: Review) -> bytes:
     doc = Docx()
     _page(doc)
     _paragraph(doc, committee_name(office).upper(), center=True)
-    _paragraph(doc, cell_name(office).upper(), bold=True, center=True)
+    _paragraph(doc, cell_name(office), bold=True, center=True)
     period_text = f"QUÝ {result.quarter} NĂM {result.year}" if result.quarter else f"NĂM {result.year}"
     _paragraph(doc, f"BÁO CÁO KẾT QUẢ SINH HOẠT CHI BỘ {period_text}", bold=True, center=True, space_before=18)
 

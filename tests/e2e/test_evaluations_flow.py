@@ -1,0 +1,88 @@
+"""Closing a meeting in the browser: the secretary closes it, records the conclusion and a task, edits
+and signs the minutes and downloads the .docx; three members rate it; the review shows the figures."""
+import re
+from datetime import datetime, timedelta, timezone
+
+import docx
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from intranet.extensions import db
+from intranet.models import Office
+from intranet_scheduling import services
+from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
+from support import shot, sign_in
+
+
+def _meeting_in_progress(app) -> int:
+    with app.app_context():
+        dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
+        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề quý IV",
+                                           starts_at=datetime.now(timezone.utc) - timedelta(hours=2),
+                                           duration_minutes=120, place="Hội trường", mode=SessionMode.IN_PERSON,
+                                           record_past=True)
+        services.advance(session, SessionStatus.IN_PROGRESS, None)
+        services.take_attendance(session, {u.id for u in services.members(dist.id)}, None)
+        db.session.commit()
+        return session.id
+
+
+def test_secretary_closes_signs_and_members_rate(page, browser, live_server, app, data, cell, tmp_path):
+    data.user("member2", "DIST", full_name="Võ Thị Hà")
+    data.user("chiuy", "DIST", roles=("committee", "member"), full_name="Lê Minh Tâm")
+    sid = _meeting_in_progress(app)
+
+    sign_in(page, "bithu")
+    page.goto(f"/scheduling/sessions/{sid}")
+    page.get_by_role("button", name="Chuyển sang: Đã kết thúc").click()
+    page.get_by_role("button", name="Kết luận, biên bản và chấm điểm").click()
+
+    page.get_by_label("Thư ký").select_option(label="Lê Minh Tâm")
+    page.get_by_label("Kết luận").fill("Buổi sinh hoạt chất lượng; đề nghị thực hiện nghiêm các nhiệm vụ.")
+    page.get_by_role("button", name="Ban hành kết luận").click()
+    expect(page.locator(".flash-success")).to_have_text("Đã ban hành kết luận.")
+    page.get_by_label("Nhiệm vụ", exact=True).fill("Xây dựng kế hoạch cá nhân")
+    page.get_by_label("Người thực hiện").select_option(label="Member1")
+    page.get_by_label("Thời hạn").fill((datetime.now() + timedelta(days=30)).strftime("%Y-%m-%d"))
+    page.get_by_role("button", name="Thêm nhiệm vụ").click()
+    expect(page.locator("#tasks")).to_contain_text("Xây dựng kế hoạch cá nhân")
+
+    page.locator("#doc-minutes").get_by_role("button", name="Soạn từ diễn biến buổi họp").click()
+    expect(page.get_by_role("heading", name=re.compile("BIÊN BẢN"))).to_be_visible()
+    conclusion = page.get_by_label("3. Kết luận của đồng chí chủ trì")
+    expect(conclusion).to_have_value("Buổi sinh hoạt chất lượng; đề nghị thực hiện nghiêm các nhiệm vụ.")
+    conclusion.fill("Buổi sinh hoạt chất lượng. Chi bộ thống nhất các nhiệm vụ dưới đây.")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Ký", exact=True).click()
+    expect(page.locator("#document-state")).to_have_text("Đã ký")
+    shot(page, "evaluations-minutes")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Tải .docx").click()
+    path = tmp_path / "bien-ban.docx"
+    download.value.save_as(path)
+    opened = docx.Document(str(path))
+    paragraphs = [p.text for p in opened.paragraphs]
+    assert "BIÊN BẢN" in paragraphs
+    assert "Buổi sinh hoạt chất lượng. Chi bộ thống nhất các nhiệm vụ dưới đây." in paragraphs
+    assert "ĐẢNG CỘNG SẢN VIỆT NAM" in opened.tables[0].rows[0].cells[1].text
+
+    for username, scores in (("member1", "5"), ("member2", "4"), ("chiuy", "4")):
+        member = browser.new_context(base_url=live_server).new_page()
+        sign_in(member, username)
+        member.goto(f"/evaluations/sessions/{sid}")
+        for legend in ("Chuẩn bị", "Nội dung", "Thảo luận"):
+            member.locator("fieldset", has=member.get_by_text(legend, exact=True)).get_by_label(scores).check()
+        member.get_by_label("Góp ý (ẩn danh)").fill(f"Góp ý của {username}")
+        member.get_by_role("button", name="Gửi điểm của tôi").click()
+        expect(member.locator(".flash-success")).to_contain_text("không kèm tên")
+        member.context.close()
+
+    page.goto(f"/evaluations/sessions/{sid}")
+    expect(page.locator("#ratings")).to_contain_text("3 người đã chấm điểm")
+    expect(page.locator("#ratings")).to_contain_text("4.3")
+    page.goto(f"/evaluations/review?year={datetime.now().year}")
+    expect(page.locator("#attendance-rate")).to_have_text("100.0 %")
+    expect(page.locator("#tasks-figure")).to_have_text("0/0/1")
+    expect(page.locator("#review-sessions")).to_contain_text("Chuyên đề quý IV")
+    page.wait_for_function("() => window.Chart && Chart.getChart('chart-attendance')")
+    shot(page, "evaluations-review")
