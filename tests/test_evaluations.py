@@ -405,3 +405,17 @@ def test_demo_year_has_signed_minutes_and_a_review(app):
         assert figures.commendations >= 1 and figures.reminders == 1
         records = participation.cell_records(office.id, *review.period(year, None))
         assert sum(len(r.lines) for r in records) > 0
+
+
+def test_the_next_minutes_review_overdue_tasks_of_earlier_resolutions(app, client, qcell, login):
+    earlier = _held(app, when=datetime.now(timezone.utc) - timedelta(days=60))
+    with app.test_request_context():
+        services.add_task(_meeting(earlier), _user("bithu"), what="Báo cáo kết quả học tập", owner=_user("member1"),
+                          due=date.today() - timedelta(days=20))
+        db.session.commit()
+    later = _held(app, kind=SessionKind.REGULAR, when=datetime.now(timezone.utc) - timedelta(days=1))
+    login("bithu")
+    client.post(f"/evaluations/sessions/{later}/minutes")
+    with app.app_context():
+        agenda = documents.current(_meeting(later), "minutes").content["sections"][2]["text"]
+    assert "nhiệm vụ theo nghị quyết trước đã quá hạn" in agenda and "Báo cáo kết quả học tập (Member1" in agenda

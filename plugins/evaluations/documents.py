@@ -24,7 +24,8 @@ from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
 from . import formats
 from .models import CellDocument as Document, DocumentKind
-from .services import EvaluationError, _drafter_or_refuse, _secretary_or_refuse, _text, office_settings, record_for, tasks
+from .services import (EvaluationError, _drafter_or_refuse, _secretary_or_refuse, _text, office_settings, overdue_tasks,
+                       record_for, scheduling_day, tasks)
 
 
 def versions(session: Session, kind: str) -> list[Document]:
@@ -59,7 +60,8 @@ def gather(session: Session) -> dict:
     reports = [d.filename for d in scheduling_documents(session)]
     return {"session": session, "office": office, "record": record, "summary": summary,
             "discussion": discussion, "tasks": tasks(session), "settings": office_settings(office.id),
-            "reports": reports}
+            "reports": reports,
+            "overdue": overdue_tasks(office.id, scheduling_day(session), before=session)}
 
 
 def scheduling_documents(session: Session):

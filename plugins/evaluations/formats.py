@@ -94,7 +94,7 @@ def minutes(facts: dict) -> dict:
                   f"Vắng không có lý do: {attendance['absent']} đồng chí{': ' + ', '.join(absent) if absent else ''}.\n"
                   f"{quorum}"),
          "table": "attendance"},
-        {"heading": "III. NỘI DUNG", "text": _agenda(session), "table": None},
+        {"heading": "III. NỘI DUNG", "text": _agenda(session) + _overdue(facts["overdue"]), "table": None},
     ]
     if thematic:
         sections.append({"heading": "1. Trình bày chuyên đề", "text": _presentation(session, facts["reports"]),
@@ -125,6 +125,14 @@ def _agenda(session) -> str:
     return ("Chương trình: nhóm chuẩn bị trình bày chuyên đề; chi bộ thảo luận theo các câu hỏi gợi ý; "
             "đồng chí chủ trì kết luận; chi bộ thông qua Nghị quyết."
             + (f"\nCâu hỏi thảo luận:\n{questions}" if questions else ""))
+
+
+def _overdue(overdue) -> str:
+    """Tasks of earlier resolutions past their due date on the meeting's day: reviewed at the meeting."""
+    if not overdue:
+        return ""
+    lines = [f"- {t.what} ({t.owner.full_name if t.owner else 'Chi ủy'}, hạn {t.due:%d/%m/%Y})" for t in overdue]
+    return "\nKiểm điểm các nhiệm vụ theo nghị quyết trước đã quá hạn:\n" + "\n".join(lines)
 
 
 def _presentation(session, reports: list[str]) -> str:
