@@ -25,7 +25,8 @@ from .models import PluginState, Role
 ENTRY_POINT_GROUP = "intranet.plugins"
 CORE = "core"
 
-__all__ = ["hookimpl", "PluginInfo", "NavItem", "Permission", "PluginError", "public_view", "manager"]
+__all__ = ["hookimpl", "PluginInfo", "NavItem", "Permission", "PluginError", "public_view", "cross_office_view",
+           "manager"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,14 @@ def public_view(view):
     """Let a plugin view answer without a login (e.g. a calendar feed with a token in the URL).
     The view must then check the object's office with ``manager().is_enabled(office_id, name)``."""
     view._intranet_public = True
+    return view
+
+
+def cross_office_view(view):
+    """Let a signed-in user of another office reach a plugin view (an invited guest); the gate then
+    skips the user's own office, and the view checks the object's: ``manager().is_enabled(obj.office_id,
+    name)`` and the user's right to it."""
+    view._intranet_cross_office = True
     return view
 
 
@@ -230,6 +239,8 @@ class PluginManager:
             return None
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()
+        if getattr(view, "_intranet_cross_office", False):
+            return None
         if not self.is_enabled(current_user.office_id, owner):
             abort(404)
         return None

@@ -79,7 +79,7 @@ def test_no_route_serves_or_changes_another_offices_objects(app, data, cell, log
         audit_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
     checked = 0
     for rule, method in _object_routes(app):
-        values = {arg: targets.get(arg, "hello") for arg in rule.arguments} | (rule.defaults or {})
+        values = {arg: targets.get(arg, (rule.defaults or {}).get(arg, "hello")) for arg in rule.arguments}
         with app.test_request_context():
             from flask import url_for
 
@@ -121,8 +121,9 @@ def test_no_route_answers_bad_input_with_a_server_error(app, data, cell, login, 
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint in {"auth.logout", "auth.login"}:
             continue
-        values = {arg: targets.get(arg, "hello" if arg == "name" else 2030 if arg == "year" else "en")
-                  for arg in rule.arguments} | (rule.defaults or {})
+        values = {arg: targets.get(arg, (rule.defaults or {}).get(arg, "hello" if arg == "name" else 2030
+                                                                    if arg == "year" else "en"))
+                  for arg in rule.arguments}
         with app.test_request_context():
             from flask import url_for
 

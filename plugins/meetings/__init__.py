@@ -1,0 +1,80 @@
+"""Meetings: online rooms on Jitsi (token auth, connection-quality log, fallback ladder), an external
+link with check-in, or the hall; the chair's live connection board; attendance from the room."""
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from intranet.plugins import NavItem, PluginInfo, hookimpl
+
+from . import hookspecs
+
+
+@hookimpl
+def intranet_plugin_info():
+    return PluginInfo(
+        name="meetings", title_vi="Phòng họp trực tuyến", title_en="Meeting rooms", version="0.1.0",
+        default_enabled=True, requires=("scheduling",),
+        description_vi="Phòng họp Jitsi có ghi nhận chất lượng kết nối và tự hạ cấp khi mạng yếu; đường dẫn "
+                       "họp ngoài (Zoom, Teams) có điểm danh; họp trực tiếp; bảng theo dõi kết nối của chủ trì.",
+        description_en="Jitsi rooms that log connection quality and step down on a weak link; an external "
+                       "link with check-in; in person; the chair's connection board.",
+        hookspecs=hookspecs,
+        config={"MEETINGS_SAMPLE_KEEP_HOURS": 24},  # samples older than this are rolled up (meetings roll-up)
+    )
+
+
+@hookimpl
+def intranet_blueprints():
+    from . import models  # noqa: F401  (tables known to the migrations)
+    from .views import bp
+
+    return [bp]
+
+
+@hookimpl
+def intranet_cli_commands():
+    from .views import cli
+
+    return [cli]
+
+
+@hookimpl
+def intranet_room_providers():
+    from .providers import BUILT_IN
+
+    return BUILT_IN
+
+
+@hookimpl
+def intranet_nav_items(office, user):
+    if user.is_authenticated and office is not None:
+        from intranet.access import can
+
+        if can(user, "core.admin", office.id):
+            return [NavItem(_l("Meeting rooms"), "meetings.config", order=90)]
+    return []
+
+
+@hookimpl
+def intranet_template_slot(slot, office, user, context):
+    if slot == "session_page":
+        from .views import session_panel
+
+        return Markup(session_panel(context["session"]))
+    return None
+
+
+@hookimpl
+def intranet_session_participation(session):
+    from .services import participation
+
+    return participation(session)
+
+
+@hookimpl
+def intranet_session_status_changed(session, previous, actor):
+    from intranet_scheduling.models import SessionStatus
+
+    if session.status == SessionStatus.CLOSED:
+        from .services import close_room
+
+        close_room(session)

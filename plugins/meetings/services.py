@@ -1,0 +1,491 @@
+"""Meeting rooms, free of Flask request objects: the office's settings, a meeting's room and guests,
+who may join and who moderates, joins and check-ins, the ingest of quality batches with the state
+machine, the chair's board and the report. The caller commits, or rolls back on MeetingError."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+
+from intranet import live
+from intranet.access import can
+from intranet.audit import record as audit
+from intranet.extensions import db
+from intranet.models import Role, User, utcnow
+from intranet.plugins import manager
+from intranet_scheduling import services as scheduling
+from intranet_scheduling.models import Session, SessionMode, SessionStatus
+
+from . import quality
+from .models import Batch, Event, Guest, JitsiAuth, Mode, OfficeConfig, Participant, Quality, Room, Sample
+
+PARTICIPANT_ROLES = frozenset({Role.MEMBER, Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE})
+MODERATOR_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY})
+DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:\d{2,5})?$")
+BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MAX_ITEMS = 60          # samples or events in one batch (5 minutes at one every 5 s)
+PAST_LIMIT = timedelta(minutes=15)  # a batch retried after a drop may be this old
+FUTURE_LIMIT = timedelta(seconds=30)
+EVENT_KINDS = {"joined", "left", "dropped", "reconnected", "precheck", "ladder", "error", "info"}
+
+
+class MeetingError(Exception):
+    """A refused action; ``str(err)`` is translated; ``field`` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def board_channel(session_id: int) -> str:
+    return f"meetings:{session_id}:board"
+
+
+def notes_channel(session_id: int) -> str:
+    return f"meetings:{session_id}:notes"
+
+
+# --- the office's settings --------------------------------------------------------------------------
+
+
+def config_for(office_id: int) -> OfficeConfig:
+    return db.session.get(OfficeConfig, office_id) or OfficeConfig(
+        office_id=office_id, jitsi_domain="", backup_domains="", auth=JitsiAuth.NONE, app_id="", app_secret="",
+        jaas_key_id="", jaas_private_key="", open_minutes_before=30, rtt_degraded_ms=400, rtt_poor_ms=1000,
+        loss_degraded_pct=3.0, loss_poor_pct=10.0, quality_degraded=60, quality_poor=30, samples_to_change=3)
+
+
+THRESHOLDS = {  # field: (lowest, highest)
+    "open_minutes_before": (0, 240), "rtt_degraded_ms": (50, 5000), "rtt_poor_ms": (100, 10000),
+    "loss_degraded_pct": (0.5, 50), "loss_poor_pct": (1, 90), "quality_degraded": (10, 100),
+    "quality_poor": (0, 90), "samples_to_change": (1, 10),
+}
+
+
+def save_config(office_id: int, actor, *, secrets_given: dict[str, str], **fields) -> OfficeConfig:
+    """Only the office's administrator. A secret left empty keeps the stored one (the form never
+    shows secrets back)."""
+    if not can(actor, "core.admin", office_id):
+        raise MeetingError(_("Only this office's administrator changes its meeting settings."))
+    config = config_for(office_id)
+    domains = [fields["jitsi_domain"], *fields["backup_domains"].replace(",", "\n").splitlines()]
+    for value in (d.strip().lower() for d in domains):
+        if value and not DOMAIN.match(value):
+            raise MeetingError(_("“%(domain)s” is not a domain name (e.g. meet.example.gov.vn).", domain=value),
+                               "jitsi_domain")
+    for name, (low, high) in THRESHOLDS.items():
+        if fields[name] is None or not low <= fields[name] <= high:
+            raise MeetingError(_("Between %(low)s and %(high)s.", low=low, high=high), name)
+    if fields["rtt_poor_ms"] <= fields["rtt_degraded_ms"] or fields["loss_poor_pct"] <= fields["loss_degraded_pct"] \
+            or fields["quality_poor"] >= fields["quality_degraded"]:
+        raise MeetingError(_("Each “poor” threshold must be worse than its “degraded” one."), "rtt_poor_ms")
+    for name, value in fields.items():
+        setattr(config, name, value.strip().lower() if name in ("jitsi_domain", "backup_domains") else value)
+    for name, value in secrets_given.items():
+        if value.strip():
+            setattr(config, name, value.strip())
+    _check_auth(config)
+    if db.inspect(config).transient:
+        db.session.add(config)
+    # The audit names what changed, never a secret's value.
+    audit("meetings.config", OfficeConfig.__tablename__, office_id, office_id=office_id, actor=actor,
+          jitsi_domain=config.jitsi_domain, auth=config.auth.value,
+          secrets_changed=sorted(k for k, v in secrets_given.items() if v.strip()))
+    return config
+
+
+def _check_auth(config: OfficeConfig) -> None:
+    from . import jitsi
+
+    if config.auth == JitsiAuth.NONE:
+        return
+    if not config.app_id or (config.auth == JitsiAuth.HS256 and not config.app_secret) or (
+            config.auth == JitsiAuth.JAAS and not (config.jaas_key_id and config.jaas_private_key)):
+        raise MeetingError(_("Token auth needs the app id and its secret (or, for JaaS, the key id and private key)."),
+                           "auth")
+    try:  # sign once now, so a broken key is found here and not by members at the meeting
+        jitsi.token(config, config.jitsi_domain or "example.org", "check", _Probe(), moderator=False)
+    except Exception:
+        raise MeetingError(_("The key could not sign a token: check the private key (PEM)."), "jaas_private_key")
+
+
+class _Probe:
+    id, full_name, email = 0, "check", ""
+
+
+# --- a meeting's room -------------------------------------------------------------------------------
+
+
+def room_for(session: Session) -> Room:
+    """The meeting's room, made on first use: Jitsi when the meeting is online and the office has a
+    Jitsi, an external link otherwise; in person for a meeting in the hall."""
+    room = db.session.get(Room, session.id)
+    if room is None:
+        if session.mode == SessionMode.IN_PERSON:
+            provider = "in_person"
+        else:
+            provider = "jitsi" if config_for(session.office_id).jitsi_domain else "external"
+        room = Room(session_id=session.id, office_id=session.office_id, provider=provider,
+                    room_name="chibo-" + secrets.token_hex(12), external_url="", dial_in="", notes="")
+        db.session.add(room)
+        db.session.flush()
+    return room
+
+
+def set_room(session: Session, actor, *, provider: str, external_url: str, dial_in: str) -> Room:
+    if not can(actor, "scheduling.plan", session.office_id):
+        raise MeetingError(_("Only the secretary and the committee set the meeting's room."))
+    from .providers import all_providers
+
+    if provider not in all_providers():
+        raise MeetingError(_("Choose how the meeting is held."), "provider")
+    external_url = (external_url or "").strip()
+    if provider == "external" and not re.match(r"^https?://[^\s<>\"']{4,490}$", external_url):
+        raise MeetingError(_("Paste the meeting's link, starting with https://"), "external_url")
+    if provider == "jitsi" and not config_for(session.office_id).jitsi_domain:
+        raise MeetingError(_("This office has no Jitsi yet: its administrator sets it under Meeting rooms."),
+                           "provider")
+    room = room_for(session)
+    room.provider, room.external_url, room.dial_in = provider, external_url, (dial_in or "").strip()[:2000]
+    audit("meetings.room", Room.__tablename__, session.id, office_id=session.office_id, actor=actor, provider=provider)
+    return room
+
+
+def save_notes(session: Session, actor, notes: str) -> None:
+    if not is_moderator(actor, session):
+        raise MeetingError(_("Only the chair writes the running notes."))
+    room = room_for(session)
+    room.notes, room.notes_at = (notes or "").strip()[:20000], utcnow()
+    live.publish_on_commit(notes_channel(session.id), prompt=True)
+
+
+# --- who ---------------------------------------------------------------------------------------------
+
+
+def is_guest(user, session: Session) -> bool:
+    return db.session.get(Guest, (session.id, user.id)) is not None
+
+
+def may_join(user, session: Session) -> bool:
+    """A member of the cell, or a guest the secretary invited."""
+    if not (user.is_authenticated and user.active):
+        return False
+    return bool(user.roles_in(session.office_id) & PARTICIPANT_ROLES) or is_guest(user, session)
+
+
+def is_moderator(user, session: Session) -> bool:
+    """The chair and the secretary: Jitsi moderators, and the board's readers."""
+    return bool(user.is_authenticated and user.roles_in(session.office_id) & MODERATOR_ROLES)
+
+
+def invite_guest(session: Session, actor, guest: User) -> Guest:
+    if Role.SECRETARY not in actor.roles_in(session.office_id):
+        raise MeetingError(_("Only the secretary invites guests."))
+    if guest.office_id == session.office_id:
+        raise MeetingError(_("Members of the cell need no invitation."), "username")
+    if not guest.active:
+        raise MeetingError(_("This account is deactivated."), "username")
+    found = db.session.get(Guest, (session.id, guest.id))
+    if found is None:
+        found = Guest(session_id=session.id, user_id=guest.id, office_id=session.office_id, invited_by_id=actor.id)
+        db.session.add(found)
+        audit("meetings.guest.invite", Guest.__tablename__, session.id, office_id=session.office_id, actor=actor,
+              user_id=guest.id)
+        from intranet.notifications import notify
+
+        notify([guest], _("You are invited to a party cell meeting"), session.title,
+               link=f"/meetings/sessions/{session.id}", key=f"meetings:guest:{session.id}")
+    return found
+
+
+def guests(session: Session) -> list[Guest]:
+    return list(db.session.scalars(select(Guest).where(Guest.session_id == session.id)))
+
+
+def expected(session: Session) -> list[User]:
+    """Who the board expects: the cell's members, then the invited guests."""
+    members = [u for u in scheduling.members(session.office_id)]
+    return members + [g.user for g in guests(session) if g.user_id not in {u.id for u in members}]
+
+
+def opens_at(session: Session) -> datetime:
+    return session.starts_at - timedelta(minutes=config_for(session.office_id).open_minutes_before)
+
+
+def room_open(session: Session, now: datetime | None = None) -> bool:
+    return session.status != SessionStatus.CLOSED and (now or utcnow()) >= opens_at(session)
+
+
+def _refuse_unless_open(session: Session) -> None:
+    if session.status == SessionStatus.CLOSED:
+        raise MeetingError(_("This meeting is closed."))
+    if not room_open(session):
+        raise MeetingError(_("The room opens at %(time)s.", time=_local(opens_at(session))))
+
+
+def _local(moment: datetime) -> str:
+    from flask_babel import format_datetime
+
+    return format_datetime(moment, "HH:mm dd/MM/yyyy")
+
+
+# --- joining ------------------------------------------------------------------------------------------
+
+
+def participant(session: Session, user: User) -> Participant:
+    found = db.session.get(Participant, (session.id, user.id))
+    if found is None:
+        found = Participant(session_id=session.id, user_id=user.id, office_id=session.office_id,
+                            state=Quality.DISCONNECTED, worst=Quality.GOOD, mode=Mode.VIDEO, connected=False,
+                            connected_seconds=0, drops=0, reconnects=0, candidate_count=0, rolled_samples=0,
+                            rolled_rtt_sum=0.0, rolled_loss_max=0.0)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def _log(session: Session, user: User, kind: str, at: datetime, detail: dict | None = None) -> None:
+    db.session.add(Event(office_id=session.office_id, session_id=session.id, user_id=user.id, kind=kind, at=at,
+                         detail=detail or {}))
+
+
+def _connect(session: Session, person: Participant, user: User, at: datetime, source: str) -> None:
+    if not person.connected:
+        person.connected, person.connected_since = True, at
+    if person.first_joined_at is None:
+        person.first_joined_at = at
+        # Attendance works the same in every mode: the scheduling plugin marks the member present.
+        manager().for_office(session.office_id).intranet_session_member_joined(session=session, user=user,
+                                                                             source=source)
+    quality.set_state(person, Quality.GOOD)
+
+
+def _disconnect(person: Participant, at: datetime, *, dropped: bool = False) -> None:
+    if person.connected and person.connected_since is not None:
+        person.connected_seconds += max(0, int((at - person.connected_since).total_seconds()))
+    person.connected, person.connected_since = False, None
+    quality.set_state(person, Quality.DISCONNECTED, counts_as_worst=dropped)
+
+
+def check_in(session: Session, user: User) -> Participant:
+    """A member joining the external meeting link says so here (attendance from the link)."""
+    if not may_join(user, session):
+        raise MeetingError(_("Only members of this cell and invited guests join its meetings."))
+    _refuse_unless_open(session)
+    person = participant(session, user)
+    now = utcnow()
+    person.mode, person.last_seen_at = Mode.LINK, now
+    _connect(session, person, user, now, "external-link check-in")
+    _log(session, user, "joined", now, {"via": "external link"})
+    live.publish_on_commit(board_channel(session.id), prompt=True)
+    return person
+
+
+# --- the quality ingest -------------------------------------------------------------------------------
+
+
+def ingest_token(session_id: int, user_id: int) -> str:
+    """Proves a batch comes from the room page this user opened (``sendBeacon`` cannot send a CSRF
+    header, so the page carries this instead)."""
+    key = current_app.secret_key.encode()
+    return hmac.new(key, f"meetings-ingest:{session_id}:{user_id}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: Quality
+    advice: str
+    duplicate: bool = False
+    ignored: int = 0  # items dropped for a bad time or shape
+
+    def as_json(self) -> dict:
+        return {"state": self.state.value, "advice": self.advice, "duplicate": self.duplicate, "ignored": self.ignored}
+
+
+def ingest(session: Session, user: User, payload: object, now: datetime | None = None) -> Verdict:
+    """Take one batch of samples and events from the room page. Refused (MeetingError) when it is not
+    a batch at all; items with a time from the future or too far in the past, or of a bad shape, are
+    ignored and counted; a batch already taken changes nothing."""
+    now = now or utcnow()
+    if not may_join(user, session):
+        raise MeetingError(_("Only members of this cell and invited guests join its meetings."))
+    if not isinstance(payload, dict) or not isinstance(payload.get("batch"), str) \
+            or not BATCH_ID.match(payload["batch"]):
+        raise MeetingError("batch: 8–64 letters, digits, '-' or '_'")
+    if not hmac.compare_digest(str(payload.get("token", "")), ingest_token(session.id, user.id)):
+        raise MeetingError("token")
+    samples, events = payload.get("samples", []), payload.get("events", [])
+    if not isinstance(samples, list) or not isinstance(events, list) or len(samples) > MAX_ITEMS \
+            or len(events) > MAX_ITEMS:
+        raise MeetingError(f"samples, events: lists of at most {MAX_ITEMS}")
+    person = participant(session, user)
+    if db.session.get(Batch, (session.id, user.id, payload["batch"])) is not None:
+        return Verdict(person.state, quality.ADVICE[person.state], duplicate=True)
+    db.session.add(Batch(session_id=session.id, user_id=user.id, batch_id=payload["batch"], office_id=session.office_id,
+                         received_at=now))
+    config = config_for(session.office_id)
+    before = (person.state, person.connected, person.drops, person.mode)
+    ignored = 0
+    items = [("event", e) for e in events] + [("sample", s) for s in samples]
+    timed = []
+    for kind, item in items:
+        at = _time(item, now)
+        if at is None:
+            ignored += 1
+            continue
+        timed.append((at, 0 if kind == "event" else 1, kind, item))
+    for at, _order, kind, item in sorted(timed, key=lambda t: (t[0], t[1])):
+        if kind == "event":
+            ignored += not _apply_event(session, user, person, item, at)
+        else:
+            ignored += not _apply_sample(session, user, person, item, at, config)
+    mode = payload.get("mode")
+    if mode in {m.value for m in Mode}:
+        person.mode = Mode(mode)
+    person.last_seen_at = now
+    if (person.state, person.connected, person.drops, person.mode) != before:
+        live.publish_on_commit(board_channel(session.id), prompt=True)
+    return Verdict(person.state, quality.ADVICE[person.state], ignored=ignored)
+
+
+def _time(item, now: datetime) -> datetime | None:
+    if not isinstance(item, dict) or not isinstance(item.get("t"), (int, float)) or isinstance(item.get("t"), bool):
+        return None
+    try:
+        at = datetime.fromtimestamp(item["t"] / 1000, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return at if now - PAST_LIMIT <= at <= now + FUTURE_LIMIT else None
+
+
+def _number(value, low: float, high: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # NaN
+        return None
+    return float(value) if low <= value <= high else None
+
+
+def _apply_sample(session, user, person: Participant, item: dict, at: datetime, config: OfficeConfig) -> bool:
+    rtt = _number(item.get("rtt"), 0, 120_000)
+    loss = _number(item.get("loss"), 0, 100)
+    conn = _number(item.get("quality"), 0, 100)
+    if rtt is None and loss is None and conn is None:
+        return False
+    seen = verdict = quality.verdict(config, rtt_ms=rtt, loss_pct=loss, quality=conn)
+    db.session.add(Sample(office_id=session.office_id, session_id=session.id, user_id=user.id, at=at, rtt_ms=rtt,
+                          loss_pct=loss, quality=conn, bitrate_kbps=_number(item.get("bitrate"), 0, 1_000_000),
+                          downlink_mbps=_number(item.get("downlink"), 0, 10_000), verdict=verdict))
+    if person.connected:
+        if quality.observe(person, seen, config.samples_to_change):
+            _log(session, user, "state", at, {"state": person.state.value})
+    return True
+
+
+def _apply_event(session, user, person: Participant, item: dict, at: datetime) -> bool:
+    kind = item.get("kind")
+    if kind not in EVENT_KINDS:
+        return False
+    detail = item.get("detail") if isinstance(item.get("detail"), dict) else {}
+    detail = {str(k)[:40]: (v if isinstance(v, (int, float, bool)) or v is None else str(v)[:200])
+              for k, v in list(detail.items())[:12]}
+    if kind in ("joined", "reconnected"):  # the page says "reconnected" when a join follows a drop
+        person.reconnects += kind == "reconnected" and not person.connected
+        _connect(session, person, user, at, "jitsi")
+    elif kind == "dropped":
+        if person.connected:
+            person.drops += 1
+        _disconnect(person, at, dropped=True)
+    elif kind == "left":
+        _disconnect(person, at)
+    _log(session, user, kind, at, detail)
+    return True
+
+
+# --- the chair's board and the report -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    user: User
+    guest: bool
+    joined: bool
+    connected: bool
+    state: Quality | None
+    mode: Mode | None
+    drops: int
+    minutes: int
+    worst: Quality | None
+
+
+def board(session: Session, now: datetime | None = None) -> list[Row]:
+    now = now or utcnow()
+    people = {p.user_id: p for p in db.session.scalars(select(Participant).where(Participant.session_id == session.id))}
+    guest_ids = {g.user_id for g in guests(session)}
+    rows = []
+    for user in expected(session):
+        p = people.get(user.id)
+        rows.append(Row(user, user.id in guest_ids, bool(p and p.first_joined_at), bool(p and p.connected),
+                        p.state if p else None, p.mode if p else None, p.drops if p else 0,
+                        minutes_connected(p, now) if p else 0, p.worst if p and p.first_joined_at else None))
+    order = {None: 5, Quality.DISCONNECTED: 0, Quality.POOR: 1, Quality.DEGRADED: 2, Quality.GOOD: 3}
+    return sorted(rows, key=lambda r: (not r.joined, order[r.state] if r.joined else 9, r.user.full_name))
+
+
+def minutes_connected(person: Participant, now: datetime) -> int:
+    seconds = person.connected_seconds
+    if person.connected and person.connected_since is not None:
+        # A page that vanished without saying goodbye counts until it was last heard from.
+        until = min(now, person.last_seen_at or now)
+        seconds += max(0, int((until - person.connected_since).total_seconds()))
+    return seconds // 60
+
+
+def participation(session: Session) -> dict[int, dict[str, int]] | None:
+    """For the evaluations plugin: minutes connected and drops of everyone expected, zeros included —
+    only for meetings held in a room (an in-person meeting reports nothing)."""
+    room = db.session.get(Room, session.id)
+    if room is None or room.provider == "in_person":
+        return None
+    return {row.user.id: {"minutes_connected": row.minutes, "drops": row.drops} for row in board(session)}
+
+
+def events(session: Session, limit: int = 200) -> list[Event]:
+    return list(db.session.scalars(select(Event).where(Event.session_id == session.id)
+                                   .order_by(Event.at.desc(), Event.id.desc()).limit(limit)))
+
+
+# --- keeping the samples table small --------------------------------------------------------------------
+
+
+def roll_up(older_than: timedelta, now: datetime | None = None) -> int:
+    """Fold samples older than ``older_than`` into their participants' summaries and delete them;
+    returns how many were folded. ``flask --app wsgi meetings roll-up`` runs it (cron)."""
+    cutoff = (now or utcnow()) - older_than
+    rows = db.session.execute(
+        select(Sample.session_id, Sample.user_id, func.count(Sample.id), func.coalesce(func.sum(Sample.rtt_ms), 0.0),
+               func.coalesce(func.max(Sample.loss_pct), 0.0))
+        .where(Sample.at < cutoff).group_by(Sample.session_id, Sample.user_id)).all()
+    for session_id, user_id, count, rtt_sum, loss_max in rows:
+        person = db.session.get(Participant, (session_id, user_id))
+        if person is not None:
+            person.rolled_samples += count
+            person.rolled_rtt_sum += float(rtt_sum)
+            person.rolled_loss_max = max(person.rolled_loss_max, float(loss_max))
+    folded = db.session.execute(delete(Sample).where(Sample.at < cutoff)).rowcount or 0
+    db.session.execute(delete(Batch).where(Batch.received_at < cutoff - timedelta(days=1)))
+    return folded
+
+
+def close_room(session: Session) -> None:
+    """The meeting closed: whoever is still connected is counted up to now and disconnected."""
+    now = utcnow()
+    for person in db.session.scalars(select(Participant).where(Participant.session_id == session.id,
+                                                                Participant.connected.is_(True))):
+        _disconnect(person, min(now, person.last_seen_at or now))
+    live.publish_on_commit(board_channel(session.id), prompt=True)

@@ -1,0 +1,251 @@
+// The Jitsi room page: a pre-call check that proposes a start mode, the IFrame API, samples of the
+// link every 5 s sent in batches (sendBeacon on leave, the same batch id until acknowledged), and the
+// fallback ladder the server's verdict drives: full → low video → audio only → follow-along, with a
+// rejoin after a fatal error (back-off), then a backup domain, each step explained in plain words.
+(() => {
+  const RUNGS = ["full", "low_video", "audio_only", "follow_along"];
+  const MODE_OF = {full: "video", low_video: "low_video", audio_only: "audio", follow_along: "follow"};
+  const SAMPLE_MS = 5000, BACKOFF = [2000, 4000, 8000, 16000, 30000], TRIES_PER_DOMAIN = 3;
+  let page, text, api = null, rung = 0, domainIndex = 0, failures = 0, dropped = false;
+  let pending = {samples: [], events: []}, inFlight = null;
+
+  const $ = (id) => document.getElementById(id);
+  const newId = () => Array.from(crypto.getRandomValues(new Uint8Array(12)),
+                                 (b) => b.toString(16).padStart(2, "0")).join("");
+  const event = (kind, detail = {}) => { pending.events.push({t: Date.now(), kind, detail}); };
+
+  // --- measuring the link ---------------------------------------------------------------------------
+  async function roundTrip() {
+    const start = performance.now();
+    try {
+      await fetch(page.ping, {cache: "no-store", credentials: "same-origin"});
+      return performance.now() - start;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  async function precheck() {
+    const trips = [];
+    for (let i = 0; i < 5; i++) trips.push(await roundTrip());
+    const good = trips.filter((t) => t !== null).sort((a, b) => a - b);
+    const rtt = good.length ? good[Math.floor(good.length / 2)] : null;
+    let mbps = null;
+    try {
+      const start = performance.now();
+      const body = await (await fetch(page.probe, {cache: "no-store", credentials: "same-origin"})).arrayBuffer();
+      mbps = (body.byteLength * 8) / ((performance.now() - start) / 1000) / 1e6;
+    } catch (e) { /* no throughput: the link is down */ }
+    const info = navigator.connection || {};
+    let camera = false, microphone = false;
+    try {
+      const devices = await navigator.mediaDevices.enumerateDevices();
+      camera = devices.some((d) => d.kind === "videoinput");
+      microphone = devices.some((d) => d.kind === "audioinput");
+    } catch (e) { /* no media devices API */ }
+    let proposal = "full";
+    if (rtt === null || mbps === null || mbps < 0.15 || rtt > 1500) proposal = "follow_along";
+    else if (mbps < 0.6 || rtt > 800 || !camera) proposal = "audio_only";
+    else if (mbps < 1.5 || rtt > 300) proposal = "low_video";
+    const result = {rtt: rtt && Math.round(rtt), mbps: mbps && Math.round(mbps * 100) / 100,
+                    effectiveType: info.effectiveType || null, downlink: info.downlink ?? null, camera,
+                    microphone, proposed: proposal};
+    event("precheck", result);
+    $("precheck-result").textContent =
+      `${rtt === null ? "—" : Math.round(rtt) + " ms"} · ${mbps === null ? "—" : result.mbps + " Mbps"} · ` +
+      `${camera ? "📷" : "—"} ${microphone ? "🎤" : "—"} → ${text[proposal]}`;
+    $("precheck-result").dataset.proposed = proposal;
+    document.querySelector(`input[name=mode][value=${proposal}]`).checked = true;
+    $("modes").hidden = false;
+    $("join").hidden = false;
+    send();
+  }
+
+  // --- the call -------------------------------------------------------------------------------------
+  function loadApi(domain) {
+    return new Promise((resolve, reject) => {
+      if (window.JitsiMeetExternalAPI && window.JitsiMeetExternalAPI.domain === domain) return resolve();
+      const script = document.createElement("script");
+      script.src = `https://${domain}/external_api.js`;
+      const give = setTimeout(() => reject(new Error("timeout")), 10000);
+      script.onload = () => { clearTimeout(give); resolve(); };
+      script.onerror = () => { clearTimeout(give); reject(new Error("unreachable")); };
+      document.head.appendChild(script);
+    });
+  }
+
+  async function join() {
+    const domain = page.domains[domainIndex];
+    if (!domain) return stepTo(3, "why_follow_along");
+    try {
+      await loadApi(domain);
+      const answer = await (await fetch(`${page.token}?domain=${encodeURIComponent(domain)}`,
+                                        {cache: "no-store", credentials: "same-origin"})).json();
+      if (answer.error) throw new Error(answer.error);
+      $("jitsi").hidden = false;
+      api = new window.JitsiMeetExternalAPI(domain, {
+        roomName: answer.room, jwt: answer.jwt || undefined, parentNode: $("jitsi"), width: "100%", height: 560,
+        userInfo: {displayName: page.name},
+        configOverwrite: {startAudioOnly: rung >= 2, startWithVideoMuted: rung >= 2, prejoinConfig: {enabled: false}},
+      });
+      listen(api);
+      applyRung();
+    } catch (e) {
+      event("error", {name: "load", message: String(e.message || e), domain});
+      nextDomain();
+    }
+  }
+
+  function nextDomain() {
+    domainIndex += 1;
+    failures = 0;
+    if (domainIndex < page.domains.length) {
+      event("ladder", {step: "backup", domain: page.domains[domainIndex]});
+      say("why_backup");
+      join();
+    } else {
+      stepTo(3, "why_follow_along");
+    }
+  }
+
+  function listen(target) {
+    const on = (name, handler) => (target.addListener || target.addEventListener).call(target, name, handler);
+    on("videoConferenceJoined", () => {
+      event(dropped ? "reconnected" : "joined", {domain: page.domains[domainIndex]});
+      dropped = false;
+      failures = 0;
+      send();
+    });
+    on("videoConferenceLeft", () => { event("left"); send(); });
+    on("readyToClose", () => { event("left", {reason: "readyToClose"}); send(); });
+    on("errorOccurred", (e) => {
+      const detail = {name: e && e.error ? e.error.name : e && e.name, type: e && (e.error ? e.error.type : e.type),
+                      isFatal: !!(e && (e.error ? e.error.isFatal : e.isFatal))};
+      if (detail.isFatal) drop(detail); else event("error", detail);
+    });
+    for (const name of ["peerConnectionFailure", "suspendDetected", "p2pStatusChanged", "dataChannelClosed",
+                        "audioOnlyChanged", "videoQualityChanged"]) {
+      on(name, (e) => event("info", {name, value: JSON.stringify(e || {}).slice(0, 150)}));
+    }
+  }
+
+  function drop(detail) {
+    event("dropped", detail);
+    dropped = true;
+    send();
+    if (api) { try { api.dispose(); } catch (e) { /* already gone */ } api = null; }
+    failures += 1;
+    if (failures > TRIES_PER_DOMAIN) return nextDomain();
+    say("why_rejoin");
+    setTimeout(join, BACKOFF[Math.min(failures - 1, BACKOFF.length - 1)]);  // not a reconnect storm
+  }
+
+  // --- the ladder -----------------------------------------------------------------------------------
+  function say(key) {
+    $("ladder").textContent = text[key];
+    $("ladder").hidden = false;
+  }
+
+  function applyRung() {
+    if (!api) return;
+    api.executeCommand("setAudioOnly", rung >= 2);
+    api.executeCommand("setVideoQuality", rung >= 1 ? 180 : 720);
+    if (rung >= 1) api.executeCommand("setAssumedBandwidthBps", rung >= 2 ? 64000 : 250000);
+  }
+
+  function stepTo(target, why) {
+    if (target === rung) return;
+    const previous = rung;
+    rung = target;
+    event("ladder", {from: RUNGS[previous], to: RUNGS[rung]});
+    if (why) say(why);
+    $("step-up").hidden = rung === 0;
+    if (rung === 3) {
+      if (api) { try { api.dispose(); } catch (e) { /* gone */ } api = null; }
+      $("jitsi").hidden = true;
+      $("follow").hidden = false;
+    } else if (previous === 3) {
+      $("follow").hidden = true;
+      join();
+    } else {
+      applyRung();
+    }
+    send();
+  }
+
+  // --- samples and batches --------------------------------------------------------------------------
+  async function sample() {
+    const item = {t: Date.now(), rtt: await roundTrip()};
+    const info = navigator.connection;
+    if (info && typeof info.downlink === "number") item.downlink = info.downlink;
+    if (api && typeof api.getConnectionStats === "function") {
+      try {
+        const stats = await api.getConnectionStats();
+        if (stats) {
+          if (typeof stats.connectionQuality === "number") item.quality = stats.connectionQuality;
+          if (stats.packetLoss && typeof stats.packetLoss.total === "number") item.loss = stats.packetLoss.total;
+          if (stats.bitrate && typeof stats.bitrate.download === "number") item.bitrate = stats.bitrate.download;
+        }
+      } catch (e) { /* this Jitsi build has no stats */ }
+    }
+    if (item.rtt === null) delete item.rtt;
+    pending.samples.push(item);
+    send();
+  }
+
+  function takeBatch() {
+    if (!inFlight && (pending.samples.length || pending.events.length)) {
+      inFlight = {batch: newId(), token: page.ingestToken, mode: MODE_OF[RUNGS[rung]],
+                  samples: pending.samples.splice(0, 60), events: pending.events.splice(0, 60)};
+    }
+    return inFlight;
+  }
+
+  async function send() {
+    const batch = takeBatch();
+    if (!batch || batch.sending) return;
+    batch.sending = true;
+    try {
+      const response = await fetch(page.ingest, {method: "POST", credentials: "same-origin", body: JSON.stringify(batch),
+                                                 headers: {"Content-Type": "application/json"}});
+      if (response.status >= 500) throw new Error(String(response.status));
+      inFlight = null;  // taken (or refused for good): the next batch gets a new id
+      if (response.ok) {
+        const verdict = await response.json();
+        const advised = RUNGS.indexOf(verdict.advice);
+        if (advised > rung && rung < 3 && !dropped) stepTo(advised, `why_${verdict.advice}`);
+      }
+      if (pending.samples.length || pending.events.length) send();
+    } catch (e) {
+      batch.sending = false;  // kept with its id: sent again, counted once
+    }
+  }
+
+  function start() {
+    const root = $("room");
+    if (!root) return;
+    page = JSON.parse(root.dataset.page);
+    text = JSON.parse(root.dataset.text);
+    $("join").addEventListener("click", () => {
+      const chosen = document.querySelector("input[name=mode]:checked").value;
+      $("precheck").hidden = true;
+      rung = RUNGS.indexOf(chosen);
+      $("step-up").hidden = rung === 0;
+      if (rung === 3) { $("follow").hidden = false; event("ladder", {to: "follow_along", chosen: true}); send(); }
+      else join();
+      setInterval(sample, SAMPLE_MS);
+    });
+    $("step-up").addEventListener("click", () => { if (rung > 0) stepTo(rung - 1, null); $("ladder").hidden = true; });
+    window.addEventListener("pagehide", () => {
+      event("left", {reason: "pagehide"});
+      const beacon = (batch) => navigator.sendBeacon(page.ingest, new Blob([JSON.stringify(batch)],
+                                                                           {type: "application/json"}));
+      if (inFlight) { beacon(inFlight); inFlight = null; }  // same id as the fetch under way: counted once
+      const last = takeBatch();
+      if (last) beacon(last);
+    });
+    precheck();
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();

@@ -1,0 +1,340 @@
+"""Meeting-room pages: the room (Jitsi, external link or hall), the token for a rejoin, the quality
+ingest, the link probes of the pre-call check, follow-along mode, the chair's board and report, the
+room's settings and guests, the office's Jitsi settings; and the ``meetings roll-up`` command."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import click
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from intranet import live
+from intranet.access import can, managed_office_or_404
+from intranet.extensions import csrf, db
+from intranet.models import User
+from intranet.plugins import cross_office_view, manager
+from intranet_scheduling.models import Document as SchedulingDocument, Session
+
+from . import jitsi, services
+from .forms import ConfigForm, GuestForm, NotesForm, RoomForm
+from .models import JitsiAuth, Participant, Room
+from .providers import all_providers
+from .services import MeetingError
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings", template_folder="templates", static_folder="static")
+cli = AppGroup("meetings", help="Meeting rooms.")
+PROBE = b"\0" * 64 * 1024  # the pre-call check's download, to estimate throughput
+
+
+# --- access -------------------------------------------------------------------------------------------
+
+
+def _meeting(session_id: int) -> Session:
+    """The meeting, for a member of its cell or an invited guest (of any office)."""
+    meeting = db.session.get(Session, session_id)
+    if meeting is None or not manager().is_enabled(meeting.office_id, "meetings"):
+        abort(404)
+    if meeting.office_id != current_user.office_id and not services.is_guest(current_user, meeting):
+        abort(404)
+    if not services.may_join(current_user, meeting):
+        abort(403)
+    return meeting
+
+
+def _moderated(session_id: int) -> Session:
+    meeting = _meeting(session_id)
+    if not services.is_moderator(current_user, meeting):
+        abort(403)
+    return meeting
+
+
+def _submit(change, back: str, success: str | None = None, form=None):
+    if form is not None and not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return redirect(back)
+    try:
+        change()
+        db.session.commit()
+    except MeetingError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        if success:
+            flash(success, "success")
+    return redirect(back)
+
+
+# --- the room -----------------------------------------------------------------------------------------
+
+
+@bp.route("/sessions/<int:session_id>")
+@cross_office_view
+def room(session_id: int):
+    meeting = _meeting(session_id)
+    room = services.room_for(meeting)
+    db.session.commit()  # the room's name is made once, on first visit
+    config = services.config_for(meeting.office_id)
+    provider = all_providers().get(room.provider) or all_providers()["in_person"]
+    page = {
+        "session": meeting.id, "ingest": url_for("meetings.ingest", session_id=meeting.id),
+        "token": url_for("meetings.fresh_token", session_id=meeting.id),
+        "ingestToken": services.ingest_token(meeting.id, current_user.id),
+        "ping": url_for("meetings.ping"), "probe": url_for("meetings.probe"), "probeBytes": len(PROBE),
+        "follow": url_for("meetings.follow", session_id=meeting.id),
+        "domains": jitsi.domains(config), "room": jitsi.room_path(config, room.room_name),
+        "name": current_user.full_name,
+    }
+    return render_template(provider.template, session=meeting, room=room, config=config, page=page,
+                           is_open=services.room_open(meeting), opens_at=services.opens_at(meeting),
+                           moderator=services.is_moderator(current_user, meeting),
+                           checked_in=_checked_in(meeting), notes_form=NotesForm())
+
+
+def _checked_in(meeting: Session) -> bool:
+    person = db.session.get(Participant, (meeting.id, current_user.id))
+    return bool(person and person.first_joined_at)
+
+
+@bp.route("/sessions/<int:session_id>/token")
+@cross_office_view
+def fresh_token(session_id: int):
+    """A fresh, short-lived token (first join and each rejoin after a fatal error)."""
+    meeting = _meeting(session_id)
+    if not services.room_open(meeting):
+        return jsonify(error=_("The room opens at %(time)s.", time=services._local(services.opens_at(meeting)))), 409
+    config = services.config_for(meeting.office_id)
+    room = services.room_for(meeting)
+    domain = request.args.get("domain", config.jitsi_domain)
+    if domain not in jitsi.domains(config):
+        abort(400)
+    db.session.commit()
+    token = jitsi.token(config, domain, room.room_name, current_user,
+                        moderator=services.is_moderator(current_user, meeting))
+    response = jsonify(jwt=token, room=jitsi.room_path(config, room.room_name), domain=domain)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/sessions/<int:session_id>/ingest")
+@cross_office_view
+@csrf.exempt  # sendBeacon cannot send the CSRF header: the batch carries the page's ingest token
+def ingest(session_id: int):
+    meeting = _meeting(session_id)
+    if request.content_length is not None and request.content_length > 64 * 1024:
+        return jsonify(error="batch too large"), 413
+    try:
+        payload = json.loads(request.get_data(cache=False, as_text=True) or "null")
+    except ValueError:
+        return jsonify(error="not JSON"), 400
+    try:
+        verdict = services.ingest(meeting, current_user._get_current_object(), payload)
+        db.session.commit()
+    except MeetingError as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 422
+    return jsonify(verdict.as_json())
+
+
+@bp.route("/ping")
+@cross_office_view
+def ping():
+    response = Response(status=204)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/probe")
+@cross_office_view
+def probe():
+    return Response(PROBE, mimetype="application/octet-stream", headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/sessions/<int:session_id>/check-in")
+@cross_office_view
+def check_in(session_id: int):
+    meeting = _meeting(session_id)
+    return _submit(lambda: services.check_in(meeting, current_user._get_current_object()),
+                   url_for("meetings.room", session_id=meeting.id), _("You are checked in: you count as present."))
+
+
+# --- follow-along -------------------------------------------------------------------------------------
+
+
+@bp.route("/sessions/<int:session_id>/follow")
+@cross_office_view
+def follow(session_id: int):
+    """The thinnest way to stay in the meeting: the report and slides as text, the chair's notes,
+    the question queue, the dial-in details."""
+    meeting = _meeting(session_id)
+    room = services.room_for(meeting)
+    documents = db.session.scalars(select(SchedulingDocument).where(SchedulingDocument.session_id == meeting.id)
+                                   .order_by(SchedulingDocument.kind, SchedulingDocument.version.desc())).all()
+    latest = {}
+    for document in documents:
+        latest.setdefault(document.kind, document)
+    questions_on = manager().is_enabled(meeting.office_id, "questions")
+    return render_template("meetings/follow.html", session=meeting, room=room, documents=list(latest.values()),
+                           notes_html=_notes_html(meeting.id), questions_on=questions_on,
+                           stream_url=url_for("meetings.notes_stream", session_id=meeting.id))
+
+
+def _notes_html(session_id: int) -> str:
+    return render_template("meetings/_notes.html", room=db.session.get(Room, session_id))
+
+
+@bp.route("/sessions/<int:session_id>/notes/stream")
+@cross_office_view
+def notes_stream(session_id: int):
+    meeting = _meeting(session_id)
+    return live.sse_stream([live.Region("notes", services.notes_channel(meeting.id),
+                                        lambda: _notes_html(meeting.id), share="notes")])
+
+
+@bp.route("/sessions/<int:session_id>/notes/poll")
+@cross_office_view
+@live.poll_view(lambda session_id: services.notes_channel(session_id))
+def notes_poll(session_id: int):
+    meeting = _meeting(session_id)
+    return live.poll_response(services.notes_channel(meeting.id), lambda: _notes_html(meeting.id), share="notes")
+
+
+# --- the chair's board, notes and report --------------------------------------------------------------
+
+
+def _board_html(session_id: int) -> str:
+    meeting = db.session.get(Session, session_id)
+    return render_template("meetings/_board.html", rows=services.board(meeting), session=meeting)
+
+
+@bp.route("/sessions/<int:session_id>/board")
+@cross_office_view
+def board(session_id: int):
+    meeting = _moderated(session_id)
+    room = services.room_for(meeting)
+    db.session.commit()
+    return render_template("meetings/board.html", session=meeting, room=room, board_html=_board_html(meeting.id),
+                           notes_form=NotesForm(notes=room.notes),
+                           stream_url=url_for("meetings.board_stream", session_id=meeting.id))
+
+
+@bp.route("/sessions/<int:session_id>/board/stream")
+@cross_office_view
+def board_stream(session_id: int):
+    meeting = _moderated(session_id)
+    return live.sse_stream([live.Region("board", services.board_channel(meeting.id),
+                                        lambda: _board_html(meeting.id), share="board")])
+
+
+@bp.route("/sessions/<int:session_id>/board/poll")
+@cross_office_view
+@live.poll_view(lambda session_id: services.board_channel(session_id))
+def board_poll(session_id: int):
+    meeting = _moderated(session_id)
+    return live.poll_response(services.board_channel(meeting.id), lambda: _board_html(meeting.id), share="board")
+
+
+@bp.post("/sessions/<int:session_id>/notes")
+@cross_office_view
+def save_notes(session_id: int):
+    meeting = _moderated(session_id)
+    form = NotesForm()
+    return _submit(lambda: services.save_notes(meeting, current_user, form.notes.data),
+                   url_for("meetings.board", session_id=meeting.id), _("Notes sent to follow-along."), form)
+
+
+@bp.route("/sessions/<int:session_id>/report")
+@cross_office_view
+def report(session_id: int):
+    meeting = _moderated(session_id)
+    return render_template("meetings/report.html", session=meeting, rows=services.board(meeting),
+                           events=services.events(meeting))
+
+
+# --- the room's settings and guests (the meeting's planners) -------------------------------------------
+
+
+@bp.post("/sessions/<int:session_id>/room")
+def set_room(session_id: int):
+    meeting = _meeting(session_id)
+    form = RoomForm()
+    form.provider.choices = [(p.name, p.label) for p in all_providers().values()]
+    return _submit(lambda: services.set_room(meeting, current_user, provider=form.provider.data,
+                                             external_url=form.external_url.data, dial_in=form.dial_in.data),
+                   url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("Saved."), form)
+
+
+@bp.post("/sessions/<int:session_id>/guests")
+def invite_guest(session_id: int):
+    meeting = _meeting(session_id)
+    form = GuestForm()
+    guest = db.session.scalar(select(User).where(User.username == (form.username.data or "").strip().lower()))
+
+    def change():
+        if guest is None:
+            raise MeetingError(_("No account has this username."), "username")
+        services.invite_guest(meeting, current_user, guest)
+
+    return _submit(change, url_for("scheduling.session", session_id=meeting.id) + "#meeting-room",
+                   _("Guest invited."), form)
+
+
+def session_panel(meeting: Session) -> str:
+    """On the meeting's page: how it is held, the way in, and for the planners the room's settings."""
+    if not services.may_join(current_user, meeting):
+        return ""
+    room = db.session.get(Room, meeting.id)
+    form = RoomForm(formdata=None, provider=room.provider if room else None,
+                    external_url=room.external_url if room else "", dial_in=room.dial_in if room else "")
+    form.provider.choices = [(p.name, p.label) for p in all_providers().values()]
+    return render_template("meetings/_session.html", session=meeting, room=room, form=form, guest_form=GuestForm(),
+                           guests=services.guests(meeting), providers=all_providers(),
+                           planner=can(current_user, "scheduling.plan", meeting.office_id),
+                           moderator=services.is_moderator(current_user, meeting),
+                           is_open=services.room_open(meeting), opens_at=services.opens_at(meeting))
+
+
+# --- the office's Jitsi ---------------------------------------------------------------------------------
+
+
+@bp.route("/config", methods=["GET", "POST"], defaults={"office_id": None})
+@bp.route("/config/<int:office_id>", methods=["GET", "POST"])
+def config(office_id: int | None):
+    office = managed_office_or_404(office_id or current_user.office_id)
+    current = services.config_for(office.id)
+    form = ConfigForm(obj=current if request.method == "GET" else None)
+    if request.method == "GET":
+        form.auth.data = current.auth.value
+        form.app_secret.data = form.jaas_private_key.data = ""  # secrets never go back to a browser
+    if form.validate_on_submit():
+        fields = {name: getattr(form, name).data for name in (
+            "jitsi_domain", "backup_domains", "app_id", "jaas_key_id", *services.THRESHOLDS)}
+        fields["auth"] = JitsiAuth(form.auth.data)
+        given = {"app_secret": form.app_secret.data or "", "jaas_private_key": form.jaas_private_key.data or ""}
+        try:
+            services.save_config(office.id, current_user, secrets_given=given, **fields)
+            db.session.commit()
+        except MeetingError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("meetings.config", office_id=office.id))
+    elif request.method == "POST":
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+    return render_template("meetings/config.html", form=form, office=office, has_secret=bool(current.app_secret),
+                           has_key=bool(current.jaas_private_key))
+
+
+@cli.command("roll-up")
+@click.option("--hours", type=int, default=None, help="Fold samples older than this (default: the setting).")
+def roll_up_command(hours: int | None):
+    """Fold old quality samples into per-participant summaries (for cron)."""
+    keep = hours if hours is not None else current_app.config["MEETINGS_SAMPLE_KEEP_HOURS"]
+    folded = services.roll_up(timedelta(hours=keep))
+    db.session.commit()
+    click.echo(f"{folded} samples rolled up")
