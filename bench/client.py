@@ -1,4 +1,4 @@
-"""What both benchmarks need: a free port and a signed-in keep-alive HTTP client."""
+"""What the benchmarks share: a free port, a signed-in keep-alive HTTP client, and the seed of a cell."""
 from __future__ import annotations
 
 import http.client
@@ -52,3 +52,29 @@ class Client:
         _, _, page = self.request("GET", "/")
         self.token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
         return self
+
+
+# Run with `python -c SEED_CELL + <the bench's meeting>` and argv (members, password): one office with a
+# secretary and that many members (cheap password hashes, so hundreds sign in quickly); leaves `office`
+# and an open request context for the rest of the script.
+SEED_CELL = """
+import sys
+from argon2 import PasswordHasher
+import intranet.models as models
+models._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+from datetime import datetime, timedelta, timezone
+from intranet.admin.services import create_office, create_user
+from intranet.extensions import db
+from intranet.models import PartyStatus, Role
+from intranet_scheduling import services as scheduling
+from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
+from wsgi import app
+context = app.test_request_context()
+context.push()
+office = create_office(code="BENCH", name="Chi bộ benchmark", parent=None)
+create_user(username="bithu", full_name="Bí thư", office=office, roles=(Role.SECRETARY, Role.MEMBER),
+            party_status=PartyStatus.OFFICIAL, password=sys.argv[2])
+for i in range(int(sys.argv[1])):
+    create_user(username=f"dv{i:04d}", full_name=f"Đảng viên {i:04d}", office=office, roles=(Role.MEMBER,),
+                party_status=PartyStatus.OFFICIAL, password=sys.argv[2])
+"""

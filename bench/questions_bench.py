@@ -33,40 +33,21 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from client import Client, free_port
+from client import SEED_CELL, Client, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PASSWORD = "bench password 2026"
 
-SEED = """
-import sys
-from argon2 import PasswordHasher
-import intranet.models as models
-models._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # fast sign-in for 300 users
-from datetime import datetime, timedelta, timezone
-from intranet.admin.services import create_office, create_user
-from intranet.extensions import db
-from intranet.models import PartyStatus, Role
-from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
+SEED = SEED_CELL + """
 from intranet_questions.models import QueueSettings
-from wsgi import app
-n = int(sys.argv[1])
-with app.test_request_context():
-    office = create_office(code="BENCH", name="Chi bộ benchmark", parent=None)
-    create_user(username="bithu", full_name="Bí thư", office=office, roles=(Role.SECRETARY, Role.MEMBER),
-                party_status=PartyStatus.OFFICIAL, password=sys.argv[2])
-    for i in range(n):
-        create_user(username=f"dv{i:04d}", full_name=f"Đảng viên {i:04d}", office=office, roles=(Role.MEMBER,),
-                    party_status=PartyStatus.OFFICIAL, password=sys.argv[2])
-    meeting = scheduling.create_session(office, kind=SessionKind.THEMATIC, title="Benchmark",
-                                        starts_at=datetime.now(timezone.utc) + timedelta(minutes=5), duration_minutes=120, place="",
-                                        mode=SessionMode.ONLINE)
-    scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
-    db.session.add(QueueSettings(session_id=meeting.id, office_id=office.id, open_limit=20))
-    db.session.commit()
-    print(meeting.id)
+meeting = scheduling.create_session(office, kind=SessionKind.THEMATIC, title="Benchmark",
+                                    starts_at=datetime.now(timezone.utc) + timedelta(minutes=5), duration_minutes=120,
+                                    place="", mode=SessionMode.ONLINE)
+scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
+db.session.add(QueueSettings(session_id=meeting.id, office_id=office.id, open_limit=20))
+db.session.commit()
+print(meeting.id)
 """
 
 BARE_APP = """

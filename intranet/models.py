@@ -60,6 +60,10 @@ class Role(str, enum.Enum):
     GUEST = "guest"
 
 
+# Those who take part in a cell's meetings (an admin or a guest role alone does not).
+CELL_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE, Role.MEMBER})
+
+
 class PartyStatus(str, enum.Enum):
     OFFICIAL = "official"
     PROBATIONARY = "probationary"

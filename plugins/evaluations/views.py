@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from intranet.extensions import db
+from intranet.forms import submit_and_redirect
 from intranet.models import User
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
@@ -65,20 +66,7 @@ def _today() -> date:
 
 
 def _submit(change, back: str, success: str | None = None, form=None):
-    """Validate, run ``change()`` and commit; or roll back and say why. Always back to ``back``."""
-    if form is not None and not form.validate_on_submit():
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return redirect(back)
-    try:
-        change()
-        db.session.commit()
-    except EvaluationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        if success:
-            flash(success, "success")
-    return redirect(back)
+    return submit_and_redirect(change, back, EvaluationError, success, form)
 
 
 def _people() -> list[User]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .models import OfficeConfig, Participant, Quality
 
-# What the page does in each state: the fallback ladder's rung.
+# What a page in the call does in each state: the fallback ladder's rung (services._advice).
 ADVICE = {Quality.GOOD: "full", Quality.DEGRADED: "low_video", Quality.POOR: "audio_only",
           Quality.DISCONNECTED: "follow_along"}
 

@@ -18,7 +18,7 @@ from intranet import live
 from intranet.access import can
 from intranet.audit import record as audit
 from intranet.extensions import db
-from intranet.models import Role, User, utcnow
+from intranet.models import CELL_ROLES, Role, User, utcnow
 from intranet.plugins import manager
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionMode, SessionStatus
@@ -26,7 +26,6 @@ from intranet_scheduling.models import Session, SessionMode, SessionStatus
 from . import quality
 from .models import Batch, Event, Guest, JitsiAuth, Mode, OfficeConfig, Participant, Quality, Room, Sample
 
-PARTICIPANT_ROLES = frozenset({Role.MEMBER, Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE})
 MODERATOR_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY})
 DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:\d{2,5})?$")
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -177,7 +176,7 @@ def may_join(user, session: Session) -> bool:
     """A member of the cell, or a guest the secretary invited."""
     if not (user.is_authenticated and user.active):
         return False
-    return bool(user.roles_in(session.office_id) & PARTICIPANT_ROLES) or is_guest(user, session)
+    return bool(user.roles_in(session.office_id) & CELL_ROLES) or is_guest(user, session)
 
 
 def is_moderator(user, session: Session) -> bool:
@@ -327,7 +326,7 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
         raise MeetingError(f"samples, events: lists of at most {MAX_ITEMS}")
     person = participant(session, user)
     if db.session.get(Batch, (session.id, user.id, payload["batch"])) is not None:
-        return Verdict(person.state, quality.ADVICE[person.state], duplicate=True)
+        return Verdict(person.state, _advice(person), duplicate=True)
     db.session.add(Batch(session_id=session.id, user_id=user.id, batch_id=payload["batch"], office_id=session.office_id,
                          received_at=now))
     config = config_for(session.office_id)
@@ -352,7 +351,13 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
     person.last_seen_at = now
     if (person.state, person.connected, person.drops, person.mode) != before:
         live.publish_on_commit(board_channel(session.id), prompt=True)
-    return Verdict(person.state, quality.ADVICE[person.state], ignored=ignored)
+    return Verdict(person.state, _advice(person), ignored=ignored)
+
+
+def _advice(person: Participant) -> str:
+    """The ladder's rung for a page in the call; a page not in it (before joining, or rejoining after
+    a drop on its own back-off) gets "none"."""
+    return quality.ADVICE[person.state] if person.connected else "none"
 
 
 def _time(item, now: datetime) -> datetime | None:

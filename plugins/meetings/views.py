@@ -16,6 +16,7 @@ from sqlalchemy import select
 from intranet import live
 from intranet.access import can, managed_office_or_404
 from intranet.extensions import csrf, db
+from intranet.forms import form_errors_text, submit_and_redirect
 from intranet.models import User
 from intranet.plugins import cross_office_view, manager
 from intranet_scheduling.models import Document as SchedulingDocument, Session
@@ -54,19 +55,7 @@ def _moderated(session_id: int) -> Session:
 
 
 def _submit(change, back: str, success: str | None = None, form=None):
-    if form is not None and not form.validate_on_submit():
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return redirect(back)
-    try:
-        change()
-        db.session.commit()
-    except MeetingError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        if success:
-            flash(success, "success")
-    return redirect(back)
+    return submit_and_redirect(change, back, MeetingError, success, form)
 
 
 # --- the room -----------------------------------------------------------------------------------------
@@ -89,7 +78,7 @@ def room(session_id: int):
         "domains": jitsi.domains(config), "room": jitsi.room_path(config, room.room_name),
         "name": current_user.full_name,
     }
-    return render_template(provider.template, session=meeting, room=room, config=config, page=page,
+    return render_template(provider.template, session=meeting, room=room, office_config=config, page=page,
                            is_open=services.room_open(meeting), opens_at=services.opens_at(meeting),
                            moderator=services.is_moderator(current_user, meeting),
                            checked_in=_checked_in(meeting), notes_form=NotesForm())
@@ -325,7 +314,7 @@ def config(office_id: int | None):
             flash(_("Saved."), "success")
             return redirect(url_for("meetings.config", office_id=office.id))
     elif request.method == "POST":
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        flash(form_errors_text(form), "error")
     return render_template("meetings/config.html", form=form, office=office, has_secret=bool(current.app_secret),
                            has_key=bool(current.jaas_private_key))
 

@@ -15,12 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from intranet import live
 from intranet.audit import record, record_change
 from intranet.extensions import db
-from intranet.models import Role, RoleAssignment, User, utcnow
+from intranet.models import CELL_ROLES, Role, RoleAssignment, User, utcnow
 from intranet_scheduling.models import DiscussionQuestion, Session, SessionStatus
 
 from .models import Anonymity, Question, QuestionStatus, QueueSettings, Sort, Speaker, SpeakerSource, SpeakerState, Vote
 
-PARTICIPANT_ROLES = frozenset({Role.MEMBER, Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE})
 CHAIR_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY})
 REASON_MAX = 300
 OPEN_LIMIT_RANGE = (1, 20)
@@ -75,7 +74,7 @@ def settings_for(session: Session) -> QueueSettings:
 
 
 def is_participant(user, session: Session) -> bool:
-    return bool(user.is_authenticated and user.active and user.roles_in(session.office_id) & PARTICIPANT_ROLES)
+    return bool(user.is_authenticated and user.active and user.roles_in(session.office_id) & CELL_ROLES)
 
 
 def is_chair(user, session: Session, settings: QueueSettings | None = None) -> bool:
@@ -88,7 +87,7 @@ def is_chair(user, session: Session, settings: QueueSettings | None = None) -> b
 
 def participants(session: Session) -> list[User]:
     query = (select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
-             .where(RoleAssignment.office_id == session.office_id, RoleAssignment.role.in_(PARTICIPANT_ROLES),
+             .where(RoleAssignment.office_id == session.office_id, RoleAssignment.role.in_(CELL_ROLES),
                     User.active.is_(True)).order_by(User.full_name))
     return list(db.session.scalars(query).unique())
 

@@ -41,7 +41,9 @@ def browser():
         browser = pw.chromium.launch(
             executable_path=CHROMIUM, headless=True,
             args=["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--disable-gpu", "--no-first-run"],
+                  "--disable-sync", "--disable-gpu", "--no-first-run",
+                  # a fake camera and microphone, for the meeting room's pre-call check
+                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
         )
         yield browser
         browser.close()

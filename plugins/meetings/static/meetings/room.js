@@ -53,7 +53,7 @@
     event("precheck", result);
     $("precheck-result").textContent =
       `${rtt === null ? "—" : Math.round(rtt) + " ms"} · ${mbps === null ? "—" : result.mbps + " Mbps"} · ` +
-      `${camera ? "📷" : "—"} ${microphone ? "🎤" : "—"} → ${text[proposal]}`;
+      `${text[camera ? "camera" : "no_camera"]}, ${text[microphone ? "microphone" : "no_microphone"]} → ${text[proposal]}`;
     $("precheck-result").dataset.proposed = proposal;
     document.querySelector(`input[name=mode][value=${proposal}]`).checked = true;
     $("modes").hidden = false;
@@ -213,7 +213,7 @@
       if (response.ok) {
         const verdict = await response.json();
         const advised = RUNGS.indexOf(verdict.advice);
-        if (advised > rung && rung < 3 && !dropped) stepTo(advised, `why_${verdict.advice}`);
+        if (api && advised > rung && rung < 3 && !dropped) stepTo(advised, `why_${verdict.advice}`);
       }
       if (pending.samples.length || pending.events.length) send();
     } catch (e) {

@@ -1,0 +1,143 @@
+"""The meeting room in the browser, against a stand-in for Jitsi's external_api.js served on a loopback
+domain by request interception: the pre-call check on a throttled link, the fallback ladder and the
+chair's board in another browser, follow-along mode, and the external link's check-in."""
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from intranet.extensions import db
+from intranet.models import Office, User
+from intranet_meetings import services as rooms
+from intranet_meetings.models import Event, JitsiAuth
+from intranet_scheduling import services
+from intranet_scheduling.models import Attendance, SessionKind, SessionMode, SessionStatus
+from support import shot, sign_in
+
+STAND_IN = Path(__file__).parent / "jitsi_stand_in" / "external_api.js"
+
+
+def _online_meeting(app, **config) -> int:
+    with app.app_context():
+        dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
+        settings = rooms.config_for(dist.id)
+        settings.jitsi_domain, settings.auth, settings.app_id = "jitsi.test", JitsiAuth.HS256, "chibo"
+        settings.app_secret = "a-long-shared-secret-for-prosody"
+        for name, value in config.items():
+            setattr(settings, name, value)
+        db.session.merge(settings)
+        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Sinh hoạt trực tuyến",
+                                           starts_at=datetime.now(timezone.utc) + timedelta(minutes=5),
+                                           duration_minutes=90, place="", mode=SessionMode.ONLINE)
+        services.advance(session, SessionStatus.IN_PROGRESS, None)
+        db.session.commit()
+        return session.id
+
+
+def _context_page(browser, live_server, username):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(15_000)
+    context.route("https://jitsi.test/external_api.js",
+                  lambda route: route.fulfill(path=STAND_IN, content_type="application/javascript"))
+    page = context.new_page()
+    sign_in(page, username)
+    return page
+
+
+def test_pre_call_check_proposes_audio_only_on_a_throttled_link(browser, live_server, app, cell):
+    sid = _online_meeting(app)
+    page = _context_page(browser, live_server, "member1")
+    page.goto(f"/meetings/sessions/{sid}")
+    expect(page.locator("#precheck-result")).to_have_attribute("data-proposed", "full")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 900, "downloadThroughput": 40_000,
+                                                  "uploadThroughput": 40_000})
+    page.reload()
+    expect(page.locator("#precheck-result")).to_have_attribute("data-proposed", "audio_only", timeout=30_000)
+    expect(page.locator("input[name=mode][value=audio_only]")).to_be_checked()
+    shot(page, "meetings-precheck")
+    page.context.close()
+    with app.app_context():
+        proposals = [e.detail["proposed"] for e in db.session.scalars(select(Event).where(Event.kind == "precheck"))]
+    assert "audio_only" in proposals  # the check's result is logged
+
+
+def test_a_weak_link_and_a_drop_step_the_page_down_and_show_on_the_board(browser, live_server, app, cell):
+    sid = _online_meeting(app, samples_to_change=1)
+    chair = _context_page(browser, live_server, "bithu")
+    chair.goto(f"/meetings/sessions/{sid}/board")
+    member = _context_page(browser, live_server, "member1")
+    member.goto(f"/meetings/sessions/{sid}")
+    expect(member.locator("#join")).to_be_visible()
+    member.locator("input[name=mode][value=full]").check()
+    member.get_by_role("button", name="Vào họp").click()
+    expect(member.locator(".jitsi-stand-in")).to_contain_text("jitsi.test/chibo-")
+    row = chair.locator(f"#board-{_id(app, 'member1')}")
+    expect(row.locator(".state")).to_have_text("tốt")
+
+    member.evaluate("JitsiStandIn.stats = {connectionQuality: 10, packetLoss: {total: 20}, bitrate: {download: 40}}")
+    # The page samples every 5 s; this office changes state on one sample.
+    expect(member.locator("#ladder")).to_have_text(re.compile("Đường truyền yếu: đã tắt hình"), timeout=15_000)
+    assert ["setAudioOnly", True] in member.evaluate("JitsiStandIn.commands")
+    expect(row.locator(".state")).to_have_text("kém", timeout=15_000)
+    shot(member, "meetings-ladder")
+
+    member.evaluate("JitsiStandIn.last.fire('errorOccurred', {error: {name: 'conference.connectionError', "
+                    "type: 'CONNECTION', isFatal: true}})")
+    expect(row.locator(".drops")).to_have_text("1", timeout=15_000)
+    expect(member.locator(".jitsi-stand-in")).to_have_count(1, timeout=15_000)  # rejoined after the back-off
+    expect(member.locator("#step-up")).to_be_visible()
+    shot(chair, "meetings-board")
+    for page in (member, chair):
+        page.context.close()
+    with app.app_context():
+        kinds = [e.kind for e in db.session.scalars(select(Event).order_by(Event.at))]
+    assert "dropped" in kinds and "reconnected" in kinds and "ladder" in kinds
+
+
+def _id(app, username: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.username == username))
+
+
+def test_follow_along_shows_the_queue_and_the_chairs_notes(browser, live_server, app, cell):
+    sid = _online_meeting(app)
+    chair = _context_page(browser, live_server, "bithu")
+    chair.goto(f"/meetings/sessions/{sid}/board")
+    member = _context_page(browser, live_server, "member1")
+    member.goto(f"/meetings/sessions/{sid}/follow")
+    chair.get_by_label("Ghi chú diễn biến (hiện ở trang theo dõi bằng chữ)").fill("Đồng chí Hà đang trình bày phần 2.")
+    chair.get_by_role("button", name="Gửi ghi chú").click()
+    expect(member.locator("#notes")).to_contain_text("Đồng chí Hà đang trình bày phần 2.")
+    chair.goto(f"/questions/sessions/{sid}")
+    chair.get_by_label("Câu hỏi của bạn").fill("Câu hỏi trong hàng đợi")
+    chair.get_by_role("button", name="Gửi", exact=True).click()
+    expect(member.locator("#follow-queue")).to_contain_text("Câu hỏi trong hàng đợi")
+    shot(member, "meetings-follow")
+    for page in (member, chair):
+        page.context.close()
+
+
+def test_external_link_records_check_in_attendance(browser, live_server, app, cell):
+    sid = _online_meeting(app)
+    chair = _context_page(browser, live_server, "bithu")
+    chair.goto(f"/scheduling/sessions/{sid}")
+    chair.locator("#meeting-room summary").click()
+    chair.get_by_label("Hình thức họp").select_option("external")
+    chair.get_by_label("Đường dẫn họp (Zoom, Teams…)").fill("https://teams.example/l/meetup")
+    chair.get_by_role("button", name="Lưu").first.click()
+    expect(chair.locator(".flash-success")).to_be_visible()
+    member = _context_page(browser, live_server, "member1")
+    member.goto(f"/meetings/sessions/{sid}")
+    expect(member.locator("#external-link")).to_have_attribute("href", "https://teams.example/l/meetup")
+    member.get_by_role("button", name="Tôi đã vào họp: điểm danh cho tôi").click()
+    expect(member.locator("#checked-in")).to_be_visible()
+    with app.app_context():
+        present = db.session.scalar(select(Attendance.present).where(Attendance.session_id == sid,
+                                                                     Attendance.user_id == _id(app, "member1")))
+    assert present is True
+    for page in (member, chair):
+        page.context.close()
