@@ -353,3 +353,13 @@ def test_old_samples_are_rolled_up(app, client, qcell, login):
         assert db.session.scalar(select(func.count(Sample.id))) == 0
     result = app.test_cli_runner().invoke(args=["meetings", "roll-up", "--hours", "0"])
     assert result.exit_code == 0 and "rolled up" in result.output
+
+
+def test_members_ticked_present_in_the_hall_show_so_on_the_board(app, client, qcell, login):
+    sid = _online(app)
+    with app.test_request_context():
+        scheduling.take_attendance(db.session.get(Session, sid), {qcell["m3"]}, None)
+        db.session.commit()
+    login("bithu")
+    board = client.get(f"/meetings/sessions/{sid}/board").text
+    assert "tại hội trường" in board.split(f'id="board-{qcell["m3"]}"')[1].split("</tr>")[0]

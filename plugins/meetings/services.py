@@ -432,12 +432,15 @@ def board(session: Session, now: datetime | None = None) -> list[Row]:
     now = now or utcnow()
     people = {p.user_id: p for p in db.session.scalars(select(Participant).where(Participant.session_id == session.id))}
     guest_ids = {g.user_id for g in guests(session)}
+    # Someone the chair ticked present without a room join is in the hall (a hybrid meeting).
+    in_hall = {a.user_id for a in session.attendance if a.present and a.taken_by == "chair"}
     rows = []
     for user in expected(session):
         p = people.get(user.id)
-        rows.append(Row(user, user.id in guest_ids, bool(p and p.first_joined_at), bool(p and p.connected),
-                        p.state if p else None, p.mode if p else None, p.drops if p else 0,
-                        minutes_connected(p, now) if p else 0, p.worst if p and p.first_joined_at else None))
+        joined = bool(p and p.first_joined_at)
+        mode = p.mode if joined else (Mode.HALL if user.id in in_hall else None)
+        rows.append(Row(user, user.id in guest_ids, joined, bool(p and p.connected), p.state if p else None, mode,
+                        p.drops if p else 0, minutes_connected(p, now) if p else 0, p.worst if joined else None))
     order = {None: 5, Quality.DISCONNECTED: 0, Quality.POOR: 1, Quality.DEGRADED: 2, Quality.GOOD: 3}
     return sorted(rows, key=lambda r: (not r.joined, order[r.state] if r.joined else 9, r.user.full_name))
 
