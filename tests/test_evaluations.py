@@ -324,16 +324,16 @@ def test_ratings_are_anonymous_once_each_and_shown_from_three(app, client, qcell
 
 def test_participation_flags_passive_members_and_the_secretary_reminds_them(app, client, qcell, login):
     quarter_start = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
-    for days in (1, 3, 5):
+    for days in (5, 3, 1):
         sid = _held(app, kind=SessionKind.REGULAR, when=quarter_start - timedelta(days=days), absent=("member3",))
-    with app.test_request_context():  # member1 spoke at the last meeting; the others who came did not
-        meeting = _meeting(sid)
-        meeting.status = SessionStatus.IN_PROGRESS
-        turn = queue.raise_hand(meeting, _user("member1"))
-        queue.give_floor(turn, _user("bithu"))
-        queue.finish(turn, _user("bithu"))
-        meeting.status = SessionStatus.CLOSED
-        db.session.commit()
+        with app.test_request_context():  # the speakers list was used; member1 spoke, the others present did not
+            meeting = _meeting(sid)
+            meeting.status = SessionStatus.IN_PROGRESS
+            turn = queue.raise_hand(meeting, _user("member1"))
+            queue.give_floor(turn, _user("bithu"))
+            queue.finish(turn, _user("bithu"))
+            meeting.status = SessionStatus.CLOSED
+            db.session.commit()
     login("bithu")
     page = client.get(f"/evaluations/participation?year={(quarter_start - timedelta(days=5)).year}").text
     row = lambda uid: page.split(f'id="member-{uid}"')[1].split("</tr>")[0]  # noqa: E731
@@ -419,3 +419,13 @@ def test_the_next_minutes_review_overdue_tasks_of_earlier_resolutions(app, clien
     with app.app_context():
         agenda = documents.current(_meeting(later), "minutes").content["sections"][2]["text"]
     assert "nhiệm vụ theo nghị quyết trước đã quá hạn" in agenda and "Báo cáo kết quả học tập (Member1" in agenda
+
+
+def test_silence_is_judged_only_where_speaking_was_recorded(app, qcell):
+    """Three meetings in the hall without the queue: nobody recorded who spoke, so nobody is silent."""
+    when = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
+    for days in (5, 3, 1):
+        _held(app, kind=SessionKind.REGULAR, when=when - timedelta(days=days), absent=())
+    with app.test_request_context():
+        records = participation.cell_records(_office().id, *review.period((when - timedelta(days=5)).year, None))
+    assert [r.passive_reasons for r in records if r.passive_reasons] == []

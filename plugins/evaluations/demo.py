@@ -58,6 +58,9 @@ def _thematic(meeting, people, secretary, rng) -> None:
                                    weaknesses="Trình bày còn dài, chưa để nhiều thời gian thảo luận.",
                                    rating=rng.choice([GroupRating.EXCELLENT, GroupRating.GOOD]), commend=True,
                                    final=True)
+    for note in services.notes(meeting.office_id):  # the group's commendations date from its meeting
+        if note.session_id == meeting.id:
+            note.created_at = meeting.starts_at + timedelta(hours=3)
     for username in rng.sample(RATERS, rng.randint(4, 7)):
         services.rate(meeting, people[username], preparation=rng.randint(3, 5), content=rng.randint(3, 5),
                       discussion=rng.randint(2, 5), comment="")

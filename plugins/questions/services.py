@@ -484,9 +484,14 @@ def speakers(session: Session, settings: QueueSettings) -> SpeakersList:
 # --- what other plugins read (through the scheduling plugin's hooks) --------------------------------
 
 
-def participation(session: Session) -> dict[int, dict[str, int]]:
+def participation(session: Session) -> dict[int, dict[str, int]] | None:
     """Per member of the cell, zeros included (silence is a fact too): questions asked (not counting
-    fully anonymous ones), turns taken, seconds spoken."""
+    fully anonymous ones), turns taken, seconds spoken. None for a meeting whose queue and speakers
+    list were not used: nobody recorded who spoke there, which is not the same as nobody speaking."""
+    used = db.session.scalar(select(Question.id).where(Question.session_id == session.id).limit(1)) or \
+        db.session.scalar(select(Speaker.id).where(Speaker.session_id == session.id).limit(1))
+    if not used:
+        return None
     settings = settings_for(session)
     record: dict[int, dict[str, int]] = {
         u.id: {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0} for u in participants(session)}
