@@ -18,6 +18,7 @@ from intranet.notifications import notify
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
+from .formats import local
 from .models import (GroupEvaluation, GroupRating, Note, NoteKind, OfficeSettings, Rating, RatingReceipt, Record, Task,
                      TaskStatus)
 
@@ -162,11 +163,7 @@ def report_progress(task: Task, actor, *, status: TaskStatus, progress: str) -> 
 
 def scheduling_day(session: Session) -> date:
     """The meeting's day in the office's time zone (due dates are days)."""
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-
-    return session.starts_at.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    return local(session.starts_at).date()
 
 
 def overdue_tasks(office_id: int, today: date, before: Session | None = None) -> list[Task]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from intranet.extensions import db
 from intranet.forms import submit_and_redirect
-from intranet.models import User
+from intranet.models import User, utcnow
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
@@ -60,8 +60,6 @@ def _own(model, ident):
 
 
 def _today() -> date:
-    from intranet.models import utcnow
-
     return local(utcnow()).date()
 
 

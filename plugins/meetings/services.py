@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
@@ -210,7 +211,7 @@ def guests(session: Session) -> list[Guest]:
 
 def expected(session: Session) -> list[User]:
     """Who the board expects: the cell's members, then the invited guests."""
-    members = [u for u in scheduling.members(session.office_id)]
+    members = scheduling.members(session.office_id)
     return members + [g.user for g in guests(session) if g.user_id not in {u.id for u in members}]
 
 
@@ -226,12 +227,11 @@ def _refuse_unless_open(session: Session) -> None:
     if session.status == SessionStatus.CLOSED:
         raise MeetingError(_("This meeting is closed."))
     if not room_open(session):
-        raise MeetingError(_("The room opens at %(time)s.", time=_local(opens_at(session))))
+        raise MeetingError(_("The room opens at %(time)s.", time=shown(opens_at(session))))
 
 
-def _local(moment: datetime) -> str:
-    from flask_babel import format_datetime
-
+def shown(moment: datetime) -> str:
+    """A time as the pages show it (office time zone, HH:mm dd/MM/yyyy)."""
     return format_datetime(moment, "HH:mm dd/MM/yyyy")
 
 

@@ -95,7 +95,7 @@ def fresh_token(session_id: int):
     """A fresh, short-lived token (first join and each rejoin after a fatal error)."""
     meeting = _meeting(session_id)
     if not services.room_open(meeting):
-        return jsonify(error=_("The room opens at %(time)s.", time=services._local(services.opens_at(meeting)))), 409
+        return jsonify(error=_("The room opens at %(time)s.", time=services.shown(services.opens_at(meeting)))), 409
     config = services.config_for(meeting.office_id)
     room = services.room_for(meeting)
     domain = request.args.get("domain", config.jitsi_domain)
