@@ -2,9 +2,18 @@
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import socket
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -78,3 +87,43 @@ for i in range(int(sys.argv[1])):
     create_user(username=f"dv{i:04d}", full_name=f"Đảng viên {i:04d}", office=office, roles=(Role.MEMBER,),
                 party_status=PartyStatus.OFFICIAL, password=sys.argv[2])
 """
+
+
+@contextmanager
+def seeded_cell(seed: str, members: int, password: str):
+    """A fresh PostgreSQL database on BENCH_PG (default postgresql://postgres@127.0.0.1:5432) with the
+    migrations applied and ``seed`` run (``SEED_CELL`` + a meeting, printing its id); yields the
+    servers' environment (Redis on BENCH_REDIS), the instance folder and the meeting's id; drops the
+    database afterwards."""
+    import psycopg
+
+    server_url = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+    database = f"intranet_bench_{os.getpid()}"
+    with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+    instance = tempfile.mkdtemp(prefix="intranet-bench-")
+    env = {**os.environ, "DATABASE_URL": f"{server_url}/{database}",
+           "REDIS_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14"), "INTRANET_INSTANCE_PATH": instance,
+           "INTRANET_ENV": "development", "SECRET_KEY": "bench-secret", "INTRANET_LIVE_PREFIX": f"bench{os.getpid()}",
+           "INTRANET_LOGIN_IP_LIMIT": "100000 per minute", "INTRANET_LOGIN_ACCOUNT_LIMIT": "100000 per minute"}
+    try:
+        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        seeded = subprocess.run([sys.executable, "-c", seed, str(members), password], cwd=ROOT, env=env,
+                                capture_output=True, text=True)
+        if seeded.returncode:
+            raise SystemExit(seeded.stderr)
+        yield env, instance, int(seeded.stdout.split()[-1])
+    finally:
+        with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def stop(servers) -> None:
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()

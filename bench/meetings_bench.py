@@ -15,21 +15,15 @@ import argparse
 import asyncio
 import html
 import json
-import os
 import random
 import re
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-from client import SEED_CELL, Client
+from client import SEED_CELL, Client, seeded_cell, stop
 from questions_bench import PASSWORD, AccessLog, _read_head, q, serve
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 
 SEED = SEED_CELL + """
 from intranet_meetings import services as rooms
@@ -132,56 +126,34 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=60)
     args = parser.parse_args()
-    import psycopg
 
-    server_url = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
-    database = f"intranet_bench_{os.getpid()}"
-    with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {database}")
-    instance = tempfile.mkdtemp(prefix="intranet-bench-")
-    env = {**os.environ, "DATABASE_URL": f"{server_url}/{database}",
-           "REDIS_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14"), "INTRANET_INSTANCE_PATH": instance,
-           "INTRANET_ENV": "development", "SECRET_KEY": "bench-secret", "INTRANET_LIVE_PREFIX": f"bench{os.getpid()}",
-           "INTRANET_LOGIN_IP_LIMIT": "100000 per minute", "INTRANET_LOGIN_ACCOUNT_LIMIT": "100000 per minute"}
-    server = None
-    try:
-        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
-        seeded = subprocess.run([sys.executable, "-c", SEED, str(args.participants), PASSWORD], cwd=ROOT, env=env,
-                                capture_output=True, text=True)
-        if seeded.returncode:
-            raise SystemExit(seeded.stderr)
-        sid = int(seeded.stdout.split()[-1])
-        log = AccessLog(Path(instance) / "access.log")
-        server, port = serve("wsgi:app", env, threads=64, log=log)
-        people = []
-        for i in range(args.participants):
-            client = Client(port).login(f"dv{i:04d}", PASSWORD)
-            _, _, page = client.request("GET", f"/meetings/sessions/{sid}")
-            page_data = json.loads(html.unescape(re.search(r'data-page="([^"]+)"', page).group(1)))
-            user_id = int(re.search(r'data-user="(\d+)"', page).group(1))
-            people.append((user_id, client.cookie(), page_data["ingestToken"]))
-        chair = Client(port).login("bithu", PASSWORD)
-        print(f"gunicorn 2 workers x 64 threads, PostgreSQL + Redis, {args.participants} participants "
-              f"sampling every 5 s, {args.seconds} s", flush=True)
-        log.mark()
-        latencies, errors, delays = asyncio.run(run(port, sid, people, chair.cookie(), args.seconds))
-        server_times = log.since_mark("/ingest")
-        print(f"  ingest: {len(latencies)} batches, {len(errors)} errors {sorted(set(map(str, errors)))[:5]}; "
-              f"client p50 {q(latencies, 50) * 1000:.1f} ms, p99 {q(latencies, 99) * 1000:.1f} ms; "
-              f"server p50 {q(server_times, 50):.1f} ms, p99 {q(server_times, 99):.1f} ms", flush=True)
-        if delays:
-            print(f"  board: {len(delays)} drops seen, delay p50 {statistics.median(delays) * 1000:.0f} ms, "
-                  f"max {max(delays) * 1000:.0f} ms", flush=True)
-    finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    servers = []
+    with seeded_cell(SEED, args.participants, PASSWORD) as (env, instance, sid):
+        try:
+            log = AccessLog(Path(instance) / "access.log")
+            server, port = serve("wsgi:app", env, threads=64, log=log)
+            servers.append(server)
+            people = []
+            for i in range(args.participants):
+                client = Client(port).login(f"dv{i:04d}", PASSWORD)
+                _, _, page = client.request("GET", f"/meetings/sessions/{sid}")
+                page_data = json.loads(html.unescape(re.search(r'data-page="([^"]+)"', page).group(1)))
+                user_id = int(re.search(r'data-user="(\d+)"', page).group(1))
+                people.append((user_id, client.cookie(), page_data["ingestToken"]))
+            chair = Client(port).login("bithu", PASSWORD)
+            print(f"gunicorn 2 workers x 64 threads, PostgreSQL + Redis, {args.participants} participants "
+                  f"sampling every 5 s, {args.seconds} s", flush=True)
+            log.mark()
+            latencies, errors, delays = asyncio.run(run(port, sid, people, chair.cookie(), args.seconds))
+            server_times = log.since_mark("/ingest")
+            print(f"  ingest: {len(latencies)} batches, {len(errors)} errors {sorted(set(map(str, errors)))[:5]}; "
+                  f"client p50 {q(latencies, 50) * 1000:.1f} ms, p99 {q(latencies, 99) * 1000:.1f} ms; "
+                  f"server p50 {q(server_times, 50):.1f} ms, p99 {q(server_times, 99):.1f} ms", flush=True)
+            if delays:
+                print(f"  board: {len(delays)} drops seen, delay p50 {statistics.median(delays) * 1000:.0f} ms, "
+                      f"max {max(delays) * 1000:.0f} ms", flush=True)
+        finally:
+            stop(servers)
 
 
 if __name__ == "__main__":

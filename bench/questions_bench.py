@@ -20,23 +20,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import re
 import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from client import SEED_CELL, Client, free_port
+from client import BIN, ROOT, SEED_CELL, Client, free_port, seeded_cell, stop
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 PASSWORD = "bench password 2026"
 
 SEED = SEED_CELL + """
@@ -328,57 +323,32 @@ def main() -> None:
     parser.add_argument("--ramp", action="store_true")
     args = parser.parse_args()
 
-    import psycopg
-
-    server_url = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
-    database = f"intranet_bench_{os.getpid()}"
-    with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {database}")
-    instance = tempfile.mkdtemp(prefix="intranet-bench-")
-    env = {**os.environ, "DATABASE_URL": f"{server_url}/{database}",
-           "REDIS_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14"), "INTRANET_INSTANCE_PATH": instance,
-           "INTRANET_ENV": "development", "SECRET_KEY": "bench-secret", "INTRANET_LIVE_PREFIX": f"bench{os.getpid()}",
-           "INTRANET_LOGIN_IP_LIMIT": "100000 per minute", "INTRANET_LOGIN_ACCOUNT_LIMIT": "100000 per minute"}
     servers = []
-    try:
-        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
-        seeded = subprocess.run([sys.executable, "-c", SEED, str(args.participants), PASSWORD], cwd=ROOT, env=env,
-                                capture_output=True, text=True)
-        if seeded.returncode:
-            raise SystemExit(seeded.stderr)
-        sid = int(seeded.stdout.split()[-1])
-        log = AccessLog(Path(instance) / "access.log")
-        server, port = serve("wsgi:app", env, threads=args.participants // 2 + 100, log=log)
-        servers.append(server)
-        print(f"gunicorn 2 workers x {args.participants // 2 + 100} threads, PostgreSQL + Redis, "
-              f"{args.participants} participants, {args.seconds} s per phase", flush=True)
-        cookies = [Client(port).login(f"dv{i:04d}", PASSWORD).cookie() for i in range(args.participants)]
-        askers = [Client(port).login(f"dv{i:04d}", PASSWORD) for i in range(20)]
-        for kind in ("sse", "poll"):
-            result = traffic_phase(kind, port, sid, cookies, askers, args.participants, args.seconds, log)
-            print(f"  {kind}: {result}", flush=True)
-        if args.ramp:
-            print("  ramp, queue poll (unchanged, 304):", flush=True)
-            held, _ = ramp(port, f"/questions/sessions/{sid}/poll/queue?sort=votes", cookies, 300, 300, 200, log)
-            print(f"  queue poll holds {held} participants at p99 < 200 ms", flush=True)
-            Path(instance, "bare.py").write_text(BARE_APP)
-            bare_log = AccessLog(Path(instance) / "bare-access.log")
-            bare, bare_port = serve("bare:app", {**env, "PYTHONPATH": instance}, threads=100, log=bare_log)
-            servers.append(bare)
-            print("  ramp, bare Flask endpoint:", flush=True)
-            held, _ = ramp(bare_port, "/poll", [""], 300, 300, 200, bare_log)
-            print(f"  bare endpoint holds {held} participants at p99 < 200 ms", flush=True)
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    with seeded_cell(SEED, args.participants, PASSWORD) as (env, instance, sid):
+        try:
+            log = AccessLog(Path(instance) / "access.log")
+            server, port = serve("wsgi:app", env, threads=args.participants // 2 + 100, log=log)
+            servers.append(server)
+            print(f"gunicorn 2 workers x {args.participants // 2 + 100} threads, PostgreSQL + Redis, "
+                  f"{args.participants} participants, {args.seconds} s per phase", flush=True)
+            cookies = [Client(port).login(f"dv{i:04d}", PASSWORD).cookie() for i in range(args.participants)]
+            askers = [Client(port).login(f"dv{i:04d}", PASSWORD) for i in range(min(20, args.participants))]
+            for kind in ("sse", "poll"):
+                result = traffic_phase(kind, port, sid, cookies, askers, args.participants, args.seconds, log)
+                print(f"  {kind}: {result}", flush=True)
+            if args.ramp:
+                print("  ramp, queue poll (unchanged, 304):", flush=True)
+                held, _ = ramp(port, f"/questions/sessions/{sid}/poll/queue?sort=votes", cookies, 300, 300, 200, log)
+                print(f"  queue poll holds {held} participants at p99 < 200 ms", flush=True)
+                Path(instance, "bare.py").write_text(BARE_APP)
+                bare_log = AccessLog(Path(instance) / "bare-access.log")
+                bare, bare_port = serve("bare:app", {**env, "PYTHONPATH": instance}, threads=100, log=bare_log)
+                servers.append(bare)
+                print("  ramp, bare Flask endpoint:", flush=True)
+                held, _ = ramp(bare_port, "/poll", [""], 300, 300, 200, bare_log)
+                print(f"  bare endpoint holds {held} participants at p99 < 200 ms", flush=True)
+        finally:
+            stop(servers)
 
 
 if __name__ == "__main__":
