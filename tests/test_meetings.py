@@ -363,3 +363,22 @@ def test_members_ticked_present_in_the_hall_show_so_on_the_board(app, client, qc
     login("bithu")
     board = client.get(f"/meetings/sessions/{sid}/board").text
     assert "tại hội trường" in board.split(f'id="board-{qcell["m3"]}"')[1].split("</tr>")[0]
+
+
+def test_a_hand_raised_in_the_room_joins_the_speakers_list_as_from_the_room(app, client, qcell, login):
+    from intranet_questions.models import Speaker, SpeakerSource
+
+    _configure(app)
+    sid = _online(app)
+    login("member1")
+    page = client.get(f"/meetings/sessions/{sid}").text
+    assert 'name="source" value="room"' in page
+    client.post(f"/questions/sessions/{sid}/hand", data={"source": "room"})
+    with app.app_context():
+        assert db.session.scalar(select(Speaker.source).where(Speaker.session_id == sid)) == SpeakerSource.ROOM
+    login("bithu")
+    client.post(f"/meetings/sessions/{sid}/guests", data={"username": "othermember"})
+    login("othermember")  # a guest of another office: the room and follow-along, not the cell's queue
+    assert 'name="source" value="room"' not in client.get(f"/meetings/sessions/{sid}").text
+    assert client.get(f"/meetings/sessions/{sid}/follow").status_code == 200
+    assert "follow-queue" not in client.get(f"/meetings/sessions/{sid}/follow").text

@@ -81,7 +81,7 @@ def room(session_id: int):
     return render_template(provider.template, session=meeting, room=room, office_config=config, page=page,
                            is_open=services.room_open(meeting), opens_at=services.opens_at(meeting),
                            moderator=services.is_moderator(current_user, meeting),
-                           checked_in=_checked_in(meeting), notes_form=NotesForm())
+                           checked_in=_checked_in(meeting), queue=_queue_reachable(meeting))
 
 
 def _checked_in(meeting: Session) -> bool:
@@ -166,10 +166,16 @@ def follow(session_id: int):
     latest = {}
     for document in documents:
         latest.setdefault(document.kind, document)
-    questions_on = manager().is_enabled(meeting.office_id, "questions")
+    questions_on = _queue_reachable(meeting)
     return render_template("meetings/follow.html", session=meeting, room=room, documents=list(latest.values()),
                            notes_html=_notes_html(meeting.id), questions_on=questions_on,
                            stream_url=url_for("meetings.notes_stream", session_id=meeting.id))
+
+
+def _queue_reachable(meeting: Session) -> bool:
+    """The question queue lives on the cell's own pages: on for the office, and the user one of its own
+    (an invited guest of another office has the room and follow-along, not the queue)."""
+    return manager().is_enabled(meeting.office_id, "questions") and meeting.office_id == current_user.office_id
 
 
 def _notes_html(session_id: int) -> str:
