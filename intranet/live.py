@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from flask import Flask, Response, current_app, request, session, stream_with_context
+from flask_babel import get_locale
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 
@@ -372,8 +373,6 @@ class Region:
 def _render_region(region: Region, version: int | None) -> str:
     if region.share is None or version is None:
         return region.render()
-    from flask_babel import get_locale
-
     key = (region.channel, version, region.event, region.share, str(get_locale()))
     return bus().renders.get(key, region.render)
 

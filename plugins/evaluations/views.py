@@ -263,10 +263,6 @@ def document_pdf(cell_document_id: int):
 # --- participation ----------------------------------------------------------------------------------
 
 
-def _year_range(year: int):
-    return reviews.period(year, None)
-
-
 def _year() -> int:
     value = request.args.get("year", "")
     return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else _today().year
@@ -276,7 +272,7 @@ def _year() -> int:
 def me():
     _member_or_403()
     year = _year()
-    record = next((r for r in participation.cell_records(_office_id(), *_year_range(year))
+    record = next((r for r in participation.cell_records(_office_id(), *reviews.period(year, None))
                    if r.user.id == current_user.id), None)
     return render_template("evaluations/me.html", record=record, year=year,
                            notes=services.notes(_office_id(), current_user.id),
@@ -291,7 +287,7 @@ def cell_participation():
     settings = services.office_settings(_office_id())
     form = SettingsForm(formdata=None, obj=settings)
     return render_template("evaluations/participation.html", year=year,
-                           records=participation.cell_records(_office_id(), *_year_range(year)),
+                           records=participation.cell_records(_office_id(), *reviews.period(year, None)),
                            settings=settings, settings_form=form, note_form=NoteForm(),
                            secretary=services.is_secretary(current_user, _office_id()),
                            notes=services.notes(_office_id())[:30])

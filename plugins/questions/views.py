@@ -139,10 +139,12 @@ def _back(meeting: Session) -> str:
 # --- regions ---------------------------------------------------------------------------------------
 
 
-def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None = None, csrf: bool = False) -> str:
+def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None = None, csrf: bool = False,
+                 my_votes: frozenset[int] = frozenset()) -> str:
     """Render a live region afresh (a stream renders long after the request began). ``csrf`` puts
-    tokens in the forms for a browser without scripts: only in a page's own first render, never in a
-    render shared between users."""
+    tokens in the forms for a browser without scripts, and ``my_votes`` marks the member's votes:
+    both only in a page's own first render, never in a render shared between users (there the page
+    script marks the votes)."""
     meeting = db.session.get(Session, meeting_id)
     settings = services.settings_for(meeting)
     common = {"session": meeting, "settings": settings, "sort": sort, "closed": meeting.status == SessionStatus.CLOSED,
@@ -151,7 +153,7 @@ def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None =
         current = services.current_question(meeting, settings)
         questions = [q for q in services.queue(meeting, sort) if current is None or q.id != current.id]
         template = "questions/_queue.html" if region == "queue" else "questions/_screen.html"
-        return render_template(template, questions=questions, current=current, my_votes=set(), **common)
+        return render_template(template, questions=questions, current=current, my_votes=my_votes, **common)
     if region == "moderation":
         people = services.participants(meeting)
         return render_template(
@@ -186,8 +188,10 @@ def _regions(meeting: Session, page: str, sort: Sort) -> list[live.Region]:
     return regions
 
 
-def _page_context(meeting: Session, page: str, settings, sort: Sort) -> dict:
-    regions = {name: _region_html(name, meeting.id, sort, current_user.id, csrf=True) for name in PAGES[page]}
+def _page_context(meeting: Session, page: str, settings, sort: Sort,
+                  my_votes: frozenset[int] = frozenset()) -> dict:
+    regions = {name: _region_html(name, meeting.id, sort, current_user.id, csrf=True, my_votes=my_votes)
+               for name in PAGES[page]}
     return {"session": meeting, "settings": settings, "sort": sort, "regions": regions, "page": page,
             "stream_url": url_for("questions.stream", session_id=meeting.id, page=page, sort=sort.value),
             "closed": meeting.status == SessionStatus.CLOSED}
@@ -219,21 +223,12 @@ def member(session_id: int):
     sort = _sort(meeting)
     form = AskForm()
     form.target.choices = [(TO_GROUP, _("The presenting group")), *((q.id, q.text[:120]) for q in meeting.questions)]
-    context = _page_context(meeting, "member", settings, sort)
-    # The first render knows the member's votes; live updates are shared and the page script marks them.
-    context["regions"]["queue"] = _with_votes(meeting, settings, sort)
+    votes = frozenset(services.voted_ids(meeting, current_user))
+    context = _page_context(meeting, "member", settings, sort, my_votes=votes)
     return render_template("questions/member.html", form=form, chair=services.is_chair(current_user, meeting, settings),
-                           my_votes=sorted(services.voted_ids(meeting, current_user)),
+                           my_votes=sorted(votes),
                            mine_ids=[q.id for q in services.my_questions(meeting, current_user)],
                            max_length=_max_length(), **context)
-
-
-def _with_votes(meeting: Session, settings, sort: Sort) -> str:
-    current = services.current_question(meeting, settings)
-    return render_template("questions/_queue.html", session=meeting, settings=settings, sort=sort, csrf=True,
-                           closed=meeting.status == SessionStatus.CLOSED, current=current,
-                           questions=[q for q in services.queue(meeting, sort) if current is None or q.id != current.id],
-                           my_votes=services.voted_ids(meeting, current_user))
 
 
 def _max_length() -> int:
