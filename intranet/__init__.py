@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -38,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     live.init_app(app)
 
-    from . import auth, core_hooks, errors, idempotency, notifications  # noqa: F401  (idempotency: its table)
+    from . import auth, core_hooks, errors, idempotency, notifications, security  # noqa: F401  (idempotency: its table)
     from .cli import register_cli
     from .plugins import CORE, PluginManager
 
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     pm.init_app(app)  # registers every blueprint (the core's too, through its own hooks)
 
     auth.init_app(app)
+    security.init_app(app)
     errors.init_app(app)
     notifications.init_app(app)
     register_cli(app)
@@ -68,6 +70,7 @@ def _derive_config(app: Flask) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_DURATION=timedelta(days=cfg["REMEMBER_DAYS"]),
         WTF_CSRF_TIME_LIMIT=None,  # valid for the whole session: a form left open over lunch still posts
         RATELIMIT_STORAGE_URI=cfg["REDIS_URL"] or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,

@@ -1,23 +1,24 @@
-"""Sign-in, sign-out, my account, password change (forced on first sign-in for issued passwords)."""
+"""Sign-in, sign-out, my account and its sessions, password change (forced on first sign-in for issued
+passwords). Sessions live on the server (intranet/sessions.py); failed sign-ins slow down per username
+and address (intranet/lockout.py)."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, Optional
 
+from . import lockout, sessions
 from .audit import record
 from .extensions import db, limiter, login_manager
 from .forms import max_length, new_password_fields, required
 from .i18n import LANGUAGE_NAMES
 from .models import User, utcnow, verify_dummy_password
+from .security import local_path
 
 bp = Blueprint("auth", __name__)
 
@@ -51,15 +52,8 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def load_user(token: str) -> User | None:
-    user_id, _, version = token.partition(".")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    # Roles come in the same query: nearly every page checks them (a live poll does little else).
-    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
-    if user is None or user.auth_version != int(version) or not user.active:
-        return None
-    return user
+def load_user(user_id: str) -> User | None:
+    return sessions.load(user_id)
 
 
 def _force_password_change():
@@ -72,34 +66,35 @@ def _force_password_change():
     return None
 
 
-def _login_failed(response) -> bool:
-    return response.status_code != 302
+def _password_was_wrong(response) -> bool:
+    return bool(g.get("login_password_wrong"))
 
 
-def _account_key() -> str:
-    return "account:" + (request.form.get("username") or "").strip().lower()[:64]
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+def sign_in(user: User, remember: bool = False) -> None:
+    """Start a new server-side session for ``user`` in a fresh cookie: the old cookie's contents (and
+    with them the CSRF token) are dropped, so a session id planted before sign-in is worth nothing."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    sessions.start(user)
+    login_user(user, remember=remember)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_IP_LIMIT"], methods=["POST"], deduct_when=_login_failed,
+@limiter.limit(lambda: current_app.config["LOGIN_IP_LIMIT"], methods=["POST"], deduct_when=_password_was_wrong,
                scope="login-ip")
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_LIMIT"], methods=["POST"], deduct_when=_login_failed,
-               key_func=_account_key, scope="login-account")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data.strip().lower()
+        wait = lockout.wait_seconds(username)
+        if wait:
+            flash(_("Too many failed attempts for this username from your address. Try again in %(seconds)d "
+                    "seconds, or sign in from another computer.", seconds=wait), "error")
+            return render_template("auth/login.html", form=form), 429
         user = db.session.scalar(select(User).where(func.lower(User.username) == username))
         if user is None:
             verify_dummy_password(form.password.data)
@@ -107,16 +102,22 @@ def login():
             if not user.active:
                 flash(_("This account is deactivated. Ask your office's administrator."), "error")
                 return render_template("auth/login.html", form=form)
-            login_user(user, remember=form.remember.data)
+            lockout.succeeded(username)
+            sign_in(user, remember=form.remember.data)
             user.last_login_at = utcnow()
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+            return redirect(local_path(request.args.get("next")) or url_for("main.index"))
+        g.login_password_wrong = True
+        lockout.failed(username, user)
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        sessions.end_current(current_user)
+        db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -136,7 +137,34 @@ def account():
         db.session.commit()
         flash(_("Your details are saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, sessions=sessions.listing(current_user))
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    ending_this_one = session_id == sessions.current_id(current_user)
+    if not sessions.end(current_user, session_id):
+        abort(404)
+    record("user.end_session", "user_account", current_user.id, office_id=current_user.office_id)
+    db.session.commit()
+    if ending_this_one:
+        logout_user()
+        flash(_("You have signed out."), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("That session is ended: the browser there must sign in again."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/sessions/end-all")
+@login_required
+def end_all_sessions():
+    count = sessions.end(current_user)
+    record("user.end_sessions", "user_account", current_user.id, office_id=current_user.office_id, count=count)
+    db.session.commit()
+    logout_user()
+    flash(_("You are signed out on every device."), "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -150,11 +178,13 @@ def change_password():
         elif form.new_password.data == form.current_password.data:
             form.new_password.errors.append(_("Choose a password different from the current one."))
         else:
-            current_user.set_password(form.new_password.data)
-            current_user.must_change_password = False
-            record("user.change_password", "user_account", current_user.id, office_id=current_user.office_id)
+            user = current_user._get_current_object()
+            user.set_password(form.new_password.data)
+            user.must_change_password = False
+            record("user.change_password", "user_account", user.id, office_id=user.office_id)
+            sessions.end(user)  # every other browser signs in again with the new password
+            sign_in(user, remember=current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
             db.session.commit()
-            login_user(current_user._get_current_object())  # the session id carries auth_version, which just changed
             flash(_("Your password is changed."), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)

@@ -20,8 +20,14 @@ DEFAULTS: dict[str, object] = {
     "LANGUAGES": "vi,en",
     "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,  # a view marked accepts_uploads; others get MAX_FORM_SIZE
     "MAX_FORM_SIZE": 1024 * 1024,
-    "LOGIN_IP_LIMIT": "30 per 5 minutes",
-    "LOGIN_ACCOUNT_LIMIT": "5 per 5 minutes",  # counts failed attempts only
+    # Failed sign-ins from one address, all usernames: high enough for an office behind one NAT address.
+    "LOGIN_IP_LIMIT": "300 per 10 minutes",
+    # Per username and address (intranet/lockout.py): free failures, then a delay doubling per failure.
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_DELAY_SECONDS": 30,
+    "LOGIN_MAX_DELAY_SECONDS": 15 * 60,
+    "REMEMBER_DAYS": 30,  # a remember-me cookie, and a server-side session left idle, last this long
+    "SESSION_TOUCH_SECONDS": 300,  # a session's "last seen" is written at most this often
     "LIVE_HEARTBEAT_SECONDS": 15,
     "LIVE_STREAM_MAX_SECONDS": 300,  # then the browser reconnects and the user's rights are re-checked
     "LIVE_PREFIX": "intranet:live",

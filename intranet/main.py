@@ -1,8 +1,6 @@
 """Start page, language switch, health check, and the navigation every page shows."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
@@ -11,6 +9,7 @@ from . import live
 from .access import can
 from .extensions import db
 from .plugins import manager
+from .security import same_site_path
 
 bp = Blueprint("main", __name__)
 
@@ -48,17 +47,7 @@ def set_language(code: str):
     if current_user.is_authenticated:
         current_user.locale = code
         db.session.commit()
-    return redirect(_same_site(request.referrer) or url_for("main.index"))
-
-
-def _same_site(url: str | None) -> str | None:
-    """Only follow a referrer on this host: no open redirect."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.netloc and parts.netloc != request.host:
-        return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return redirect(same_site_path(request.referrer) or url_for("main.index"))
 
 
 @bp.get("/healthz")

@@ -115,8 +115,12 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    # The session this object was loaded for (set by intranet.sessions); Flask-Login stores get_id()
+    # in the session cookie and the remember-me cookie, so both name the server-side session.
+    session_token = None
+
     def get_id(self) -> str:
-        return f"{self.id}.{self.auth_version}"
+        return f"{self.id}.{self.session_token}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = _hasher.hash(password)
@@ -149,6 +153,36 @@ def verify_dummy_password(password: str) -> None:
 @functools.cache
 def _dummy_hash() -> str:
     return _hasher.hash("not-a-real-password")
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The cookie (and the remember-me cookie) carry the user id and a random
+    token whose hash is kept here; deleting the row ends that session wherever the cookie was copied."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The user's auth_version at sign-in: a password change/reset or deactivation ends older sessions.
+    auth_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins of one username from one address (see intranet/lockout.py)."""
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(45), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class RoleAssignment(db.Model):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .extensions import db
 from .models import UTCDateTime, utcnow
+from .security import local_path, same_site_path
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -113,8 +114,7 @@ def open_one(notification_id: int):
         abort(404)
     item.read_at = item.read_at or utcnow()
     db.session.commit()
-    target = item.link if item.link.startswith("/") and not item.link.startswith("//") else None
-    return redirect(target or url_for("notifications.index"))
+    return redirect(local_path(item.link) or url_for("notifications.index"))
 
 
 @bp.post("/read-all")
@@ -123,8 +123,7 @@ def read_all():
     db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
                                                   Notification.read_at.is_(None)).values(read_at=utcnow()))
     db.session.commit()
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
-                    else url_for("notifications.index"))
+    return redirect(same_site_path(request.referrer) or url_for("notifications.index"))
 
 
 def init_app(app: Flask) -> None:

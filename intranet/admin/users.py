@@ -8,7 +8,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import sessions
 from ..access import managed_office_or_404, managed_user_or_404, require_admin
+from ..audit import record_change
 from ..errors import accepts_uploads
 from ..extensions import db
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
@@ -79,7 +81,17 @@ def edit_user(user_id: int):
     role_form.office_id.choices = office_choices()
     role_form.office_id.data = user.office_id
     return render_template("admin/user_edit.html", user=user, form=form, role_form=role_form, action=ActionForm(),
-                           role_labels=ROLE_LABELS, managed=require_admin())
+                           role_labels=ROLE_LABELS, managed=require_admin(), sessions=sessions.listing(user))
+
+
+@bp.post("/users/<int:user_id>/end-sessions")
+def end_user_sessions(user_id: int):
+    user = managed_user_or_404(user_id)
+    count = sessions.end(user)
+    record_change("user.end_sessions", user, office_id=user.office_id, actor=current_user, count=count)
+    db.session.commit()
+    flash(_("The user is signed out on every device."), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/active")

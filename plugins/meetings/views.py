@@ -19,6 +19,7 @@ from intranet.extensions import csrf, db
 from intranet.forms import form_errors_text, submit_and_redirect
 from intranet.models import User
 from intranet.plugins import cross_office_view, manager
+from intranet.security import allow_frames
 from intranet_scheduling.models import Document as SchedulingDocument, Session
 
 from . import jitsi, services
@@ -78,6 +79,8 @@ def room(session_id: int):
         "domains": jitsi.domains(config), "room": jitsi.room_path(config, room.room_name),
         "name": current_user.full_name,
     }
+    if provider.name == "jitsi":
+        allow_frames(*page["domains"])  # their external_api.js and the call's iframe
     return render_template(provider.template, session=meeting, room=room, office_config=config, page=page,
                            is_open=services.room_open(meeting), opens_at=services.opens_at(meeting),
                            moderator=services.is_moderator(current_user, meeting),

@@ -1,7 +1,14 @@
-// Small progressive enhancements; every page works without them.
+// Small progressive enhancements; every page works without them. No page has inline script (the
+// Content-Security-Policy forbids it): behaviour is attached here through data- attributes.
 document.addEventListener("submit", (event) => {
   const message = event.target.dataset && event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
+});
+document.addEventListener("click", (event) => {
+  if (event.target.closest && event.target.closest("[data-print]")) window.print();
+});
+document.addEventListener("focusin", (event) => {
+  if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
 });
 
 // The outbox: a form marked data-outbox="name" is kept in localStorage and sent with an
