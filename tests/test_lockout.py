@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from support import PASSWORD
 from intranet.extensions import db
-from intranet.models import LoginThrottle, utcnow
+from intranet.models import utcnow
 from intranet.notifications import Notification
 
 ATTACKER, OWNER, OFFICE_NAT = "10.0.0.66", "10.0.0.7", "10.0.0.1"
@@ -27,6 +27,8 @@ def _fail(client, username, address, times=1):
 
 
 def _age_last_failure(app, seconds):
+    from intranet.models import LoginThrottle
+
     with app.app_context():
         db.session.execute(update(LoginThrottle).values(last_failure_at=utcnow() - timedelta(seconds=seconds)))
         db.session.commit()
@@ -63,6 +65,8 @@ def test_refused_attempts_are_not_counted(client, app, cell):
     _fail(client, "member1", ATTACKER, times=5)
     for _ in range(10):
         assert _try(client, "member1", "guess", ATTACKER).status_code == 429
+    from intranet.models import LoginThrottle
+
     with app.app_context():
         assert db.session.scalar(select(LoginThrottle.failures)) == 5
 

@@ -45,8 +45,40 @@ def browser():
                   # a fake camera and microphone, for the meeting room's pre-call check
                   "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
         )
-        yield browser
+        yield CspWatchedBrowser(browser)
         browser.close()
+
+
+class CspWatchedBrowser:
+    """The browser, whose every context records the Content-Security-Policy violations Chromium reports
+    on the console; ``_no_csp_violations`` fails the test that caused any."""
+
+    def __init__(self, browser):
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.on("console", self._note)
+        return context
+
+    def _note(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    if "browser" not in request.fixturenames and "page" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    browser.violations.clear()
+    yield
+    assert not browser.violations, "Content-Security-Policy violations:\n" + "\n".join(browser.violations)
 
 
 @pytest.fixture
