@@ -140,11 +140,11 @@ def account():
     return render_template("auth/account.html", form=form, sessions=sessions.listing(current_user))
 
 
-@bp.post("/account/sessions/<int:session_id>/end")
+@bp.post("/account/sessions/<int:user_session_id>/end")
 @login_required
-def end_session(session_id: int):
-    ending_this_one = session_id == sessions.current_id(current_user)
-    if not sessions.end(current_user, session_id):
+def end_session(user_session_id: int):
+    ending_this_one = user_session_id == sessions.current_id(current_user)
+    if not sessions.end(current_user, user_session_id):
         abort(404)
     record("user.end_session", "user_account", current_user.id, office_id=current_user.office_id)
     db.session.commit()

@@ -46,11 +46,15 @@ def _targets(app, cell):
         task = evaluations.add_task(session, secretary, what="Member1 task", owner=member,
                                     due=evaluations.scheduling_day(session))
         paper = papers.draft(session, "minutes", secretary)
+        from intranet.models import UserSession
+
+        signed_in = UserSession(user_id=cell["member"], token_hash="0" * 64, auth_version=member.auth_version)
+        db.session.add(signed_in)
         db.session.commit()
         return {"user_id": cell["member"], "office_id": dist.id, "assignment_id": assignment,
                 "session_id": session.id, "question_id": question.id, "group_id": group.id, "item_id": item.id,
                 "notification_id": note.id, "document_id": document.id, "queued_id": queued.id, "turn_id": turn.id,
-                "task_id": task.id, "cell_document_id": paper.id}
+                "task_id": task.id, "cell_document_id": paper.id, "user_session_id": signed_in.id}
 
 
 def scheduling_advance(session):

@@ -76,7 +76,7 @@ def test_my_sessions_are_listed_and_one_can_be_ended(app, cell):
     laptop = _sign_in(app, user_agent=FIREFOX)
     phone = _sign_in(app, user_agent=PHONE)
     page = laptop.get("/account", headers={"User-Agent": FIREFOX}).text
-    assert "Firefox — Linux" in page and "Chrome Mobile — Android" in page
+    assert "Firefox</strong> — Linux" in page and "Chrome Mobile</strong> — Android" in page
     assert page.count("Kết thúc phiên này") == 1 and "Đăng xuất tại đây" in page  # this browser is marked
     with app.app_context():
         rows = db.session.scalars(select(UserSession).order_by(UserSession.id)).all()
@@ -119,7 +119,7 @@ def test_an_office_admin_ends_a_users_sessions(app, cell):
     admin = _sign_in(app, "distadmin")
     outsider = _sign_in(app, "otheradmin")
     page = admin.get(f"/admin/users/{cell['member']}").text
-    assert "Firefox — Linux" in page
+    assert "Firefox</strong> — Linux" in page
     assert outsider.post(f"/admin/users/{cell['member']}/end-sessions").status_code == 404
     assert _signed_in(member)
     assert admin.post(f"/admin/users/{cell['member']}/end-sessions").status_code == 302
