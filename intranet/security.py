@@ -8,7 +8,8 @@ per-page difference we need (the Jitsi room's frames) is a line here. Rules:
   site only; no inline script or style, no eval, no plugins, no <base>; nobody may frame our pages.
   A view that embeds another site calls ``allow_frames(*hosts)`` (the meeting room, for its Jitsi
   domains: their external_api.js and their iframe).
-- ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin`` everywhere.
+- ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` and ``X-Frame-Options: DENY``
+  everywhere.
 - ``Cache-Control: no-store`` on every response to a signed-in user, unless the view set its own
   Cache-Control (live polls keep their ETag revalidation, files their own rules); static files are
   never marked.
@@ -62,6 +63,7 @@ def content_security_policy() -> str:
 def _set_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", content_security_policy())
+    headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for browsers without CSP level 2
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     if request.endpoint != "static" and not (request.endpoint or "").endswith(".static") \

@@ -92,6 +92,7 @@ def test_every_page_has_a_strict_policy(client, cell, login):
         assert "unsafe" not in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["X-Frame-Options"] == "DENY"
 
 
 def test_signed_in_pages_are_not_stored_but_static_files_are_cacheable(client, cell, login):
