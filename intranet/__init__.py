@@ -8,6 +8,7 @@ from flask import Flask
 
 from . import config as config_module
 from . import live
+from .errors import CappedRequest
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -19,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     settings.update(config or {})
     instance_path = settings.get("INSTANCE_PATH") or os.environ.get("INTRANET_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path and str(Path(instance_path).resolve()))
+    app.request_class = CappedRequest  # the body-size cap holds before any hook reads a form
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(settings)
     _derive_config(app)
