@@ -326,10 +326,14 @@ def poll_view(channel_for: Callable[..., str]):
     return decorate
 
 
-def _etag(channel: str, version: int) -> str:
-    # Bound to the signed-in identity so one user's tag says nothing to another.
+SWITCHES = "plugin-switches"  # published when any office switches a plugin on or off
+
+
+def _etag(channel: str, version: int, switches: int) -> str:
+    # Bound to the signed-in identity so one user's tag says nothing to another, and to the plugin
+    # switches: the 304 below answers before the plugin gate, so a tag must not outlive a switch.
     who = session.get("_user_id", "")
-    raw = f"{current_app.secret_key}|{who}|{channel}|{version}".encode()
+    raw = f"{current_app.secret_key}|{who}|{channel}|{version}|{switches}".encode()
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
@@ -339,10 +343,10 @@ def _answer_unchanged_poll():
     if channel_for is None or not request.if_none_match:
         return None
     channel = channel_for(**(request.view_args or {}))
-    version = _version_or_none(channel)
-    if version is None:  # the bus is unreachable: let the view render the region in full
+    version, switches = _version_or_none(channel), _version_or_none(SWITCHES)
+    if version is None or switches is None:  # the bus is unreachable: let the view render in full
         return None
-    etag = _etag(channel, version)
+    etag = _etag(channel, version, switches)
     if request.if_none_match.contains(etag):
         response = Response(status=304)
         response.set_etag(etag)
@@ -379,10 +383,11 @@ def _render_region(region: Region, version: int | None) -> str:
 
 def poll_response(channel: str, render: Callable[[], str], *, share: str | None = None) -> Response:
     version = _version_or_none(channel)  # read before rendering: a change during render is not lost
+    switches = _version_or_none(SWITCHES)
     html = _end_transaction(lambda: _render_region(Region("poll", channel, render, share), version))
     response = Response(html, mimetype="text/html")
-    if version is not None:
-        response.set_etag(_etag(channel, version))
+    if version is not None and switches is not None:
+        response.set_etag(_etag(channel, version, switches))
     response.headers["Cache-Control"] = "no-cache, private"
     return response
 
