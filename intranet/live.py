@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from flask import Flask, Response, current_app, request, session, stream_with_context
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 
@@ -359,7 +359,7 @@ def _version_or_none(channel: str) -> int | None:
     try:
         return bus().version(channel)
     except Exception:  # redis.RedisError and socket errors: polling degrades to full renders
-        current_app.logger.warning("live bus unreachable; poll of %s rendered in full", channel)
+        current_app.logger.warning("live bus unreachable (%s): polls render in full, streams answer 503", channel)
         return None
 
 
@@ -408,6 +408,8 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     lists the versions sent, so a reconnecting browser (``Last-Event-ID``) is sent only what changed.
     Heartbeats keep proxies from closing the stream; after LIVE_STREAM_MAX_SECONDS the stream ends
     and the browser reconnects, which re-checks the user's rights."""
+    if any(_version_or_none(region.channel) is None for region in regions):
+        return _stream_unavailable()
     app = current_app._get_current_object()
     heartbeat = float(app.config["LIVE_HEARTBEAT_SECONDS"])
     max_age = float(app.config.get("LIVE_STREAM_MAX_SECONDS", 300))
@@ -452,6 +454,18 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return response
+
+
+STREAM_RETRY_SECONDS = 30
+
+
+def _stream_unavailable() -> Response:
+    """The bus is away (Redis down): no stream could see a change. A 503 closes the browser's
+    EventSource, which live.js takes as "poll now" (polls render in full without the bus) and tries
+    the stream again after Retry-After."""
+    message = _("Live updates are paused; this page refreshes itself every few seconds.")
+    return Response(message, status=503, mimetype="text/plain",
+                    headers={"Retry-After": str(STREAM_RETRY_SECONDS), "Cache-Control": "no-store"})
 
 
 PROMPT_INTERVAL = 0.1  # even prompt changes: at most ten frames a second per region

@@ -3,14 +3,21 @@ switched off, SQLite under a meeting's load, Redis going away and coming back.""
 from __future__ import annotations
 
 import io
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
+import redis
 from flask import url_for
 from sqlalchemy import select
 
 from intranet.extensions import db
 from intranet.models import Office, User
 from intranet.plugins import manager
+from support import Browser, RedisServer, serve
 from test_questions import _meeting
 
 
@@ -125,3 +132,89 @@ def test_every_route_of_a_switched_off_plugin_answers_404(app, data, qcell, logi
         if getattr(app.view_functions[rule.endpoint], "_intranet_office_of", None) is not None:
             for method in sorted(rule.methods & {"GET", "POST"}):
                 assert guest.open(_url(app, rule, ids), method=method).status_code == 404, rule.rule
+
+
+# --- item 2: Redis goes away mid-run, and comes back ------------------------------------------------
+
+
+def _health(base: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def _until(check, seconds: float = 60):
+    """Poll ``check`` until it returns something true (bounded: the test fails, it does not hang)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.25)
+    raise AssertionError(f"{check.__name__} never held")
+
+
+def _open(browser: Browser, url: str, fields: dict | None = None):
+    """(status, headers, first bytes of the body), errors included."""
+    try:
+        request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode() if fields else None)
+        with browser.opener.open(request, timeout=10) as response:
+            return response.status, response.headers, response.read(200).decode(errors="replace")
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read(200).decode(errors="replace")
+
+
+def _fail_login(browser: Browser, base: str, username: str) -> int:
+    fields = {"username": username, "password": "wrong password", "csrf_token": browser.token(base + "/login")}
+    return _open(browser, base + "/login", fields)[0]
+
+
+def test_the_intranet_keeps_working_while_redis_is_away(app, database_url, tmp_path, qcell):
+    sid = _meeting(app)
+    redis_server = RedisServer(tmp_path).start()
+    server, base = serve(app, database_url, tmp_path / "instance", REDIS_URL=redis_server.url)
+    stream_url, poll_url = f"{base}/questions/sessions/{sid}/stream", f"{base}/questions/sessions/{sid}/poll/queue"
+    try:
+        status, health = _health(base)
+        assert status == 200 and health["status"] == "ok", health
+        assert health["live_bus"]["backend"] == "redis" and health["rate_limits"]["backend"] == "redis"
+        member = Browser()
+        assert "/login" not in member.sign_in(base, "member1").geturl()
+        code, headers, body = _open(member, stream_url)
+        assert code == 200 and headers.get_content_type() == "text/event-stream" and body.startswith("retry:")
+
+        redis_server.kill()
+        # /healthz tells the load balancer "degraded", not "take me out".
+        status, health = _until(lambda: (lambda h: h if h[1]["status"] == "degraded" else None)(_health(base)))
+        assert status == 200 and health["database"]["status"] == "ok"
+        assert health["live_bus"]["status"] == "down" and health["rate_limits"]["status"] == "fallback"
+        # Signing in works.
+        other = Browser()
+        assert "/login" not in other.sign_in(base, "member2").geturl()
+        # The sign-in limit still limits, counted in the process: 5 failures, then 429.
+        attacker = Browser()
+        assert [_fail_login(attacker, base, "bithu") for _ in range(5)] == [200] * 5
+        assert _fail_login(attacker, base, "bithu") == 429
+        # A live page's stream answers "poll instead" (503, Retry-After), not an error page; polls render.
+        code, headers, body = _open(member, stream_url)
+        assert code == 503 and headers["Retry-After"] and headers.get_content_type() == "text/plain"
+        assert "<html" not in body.lower()
+        code, _headers, body = _open(member, poll_url)
+        assert code == 200 and "<html" not in body.lower()
+
+        redis_server.start()  # Redis comes back (empty: it saved nothing)
+        _until(lambda: _health(base)[1]["status"] == "ok", seconds=90)
+        # The limits count in Redis again, and the stream opens again.
+        _fail_login(Browser(), base, "member3")
+        assert redis.Redis.from_url(redis_server.url).keys("LIMITS*")
+        code, headers, body = _open(member, stream_url)
+        assert code == 200 and body.startswith("retry:")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        redis_server.kill()
+    log = (tmp_path / "instance" / "server.log").read_text()
+    assert "falling back to in-memory storage" in log  # the operator is told
+    assert "Traceback" not in log
