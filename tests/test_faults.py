@@ -2,8 +2,10 @@
 switched off, SQLite under a meeting's load, Redis going away and coming back."""
 from __future__ import annotations
 
+import http.cookiejar
 import io
 import json
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -12,12 +14,13 @@ import urllib.request
 import pytest
 import redis
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
 from intranet.extensions import db
 from intranet.models import Office, User
 from intranet.plugins import manager
-from support import Browser, RedisServer, serve
+from support import PASSWORD, Browser, RedisServer, serve
 from test_questions import _meeting
 
 
@@ -218,3 +221,85 @@ def test_the_intranet_keeps_working_while_redis_is_away(app, database_url, tmp_p
     log = (tmp_path / "instance" / "server.log").read_text()
     assert "falling back to in-memory storage" in log  # the operator is told
     assert "Traceback" not in log
+
+
+# --- item 13: the embedded default (SQLite) holds a meeting of 50 -----------------------------------
+
+CLIENTS = 50
+
+
+class _Member:
+    """One participant's browser against a real server (the session app: CSRF off)."""
+
+    def __init__(self, base: str, username: str) -> None:
+        self.base, self.opener = base, urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.statuses: list[tuple[str, int]] = []
+        self.send("/login", {"username": username, "password": PASSWORD})
+
+    def send(self, path: str, fields: dict | None = None) -> None:
+        data = urllib.parse.urlencode(fields).encode() if fields is not None else None
+        request = urllib.request.Request(self.base + path, data=data, headers={"X-Outbox": "1"})
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                response.read()
+                self.statuses.append((path, response.status))
+        except urllib.error.HTTPError as err:
+            self.statuses.append((path + " " + err.read(300).decode(errors="replace"), err.code))
+
+
+def _all_at_once(members: list, action) -> None:
+    start = threading.Barrier(len(members))
+
+    def run(index: int, member) -> None:
+        start.wait()
+        action(index, member)
+
+    threads = [threading.Thread(target=run, args=(i, m)) for i, m in enumerate(members)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+
+def test_sqlite_holds_a_meeting_of_50_concurrent_clients(app, data, qcell):
+    from intranet_questions.models import Question, Vote
+
+    sid = _meeting(app)
+    usernames = [f"dv{i:02d}" for i in range(CLIENTS)]
+    user_ids = [data.user(username, "DIST") for username in usernames]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        members: list[_Member] = [None] * CLIENTS
+
+        def sign_in(index: int, _member) -> None:
+            members[index] = _Member(base, usernames[index])
+
+        _all_at_once(members, sign_in)
+        # Everyone asks at once, then everyone votes for ten others' questions while polling the queue.
+        _all_at_once(members, lambda i, m: m.send(f"/questions/sessions/{sid}/ask", {"text": f"Câu hỏi số {i}"}))
+        with app.app_context():
+            asked = db.session.execute(select(Question.id, Question.author_id).where(Question.session_id == sid)
+                                       .order_by(Question.id)).all()
+        assert len(asked) == CLIENTS
+        position = {author: k for k, (_id, author) in enumerate(asked)}
+
+        def vote(index: int, member: _Member) -> None:  # for the ten questions asked after one's own
+            own = position[user_ids[index]]
+            for step in range(1, 11):
+                member.send(f"/questions/questions/{asked[(own + step) % CLIENTS][0]}/vote", {})
+                member.send(f"/questions/sessions/{sid}/poll/queue")
+
+        _all_at_once(members, vote)
+    finally:
+        server.shutdown()
+    failed = [(path, status) for m in members for path, status in m.statuses if status >= 400]
+    assert failed == []
+    assert len(members) == CLIENTS and all(len(m.statuses) == 22 for m in members)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Vote).where(Vote.session_id == sid)) == 10 * CLIENTS
+        counts = db.session.execute(select(Question.votes, func.count(Vote.question_id)).outerjoin(
+            Vote, Vote.question_id == Question.id).where(Question.session_id == sid).group_by(Question.id)).all()
+        assert all(stored == rows == 10 for stored, rows in counts)
