@@ -436,6 +436,8 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
                 due = [last_sent[i] + _interval(i in prompt, min_interval) - now for i in pending]
                 got = sub.get(timeout=max(0.0, min(due)) if due else heartbeat)
                 if got is None and not pending:
+                    if _version_or_none(regions[0].channel) is None:
+                        return  # the bus went away: the browser reconnects, is answered 503 and polls
                     yield ": keep-alive\n\n"
                     continue
                 for event in ([got, *sub.drain()] if got is not None else []):
