@@ -355,11 +355,16 @@ def _answer_unchanged_poll():
     return None
 
 
+_WARNED_AT = [float("-inf")]  # the last "bus unreachable" warning: one a minute, not one per poll
+
+
 def _version_or_none(channel: str) -> int | None:
     try:
         return bus().version(channel)
     except Exception:  # redis.RedisError and socket errors: polling degrades to full renders
-        current_app.logger.warning("live bus unreachable (%s): polls render in full, streams answer 503", channel)
+        if time.monotonic() - _WARNED_AT[0] >= 60:
+            _WARNED_AT[0] = time.monotonic()
+            current_app.logger.warning("live bus unreachable (%s): polls render in full, streams answer 503", channel)
         return None
 
 

@@ -137,6 +137,7 @@ def ingest(session_id: int):
 @bp.route("/sessions/<int:session_id>/ping")
 @guest_view
 def ping(session_id: int):
+    _meeting(session_id)
     response = Response(status=204)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -145,6 +146,7 @@ def ping(session_id: int):
 @bp.route("/sessions/<int:session_id>/probe")
 @guest_view
 def probe(session_id: int):
+    _meeting(session_id)
     return Response(PROBE, mimetype="application/octet-stream", headers={"Cache-Control": "no-store"})
 
 
