@@ -1,14 +1,17 @@
 """The intranet core: ``create_app`` builds the Flask application."""
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from flask.logging import default_handler
 
 from . import config as config_module
 from . import live
+from .errors import CappedRequest
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -20,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     settings.update(config or {})
     instance_path = settings.get("INSTANCE_PATH") or os.environ.get("INTRANET_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path and str(Path(instance_path).resolve()))
+    app.request_class = CappedRequest  # the body-size cap holds before any hook reads a form
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(settings)
     _derive_config(app)
@@ -31,6 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Flask-Limiter tells when Redis is away (counting falls back to memory) and when it is back.
+    limiter.logger.setLevel(logging.INFO)
+    if default_handler not in limiter.logger.handlers:
+        limiter.logger.addHandler(default_handler)
     htmx.init_app(app)
 
     from . import i18n
@@ -74,5 +82,12 @@ def _derive_config(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # valid for the whole session: a form left open over lunch still posts
         RATELIMIT_STORAGE_URI=cfg["REDIS_URL"] or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
+        # Redis away: Flask-Limiter logs a warning and counts in this process's memory (the same limits,
+        # per worker) until its periodic check finds Redis again. Errors it cannot fall back from
+        # (a deduction after the response) are logged, never a 500: signing in must not depend on Redis.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
     )
+    if cfg["REDIS_URL"]:  # a Redis that hangs must not hold a sign-in for long either
+        cfg.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     cfg.setdefault("LANGUAGE_CODES", [c.strip() for c in str(cfg["LANGUAGES"]).split(",") if c.strip()])

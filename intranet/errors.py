@@ -1,10 +1,12 @@
 """Error pages in the user's language: every 4xx gets a clear message, and a 500 is logged and polite."""
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, Request, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream
 
 from .extensions import db
 
@@ -45,14 +47,47 @@ def accepts_uploads(view):
     return view
 
 
-def _cap_request_size():
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if not getattr(view, "_accepts_uploads", False):
-        request.max_content_length = current_app.config["MAX_FORM_SIZE"]
+class CappedRequest(Request):
+    """The body-size cap is a property of the request itself, decided from the matched view the first
+    time anything reads the body: no before_request hook (CSRF, the rate limiter's key) can parse a
+    form before the cap is in force. A Content-Length over the cap is refused unread; a chunked body
+    is cut off with 413 as soon as it passes the cap."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and current_app:
+            view = current_app.view_functions.get(self.endpoint) if self.endpoint else None
+            key = "MAX_CONTENT_LENGTH" if getattr(view, "_accepts_uploads", False) else "MAX_FORM_SIZE"
+            self._max_content_length = current_app.config[key]
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @cached_property
+    def stream(self):
+        cap = self.max_content_length
+        if cap is None or "wsgi.input_terminated" not in self.environ or (self.content_length or 0) > cap:
+            return super().stream  # werkzeug refuses a Content-Length over the cap unread
+        return _RefusedPastCap(self.environ["wsgi.input"], cap)
+
+
+class _RefusedPastCap(LimitedStream):
+    """A chunked body read up to one byte past the cap: reaching that byte is a 413, where werkzeug's
+    own stream would stop at the cap and hand on a silently truncated form."""
+
+    def __init__(self, stream, cap: int) -> None:
+        super().__init__(stream, cap + 1, is_max=True)
+
+    def readinto(self, b) -> int | None:
+        size = super().readinto(b)
+        if self.is_exhausted:
+            raise RequestEntityTooLarge()
+        return size
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_cap_request_size)
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return _render(400, CSRF_MESSAGE)

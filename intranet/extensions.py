@@ -1,4 +1,6 @@
 """Flask extension instances, bound to the app in ``create_app``."""
+import sqlite3
+
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -7,7 +9,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep alembic migrations portable between SQLite and PostgreSQL.
@@ -31,3 +34,18 @@ csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_for_many_clients(dbapi_connection, _record) -> None:
+    """Every SQLite connection: write-ahead log (readers never block the writer, nor it them) and a busy
+    timeout (a writer waits its turn, up to 30 s, instead of failing with "database is locked"). SQLite
+    lets one writer at a time; with short transactions a meeting of 50 queues in milliseconds."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # kept in the file; repeated for files made elsewhere
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across app crashes, one fsync less
+        cursor.close()

@@ -34,7 +34,8 @@ def intranet_plugin_info():
 def intranet_blueprints():
     """Return a list of Flask blueprints. Called once at start-up; the core registers them all (Flask
     forbids later registration), requires a login for every view unless it is wrapped in
-    ``intranet.plugins.public_view``, and answers 404 when the plugin is off for the user's office."""
+    ``intranet.plugins.public_view``, and answers 404 when the plugin is off for the user's office (for
+    a ``cross_office_view``, the office that owns the URL's object)."""
 
 
 @hookspec

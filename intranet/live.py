@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from flask import Flask, Response, current_app, request, session, stream_with_context
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 
@@ -326,10 +326,14 @@ def poll_view(channel_for: Callable[..., str]):
     return decorate
 
 
-def _etag(channel: str, version: int) -> str:
-    # Bound to the signed-in identity so one user's tag says nothing to another.
+SWITCHES = "plugin-switches"  # published when any office switches a plugin on or off
+
+
+def _etag(channel: str, version: int, switches: int) -> str:
+    # Bound to the signed-in identity so one user's tag says nothing to another, and to the plugin
+    # switches: the 304 below answers before the plugin gate, so a tag must not outlive a switch.
     who = session.get("_user_id", "")
-    raw = f"{current_app.secret_key}|{who}|{channel}|{version}".encode()
+    raw = f"{current_app.secret_key}|{who}|{channel}|{version}|{switches}".encode()
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
@@ -339,10 +343,10 @@ def _answer_unchanged_poll():
     if channel_for is None or not request.if_none_match:
         return None
     channel = channel_for(**(request.view_args or {}))
-    version = _version_or_none(channel)
-    if version is None:  # the bus is unreachable: let the view render the region in full
+    version, switches = _version_or_none(channel), _version_or_none(SWITCHES)
+    if version is None or switches is None:  # the bus is unreachable: let the view render in full
         return None
-    etag = _etag(channel, version)
+    etag = _etag(channel, version, switches)
     if request.if_none_match.contains(etag):
         response = Response(status=304)
         response.set_etag(etag)
@@ -351,11 +355,16 @@ def _answer_unchanged_poll():
     return None
 
 
+_WARNED_AT = [float("-inf")]  # the last "bus unreachable" warning: one a minute, not one per poll
+
+
 def _version_or_none(channel: str) -> int | None:
     try:
         return bus().version(channel)
     except Exception:  # redis.RedisError and socket errors: polling degrades to full renders
-        current_app.logger.warning("live bus unreachable; poll of %s rendered in full", channel)
+        if time.monotonic() - _WARNED_AT[0] >= 60:
+            _WARNED_AT[0] = time.monotonic()
+            current_app.logger.warning("live bus unreachable (%s): polls render in full, streams answer 503", channel)
         return None
 
 
@@ -379,10 +388,11 @@ def _render_region(region: Region, version: int | None) -> str:
 
 def poll_response(channel: str, render: Callable[[], str], *, share: str | None = None) -> Response:
     version = _version_or_none(channel)  # read before rendering: a change during render is not lost
+    switches = _version_or_none(SWITCHES)
     html = _end_transaction(lambda: _render_region(Region("poll", channel, render, share), version))
     response = Response(html, mimetype="text/html")
-    if version is not None:
-        response.set_etag(_etag(channel, version))
+    if version is not None and switches is not None:
+        response.set_etag(_etag(channel, version, switches))
     response.headers["Cache-Control"] = "no-cache, private"
     return response
 
@@ -403,6 +413,8 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     lists the versions sent, so a reconnecting browser (``Last-Event-ID``) is sent only what changed.
     Heartbeats keep proxies from closing the stream; after LIVE_STREAM_MAX_SECONDS the stream ends
     and the browser reconnects, which re-checks the user's rights."""
+    if any(_version_or_none(region.channel) is None for region in regions):
+        return _stream_unavailable()
     app = current_app._get_current_object()
     heartbeat = float(app.config["LIVE_HEARTBEAT_SECONDS"])
     max_age = float(app.config.get("LIVE_STREAM_MAX_SECONDS", 300))
@@ -429,6 +441,8 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
                 due = [last_sent[i] + _interval(i in prompt, min_interval) - now for i in pending]
                 got = sub.get(timeout=max(0.0, min(due)) if due else heartbeat)
                 if got is None and not pending:
+                    if _version_or_none(regions[0].channel) is None:
+                        return  # the bus went away: the browser reconnects, is answered 503 and polls
                     yield ": keep-alive\n\n"
                     continue
                 for event in ([got, *sub.drain()] if got is not None else []):
@@ -447,6 +461,18 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return response
+
+
+STREAM_RETRY_SECONDS = 30
+
+
+def _stream_unavailable() -> Response:
+    """The bus is away (Redis down): no stream could see a change. A 503 closes the browser's
+    EventSource, which live.js takes as "poll now" (polls render in full without the bus) and tries
+    the stream again after Retry-After."""
+    message = _("Live updates are paused; this page refreshes itself every few seconds.")
+    return Response(message, status=503, mimetype="text/plain",
+                    headers={"Retry-After": str(STREAM_RETRY_SECONDS), "Cache-Control": "no-store"})
 
 
 PROMPT_INTERVAL = 0.1  # even prompt changes: at most ten frames a second per region

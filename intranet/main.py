@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from . import live
 from .access import can
-from .extensions import db
+from .extensions import db, limiter
 from .plugins import manager
 from .security import same_site_path
 
@@ -52,11 +52,25 @@ def set_language(code: str):
 
 @bp.get("/healthz")
 def healthz():
+    """Each dependency's ``status``: "ok", or "down" (the rate limits: "fallback"). Without the
+    database nothing works: 503, status "down". Without Redis the intranet keeps working (live pages
+    poll, rate limits count in each process) and says so with 200, status "degraded": a load balancer
+    must not take every instance out of service because Redis is away."""
     try:
         db.session.execute(text("SELECT 1"))
-        database = {"ok": True, "dialect": db.engine.dialect.name}
+        database = {"status": "ok", "dialect": db.engine.dialect.name}
     except Exception as exc:  # reported, not raised: this is the health check
-        database = {"ok": False, "error": type(exc).__name__}
+        database = {"status": "down", "error": type(exc).__name__}
     bus = live.bus().status()
-    ok = database["ok"] and bus["ok"]
-    return jsonify(status="ok" if ok else "degraded", database=database, live_bus=bus), 200 if ok else 503
+    live_bus = {"status": "ok" if bus.pop("ok") else "down", **bus}
+    counting_in_memory = limiter.limiter.storage is not limiter.storage  # Flask-Limiter's fallback is on
+    rate_limits = {"backend": "redis" if current_app.config["REDIS_URL"] else "memory",
+                   "status": "fallback" if counting_in_memory or not limiter.storage.check() else "ok"}
+    if database["status"] != "ok":
+        status = "down"
+    elif live_bus["status"] != "ok" or rate_limits["status"] != "ok":
+        status = "degraded"
+    else:
+        status = "ok"
+    return (jsonify(status=status, database=database, live_bus=live_bus, rate_limits=rate_limits),
+            503 if status == "down" else 200)

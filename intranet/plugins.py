@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pluggy
 from flask import Flask, abort, current_app, g, has_app_context, request
@@ -17,7 +17,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
-from . import hookspecs
+from . import hookspecs, live
 from .extensions import db
 from .hookspecs import hookimpl  # re-exported for plugins: ``from intranet.plugins import hookimpl``
 from .models import PluginState, Role
@@ -76,12 +76,18 @@ def public_view(view):
     return view
 
 
-def cross_office_view(view):
-    """Let a signed-in user of another office reach a plugin view (an invited guest); the gate then
-    skips the user's own office, and the view checks the object's: ``manager().is_enabled(obj.office_id,
-    name)`` and the user's right to it."""
-    view._intranet_cross_office = True
-    return view
+def cross_office_view(office_of: Callable[..., int | None]):
+    """Let a signed-in user of another office reach a plugin view (an invited guest). ``office_of`` is
+    called with the URL's arguments and returns the office that owns the object they name (None: no
+    such object); the gate answers 404 unless the plugin is on for that office. The view still checks
+    the user's right to the object. Usage: ``guest_view = cross_office_view(lambda session_id: ...)``,
+    then ``@guest_view`` on each such view."""
+
+    def mark(view):
+        view._intranet_office_of = office_of
+        return view
+
+    return mark
 
 
 def manager(app: Flask | None = None) -> "PluginManager":
@@ -225,12 +231,17 @@ class PluginManager:
         state.enabled = enabled
         state.updated_by_id = getattr(actor, "id", None)
         g.pop("_intranet_enabled", None)
+        live.publish_on_commit(live.SWITCHES)
         record("plugin.enable" if enabled else "plugin.disable", "plugin", name, office_id=office.id, actor=actor)
         self.for_office(office.id).intranet_plugin_switched(office=office, plugin=name, enabled=enabled, actor=actor)
 
     # --- request-time integration -----------------------------------------------------------------
 
     def _gate(self):
+        """Every route of a plugin: 404 while the plugin is off for the office concerned (the user's,
+        or for a ``cross_office_view`` the one owning the URL's object), the sign-in page for an
+        anonymous visitor. The one answer given before it, the unchanged-poll 304, carries the
+        version of SWITCHES in its ETag, so no tag from before a switch is answered 304 after it."""
         owner = self._blueprint_owner.get(request.blueprints[-1]) if request.blueprints else None
         if owner is None:
             return None
@@ -239,9 +250,9 @@ class PluginManager:
             return None
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()
-        if getattr(view, "_intranet_cross_office", False):
-            return None
-        if not self.is_enabled(current_user.office_id, owner):
+        office_of = getattr(view, "_intranet_office_of", None)
+        office_id = office_of(**(request.view_args or {})) if office_of else current_user.office_id
+        if office_id is None or not self.is_enabled(office_id, owner):
             abort(404)
         return None
 

@@ -1,11 +1,22 @@
 """Helpers shared by the test modules and both conftests."""
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 PASSWORD = "correct horse battery"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 def app_config(database_url: str, instance: Path, **extra) -> dict:
@@ -40,3 +51,84 @@ def sign_in(page, username: str) -> None:
     page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page.get_by_role("heading", name=re.compile("Xin chào"))).to_be_visible()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(app, database_url: str, instance: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    """The app in a gunicorn process of its own (CSRF on, as in production) on a free loopback port;
+    ``env`` adds to the environment (e.g. REDIS_URL). Returns the process and its base URL; the
+    server's log is ``instance / "server.log"``."""
+    port = free_port()
+    instance.mkdir(parents=True, exist_ok=True)
+    log = (instance / "server.log").open("ab")
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": app.config["SECRET_KEY"],
+           "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"], "INTRANET_INSTANCE_PATH": str(instance),
+           "INTRANET_ENV": "development", **env}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                               "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "2", "wsgi:app"],
+                              cwd=ROOT, env=env, stdout=log, stderr=log)
+    log.close()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            return server, base
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError((instance / "server.log").read_text())
+
+
+class Browser:
+    """Cookies and CSRF tokens, as a browser keeps them (the servers run with CSRF on)."""
+
+    def __init__(self) -> None:
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def token(self, url: str) -> str:
+        page = self.opener.open(url, timeout=10).read().decode()
+        return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+    def post(self, url: str, fields: dict, headers: dict | None = None):
+        request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), headers=headers or {})
+        return self.opener.open(request, timeout=10)
+
+    def sign_in(self, base: str, username: str):
+        return self.post(base + "/login", {"username": username, "password": PASSWORD, "csrf_token": self.token(base + "/login")})
+
+
+class RedisServer:
+    """A real redis-server of the test's own on a free loopback port, that the test can kill (as a crash
+    would: SIGKILL) and start again on the same port. Nothing is saved to disk."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port, self.workdir, self.process = free_port(), workdir, None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        self.process = subprocess.Popen(
+            [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)

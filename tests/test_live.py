@@ -125,7 +125,7 @@ def test_sse_streams_the_region_then_each_change(app, client, data, cell, login)
 
 def test_healthz_reports_database_and_bus(client):
     body = client.get("/healthz").get_json()
-    assert body["status"] == "ok" and body["database"]["ok"] is True
+    assert body["status"] == "ok" and body["database"]["status"] == "ok" and body["rate_limits"]["status"] == "ok"
     assert body["live_bus"]["backend"] == ("redis" if os.environ.get("REDIS_URL") else "inprocess")
 
 

@@ -2,75 +2,21 @@
 stream a member holds on another. Runs when REDIS_URL is set (CI's second pass)."""
 from __future__ import annotations
 
-import http.cookiejar
 import os
-import re
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from support import PASSWORD
+from support import Browser, serve
 from test_questions import _meeting
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL not set")
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(app, database_url: str, instance: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": app.config["SECRET_KEY"],
-           "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"], "INTRANET_INSTANCE_PATH": str(instance),
-           "INTRANET_ENV": "development"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                               "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "2", "wsgi:app"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            return server, base
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError(server.stderr.read().decode())
-
-
-class Browser:
-    """Cookies and CSRF tokens, as a browser keeps them (the servers run with CSRF on)."""
-
-    def __init__(self) -> None:
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def token(self, url: str) -> str:
-        page = self.opener.open(url, timeout=10).read().decode()
-        return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-
-    def post(self, url: str, fields: dict, headers: dict | None = None):
-        request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), headers=headers or {})
-        return self.opener.open(request, timeout=10)
-
-    def sign_in(self, base: str, username: str) -> None:
-        self.post(base + "/login", {"username": username, "password": PASSWORD, "csrf_token": self.token(base + "/login")})
 
 
 def test_a_question_posted_to_one_worker_reaches_a_stream_on_another(app, database_url, tmp_path, qcell):
     sid = _meeting(app)
-    (worker_a, base_a), (worker_b, base_b) = (_serve(app, database_url, tmp_path / name) for name in "ab")
+    (worker_a, base_a), (worker_b, base_b) = (serve(app, database_url, tmp_path / name) for name in "ab")
     try:
         listener, asker = Browser(), Browser()
         listener.sign_in(base_a, "member2")

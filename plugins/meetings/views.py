@@ -31,6 +31,10 @@ from .services import MeetingError
 bp = Blueprint("meetings", __name__, url_prefix="/meetings", template_folder="templates", static_folder="static")
 cli = AppGroup("meetings", help="Meeting rooms.")
 PROBE = b"\0" * 64 * 1024  # the pre-call check's download, to estimate throughput
+# A meeting's pages are open to its invited guests of other offices while the plugin is on for the
+# meeting's own office (the core's gate checks that before the view runs).
+guest_view = cross_office_view(lambda session_id: db.session.scalar(select(Session.office_id)
+                                                                    .where(Session.id == session_id)))
 
 
 # --- access -------------------------------------------------------------------------------------------
@@ -63,7 +67,7 @@ def _submit(change, back: str, success: str | None = None, form=None):
 
 
 @bp.route("/sessions/<int:session_id>")
-@cross_office_view
+@guest_view
 def room(session_id: int):
     meeting = _meeting(session_id)
     room = services.room_for(meeting)
@@ -74,7 +78,8 @@ def room(session_id: int):
         "session": meeting.id, "ingest": url_for("meetings.ingest", session_id=meeting.id),
         "token": url_for("meetings.fresh_token", session_id=meeting.id),
         "ingestToken": services.ingest_token(meeting.id, current_user.id),
-        "ping": url_for("meetings.ping"), "probe": url_for("meetings.probe"), "probeBytes": len(PROBE),
+        "ping": url_for("meetings.ping", session_id=meeting.id), "probe": url_for("meetings.probe", session_id=meeting.id),
+        "probeBytes": len(PROBE),
         "follow": url_for("meetings.follow", session_id=meeting.id),
         "domains": jitsi.domains(config), "room": jitsi.room_path(config, room.room_name),
         "name": current_user.full_name,
@@ -93,7 +98,7 @@ def _checked_in(meeting: Session) -> bool:
 
 
 @bp.route("/sessions/<int:session_id>/token")
-@cross_office_view
+@guest_view
 def fresh_token(session_id: int):
     """A fresh, short-lived token (first join and each rejoin after a fatal error)."""
     meeting = _meeting(session_id)
@@ -113,7 +118,7 @@ def fresh_token(session_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/ingest")
-@cross_office_view
+@guest_view
 @csrf.exempt  # sendBeacon cannot send the CSRF header: the batch carries the page's ingest token
 def ingest(session_id: int):
     meeting = _meeting(session_id)
@@ -132,22 +137,24 @@ def ingest(session_id: int):
     return jsonify(verdict.as_json())
 
 
-@bp.route("/ping")
-@cross_office_view
-def ping():
+@bp.route("/sessions/<int:session_id>/ping")
+@guest_view
+def ping(session_id: int):
+    _meeting(session_id)
     response = Response(status=204)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.route("/probe")
-@cross_office_view
-def probe():
+@bp.route("/sessions/<int:session_id>/probe")
+@guest_view
+def probe(session_id: int):
+    _meeting(session_id)
     return Response(PROBE, mimetype="application/octet-stream", headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/sessions/<int:session_id>/check-in")
-@cross_office_view
+@guest_view
 def check_in(session_id: int):
     meeting = _meeting(session_id)
     return _submit(lambda: services.check_in(meeting, current_user._get_current_object()),
@@ -158,7 +165,7 @@ def check_in(session_id: int):
 
 
 @bp.route("/sessions/<int:session_id>/follow")
-@cross_office_view
+@guest_view
 def follow(session_id: int):
     """The thinnest way to stay in the meeting: the report and slides as text, the chair's notes,
     the question queue, the dial-in details."""
@@ -186,7 +193,7 @@ def _notes_html(session_id: int) -> str:
 
 
 @bp.route("/sessions/<int:session_id>/notes/stream")
-@cross_office_view
+@guest_view
 def notes_stream(session_id: int):
     meeting = _meeting(session_id)
     return live.sse_stream([live.Region("notes", services.notes_channel(meeting.id),
@@ -194,7 +201,7 @@ def notes_stream(session_id: int):
 
 
 @bp.route("/sessions/<int:session_id>/notes/poll")
-@cross_office_view
+@guest_view
 @live.poll_view(lambda session_id: services.notes_channel(session_id))
 def notes_poll(session_id: int):
     meeting = _meeting(session_id)
@@ -210,7 +217,7 @@ def _board_html(session_id: int) -> str:
 
 
 @bp.route("/sessions/<int:session_id>/board")
-@cross_office_view
+@guest_view
 def board(session_id: int):
     meeting = _moderated(session_id)
     room = services.room_for(meeting)
@@ -221,7 +228,7 @@ def board(session_id: int):
 
 
 @bp.route("/sessions/<int:session_id>/board/stream")
-@cross_office_view
+@guest_view
 def board_stream(session_id: int):
     meeting = _moderated(session_id)
     return live.sse_stream([live.Region("board", services.board_channel(meeting.id),
@@ -229,7 +236,7 @@ def board_stream(session_id: int):
 
 
 @bp.route("/sessions/<int:session_id>/board/poll")
-@cross_office_view
+@guest_view
 @live.poll_view(lambda session_id: services.board_channel(session_id))
 def board_poll(session_id: int):
     meeting = _moderated(session_id)
@@ -237,7 +244,7 @@ def board_poll(session_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/notes")
-@cross_office_view
+@guest_view
 def save_notes(session_id: int):
     meeting = _moderated(session_id)
     form = NotesForm()
@@ -246,7 +253,7 @@ def save_notes(session_id: int):
 
 
 @bp.route("/sessions/<int:session_id>/report")
-@cross_office_view
+@guest_view
 def report(session_id: int):
     meeting = _moderated(session_id)
     return render_template("meetings/report.html", session=meeting, rows=services.board(meeting),

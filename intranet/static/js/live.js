@@ -1,9 +1,11 @@
 // Live regions (intranet/live.py). One EventSource per [data-live-stream] element carries every
 // [data-live-region] inside it. When the stream cannot hold — no frame within 10 s (a buffering
 // proxy) or three failed connections in a row — each region is polled every 2 s with If-None-Match,
-// which the server answers 304, without touching the database, when nothing changed.
+// which the server answers 304, without touching the database, when nothing changed. A stream the
+// server refuses (503 while its live bus, Redis, is away) closes at once: the page polls, and tries
+// the stream again after STREAM_RETRY_MS.
 (() => {
-  const POLL_MS = 2000, FIRST_FRAME_MS = 10000;
+  const POLL_MS = 2000, FIRST_FRAME_MS = 10000, STREAM_RETRY_MS = 30000;
 
   function swap(region, html) {
     const active = document.activeElement;
@@ -29,7 +31,9 @@
   function poll(regions, say) {
     say("polling");
     const tags = new Map();
+    let stopped = false;
     const tick = async () => {
+      if (stopped) return;
       for (const region of regions) {
         try {
           const headers = tags.has(region) ? {"If-None-Match": tags.get(region)} : {};
@@ -46,6 +50,7 @@
       setTimeout(tick, POLL_MS);
     };
     tick();
+    return () => { stopped = true; };
   }
 
   function connect(root) {
@@ -62,9 +67,19 @@
       region.addEventListener("focusout", () => release(region));
     });
     if (!window.EventSource || !root.dataset.liveStream) return poll(regions, say);
+    stream(root, regions, say);
+  }
+
+  function stream(root, regions, say) {
     const source = new EventSource(root.dataset.liveStream);
     let framed = false, failures = 0;
-    const fallBack = () => { clearTimeout(firstFrame); source.close(); poll(regions, say); };
+    const fallBack = () => {
+      clearTimeout(firstFrame);
+      const refused = source.readyState === EventSource.CLOSED;  // an answer other than a stream: 503
+      source.close();
+      const stop = poll(regions, say);
+      if (refused) setTimeout(() => { stop(); stream(root, regions, say); }, STREAM_RETRY_MS);
+    };
     const firstFrame = setTimeout(() => { if (!framed) fallBack(); }, FIRST_FRAME_MS);
     regions.forEach((region) => source.addEventListener(region.dataset.liveRegion, (event) => {
       framed = true;
