@@ -7,7 +7,6 @@ from flask import Blueprint, Flask, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
@@ -15,9 +14,10 @@ from wtforms.validators import Email, Optional
 
 from .audit import record
 from .extensions import db, limiter, login_manager
-from .forms import max_length, new_password_fields, required
+from .forms import Form, max_length, new_password_fields, required
 from .i18n import LANGUAGE_NAMES
 from .models import User, utcnow, verify_dummy_password
+from .params import parse_int
 
 bp = Blueprint("auth", __name__)
 
@@ -25,19 +25,19 @@ bp = Blueprint("auth", __name__)
 _ALLOWED_BEFORE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "main.set_language", "main.healthz", "static"}
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[required(), max_length(64)])
     password = PasswordField(_l("Password"), validators=[required(), max_length(256)])
     remember = BooleanField(_l("Keep me signed in on this computer"))
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     full_name = StringField(_l("Full name"), validators=[required(), max_length(200)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(message=_l("Not a valid e-mail address.")), max_length(254)])
     locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[required(), max_length(256)])
     new_password, confirm = new_password_fields()
 
@@ -52,12 +52,12 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
-    user_id, _, version = token.partition(".")
-    if not user_id.isdigit() or not version.isdigit():
+    user_id, version = (parse_int(part) for part in token.partition(".")[::2])
+    if user_id is None or version is None:
         return None
     # Roles come in the same query: nearly every page checks them (a live poll does little else).
-    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
-    if user is None or user.auth_version != int(version) or not user.active:
+    user = db.session.get(User, user_id, options=[joinedload(User.roles)])
+    if user is None or user.auth_version != version or not user.active:
         return None
     return user
 

@@ -10,6 +10,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from .text import guard_columns
+
 # Named constraints keep alembic migrations portable between SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -23,8 +25,8 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
-
 db = SQLAlchemy(model_class=Base)
+guard_columns(db.Model)  # every stored text is cleaned, whichever path sets it
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..access import managed_office_or_404, require_admin
 from ..extensions import db
 from ..models import AuditEvent
+from ..params import int_param
 from ..plugins import PluginError, manager
 from . import bp
 from .forms import ActionForm
@@ -19,7 +20,7 @@ from .offices import filter_by_office, office_choices
 @bp.route("/plugins")
 def plugins():
     ids = require_admin()
-    office_id = request.args.get("office", type=int)
+    office_id = int_param("office")
     if office_id not in ids:
         office_id = current_user.office_id if current_user.office_id in ids else min(ids)
     office = managed_office_or_404(office_id)

@@ -1,17 +1,19 @@
 """Admin: user accounts, their roles, and CSV import."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..csv_export import csv_response
 from ..access import managed_office_or_404, managed_user_or_404, require_admin
 from ..errors import accepts_uploads
 from ..extensions import db
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
+from ..params import int_param
 from ..plugins import manager
 from . import bp
 from .csv_import import COLUMNS, import_users
@@ -45,7 +47,7 @@ def new_user():
     form = UserForm()
     form.set_choices(office_choices())
     if not form.is_submitted():
-        form.office_id.data = request.args.get("office", type=int)
+        form.office_id.data = int_param("office")
     if form.validate_on_submit():
         office = managed_office_or_404(form.office_id.data)
         try:
@@ -163,9 +165,8 @@ def import_template():
     """A sample file an office can fill in from Excel (UTF-8 with BOM so Excel reads the accents)."""
     require_admin()
     office = db.session.get(Office, current_user.office_id)
-    body = ",".join(COLUMNS) + "\r\n" + f"nguyenvana,Nguyễn Văn A,a@example.org,{office.code},đảng viên,chính thức\r\n"
-    return Response("\ufeff" + body, mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=users-template.csv"})
+    return csv_response("users-template.csv", COLUMNS,
+                        [["nguyenvana", "Nguyễn Văn A", "a@example.org", office.code, "đảng viên", "chính thức"]])
 
 
 @bp.route("/roles")
