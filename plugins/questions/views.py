@@ -46,6 +46,12 @@ def questions_sort_labels():
     return SORT_LABELS
 
 
+@bp.app_template_global("questions_state_labels")
+def questions_state_labels():
+    """The labels of questions' states and speakers' sources: the pages and the CSV say the same."""
+    return {**STATUS_LABELS, **SOURCE_LABELS}
+
+
 @bp.app_template_global("question_author")
 def question_author(question: Question, settings, to_chair: bool) -> str | None:
     """The author's name where this viewer may see it, else None (the template says "Anonymous")."""
