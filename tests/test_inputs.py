@@ -20,7 +20,7 @@ from intranet.extensions import db
 from intranet.models import AuditEvent, Office, User
 from intranet.text import clean_text
 from intranet_evaluations import documents
-from intranet_evaluations.models import CellDocument
+from intranet_evaluations.models import CellDocument, Record
 from intranet_questions import services as queue
 from intranet_questions.models import Question
 from intranet_scheduling import services as scheduling
@@ -58,7 +58,7 @@ def _all_forms() -> list[type]:
 
 
 def _bound(app, form_class, values: dict):
-    """``form_class`` bound to a POST carrying ``values``, with its fields' errors after validation."""
+    """``form_class`` bound to a POST carrying ``values``, each of those fields validated."""
     ctx = app.test_request_context(method="POST", data=MultiDict(values))
     ctx.push()
     try:
@@ -145,8 +145,6 @@ def test_nul_in_a_name_a_conclusion_and_an_upload_filename_is_never_stored(app, 
                                                               "conclusion": "Kết\x00 luận\r\ndòng 2\x0c"})
     with app.app_context():
         assert _user("nulname").full_name == "Trần Văn A"
-        from intranet_evaluations.models import Record
-
         assert db.session.scalar(select(Record.conclusion)) == "Kết luận\ndòng 2"
     with app.test_request_context():
         document = upload(db.session.get(Session, sid), DocumentKind.IMAGE, "a\x00b\u202e.png", PNG, _user("bithu"))
