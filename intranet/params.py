@@ -13,7 +13,10 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 
+from .text import clean_text
+
 INT_MAX = 2**31 - 1  # the range of an INTEGER column on every database we run on
+PAGE_MAX = 100_000
 ASCII_INT = re.compile(r"-?[0-9]{1,10}")
 ASCII_SPACE = " \t\r\n"
 
@@ -65,6 +68,16 @@ def int_list_param(name: str, lo: int = 0, hi: int = INT_MAX, source=None) -> li
                                   name=name, lo=lo, hi=hi))
         values.append(value)
     return values
+
+
+def page_param() -> int:
+    """The ``page`` of a paginated listing (Flask-SQLAlchemy's own reading takes "٣" and 20 digits)."""
+    return int_param("page", 1, 1, PAGE_MAX)
+
+
+def text_param(name: str, limit: int) -> str:
+    """A free-text query-string value (a search), cleaned by the core text rule: no NUL reaches SQL."""
+    return clean_text(request.args.get(name))[:limit]
 
 
 def year_param(default: int) -> int:

@@ -263,6 +263,14 @@ def test_admin_office_filters_take_only_ascii_numbers(client, cell, login):
         assert client.get(url).status_code == 400
 
 
+def test_searches_and_page_numbers_of_the_admin_lists_never_reach_sql_unparsed(client, cell, login):
+    login("distadmin")
+    for url in ("/admin/users?q=a%00b", "/admin/audit?action=user%00"):
+        assert client.get(url).status_code == 200  # PostgreSQL refuses NUL in a query: a 500 before
+    for url in ("/admin/users?page=99999999999999999999", "/admin/audit?page=٣"):
+        assert client.get(url).status_code == 400  # an overflowing OFFSET was a 500 on PostgreSQL
+
+
 def test_ask_target_and_attendance_never_500_on_unicode_digits(app, client, qcell, login):
     sid = _held(app)
     with app.app_context():

@@ -13,7 +13,7 @@ from ..access import managed_office_or_404, managed_user_or_404, require_admin
 from ..errors import accepts_uploads
 from ..extensions import db
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
-from ..params import int_param
+from ..params import int_param, page_param, text_param
 from ..plugins import manager
 from . import bp
 from .csv_import import COLUMNS, import_users
@@ -32,12 +32,13 @@ def _status(value: str) -> PartyStatus | None:
 @bp.route("/users")
 def users():
     query, office_id = filter_by_office(select(User), User.office_id)
-    q = (request.args.get("q") or "").strip()[:100]
+    q = text_param("q", 100)
     if q:
         like = f"%{q.lower()}%"
         query = query.where(or_(func.lower(User.username).like(like), func.lower(User.full_name).like(like)))
     query = query.options(joinedload(User.office), selectinload(User.roles).joinedload(RoleAssignment.office))
-    page = db.paginate(query.order_by(User.office_id, User.full_name), per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(query.order_by(User.office_id, User.full_name), page=page_param(), per_page=PAGE_SIZE,
+                       error_out=False)
     return render_template("admin/users.html", page=page, offices=office_choices(), office_id=office_id, q=q,
                            role_labels=ROLE_LABELS, status_labels=STATUS_LABELS, action=ActionForm())
 
