@@ -3,8 +3,8 @@
 Text is normalised to Unicode NFC; control characters (Cc), format characters (Cf: zero-width
 characters, bidi overrides and isolates, soft hyphens…), lone surrogates (Cs) and Unicode
 non-characters are removed. A single-line text turns tabs, line breaks and other whitespace controls
-into spaces and each run of spaces into one; a multi-line text keeps newlines (CR LF and CR become
-LF) and tabs. Both are stripped at the ends. What is left is valid in XML (.docx), in PostgreSQL (no NUL) and shows what it stores:
+into spaces and each run of spaces into one; a multi-line text keeps newlines (CR LF, CR and the
+other whitespace controls become LF) and tabs. Both are stripped at the ends. What is left is valid in XML (.docx), in PostgreSQL (no NUL) and shows what it stores:
 nothing invisible can reorder or hide the text around it.
 
 Forms apply it to every text field (``intranet.forms.Form``), services call ``clean_text`` before
@@ -37,8 +37,8 @@ def clean_text(value: str | None, multiline: bool = False) -> str:
         if multiline and char in KEPT_IN_MULTILINE:
             kept.append(char)
         elif unicodedata.category(char) in DROPPED_CATEGORIES or _noncharacter(ord(char)):
-            if not multiline and char.isspace():
-                kept.append(" ")
+            if char.isspace():  # vertical tab, form feed…: Word's manual line break, a page break
+                kept.append("\n" if multiline else " ")
         else:
             kept.append(char)
     text = "".join(kept)
