@@ -25,6 +25,7 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
+
 db = SQLAlchemy(model_class=Base)
 guard_columns(db.Model)  # every stored text is cleaned, whichever path sets it
 migrate = Migrate()

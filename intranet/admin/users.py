@@ -8,8 +8,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..csv_export import csv_response
 from ..access import managed_office_or_404, managed_user_or_404, require_admin
+from ..csv_export import csv_response
 from ..errors import accepts_uploads
 from ..extensions import db
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
