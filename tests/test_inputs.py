@@ -293,7 +293,17 @@ def test_a_rating_of_unicode_digits_is_refused_not_a_500(app, client, qcell, log
     assert page.status_code == 200
 
 
-def test_last_event_id_with_unicode_digits_starts_the_stream_afresh():
+def test_last_event_id_with_unicode_digits_starts_the_stream_afresh(app, client, qcell, login):
+    sid = _held(app)
+    with app.app_context():
+        db.session.execute(update(Session).where(Session.id == sid).values(status=SessionStatus.IN_PROGRESS))
+        db.session.commit()
+    login("member1")
+    response = client.get(f"/questions/sessions/{sid}/stream", headers={"Last-Event-ID": "².0.0"}, buffered=False)
+    assert response.status_code == 200
+    frames = (chunk.decode() for chunk in response.response)
+    assert next(frames).startswith("retry:") and "event: queue" in next(frames)  # every region sent afresh
+    response.close()
     from intranet.live import _parse_event_id
 
     assert _parse_event_id("².0.0", 3) == [None, None, None]
