@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import re
 import sys
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import docx
 import pytest
@@ -309,6 +311,17 @@ def test_last_event_id_with_unicode_digits_starts_the_stream_afresh(app, client,
     assert _parse_event_id("².0.0", 3) == [None, None, None]
     assert _parse_event_id("٣.0.0", 3) == [None, None, None]
     assert _parse_event_id("3.0.12", 3) == [3, 0, 12]
+
+
+def test_no_code_parses_request_numbers_by_itself():
+    """``isdigit()`` takes "²", ``int()`` and ``type=int`` take "٣": request numbers go through params."""
+    root = Path(__file__).resolve().parent.parent
+    pattern = re.compile(r"\.isdigit\(\)|\btype=int\b|(?<!\w)int\(request")
+    offenders = [f"{path.relative_to(root)}:{number}" for folder in ("intranet", "plugins")
+                 for path in (root / folder).rglob("*.py")
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 if pattern.search(line) and "click.option" not in line]  # a CLI option is not a request
+    assert offenders == []
 
 
 def test_integer_fields_of_every_form_take_ascii_digits_within_an_integer_column(app):
