@@ -120,6 +120,23 @@ def test_the_model_layer_cleans_whatever_path_sets_a_text(app, cell):
         assert event.details == {"note": "ab", "n": [1, "c"]}
 
 
+def test_every_text_column_of_every_model_is_guarded(app):
+    from sqlalchemy import JSON, Enum, String
+
+    checked = 0
+    for mapper in db.Model.registry.mappers:
+        for prop in mapper.column_attrs:
+            column_type = prop.columns[0].type
+            if isinstance(column_type, Enum) or not isinstance(column_type, (String, JSON)):
+                continue
+            obj = mapper.class_.__new__(mapper.class_)
+            mapper.class_manager.setup_instance(obj)  # a bare instance: no constructor side effects
+            setattr(obj, prop.key, {"k": "a\x00b"} if isinstance(column_type, JSON) else "a\x00b\u202e")
+            assert getattr(obj, prop.key) in ({"k": "ab"}, "ab"), (mapper.class_.__name__, prop.key)
+            checked += 1
+    assert checked >= 40
+
+
 def test_control_characters_in_a_meeting_title_are_cleaned_and_refused_when_nothing_is_left(app, client, cell, login):
     login("bithu")
     day = (date.today() + timedelta(days=10)).isoformat()
