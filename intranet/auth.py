@@ -7,7 +7,6 @@ from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, rend
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, Optional
@@ -15,7 +14,7 @@ from wtforms.validators import Email, Optional
 from . import lockout, sessions
 from .audit import record
 from .extensions import db, limiter, login_manager
-from .forms import max_length, new_password_fields, required
+from .forms import Form, max_length, new_password_fields, required
 from .i18n import LANGUAGE_NAMES
 from .models import User, utcnow, verify_dummy_password
 from .security import local_path
@@ -26,19 +25,19 @@ bp = Blueprint("auth", __name__)
 _ALLOWED_BEFORE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "main.set_language", "main.healthz", "static"}
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[required(), max_length(64)])
     password = PasswordField(_l("Password"), validators=[required(), max_length(256)])
     remember = BooleanField(_l("Keep me signed in on this computer"))
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     full_name = StringField(_l("Full name"), validators=[required(), max_length(200)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(message=_l("Not a valid e-mail address.")), max_length(254)])
     locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[required(), max_length(256)])
     new_password, confirm = new_password_fields()
 

@@ -96,7 +96,7 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
-        return _render(exc.code)
+        return _render(exc.code, getattr(exc, "user_message", None))  # e.g. params.BadParameter
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):

@@ -13,6 +13,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from .text import guard_columns
+
 # Named constraints keep alembic migrations portable between SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -28,6 +30,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+guard_columns(db.Model)  # every stored text is cleaned, whichever path sets it
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

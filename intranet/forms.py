@@ -1,14 +1,67 @@
-"""Shared form pieces: translated validators and the password rules."""
+"""Shared form pieces: the base form every form derives from, translated validators and the
+password rules."""
 from __future__ import annotations
 
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, ValidationError
-from wtforms.validators import DataRequired, EqualTo, Length
+from flask_wtf import FlaskForm
+from wtforms import DateField, DateTimeField, IntegerField, PasswordField, StringField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
+
+from .params import DATE_RANGE_MESSAGE, INT_MAX, in_date_range, parse_int
+from .text import clean_text, invisible_only
 
 PASSWORD_MIN = 10
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+INVISIBLE_MESSAGE = _l("This text has no visible characters: type it again.")
+NUMBER_MESSAGE = _l("Enter a whole number.")
+
+
+def _visible(form, field) -> None:
+    raw = field.raw_data[0] if field.raw_data else None
+    if invisible_only(raw, isinstance(field, TextAreaField)):
+        raise StopValidation(INVISIBLE_MESSAGE)
+
+
+class WholeNumberField(IntegerField):
+    """``IntegerField`` read by ``params.parse_int``: ASCII digits within an INTEGER column ("²", "٣",
+    "1_0" and 20-digit numbers are refused, not coerced or overflowed)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = parse_int(valuelist[0], -INT_MAX, INT_MAX)
+        if self.data is None:
+            raise ValueError(self.invalid_value_message or NUMBER_MESSAGE)
+
+
+def _date_in_range(form, field) -> None:
+    if not in_date_range(field.data):
+        raise StopValidation(DATE_RANGE_MESSAGE)
+
+
+def _text_cleaner(multiline: bool):
+    return lambda value: clean_text(value, multiline) if isinstance(value, str) else value
+
+
+class Form(FlaskForm):
+    """The base of every form: whatever the form declares, each text field is cleaned by the core
+    rule (``intranet.text``) and refused when nothing visible is left, each ``IntegerField`` is read
+    as a ``WholeNumberField``, and each date lies in the supported range (``intranet.params``).
+    Passwords are left as typed: they are hashed, never shown."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if unbound_field.field_class is IntegerField:
+                unbound_field = WholeNumberField(*unbound_field.args, **unbound_field.kwargs)
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, StringField) and not isinstance(field, PasswordField):
+                field.filters = (*field.filters, _text_cleaner(isinstance(field, TextAreaField)))
+                field.validators = [_visible, *field.validators]
+            elif isinstance(field, (DateField, DateTimeField)):
+                field.validators = [*field.validators, _date_in_range]
+            return field
 
 
 def required():

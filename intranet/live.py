@@ -27,6 +27,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 
 from .extensions import db
+from .params import parse_int
 
 
 @dataclass(frozen=True)
@@ -483,10 +484,10 @@ def _interval(prompt: bool, min_interval: float) -> float:
 
 
 def _parse_event_id(raw: str | None, count: int) -> list[int | None]:
-    parts = (raw or "").split(".")
-    if len(parts) != count or not all(p.isdigit() for p in parts):
+    values = [parse_int(p) for p in (raw or "").split(".")]
+    if len(values) != count or None in values:
         return [None] * count
-    return [int(p) for p in parts]
+    return values
 
 
 def _end_transaction(render: Callable[[], str]) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import User, UserSession, utcnow
+from .params import parse_int
 
 
 def _hash(token: str) -> str:
@@ -51,14 +52,15 @@ def _prune(user_id: int) -> None:
 
 def load(user_id: str) -> User | None:
     """Flask-Login's user loader: the user of a live session, or None."""
-    uid, _, token = user_id.partition(".")
-    if not uid.isascii() or not uid.isdigit() or not token:
+    raw_uid, _, token = user_id.partition(".")
+    uid = parse_int(raw_uid)
+    if uid is None or not token:
         return None
     row = db.session.scalar(
         select(UserSession).where(UserSession.token_hash == _hash(token))
         # Roles come in the same query: nearly every page checks them (a live poll does little else).
         .options(joinedload(UserSession.user).joinedload(User.roles)))
-    if row is None or row.user_id != int(uid):
+    if row is None or row.user_id != uid:
         return None
     user = row.user
     if not user.active or user.auth_version != row.auth_version:

@@ -556,7 +556,7 @@ def test_csv_exports_the_queue_and_the_speakers(app, client, qcell, login):
     assert rows[0][:3] == ["#", "Thời điểm hỏi", "Câu hỏi"]
     assert rows[1][2] == "Xuất, với dấu phẩy" and rows[1][4] == "Member1" and rows[1][7] == "1"
     speakers = list(csv.reader(io.StringIO(client.get(f"/questions/sessions/{sid}/speakers.csv").data.decode("utf-8-sig"))))
-    assert speakers[1][0] == "Đảng Viên Ba" and speakers[1][2] == "waiting"
+    assert speakers[1][0] == "Đảng Viên Ba" and speakers[1][2] == "Chờ phát biểu"
 
 
 def test_meeting_page_shows_the_queue_panel_only_when_the_plugin_is_on(app, client, data, qcell, login):

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..forms import USERNAME_RE
 from ..models import Office, PartyStatus, Role, User
+from ..text import clean_text
 from .services import create_user
 
 COLUMNS = ("username", "full_name", "email", "office_code", "roles", "party_status")
@@ -111,7 +112,7 @@ def check(data: bytes, offices: dict[str, Office]) -> tuple[ImportReport, list[d
     wanted = [_norm(r.get("username") or "") for r in rows]
     existing = set(db.session.scalars(select(func.lower(User.username)).where(func.lower(User.username).in_(wanted))))
     for number, row in enumerate(rows, start=2):
-        cells = {k: (v or "").strip() for k, v in row.items() if k}
+        cells = {k: clean_text(v) for k, v in row.items() if k}
         username = _norm(cells.get("username", ""))
         entry = RowReport(line=number, username=username, full_name=cells.get("full_name", ""))
         errors = entry.errors

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Email, Optional, Regexp
 
-from ..forms import max_length, required, valid_username
+from ..forms import Form, max_length, required, valid_username
 from ..labels import ROLE_LABELS, STATUS_LABELS
 
 
@@ -15,7 +14,7 @@ def _office_field(label):
     return SelectField(label, coerce=int, validate_choice=True)
 
 
-class OfficeForm(FlaskForm):
+class OfficeForm(Form):
     code = StringField(_l("Code"), validators=[
         required(), max_length(32),
         Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", message=_l("Letters, digits, dash and underscore only.")),
@@ -26,7 +25,7 @@ class OfficeForm(FlaskForm):
     parent_id = _office_field(_l("Parent office"))
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField(_l("Username"), validators=[required(), max_length(64), valid_username])
     full_name = StringField(_l("Full name"), validators=[required(), max_length(200)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(message=_l("Not a valid e-mail address.")),
@@ -47,17 +46,17 @@ class UserEditForm(UserForm):
     roles = None
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     office_id = _office_field(_l("Office"))
     role = SelectField(_l("Role"), choices=[(r.value, l) for r, l in ROLE_LABELS.items()], validate_choice=True)
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("CSV file"), validators=[
         FileRequired(message=_l("Choose a file.")),
         FileAllowed(["csv", "txt"], message=_l("Choose a .csv file.")),
     ])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that posts: only the CSRF token."""

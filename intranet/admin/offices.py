@@ -1,7 +1,7 @@
 """Admin start page and offices."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..access import managed_office_or_404, require_admin
 from ..extensions import db
 from ..models import AuditEvent, Office, User
+from ..params import int_param
 from . import bp
 from .forms import OfficeForm
 from .services import AdminError, create_office, update_office
@@ -36,7 +37,7 @@ def filter_by_office(query, column):
     """Limit a listing to the admin's offices, or to the one chosen in ``?office=``; returns the
     query and the chosen office id (None for all)."""
     ids = require_admin()
-    office_id = request.args.get("office", type=int)
+    office_id = int_param("office")
     if office_id in ids:
         return query.where(column == office_id), office_id
     return query.where(column.in_(ids)), None

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..forms import USERNAME_RE
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
 from ..plugins import manager
+from ..text import clean_text
 
 
 class AdminError(Exception):
@@ -42,11 +43,12 @@ def office_code_taken(code: str, except_id: int | None = None) -> bool:
 
 def create_office(*, code: str, name: str, parent: Office | None, party_committee: str = "", cell_name: str = "",
                   actor=None) -> Office:
-    code = code.strip().upper()
+    code, name = clean_text(code).upper(), clean_text(name)
+    if not name:
+        raise AdminError(_("Enter the office's name."), "name")
     if office_code_taken(code):
         raise AdminError(_("The office code “%(code)s” is already used.", code=code), "code")
-    office = Office(code=code, name=name.strip(), parent=parent, party_committee=party_committee.strip(),
-                    cell_name=cell_name.strip())
+    office = Office(code=code, name=name, parent=parent, party_committee=party_committee, cell_name=cell_name)
     db.session.add(office)
     record_change("office.create", office, office_id=office.id, actor=actor, code=code, name=office.name,
                   parent=parent.code if parent else None)
@@ -96,15 +98,17 @@ def create_user(*, username: str, full_name: str, office: Office, email: str = "
                 actor=None, via: str = "form") -> tuple[User, str | None]:
     """Create an account. Without ``password`` a temporary one is issued, returned once, and must be
     changed at first sign-in."""
-    username = username.strip().lower()
+    username, full_name = clean_text(username).lower(), clean_text(full_name)
     if not USERNAME_RE.match(username):
         raise AdminError(_("“%(name)s” is not a valid username.", name=username), "username")
     if username_taken(username):
         raise AdminError(_("The username “%(name)s” is already taken.", name=username), "username")
+    if not full_name:
+        raise AdminError(_("Enter the full name."), "full_name")
     issued = None
     if password is None:
         password = issued = temporary_password()
-    user = User(username=username, full_name=full_name.strip(), email=(email or "").strip(), office=office,
+    user = User(username=username, full_name=full_name, email=email or "", office=office,
                 party_status=party_status, must_change_password=issued is not None)
     user.set_password(password)
     db.session.add(user)

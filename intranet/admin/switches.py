@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..access import managed_office_or_404, require_admin
 from ..extensions import db
 from ..models import AuditEvent
+from ..params import int_param, page_param, text_param
 from ..plugins import PluginError, manager
 from . import bp
 from .forms import ActionForm
@@ -19,7 +20,7 @@ from .offices import filter_by_office, office_choices
 @bp.route("/plugins")
 def plugins():
     ids = require_admin()
-    office_id = request.args.get("office", type=int)
+    office_id = int_param("office")
     if office_id not in ids:
         office_id = current_user.office_id if current_user.office_id in ids else min(ids)
     office = managed_office_or_404(office_id)
@@ -54,11 +55,11 @@ def switch_plugin(office_id: int, name: str):
 @bp.route("/audit")
 def audit():
     query, office_id = filter_by_office(select(AuditEvent), AuditEvent.office_id)
-    action = (request.args.get("action") or "").strip()[:64]
+    action = text_param("action", 64)
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     query = query.options(joinedload(AuditEvent.actor), joinedload(AuditEvent.office))
-    page = db.paginate(query.order_by(AuditEvent.id.desc()), per_page=current_app.config["AUDIT_PAGE_SIZE"],
-                       error_out=False)
+    page = db.paginate(query.order_by(AuditEvent.id.desc()), page=page_param(),
+                       per_page=current_app.config["AUDIT_PAGE_SIZE"], error_out=False)
     return render_template("admin/audit.html", page=page, offices=office_choices(), office_id=office_id,
                            action=action)

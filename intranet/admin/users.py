@@ -1,7 +1,7 @@
 """Admin: user accounts, their roles, and CSV import."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -11,9 +11,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import sessions
 from ..access import managed_office_or_404, managed_user_or_404, require_admin
 from ..audit import record_change
+from ..csv_export import csv_response
 from ..errors import accepts_uploads
 from ..extensions import db
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
+from ..params import int_param, page_param, text_param
 from ..plugins import manager
 from . import bp
 from .csv_import import COLUMNS, import_users
@@ -32,12 +34,13 @@ def _status(value: str) -> PartyStatus | None:
 @bp.route("/users")
 def users():
     query, office_id = filter_by_office(select(User), User.office_id)
-    q = (request.args.get("q") or "").strip()[:100]
+    q = text_param("q", 100)
     if q:
         like = f"%{q.lower()}%"
         query = query.where(or_(func.lower(User.username).like(like), func.lower(User.full_name).like(like)))
     query = query.options(joinedload(User.office), selectinload(User.roles).joinedload(RoleAssignment.office))
-    page = db.paginate(query.order_by(User.office_id, User.full_name), per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(query.order_by(User.office_id, User.full_name), page=page_param(), per_page=PAGE_SIZE,
+                       error_out=False)
     return render_template("admin/users.html", page=page, offices=office_choices(), office_id=office_id, q=q,
                            role_labels=ROLE_LABELS, status_labels=STATUS_LABELS, action=ActionForm())
 
@@ -47,7 +50,7 @@ def new_user():
     form = UserForm()
     form.set_choices(office_choices())
     if not form.is_submitted():
-        form.office_id.data = request.args.get("office", type=int)
+        form.office_id.data = int_param("office")
     if form.validate_on_submit():
         office = managed_office_or_404(form.office_id.data)
         try:
@@ -175,9 +178,8 @@ def import_template():
     """A sample file an office can fill in from Excel (UTF-8 with BOM so Excel reads the accents)."""
     require_admin()
     office = db.session.get(Office, current_user.office_id)
-    body = ",".join(COLUMNS) + "\r\n" + f"nguyenvana,Nguyễn Văn A,a@example.org,{office.code},đảng viên,chính thức\r\n"
-    return Response("\ufeff" + body, mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=users-template.csv"})
+    return csv_response("users-template.csv", COLUMNS,
+                        [["nguyenvana", "Nguyễn Văn A", "a@example.org", office.code, "đảng viên", "chính thức"]])
 
 
 @bp.route("/roles")

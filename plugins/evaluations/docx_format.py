@@ -12,6 +12,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from intranet.text import clean_text
+
 from .formats import cell_name, committee_name, vn_date
 
 FONT = "Times New Roman"
@@ -70,7 +72,7 @@ def _header(doc: Docx, office, settings, document, day: date) -> None:
 def _cell_line(cell, text: str, *, first: bool = False, bold=False, italic=False, underline=False, size=None) -> None:
     paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = paragraph.add_run(text)
+    run = _run(paragraph, text)
     run.bold, run.italic, run.underline = bold, italic, underline
     if size:
         run.font.size = Pt(size)
@@ -90,11 +92,17 @@ def _paragraph(doc: Docx, text: str, *, bold=False, italic=False, center=False, 
     paragraph.paragraph_format.space_before = Pt(space_before)
     if justify:
         paragraph.paragraph_format.first_line_indent = Cm(1)
-    run = paragraph.add_run(text)
+    run = _run(paragraph, text)
     run.bold, run.italic = bold, italic
     if size:
         run.font.size = Pt(size)
     return paragraph
+
+
+def _run(paragraph, text):
+    """Every run of text goes through the core cleaner: a text stored before the rule (or a file name,
+    a setting) with a control character would otherwise make the XML, and the download, fail."""
+    return paragraph.add_run(clean_text(text))
 
 
 def _table(doc: Docx, header: list[str], rows: list[list[str]], widths) -> None:
@@ -103,12 +111,12 @@ def _table(doc: Docx, header: list[str], rows: list[list[str]], widths) -> None:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text, width in zip(table.rows[0].cells, header, widths):
         cell.width = Cm(width)
-        cell.paragraphs[0].add_run(text).bold = True
+        _run(cell.paragraphs[0], text).bold = True
     for row in rows:
         cells = table.add_row().cells
         for cell, text, width in zip(cells, row, widths):
             cell.width = Cm(width)
-            cell.paragraphs[0].add_run(str(text)).font.size = Pt(13)
+            _run(cell.paragraphs[0], text).font.size = Pt(13)
 
 
 def _signatures(doc: Docx, signers: dict) -> None:
@@ -122,7 +130,7 @@ def _signatures(doc: Docx, signers: dict) -> None:
         if heading:
             for line in name.splitlines():
                 paragraph = cell.add_paragraph()
-                paragraph.add_run(line).font.size = Pt(12)
+                _run(paragraph, line).font.size = Pt(12)
             continue
         for _ in range(3):  # room to sign
             cell.add_paragraph()

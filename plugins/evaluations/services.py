@@ -15,6 +15,7 @@ from intranet.audit import record as audit
 from intranet.extensions import db
 from intranet.models import Role, User, utcnow
 from intranet.notifications import notify
+from intranet.text import clean_text
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
@@ -56,7 +57,7 @@ def _drafter_or_refuse(user, session: Session) -> None:
 
 
 def _text(value: str | None, field: str, *, required: bool = True, limit: int = TEXT_MAX) -> str:
-    value = (value or "").strip()
+    value = clean_text(value, multiline=True)
     if required and not value:
         raise EvaluationError(_("This field is required."), field)
     if len(value) > limit:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from intranet.extensions import db
 from intranet.forms import submit_and_redirect
 from intranet.models import User, utcnow
+from intranet.params import int_param, parse_int, year_param
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
@@ -179,7 +180,7 @@ def rate(session_id: int):
     form = RateForm()
 
     def score(field) -> int | None:
-        return int(field.data) if (field.data or "").isdigit() else None
+        return parse_int(field.data, 1, 5)
 
     return _submit(lambda: services.rate(meeting, current_user, preparation=score(form.preparation),
                                          content=score(form.content), discussion=score(form.discussion),
@@ -264,8 +265,7 @@ def document_pdf(cell_document_id: int):
 
 
 def _year() -> int:
-    value = request.args.get("year", "")
-    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else _today().year
+    return year_param(_today().year)
 
 
 @bp.route("/me")
@@ -320,8 +320,7 @@ def save_settings():
 
 
 def _period() -> tuple[int, int | None]:
-    quarter = request.args.get("quarter", "")
-    return _year(), int(quarter) if quarter in {"1", "2", "3", "4"} else None
+    return _year(), int_param("quarter", None, 1, 4)
 
 
 @bp.route("/review")

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
-from intranet.forms import max_length
+from intranet.forms import Form, max_length
 
 from .models import JitsiAuth
 
@@ -17,22 +16,22 @@ def _number(label, kind=IntegerField):
     return kind(label, validators=[InputRequired(message=NUMBER)], invalid_value_message=NUMBER)
 
 
-class RoomForm(FlaskForm):
+class RoomForm(Form):
     provider = SelectField(_l("How the meeting is held"))
     external_url = StringField(_l("Meeting link (Zoom, Teams…)"), validators=[max_length(500)])
     dial_in = TextAreaField(_l("Dial-in details (phone number, meeting ID, passcode)"), validators=[max_length(2000)])
 
 
-class GuestForm(FlaskForm):
+class GuestForm(Form):
     username = StringField(_l("Username of the guest (e.g. from the superior party committee)"),
                            validators=[max_length(64)])
 
 
-class NotesForm(FlaskForm):
+class NotesForm(Form):
     notes = TextAreaField(_l("Running notes (shown in follow-along mode)"), validators=[max_length(20000)])
 
 
-class ConfigForm(FlaskForm):
+class ConfigForm(Form):
     jitsi_domain = StringField(_l("Jitsi domain"), validators=[max_length(200)])
     backup_domains = TextAreaField(_l("Backup Jitsi domains (one per line, tried in order)"),
                                    validators=[max_length(2000)])

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from .models import Anonymity, Sort
+from intranet.forms import Form
+
+from .models import Anonymity, QuestionStatus, Sort, SpeakerSource, SpeakerState
 
 ANONYMITY_LABELS = {
     Anonymity.NAMED: _l("Names shown to everyone"),
@@ -15,15 +16,24 @@ ANONYMITY_LABELS = {
 }
 SORT_LABELS = {Sort.VOTES: _l("Most votes first"), Sort.TIME: _l("Oldest first")}
 TO_GROUP = 0
+STATUS_LABELS = {
+    QuestionStatus.PENDING: _l("Waiting for the chair's approval"), QuestionStatus.OPEN: _l("In the queue"),
+    QuestionStatus.ANSWERED: _l("Answered"), QuestionStatus.HIDDEN: _l("Hidden by the chair"),
+    QuestionStatus.MERGED: _l("Merged with another question"),
+}
+SOURCE_LABELS = {SpeakerSource.QUEUE: _l("hand raised"), SpeakerSource.ROOM: _l("from the online room"),
+                 SpeakerSource.HALL: _l("in the hall")}
+SPEAKER_STATE_LABELS = {SpeakerState.WAITING: _l("Waiting for the floor"), SpeakerState.SPEAKING: _l("Speaking"),
+                        SpeakerState.DONE: _l("Has spoken"), SpeakerState.WITHDRAWN: _l("Hand withdrawn")}
 
 
-class AskForm(FlaskForm):
+class AskForm(Form):
     text = TextAreaField(_l("Your question"))
     target = SelectField(_l("Addressed to"), coerce=int, default=TO_GROUP)
     through_chair = BooleanField(_l("Ask through the chair (the chair reads it out for me)"))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     anonymity = SelectField(_l("Authors of questions"), choices=[(a.value, l) for a, l in ANONYMITY_LABELS.items()])
     premoderation = BooleanField(_l("Approve questions before members see them"))
     sort = SelectField(_l("Default order"), choices=[(s.value, l) for s, l in SORT_LABELS.items()])
@@ -34,21 +44,21 @@ class SettingsForm(FlaskForm):
                            validators=[Optional()])
 
 
-class HideForm(FlaskForm):
+class HideForm(Form):
     reason = StringField(_l("Reason, shown to the author"))
 
 
-class EditForm(FlaskForm):
+class EditForm(Form):
     text = TextAreaField(_l("Corrected text"))
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     into = SelectField(_l("Same question as"), coerce=int)
 
 
-class HallSpeakerForm(FlaskForm):
+class HallSpeakerForm(Form):
     user_id = SelectField(_l("Member speaking in the hall"), coerce=int)
 
 
-class HandForm(FlaskForm):
+class HandForm(Form):
     question_id = IntegerField(validators=[Optional()])

@@ -3,7 +3,6 @@ database session, audits where the change is the chair's, and announces the live
 once the caller commits; it raises QueueError (translated) to refuse, and the caller rolls back."""
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +15,7 @@ from intranet import live
 from intranet.audit import record, record_change
 from intranet.extensions import db
 from intranet.models import CELL_ROLES, Role, RoleAssignment, User, utcnow
+from intranet.text import clean_text as core_clean
 from intranet_scheduling.models import DiscussionQuestion, Session, SessionStatus
 
 from .models import Anonymity, Question, QuestionStatus, QueueSettings, Sort, Speaker, SpeakerSource, SpeakerState, Vote
@@ -143,7 +143,7 @@ def save_settings(session: Session, actor, *, anonymity: Anonymity, premoderatio
 def clean_text(text: str | None, *, limited: bool = True) -> str:
     """Whitespace-trimmed text without control characters; refused when empty or too long.
     HTML is kept as typed: templates escape it, so it shows as the characters the member wrote."""
-    text = "".join(c for c in (text or "") if c in "\n\t" or unicodedata.category(c) != "Cc").strip()
+    text = core_clean(text, multiline=True)
     limit, field = current_app.config["QUESTIONS_MAX_LENGTH"], "text"
     if not text:
         raise QueueError(_("Write your question."), field)
@@ -275,7 +275,7 @@ def reopen(question: Question, actor) -> None:
 
 
 def hide(question: Question, actor, reason: str) -> None:
-    reason = (reason or "").strip()
+    reason = core_clean(reason)
     if not reason:
         raise QueueError(_("Say why: the author will read it."), "reason")
     if len(reason) > REASON_MAX:

@@ -5,8 +5,6 @@ A posted action answers a plain form with a redirect and a flash, an htmx reques
 regions bring the change), and the browser's outbox (``X-Outbox``) with 204 or 422 and the reason."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session as cookie, url_for
@@ -16,14 +14,16 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from intranet import live
+from intranet.csv_export import csv_response
 from intranet.extensions import db
 from intranet.idempotency import idempotent
 from intranet.models import User
+from intranet.params import parse_int
 from intranet_scheduling.models import Session, SessionStatus
 
 from . import services
-from .forms import (SORT_LABELS, TO_GROUP, AskForm, EditForm, HallSpeakerForm, HandForm, HideForm,
-                    MergeForm, SettingsForm)
+from .forms import (SORT_LABELS, SOURCE_LABELS, SPEAKER_STATE_LABELS, STATUS_LABELS, TO_GROUP, AskForm, EditForm,
+                    HallSpeakerForm, HandForm, HideForm, MergeForm, SettingsForm)
 from .models import Anonymity, Question, QuestionStatus, Sort, Speaker, SpeakerSource
 from .services import QueueError
 
@@ -44,6 +44,12 @@ PAGES = {"member": ("queue", "speakers", "mine"), "chair": ("moderation", "chair
 @bp.app_template_global("questions_sort_labels")
 def questions_sort_labels():
     return SORT_LABELS
+
+
+@bp.app_template_global("questions_state_labels")
+def questions_state_labels():
+    """The labels of questions' states and speakers' sources: the pages and the CSV say the same."""
+    return {**STATUS_LABELS, **SOURCE_LABELS}
 
 
 @bp.app_template_global("question_author")
@@ -200,7 +206,7 @@ def _page_context(meeting: Session, page: str, settings, sort: Sort,
 def _poll_channel(session_id: int, region: str) -> str:
     """The channel a poll watches, from the URL and the signed cookie only (no database)."""
     if region == "mine":
-        return services.mine_channel(session_id, int(str(cookie.get("_user_id", "0")).partition(".")[0] or 0))
+        return services.mine_channel(session_id, parse_int(str(cookie.get("_user_id", "0")).partition(".")[0]) or 0)
     return REGIONS[region][0](session_id) if region in REGIONS else f"questions:{session_id}:none"
 
 
@@ -287,10 +293,10 @@ def poll(session_id: int, region: str):
 def ask(session_id: int):
     meeting = _meeting(session_id)
     form = AskForm()
-    target = request.form.get("target", str(TO_GROUP)).strip()
-    if not target.isdigit():
+    target = parse_int(request.form.get("target", str(TO_GROUP)))
+    if target is None:
         return _act(lambda: _refuse(_("Choose one of this meeting's discussion questions.")), _member_url(meeting))
-    target_id = int(target) or None
+    target_id = target or None
     user = current_user._get_current_object()
     return _act(lambda: services.ask(meeting, user, form.text.data, discussion_question_id=target_id,
                                      through_chair=bool(form.through_chair.data)),
@@ -428,16 +434,6 @@ def speaker_turn(turn_id: int, action: str):
 # --- exports ---------------------------------------------------------------------------------------
 
 
-def _csv(filename: str, header: list[str], rows) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    # A byte-order mark so Excel opens the Vietnamese text as UTF-8.
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
-
-
 def _when(value) -> str:
     return format_datetime(value, "dd/MM/yyyy HH:mm:ss") if value else ""
 
@@ -450,9 +446,9 @@ def export_queue(session_id: int):
     rows = [[q.id, _when(q.created_at), q.text, q.original_text or "",
              q.author.full_name if services.author_shown(q, settings, to_chair=True) else "",
              _("yes") if q.through_chair else "", targets.get(q.discussion_question_id, _("The presenting group")),
-             q.votes, q.status.value, _when(q.answered_at), q.hidden_reason, q.merged_into_id or ""]
+             q.votes, str(STATUS_LABELS[q.status]), _when(q.answered_at), q.hidden_reason, q.merged_into_id or ""]
             for q in services.queue(meeting, Sort.TIME, statuses=tuple(QuestionStatus))]
-    return _csv(f"questions-{meeting.id}.csv",
+    return csv_response(f"questions-{meeting.id}.csv",
                 ["#", _("Asked at"), _("Question"), _("Original text"), _("Author"), _("Through the chair"),
                  _("Addressed to"), _("Votes"), _("Status"), _("Answered at"), _("Reason hidden"), _("Merged into")],
                 rows)
@@ -463,9 +459,9 @@ def export_speakers(session_id: int):
     meeting = _meeting(session_id)
     _chair_page(meeting)
     turns = db.session.scalars(select(Speaker).where(Speaker.session_id == meeting.id).order_by(Speaker.raised_at))
-    rows = [[t.user.full_name, t.source.value, t.state.value, _when(t.raised_at), _when(t.started_at),
+    rows = [[t.user.full_name, str(SOURCE_LABELS[t.source]), str(SPEAKER_STATE_LABELS[t.state]), _when(t.raised_at), _when(t.started_at),
              _when(t.ended_at), t.seconds(), t.question_id or ""] for t in turns]
-    return _csv(f"speakers-{meeting.id}.csv", [_("Member"), _("Source"), _("State"), _("Hand raised"),
+    return csv_response(f"speakers-{meeting.id}.csv", [_("Member"), _("Source"), _("State"), _("Hand raised"),
                                                _("Floor given"), _("Finished"), _("Seconds spoken"),
                                                _("Reply to question")], rows)
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from intranet.audit import record_change
 from intranet.extensions import db
+from intranet.text import clean_text
 
 from .models import Document, DocumentKind, DocumentRead, Session
 from .errors import SchedulingError
@@ -115,7 +116,7 @@ def upload(session: Session, kind: DocumentKind, filename: str, data: bytes, act
     temporary.write_bytes(data)
     os.replace(temporary, target)  # never a half-written file under the final name
     document = Document(office_id=session.office_id, session_id=session.id, kind=kind, version=version,
-                        filename=Path(filename).name[:255] or "file", stored_name=stored, content_type=content_type,
+                        filename=clean_text(Path(filename).name)[:255] or "file", stored_name=stored, content_type=content_type,
                         size=len(data), preview_text=text, uploaded_by_id=actor.id)
     db.session.add(document)
     record_change("scheduling.document.upload", document, office_id=session.office_id, actor=actor,

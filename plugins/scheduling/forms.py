@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from intranet.forms import max_length, required
+from intranet.forms import Form, max_length, required
 
 from flask_wtf.file import FileField, FileRequired
 
@@ -22,7 +21,7 @@ BAD_TIME = _l("Enter a time as hh:mm.")
 MINUTES = _l("Enter the duration in minutes.")
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     kind = SelectField(_l("Kind"), choices=[(k.value, l) for k, l in KIND_LABELS.items()])
     title = StringField(_l("Title or topic"), validators=[required(), max_length(300)])
     day = DateField(_l("Date"), validators=[InputRequired(message=BAD_DATE)], invalid_value_message=BAD_DATE)
@@ -35,29 +34,29 @@ class SessionForm(FlaskForm):
     programme_item_id = SelectField(_l("Topic of the programme"), coerce=int, choices=[], validate_choice=True)
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     members = SelectMultipleField(_l("Members of the group"), coerce=int, choices=[], validate_choice=True)
     lead_id = SelectField(_l("Lead"), coerce=int, choices=[], validate_choice=True)
     report_due = DateField(_l("Report due"), validators=[Optional()], invalid_value_message=BAD_DATE)
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     text = TextAreaField(_l("Discussion question"), validators=[required(), max_length(1000)])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     answer = SelectField(_l("My answer"), choices=[(a.value, l) for a, l in ANSWER_LABELS.items()])
     reason = StringField(_l("Reason (if you cannot attend)"), validators=[max_length(500)])
 
 
-class ProgrammeItemForm(FlaskForm):
+class ProgrammeItemForm(Form):
     quarter = SelectField(_l("Quarter"), coerce=int, choices=[(q, f"{q}") for q in (1, 2, 3, 4)])
     topic_group_id = SelectField(_l("Topic group"), coerce=int, choices=[], validate_choice=True)
     title = StringField(_l("Topic"), validators=[required(), max_length(300)])
     lead_id = SelectField(_l("Led by"), coerce=int, choices=[], validate_choice=True)
 
 
-class TopicGroupForm(FlaskForm):
+class TopicGroupForm(Form):
     name = StringField(_l("New topic group"), validators=[required(), max_length(200)])
 
 
@@ -65,12 +64,12 @@ DOCUMENT_LABELS = {DocumentKind.REPORT: _l("Report"), DocumentKind.SLIDES: _l("S
                    DocumentKind.VIDEO: _l("Video"), DocumentKind.IMAGE: _l("Image")}
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(Form):
     kind = SelectField(_l("Document"), choices=[(k.value, l) for k, l in DOCUMENT_LABELS.items()])
     file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file."))])
 
 
-class QuorumForm(FlaskForm):
+class QuorumForm(Form):
     quorum_percent = IntegerField(_l("Quorum: more than this percentage of official members present"), validators=[
         InputRequired(message=_l("Enter a whole number.")), NumberRange(50, 99, message=_l("Between 50 and 99."))],
         invalid_value_message=_l("Enter a whole number."))

@@ -12,6 +12,7 @@ from intranet.audit import record, record_change
 from intranet.extensions import db
 from intranet.models import Office, PartyStatus, Role, RoleAssignment, User, utcnow
 from intranet.plugins import manager
+from intranet.text import clean_text
 
 from . import reminders
 from .errors import SchedulingError
@@ -54,7 +55,7 @@ def topic_groups(office_id: int, *, active_only: bool = True) -> list[TopicGroup
 
 
 def add_topic_group(office_id: int, name: str, actor) -> TopicGroup:
-    name = name.strip()
+    name = clean_text(name)
     if any(t.name.lower() == name.lower() for t in topic_groups(office_id, active_only=False)):
         raise SchedulingError(_("This topic group already exists."), "name")
     group = TopicGroup(office_id=office_id, name=name, position=len(topic_groups(office_id, active_only=False)))
@@ -90,7 +91,7 @@ def add_programme_item(programme: Programme, *, quarter: int, topic_group: Topic
         raise SchedulingError(_("Choose a topic group of this office."), "topic_group_id")
     _same_office(lead, programme.office_id, "lead_id")
     item = ProgrammeItem(office_id=programme.office_id, programme=programme, quarter=quarter,
-                         topic_group=topic_group, title=title.strip(), lead=lead)
+                         topic_group=topic_group, title=clean_text(title), lead=lead)
     db.session.add(item)
     record_change("scheduling.programme.add_item", item, office_id=programme.office_id, actor=actor,
                   year=programme.year, quarter=quarter, title=item.title)
@@ -176,8 +177,8 @@ def create_session(office: Office, *, kind: SessionKind, title: str, starts_at: 
     """``record_past`` enters a meeting already held (e.g. the months before the office started)."""
     if starts_at <= utcnow() and not record_past:
         raise SchedulingError(_("The meeting must start in the future."), "day")
-    session = Session(office_id=office.id, kind=kind, title=title.strip(), starts_at=starts_at,
-                      duration_minutes=duration_minutes, place=place.strip(), mode=mode, report_due=report_due,
+    session = Session(office_id=office.id, kind=kind, title=clean_text(title), starts_at=starts_at,
+                      duration_minutes=duration_minutes, place=clean_text(place), mode=mode, report_due=report_due,
                       programme_item=programme_item, status=SessionStatus.PLANNED)
     if mode == SessionMode.IN_PERSON and distancing(office.id):
         session.mode, session.mode_before_distancing = SessionMode.ONLINE, SessionMode.IN_PERSON
@@ -274,7 +275,7 @@ def set_group(session: Session, people: list[User], lead: User, report_due: date
 
 def add_question(session: Session, text: str, actor) -> DiscussionQuestion:
     _editable(session, corrector=False)
-    question = DiscussionQuestion(office_id=session.office_id, text=text.strip(),
+    question = DiscussionQuestion(office_id=session.office_id, text=clean_text(text, multiline=True),
                                   position=max((q.position for q in session.questions), default=0) + 1)
     session.questions.append(question)
     record_change("scheduling.question.add", question, office_id=session.office_id, actor=actor, text=question.text)
@@ -299,7 +300,7 @@ QUESTION_MAX = 1000
 
 def ask_about_report(session: Session, user: User, text: str) -> MemberQuestion:
     """A member's question before the meeting; handed to the question queue through a hook."""
-    text = text.strip()
+    text = clean_text(text, multiline=True)
     if session.status in (SessionStatus.IN_PROGRESS, SessionStatus.CLOSED):
         raise SchedulingError(_("The meeting has started: ask in the meeting itself."))
     if session.status == SessionStatus.PLANNED:
@@ -341,10 +342,11 @@ def answer(session: Session, user: User, reply: Answer, reason: str = "") -> Att
     if session.status == SessionStatus.CLOSED:
         raise SchedulingError(_("This meeting is closed."))
     _same_office(user, session.office_id, "answer")
-    if reply == Answer.EXCUSED and not reason.strip():
+    reason = clean_text(reason)
+    if reply == Answer.EXCUSED and not reason:
         raise SchedulingError(_("Give the reason you cannot attend."), "reason")
     row = _attendance_row(session, user)
-    row.answer, row.reason = reply, reason.strip() if reply == Answer.EXCUSED else ""
+    row.answer, row.reason = reply, reason if reply == Answer.EXCUSED else ""
     record_change("scheduling.attendance.answer", row, office_id=session.office_id, actor=user, answer=reply)
     return row
 

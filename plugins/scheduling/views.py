@@ -17,6 +17,7 @@ from intranet.errors import accepts_uploads
 from intranet.admin.forms import ActionForm
 from intranet.extensions import db
 from intranet.models import User, utcnow
+from intranet.params import YEAR_MAX, YEAR_MIN, int_list_param
 from intranet.plugins import manager, public_view
 
 from . import calendar, documents, services
@@ -130,7 +131,7 @@ def month(year: int | None, month: int | None):
     if year is None:
         today = utcnow().astimezone(tz)
         return redirect(url_for("scheduling.month", year=today.year, month=today.month))
-    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+    if not (YEAR_MIN <= year <= YEAR_MAX and 1 <= month <= 12):
         abort(404)
     weeks = pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
     start = datetime.combine(weeks[0][0], datetime.min.time(), tzinfo=tz)
@@ -298,7 +299,7 @@ def ask(session_id: int):
 def take_attendance(session_id: int):
     session = _own(Session, session_id)
     _require(planner())
-    present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
+    present = set(int_list_param("present"))
     _submit(ActionForm(), lambda: services.take_attendance(session, present, current_user), _("Attendance saved."))
     return redirect(url_for("scheduling.session", session_id=session.id) + "#attendance")
 
@@ -322,7 +323,7 @@ def distancing():
 def programme(year: int | None):
     if year is None:
         return redirect(url_for("scheduling.programme", year=utcnow().astimezone(_local_tz()).year))
-    if not 2000 <= year <= 2100:
+    if not YEAR_MIN <= year <= YEAR_MAX:
         abort(404)
     prog = services.programme_for(_office_id(), year)
     form = ProgrammeItemForm()
