@@ -7,14 +7,19 @@ import os
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
 from intranet.extensions import db
 from intranet.models import User
+from intranet_meetings import services as meetings
+from intranet_meetings.models import Event, Participant
 from intranet_questions import services
 from intranet_questions.models import Question, Vote
+from intranet_scheduling.models import Session
+from test_meetings import _batch, _configure, _enter, _now_ms, _online
 from test_questions import _ask, _meeting
 
 pytestmark = pytest.mark.skipif(
@@ -24,17 +29,17 @@ pytestmark = pytest.mark.skipif(
 VOTERS, QUESTIONS, THREADS = 24, 6, 16
 
 
-def _in_parallel(app, work: list[tuple[int, int]], change) -> list[str]:
-    """Run ``change(question, user)`` for every (question id, user id) from many threads at once, each
-    in its own request and transaction; returns the errors (none expected)."""
+def _in_parallel(app, work: list, change) -> list[str]:
+    """Run ``change(item)`` for every item of ``work`` from many threads at once, each in its own
+    request and transaction; returns the errors (none expected)."""
     start, errors = threading.Barrier(THREADS), []
 
     def run(chunk):
         start.wait()
-        for qid, uid in chunk:
+        for item in chunk:
             with app.test_request_context():
                 try:
-                    change(db.session.get(Question, qid), db.session.get(User, uid))
+                    change(item)
                     db.session.commit()
                 except Exception as exc:  # noqa: BLE001 — any failure is a finding, reported below
                     db.session.rollback()
@@ -43,6 +48,11 @@ def _in_parallel(app, work: list[tuple[int, int]], change) -> list[str]:
     with ThreadPoolExecutor(THREADS) as pool:
         list(pool.map(run, [work[i::THREADS] for i in range(THREADS)]))
     return errors
+
+
+def _as_vote(change):
+    """``change(question, user)`` for a (question id, user id) item."""
+    return lambda item: change(db.session.get(Question, item[0]), db.session.get(User, item[1]))
 
 
 def _counts(app) -> dict[int, tuple[int, int]]:
@@ -59,11 +69,11 @@ def test_concurrent_votes_and_unvotes_are_all_counted(app, data, qcell):
     work = [(q, u) for q in questions for u in voters]
     random.Random(11).shuffle(work)
 
-    assert _in_parallel(app, work, services.toggle_vote) == []
+    assert _in_parallel(app, work, _as_vote(services.toggle_vote)) == []
     assert _counts(app) == {q: (VOTERS, VOTERS) for q in questions}
 
     taken_back = work[::2]  # half of the votes taken back, all at once
-    assert _in_parallel(app, taken_back, services.toggle_vote) == []
+    assert _in_parallel(app, taken_back, _as_vote(services.toggle_vote)) == []
     expected = {q: VOTERS - sum(1 for tq, _u in taken_back if tq == q) for q in questions}
     assert _counts(app) == {q: (n, n) for q, n in expected.items()}
 
@@ -87,7 +97,32 @@ def test_votes_racing_a_merge_end_on_the_surviving_question(app, data, qcell):
             except services.QueueError:  # "only open questions take votes": merged meanwhile
                 pass
 
-    assert _in_parallel(app, work, vote_or_merge) == []
+    assert _in_parallel(app, work, _as_vote(vote_or_merge)) == []
     counts = _counts(app)
     assert all(stored == rows for stored, rows in counts.values()), counts
     assert counts[duplicate] == (0, 0)
+
+
+
+def test_one_participants_batches_in_parallel_lose_no_count(app, qcell):
+    """A page's batches reach two workers at once: every reconnect is counted, none overwritten."""
+    _configure(app)
+    sid = _online(app)
+    _enter(app, sid, "member1", ago=timedelta(minutes=10))
+    start = _now_ms(-500)
+    batches = [_batch(app, sid, "member1", f"b-par-{i:04d}", events=[
+        {"t": start + i * 10_000, "kind": "dropped"}, {"t": start + i * 10_000 + 1000, "kind": "reconnected"}])
+        for i in range(THREADS * 2)]
+
+    def send(batch):
+        meetings.ingest(db.session.get(Session, sid), db.session.get(User, qcell["member"]), batch,
+                        datetime.now(timezone.utc))
+
+    assert _in_parallel(app, batches, send) == []
+    with app.app_context():
+        person = db.session.get(Participant, (sid, qcell["member"]))
+        kinds = list(db.session.scalars(select(Event.kind).where(Event.session_id == sid)))
+        assert kinds.count("dropped") == kinds.count("reconnected") == THREADS * 2
+        # Applied one after the other: each batch drops the link its predecessor restored (the first
+        # found none) and restores it.
+        assert (person.reconnects, person.drops) == (THREADS * 2, THREADS * 2 - 1)
