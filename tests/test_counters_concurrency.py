@@ -126,3 +126,24 @@ def test_one_participants_batches_in_parallel_lose_no_count(app, qcell):
         # Applied one after the other: each batch drops the link its predecessor restored (the first
         # found none) and restores it.
         assert (person.reconnects, person.drops) == (THREADS * 2, THREADS * 2 - 1)
+
+
+def test_tasks_added_at_once_get_distinct_numbers(app, qcell):
+    from datetime import date
+
+    from intranet_evaluations import services as evaluations
+    from intranet_evaluations.models import Task
+    from test_evaluations import _held
+
+    sid = _held(app)
+    with app.app_context():
+        secretary = db.session.scalar(select(User.id).where(User.username == "bithu"))
+
+    def add(i):
+        evaluations.add_task(db.session.get(Session, sid), db.session.get(User, secretary), what=f"Việc số {i}",
+                             owner=None, due=date.today() + timedelta(days=30))
+
+    assert _in_parallel(app, list(range(THREADS * 2)), add) == []
+    with app.app_context():
+        numbers = sorted(db.session.scalars(select(Task.number).where(Task.session_id == sid)))
+        assert numbers == list(range(1, THREADS * 2 + 1))

@@ -57,7 +57,7 @@ def _serve(app, database_url: str, instance: Path) -> tuple[subprocess.Popen, st
                                "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "2", "wsgi:app"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(base + "/healthz", timeout=1)
