@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import math
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -466,10 +466,10 @@ def _apply_event(session, user, person: Participant, item: dict, at: datetime) -
     detail = {str(k)[:40]: (v if isinstance(v, (int, float, bool)) or v is None else str(v)[:200])
               for k, v in list(detail.items())[:12]}
     if kind in ("joined", "reconnected"):  # the page says "reconnected" when a join follows a drop
-        if person.entered_at is None:
+        was_connected = person.connected
+        if not _connect(session, person, user, at, "jitsi"):
             return False
-        person.reconnects += kind == "reconnected" and not person.connected
-        _connect(session, person, user, at, "jitsi")
+        person.reconnects += kind == "reconnected" and not was_connected
     elif kind == "dropped":
         if person.connected:
             person.drops += 1
