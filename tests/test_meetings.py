@@ -183,10 +183,18 @@ def _now_ms(offset_s: float = 0) -> int:
     return int((time.time() + offset_s) * 1000)
 
 
+def _enter(app, sid, username, ago=timedelta(0)) -> None:
+    """The server serves ``username`` the open room (``ago`` before now): what a join counts from."""
+    with app.test_request_context():
+        services.enter(db.session.get(Session, sid), _user(username), datetime.now(timezone.utc) - ago)
+        db.session.commit()
+
+
 def test_joining_counts_as_present_and_a_drop_is_counted_once(app, client, qcell, login):
     _configure(app, samples_to_change=2)
     sid = _online(app)
     login("member1")
+    assert client.get(f"/meetings/sessions/{sid}").status_code == 200  # the server sees the member enter
     url = f"/meetings/sessions/{sid}/ingest"
     joined = client.post(url, json=_batch(app, sid, "member1", "b-join-01", events=[{"t": _now_ms(), "kind": "joined"}]))
     assert joined.get_json() == {"state": "good", "advice": "full", "duplicate": False, "ignored": 0}
@@ -266,6 +274,7 @@ def test_board_report_and_participation(app, client, qcell, login):
     _configure(app)
     sid = _online(app)
     login("member2")
+    _enter(app, sid, "member2", ago=timedelta(seconds=301))
     start = _now_ms(-300)
     client.post(f"/meetings/sessions/{sid}/ingest", json=_batch(app, sid, "member2", "b-m2-0001", mode="audio", events=[
         {"t": start, "kind": "joined"}, {"t": start + 120_000, "kind": "dropped"},

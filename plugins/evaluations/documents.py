@@ -129,6 +129,9 @@ def sign(document: Document, actor) -> None:
 def _next_number(document: Document) -> int:
     """Resolutions are numbered per office and calendar year (the term's numbering restarts with it)."""
     year = utcnow().year
+    # The office's row lock first, then max + 1 in a later statement: two resolutions signed at once
+    # get two numbers (the rule for every stored count or number: docs/security/ingest.md).
+    db.session.execute(select(Office.id).where(Office.id == document.office_id).with_for_update(key_share=True))
     used = db.session.scalar(select(func.max(Document.number)).where(
         Document.office_id == document.office_id, Document.kind == DocumentKind.RESOLUTION,
         func.extract("year", Document.signed_at) == year))

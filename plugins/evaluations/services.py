@@ -131,6 +131,9 @@ def add_task(session: Session, actor, *, what: str, owner: User | None, due: dat
         raise EvaluationError(_("The due date cannot be before the meeting."), "due")
     if owner is not None and owner.office_id != session.office_id:
         raise EvaluationError(_("“%(name)s” is not a member of this cell.", name=owner.full_name), "owner_id")
+    # The meeting's row lock first, then max + 1 in a later statement: two drafters adding at once get
+    # two numbers (the rule for every stored count or number: docs/security/ingest.md).
+    db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update(key_share=True))
     number = (db.session.scalar(select(func.max(Task.number)).where(Task.session_id == session.id)) or 0) + 1
     task = Task(office_id=session.office_id, session_id=session.id, number=number, what=what,
                 owner_id=owner and owner.id, due=due, status=TaskStatus.OPEN, progress="")

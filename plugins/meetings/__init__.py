@@ -18,7 +18,9 @@ def intranet_plugin_info():
         description_en="Jitsi rooms that log connection quality and step down on a weak link; an external "
                        "link with check-in; in person; the chair's connection board.",
         hookspecs=hookspecs,
-        config={"MEETINGS_SAMPLE_KEEP_HOURS": 24},  # samples older than this are rolled up (meetings roll-up)
+        # Samples older than MEETINGS_SAMPLE_KEEP_HOURS are rolled up (meetings roll-up); each participant's
+        # ingest takes MEETINGS_INGEST_BURST items at once, refilled at MEETINGS_INGEST_PER_MINUTE.
+        config={"MEETINGS_SAMPLE_KEEP_HOURS": 24, "MEETINGS_INGEST_BURST": 240, "MEETINGS_INGEST_PER_MINUTE": 60},
     )
 
 

@@ -106,6 +106,14 @@ class Participant(db.Model):
     connected_seconds: Mapped[int] = mapped_column(Integer, default=0)
     first_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the server itself saw (docs/security/ingest.md): the first time it served this person the
+    # open room or a Jitsi token, or took their check-in. No connection counts from before it.
+    entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The end of the connection time already counted: a moment is never counted twice.
+    counted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The ingest's token bucket: items (samples and events) this participant may still send now.
+    ingest_allowance: Mapped[float | None] = mapped_column(Float)
+    ingest_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     drops: Mapped[int] = mapped_column(Integer, default=0)
     reconnects: Mapped[int] = mapped_column(Integer, default=0)
     # What older samples said, once rolled up (see services.roll_up).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from intranet import live
 from intranet.access import can
@@ -42,6 +44,14 @@ class MeetingError(Exception):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class RateLimited(MeetingError):
+    """A participant sent more than the ingest's token bucket allows; ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def board_channel(session_id: int) -> str:
@@ -238,16 +248,36 @@ def shown(moment: datetime) -> str:
 # --- joining ------------------------------------------------------------------------------------------
 
 
-def participant(session: Session, user: User) -> Participant:
-    found = db.session.get(Participant, (session.id, user.id))
+def participant(session: Session, user: User, *, lock: bool = False) -> Participant:
+    """The person's row in this meeting's room, made on first need. ``lock`` holds the row to the end
+    of the transaction, so two requests of one person (on two workers) change its counters one after
+    the other instead of both writing what each read."""
+    query = select(Participant).where(Participant.session_id == session.id, Participant.user_id == user.id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    found = db.session.scalars(query).first()
     if found is None:
-        found = Participant(session_id=session.id, user_id=user.id, office_id=session.office_id,
-                            state=Quality.DISCONNECTED, worst=Quality.GOOD, mode=Mode.VIDEO, connected=False,
-                            connected_seconds=0, drops=0, reconnects=0, candidate_count=0, rolled_samples=0,
-                            rolled_rtt_sum=0.0, rolled_loss_max=0.0)
-        db.session.add(found)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(Participant(
+                    session_id=session.id, user_id=user.id, office_id=session.office_id, state=Quality.DISCONNECTED,
+                    worst=Quality.GOOD, mode=Mode.VIDEO, connected=False, connected_seconds=0, drops=0, reconnects=0,
+                    candidate_count=0, rolled_samples=0, rolled_rtt_sum=0.0, rolled_loss_max=0.0))
+        except IntegrityError:  # the same person's concurrent request made it first
+            pass
+        found = db.session.scalars(query).one()
     return found
+
+
+def enter(session: Session, user: User, now: datetime | None = None) -> None:
+    """The server itself saw this person come into the open room: it served them the room page or a
+    Jitsi token. No connection counts from before the first such moment (docs/security/ingest.md)."""
+    now = now or utcnow()
+    if not room_open(session, now):
+        return
+    person = participant(session, user)
+    if person.entered_at is None:
+        person.entered_at = now
 
 
 def _log(session: Session, user: User, kind: str, at: datetime, detail: dict | None = None) -> None:
@@ -255,20 +285,34 @@ def _log(session: Session, user: User, kind: str, at: datetime, detail: dict | N
                          detail=detail or {}))
 
 
-def _connect(session: Session, person: Participant, user: User, at: datetime, source: str) -> None:
+def _connect(session: Session, person: Participant, user: User, at: datetime, source: str) -> bool:
+    """Returns False, changing nothing, when the server never saw the person enter: a page's word
+    alone makes nobody present."""
+    if person.entered_at is None:
+        return False
+    at = max(at, person.entered_at)
     if not person.connected:
-        person.connected, person.connected_since = True, at
+        person.connected, person.connected_since = True, max(at, person.counted_until or at)
     if person.first_joined_at is None:
         person.first_joined_at = at
         # Attendance works the same in every mode: the scheduling plugin marks the member present.
         manager().for_office(session.office_id).intranet_session_member_joined(session=session, user=user,
                                                                              source=source)
     quality.set_state(person, Quality.GOOD)
+    return True
+
+
+def _uncounted_seconds(person: Participant, until: datetime) -> int:
+    """Seconds of the current connection up to ``until`` not counted yet: intervals that overlap
+    (replayed or forged joined/left pairs) count their common part once."""
+    start = max(person.connected_since, person.counted_until or person.connected_since)
+    return max(0, int((until - start).total_seconds()))
 
 
 def _disconnect(person: Participant, at: datetime, *, dropped: bool = False) -> None:
     if person.connected and person.connected_since is not None:
-        person.connected_seconds += max(0, int((at - person.connected_since).total_seconds()))
+        person.connected_seconds += _uncounted_seconds(person, at)
+        person.counted_until = max(person.counted_until or at, at)
     person.connected, person.connected_since = False, None
     quality.set_state(person, Quality.DISCONNECTED, counts_as_worst=dropped)
 
@@ -278,8 +322,9 @@ def check_in(session: Session, user: User) -> Participant:
     if not may_join(user, session):
         raise MeetingError(_("Only members of this cell and invited guests join its meetings."))
     _refuse_unless_open(session)
-    person = participant(session, user)
     now = utcnow()
+    enter(session, user, now)
+    person = participant(session, user, lock=True)
     person.mode, person.last_seen_at = Mode.LINK, now
     _connect(session, person, user, now, "external-link check-in")
     _log(session, user, "joined", now, {"via": "external link"})
@@ -310,8 +355,10 @@ class Verdict:
 
 def ingest(session: Session, user: User, payload: object, now: datetime | None = None) -> Verdict:
     """Take one batch of samples and events from the room page. Refused (MeetingError) when it is not
-    a batch at all; items with a time from the future or too far in the past, or of a bad shape, are
-    ignored and counted; a batch already taken changes nothing."""
+    a batch at all or the room is not open, and (RateLimited) past the participant's token bucket;
+    items with a time from the future or too far in the past, or of a bad shape, are ignored and
+    counted, and every time is clipped to what the server saw (from the person's entry to now); a
+    batch already taken changes nothing. The rules: docs/security/ingest.md."""
     now = now or utcnow()
     if not may_join(user, session):
         raise MeetingError(_("Only members of this cell and invited guests join its meetings."))
@@ -324,9 +371,11 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
     if not isinstance(samples, list) or not isinstance(events, list) or len(samples) > MAX_ITEMS \
             or len(events) > MAX_ITEMS:
         raise MeetingError(f"samples, events: lists of at most {MAX_ITEMS}")
-    person = participant(session, user)
+    _refuse_unless_open(session)  # a closed meeting's report stays as it was closed
+    person = participant(session, user, lock=True)
     if db.session.get(Batch, (session.id, user.id, payload["batch"])) is not None:
         return Verdict(person.state, _advice(person), duplicate=True)
+    _spend(person, 1 + len(samples) + len(events), now)
     db.session.add(Batch(session_id=session.id, user_id=user.id, batch_id=payload["batch"], office_id=session.office_id,
                          received_at=now))
     config = config_for(session.office_id)
@@ -334,12 +383,13 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
     ignored = 0
     items = [("event", e) for e in events] + [("sample", s) for s in samples]
     timed = []
+    floor = max(person.entered_at or now, opens_at(session))
     for kind, item in items:
         at = _time(item, now)
         if at is None:
             ignored += 1
             continue
-        timed.append((at, 0 if kind == "event" else 1, kind, item))
+        timed.append((min(max(at, floor), now), 0 if kind == "event" else 1, kind, item))
     for at, _order, kind, item in sorted(timed, key=lambda t: (t[0], t[1])):
         if kind == "event":
             ignored += not _apply_event(session, user, person, item, at)
@@ -352,6 +402,22 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
     if (person.state, person.connected, person.drops, person.mode) != before:
         live.publish_on_commit(board_channel(session.id), prompt=True)
     return Verdict(person.state, _advice(person), ignored=ignored)
+
+
+def _spend(person: Participant, cost: int, now: datetime) -> None:
+    """A token bucket per participant, kept on its locked row (so it holds across workers and without
+    Redis): ``MEETINGS_INGEST_BURST`` items at once, refilled at ``MEETINGS_INGEST_PER_MINUTE``. A page
+    sends one sample every 5 s; a page back from 15 minutes offline sends its backlog within the burst."""
+    burst, per_second = (current_app.config["MEETINGS_INGEST_BURST"],
+                         current_app.config["MEETINGS_INGEST_PER_MINUTE"] / 60)
+    allowance = burst if person.ingest_allowance is None else person.ingest_allowance
+    if person.ingest_checked_at is not None:
+        allowance = min(burst, allowance + max(0.0, (now - person.ingest_checked_at).total_seconds()) * per_second)
+    if cost > allowance:
+        wait = math.ceil((cost - allowance) / per_second)
+        raise RateLimited(_("Too many connection reports from this page: wait %(seconds)d seconds.", seconds=wait),
+                          wait)
+    person.ingest_allowance, person.ingest_checked_at = allowance - cost, now
 
 
 def _advice(person: Participant) -> str:
@@ -400,8 +466,10 @@ def _apply_event(session, user, person: Participant, item: dict, at: datetime) -
     detail = {str(k)[:40]: (v if isinstance(v, (int, float, bool)) or v is None else str(v)[:200])
               for k, v in list(detail.items())[:12]}
     if kind in ("joined", "reconnected"):  # the page says "reconnected" when a join follows a drop
-        person.reconnects += kind == "reconnected" and not person.connected
-        _connect(session, person, user, at, "jitsi")
+        was_connected = person.connected
+        if not _connect(session, person, user, at, "jitsi"):
+            return False
+        person.reconnects += kind == "reconnected" and not was_connected
     elif kind == "dropped":
         if person.connected:
             person.drops += 1
@@ -449,8 +517,7 @@ def minutes_connected(person: Participant, now: datetime) -> int:
     seconds = person.connected_seconds
     if person.connected and person.connected_since is not None:
         # A page that vanished without saying goodbye counts until it was last heard from.
-        until = min(now, person.last_seen_at or now)
-        seconds += max(0, int((until - person.connected_since).total_seconds()))
+        seconds += _uncounted_seconds(person, min(now, person.last_seen_at or now))
     return seconds // 60
 
 
@@ -480,7 +547,9 @@ def roll_up(older_than: timedelta, now: datetime | None = None) -> int:
                func.coalesce(func.max(Sample.loss_pct), 0.0))
         .where(Sample.at < cutoff).group_by(Sample.session_id, Sample.user_id)).all()
     for session_id, user_id, count, rtt_sum, loss_max in rows:
-        person = db.session.get(Participant, (session_id, user_id))
+        person = db.session.scalars(select(Participant).where(  # locked: an ingest may be changing it too
+            Participant.session_id == session_id, Participant.user_id == user_id)
+            .with_for_update().execution_options(populate_existing=True)).first()
         if person is not None:
             person.rolled_samples += count
             person.rolled_rtt_sum += float(rtt_sum)
@@ -494,6 +563,7 @@ def close_room(session: Session) -> None:
     """The meeting closed: whoever is still connected is counted up to now and disconnected."""
     now = utcnow()
     for person in db.session.scalars(select(Participant).where(Participant.session_id == session.id,
-                                                                Participant.connected.is_(True))):
+                                                                Participant.connected.is_(True))
+                                     .with_for_update().execution_options(populate_existing=True)):
         _disconnect(person, min(now, person.last_seen_at or now))
     live.publish_on_commit(board_channel(session.id), prompt=True)

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from intranet import live
 from intranet.access import can, managed_office_or_404
@@ -31,6 +32,7 @@ from .services import MeetingError
 bp = Blueprint("meetings", __name__, url_prefix="/meetings", template_folder="templates", static_folder="static")
 cli = AppGroup("meetings", help="Meeting rooms.")
 PROBE = b"\0" * 64 * 1024  # the pre-call check's download, to estimate throughput
+MAX_BATCH_BYTES = 64 * 1024  # a full batch of 60 samples and 60 events is about 12 KiB
 # A meeting's pages are open to its invited guests of other offices while the plugin is on for the
 # meeting's own office (the core's gate checks that before the view runs).
 guest_view = cross_office_view(lambda session_id: db.session.scalar(select(Session.office_id)
@@ -71,7 +73,8 @@ def _submit(change, back: str, success: str | None = None, form=None):
 def room(session_id: int):
     meeting = _meeting(session_id)
     room = services.room_for(meeting)
-    db.session.commit()  # the room's name is made once, on first visit
+    services.enter(meeting, current_user._get_current_object())
+    db.session.commit()  # the room's name is made once, on first visit; the entry is the server's sighting
     config = services.config_for(meeting.office_id)
     provider = all_providers().get(room.provider) or all_providers()["in_person"]
     page = {
@@ -109,6 +112,7 @@ def fresh_token(session_id: int):
     domain = request.args.get("domain", config.jitsi_domain)
     if domain not in jitsi.domains(config):
         abort(400)
+    services.enter(meeting, current_user._get_current_object())
     db.session.commit()
     token = jitsi.token(config, domain, room.room_name, current_user,
                         moderator=services.is_moderator(current_user, meeting))
@@ -122,15 +126,21 @@ def fresh_token(session_id: int):
 @csrf.exempt  # sendBeacon cannot send the CSRF header: the batch carries the page's ingest token
 def ingest(session_id: int):
     meeting = _meeting(session_id)
-    if request.content_length is not None and request.content_length > 64 * 1024:
-        return jsonify(error="batch too large"), 413
+    # Enforced on the stream as it is read (a chunked body has no Content-Length to check beforehand):
+    # reading past the cap raises, where ``get_data`` would quietly stop at it.
+    request.max_content_length = MAX_BATCH_BYTES
     try:
-        payload = json.loads(request.get_data(cache=False, as_text=True) or "null")
+        payload = json.loads(b"".join(iter(lambda: request.stream.read(16 * 1024), b"")) or b"null")
+    except RequestEntityTooLarge:
+        return jsonify(error="batch too large"), 413
     except ValueError:
         return jsonify(error="not JSON"), 400
     try:
         verdict = services.ingest(meeting, current_user._get_current_object(), payload)
         db.session.commit()
+    except services.RateLimited as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 429, {"Retry-After": str(exc.retry_after)}
     except MeetingError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 422

@@ -194,6 +194,7 @@ def toggle_vote(question: Question, user: User) -> bool:
     _open_or_refuse(session)
     if question.author_id == user.id:
         raise QueueError(_("You cannot vote for your own question."))
+    _lock_votes(question)  # a merge or a hide that just committed is seen below
     if question.status != QuestionStatus.OPEN:
         raise QueueError(_("Only open questions take votes."))
     removed = db.session.execute(delete(Vote).where(Vote.question_id == question.id, Vote.user_id == user.id)).rowcount
@@ -210,7 +211,21 @@ def toggle_vote(question: Question, user: User) -> bool:
     return True
 
 
+def _lock_votes(question: Question) -> None:
+    """Take the question's row lock before counting its votes (FOR NO KEY UPDATE: inserting a vote
+    only needs a key-share lock on its question, so voters never deadlock on it). The count is then
+    read by a later statement, which under READ COMMITTED sees every vote committed before the lock
+    was granted: ``UPDATE … SET votes=(SELECT count(*) …)`` alone counts from the snapshot taken before
+    it waited for a concurrent voter, and lost that voter's vote. SQLite has one writer at a time.
+    The question is read again under the lock, so a status check after it sees the latest status."""
+    db.session.scalars(select(Question).where(Question.id == question.id).with_for_update(key_share=True)
+                       .execution_options(populate_existing=True)).one()
+
+
 def _count_votes(question: Question) -> None:
+    """Every change to a question's vote rows ends here, in the same transaction: the counter is the
+    rows' count, taken under the row lock (see ``_lock_votes``)."""
+    _lock_votes(question)
     counted = select(func.count()).where(Vote.question_id == question.id).scalar_subquery()
     db.session.execute(update(Question).where(Question.id == question.id).values(votes=counted))
     db.session.refresh(question, ["votes"])
@@ -303,6 +318,8 @@ def merge(duplicate: Question, into: Question, actor) -> None:
     """Fold a duplicate into another question: its votes (and its author's support) move across."""
     if duplicate.id == into.id or duplicate.session_id != into.session_id:
         raise QueueError(_("Choose another question of this meeting."), "into")
+    for question in sorted((duplicate, into), key=lambda q: q.id):  # one order: two merges never deadlock
+        _lock_votes(question)
     if duplicate.status in (QuestionStatus.MERGED, QuestionStatus.HIDDEN):
         raise QueueError(_("This question is no longer in the queue."))
     if into.status not in (QuestionStatus.OPEN, QuestionStatus.PENDING):
@@ -314,10 +331,11 @@ def merge(duplicate: Question, into: Question, actor) -> None:
     for user_id in supporters - already - {into.author_id}:
         db.session.add(Vote(question_id=into.id, user_id=user_id, office_id=into.office_id, session_id=into.session_id))
     db.session.execute(delete(Vote).where(Vote.question_id == duplicate.id))
-    duplicate.status, duplicate.merged_into_id, duplicate.votes = QuestionStatus.MERGED, into.id, 0
+    duplicate.status, duplicate.merged_into_id = QuestionStatus.MERGED, into.id
     if settings.current_question_id == duplicate.id:
         settings.current_question_id = into.id
     db.session.flush()
+    _count_votes(duplicate)
     _count_votes(into)
 
 
