@@ -1,13 +1,14 @@
 """Admin: user accounts, their roles, and CSV import."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import files
 from ..access import managed_office_or_404, managed_user_or_404, require_admin
 from ..errors import accepts_uploads
 from ..extensions import db
@@ -164,8 +165,7 @@ def import_template():
     require_admin()
     office = db.session.get(Office, current_user.office_id)
     body = ",".join(COLUMNS) + "\r\n" + f"nguyenvana,Nguyễn Văn A,a@example.org,{office.code},đảng viên,chính thức\r\n"
-    return Response("\ufeff" + body, mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=users-template.csv"})
+    return files.send("\ufeff" + body, content_type="text/csv", filename="users-template.csv")
 
 
 @bp.route("/roles")

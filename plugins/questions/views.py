@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from intranet import live
+from intranet import files, live
 from intranet.extensions import db
 from intranet.idempotency import idempotent
 from intranet.models import User
@@ -434,8 +434,7 @@ def _csv(filename: str, header: list[str], rows) -> Response:
     writer.writerow(header)
     writer.writerows(rows)
     # A byte-order mark so Excel opens the Vietnamese text as UTF-8.
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return files.send("\ufeff" + buffer.getvalue(), content_type="text/csv", filename=filename)
 
 
 def _when(value) -> str:
