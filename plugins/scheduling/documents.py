@@ -28,7 +28,9 @@ ALLOWED = {
     DocumentKind.VIDEO: {MP4, WEBM},
     DocumentKind.IMAGE: set(IMAGES.values()),
 }
-VERSION_ATTEMPTS = 5  # concurrent uploads of one kind race for the next version number
+# Concurrent uploads of one kind race for the next version number. Each lost race means another upload
+# took a number, so an upload loses at most once per upload running beside it.
+VERSION_ATTEMPTS = 20
 
 
 def storage_dir() -> Path:
