@@ -14,7 +14,7 @@ import struct
 from typing import Callable
 
 from PIL import Image, UnidentifiedImageError
-from pypdf import PdfReader
+from pypdf import PdfReader, apply_configuration
 from pypdf.errors import PyPdfError
 
 from .archives import BadXML, DecompressionBomb, NotAnArchive, open_archive, read_xml
@@ -32,6 +32,10 @@ OFFICE_MAIN = {
     "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml": PPTX,
 }
 MAX_PIXELS = 50_000_000  # an image a browser must decode; a "pixel bomb" is refused like a zip bomb
+# Reading a PDF's structure decompresses only cross-reference and object streams, which are small: a
+# PDF whose streams would unpack past these is refused as damaged, not read into memory.
+PDF_LIMITS = {f"{name}_maximum_output_length": 16 * 1024 * 1024
+              for name in ("zlib", "lzw", "run_length", "jbig2", "brotli")}
 
 
 class Damaged(ValueError):
@@ -83,9 +87,10 @@ def _pdf(data: bytes) -> str:
     if b"%%EOF" not in data[-1024:] or b"startxref" not in data[-1024:]:
         raise Damaged("no PDF trailer")
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.trailer["/Root"].get_object().get("/Type") != "/Catalog" or len(reader.pages) < 1:
-            raise Damaged("no catalogue or no page")
+        with apply_configuration(**PDF_LIMITS):
+            reader = PdfReader(io.BytesIO(data))
+            if reader.trailer["/Root"].get_object().get("/Type") != "/Catalog" or len(reader.pages) < 1:
+                raise Damaged("no catalogue or no page")
     except (PyPdfError, KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise Damaged(str(exc)) from exc
     return PDF

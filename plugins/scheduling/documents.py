@@ -44,9 +44,10 @@ def path_of(document: Document) -> Path:
 
 
 def upload(session: Session, kind: DocumentKind, filename: str, data: bytes, actor) -> Document:
-    """Check and store one file as the next version of its kind, and commit. Two uploads racing for a
-    version number: the unique (session, kind, version) constraint stops the second, which takes the
-    next number. Nothing is left behind on a refusal or a failure."""
+    """Check and store one file as the next version of its kind, and commit (call it with nothing else
+    pending: a lost race rolls the transaction back). Two uploads racing for a version number: the
+    unique (session, kind, version) constraint stops the second, which takes the next number. Nothing
+    is left behind on a refusal or a failure."""
     try:
         inspected = uploads.inspect(
             data, ALLOWED[kind], current_app.config["SCHEDULING_MAX_UPLOAD"],
