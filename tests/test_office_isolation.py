@@ -39,6 +39,7 @@ def _targets(app, cell):
         pdf.add_metadata({"/Title": "Member1 report"})
         report = io.BytesIO()
         pdf.write(report)
+        db.session.commit()  # an upload commits on its own
         document = documents.upload(session, documents.DocumentKind.REPORT, "member1.pdf", report.getvalue(),
                                     db.session.get(User, cell["member"]))
         from intranet_questions import services as queue
