@@ -13,6 +13,8 @@ import io
 
 from flask import Response
 
+from . import files
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -34,5 +36,4 @@ def to_csv(header: list, rows) -> str:
 
 def csv_response(filename: str, header: list, rows) -> Response:
     """A CSV download of ``header`` and ``rows``."""
-    return Response(to_csv(header, rows), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return files.send(to_csv(header, rows), content_type="text/csv", filename=filename)

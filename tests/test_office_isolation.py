@@ -28,10 +28,20 @@ def _targets(app, cell):
         from intranet.notifications import notify
 
         note = notify([db.session.get(User, cell["member"])], "Member1 private notice")[0]
+        import io
+
+        from pypdf import PdfWriter
+
         from intranet_scheduling import documents
 
-        document = documents.upload(session, documents.DocumentKind.REPORT, "member1.pdf",
-                                    b"%PDF-1.4 Member1 report", db.session.get(User, cell["member"]))
+        pdf = PdfWriter()
+        pdf.add_blank_page(595, 842)
+        pdf.add_metadata({"/Title": "Member1 report"})
+        report = io.BytesIO()
+        pdf.write(report)
+        db.session.commit()  # an upload commits on its own
+        document = documents.upload(session, documents.DocumentKind.REPORT, "member1.pdf", report.getvalue(),
+                                    db.session.get(User, cell["member"]))
         from intranet_questions import services as queue
 
         scheduling_advance(session)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import docx
 import pytest
 from pptx import Presentation
+from pypdf import PdfWriter
 from sqlalchemy import func, select
 
 from intranet.extensions import db
@@ -82,7 +83,15 @@ def test_versions_are_kept(app, client, meeting, login):
         assert [d.version for d in db.session.scalars(select(Document).order_by(Document.id))] == [1, 2]
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def make_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PDF = make_pdf()
 
 
 @pytest.mark.parametrize("content,name,kind,message", [

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from intranet import files
 from intranet.extensions import db
+from intranet.filetypes import DOCX
 from intranet.forms import submit_and_redirect
 from intranet.models import User, utcnow
 from intranet.params import int_param, parse_int, year_param
@@ -247,9 +249,7 @@ def _filename(doc: Document, extension: str) -> str:
 @bp.route("/documents/<int:cell_document_id>.docx")
 def document_docx(cell_document_id: int):
     doc = _own(Document, cell_document_id)
-    return Response(documents.to_docx(doc),
-                    mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    headers={"Content-Disposition": f"attachment; filename={_filename(doc, 'docx')}"})
+    return files.send(documents.to_docx(doc), content_type=DOCX, filename=_filename(doc, "docx"))
 
 
 @bp.route("/documents/<int:cell_document_id>.pdf")
@@ -257,8 +257,8 @@ def document_pdf(cell_document_id: int):
     doc = _own(Document, cell_document_id)
     if not documents.pdf_available():
         abort(404)
-    return Response(documents.to_pdf(doc), mimetype="application/pdf",
-                    headers={"Content-Disposition": f"attachment; filename={_filename(doc, 'pdf')}"})
+    return files.send(documents.to_pdf(doc), content_type="application/pdf", filename=_filename(doc, "pdf"),
+                      download=True)
 
 
 # --- participation ----------------------------------------------------------------------------------
@@ -337,9 +337,8 @@ def review_docx():
     _member_or_403()
     year, quarter = _period()
     result = reviews.review(_office_id(), year, quarter, _today())
-    return Response(reviews.to_docx(current_user.office, result),
-                    mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    headers={"Content-Disposition": f"attachment; filename=bao-cao-{result.label.replace('/', '-')}.docx"})
+    return files.send(reviews.to_docx(current_user.office, result), content_type=DOCX,
+                      filename=f"bao-cao-{result.label.replace('/', '-')}.docx")
 
 
 # --- panels for other pages (template slots) ---------------------------------------------------------

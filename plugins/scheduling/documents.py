@@ -1,88 +1,37 @@
-"""Documents sent ahead: type checked by content (never by the name alone), size-limited, stored
-outside the web root under a random name, text extracted for the preview, versions kept, first
+"""Documents sent ahead: checked through ``intranet.uploads`` (real structure, never the name; no zip
+bomb; a preview cut at a bound), stored outside the web root under a random name, versions kept, first
 opening per member recorded."""
 from __future__ import annotations
 
-import io
 import os
 import secrets
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
+from intranet import uploads
 from intranet.audit import record_change
 from intranet.extensions import db
 from intranet.text import clean_text
+from intranet.filetypes import DOCX, IMAGES, MP4, PDF, PPTX, WEBM
 
 from .models import Document, DocumentKind, DocumentRead, Session
 from .errors import SchedulingError
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-# What each kind of document may be, as recognised from the file's first bytes.
+# What each kind of document may be, as ``intranet.filetypes`` recognises it from its structure.
 ALLOWED = {
-    DocumentKind.REPORT: {DOCX, "application/pdf"},
-    DocumentKind.SLIDES: {PPTX, "application/pdf"},
-    DocumentKind.VIDEO: {"video/mp4", "video/webm"},
-    DocumentKind.IMAGE: {"image/png", "image/jpeg", "image/gif", "image/webp"},
+    DocumentKind.REPORT: {DOCX, PDF},
+    DocumentKind.SLIDES: {PPTX, PDF},
+    DocumentKind.VIDEO: {MP4, WEBM},
+    DocumentKind.IMAGE: set(IMAGES.values()),
 }
-INLINE = {"application/pdf", "video/mp4", "video/webm", "image/png", "image/jpeg", "image/gif", "image/webp"}
-
-
-def sniff(head: bytes, data: bytes) -> str | None:
-    """The content type a file really has, from its bytes; None when it is none we accept."""
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp":
-        return "video/mp4"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile:
-            return None
-        if "word/document.xml" in names:
-            return DOCX
-        if "ppt/presentation.xml" in names:
-            return PPTX
-    return None
-
-
-def extract_text(content_type: str, data: bytes) -> str:
-    """Text for the preview: paragraphs of a .docx, slide titles and text of a .pptx. A file that claims
-    to be one but cannot be read is refused as corrupt."""
-    try:
-        if content_type == DOCX:
-            import docx
-
-            document = docx.Document(io.BytesIO(data))
-            return "\n".join(p.text for p in document.paragraphs if p.text.strip())
-        if content_type == PPTX:
-            from pptx import Presentation
-
-            slides = []
-            for number, slide in enumerate(Presentation(io.BytesIO(data)).slides, start=1):
-                texts = [shape.text_frame.text.strip() for shape in slide.shapes
-                         if shape.has_text_frame and shape.text_frame.text.strip()]
-                slides.append(f"— {number} —\n" + "\n".join(texts))
-            return "\n\n".join(slides)
-    except Exception as exc:  # python-docx/pptx raise many types on damaged files
-        raise SchedulingError(_("The file is damaged and cannot be opened (%(error)s).",
-                                error=type(exc).__name__), "file") from exc
-    return ""
+# Concurrent uploads of one kind race for the next version number. Each lost race means another upload
+# took a number, so an upload loses at most once per upload running beside it.
+VERSION_ATTEMPTS = 20
 
 
 def storage_dir() -> Path:
@@ -96,40 +45,48 @@ def path_of(document: Document) -> Path:
 
 
 def upload(session: Session, kind: DocumentKind, filename: str, data: bytes, actor) -> Document:
-    """Check and store one file; the caller commits, and on failure calls ``discard`` (or rolls back,
-    which leaves an orphan file only if the process dies in between)."""
-    limit = current_app.config["SCHEDULING_MAX_UPLOAD"]
-    if not data:
-        raise SchedulingError(_("The file is empty."), "file")
-    if len(data) > limit:
-        raise SchedulingError(_("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)), "file")
-    content_type = sniff(data[:16], data)
-    if content_type not in ALLOWED[kind]:
-        raise SchedulingError(_("This kind of file is not accepted here. Reports: .docx or PDF; slides: .pptx "
-                                "or PDF; videos: MP4 or WebM; images: PNG, JPEG, GIF or WebP."), "file")
-    text = extract_text(content_type, data)
-    version = (db.session.scalar(select(func.max(Document.version)).where(
-        Document.session_id == session.id, Document.kind == kind)) or 0) + 1
+    """Check and store one file as the next version of its kind, and commit (call it with nothing else
+    pending: a lost race rolls the transaction back). Two uploads racing for a version number: the
+    unique (session, kind, version) constraint stops the second, which takes the next number. Nothing
+    is left behind on a refusal or a failure."""
+    try:
+        inspected = uploads.inspect(
+            data, ALLOWED[kind], current_app.config["SCHEDULING_MAX_UPLOAD"],
+            _("This kind of file is not accepted here. Reports: .docx or PDF; slides: .pptx or PDF; videos: MP4 "
+              "or WebM; images: PNG, JPEG, GIF or WebP."))
+    except uploads.UploadRefused as exc:
+        raise SchedulingError(str(exc), "file") from exc
     stored = secrets.token_hex(16)
     target = storage_dir() / stored
     temporary = target.with_suffix(".part")
     temporary.write_bytes(data)
     os.replace(temporary, target)  # never a half-written file under the final name
-    document = Document(office_id=session.office_id, session_id=session.id, kind=kind, version=version,
-                        filename=clean_text(Path(filename).name)[:255] or "file", stored_name=stored, content_type=content_type,
-                        size=len(data), preview_text=text, uploaded_by_id=actor.id)
-    db.session.add(document)
-    record_change("scheduling.document.upload", document, office_id=session.office_id, actor=actor,
-                  kind=kind, version=version, filename=document.filename)
-    return document
-
-
-def discard(document: Document) -> None:
-    """Remove the stored file of an upload whose transaction did not commit."""
     try:
-        path_of(document).unlink()
-    except FileNotFoundError:
-        pass
+        return _add_version(session, kind, actor, stored_name=stored, filename=clean_text(Path(filename).name)[:255] or "file",
+                            content_type=inspected.content_type, size=len(data), preview_text=inspected.preview.text,
+                            preview_cut=inspected.preview.cut)
+    except BaseException:
+        db.session.rollback()
+        target.unlink(missing_ok=True)
+        raise
+
+
+def _add_version(session: Session, kind: DocumentKind, actor, **fields) -> Document:
+    for attempt in range(1, VERSION_ATTEMPTS + 1):
+        version = (db.session.scalar(select(func.max(Document.version)).where(
+            Document.session_id == session.id, Document.kind == kind)) or 0) + 1
+        document = Document(office_id=session.office_id, session_id=session.id, kind=kind, version=version,
+                            uploaded_by_id=actor.id, **fields)
+        db.session.add(document)
+        try:
+            record_change("scheduling.document.upload", document, office_id=session.office_id, actor=actor,
+                          kind=kind, version=version, filename=document.filename)  # flushes: the conflict shows
+            db.session.commit()
+            return document
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == VERSION_ATTEMPTS:
+                raise
 
 
 def mark_read(document: Document, user) -> None:

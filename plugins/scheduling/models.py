@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.extensions import db
@@ -195,6 +195,8 @@ class Document(db.Model):
     name, and its text is extracted once for the in-browser preview."""
 
     __tablename__ = "scheduling_document"
+    # Two uploads racing for the next version: the second fails here and takes the number after.
+    __table_args__ = (UniqueConstraint("session_id", "kind", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
@@ -206,6 +208,7 @@ class Document(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     preview_text: Mapped[str] = mapped_column(Text, default="")
+    preview_cut: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the document has more text than the preview
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

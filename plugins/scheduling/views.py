@@ -6,12 +6,12 @@ import calendar as pycalendar
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from intranet import files
 from intranet.access import can
 from intranet.errors import accepts_uploads
 from intranet.admin.forms import ActionForm
@@ -421,7 +421,7 @@ def calendar_feed(token: str):
     if user is None or not manager().is_enabled(user.office_id, "scheduling"):
         abort(404)
     body = calendar.feed(user, request.host.split(":")[0], scheduling_labels())
-    return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})
+    return files.send(body, content_type="text/calendar", filename="lich-hop.ics", max_age=300)
 
 
 @bp.post("/calendar/issue")
@@ -467,12 +467,6 @@ def upload_document(session_id: int):
     except services.SchedulingError as exc:
         _refused(None, exc)
         return redirect(url_for("scheduling.session", session_id=session.id) + "#documents")
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        documents.discard(document)
-        raise
     flash(_("“%(name)s” uploaded (version %(v)d).", name=document.filename, v=document.version), "success")
     return redirect(url_for("scheduling.session", session_id=session.id) + "#documents")
 
@@ -492,14 +486,13 @@ def document_file(document_id: int):
     path = documents.path_of(document)
     if not path.exists():
         abort(404)
-    return send_file(path, mimetype=document.content_type, download_name=document.filename,
-                     as_attachment=document.content_type not in documents.INLINE, max_age=0)
+    return files.send(path, content_type=document.content_type, filename=document.filename)
 
 
 @bp.get("/documents/<int:document_id>/preview")
 def document_preview(document_id: int):
     document = _readable(document_id)
-    return render_template("scheduling/document_preview.html", document=document, inline=documents.INLINE)
+    return render_template("scheduling/document_preview.html", document=document)
 
 
 def documents_context(session: Session, people: list[User]) -> dict:

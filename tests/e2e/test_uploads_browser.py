@@ -1,0 +1,56 @@
+"""Uploaded files in a real browser: an image shows inline although it is sent with nosniff, a .docx
+downloads under its exact Vietnamese name (RFC 6266 filename*), a long document's preview says it is
+cut, and an HTML page dressed as MP4 is refused with the damaged-file message."""
+from datetime import datetime, timedelta, timezone
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from intranet.extensions import db
+from intranet.models import Office, User
+from intranet_scheduling import services
+from intranet_scheduling.models import SessionKind, SessionMode
+from support import sign_in
+from test_uploads_hardening import HTML_AS_MP4, docx_with_body, long_docx, make_image, paragraph
+
+
+def test_files_as_a_browser_gets_them(page, app, cell, tmp_path):
+    with app.app_context():
+        dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
+        meeting = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề tài liệu",
+                                          starts_at=datetime.now(timezone.utc) + timedelta(days=9),
+                                          duration_minutes=120, place="", mode=SessionMode.IN_PERSON)
+        lead = db.session.scalar(select(User).where(User.username == "member1"))
+        services.set_group(meeting, [lead, db.session.scalar(select(User).where(User.username == "bithu"))],
+                           lead, None, None)
+        db.session.commit()
+        meeting_url = f"/scheduling/sessions/{meeting.id}"
+
+    def send(name: str, content: bytes, kind: str):
+        path = tmp_path / name
+        path.write_bytes(content)
+        page.goto(meeting_url)
+        page.locator("#documents select[name=kind]").select_option(kind)
+        page.locator("#documents input[type=file]").set_input_files(str(path))
+        page.get_by_role("button", name="Tải lên").click()
+
+    sign_in(page, "member1")
+    send("anh-hoi-truong.png", make_image("PNG"), "image")
+    expect(page.locator(".flash-success")).to_contain_text("(phiên bản 1)")
+    page.get_by_role("link", name="anh-hoi-truong.png").click()
+    image = page.locator("main img")
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.complete && img.naturalWidth") == 16
+
+    send("Báo cáo quý IV.docx", docx_with_body([paragraph("Phần I. Thực trạng")]), "report")
+    page.get_by_role("link", name="Báo cáo quý IV.docx").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Tải về").click()
+    assert download.value.suggested_filename == "Báo cáo quý IV.docx"
+
+    send("dai.docx", long_docx(1_200_000), "report")
+    page.get_by_role("link", name="dai.docx").click()
+    expect(page.locator("#preview-cut")).to_contain_text("Bản xem trước dừng ở đây", timeout=30_000)  # 1 MB of text
+
+    send("video.mp4", HTML_AS_MP4, "video")
+    expect(page.locator(".flash-error")).to_contain_text("Tệp bị hỏng, không mở được.")
