@@ -168,7 +168,8 @@ def test_a_long_document_is_previewed_up_to_the_bound_and_marked_cut(app, client
     page = upload(client, meeting, long_docx(2_500_000), "dai.docx")
     assert "phiên bản 1" in page.text
     (document,) = stored(app)
-    assert document.preview_cut and len(document.preview_text) == 1_000_000
+    # Cut at the bound; the stored-text rule then strips a trailing space, if the cut fell after one.
+    assert document.preview_cut and 999_999 <= len(document.preview_text) <= 1_000_000
     assert document.preview_text.startswith(("chi", "bộ", "đảng", "viên", "nghị", "quyết", "báo", "cáo", "sinh",
                                              "hoạt", "chuyên", "đề", "kiểm", "điểm", "phát", "biểu", "thảo", "luận"))
     preview = client.get(f"/scheduling/documents/{document.id}/preview").text
