@@ -181,10 +181,13 @@ def rate(session_id: int):
     def score(field) -> int | None:
         return int(field.data) if (field.data or "").isdigit() else None
 
-    return _submit(lambda: services.rate(meeting, current_user, preparation=score(form.preparation),
-                                         content=score(form.content), discussion=score(form.discussion),
-                                         comment=form.comment.data),
-                   _page(meeting, "#ratings"), _("Thank you: your rating is recorded, without your name."))
+    response = _submit(lambda: services.rate(meeting, current_user, preparation=score(form.preparation),
+                                             content=score(form.content), discussion=score(form.discussion),
+                                             comment=form.comment.data),
+                       _page(meeting, "#ratings"), _("Thank you: your rating is recorded, without your name."))
+    if services.release_ratings(meeting):  # a transaction of its own, after the receipt's commit
+        db.session.commit()
+    return response
 
 
 # --- minutes and resolution -------------------------------------------------------------------------

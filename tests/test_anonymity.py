@@ -1,0 +1,85 @@
+"""Anonymity across stores: a member's rating cannot be linked to its receipt by any column, system
+column (SQLite rowid, PostgreSQL xmin/ctid), row order or time; a question asked with the documents in a
+fully anonymous meeting names its author nowhere (page, audit, logs). Threat model: docs/security/anonymity.md."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import DateTime, inspect, select, text
+
+from intranet.extensions import db
+from intranet_evaluations.models import PendingRating, Rating, RatingReceipt
+
+from test_evaluations import _held, _user
+
+RATERS = 18  # six batches of three: a join by row order guesses all six right with probability 6**-6
+
+
+def _rate(client, login, sid, username, i):
+    login(username)
+    scores = {"preparation": str(1 + i % 5), "content": str(1 + (i // 5) % 5), "discussion": "3",
+              "comment": f"nhận xét số {i}"}
+    assert client.post(f"/evaluations/sessions/{sid}/rate", data=scores).status_code == 302
+
+
+def _system_columns(table: str) -> str:
+    return {"sqlite": "rowid, NULL", "postgresql": "ctid::text, xmin::text"}[db.engine.dialect.name]
+
+
+def _rows(table: str, what: str) -> list:
+    """(``what``, position, transaction id) per row, in the table's physical order."""
+    order = "rowid" if db.engine.dialect.name == "sqlite" else "ctid"
+    return db.session.execute(text(f"SELECT {what}, {_system_columns(table)} FROM {table} ORDER BY {order}")).all()
+
+
+def test_fewer_than_three_ratings_show_nothing_not_even_the_count(app, client, qcell, login):
+    sid = _held(app)
+    _rate(client, login, sid, "member1", 1)
+    _rate(client, login, sid, "chiuy", 2)
+    page = client.get(f"/evaluations/sessions/{sid}").text
+    assert "nhận xét số" not in page and "2 người" not in page and "(2" not in page
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Rating)) == 0  # held, not published
+        held = db.session.scalars(select(PendingRating.sealed)).all()
+        assert len(held) == 2 and not any("nhận xét" in h or "preparation" in h for h in held)  # sealed
+    _rate(client, login, sid, "bithu", 3)
+    page = client.get(f"/evaluations/sessions/{sid}").text
+    assert "3 người đã chấm điểm" in page and "nhận xét số 3" in page
+
+
+def test_no_join_links_a_rating_to_its_receipt(app, client, data, qcell, login):
+    raters = [data.user(f"rater{i:02d}", "DIST") and f"rater{i:02d}" for i in range(RATERS)]
+    sid = _held(app)
+    for i, username in enumerate(raters):
+        _rate(client, login, sid, username, i)
+    with app.app_context():
+        truth = {_user(u).id: f"nhận xét số {i}" for i, u in enumerate(raters)}
+        assert db.session.scalar(select(db.func.count()).select_from(Rating)) == RATERS
+        assert db.session.scalar(select(db.func.count()).select_from(PendingRating)) == 0
+
+        # Columns: nothing in common but the meeting; no time; no sequential key.
+        rating_columns = {c["name"]: c for c in inspect(db.engine).get_columns("evaluations_rating")}
+        receipt_columns = set(c["name"] for c in inspect(db.engine).get_columns("evaluations_rating_receipt"))
+        assert rating_columns.keys() & receipt_columns == {"office_id", "session_id"}
+        assert not any(isinstance(c["type"], DateTime) or "date" in str(c["type"]).lower()
+                       or "time" in str(c["type"]).lower() for c in rating_columns.values())
+        ids = db.session.scalars(select(Rating.id)).all()
+        assert len(set(ids)) == RATERS and not any(i.isdigit() for i in ids)
+
+        # Row order (rowid on SQLite, ctid on PostgreSQL): the i-th receipt against the i-th rating.
+        receipts = _rows("evaluations_rating_receipt", "user_id")
+        ratings = _rows("evaluations_rating", "comment")
+        by_order = [truth[r[0]] == g[0] for r, g in zip(receipts, ratings)]
+        assert not all(by_order), "ratings are stored in the order their receipts were"
+
+        # Transaction ids (PostgreSQL): no rating was written in a receipt's transaction, and each
+        # transaction that wrote ratings wrote at least three.
+        if db.engine.dialect.name == "postgresql":
+            receipt_xids = {r[2] for r in receipts}
+            rating_xids = [g[2] for g in ratings]
+            assert not receipt_xids & set(rating_xids)
+            assert min(rating_xids.count(x) for x in set(rating_xids)) >= 3
+
+        # The audit log says nothing of who rated what either.
+        from intranet.models import AuditEvent
+        assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("evaluations.rat%"))).all()
