@@ -83,3 +83,95 @@ def test_no_join_links_a_rating_to_its_receipt(app, client, data, qcell, login):
         # The audit log says nothing of who rated what either.
         from intranet.models import AuditEvent
         assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("evaluations.rat%"))).all()
+
+
+# --- questions sent with the documents ----------------------------------------------------------------
+
+
+def _documents_sent_meeting(app, mode: str) -> int:
+    from intranet_questions import services as queue
+    from intranet_questions.models import Anonymity
+    from intranet_scheduling import services as scheduling
+    from intranet_scheduling.models import Session, SessionStatus
+
+    from test_questions import _meeting
+
+    sid = _meeting(app, status=SessionStatus.PLANNED)
+    with app.test_request_context():
+        meeting = db.session.get(Session, sid)
+        meeting.group.clear()
+        scheduling.set_group(meeting, [_user("member2"), _user("member3")], _user("member2"), None, None)
+        settings = queue.settings_for(meeting)
+        queue.save_settings(meeting, _user("bithu"), anonymity=Anonymity(mode), premoderation=False,
+                            sort=settings.sort, quiet_first=True, open_limit=3, chair=None)
+        scheduling.advance(meeting, SessionStatus.DOCUMENTS_SENT, None)
+        db.session.commit()
+    return sid
+
+
+def _asked_section(client, sid) -> str:
+    page = client.get(f"/scheduling/sessions/{sid}").text
+    return page.split('<article id="member-questions">')[1].split("</article>")[0]
+
+
+def test_a_fully_anonymous_question_sent_with_the_documents_names_its_author_nowhere(app, client, qcell, login,
+                                                                                      caplog):
+    from intranet.models import AuditEvent
+    from intranet_questions.models import Question
+    from intranet_scheduling.models import MemberQuestion
+
+    sid = _documents_sent_meeting(app, "anonymous")
+    login("member1")
+    caplog.set_level(logging.DEBUG)
+    caplog.clear()
+    client.post(f"/scheduling/sessions/{sid}/ask", data={"ask-text": "Số liệu trang 4 lấy ở đâu?"})
+    logged = " ".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
+    assert "member1" not in logged and "Member1" not in logged and f"user {qcell['member']}" not in logged
+    for username in ("bithu", "member2"):  # the chair, the presenting group
+        login(username)
+        section = _asked_section(client, sid)
+        assert "Số liệu trang 4" in section and "Member1" not in section and "Ẩn danh" in section
+    with app.app_context():
+        copy = db.session.scalar(select(MemberQuestion))
+        assert copy.user_id is None and copy.anonymity == "anonymous"
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "scheduling.member_question.ask"))
+        assert event is not None and event.actor_id is None and "member" not in str(event.details)
+        queued = db.session.scalar(select(Question))
+        assert queued.from_report and queued.anonymity.value == "anonymous"
+
+
+def test_in_chair_only_mode_the_chair_sees_the_author_and_the_group_does_not(app, client, qcell, login):
+    from intranet.models import AuditEvent
+
+    sid = _documents_sent_meeting(app, "chair")
+    login("member1")
+    client.post(f"/scheduling/sessions/{sid}/ask", data={"ask-text": "Vì sao chỉ tiêu giảm?"})
+    assert "Member1" in _asked_section(client, sid)  # the author sees their own, with their name
+    login("bithu")
+    assert "Member1" in _asked_section(client, sid)
+    login("member2")
+    section = _asked_section(client, sid)
+    assert "Vì sao chỉ tiêu giảm?" in section and "Member1" not in section
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "scheduling.member_question.ask"))
+        assert event.actor_id is None  # the audit log's readers are not the chair
+
+
+def test_a_stricter_mode_later_hides_the_author_of_an_earlier_question(app, client, qcell, login):
+    from intranet_questions import services as queue
+    from intranet_questions.models import Anonymity
+    from intranet_scheduling.models import Session
+
+    sid = _documents_sent_meeting(app, "named")
+    login("member1")
+    client.post(f"/scheduling/sessions/{sid}/ask", data={"ask-text": "Câu hỏi công khai"})
+    login("member2")
+    assert "Member1" in _asked_section(client, sid)
+    with app.test_request_context():
+        meeting = db.session.get(Session, sid)
+        queue.save_settings(meeting, _user("bithu"), anonymity=Anonymity.ANONYMOUS, premoderation=False,
+                            sort=queue.settings_for(meeting).sort, quiet_first=True, open_limit=3, chair=None)
+        db.session.commit()
+    assert "Member1" not in _asked_section(client, sid)
+    login("bithu")
+    assert "Member1" not in _asked_section(client, sid)

@@ -309,17 +309,41 @@ def ask_about_report(session: Session, user: User, text: str) -> MemberQuestion:
     if len(text) > QUESTION_MAX:
         raise SchedulingError(_("At most %(max)d characters.", max=QUESTION_MAX), "text")
     _same_office(user, session.office_id, "text")
-    question = MemberQuestion(office_id=session.office_id, session_id=session.id, user_id=user.id, text=text)
+    mode = anonymity(session)
+    question = MemberQuestion(office_id=session.office_id, session_id=session.id, text=text, anonymity=mode,
+                              user_id=None if mode == ANONYMOUS else user.id, created_at=utcnow())
     db.session.add(question)
-    record_change("scheduling.member_question.ask", question, office_id=session.office_id, actor=user)
+    # The audit says that a question was asked; by whom only where everyone may see the author.
+    record_change("scheduling.member_question.ask", question, office_id=session.office_id, actor=user,
+                  anonymous=mode != NAMED)
     manager().for_office(session.office_id).intranet_session_question_asked(
-        session=session, user=user, text=text, asked_at=question.created_at or utcnow())
+        session=session, user=user, text=text, asked_at=question.created_at)
     return question
+
+
+NAMED, CHAIR, ANONYMOUS = "named", "chair", "anonymous"  # the modes of ``intranet_session_anonymity``, open to closed
+MODES = (NAMED, CHAIR, ANONYMOUS)
+
+
+def anonymity(session: Session) -> str:
+    """The meeting's anonymity mode as the question queue rules it; "named" when no plugin does."""
+    mode = manager().for_office(session.office_id).intranet_session_anonymity(session=session)
+    return mode if mode in MODES else NAMED
 
 
 def member_questions(session: Session) -> list[MemberQuestion]:
     return list(db.session.scalars(select(MemberQuestion).where(MemberQuestion.session_id == session.id)
                                    .order_by(MemberQuestion.id)))
+
+
+def member_question_author(question: MemberQuestion, current_mode: str, *, to_planner: bool) -> str | None:
+    """The author's name where this viewer may see it, else None. The stricter of the mode when asked
+    and the meeting's mode now wins (as in the queue), so no later change reveals an author; "chair"
+    shows the name to the meeting's planners (the secretary and deputies chair), not to the group."""
+    rank = max(MODES.index(question.anonymity), MODES.index(current_mode))
+    if question.user is None or rank == MODES.index(ANONYMOUS) or (rank == MODES.index(CHAIR) and not to_planner):
+        return None
+    return question.user.full_name
 
 
 def in_group(session: Session, user) -> bool:

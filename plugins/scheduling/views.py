@@ -227,7 +227,8 @@ def session(session_id: int):
         summary=services.summary(session, people), answer_form=answer_form, group_form=group_form,
         question_form=QuestionForm(), action=ActionForm(), is_member=services.is_member(current_user, _office_id()),
         next_status=_next_status(session), ask_form=QuestionForm(prefix="ask"),
-        member_questions=services.member_questions(session), **documents_context(session, people))
+        member_questions=services.member_questions(session), anonymity=services.anonymity(session),
+        member_question_author=services.member_question_author, **documents_context(session, people))
 
 
 def _next_status(session: Session) -> SessionStatus | None:
@@ -289,8 +290,10 @@ def answer(session_id: int):
 def ask(session_id: int):
     session = _own(Session, session_id)
     form = QuestionForm(prefix="ask")
+    anonymous = services.anonymity(session) == services.ANONYMOUS
     _submit(form, lambda: services.ask_about_report(session, current_user._get_current_object(), form.text.data),
-            _("Your question is sent to the presenting group."))
+            _("Your question is sent without your name: it is kept under no name, so it is not listed here.")
+            if anonymous else _("Your question is sent to the presenting group."))
     return redirect(url_for("scheduling.session", session_id=session.id) + "#member-questions")
 
 
