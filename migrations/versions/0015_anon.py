@@ -37,6 +37,9 @@ def upgrade():
         batch_op.add_column(sa.Column('anonymity', sa.String(length=16), nullable=False, server_default='named'))
         batch_op.alter_column('user_id', existing_type=sa.Integer(), nullable=True)
 
+    with op.batch_alter_table('idempotency_key', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('request_hash', sa.String(length=64), nullable=True))
+
     bind = op.get_bind()
     # Questions sent with the documents take the mode their meeting's queue had; fully anonymous ones
     # lose their author, here and in the audit record of their asking.
@@ -63,6 +66,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('idempotency_key', schema=None) as batch_op:
+        batch_op.drop_column('request_hash')
     with op.batch_alter_table('scheduling_member_question', schema=None) as batch_op:
         batch_op.drop_column('anonymity')
     # Fully anonymous questions have no author to give back; they cannot go back into a NOT NULL column.

@@ -44,18 +44,18 @@ def _member_or_403() -> None:
 
 
 def _meeting(session_id: int) -> Session:
+    _member_or_403()  # the right first: whether the meeting exists is no answer to someone without it
     meeting = db.session.get(Session, session_id)
     if meeting is None or meeting.office_id != _office_id():
         abort(404)
-    _member_or_403()
     return meeting
 
 
 def _own(model, ident):
+    _member_or_403()
     obj = db.session.get(model, ident)
     if obj is None or obj.office_id != _office_id():
         abort(404)
-    _member_or_403()
     return obj
 
 
@@ -299,6 +299,8 @@ def cell_participation():
 @bp.post("/members/<int:user_id>/commendation", defaults={"kind": "commendation"})
 @bp.post("/members/<int:user_id>/reminder", defaults={"kind": "reminder"})
 def give_note(user_id: int, kind: str):
+    if not services.is_secretary(current_user, _office_id()):
+        abort(403)
     member = db.session.get(User, user_id)
     if member is None or member.office_id != _office_id():
         abort(404)

@@ -187,8 +187,8 @@ def new_session():
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 def edit_session(session_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     form = _session_form(session)
     if form.validate_on_submit():
         fields = _fields(form)
@@ -238,16 +238,16 @@ def _next_status(session: Session) -> SessionStatus | None:
 
 @bp.post("/sessions/<int:session_id>/advance")
 def advance(session_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     _submit(ActionForm(), lambda: services.advance(session, _next_or_refuse(session), current_user))
     return redirect(url_for("scheduling.session", session_id=session.id))
 
 
 @bp.post("/sessions/<int:session_id>/group")
 def set_group(session_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     form = GroupForm()
     people = {u.id: u for u in services.members(_office_id())}
     form.members.choices = form.lead_id.choices = [(i, u.full_name) for i, u in people.items()]
@@ -259,8 +259,8 @@ def set_group(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/questions")
 def add_question(session_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     form = QuestionForm()
     _submit(form, lambda: services.add_question(session, form.text.data, current_user))
     return redirect(url_for("scheduling.session", session_id=session.id) + "#questions")
@@ -268,8 +268,8 @@ def add_question(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/questions/<int:question_id>/delete")
 def remove_question(session_id: int, question_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     question = _own(DiscussionQuestion, question_id)
     if question.session_id != session.id:
         abort(404)
@@ -299,8 +299,8 @@ def ask(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/attendance")
 def take_attendance(session_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
     _submit(ActionForm(), lambda: services.take_attendance(session, present, current_user), _("Attendance saved."))
     return redirect(url_for("scheduling.session", session_id=session.id) + "#attendance")
@@ -361,8 +361,8 @@ def approve_programme(year: int):
 
 @bp.post("/programme/items/<int:item_id>/delete")
 def remove_programme_item(item_id: int):
-    item = _own(ProgrammeItem, item_id)
     _require(planner())
+    item = _own(ProgrammeItem, item_id)
     year = item.programme.year
     _submit(ActionForm(), lambda: services.remove_programme_item(item, current_user))
     return redirect(url_for("scheduling.programme", year=year))
@@ -388,8 +388,8 @@ def topics():
 
 @bp.post("/topics/<int:group_id>/toggle")
 def toggle_topic(group_id: int):
-    group = _own(TopicGroup, group_id)
     _require(planner())
+    group = _own(TopicGroup, group_id)
     _submit(ActionForm(), lambda: services.set_topic_group_active(group, not group.active, current_user))
     return redirect(url_for("scheduling.topics"))
 
