@@ -177,3 +177,13 @@ def test_a_stricter_mode_later_hides_the_author_of_an_earlier_question(app, clie
     assert "Member1" not in _asked_section(client, sid)
     login("bithu")
     assert "Member1" not in _asked_section(client, sid)
+
+
+def test_the_access_log_of_make_run_names_no_client():
+    """With a client's address or browser, the time of a POST to …/ask would name an anonymous author."""
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    access_format = re.search(r"^ACCESS_LOG_FORMAT = (.*)$", makefile, re.M).group(1)
+    assert "--access-logformat '$(ACCESS_LOG_FORMAT)'" in makefile
+    assert not re.search(r"%\((h|a|u|\{[^}]*\}[ie])\)s", access_format), access_format
