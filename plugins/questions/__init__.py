@@ -73,6 +73,13 @@ def intranet_session_anonymity(session):
 
 
 @hookimpl
+def intranet_session_author_shown(session, viewer, asked):
+    from .services import author_shown_in_mode
+
+    return author_shown_in_mode(session, viewer, asked)
+
+
+@hookimpl
 def intranet_session_status_changed(session, previous, actor):
     from intranet_scheduling.models import SessionStatus
 

@@ -359,6 +359,18 @@ def author_shown(question: Question, settings: QueueSettings, *, to_chair: bool)
     return to_chair and rank == Anonymity.CHAIR_ONLY.rank
 
 
+def author_shown_in_mode(session: Session, viewer, asked: str) -> bool:
+    """``author_shown`` for a copy of a question kept by another plugin, asked in mode ``asked``."""
+    settings = settings_for(session)
+    try:
+        rank = max(Anonymity(asked).rank, settings.anonymity.rank)
+    except ValueError:  # an unknown mode: the strictest
+        return False
+    if rank == Anonymity.NAMED.rank:
+        return True
+    return rank == Anonymity.CHAIR_ONLY.rank and is_chair(viewer, session, settings)
+
+
 def queue(session: Session, sort: Sort, *, statuses=LIVE) -> list[Question]:
     order = ((Question.votes.desc(), Question.created_at, Question.id) if sort == Sort.VOTES
              else (Question.created_at, Question.id))

@@ -321,7 +321,7 @@ def ask_about_report(session: Session, user: User, text: str) -> MemberQuestion:
     return question
 
 
-NAMED, CHAIR, ANONYMOUS = "named", "chair", "anonymous"  # the modes of ``intranet_session_anonymity``, open to closed
+NAMED, CHAIR, ANONYMOUS = "named", "chair", "anonymous"  # the modes of ``intranet_session_anonymity``
 MODES = (NAMED, CHAIR, ANONYMOUS)
 
 
@@ -336,14 +336,16 @@ def member_questions(session: Session) -> list[MemberQuestion]:
                                    .order_by(MemberQuestion.id)))
 
 
-def member_question_author(question: MemberQuestion, current_mode: str, *, to_planner: bool) -> str | None:
-    """The author's name where this viewer may see it, else None. The stricter of the mode when asked
-    and the meeting's mode now wins (as in the queue), so no later change reveals an author; "chair"
-    shows the name to the meeting's planners (the secretary and deputies chair), not to the group."""
-    rank = max(MODES.index(question.anonymity), MODES.index(current_mode))
-    if question.user is None or rank == MODES.index(ANONYMOUS) or (rank == MODES.index(CHAIR) and not to_planner):
+def member_question_author(question: MemberQuestion, session: Session, viewer) -> str | None:
+    """The author's name where this viewer may see it, else None: as the question queue rules
+    (``intranet_session_author_shown``); without a queue, only questions asked with names show them."""
+    if question.user is None:
         return None
-    return question.user.full_name
+    shown = manager().for_office(session.office_id).intranet_session_author_shown(
+        session=session, viewer=viewer, asked=question.anonymity)
+    if shown is None:
+        shown = question.anonymity == NAMED
+    return question.user.full_name if shown else None
 
 
 def in_group(session: Session, user) -> bool:

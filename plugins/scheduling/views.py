@@ -227,7 +227,7 @@ def session(session_id: int):
         summary=services.summary(session, people), answer_form=answer_form, group_form=group_form,
         question_form=QuestionForm(), action=ActionForm(), is_member=services.is_member(current_user, _office_id()),
         next_status=_next_status(session), ask_form=QuestionForm(prefix="ask"),
-        member_questions=services.member_questions(session), anonymity=services.anonymity(session),
+        member_questions=services.member_questions(session),
         member_question_author=services.member_question_author, **documents_context(session, people))
 
 
