@@ -97,7 +97,7 @@ class Driver(threading.Thread):
             if ids:
                 voter = rng.choice(self.askers)
                 status, _, _ = voter.request("POST", f"/questions/questions/{rng.choice(ids)}/vote",
-                                          urlencode({"csrf_token": voter.token}), {"HX-Request": "true"})
+                                          urlencode({"on": "1", "csrf_token": voter.token}), {"HX-Request": "true"})
                 # 422: a voter drew their own question — a refusal the UI never offers, not a failure
                 if status not in (204, 422):
                     self.errors += 1

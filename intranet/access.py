@@ -58,14 +58,16 @@ def require_admin() -> set[int]:
 
 
 def managed_office_or_404(office_id: int) -> Office:
+    managed = require_admin()  # the right before the lookup: a non-admin learns nothing of what exists
     office = db.session.get(Office, office_id)
-    if office is None or office.id not in require_admin():
+    if office is None or office.id not in managed:
         abort(404)
     return office
 
 
 def managed_user_or_404(user_id: int) -> User:
+    managed = require_admin()
     user = db.session.get(User, user_id)
-    if user is None or user.office_id not in require_admin():
+    if user is None or user.office_id not in managed:
         abort(404)
     return user

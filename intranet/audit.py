@@ -11,9 +11,13 @@ from .extensions import db
 from .models import AuditEvent
 
 
-def record(action: str, object_type: str, object_id, *, office_id: int | None, actor=None, **details) -> AuditEvent:
-    """Add an AuditEvent to the session. ``actor`` defaults to the signed-in user (None from the CLI)."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
+def record(action: str, object_type: str, object_id, *, office_id: int | None, actor=None, anonymous: bool = False,
+           **details) -> AuditEvent:
+    """Add an AuditEvent to the session. ``actor`` defaults to the signed-in user (None from the CLI);
+    ``anonymous`` records that the change happened, not by whom (an anonymous member's act)."""
+    if anonymous:
+        actor = None
+    elif actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     event = AuditEvent(
         action=action,
@@ -27,11 +31,12 @@ def record(action: str, object_type: str, object_id, *, office_id: int | None, a
     return event
 
 
-def record_change(action: str, obj, *, office_id: int | None, actor=None, **details) -> AuditEvent:
+def record_change(action: str, obj, *, office_id: int | None, actor=None, anonymous: bool = False,
+                  **details) -> AuditEvent:
     """``record`` for a model instance: names it by its table and primary key (flushing a new one)."""
     if getattr(obj, "id", None) is None:
         db.session.flush()
-    return record(action, obj.__tablename__, obj.id, office_id=office_id, actor=actor, **details)
+    return record(action, obj.__tablename__, obj.id, office_id=office_id, actor=actor, anonymous=anonymous, **details)
 
 
 def _jsonable(value):

@@ -6,14 +6,21 @@ browser cannot tell "never arrived" from "arrived, answer lost", so it sends aga
 with ``@idempotent`` records the key in the same transaction as the change: a repeat finds the key and
 is answered as the first was, without running the view again. Refusals (4xx) record nothing, so a
 corrected retry still runs.
+
+A key belongs to one request: the user, the endpoint and a hash of the request (method, path, form
+fields but the CSRF token, uploaded files). The same key on another endpoint or with another body is
+a client's mistake, refused with 422 and a message — never "replayed", which would drop the change.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import Response, make_response, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +42,7 @@ class IdempotencyKey(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(64))
     endpoint: Mapped[str] = mapped_column(String(120))
+    request_hash: Mapped[str | None] = mapped_column(String(64))  # None: kept from before keys were bound
     status_code: Mapped[int | None] = mapped_column()
     location: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -52,17 +60,19 @@ def idempotent(view):
         if not KEY_PATTERN.fullmatch(key):
             return Response("Idempotency-Key: 16–64 letters, digits, '-' or '_'", status=400,
                             mimetype="text/plain")
+        fingerprint = _fingerprint()
         earlier = _find(key)
         if earlier is not None:
-            return _replay(earlier)
-        row = IdempotencyKey(user_id=current_user.id, key=key, endpoint=request.endpoint or "")
+            return _replay(earlier, fingerprint)
+        row = IdempotencyKey(user_id=current_user.id, key=key, endpoint=request.endpoint or "",
+                             request_hash=fingerprint)
         db.session.add(row)
         try:
             db.session.flush()  # a concurrent twin waits here for our commit, then fails the unique key
         except IntegrityError:
             db.session.rollback()
             earlier = _find(key)
-            return _replay(earlier) if earlier is not None else view(*args, **kwargs)
+            return _replay(earlier, fingerprint) if earlier is not None else view(*args, **kwargs)
         response = make_response(view(*args, **kwargs))
         _settle(row, response)
         return response
@@ -90,7 +100,24 @@ def _settle(row: IdempotencyKey, response: Response) -> None:
     db.session.commit()
 
 
-def _replay(earlier: IdempotencyKey) -> Response:
+def _fingerprint() -> str:
+    """What the request asks for: method, path (endpoint and its arguments), form fields but the CSRF
+    token (a retry after a reload carries a new one), uploaded files' names and contents."""
+    digest = hashlib.sha256()
+    fields = sorted((k, v) for k, v in request.form.items(multi=True) if k != "csrf_token")
+    digest.update(json.dumps([request.method, request.path, fields]).encode())
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        digest.update(json.dumps([name, upload.filename]).encode())
+        for chunk in iter(lambda: upload.stream.read(1 << 16), b""):
+            digest.update(chunk)
+        upload.stream.seek(0)
+    return digest.hexdigest()
+
+
+def _replay(earlier: IdempotencyKey, fingerprint: str) -> Response:
+    if earlier.endpoint != (request.endpoint or "") or earlier.request_hash not in (None, fingerprint):
+        return Response(_("This Idempotency-Key was already used for another request. Send each change with "
+                          "a key of its own."), status=422, mimetype="text/plain")
     # The twin that ran first may not have written its answer yet; it did succeed (its key committed).
     response = Response(status=earlier.status_code or 204)
     if earlier.location:

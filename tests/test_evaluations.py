@@ -351,7 +351,8 @@ def test_participation_flags_passive_members_and_the_secretary_reminds_them(app,
     mine = client.get(f"/evaluations/me?year={(quarter_start - timedelta(days=5)).year}").text
     assert "tham gia tích cực hơn" in mine and mine.count("<strong>vắng</strong>") == 3
     assert client.get("/evaluations/participation").status_code == 403
-    assert client.post(f"/evaluations/members/{qcell['member']}/reminder").status_code == 302
+    assert client.post(f"/evaluations/members/{qcell['member']}/reminder").status_code == 403
+    assert client.post("/evaluations/members/999999/reminder").status_code == 403  # the right before the lookup
     with app.app_context():
         assert db.session.scalar(select(func.count(Note.id))) == 2  # the member's reminder was refused
 

@@ -154,7 +154,7 @@ def test_a_worker_killed_mid_burst_loses_and_doubles_nothing(app, data, database
                 if kind == "ask":
                     status = member.send(f"/questions/sessions/{sid}/ask", {"text": what}, deadline)
                 else:
-                    status = member.send(f"/questions/questions/{what}/vote", {}, deadline)
+                    status = member.send(f"/questions/questions/{what}/vote", {"on": "1"}, deadline)
                 (acknowledged if 200 <= status < 300 else refused).append((name, kind, what, status))
             done.append(name)
 

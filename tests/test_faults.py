@@ -289,7 +289,7 @@ def test_sqlite_holds_a_meeting_of_50_concurrent_clients(app, data, qcell):
         def vote(index: int, member: _Member) -> None:  # for the ten questions asked after one's own
             own = position[user_ids[index]]
             for step in range(1, 11):
-                member.send(f"/questions/questions/{asked[(own + step) % CLIENTS][0]}/vote", {})
+                member.send(f"/questions/questions/{asked[(own + step) % CLIENTS][0]}/vote", {"on": "1"})
                 member.send(f"/questions/sessions/{sid}/poll/queue")
 
         _all_at_once(members, vote)

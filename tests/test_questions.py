@@ -141,7 +141,7 @@ def test_closed_meeting_takes_no_questions_votes_or_hands(app, client, qcell, lo
     qid = _ask(app, sid, "member1", "Trước khi kết thúc")
     _as(app, "bithu", lambda u: scheduling.advance(db.session.get(Session, sid), SessionStatus.CLOSED, u))
     login("member2")
-    for url, data in ((f"/questions/sessions/{sid}/ask", {"text": "Muộn"}), (f"/questions/questions/{qid}/vote", {}),
+    for url, data in ((f"/questions/sessions/{sid}/ask", {"text": "Muộn"}), (f"/questions/questions/{qid}/vote", {"on": "1"}),
                       (f"/questions/sessions/{sid}/hand", {})):
         response = client.post(url, data=data, headers={"HX-Request": "true"})
         assert response.status_code == 422 and "Buổi sinh hoạt đã kết thúc" in response.text
@@ -263,18 +263,66 @@ def test_through_the_chair_hides_the_name_from_members_and_flags_it(app, client,
 # --- votes -----------------------------------------------------------------------------------------
 
 
-def test_one_vote_per_member_toggled(app, client, qcell, login):
+def test_a_vote_is_set_or_taken_back_never_toggled(app, client, qcell, login):
+    """The form says the state wanted: the same request twice (a retry after a lost reply, with or
+    without its key) leaves that state, where a toggle would have taken the vote back."""
     sid = _meeting(app)
     qid = _ask(app, sid, "member1", "Bình chọn")
     login("member2")
-    on = client.post(f"/questions/questions/{qid}/vote", headers={"HX-Request": "true"})
-    assert on.status_code == 204 and '"on": true' in on.headers["HX-Trigger"]
+    hx = {"HX-Request": "true"}
+    for _ in range(2):
+        on = client.post(f"/questions/questions/{qid}/vote", data={"on": "1"}, headers=hx)
+        assert on.status_code == 204 and '"on": true' in on.headers["HX-Trigger"]
+        with app.app_context():
+            assert db.session.get(Question, qid).votes == 1
+    for _ in range(2):
+        off = client.post(f"/questions/questions/{qid}/vote", data={"on": "0"}, headers=hx)
+        assert '"on": false' in off.headers["HX-Trigger"]
+        with app.app_context():
+            assert db.session.get(Question, qid).votes == 0
+    unsaid = client.post(f"/questions/questions/{qid}/vote", headers=hx)
+    assert unsaid.status_code == 422 and "Hãy cho biết" in unsaid.text
+    page = client.get(f"/questions/sessions/{sid}").text  # without the script, the form asks for the other state
+    assert 'name="on" value="1"' in page
+    client.post(f"/questions/questions/{qid}/vote", data={"on": "1"})
+    assert 'name="on" value="0"' in client.get(f"/questions/sessions/{sid}").text
+
+
+def test_a_vote_sent_again_with_its_key_counts_once(app, client, qcell, login):
+    sid = _meeting(app)
+    qid = _ask(app, sid, "member1", "Gửi lại")
+    login("member2")
+    key = {"HX-Request": "true", "Idempotency-Key": "vote-0123456789abcdef"}
+    first = client.post(f"/questions/questions/{qid}/vote", data={"on": "1"}, headers=key)
+    again = client.post(f"/questions/questions/{qid}/vote", data={"on": "1"}, headers=key)
+    assert first.status_code == again.status_code == 204 and again.headers["Idempotent-Replayed"] == "true"
     with app.app_context():
         assert db.session.get(Question, qid).votes == 1
-    off = client.post(f"/questions/questions/{qid}/vote", headers={"HX-Request": "true"})
-    assert '"on": false' in off.headers["HX-Trigger"]
+
+
+def test_an_idempotency_key_is_bound_to_its_endpoint_and_body(app, client, qcell, login):
+    """A key used for a question and sent again with a vote is the client's mistake: refused with a
+    message (422), not "replayed" — which answered success and dropped the vote."""
+    sid = _meeting(app)
+    qid = _ask(app, sid, "member1", "Câu để bình chọn")
+    login("member2")
+    key = {"X-Outbox": "1", "Idempotency-Key": "shared-key-0123456789"}
+    assert client.post(f"/questions/sessions/{sid}/ask", data={"text": "Câu của tôi"}, headers=key).status_code == 204
+    reused = client.post(f"/questions/questions/{qid}/vote", data={"on": "1"}, headers=key)
+    assert reused.status_code == 422 and "Idempotency-Key" in reused.text and "Idempotent-Replayed" not in reused.headers
+    other_body = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Câu khác hẳn"}, headers=key)
+    assert other_body.status_code == 422
+    other_question = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Câu của tôi"},
+                                 headers={**key, "Idempotency-Key": "fresh-key-0123456789"})
+    assert other_question.status_code == 204
     with app.app_context():
         assert db.session.get(Question, qid).votes == 0
+        assert sorted(db.session.scalars(select(Question.text).where(Question.author_id == qcell["m2"]))) == [
+            "Câu của tôi", "Câu của tôi"]
+    # The same key and body after a new CSRF token (a reload) is still the same request: replayed.
+    again = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Câu của tôi", "csrf_token": "new"},
+                        headers=key)
+    assert again.status_code == 204 and again.headers["Idempotent-Replayed"] == "true"
 
 
 def test_votes_refused_on_own_question_other_office_and_hidden(app, client, data, qcell, login):
@@ -282,29 +330,28 @@ def test_votes_refused_on_own_question_other_office_and_hidden(app, client, data
     _settings(app, sid, anonymity=Anonymity.ANONYMOUS)
     qid = _ask(app, sid, "member1", "Của tôi, ẩn danh")
     login("member1")
-    own = client.post(f"/questions/questions/{qid}/vote", headers={"HX-Request": "true"})
+    own = client.post(f"/questions/questions/{qid}/vote", data={"on": "1"}, headers={"HX-Request": "true"})
     assert own.status_code == 422 and "không thể bình chọn cho câu hỏi của mình" in own.text
     login("othermember")
-    assert client.post(f"/questions/questions/{qid}/vote").status_code == 404
+    assert client.post(f"/questions/questions/{qid}/vote", data={"on": "1"}).status_code == 404
     _as(app, "bithu", lambda u: services.hide(db.session.get(Question, qid), u, "Trùng"))
-    login("member2")
-    assert client.post(f"/questions/questions/{qid}/vote", headers={"HX-Request": "true"}).status_code == 422
+    login("member2")  # a hidden question is, for a member, one that does not exist
+    assert client.post(f"/questions/questions/{qid}/vote", data={"on": "1"},
+                       headers={"HX-Request": "true"}).status_code == 404
     with app.app_context():
         assert db.session.scalar(select(func.count(Vote.user_id))) == 0
 
 
-def test_a_twin_vote_request_counts_once(app, qcell, monkeypatch):
-    """The member's twin request inserted the vote between our delete and our insert: the primary key
-    refuses the second row and the count stays one, without an error."""
+def test_a_twin_vote_request_counts_once(app, qcell):
+    """The member's twin request inserted the vote first: the primary key refuses the second row and
+    the count stays one, without an error."""
     sid = _meeting(app)
     qid = _ask(app, sid, "member1", "Đua")
     with app.test_request_context():
         question, user = db.session.get(Question, qid), _user("member2")
         db.session.add(Vote(question_id=qid, user_id=user.id, office_id=question.office_id, session_id=sid))
         db.session.commit()
-        real_delete = services.delete
-        monkeypatch.setattr(services, "delete", lambda model: real_delete(model).where(Vote.question_id == -1))
-        assert services.toggle_vote(question, user) is True
+        assert services.set_vote(question, user, True) is True
         db.session.commit()
         assert db.session.get(Question, qid).votes == 1
 
@@ -314,7 +361,7 @@ def test_queue_sorts_by_votes_or_time(app, client, qcell, login):
     old = _ask(app, sid, "member1", "Hỏi sớm")
     popular = _ask(app, sid, "member2", "Nhiều phiếu")
     for voter in ("member3", "phobithu"):
-        _as(app, voter, lambda u: services.toggle_vote(db.session.get(Question, popular), u))
+        _as(app, voter, lambda u: services.set_vote(db.session.get(Question, popular), u, True))
     login("member3")
     by_votes = client.get(f"/questions/sessions/{sid}?sort=votes").text
     by_time = client.get(f"/questions/sessions/{sid}?sort=time").text
@@ -346,7 +393,7 @@ def test_chair_pins_answers_hides_edits_and_merges(app, client, qcell, login):
     a = _ask(app, sid, "member1", "Câu hoi có lỗi chính tả")
     b = _ask(app, sid, "member2", "Câu hỏi trùng")
     c = _ask(app, sid, "member3", "Câu hỏi trùng (viết khác)")
-    _as(app, "phobithu", lambda u: services.toggle_vote(db.session.get(Question, c), u))
+    _as(app, "phobithu", lambda u: services.set_vote(db.session.get(Question, c), u, True))
     login("bithu")
     client.post(f"/questions/questions/{a}/pin")
     screen = client.get(f"/questions/sessions/{sid}/screen").text
@@ -408,7 +455,7 @@ def test_people_outside_the_meeting_are_kept_out(app, client, qcell, login, user
     for url in (f"/questions/sessions/{sid}", f"/questions/sessions/{sid}/screen", f"/questions/sessions/{sid}/stream",
                 f"/questions/sessions/{sid}/poll/queue", f"/questions/sessions/{sid}/queue.csv"):
         assert client.get(url).status_code == status, url
-    assert client.post(f"/questions/questions/{qid}/vote").status_code == status
+    assert client.post(f"/questions/questions/{qid}/vote", data={"on": "1"}).status_code == status
 
 
 # --- speakers list ---------------------------------------------------------------------------------
@@ -547,7 +594,7 @@ def test_csv_exports_the_queue_and_the_speakers(app, client, qcell, login):
     sid = _meeting(app)
     _settings(app, sid, anonymity=Anonymity.NAMED)
     qid = _ask(app, sid, "member1", "Xuất, với dấu phẩy")
-    _as(app, "member2", lambda u: services.toggle_vote(db.session.get(Question, qid), u))
+    _as(app, "member2", lambda u: services.set_vote(db.session.get(Question, qid), u, True))
     _as(app, "member3", lambda u: services.raise_hand(db.session.get(Session, sid), u))
     login("bithu")
     response = client.get(f"/questions/sessions/{sid}/queue.csv")

@@ -64,4 +64,5 @@ def _thematic(meeting, people, secretary, rng) -> None:
     for username in rng.sample(RATERS, rng.randint(4, 7)):
         services.rate(meeting, people[username], preparation=rng.randint(3, 5), content=rng.randint(3, 5),
                       discussion=rng.randint(2, 5), comment="")
+    services.release_ratings(meeting)
     documents.sign(documents.draft(meeting, "resolution", secretary), secretary)

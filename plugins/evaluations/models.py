@@ -123,9 +123,23 @@ class RatingReceipt(db.Model):
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
 
 
+class PendingRating(db.Model):
+    """A rating held until enough others join it (``services.release_ratings``). Its row is written with
+    the receipt, so the database links the two (same transaction id, same moment): what it says is
+    therefore sealed (encrypted with a key only the application holds) and the row is deleted when
+    the rating is released into ``Rating``. No author, no time, a random key."""
+    __tablename__ = "evaluations_rating_pending"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
+    sealed: Mapped[str] = mapped_column(Text)
+
+
 class Rating(db.Model):
     """A member's rating of a meeting, kept apart from its receipt: a random key, no time, no author,
-    so nothing links a rating to the person who gave it."""
+    written only in shuffled batches of several members' ratings, in a transaction of their own, so
+    nothing (column, transaction id, row order) links a rating to the person who gave it."""
     __tablename__ = "evaluations_rating"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)

@@ -4,12 +4,15 @@ request objects; each function changes the database session and audits, the call
 back when EvaluationError is raised."""
 from __future__ import annotations
 
+import random
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from statistics import mean
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 
 from intranet.audit import record as audit
 from intranet.extensions import db
@@ -20,8 +23,9 @@ from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
 from .formats import local
-from .models import (GroupEvaluation, GroupRating, Note, NoteKind, OfficeSettings, Rating, RatingReceipt, Record, Task,
-                     TaskStatus)
+from .models import (GroupEvaluation, GroupRating, Note, NoteKind, OfficeSettings, PendingRating, Rating, RatingReceipt,
+                     Record, Task, TaskStatus)
+from .sealing import seal, unseal
 
 SECRETARY = frozenset({Role.SECRETARY})
 DRAFTERS = frozenset({Role.SECRETARY, Role.DEPUTY})
@@ -238,6 +242,8 @@ def has_rated(session: Session, user) -> bool:
 
 
 def rate(session: Session, user: User, *, preparation: int, content: int, discussion: int, comment: str) -> None:
+    """Write the receipt at once (one rating per member) and hold the rating, sealed, in the pool;
+    ``release_ratings`` moves it into the ratings table with others, in a transaction of its own."""
     if session.status != SessionStatus.CLOSED:
         raise EvaluationError(_("Ratings open when the meeting is closed."))
     if not may_rate(session, user):
@@ -248,16 +254,41 @@ def rate(session: Session, user: User, *, preparation: int, content: int, discus
         if value is None or not SCORE_RANGE[0] <= value <= SCORE_RANGE[1]:
             raise EvaluationError(_("Choose a score from %(low)d to %(high)d.", low=SCORE_RANGE[0],
                                     high=SCORE_RANGE[1]), field)
+    values = {"preparation": preparation, "content": content, "discussion": discussion,
+              "comment": _text(comment, "comment", required=False, limit=1000)}
     db.session.add(RatingReceipt(session_id=session.id, user_id=user.id, office_id=session.office_id))
-    db.session.add(Rating(office_id=session.office_id, session_id=session.id, preparation=preparation,
-                          content=content, discussion=discussion,
-                          comment=_text(comment, "comment", required=False, limit=1000)))
+    db.session.add(PendingRating(office_id=session.office_id, session_id=session.id, sealed=seal(values)))
+
+
+def release_ratings(session: Session) -> int:
+    """Once at least AGGREGATE_MINIMUM ratings are held, move them all into the ratings table in one
+    shuffled batch with fresh random keys; returns how many. Call it in a transaction that wrote no
+    receipt (the caller commits), so no rating shares a transaction id with a receipt; a batch is
+    never smaller than the threshold, so the difference between two published averages is always
+    the mean of at least that many members."""
+    held = list(db.session.scalars(select(PendingRating).where(PendingRating.session_id == session.id)
+                                   .with_for_update()))
+    if len(held) < AGGREGATE_MINIMUM:
+        return 0
+    gone = db.session.execute(delete(PendingRating).where(PendingRating.id.in_([h.id for h in held]))).rowcount
+    if gone != len(held):  # a concurrent release took some of them: it publishes them, not us
+        db.session.rollback()
+        return 0
+    rows = [values for values in map(unseal, (h.sealed for h in held)) if values is not None]
+    if len(rows) < len(held):
+        current_app.logger.warning("%d held ratings could not be unsealed (SECRET_KEY changed) and are dropped",
+                                   len(held) - len(rows))
+    random.SystemRandom().shuffle(rows)
+    if rows:
+        db.session.execute(insert(Rating), [{"id": uuid.uuid4().hex, "office_id": session.office_id,
+                                             "session_id": session.id, **values} for values in rows])
+    return len(rows)
 
 
 @dataclass(frozen=True)
 class Ratings:
-    count: int
-    preparation: float | None  # None while fewer than AGGREGATE_MINIMUM answered
+    count: int | None  # None, like the scores, while fewer than AGGREGATE_MINIMUM are published
+    preparation: float | None
     content: float | None
     discussion: float | None
     comments: list[str]
@@ -268,9 +299,10 @@ class Ratings:
 
 
 def ratings(session: Session) -> Ratings:
+    """The published ratings' averages and comments — nothing at all, not even how many, below the threshold."""
     rows = list(db.session.scalars(select(Rating).where(Rating.session_id == session.id)))
     if len(rows) < AGGREGATE_MINIMUM:
-        return Ratings(len(rows), None, None, None, [])
+        return Ratings(None, None, None, None, [])
     return Ratings(len(rows), round(mean(r.preparation for r in rows), 2), round(mean(r.content for r in rows), 2),
                    round(mean(r.discussion for r in rows), 2), sorted(r.comment for r in rows if r.comment))
 

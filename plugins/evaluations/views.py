@@ -47,18 +47,18 @@ def _member_or_403() -> None:
 
 
 def _meeting(session_id: int) -> Session:
+    _member_or_403()  # the right first: whether the meeting exists is no answer to someone without it
     meeting = db.session.get(Session, session_id)
     if meeting is None or meeting.office_id != _office_id():
         abort(404)
-    _member_or_403()
     return meeting
 
 
 def _own(model, ident):
+    _member_or_403()
     obj = db.session.get(model, ident)
     if obj is None or obj.office_id != _office_id():
         abort(404)
-    _member_or_403()
     return obj
 
 
@@ -184,10 +184,13 @@ def rate(session_id: int):
     def score(field) -> int | None:
         return parse_int(field.data, 1, 5)
 
-    return _submit(lambda: services.rate(meeting, current_user, preparation=score(form.preparation),
-                                         content=score(form.content), discussion=score(form.discussion),
-                                         comment=form.comment.data),
-                   _page(meeting, "#ratings"), _("Thank you: your rating is recorded, without your name."))
+    response = _submit(lambda: services.rate(meeting, current_user, preparation=score(form.preparation),
+                                             content=score(form.content), discussion=score(form.discussion),
+                                             comment=form.comment.data),
+                       _page(meeting, "#ratings"), _("Thank you: your rating is recorded, without your name."))
+    if services.release_ratings(meeting):  # a transaction of its own, after the receipt's commit
+        db.session.commit()
+    return response
 
 
 # --- minutes and resolution -------------------------------------------------------------------------
@@ -296,6 +299,8 @@ def cell_participation():
 @bp.post("/members/<int:user_id>/commendation", defaults={"kind": "commendation"})
 @bp.post("/members/<int:user_id>/reminder", defaults={"kind": "reminder"})
 def give_note(user_id: int, kind: str):
+    if not services.is_secretary(current_user, _office_id()):
+        abort(403)
     member = db.session.get(User, user_id)
     if member is None or member.office_id != _office_id():
         abort(404)

@@ -195,9 +195,14 @@ def is_moderator(user, session: Session) -> bool:
     return bool(user.is_authenticated and user.roles_in(session.office_id) & MODERATOR_ROLES)
 
 
-def invite_guest(session: Session, actor, guest: User) -> Guest:
+def invite_guest(session: Session, actor, username: str) -> Guest:
+    """The secretary invites a member of another office by username. The right is checked before the
+    name is looked up: nobody else learns whether an account exists."""
     if Role.SECRETARY not in actor.roles_in(session.office_id):
         raise MeetingError(_("Only the secretary invites guests."))
+    guest = db.session.scalar(select(User).where(User.username == (username or "").strip().lower()))
+    if guest is None:
+        raise MeetingError(_("No account has this username."), "username")
     if guest.office_id == session.office_id:
         raise MeetingError(_("Members of the cell need no invitation."), "username")
     if not guest.active:

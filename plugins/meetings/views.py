@@ -18,7 +18,6 @@ from intranet import live
 from intranet.access import can, managed_office_or_404
 from intranet.extensions import csrf, db
 from intranet.forms import form_errors_text, submit_and_redirect
-from intranet.models import User
 from intranet.plugins import cross_office_view, manager
 from intranet.security import allow_frames
 from intranet_scheduling.models import Document as SchedulingDocument, Session
@@ -287,15 +286,8 @@ def set_room(session_id: int):
 def invite_guest(session_id: int):
     meeting = _meeting(session_id)
     form = GuestForm()
-    guest = db.session.scalar(select(User).where(User.username == (form.username.data or "").strip().lower()))
-
-    def change():
-        if guest is None:
-            raise MeetingError(_("No account has this username."), "username")
-        services.invite_guest(meeting, current_user, guest)
-
-    return _submit(change, url_for("scheduling.session", session_id=meeting.id) + "#meeting-room",
-                   _("Guest invited."), form)
+    return _submit(lambda: services.invite_guest(meeting, current_user, form.username.data),
+                   url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("Guest invited."), form)
 
 
 def session_panel(meeting: Session) -> str:

@@ -66,6 +66,20 @@ def intranet_session_question_asked(session, user, text, asked_at):
 
 
 @hookimpl
+def intranet_session_anonymity(session):
+    from .services import settings_for
+
+    return settings_for(session).anonymity.value
+
+
+@hookimpl
+def intranet_session_author_shown(session, viewer, asked):
+    from .services import author_shown_in_mode
+
+    return author_shown_in_mode(session, viewer, asked)
+
+
+@hookimpl
 def intranet_session_status_changed(session, previous, actor):
     from intranet_scheduling.models import SessionStatus
 

@@ -37,7 +37,7 @@ def seed(office, people, actor) -> None:
     if upcoming is not None:
         first = services.ask(upcoming, people["dangvien4"], ASKED[1])
         services.ask(upcoming, people["dubi1"], ASKED[3], through_chair=True)
-        services.toggle_vote(first, people["dangvien2"])
+        services.set_vote(first, people["dangvien2"], True)
 
 
 def _past_record(meeting: Session, people, voters, rng: random.Random) -> None:

@@ -74,7 +74,20 @@ def settings_for(session: Session) -> QueueSettings:
 
 
 def is_participant(user, session: Session) -> bool:
-    return bool(user.is_authenticated and user.active and user.roles_in(session.office_id) & CELL_ROLES)
+    return is_cell_member(user, session.office_id)
+
+
+def is_cell_member(user, office_id: int) -> bool:
+    """Takes part in the meetings of the office's cell (checked before anything of a meeting is looked up)."""
+    return bool(user.is_authenticated and user.active and user.roles_in(office_id) & CELL_ROLES)
+
+
+def visible_to(question: Question, user, settings: QueueSettings | None = None) -> bool:
+    """Whether this participant may know the question exists: it is in the queue members see, it is
+    their own, or they chair the meeting. Anything else is answered as if it did not exist."""
+    if question.status in LIVE or question.author_id == user.id:
+        return True
+    return is_chair(user, db.session.get(Session, question.session_id), settings)
 
 
 def is_chair(user, session: Session, settings: QueueSettings | None = None) -> bool:
@@ -187,8 +200,9 @@ def open_count(session: Session, user: User) -> int:
 # --- votes -----------------------------------------------------------------------------------------
 
 
-def toggle_vote(question: Question, user: User) -> bool:
-    """Add the member's vote, or take it back; returns whether they now vote for it."""
+def set_vote(question: Question, user: User, on: bool) -> bool:
+    """Vote for the question (``on``) or take the vote back: the state the member asked for, so a
+    request sent twice (a retry after a lost reply) leaves the same state, never its opposite."""
     session = db.session.get(Session, question.session_id)
     _participant_or_refuse(user, session)
     _open_or_refuse(session)
@@ -197,15 +211,15 @@ def toggle_vote(question: Question, user: User) -> bool:
     _lock_votes(question)  # a merge or a hide that just committed is seen below
     if question.status != QuestionStatus.OPEN:
         raise QueueError(_("Only open questions take votes."))
-    removed = db.session.execute(delete(Vote).where(Vote.question_id == question.id, Vote.user_id == user.id)).rowcount
-    if removed:
+    if not on:
+        db.session.execute(delete(Vote).where(Vote.question_id == question.id, Vote.user_id == user.id))
         _count_votes(question)
         return False
     try:
         with db.session.begin_nested():
             db.session.execute(insert(Vote).values(question_id=question.id, user_id=user.id, office_id=question.office_id,
                                                    session_id=question.session_id, created_at=utcnow()))
-    except IntegrityError:  # the same member's twin request got there first: one vote, as asked
+    except IntegrityError:  # already voted (or the member's twin request got there first): one vote, as asked
         pass
     _count_votes(question)
     return True
@@ -240,27 +254,33 @@ def voted_ids(session: Session, user: User) -> set[int]:
 # --- moderation ------------------------------------------------------------------------------------
 
 
-def _moderate(question: Question, actor, action: str, **details) -> QueueSettings:
+def _moderation(question: Question, actor) -> QueueSettings:
+    """The chair's right first, before anything of the question (its state) shapes the answer."""
     session = db.session.get(Session, question.session_id)
     settings = _chair_or_refuse(actor, session)
     _open_or_refuse(session)
-    record_change(f"questions.{action}", question, office_id=question.office_id, actor=actor, **details)
-    _announce_queue(question)
     return settings
 
 
+def _moderated(question: Question, actor, action: str, **details) -> None:
+    record_change(f"questions.{action}", question, office_id=question.office_id, actor=actor, **details)
+    _announce_queue(question)
+
+
 def approve(question: Question, actor) -> None:
+    _moderation(question, actor)
     if question.status != QuestionStatus.PENDING:
         raise QueueError(_("This question is not waiting for approval."))
-    _moderate(question, actor, "approve")
+    _moderated(question, actor, "approve")
     question.status = QuestionStatus.OPEN
 
 
 def pin(question: Question, actor) -> None:
     """Put the question on screen as the one being discussed now (one at a time)."""
+    settings = _moderation(question, actor)
     if question.status != QuestionStatus.OPEN:
         raise QueueError(_("Only an open question can be put on screen."))
-    settings = _moderate(question, actor, "pin")
+    _moderated(question, actor, "pin")
     settings.current_question_id = question.id
     if db.inspect(settings).transient:
         db.session.add(settings)
@@ -273,9 +293,10 @@ def unpin(session: Session, actor) -> None:
 
 
 def mark_answered(question: Question, actor) -> None:
+    settings = _moderation(question, actor)
     if question.status != QuestionStatus.OPEN:
         raise QueueError(_("Only an open question can be marked answered."))
-    settings = _moderate(question, actor, "answer")
+    _moderated(question, actor, "answer")
     question.status, question.answered_at = QuestionStatus.ANSWERED, utcnow()
     if settings.current_question_id == question.id:
         settings.current_question_id = None
@@ -283,13 +304,15 @@ def mark_answered(question: Question, actor) -> None:
 
 def reopen(question: Question, actor) -> None:
     """Undo "answered" or "hidden" (a slip of the chair's hand)."""
+    _moderation(question, actor)
     if question.status not in (QuestionStatus.ANSWERED, QuestionStatus.HIDDEN):
         raise QueueError(_("This question is already open."))
-    _moderate(question, actor, "reopen", previous=question.status.value)
+    _moderated(question, actor, "reopen", previous=question.status.value)
     question.status, question.answered_at, question.hidden_reason = QuestionStatus.OPEN, None, ""
 
 
 def hide(question: Question, actor, reason: str) -> None:
+    settings = _moderation(question, actor)
     reason = core_clean(reason)
     if not reason:
         raise QueueError(_("Say why: the author will read it."), "reason")
@@ -297,7 +320,7 @@ def hide(question: Question, actor, reason: str) -> None:
         raise QueueError(_("At most %(max)d characters.", max=REASON_MAX), "reason")
     if question.status in (QuestionStatus.HIDDEN, QuestionStatus.MERGED):
         raise QueueError(_("This question is no longer in the queue."))
-    settings = _moderate(question, actor, "hide", reason=reason)
+    _moderated(question, actor, "hide", reason=reason)
     question.status, question.hidden_reason = QuestionStatus.HIDDEN, reason
     if settings.current_question_id == question.id:
         settings.current_question_id = None
@@ -305,10 +328,11 @@ def hide(question: Question, actor, reason: str) -> None:
 
 def edit(question: Question, actor, text: str) -> None:
     """Correct a typo; the author's original words are kept (the first version, however many edits)."""
+    _moderation(question, actor)
     text = clean_text(text)
     if text == question.text:
         return
-    _moderate(question, actor, "edit", previous=question.text)
+    _moderated(question, actor, "edit", previous=question.text)
     if question.original_text is None:
         question.original_text = question.text
     question.text, question.edited_at = text, utcnow()
@@ -316,7 +340,8 @@ def edit(question: Question, actor, text: str) -> None:
 
 def merge(duplicate: Question, into: Question, actor) -> None:
     """Fold a duplicate into another question: its votes (and its author's support) move across."""
-    if duplicate.id == into.id or duplicate.session_id != into.session_id:
+    settings = _moderation(duplicate, actor)
+    if into is None or duplicate.id == into.id or duplicate.session_id != into.session_id:
         raise QueueError(_("Choose another question of this meeting."), "into")
     for question in sorted((duplicate, into), key=lambda q: q.id):  # one order: two merges never deadlock
         _lock_votes(question)
@@ -324,7 +349,7 @@ def merge(duplicate: Question, into: Question, actor) -> None:
         raise QueueError(_("This question is no longer in the queue."))
     if into.status not in (QuestionStatus.OPEN, QuestionStatus.PENDING):
         raise QueueError(_("Merge into an open question."), "into")
-    settings = _moderate(duplicate, actor, "merge", into=into.id)
+    _moderated(duplicate, actor, "merge", into=into.id)
     supporters = set(db.session.scalars(select(Vote.user_id).where(Vote.question_id == duplicate.id)))
     supporters.add(duplicate.author_id)
     already = set(db.session.scalars(select(Vote.user_id).where(Vote.question_id == into.id)))
@@ -350,6 +375,18 @@ def author_shown(question: Question, settings: QueueSettings, *, to_chair: bool)
     if rank == Anonymity.NAMED.rank:
         return True
     return to_chair and rank == Anonymity.CHAIR_ONLY.rank
+
+
+def author_shown_in_mode(session: Session, viewer, asked: str) -> bool:
+    """``author_shown`` for a copy of a question kept by another plugin, asked in mode ``asked``."""
+    settings = settings_for(session)
+    try:
+        rank = max(Anonymity(asked).rank, settings.anonymity.rank)
+    except ValueError:  # an unknown mode: the strictest
+        return False
+    if rank == Anonymity.NAMED.rank:
+        return True
+    return rank == Anonymity.CHAIR_ONLY.rank and is_chair(viewer, session, settings)
 
 
 def queue(session: Session, sort: Sort, *, statuses=LIVE) -> list[Question]:

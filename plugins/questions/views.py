@@ -61,24 +61,34 @@ def question_author(question: Question, settings, to_chair: bool) -> str | None:
 # --- access ----------------------------------------------------------------------------------------
 
 
+# The right is checked before anything is looked up (403 whether or not the thing exists), and what
+# the user may not know of is answered exactly as what does not exist (404).
+
+
 def _meeting(session_id: int) -> Session:
-    """The meeting, if it is this office's and the user takes part in it (404 / 403 otherwise)."""
+    """The meeting, if the user takes part in the office's meetings (403 first) and it is this office's."""
+    if not services.is_cell_member(current_user, current_user.office_id):
+        abort(403)
     meeting = db.session.get(Session, session_id)
     if meeting is None or meeting.office_id != current_user.office_id:
         abort(404)
-    if not services.is_participant(current_user, meeting):
-        abort(403)
     return meeting
 
 
 def _question(queued_id: int) -> tuple[Question, Session]:
+    """A question the user may know of: in the members' queue, their own, or (for the chair) any."""
+    if not services.is_cell_member(current_user, current_user.office_id):
+        abort(403)
     question = db.session.get(Question, queued_id)
-    if question is None or question.office_id != current_user.office_id:
+    if question is None or question.office_id != current_user.office_id or \
+            not services.visible_to(question, current_user):
         abort(404)
     return question, _meeting(question.session_id)
 
 
 def _turn(turn_id: int) -> tuple[Speaker, Session]:
+    if not services.is_cell_member(current_user, current_user.office_id):
+        abort(403)
     turn = db.session.get(Speaker, turn_id)
     if turn is None or turn.office_id != current_user.office_id:
         abort(404)
@@ -307,13 +317,20 @@ def _refuse(message: str):
     raise QueueError(message)
 
 
+VOTE_STATES = {"1": True, "0": False}  # the form's ``on``: the state the member wants, never "switch it"
+
+
 @bp.post("/questions/<int:queued_id>/vote")
 @idempotent
 def vote(queued_id: int):
     question, meeting = _question(queued_id)
     user = current_user._get_current_object()
-    return _act(lambda: services.toggle_vote(question, user), _member_url(meeting, f"#q{question.id}"),
-                trigger=lambda on: {"questions:voted": {"id": question.id, "on": on}})
+    on = VOTE_STATES.get(request.form.get("on", ""))
+    if on is None:
+        return _act(lambda: _refuse(_("Say whether you vote for this question or take your vote back.")),
+                    _member_url(meeting, f"#q{question.id}"))
+    return _act(lambda: services.set_vote(question, user, on), _member_url(meeting, f"#q{question.id}"),
+                trigger=lambda now: {"questions:voted": {"id": question.id, "on": now}})
 
 
 @bp.post("/sessions/<int:session_id>/hand")
@@ -324,7 +341,7 @@ def raise_hand(session_id: int):
     question = None
     if form.question_id.data:
         question = db.session.get(Question, form.question_id.data)
-        if question is None or question.session_id != meeting.id:
+        if question is None or question.session_id != meeting.id or not services.visible_to(question, current_user):
             abort(404)
     source = SpeakerSource.ROOM if request.form.get("source") == "room" else SpeakerSource.QUEUE
     user = current_user._get_current_object()

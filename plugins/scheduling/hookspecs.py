@@ -22,6 +22,22 @@ def intranet_session_question_asked(session, user, text, asked_at):
     its own copy for the presenting group either way."""
 
 
+@hookspec(firstresult=True)
+def intranet_session_anonymity(session):
+    """Return who may see the author of a question asked about this meeting: ``"named"`` (everyone),
+    ``"chair"`` (the chair only) or ``"anonymous"`` (nobody but the author), or ``None``. The question
+    queue plugin answers with its meeting's mode, and the scheduling plugin applies it to every copy
+    it keeps of a question asked with the documents (page, audit): the queue's mode is the authority."""
+
+
+@hookspec(firstresult=True)
+def intranet_session_author_shown(session, viewer, asked):
+    """Return whether ``viewer`` may see the author of a question asked about this meeting in mode
+    ``asked`` (what ``intranet_session_anonymity`` answered then), or ``None``. The question queue
+    plugin answers by its own rule — the stricter of ``asked`` and the meeting's mode now, the chair as
+    it knows the chair — so the scheduling plugin shows a name exactly where the queue would."""
+
+
 @hookspec
 def intranet_session_member_joined(session, user, source):
     """Call this when a member joins a meeting outside the chair's roll-call — ``source`` names how

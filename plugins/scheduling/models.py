@@ -233,15 +233,20 @@ class DocumentRead(db.Model):
 
 
 class MemberQuestion(db.Model):
-    """A question a member asks about the report before the meeting, for the group to prepare."""
+    """A question a member asks about the report before the meeting, for the group to prepare.
+
+    ``anonymity`` is the meeting's mode when it was asked, as the question queue answers
+    ``intranet_session_anonymity`` ("named", "chair" or "anonymous"; "named" without a queue). A fully
+    anonymous question is stored without its author."""
 
     __tablename__ = "scheduling_member_question"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    anonymity: Mapped[str] = mapped_column(String(16), default="named")
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()

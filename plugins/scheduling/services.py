@@ -310,17 +310,43 @@ def ask_about_report(session: Session, user: User, text: str) -> MemberQuestion:
     if len(text) > QUESTION_MAX:
         raise SchedulingError(_("At most %(max)d characters.", max=QUESTION_MAX), "text")
     _same_office(user, session.office_id, "text")
-    question = MemberQuestion(office_id=session.office_id, session_id=session.id, user_id=user.id, text=text)
+    mode = anonymity(session)
+    question = MemberQuestion(office_id=session.office_id, session_id=session.id, text=text, anonymity=mode,
+                              user_id=None if mode == ANONYMOUS else user.id, created_at=utcnow())
     db.session.add(question)
-    record_change("scheduling.member_question.ask", question, office_id=session.office_id, actor=user)
+    # The audit says that a question was asked; by whom only where everyone may see the author.
+    record_change("scheduling.member_question.ask", question, office_id=session.office_id, actor=user,
+                  anonymous=mode != NAMED)
     manager().for_office(session.office_id).intranet_session_question_asked(
-        session=session, user=user, text=text, asked_at=question.created_at or utcnow())
+        session=session, user=user, text=text, asked_at=question.created_at)
     return question
+
+
+NAMED, CHAIR, ANONYMOUS = "named", "chair", "anonymous"  # the modes of ``intranet_session_anonymity``
+MODES = (NAMED, CHAIR, ANONYMOUS)
+
+
+def anonymity(session: Session) -> str:
+    """The meeting's anonymity mode as the question queue rules it; "named" when no plugin does."""
+    mode = manager().for_office(session.office_id).intranet_session_anonymity(session=session)
+    return mode if mode in MODES else NAMED
 
 
 def member_questions(session: Session) -> list[MemberQuestion]:
     return list(db.session.scalars(select(MemberQuestion).where(MemberQuestion.session_id == session.id)
                                    .order_by(MemberQuestion.id)))
+
+
+def member_question_author(question: MemberQuestion, session: Session, viewer) -> str | None:
+    """The author's name where this viewer may see it, else None: as the question queue rules
+    (``intranet_session_author_shown``); without a queue, only questions asked with names show them."""
+    if question.user is None:
+        return None
+    shown = manager().for_office(session.office_id).intranet_session_author_shown(
+        session=session, viewer=viewer, asked=question.anonymity)
+    if shown is None:
+        shown = question.anonymity == NAMED
+    return question.user.full_name if shown else None
 
 
 def in_group(session: Session, user) -> bool:

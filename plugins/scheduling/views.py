@@ -188,8 +188,8 @@ def new_session():
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 def edit_session(session_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     form = _session_form(session)
     if form.validate_on_submit():
         fields = _fields(form)
@@ -228,7 +228,8 @@ def session(session_id: int):
         summary=services.summary(session, people), answer_form=answer_form, group_form=group_form,
         question_form=QuestionForm(), action=ActionForm(), is_member=services.is_member(current_user, _office_id()),
         next_status=_next_status(session), ask_form=QuestionForm(prefix="ask"),
-        member_questions=services.member_questions(session), **documents_context(session, people))
+        member_questions=services.member_questions(session),
+        member_question_author=services.member_question_author, **documents_context(session, people))
 
 
 def _next_status(session: Session) -> SessionStatus | None:
@@ -238,16 +239,16 @@ def _next_status(session: Session) -> SessionStatus | None:
 
 @bp.post("/sessions/<int:session_id>/advance")
 def advance(session_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     _submit(ActionForm(), lambda: services.advance(session, _next_or_refuse(session), current_user))
     return redirect(url_for("scheduling.session", session_id=session.id))
 
 
 @bp.post("/sessions/<int:session_id>/group")
 def set_group(session_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     form = GroupForm()
     people = {u.id: u for u in services.members(_office_id())}
     form.members.choices = form.lead_id.choices = [(i, u.full_name) for i, u in people.items()]
@@ -259,8 +260,8 @@ def set_group(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/questions")
 def add_question(session_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     form = QuestionForm()
     _submit(form, lambda: services.add_question(session, form.text.data, current_user))
     return redirect(url_for("scheduling.session", session_id=session.id) + "#questions")
@@ -268,8 +269,8 @@ def add_question(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/questions/<int:question_id>/delete")
 def remove_question(session_id: int, question_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     question = _own(DiscussionQuestion, question_id)
     if question.session_id != session.id:
         abort(404)
@@ -290,15 +291,17 @@ def answer(session_id: int):
 def ask(session_id: int):
     session = _own(Session, session_id)
     form = QuestionForm(prefix="ask")
+    anonymous = services.anonymity(session) == services.ANONYMOUS
     _submit(form, lambda: services.ask_about_report(session, current_user._get_current_object(), form.text.data),
-            _("Your question is sent to the presenting group."))
+            _("Your question is sent without your name: it is kept under no name, so it is not listed here.")
+            if anonymous else _("Your question is sent to the presenting group."))
     return redirect(url_for("scheduling.session", session_id=session.id) + "#member-questions")
 
 
 @bp.post("/sessions/<int:session_id>/attendance")
 def take_attendance(session_id: int):
-    session = _own(Session, session_id)
     _require(planner())
+    session = _own(Session, session_id)
     present = set(int_list_param("present"))
     _submit(ActionForm(), lambda: services.take_attendance(session, present, current_user), _("Attendance saved."))
     return redirect(url_for("scheduling.session", session_id=session.id) + "#attendance")
@@ -359,8 +362,8 @@ def approve_programme(year: int):
 
 @bp.post("/programme/items/<int:item_id>/delete")
 def remove_programme_item(item_id: int):
-    item = _own(ProgrammeItem, item_id)
     _require(planner())
+    item = _own(ProgrammeItem, item_id)
     year = item.programme.year
     _submit(ActionForm(), lambda: services.remove_programme_item(item, current_user))
     return redirect(url_for("scheduling.programme", year=year))
@@ -386,8 +389,8 @@ def topics():
 
 @bp.post("/topics/<int:group_id>/toggle")
 def toggle_topic(group_id: int):
-    group = _own(TopicGroup, group_id)
     _require(planner())
+    group = _own(TopicGroup, group_id)
     _submit(ActionForm(), lambda: services.set_topic_group_active(group, not group.active, current_user))
     return redirect(url_for("scheduling.topics"))
 

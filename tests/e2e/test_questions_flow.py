@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from intranet.extensions import db
-from intranet.models import Office
+from intranet.models import Office, User
 from intranet_questions.models import Question
 from intranet_scheduling import services
 from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
@@ -125,4 +125,42 @@ def test_a_question_typed_while_the_link_is_down_arrives_exactly_once(browser, l
     expect(page.locator("#queue-list li", has_text="Gõ khi mất mạng")).to_have_count(1)
     with app.app_context():
         assert db.session.scalar(select(func.count(Question.id)).where(Question.text == "Gõ khi mất mạng")) == 1
+    page.context.close()
+
+
+def test_a_vote_sent_again_after_a_lost_answer_stays_a_vote(browser, live_server, app, cell):
+    """The vote button posts the state wanted, with a key: clicking again after the answer was lost
+    (the vote was counted, the page does not know) votes again instead of taking the vote back."""
+    from intranet_questions import services as queue
+    from intranet_scheduling.models import Session
+
+    sid = _meeting_in_progress(app)
+    with app.test_request_context():
+        member1 = db.session.get(User, cell["member"])
+        question = queue.ask(db.session.get(Session, sid), member1, "Bình chọn khi mạng chập chờn")
+        db.session.commit()
+        qid = question.id
+    page = _browser_page(browser, live_server, "bithu")
+    page.goto(f"/questions/sessions/{sid}")
+    expect(page.locator("[data-live-status]")).to_have_text("Trực tiếp")
+    sent = []
+
+    def lose_first_answer(route):
+        sent.append((route.request.headers.get("idempotency-key"), route.request.post_data))
+        if len(sent) == 1:
+            route.fetch()  # counted by the server...
+            route.abort("connectionreset")  # ...and the answer never arrives
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/vote$"), lose_first_answer)
+    button = page.locator(f"#q{qid} .vote-button")
+    button.click()
+    expect(page.locator(f"#q{qid} .votes")).to_have_text("1")  # the live region shows the counted vote
+    expect(button).to_have_attribute("aria-pressed", "false")  # the page never heard back
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    assert len(sent) == 2 and all(key for key, _ in sent) and all("on=1" in body for _, body in sent)
+    with app.app_context():
+        assert db.session.get(Question, qid).votes == 1
     page.context.close()

@@ -1,5 +1,8 @@
 // Small progressive enhancements; every page works without them. No page has inline script (the
 // Content-Security-Policy forbids it): behaviour is attached here through data- attributes.
+const newIdempotencyKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)),
+                                           (b) => b.toString(16).padStart(2, "0")).join("");
+
 document.addEventListener("submit", (event) => {
   const message = event.target.dataset && event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
@@ -19,8 +22,6 @@ document.addEventListener("focusin", (event) => {
   const load = () => { try { return JSON.parse(localStorage.getItem(STORE)) || []; } catch (e) { return []; } };
   const save = (items) => localStorage.setItem(STORE, JSON.stringify(items));
   const me = () => document.body.dataset.user || "";
-  const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)),
-                                  (b) => b.toString(16).padStart(2, "0")).join("");
   let timer = null, delay = 2000, sending = false;
 
   function show() {
@@ -78,7 +79,7 @@ document.addEventListener("focusin", (event) => {
     if (event.defaultPrevented || !form.dataset || form.dataset.outbox === undefined) return;
     event.preventDefault();
     const fields = [...new FormData(form)].filter(([, value]) => typeof value === "string");
-    save([...load(), {key: newKey(), user: me(), name: form.dataset.outbox, url: form.action, fields}]);
+    save([...load(), {key: newIdempotencyKey(), user: me(), name: form.dataset.outbox, url: form.action, fields}]);
     form.reset();
     tell(form.dataset.outbox, "");
     show();
@@ -86,4 +87,26 @@ document.addEventListener("focusin", (event) => {
   });
   window.addEventListener("online", flush);
   document.addEventListener("DOMContentLoaded", () => { show(); flush(); });
+})();
+
+// An htmx form marked data-idempotent (a vote) sends an Idempotency-Key: the same key while the same
+// change waits for its answer (sent again after a lost reply, it is answered once), a new key for a
+// new change. The server binds a key to its endpoint and body (intranet/idempotency.py).
+(() => {
+  const formOf = (event) => event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-idempotent]");
+  document.addEventListener("htmx:configRequest", (event) => {
+    const form = formOf(event);
+    if (!form) return;
+    const fields = [...new FormData(form)].filter(([name]) => name !== "csrf_token");
+    const change = JSON.stringify([event.detail.path, fields]);
+    if (form.dataset.idempotentChange !== change) {
+      form.dataset.idempotentChange = change;
+      form.dataset.idempotentKey = newIdempotencyKey();
+    }
+    event.detail.headers["Idempotency-Key"] = form.dataset.idempotentKey;
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = formOf(event);
+    if (form && event.detail.xhr && event.detail.xhr.status) delete form.dataset.idempotentChange;  // answered
+  });
 })();

@@ -15,6 +15,8 @@
       const button = item.querySelector(".vote-button");
       if (!button) return;
       button.setAttribute("aria-pressed", votes.has(id) ? "true" : "false");
+      const wanted = item.querySelector('.vote input[name="on"]');  // a click asks for the other state
+      if (wanted) wanted.value = votes.has(id) ? "0" : "1";
       if (own.has(id)) {
         button.disabled = true;
         button.title = el.dataset.ownLabel;
@@ -29,13 +31,28 @@
     box.hidden = !text;
   }
 
-  document.addEventListener("questions:voted", (event) => {
+  function voted(id, on) {
     const el = root();
     if (!el) return;
     const votes = ids(el, "myVotes");
-    if (event.detail.on) votes.add(event.detail.id); else votes.delete(event.detail.id);
+    if (on) votes.add(id); else votes.delete(id);
     el.dataset.myVotes = JSON.stringify([...votes]);
     mark();
+  }
+
+  document.addEventListener("questions:voted", (event) => voted(event.detail.id, event.detail.on));
+  // A vote sent again after a lost reply is answered "already done" without the trigger: the state
+  // it asked for is the state now.
+  document.addEventListener("htmx:configRequest", (event) => {
+    const form = event.detail.elt.closest && event.detail.elt.closest("form.vote");
+    if (form) form.dataset.sent = form.querySelector('input[name="on"]').value;
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.detail.elt.closest && event.detail.elt.closest("form.vote");
+    const xhr = event.detail.xhr;
+    if (form && event.detail.successful && xhr.getResponseHeader("Idempotent-Replayed") === "true") {
+      voted(Number(form.closest("[data-question]").dataset.question), form.dataset.sent === "1");
+    }
   });
   document.addEventListener("htmx:responseError", (event) => say(event.detail.xhr.responseText));
   document.addEventListener("htmx:afterRequest", (event) => { if (event.detail.successful) say(""); });
