@@ -176,32 +176,41 @@ def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None =
     abort(404)
 
 
-def _regions(meeting: Session, page: str, sort: Sort) -> list[live.Region]:
+def _regions(meeting: Session, names, sort: Sort) -> list[live.Region]:
     user_id = current_user.id
-    regions = []
-    for name in PAGES[page]:
-        if name == "mine":
-            channel, share = services.mine_channel(meeting.id, user_id), None
-        else:
-            channel, share = REGIONS[name][0](meeting.id), f"{name}:{sort.value}"
-        regions.append(live.Region(name, channel, lambda n=name: _region_html(n, meeting.id, sort, user_id), share))
-    return regions
+    return [live.Region(name, _channel(meeting.id, name, user_id), lambda n=name: _region_html(n, meeting.id, sort, user_id),
+                        None if name == "mine" else f"{name}:{sort.value}") for name in names]
+
+
+def _channel(session_id: int, region: str, user_id: int) -> str:
+    return services.mine_channel(session_id, user_id) if region == "mine" else REGIONS[region][0](session_id)
 
 
 def _page_context(meeting: Session, page: str, settings, sort: Sort,
                   my_votes: frozenset[int] = frozenset()) -> dict:
+    names = PAGES[page]
+    # Read before rendering: the stream then sends only what changed since this page was made.
+    since = ".".join(str(live.bus().version(_channel(meeting.id, n, current_user.id))) for n in names)
     regions = {name: _region_html(name, meeting.id, sort, current_user.id, csrf=True, my_votes=my_votes)
-               for name in PAGES[page]}
+               for name in names}
     return {"session": meeting, "settings": settings, "sort": sort, "regions": regions, "page": page,
-            "stream_url": url_for("questions.stream", session_id=meeting.id, page=page, sort=sort.value),
+            "stream_url": url_for("questions.stream", session_id=meeting.id, page=page, sort=sort.value, since=since),
+            "poll_url": url_for("questions.poll", session_id=meeting.id, regions=",".join(names), sort=sort.value),
             "closed": meeting.status == SessionStatus.CLOSED}
 
 
-def _poll_channel(session_id: int, region: str) -> str:
-    """The channel a poll watches, from the URL and the signed cookie only (no database)."""
-    if region == "mine":
-        return services.mine_channel(session_id, int(str(cookie.get("_user_id", "0")).partition(".")[0] or 0))
-    return REGIONS[region][0](session_id) if region in REGIONS else f"questions:{session_id}:none"
+def _poll_names(regions: str) -> list[str]:
+    names = regions.split(",")
+    if not names or len(set(names)) != len(names) or not all(n == "mine" or n in REGIONS for n in names):
+        abort(404)
+    return names
+
+
+def _poll_channels(session_id: int, regions: str) -> tuple[str, ...]:
+    """The channels a poll watches, from the URL and the signed cookie only (no database)."""
+    user_id = int(str(cookie.get("_user_id", "0")).partition(".")[0] or 0)
+    names = [n for n in regions.split(",") if n == "mine" or n in REGIONS]
+    return tuple(_channel(session_id, n, user_id) for n in names)
 
 
 # --- pages -----------------------------------------------------------------------------------------
@@ -262,21 +271,18 @@ def stream(session_id: int):
         abort(404)
     if page == "chair":
         _chair_page(meeting)
-    return live.sse_stream(_regions(meeting, page, _sort(meeting)))
+    return live.sse_stream(_regions(meeting, PAGES[page], _sort(meeting)))
 
 
-@bp.route("/sessions/<int:session_id>/poll/<region>")
-@live.poll_view(_poll_channel)
-def poll(session_id: int, region: str):
+@bp.route("/sessions/<int:session_id>/poll/<regions>")
+@live.poll_view(_poll_channels)
+def poll(session_id: int, regions: str):
+    """The regions named (comma-separated, as a page lists them) that changed: one request per page."""
     meeting = _meeting(session_id)
-    if region != "mine" and region not in REGIONS:
-        abort(404)
-    if region != "mine" and REGIONS[region][1] == "chair":
+    names = _poll_names(regions)
+    if any(n != "mine" and REGIONS[n][1] == "chair" for n in names):
         _chair_page(meeting)
-    sort, user_id = _sort(meeting), current_user.id
-    share = None if region == "mine" else f"{region}:{sort.value}"
-    return live.poll_response(_poll_channel(session_id, region),
-                              lambda: _region_html(region, meeting.id, sort, user_id), share=share)
+    return live.poll_regions(_regions(meeting, names, _sort(meeting)))
 
 
 # --- member actions --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Live regions (intranet/live.py). One EventSource per [data-live-stream] element carries every
 // [data-live-region] inside it. When the stream cannot hold — no frame within 10 s (a buffering
-// proxy) or three failed connections in a row — each region is polled every 2 s with If-None-Match,
+// proxy), three failed connections in a row, or the server refusing it — the page is polled every
+// 2 s with If-None-Match (one request for all its regions when the element has data-live-poll),
 // which the server answers 304, without touching the database, when nothing changed.
 (() => {
   const POLL_MS = 2000, FIRST_FRAME_MS = 10000;
@@ -26,17 +27,37 @@
     }, 150);
   }
 
-  function poll(regions, say) {
+  // A page poll's body: the changed regions as server-sent-event frames ("event: name", "data: line").
+  function frames(text) {
+    return text.split("\n\n").filter((block) => block.trim()).map((block) => {
+      let name = "";
+      const data = [];
+      block.split("\n").forEach((line) => {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
+      });
+      return [name, data.join("\n")];
+    });
+  }
+
+  // One request per page when the element names a page poll (all its regions, only those changed);
+  // otherwise each region polls its own URL.
+  function poll(root, regions, say) {
     say("polling");
-    const tags = new Map();
+    const byName = new Map(regions.map((region) => [region.dataset.liveRegion, region]));
+    const targets = root.dataset.livePoll
+      ? [{url: root.dataset.livePoll, apply: (text) => frames(text).forEach(([name, html]) => {
+          if (byName.has(name)) swap(byName.get(name), html);
+        })}]
+      : regions.map((region) => ({url: region.dataset.livePoll, apply: (html) => swap(region, html)}));
     const tick = async () => {
-      for (const region of regions) {
+      for (const target of targets) {
         try {
-          const headers = tags.has(region) ? {"If-None-Match": tags.get(region)} : {};
-          const response = await fetch(region.dataset.livePoll, {headers, cache: "no-store", credentials: "same-origin"});
+          const headers = target.tag ? {"If-None-Match": target.tag} : {};
+          const response = await fetch(target.url, {headers, cache: "no-store", credentials: "same-origin"});
           if (response.status === 200) {
-            tags.set(region, response.headers.get("ETag"));
-            swap(region, await response.text());
+            target.tag = response.headers.get("ETag");
+            target.apply(await response.text());
           }
           say(response.ok || response.status === 304 ? "polling" : "offline");
         } catch (e) {
@@ -61,11 +82,12 @@
       region.addEventListener("pointerup", () => release(region));
       region.addEventListener("focusout", () => release(region));
     });
-    if (!window.EventSource || !root.dataset.liveStream) return poll(regions, say);
+    if (!window.EventSource || !root.dataset.liveStream) return poll(root, regions, say);
     const source = new EventSource(root.dataset.liveStream);
     let framed = false, failures = 0;
-    const fallBack = () => { clearTimeout(firstFrame); source.close(); poll(regions, say); };
+    const fallBack = () => { clearTimeout(firstFrame); source.close(); poll(root, regions, say); };
     const firstFrame = setTimeout(() => { if (!framed) fallBack(); }, FIRST_FRAME_MS);
+    source.addEventListener("ready", () => { framed = true; say("live"); });
     regions.forEach((region) => source.addEventListener(region.dataset.liveRegion, (event) => {
       framed = true;
       say("live");
@@ -73,8 +95,10 @@
     }));
     source.onopen = () => { failures = 0; say("live"); };
     source.onerror = () => {
+      // CLOSED: the server refused the stream (too many open pages): polling, quietly.
+      if (source.readyState === EventSource.CLOSED) return fallBack();
       say("reconnecting");
-      if (++failures >= 3 || source.readyState === EventSource.CLOSED) fallBack();
+      if (++failures >= 3) fallBack();
     };
   }
 
