@@ -26,8 +26,7 @@ translations: install
 run: translations
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
-	INTRANET_ENV=$(RUN_ENV) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --worker-class gthread \
-		--threads 64 --timeout 0 --access-logfile - wsgi:app
+	INTRANET_ENV=$(RUN_ENV) INTRANET_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c intranet/gunicorn_conf.py wsgi:app
 
 # Browser tests use Debian's Chromium; a Playwright browser download cannot work on an offline intranet.
 chromium:
