@@ -511,6 +511,44 @@ def test_an_unchanged_poll_costs_no_query_and_a_change_is_seen(app, client, qcel
     assert changed.status_code == 200 and "Mới" in changed.text
 
 
+def _regions_in(body: str) -> list[str]:
+    return re.findall(r"^event: (\S+)$", body, re.M)
+
+
+def test_a_page_polls_all_its_regions_in_one_request_and_gets_only_what_changed(app, client, qcell, login):
+    sid = _meeting(app)
+    login("member1")
+    url = f"/questions/sessions/{sid}/poll/queue,speakers,mine?sort=votes"
+    first = client.get(url)
+    assert first.status_code == 200 and _regions_in(first.text) == ["queue", "speakers", "mine"]
+    etag = first.headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    _ask(app, sid, "member2", "Chỉ hàng đợi đổi")  # the queue's channel, not member1's own part
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert _regions_in(changed.text) == ["queue"] and "Chỉ hàng đợi đổi" in changed.text
+    etag = changed.headers["ETag"]
+    _ask(app, sid, "member1", "Của tôi")  # the queue and member1's own part
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert _regions_in(changed.text) == ["queue", "mine"]
+    # A tag this app did not make for this user names nothing: every region comes back.
+    versions = changed.headers["ETag"].strip('"').partition("-")[0]
+    forged = client.get(url, headers={"If-None-Match": f'"{versions}-{"0" * 24}"'})
+    assert _regions_in(forged.text) == ["queue", "speakers", "mine"]
+    login("member2")
+    assert _regions_in(client.get(url, headers={"If-None-Match": changed.headers["ETag"]}).text) == \
+        ["queue", "speakers", "mine"]
+
+
+def test_a_page_poll_of_a_chair_region_needs_the_chair(app, client, qcell, login):
+    sid = _meeting(app)
+    login("member1")
+    assert client.get(f"/questions/sessions/{sid}/poll/queue,moderation").status_code == 403
+    assert client.get(f"/questions/sessions/{sid}/poll/queue,nothing").status_code == 404
+    login("bithu")
+    assert _regions_in(client.get(f"/questions/sessions/{sid}/poll/moderation,chair-speakers").text) == \
+        ["moderation", "chair-speakers"]
+
+
 def test_shared_renders_are_made_once_per_change(app, client, qcell, login):
     sid = _meeting(app)
     _ask(app, sid, "member1", "Một lần")
