@@ -215,7 +215,7 @@ def _hooks(app, sid):
         meeting = db.session.get(Session, sid)
         hooks = manager().for_office(meeting.office_id)
         discussion = next(d for d in hooks.intranet_session_discussion(session=meeting) if d is not None)
-        participation = next(p for p in hooks.intranet_session_participation(session=meeting) if p is not None)
+        participation = next(p for p in hooks.intranet_session_participation(sessions=[meeting]) if p)[sid]
     return {q["text"]: q["author"] for q in discussion["questions"]}, participation
 
 
@@ -621,7 +621,7 @@ def test_demo_meetings_have_questions_and_speakers(app):
         closed = [m for m in thematic if m.status == SessionStatus.CLOSED]
         assert closed
         for meeting in closed:
-            record = services.participation(meeting)
+            record = services.participation([meeting])[meeting.id]
             assert sum(r["times_spoken"] for r in record.values()) >= 3
             assert all(q["answered"] for q in services.discussion(meeting)["questions"])
         upcoming = next(m for m in sorted(thematic, key=lambda m: m.starts_at) if m.status != SessionStatus.CLOSED)
