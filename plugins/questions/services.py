@@ -351,9 +351,14 @@ def current_question(session: Session, settings: QueueSettings) -> Question | No
     return question
 
 
-def my_questions(session: Session, user: User) -> list[Question]:
+def my_questions(session: Session, user_id: int) -> list[Question]:
     return list(db.session.scalars(select(Question).where(Question.session_id == session.id,
-                                                          Question.author_id == user.id).order_by(Question.id)))
+                                                          Question.author_id == user_id).order_by(Question.id)))
+
+
+def my_turns(session: Session, user_id: int) -> list[Speaker]:
+    return list(db.session.scalars(select(Speaker).where(Speaker.session_id == session.id,
+                                                         Speaker.user_id == user_id).order_by(Speaker.raised_at)))
 
 
 @dataclass(frozen=True)
