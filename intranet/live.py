@@ -419,17 +419,25 @@ def render_region(region: Region, version: int | None) -> str:
     version, variant, language) in this process and reused by every stream, poll or push that needs it."""
     if region.share is None or version is None:
         return region.render()
-    key = (region.channel, version, region.event, region.share, str(get_locale()))
-    return bus().renders.get(key, region.render)
+    return bus().renders.get(_render_key(region, version), region.render)
+
+
+def _render_key(region: Region, version: int) -> tuple:
+    return region.channel, version, region.event, region.share, str(get_locale())
 
 
 def frame(regions: list[Region], versions: list[int | None], index: int) -> str:
     """One region as a server-sent event: ``id`` lists the versions of all the page's regions (what a
-    reconnecting browser sends back), ``event`` names the region, ``data`` is its HTML. The read
-    transaction ends after the render."""
-    region = regions[index]
-    html = _end_transaction(lambda: render_region(region, versions[index]))
-    data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
+    reconnecting browser sends back), ``event`` names the region, ``data`` is its HTML (for a shared
+    region, turned into event lines once per render too). The read transaction ends after the render."""
+    region, version = regions[index], versions[index]
+
+    def lines() -> str:
+        return "\n".join(f"data: {line}" for line in render_region(region, version).splitlines() or [""])
+
+    shared = region.share is not None and version is not None
+    data = _end_transaction(lambda: bus().renders.get((*_render_key(region, version), "data"), lines)
+                            if shared else lines())
     ids = ".".join("0" if v is None else str(v) for v in versions)
     return f"id: {ids}\nevent: {region.event}\n{data}\n\n"
 
