@@ -166,3 +166,32 @@ def test_the_process_cap_refuses_streams_beyond_it(serve):
     finally:
         for sock, _ in streams:
             sock.close()
+
+
+OFF_LOOP = """
+from gevent import monkey
+monkey.patch_all()
+import gevent
+from argon2 import PasswordHasher
+from intranet.serving import off_loop
+
+ticks = []
+
+def ticker():
+    while True:
+        ticks.append(1)
+        gevent.sleep(0.001)
+
+gevent.spawn(ticker)
+gevent.sleep(0)
+off_loop(PasswordHasher(time_cost=6, memory_cost=65536, parallelism=1).hash, "a password")
+print(len(ticks))
+"""
+
+
+def test_password_hashing_leaves_the_other_greenlets_running():
+    """Under the gevent worker a sign-in's argon2 hash runs on a native thread: pages and streams of
+    the same process go on meanwhile (called in line, the ticker would not run once)."""
+    out = subprocess.run([sys.executable, "-c", OFF_LOOP], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) > 5
