@@ -12,6 +12,7 @@ published by one worker reaches the streams held by every other.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import queue
@@ -369,8 +370,9 @@ def _etag(channels: tuple[str, ...], versions: list[int]) -> str:
     (one user's tag says nothing to another): a page poll reads back which regions the browser has."""
     who = session.get("_user_id", "")
     listed = ".".join(map(str, versions))
-    raw = f"{current_app.secret_key}|{who}|{'|'.join(channels)}|{listed}".encode()
-    return f"{listed}-{hashlib.sha256(raw).hexdigest()[:24]}"
+    signed = f"{who}|{'|'.join(channels)}|{listed}".encode()
+    mac = hmac.new(str(current_app.secret_key).encode(), signed, hashlib.sha256)
+    return f"{listed}-{mac.hexdigest()[:24]}"
 
 
 def _channels(named: str | tuple[str, ...]) -> tuple[str, ...]:
@@ -477,7 +479,7 @@ def _versions_in_tag(channels: tuple[str, ...]) -> list[int] | None:
         parts = listed.split(".")
         if len(parts) == len(channels) and all(p.isdigit() for p in parts):
             versions = [int(p) for p in parts]
-            if _etag(channels, versions) == tag:
+            if hmac.compare_digest(_etag(channels, versions), tag):
                 return versions
     return None
 
