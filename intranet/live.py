@@ -517,7 +517,7 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
                             status=429, mimetype="text/plain")
         response.headers["Retry-After"] = "60"
         return response
-    client = request.environ.get("gunicorn.socket")
+    client = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
     seen = _parse_event_id(request.headers.get("Last-Event-ID") or request.args.get("since"), len(regions))
     by_channel: dict[str, list[int]] = defaultdict(list)
     for i, region in enumerate(regions):
@@ -576,8 +576,9 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
 
 
 def _client_gone(client: socket.socket | None) -> bool:
-    """Whether the browser closed the connection (readable with nothing to read: end of file). Only
-    under gunicorn, which hands the socket over; elsewhere a stream ends at its next failed write."""
+    """Whether the browser closed the connection (readable with nothing to read: end of file). Under
+    gunicorn and Werkzeug's server, which hand the socket over; elsewhere a stream ends at its next
+    failed write."""
     if client is None:
         return False
     try:
