@@ -32,6 +32,8 @@ timeout = 60
 graceful_timeout = 5
 backlog = 2048
 accesslog = "-"
+# Recent gunicorn's admin socket defaults to one path per system user: servers side by side would share it.
+control_socket_disable = True
 
 
 def on_starting(server) -> None:
