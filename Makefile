@@ -23,15 +23,10 @@ install: $(BIN)/.installed
 translations: install
 	$(BIN)/pybabel compile -d intranet/translations
 
-# No client address or browser in the access log: with the time of a POST they would name the author of
-# an anonymous question (docs/security/anonymity.md).
-ACCESS_LOG_FORMAT = %(t)s "%(r)s" %(s)s %(b)s %(M)sms
-
 run: translations
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
-	INTRANET_ENV=$(RUN_ENV) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --worker-class gthread \
-		--threads 64 --timeout 0 --access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)' wsgi:app
+	INTRANET_ENV=$(RUN_ENV) INTRANET_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c intranet/gunicorn_conf.py wsgi:app
 
 # Browser tests use Debian's Chromium; a Playwright browser download cannot work on an offline intranet.
 chromium:

@@ -90,22 +90,27 @@ for i in range(int(sys.argv[1])):
 
 
 @contextmanager
-def seeded_cell(seed: str, members: int, password: str):
-    """A fresh PostgreSQL database on BENCH_PG (default postgresql://postgres@127.0.0.1:5432) with the
-    migrations applied and ``seed`` run (``SEED_CELL`` + a meeting, printing its id); yields the
-    servers' environment (Redis on BENCH_REDIS), the instance folder and the meeting's id; drops the
-    database afterwards."""
+def seeded_cell(seed: str, members: int, password: str, *, embedded: bool = False):
+    """A fresh database with the migrations applied and ``seed`` run (``SEED_CELL`` + a meeting, printing
+    its id); yields the servers' environment, the instance folder and the meeting's id. By default a
+    PostgreSQL database on BENCH_PG (default postgresql://postgres@127.0.0.1:5432), dropped afterwards,
+    and Redis on BENCH_REDIS; ``embedded``: what `make run` uses, SQLite in the instance folder and the
+    in-process bus."""
     import psycopg
 
     server_url = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
     database = f"intranet_bench_{os.getpid()}"
-    with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {database}")
     instance = tempfile.mkdtemp(prefix="intranet-bench-")
-    env = {**os.environ, "DATABASE_URL": f"{server_url}/{database}",
-           "REDIS_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14"), "INTRANET_INSTANCE_PATH": instance,
-           "INTRANET_ENV": "development", "SECRET_KEY": "bench-secret", "INTRANET_LIVE_PREFIX": f"bench{os.getpid()}",
+    env = {**os.environ, "INTRANET_INSTANCE_PATH": instance, "INTRANET_ENV": "development", "SECRET_KEY": "bench-secret",
+           "INTRANET_LIVE_PREFIX": f"bench{os.getpid()}",
            "INTRANET_LOGIN_IP_LIMIT": "100000 per minute", "INTRANET_LOGIN_ACCOUNT_LIMIT": "100000 per minute"}
+    if embedded:
+        env.update(DATABASE_URL="", REDIS_URL="")
+    else:
+        with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {database}")
+        env.update(DATABASE_URL=f"{server_url}/{database}",
+                   REDIS_URL=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14"))
     try:
         subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
@@ -115,8 +120,9 @@ def seeded_cell(seed: str, members: int, password: str):
             raise SystemExit(seeded.stderr)
         yield env, instance, int(seeded.stdout.split()[-1])
     finally:
-        with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        if not embedded:
+            with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 def stop(servers) -> None:

@@ -31,6 +31,9 @@ DEFAULTS: dict[str, object] = {
     "LIVE_HEARTBEAT_SECONDS": 15,
     "LIVE_STREAM_MAX_SECONDS": 300,  # then the browser reconnects and the user's rights are re-checked
     "LIVE_PREFIX": "intranet:live",
+    # Open live streams: past either cap a page polls instead (every 2 s, 304 while nothing changed).
+    "LIVE_STREAMS_PER_USER": 8,
+    "LIVE_STREAMS_PER_PROCESS": 2000,  # under the gunicorn worker's connections (intranet/gunicorn_conf.py)
     "AUDIT_PAGE_SIZE": 50,
     "SMTP_HOST": "",  # empty: notifications stay in-app only
     "SMTP_PORT": 25,

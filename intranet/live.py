@@ -12,9 +12,12 @@ published by one worker reaches the streams held by every other.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import queue
+import select
+import socket
 import threading
 import time
 from collections import OrderedDict, defaultdict
@@ -22,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from flask import Flask, Response, current_app, request, session, stream_with_context
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 
@@ -112,11 +116,43 @@ class SharedRenders:
                 self._running.pop(key).set()
 
 
+class StreamSlots:
+    """The open streams of this process, per user: a stream is refused past either cap, and the
+    browser then polls (see ``sse_stream``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._per_user: dict[str, int] = defaultdict(int)
+        self.total = 0
+
+    def take(self, user: str, per_user: int, per_process: int) -> Callable[[], None] | None:
+        """A slot and its release (safe to call twice), or None when a cap is reached."""
+        with self._lock:
+            if self.total >= per_process or self._per_user[user] >= per_user:
+                return None
+            self.total += 1
+            self._per_user[user] += 1
+        released = threading.Event()
+
+        def release() -> None:
+            with self._lock:
+                if released.is_set():
+                    return
+                released.set()
+                self.total -= 1
+                self._per_user[user] -= 1
+                if not self._per_user[user]:
+                    del self._per_user[user]
+
+        return release
+
+
 class _LocalFanout:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
         self.renders = SharedRenders()
+        self.streams = StreamSlots()
 
     def subscribe(self, *channels: str) -> Subscription:
         sub = Subscription(self, channels)
@@ -163,7 +199,8 @@ class InProcessBus(_LocalFanout):
         return self._versions.get(channel, 0)
 
     def status(self) -> dict:
-        return {"backend": self.backend, "ok": True, "subscribers": self.subscriber_count()}
+        return {"backend": self.backend, "ok": True, "subscribers": self.subscriber_count(),
+                "streams": self.streams.total}
 
 
 # INCR and PUBLISH in one atomic step, so subscribers see versions in order and none is skipped.
@@ -263,7 +300,8 @@ class RedisBus(_LocalFanout):
             ok = bool(self._redis.ping())
         except redis.RedisError:
             ok = False
-        return {"backend": self.backend, "ok": ok, "subscribers": self.subscriber_count()}
+        return {"backend": self.backend, "ok": ok, "subscribers": self.subscriber_count(),
+                "streams": self.streams.total}
 
 
 Bus = InProcessBus | RedisBus
@@ -316,9 +354,10 @@ def _forget_rolled_back(orm_session) -> None:
 # --- polling ----------------------------------------------------------------------------------------
 
 
-def poll_view(channel_for: Callable[..., str]):
-    """Mark a view as a live poll of ``channel_for(**view_args)``; the function must not touch the
-    database. The view itself returns ``poll_response(channel, render)`` after its access checks."""
+def poll_view(channel_for: Callable[..., str | tuple[str, ...]]):
+    """Mark a view as a live poll of ``channel_for(**view_args)`` — one channel, or a page's channels
+    in the order of its regions; the function must not touch the database. The view itself returns
+    ``poll_response`` or ``poll_regions`` after its access checks."""
 
     def decorate(view):
         view._live_channel = channel_for
@@ -330,12 +369,19 @@ def poll_view(channel_for: Callable[..., str]):
 SWITCHES = "plugin-switches"  # published when any office switches a plugin on or off
 
 
-def _etag(channel: str, version: int, switches: int) -> str:
-    # Bound to the signed-in identity so one user's tag says nothing to another, and to the plugin
-    # switches: the 304 below answers before the plugin gate, so a tag must not outlive a switch.
+def _etag(channels: tuple[str, ...], versions: list[int], switches: int) -> str:
+    """The versions a poll answered, and a MAC binding them to the channels, the signed-in identity (one
+    user's tag says nothing to another) and the plugin switches (the 304 answers before the plugin gate,
+    so a tag must not outlive a switch): a page poll reads back which regions the browser has."""
     who = session.get("_user_id", "")
-    raw = f"{current_app.secret_key}|{who}|{channel}|{version}|{switches}".encode()
-    return hashlib.sha256(raw).hexdigest()[:32]
+    listed = ".".join(map(str, versions))
+    signed = f"{who}|{'|'.join(channels)}|{listed}|{switches}".encode()
+    mac = hmac.new(str(current_app.secret_key).encode(), signed, hashlib.sha256)
+    return f"{listed}-{mac.hexdigest()[:24]}"
+
+
+def _channels(named: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (named,) if isinstance(named, str) else tuple(named)
 
 
 def _answer_unchanged_poll():
@@ -343,11 +389,12 @@ def _answer_unchanged_poll():
     channel_for = getattr(view, "_live_channel", None)
     if channel_for is None or not request.if_none_match:
         return None
-    channel = channel_for(**(request.view_args or {}))
-    version, switches = _version_or_none(channel), _version_or_none(SWITCHES)
-    if version is None or switches is None:  # the bus is unreachable: let the view render in full
+    channels = _channels(channel_for(**(request.view_args or {})))
+    versions = [_version_or_none(channel) for channel in channels]
+    switches = _version_or_none(SWITCHES)
+    if None in versions or switches is None:  # the bus is unreachable: let the view render in full
         return None
-    etag = _etag(channel, version, switches)
+    etag = _etag(channels, versions, switches)
     if request.if_none_match.contains(etag):
         response = Response(status=304)
         response.set_etag(etag)
@@ -380,22 +427,73 @@ class Region:
     share: str | None = None
 
 
-def _render_region(region: Region, version: int | None) -> str:
+def render_region(region: Region, version: int | None) -> str:
+    """The region's HTML at ``version`` of its channel: for a shared region, made once per (channel,
+    version, variant, language) in this process and reused by every stream, poll or push that needs it."""
     if region.share is None or version is None:
         return region.render()
-    key = (region.channel, version, region.event, region.share, str(get_locale()))
-    return bus().renders.get(key, region.render)
+    return bus().renders.get(_render_key(region, version), region.render)
+
+
+def _render_key(region: Region, version: int) -> tuple:
+    return region.channel, version, region.event, region.share, str(get_locale())
+
+
+def frame(regions: list[Region], versions: list[int | None], index: int) -> str:
+    """One region as a server-sent event: ``id`` lists the versions of all the page's regions (what a
+    reconnecting browser sends back), ``event`` names the region, ``data`` is its HTML (for a shared
+    region, turned into event lines once per render too). The read transaction ends after the render."""
+    region, version = regions[index], versions[index]
+
+    def lines() -> str:
+        return "\n".join(f"data: {line}" for line in render_region(region, version).splitlines() or [""])
+
+    shared = region.share is not None and version is not None
+    data = _end_transaction(lambda: bus().renders.get((*_render_key(region, version), "data"), lines)
+                            if shared else lines())
+    ids = ".".join("0" if v is None else str(v) for v in versions)
+    return f"id: {ids}\nevent: {region.event}\n{data}\n\n"
 
 
 def poll_response(channel: str, render: Callable[[], str], *, share: str | None = None) -> Response:
+    """A poll of a one-region page: the region's HTML."""
     version = _version_or_none(channel)  # read before rendering: a change during render is not lost
     switches = _version_or_none(SWITCHES)
-    html = _end_transaction(lambda: _render_region(Region("poll", channel, render, share), version))
+    html = _end_transaction(lambda: render_region(Region("poll", channel, render, share), version))
     response = Response(html, mimetype="text/html")
     if version is not None and switches is not None:
-        response.set_etag(_etag(channel, version, switches))
+        response.set_etag(_etag((channel,), [version], switches))
     response.headers["Cache-Control"] = "no-cache, private"
     return response
+
+
+def poll_regions(regions: list[Region]) -> Response:
+    """A poll of all the live regions of a page in one request: the regions whose channel changed
+    since the versions named by the browser's ``If-None-Match`` (all of them without a valid tag),
+    as server-sent-event frames in one body (``text/event-stream`` syntax, read by live.js). Unchanged,
+    the ``before_request`` hook has already answered 304 without the database."""
+    channels = tuple(r.channel for r in regions)
+    versions = [_version_or_none(r.channel) for r in regions]  # before rendering: no change is lost
+    switches = _version_or_none(SWITCHES)
+    known = _versions_in_tag(channels, switches)
+    body = "".join(frame(regions, versions, i) for i in range(len(regions))
+                   if known is None or versions[i] is None or known[i] != versions[i])
+    response = Response(body, mimetype="text/plain")
+    if None not in versions and switches is not None:
+        response.set_etag(_etag(channels, versions, switches))
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response
+
+
+def _versions_in_tag(channels: tuple[str, ...], switches: int | None) -> list[int] | None:
+    """The versions the browser has, from its tag — only if this app made that tag for this user
+    since the last plugin switch."""
+    for tag in request.if_none_match.as_set() if request.if_none_match and switches is not None else ():
+        versions = [parse_int(part) for part in tag.partition("-")[0].split(".")]
+        if len(versions) == len(channels) and None not in versions:
+            if hmac.compare_digest(_etag(channels, versions, switches), tag):
+                return versions
+    return None
 
 
 # --- server-sent events -----------------------------------------------------------------------------
@@ -406,49 +504,65 @@ def sse_response(channel: str, render: Callable[[], str], *, event: str = "updat
     return sse_stream([Region(event, channel, render)], min_interval=min_interval)
 
 
+CLIENT_CHECK_SECONDS = 1.0  # how often a waiting stream looks whether its browser has gone
+
+
 def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     """Stream each region now and again after each change of its channel, at most once per
     ``min_interval`` seconds per region (a burst of votes becomes one update) — or after
     PROMPT_INTERVAL for a change published as ``PROMPT`` (a new question). One stream carries all
     the live regions of a page, so a browser holds one connection, not one per region. The event id
-    lists the versions sent, so a reconnecting browser (``Last-Event-ID``) is sent only what changed.
+    lists the versions sent, so a reconnecting browser (``Last-Event-ID``, or the page's own ``since``
+    on the first connection) is sent only what changed; a ``ready`` event opens every stream.
     Heartbeats keep proxies from closing the stream; after LIVE_STREAM_MAX_SECONDS the stream ends
-    and the browser reconnects, which re-checks the user's rights."""
+    and the browser reconnects, which re-checks the user's rights. A stream past the caps
+    (LIVE_STREAMS_PER_USER, LIVE_STREAMS_PER_PROCESS) is refused with 429 and the page polls instead;
+    a stream whose browser has gone ends within CLIENT_CHECK_SECONDS and frees its slot."""
     if any(_version_or_none(region.channel) is None for region in regions):
         return _stream_unavailable()
     app = current_app._get_current_object()
     heartbeat = float(app.config["LIVE_HEARTBEAT_SECONDS"])
     max_age = float(app.config.get("LIVE_STREAM_MAX_SECONDS", 300))
     the_bus = bus()
-    seen = _parse_event_id(request.headers.get("Last-Event-ID"), len(regions))
+    release = the_bus.streams.take(str(session.get("_user_id", "")), int(app.config["LIVE_STREAMS_PER_USER"]),
+                                   int(app.config["LIVE_STREAMS_PER_PROCESS"]))
+    if release is None:
+        response = Response(_("Too many live pages open: this one is updated every few seconds instead."),
+                            status=429, mimetype="text/plain")
+        response.headers["Retry-After"] = "60"
+        return response
+    client = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    seen = _parse_event_id(request.headers.get("Last-Event-ID") or request.args.get("since"), len(regions))
     by_channel: dict[str, list[int]] = defaultdict(list)
     for i, region in enumerate(regions):
         by_channel[region.channel].append(i)
 
     def frames() -> Iterator[str]:
         with the_bus.subscribe(*by_channel) as sub:
-            started = time.monotonic()
-            sent = [the_bus.version(r.channel) for r in regions]
+            started = checked = last_write = time.monotonic()
+            sent: list[int | None] = [the_bus.version(r.channel) for r in regions]
             last_sent = [float("-inf")] * len(regions)
             pending: dict[int, int] = {}  # region index -> newest version not yet sent
             prompt: set[int] = set()  # regions whose pending change is one people wait for
-            yield "retry: 3000\n\n"
-            for i, region in enumerate(regions):
+            yield "retry: 3000\n\nevent: ready\ndata: \n\n"
+            for i in range(len(regions)):
                 if seen[i] != sent[i]:
                     last_sent[i] = time.monotonic()
-                    yield _frame(region, sent, i)
-            while time.monotonic() - started < max_age:
+                    yield frame(regions, sent, i)
+            while True:
                 now = time.monotonic()
+                if now - started >= max_age:
+                    return
+                if now - checked >= CLIENT_CHECK_SECONDS:
+                    checked = now
+                    if _client_gone(client):
+                        return
                 due = [last_sent[i] + _interval(i in prompt, min_interval) - now for i in pending]
-                got = sub.get(timeout=max(0.0, min(due)) if due else heartbeat)
-                if got is None and not pending:
-                    if _version_or_none(regions[0].channel) is None:
-                        return  # the bus went away: the browser reconnects, is answered 503 and polls
-                    yield ": keep-alive\n\n"
-                    continue
+                wait = min([*due, last_write + heartbeat - now, checked + CLIENT_CHECK_SECONDS - now])
+                got = sub.get(timeout=max(0.0, wait))
                 for event in ([got, *sub.drain()] if got is not None else []):
                     for i in by_channel.get(event.channel, ()):
-                        if event.version > max(pending.get(i, 0), sent[i]):
+                        if event.version > max(pending.get(i, 0), sent[i] or 0):
                             pending[i] = event.version
                             if event.data == PROMPT:
                                 prompt.add(i)
@@ -456,9 +570,22 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
                 for i in [i for i in pending if now - last_sent[i] >= _interval(i in prompt, min_interval)]:
                     sent[i], last_sent[i] = pending.pop(i), now
                     prompt.discard(i)
-                    yield _frame(regions[i], sent, i)
+                    last_write = now
+                    yield frame(regions, sent, i)
+                if now - last_write >= heartbeat:
+                    if _version_or_none(regions[0].channel) is None:
+                        return  # the bus went away: the browser reconnects, is answered 503 and polls
+                    last_write = now
+                    yield ": keep-alive\n\n"
 
-    response = Response(stream_with_context(frames()), mimetype="text/event-stream")
+    def stream() -> Iterator[str]:
+        try:
+            yield from frames()
+        finally:
+            release()
+
+    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
+    response.call_on_close(release)  # also when the server closes a stream it never started
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return response
@@ -474,6 +601,22 @@ def _stream_unavailable() -> Response:
     message = _("Live updates are paused; this page refreshes itself every few seconds.")
     return Response(message, status=503, mimetype="text/plain",
                     headers={"Retry-After": str(STREAM_RETRY_SECONDS), "Cache-Control": "no-store"})
+
+
+def _client_gone(client: socket.socket | None) -> bool:
+    """Whether the browser closed the connection (readable with nothing to read: end of file). Under
+    gunicorn and Werkzeug's server, which hand the socket over; elsewhere a stream ends at its next
+    failed write."""
+    if client is None:
+        return False
+    try:
+        poller = select.poll()
+        poller.register(client, select.POLLIN)
+        if not poller.poll(0):
+            return False
+        return client.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 PROMPT_INTERVAL = 0.1  # even prompt changes: at most ten frames a second per region
@@ -496,9 +639,3 @@ def _end_transaction(render: Callable[[], str]) -> str:
     finally:
         # End the read transaction: the pooled connection goes back between frames, not at stream end.
         db.session.rollback()
-
-
-def _frame(region: Region, versions: list[int], index: int) -> str:
-    html = _end_transaction(lambda: _render_region(region, versions[index]))
-    data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
-    return f"id: {'.'.join(map(str, versions))}\nevent: {region.event}\n{data}\n\n"

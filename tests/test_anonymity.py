@@ -9,7 +9,7 @@ import re
 from sqlalchemy import DateTime, inspect, select, text
 
 from intranet.extensions import db
-from intranet_evaluations.models import PendingRating, Rating, RatingReceipt
+from intranet_evaluations.models import PendingRating, Rating
 
 from test_evaluations import _held, _user
 
@@ -184,7 +184,9 @@ def test_the_access_log_of_make_run_names_no_client():
     """With a client's address or browser, the time of a POST to …/ask would name an anonymous author."""
     from pathlib import Path
 
+    from intranet import gunicorn_conf
+
     makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
-    access_format = re.search(r"^ACCESS_LOG_FORMAT = (.*)$", makefile, re.M).group(1)
-    assert "--access-logformat '$(ACCESS_LOG_FORMAT)'" in makefile
+    assert "-c intranet/gunicorn_conf.py" in makefile
+    access_format = gunicorn_conf.access_log_format
     assert not re.search(r"%\((h|a|u|\{[^}]*\}[ie])\)s", access_format), access_format

@@ -430,3 +430,42 @@ def test_silence_is_judged_only_where_speaking_was_recorded(app, qcell):
     with app.test_request_context():
         records = participation.cell_records(_office().id, *review.period((when - timedelta(days=5)).year, None))
     assert [r.passive_reasons for r in records if r.passive_reasons] == []
+
+
+def _held_with_discussion(app, when) -> None:
+    """A meeting held with the question queue used: a question asked, a member given the floor."""
+    sid = _held(app, when=when, close=False)
+    with app.test_request_context():
+        meeting = _meeting(sid)
+        queue.ask(meeting, _user("member1"), "Câu hỏi trong buổi họp?")
+        turn = queue.raise_hand(meeting, _user("phobithu"))
+        queue.give_floor(turn, _user("bithu"))
+        queue.finish(turn, _user("bithu"))
+        scheduling.advance(meeting, SessionStatus.CLOSED, None)
+        db.session.commit()
+
+
+def _review_statements(app, client) -> int:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        page = client.get(f"/evaluations/review?year={PAST.year}")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert page.status_code == 200
+    return len(statements)
+
+
+def test_the_review_costs_the_same_statements_whatever_the_number_of_meetings(app, client, qcell, login):
+    login("member1")
+    for day in range(2):
+        _held_with_discussion(app, PAST - timedelta(days=day))
+    with_two = _review_statements(app, client)
+    for day in range(2, 8):
+        _held_with_discussion(app, PAST - timedelta(days=day))
+    assert _review_statements(app, client) == with_two

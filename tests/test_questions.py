@@ -215,7 +215,7 @@ def _hooks(app, sid):
         meeting = db.session.get(Session, sid)
         hooks = manager().for_office(meeting.office_id)
         discussion = next(d for d in hooks.intranet_session_discussion(session=meeting) if d is not None)
-        participation = next(p for p in hooks.intranet_session_participation(session=meeting) if p is not None)
+        participation = next(p for p in hooks.intranet_session_participation(sessions=[meeting]) if p)[sid]
     return {q["text"]: q["author"] for q in discussion["questions"]}, participation
 
 
@@ -558,15 +558,57 @@ def test_an_unchanged_poll_costs_no_query_and_a_change_is_seen(app, client, qcel
     assert changed.status_code == 200 and "Mới" in changed.text
 
 
+def _regions_in(body: str) -> list[str]:
+    return re.findall(r"^event: (\S+)$", body, re.M)
+
+
+def test_a_page_polls_all_its_regions_in_one_request_and_gets_only_what_changed(app, client, qcell, login):
+    sid = _meeting(app)
+    login("member1")
+    url = f"/questions/sessions/{sid}/poll/queue,speakers,mine?sort=votes"
+    first = client.get(url)
+    assert first.status_code == 200 and _regions_in(first.text) == ["queue", "speakers", "mine"]
+    etag = first.headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    _ask(app, sid, "member2", "Chỉ hàng đợi đổi")  # the queue's channel, not member1's own part
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert _regions_in(changed.text) == ["queue"] and "Chỉ hàng đợi đổi" in changed.text
+    etag = changed.headers["ETag"]
+    _ask(app, sid, "member1", "Của tôi")  # the queue and member1's own part
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert _regions_in(changed.text) == ["queue", "mine"]
+    # A tag this app did not make for this user names nothing: every region comes back.
+    versions = changed.headers["ETag"].strip('"').partition("-")[0]
+    forged = client.get(url, headers={"If-None-Match": f'"{versions}-{"0" * 24}"'})
+    assert _regions_in(forged.text) == ["queue", "speakers", "mine"]
+    login("member2")
+    assert _regions_in(client.get(url, headers={"If-None-Match": changed.headers["ETag"]}).text) == \
+        ["queue", "speakers", "mine"]
+
+
+def test_a_page_poll_of_a_chair_region_needs_the_chair(app, client, qcell, login):
+    sid = _meeting(app)
+    login("member1")
+    assert client.get(f"/questions/sessions/{sid}/poll/queue,moderation").status_code == 403
+    assert client.get(f"/questions/sessions/{sid}/poll/queue,nothing").status_code == 404
+    login("bithu")
+    assert _regions_in(client.get(f"/questions/sessions/{sid}/poll/moderation,chair-speakers").text) == \
+        ["moderation", "chair-speakers"]
+
+
 def test_shared_renders_are_made_once_per_change(app, client, qcell, login):
     sid = _meeting(app)
     _ask(app, sid, "member1", "Một lần")
     renders = app.extensions["intranet_live"].renders
-    before = len(renders._done)
+
+    def made() -> int:  # the HTML renders kept (each keeps its event lines too, made from it once)
+        return sum(1 for key in renders._done if key[-1] != "data")
+
+    before = made()
     for username in ("member2", "member3", "chiuy"):
         login(username)
         assert "Một lần" in client.get(f"/questions/sessions/{sid}/poll/queue").text
-    assert len(renders._done) == before + 1
+    assert made() == before + 1
 
 
 def test_the_same_idempotency_key_delivers_once(app, client, qcell, login):
@@ -630,7 +672,7 @@ def test_demo_meetings_have_questions_and_speakers(app):
         closed = [m for m in thematic if m.status == SessionStatus.CLOSED]
         assert closed
         for meeting in closed:
-            record = services.participation(meeting)
+            record = services.participation([meeting])[meeting.id]
             assert sum(r["times_spoken"] for r in record.values()) >= 3
             assert all(q["answered"] for q in services.discussion(meeting)["questions"])
         upcoming = next(m for m in sorted(thematic, key=lambda m: m.starts_at) if m.status != SessionStatus.CLOSED)

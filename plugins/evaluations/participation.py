@@ -13,7 +13,7 @@ from intranet.extensions import db
 from intranet.models import User
 from intranet.plugins import manager
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import Answer, Document, DocumentRead, Session, SessionStatus
+from intranet_scheduling.models import Answer, Attendance, Document, DocumentRead, Session, SessionStatus
 
 from .services import office_settings
 
@@ -52,43 +52,51 @@ def closed_sessions(office_id: int, start: datetime, end: datetime) -> list[Sess
         Session.starts_at < end).order_by(Session.starts_at)))
 
 
-def _reads_before(session: Session) -> dict[int, int]:
-    """Documents of the meeting each member opened before it started."""
+def _reads_before(ids: list[int]) -> dict[tuple[int, int], int]:
+    """Documents of each meeting each member opened before it started: (session id, user id) -> count."""
     rows = db.session.execute(
-        select(DocumentRead.user_id, func.count(func.distinct(DocumentRead.document_id)))
-        .join(Document, Document.id == DocumentRead.document_id)
-        .where(Document.session_id == session.id, DocumentRead.opened_at < session.starts_at)
-        .group_by(DocumentRead.user_id)).all()
-    return dict(rows)
+        select(Document.session_id, DocumentRead.user_id, func.count(func.distinct(DocumentRead.document_id)))
+        .join(Document, Document.id == DocumentRead.document_id).join(Session, Session.id == Document.session_id)
+        .where(Document.session_id.in_(ids), DocumentRead.opened_at < Session.starts_at)
+        .group_by(Document.session_id, DocumentRead.user_id)).all()
+    return {(session_id, user_id): count for session_id, user_id, count in rows}
 
 
-def _attendance(session: Session) -> dict[int, str]:
-    rows = {a.user_id: a for a in session.attendance}
-    if not any(a.present is not None for a in rows.values()):
-        return {}
+def _attendance(ids: list[int]) -> dict[int, dict[int, str]]:
+    """Per meeting, each member's attendance — only for meetings where it was taken."""
+    rows: dict[int, list[Attendance]] = {i: [] for i in ids}
+    for row in db.session.scalars(select(Attendance).where(Attendance.session_id.in_(ids))):
+        rows[row.session_id].append(row)
+    return {session_id: {a.user_id: PRESENT if a.present else EXCUSED if a.answer == Answer.EXCUSED else ABSENT
+                         for a in taken}
+            for session_id, taken in rows.items() if any(a.present is not None for a in taken)}
+
+
+def lines(office_id: int, sessions: list[Session]) -> dict[int, dict[int, Line]]:
+    """Every member's line for each of the office's ``sessions`` (members with no attendance row count
+    as absent), in a number of queries that does not grow with the number of meetings."""
+    ids = [s.id for s in sessions]
+    attendance, reads = _attendance(ids), _reads_before(ids)
+    facts: dict[tuple[int, int], dict[str, int]] = {}
+    for part in manager().for_office(office_id).intranet_session_participation(sessions=sessions):
+        for session_id, per_user in (part or {}).items():
+            for user_id, values in per_user.items():
+                bucket = facts.setdefault((session_id, user_id), {})
+                for key, value in values.items():
+                    bucket[key] = bucket.get(key, 0) + value
+    members = scheduling.members(office_id)
     result = {}
-    for user_id, row in rows.items():
-        result[user_id] = PRESENT if row.present else EXCUSED if row.answer == Answer.EXCUSED else ABSENT
+    for session in sessions:
+        taken = attendance.get(session.id)
+        result[session.id] = {m.id: Line(session, taken.get(m.id, ABSENT) if taken else None,
+                                         reads.get((session.id, m.id), 0), facts.get((session.id, m.id), {}))
+                              for m in members}
     return result
-
-
-def lines_for(session: Session) -> dict[int, Line]:
-    """Every member's line for one meeting (members with no attendance row count as absent)."""
-    attendance, reads = _attendance(session), _reads_before(session)
-    facts: dict[int, dict[str, int]] = {}
-    for part in manager().for_office(session.office_id).intranet_session_participation(session=session):
-        for user_id, values in (part or {}).items():
-            bucket = facts.setdefault(user_id, {})
-            for key, value in values.items():
-                bucket[key] = bucket.get(key, 0) + value
-    taken = bool(attendance)
-    return {m.id: Line(session, attendance.get(m.id, ABSENT) if taken else None, reads.get(m.id, 0),
-                       facts.get(m.id, {})) for m in scheduling.members(session.office_id)}
 
 
 def cell_records(office_id: int, start: datetime, end: datetime) -> list[MemberRecord]:
     sessions = closed_sessions(office_id, start, end)
-    per_session = [lines_for(s) for s in sessions]
+    per_session = list(lines(office_id, sessions).values())
     records = [MemberRecord(u, [lines[u.id] for lines in per_session if u.id in lines])
                for u in scheduling.members(office_id)]
     rule = office_settings(office_id)

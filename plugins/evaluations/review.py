@@ -17,8 +17,8 @@ from intranet.models import Office
 from intranet_scheduling.models import Programme, ProgrammeItem, SessionKind
 
 from .models import Note, NoteKind, Task, TaskStatus
-from .participation import PRESENT, closed_sessions, lines_for
-from .services import ratings
+from .participation import PRESENT, closed_sessions, lines
+from .services import ratings_of
 
 
 @dataclass
@@ -70,11 +70,12 @@ def period(year: int, quarter: int | None) -> tuple[datetime, datetime]:
 def review(office_id: int, year: int, quarter: int | None, today: date) -> Review:
     start, end = period(year, quarter)
     sessions = closed_sessions(office_id, start, end)
+    per_session, rated_per_session = lines(office_id, sessions), ratings_of(sessions)
     rows, present_total, expected_total, spoke_total, present_known = [], 0, 0, 0, 0
     scores, drops, drops_known = [], 0, False
     for session in sessions:
-        lines = lines_for(session).values()
-        taken = [line for line in lines if line.attendance is not None]
+        members = per_session[session.id].values()
+        taken = [line for line in members if line.attendance is not None]
         present = [line for line in taken if line.attendance == PRESENT]
         known = [line for line in present if "times_spoken" in line.facts]
         spoke = sum(line.spoke for line in known)
@@ -84,14 +85,14 @@ def review(office_id: int, year: int, quarter: int | None, today: date) -> Revie
         if known:
             spoke_total += spoke
             present_known += len(known)
-        for line in lines:
+        for line in members:
             if "drops" in line.facts:
                 drops_known, drops = True, drops + line.facts["drops"]
-        rated = ratings(session)
+        rated = rated_per_session[session.id]
         if rated.shown:
             scores.append(rated)
         rows.append(SessionRow(session.title, session.starts_at.date(), session.kind.value,
-                               len(present) if taken else None, len(lines), spoke if known else None,
+                               len(present) if taken else None, len(members), spoke if known else None,
                                round(mean([rated.preparation, rated.content, rated.discussion]), 2)
                                if rated.shown else None))
     planned = db.session.scalar(

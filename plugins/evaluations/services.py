@@ -300,7 +300,18 @@ class Ratings:
 
 def ratings(session: Session) -> Ratings:
     """The published ratings' averages and comments — nothing at all, not even how many, below the threshold."""
-    rows = list(db.session.scalars(select(Rating).where(Rating.session_id == session.id)))
+    return ratings_of([session])[session.id]
+
+
+def ratings_of(sessions: list[Session]) -> dict[int, Ratings]:
+    """The ratings of each meeting, in one query."""
+    rows: dict[int, list[Rating]] = {s.id: [] for s in sessions}
+    for rating in db.session.scalars(select(Rating).where(Rating.session_id.in_(list(rows)))):
+        rows[rating.session_id].append(rating)
+    return {session_id: _summary(rated) for session_id, rated in rows.items()}
+
+
+def _summary(rows: list[Rating]) -> Ratings:
     if len(rows) < AGGREGATE_MINIMUM:
         return Ratings(None, None, None, None, [])
     return Ratings(len(rows), round(mean(r.preparation for r in rows), 2), round(mean(r.content for r in rows), 2),

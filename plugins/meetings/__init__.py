@@ -66,10 +66,10 @@ def intranet_template_slot(slot, office, user, context):
 
 
 @hookimpl
-def intranet_session_participation(session):
+def intranet_session_participation(sessions):
     from .services import participation
 
-    return participation(session)
+    return participation(sessions)
 
 
 @hookimpl

@@ -526,13 +526,30 @@ def minutes_connected(person: Participant, now: datetime) -> int:
     return seconds // 60
 
 
-def participation(session: Session) -> dict[int, dict[str, int]] | None:
-    """For the evaluations plugin: minutes connected and drops of everyone expected, zeros included —
-    only for meetings held in a room (an in-person meeting reports nothing)."""
-    room = db.session.get(Room, session.id)
-    if room is None or room.provider == "in_person":
-        return None
-    return {row.user.id: {"minutes_connected": row.minutes, "drops": row.drops} for row in board(session)}
+def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]]]:
+    """For the evaluations plugin: per meeting held in a room (an in-person meeting reports nothing),
+    minutes connected and drops of everyone expected, zeros included. Three queries whatever the
+    number of meetings, plus one per office."""
+    ids = [s.id for s in sessions]
+    online = {r.session_id for r in db.session.scalars(select(Room).where(Room.session_id.in_(ids)))
+              if r.provider != "in_person"}
+    people: dict[int, dict[int, Participant]] = {i: {} for i in online}
+    for person in db.session.scalars(select(Participant).where(Participant.session_id.in_(online))):
+        people[person.session_id][person.user_id] = person
+    invited: dict[int, list[int]] = {i: [] for i in online}
+    for session_id, user_id in db.session.execute(select(Guest.session_id, Guest.user_id).where(Guest.session_id.in_(online))):
+        invited[session_id].append(user_id)
+    cells: dict[int, list[int]] = {}
+    now, result = utcnow(), {}
+    for session in (s for s in sessions if s.id in online):
+        if session.office_id not in cells:
+            cells[session.office_id] = [u.id for u in scheduling.members(session.office_id)]
+        here = people[session.id]
+        result[session.id] = {
+            user_id: {"minutes_connected": minutes_connected(here[user_id], now) if user_id in here else 0,
+                      "drops": here[user_id].drops if user_id in here else 0}
+            for user_id in dict.fromkeys([*cells[session.office_id], *invited[session.id]])}
+    return result
 
 
 def events(session: Session, limit: int = 200) -> list[Event]:

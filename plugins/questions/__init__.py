@@ -90,10 +90,10 @@ def intranet_session_status_changed(session, previous, actor):
 
 
 @hookimpl
-def intranet_session_participation(session):
+def intranet_session_participation(sessions):
     from .services import participation
 
-    return participation(session)
+    return participation(sessions)
 
 
 @hookimpl

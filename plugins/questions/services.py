@@ -65,9 +65,10 @@ def _announce_speakers(turn: Speaker) -> None:
 
 def settings_for(session: Session) -> QueueSettings:
     """The meeting's settings; the defaults (not yet stored) until the chair first saves them."""
-    found = db.session.get(QueueSettings, session.id)
-    if found is not None:
-        return found
+    return db.session.get(QueueSettings, session.id) or default_settings(session)
+
+
+def default_settings(session: Session) -> QueueSettings:
     return QueueSettings(session_id=session.id, office_id=session.office_id, anonymity=Anonymity.CHAIR_ONLY,
                          premoderation=False, sort=Sort.VOTES, quiet_first=True,
                          open_limit=current_app.config["QUESTIONS_OPEN_LIMIT"])
@@ -405,9 +406,14 @@ def current_question(session: Session, settings: QueueSettings) -> Question | No
     return question
 
 
-def my_questions(session: Session, user: User) -> list[Question]:
+def my_questions(session: Session, user_id: int) -> list[Question]:
     return list(db.session.scalars(select(Question).where(Question.session_id == session.id,
-                                                          Question.author_id == user.id).order_by(Question.id)))
+                                                          Question.author_id == user_id).order_by(Question.id)))
+
+
+def my_turns(session: Session, user_id: int) -> list[Speaker]:
+    return list(db.session.scalars(select(Speaker).where(Speaker.session_id == session.id,
+                                                         Speaker.user_id == user_id).order_by(Speaker.raised_at)))
 
 
 @dataclass(frozen=True)
@@ -539,29 +545,41 @@ def speakers(session: Session, settings: QueueSettings) -> SpeakersList:
 # --- what other plugins read (through the scheduling plugin's hooks) --------------------------------
 
 
-def participation(session: Session) -> dict[int, dict[str, int]] | None:
-    """Per member of the cell, zeros included (silence is a fact too): questions asked (not counting
-    fully anonymous ones), turns taken, seconds spoken. None for a meeting whose queue and speakers
-    list were not used: nobody recorded who spoke there, which is not the same as nobody speaking."""
-    used = db.session.scalar(select(Question.id).where(Question.session_id == session.id).limit(1)) or \
-        db.session.scalar(select(Speaker.id).where(Speaker.session_id == session.id).limit(1))
-    if not used:
-        return None
-    settings = settings_for(session)
-    record: dict[int, dict[str, int]] = {
-        u.id: {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0} for u in participants(session)}
+def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]]]:
+    """Per meeting, per member of the cell, zeros included (silence is a fact too): questions asked
+    (not counting fully anonymous ones), turns taken, seconds spoken. Meetings whose queue and speakers
+    list were not used are left out: nobody recorded who spoke there, which is not the same as nobody
+    speaking. Four queries whatever the number of meetings, plus one per office."""
+    ids = [s.id for s in sessions]
+    questions: dict[int, list[Question]] = {i: [] for i in ids}
+    turns: dict[int, list[Speaker]] = {i: [] for i in ids}
+    for question in db.session.scalars(select(Question).where(Question.session_id.in_(ids)).order_by(Question.id)):
+        questions[question.session_id].append(question)
+    for turn in db.session.scalars(select(Speaker).where(Speaker.session_id.in_(ids))):
+        turns[turn.session_id].append(turn)
+    stored = {s.session_id: s for s in db.session.scalars(select(QueueSettings).where(QueueSettings.session_id.in_(ids)))}
+    cells: dict[int, list[User]] = {}
+    result = {}
+    for session in sessions:
+        if not questions[session.id] and not turns[session.id]:
+            continue
+        settings = stored.get(session.id) or default_settings(session)
+        if session.office_id not in cells:
+            cells[session.office_id] = participants(session)
+        record = {u.id: {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0} for u in cells[session.office_id]}
 
-    def row(user_id: int) -> dict[str, int]:
-        return record.setdefault(user_id, {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0})
+        def row(user_id: int) -> dict[str, int]:
+            return record.setdefault(user_id, {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0})
 
-    for question in queue(session, Sort.TIME, statuses=tuple(QuestionStatus)):
-        if question.status != QuestionStatus.MERGED and author_shown(question, settings, to_chair=True):
-            row(question.author_id)["questions_asked"] += 1
-    listing = speakers(session, settings)
-    for user_id, count in listing.turns.items():
-        row(user_id)["times_spoken"] = count
-        row(user_id)["seconds_spoken"] = listing.seconds[user_id]
-    return record
+        for question in questions[session.id]:
+            if question.status != QuestionStatus.MERGED and author_shown(question, settings, to_chair=True):
+                row(question.author_id)["questions_asked"] += 1
+        for turn in turns[session.id]:
+            if turn.state in (SpeakerState.SPEAKING, SpeakerState.DONE):
+                row(turn.user_id)["times_spoken"] += 1
+                row(turn.user_id)["seconds_spoken"] += turn.seconds()
+        result[session.id] = record
+    return result
 
 
 def discussion(session: Session) -> dict:

@@ -11,20 +11,20 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from intranet import live
 from intranet.csv_export import csv_response
 from intranet.extensions import db
 from intranet.idempotency import idempotent
-from intranet.models import User
 from intranet.params import parse_int
 from intranet_scheduling.models import Session, SessionStatus
 
 from . import services
 from .forms import (SORT_LABELS, SOURCE_LABELS, SPEAKER_STATE_LABELS, STATUS_LABELS, TO_GROUP, AskForm, EditForm,
                     HallSpeakerForm, HandForm, HideForm, MergeForm, SettingsForm)
-from .models import Anonymity, Question, QuestionStatus, Sort, Speaker, SpeakerSource
+from .models import Anonymity, Question, QuestionStatus, Sort, Speaker, SpeakerSource, SpeakerState
 from .services import QueueError
 
 bp = Blueprint("questions", __name__, url_prefix="/questions", template_folder="templates", static_folder="static")
@@ -102,12 +102,12 @@ def _chair_page(meeting: Session):
     return settings
 
 
-def _sort(meeting: Session) -> Sort:
+def _sort(meeting: Session, settings=None) -> Sort:
     """The order asked for in the URL, else the meeting's default (read only then: polls name theirs)."""
     try:
         return Sort(request.args["sort"])
     except (KeyError, ValueError):
-        return services.settings_for(meeting).sort
+        return (settings or services.settings_for(meeting)).sort
 
 
 # --- answering a posted action -------------------------------------------------------------------------
@@ -155,12 +155,11 @@ def _back(meeting: Session) -> str:
 # --- regions ---------------------------------------------------------------------------------------
 
 
-def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None = None, csrf: bool = False,
-                 my_votes: frozenset[int] = frozenset()) -> str:
-    """Render a live region afresh (a stream renders long after the request began). ``csrf`` puts
-    tokens in the forms for a browser without scripts, and ``my_votes`` marks the member's votes:
-    both only in a page's own first render, never in a render shared between users (there the page
-    script marks the votes)."""
+def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None = None, csrf: str = "") -> str:
+    """Render a live region afresh (a stream renders long after the request began). ``csrf`` is the
+    value put in the forms' token field for a browser without scripts: CSRF_SLOT in a page's first
+    render (replaced with the viewer's token, see ``_page_context``), nothing in the renders that
+    streams and polls share. The member's votes are marked by the page script, never here."""
     meeting = db.session.get(Session, meeting_id)
     settings = services.settings_for(meeting)
     common = {"session": meeting, "settings": settings, "sort": sort, "closed": meeting.status == SessionStatus.CLOSED,
@@ -169,7 +168,7 @@ def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None =
         current = services.current_question(meeting, settings)
         questions = [q for q in services.queue(meeting, sort) if current is None or q.id != current.id]
         template = "questions/_queue.html" if region == "queue" else "questions/_screen.html"
-        return render_template(template, questions=questions, current=current, my_votes=my_votes, **common)
+        return render_template(template, questions=questions, current=current, **common)
     if region == "moderation":
         people = services.participants(meeting)
         return render_template(
@@ -183,41 +182,64 @@ def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None =
                                chair=region == "chair-speakers", screen=region == "screen-speaker",
                                people=services.participants(meeting) if region == "chair-speakers" else [],
                                hall_form=HallSpeakerForm(), **common)
-    if region == "mine":
-        user = db.session.get(User, user_id)
-        listing = services.speakers(meeting, settings)
-        my_turn = next((t for t in [listing.speaking, *listing.waiting] if t and t.user_id == user_id), None)
-        return render_template("questions/_mine.html", mine=services.my_questions(meeting, user), my_turn=my_turn,
-                               my_seconds=listing.seconds.get(user_id, 0), **common)
+    if region == "mine":  # two queries: the member's own questions and turns
+        turns = services.my_turns(meeting, user_id)
+        my_turn = next((t for t in turns if t.state in (SpeakerState.WAITING, SpeakerState.SPEAKING)), None)
+        my_seconds = sum(t.seconds() for t in turns if t.state in (SpeakerState.SPEAKING, SpeakerState.DONE))
+        return render_template("questions/_mine.html", mine=services.my_questions(meeting, user_id), my_turn=my_turn,
+                               my_seconds=my_seconds, **common)
     abort(404)
 
 
-def _regions(meeting: Session, page: str, sort: Sort) -> list[live.Region]:
+def _regions(meeting: Session, names, sort: Sort, csrf: str = "") -> list[live.Region]:
+    """The live regions ``names`` of a meeting's page; every region but the member's own part is
+    shared by all its viewers (one variant per order, and one more with CSRF_SLOT for first renders)."""
     user_id = current_user.id
-    regions = []
-    for name in PAGES[page]:
-        if name == "mine":
-            channel, share = services.mine_channel(meeting.id, user_id), None
-        else:
-            channel, share = REGIONS[name][0](meeting.id), f"{name}:{sort.value}"
-        regions.append(live.Region(name, channel, lambda n=name: _region_html(n, meeting.id, sort, user_id), share))
-    return regions
+    variant = f":{sort.value}:page" if csrf else f":{sort.value}"
+    return [live.Region(name, _channel(meeting.id, name, user_id),
+                        lambda n=name: _region_html(n, meeting.id, sort, user_id, csrf=csrf),
+                        None if name == "mine" else name + variant) for name in names]
 
 
-def _page_context(meeting: Session, page: str, settings, sort: Sort,
-                  my_votes: frozenset[int] = frozenset()) -> dict:
-    regions = {name: _region_html(name, meeting.id, sort, current_user.id, csrf=True, my_votes=my_votes)
-               for name in PAGES[page]}
+# Stands for the viewer's CSRF token in a page's shared first render: the attribute's quotes cannot come
+# from escaped user text, so only the template's own token fields match.
+CSRF_SLOT = "csrf-slot"
+_SLOTTED = f'name="csrf_token" value="{CSRF_SLOT}"'
+
+
+def _channel(session_id: int, region: str, user_id: int) -> str:
+    return services.mine_channel(session_id, user_id) if region == "mine" else REGIONS[region][0](session_id)
+
+
+def _page_context(meeting: Session, page: str, settings, sort: Sort) -> dict:
+    """The page's regions as first shown: the shared renders (made once per change and order for every
+    viewer), with the viewer's CSRF token put in their forms."""
+    names = PAGES[page]
+    regions = _regions(meeting, names, sort, csrf=CSRF_SLOT)
+    # Read before rendering: the stream then sends only what changed since this page was made.
+    versions = [live.bus().version(region.channel) for region in regions]
+    since = ".".join(map(str, versions))
+    token = f'name="csrf_token" value="{generate_csrf()}"'
+    regions = {region.event: live.render_region(region, version).replace(_SLOTTED, token)
+               for region, version in zip(regions, versions)}
     return {"session": meeting, "settings": settings, "sort": sort, "regions": regions, "page": page,
-            "stream_url": url_for("questions.stream", session_id=meeting.id, page=page, sort=sort.value),
+            "stream_url": url_for("questions.stream", session_id=meeting.id, page=page, sort=sort.value, since=since),
+            "poll_url": url_for("questions.poll", session_id=meeting.id, regions=",".join(names), sort=sort.value),
             "closed": meeting.status == SessionStatus.CLOSED}
 
 
-def _poll_channel(session_id: int, region: str) -> str:
-    """The channel a poll watches, from the URL and the signed cookie only (no database)."""
-    if region == "mine":
-        return services.mine_channel(session_id, parse_int(str(cookie.get("_user_id", "0")).partition(".")[0]) or 0)
-    return REGIONS[region][0](session_id) if region in REGIONS else f"questions:{session_id}:none"
+def _poll_names(regions: str) -> list[str]:
+    names = regions.split(",")
+    if not names or len(set(names)) != len(names) or not all(n == "mine" or n in REGIONS for n in names):
+        abort(404)
+    return names
+
+
+def _poll_channels(session_id: int, regions: str) -> tuple[str, ...]:
+    """The channels a poll watches, from the URL and the signed cookie only (no database)."""
+    user_id = parse_int(str(cookie.get("_user_id", "0")).partition(".")[0]) or 0
+    names = [n for n in regions.split(",") if n == "mine" or n in REGIONS]
+    return tuple(_channel(session_id, n, user_id) for n in names)
 
 
 # --- pages -----------------------------------------------------------------------------------------
@@ -236,14 +258,12 @@ def index():
 def member(session_id: int):
     meeting = _meeting(session_id)
     settings = services.settings_for(meeting)
-    sort = _sort(meeting)
+    sort = _sort(meeting, settings)
     form = AskForm()
     form.target.choices = [(TO_GROUP, _("The presenting group")), *((q.id, q.text[:120]) for q in meeting.questions)]
-    votes = frozenset(services.voted_ids(meeting, current_user))
-    context = _page_context(meeting, "member", settings, sort, my_votes=votes)
+    context = _page_context(meeting, "member", settings, sort)
     return render_template("questions/member.html", form=form, chair=services.is_chair(current_user, meeting, settings),
-                           my_votes=sorted(votes),
-                           mine_ids=[q.id for q in services.my_questions(meeting, current_user)],
+                           my_votes=sorted(services.voted_ids(meeting, current_user)),
                            max_length=_max_length(), **context)
 
 
@@ -255,7 +275,7 @@ def _max_length() -> int:
 def chair(session_id: int):
     meeting = _meeting(session_id)
     settings = _chair_page(meeting)
-    sort = _sort(meeting)
+    sort = _sort(meeting, settings)
     form = SettingsForm(obj=settings, formdata=None)
     form.anonymity.data, form.sort.data = settings.anonymity.value, settings.sort.value
     form.chair_id.choices = [(0, "—"), *((u.id, u.full_name) for u in services.participants(meeting))]
@@ -267,7 +287,7 @@ def chair(session_id: int):
 def screen(session_id: int):
     meeting = _meeting(session_id)
     settings = services.settings_for(meeting)
-    return render_template("questions/screen.html", **_page_context(meeting, "screen", settings, _sort(meeting)))
+    return render_template("questions/screen.html", **_page_context(meeting, "screen", settings, _sort(meeting, settings)))
 
 
 @bp.route("/sessions/<int:session_id>/stream")
@@ -278,21 +298,18 @@ def stream(session_id: int):
         abort(404)
     if page == "chair":
         _chair_page(meeting)
-    return live.sse_stream(_regions(meeting, page, _sort(meeting)))
+    return live.sse_stream(_regions(meeting, PAGES[page], _sort(meeting)))
 
 
-@bp.route("/sessions/<int:session_id>/poll/<region>")
-@live.poll_view(_poll_channel)
-def poll(session_id: int, region: str):
+@bp.route("/sessions/<int:session_id>/poll/<regions>")
+@live.poll_view(_poll_channels)
+def poll(session_id: int, regions: str):
+    """The regions named (comma-separated, as a page lists them) that changed: one request per page."""
     meeting = _meeting(session_id)
-    if region != "mine" and region not in REGIONS:
-        abort(404)
-    if region != "mine" and REGIONS[region][1] == "chair":
+    names = _poll_names(regions)
+    if any(n != "mine" and REGIONS[n][1] == "chair" for n in names):
         _chair_page(meeting)
-    sort, user_id = _sort(meeting), current_user.id
-    share = None if region == "mine" else f"{region}:{sort.value}"
-    return live.poll_response(_poll_channel(session_id, region),
-                              lambda: _region_html(region, meeting.id, sort, user_id), share=share)
+    return live.poll_regions(_regions(meeting, names, _sort(meeting)))
 
 
 # --- member actions --------------------------------------------------------------------------------

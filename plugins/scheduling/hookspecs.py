@@ -46,12 +46,14 @@ def intranet_session_member_joined(session, user, source):
 
 
 @hookspec
-def intranet_session_participation(session):
-    """Return what this plugin knows of each member's part in a meeting, as ``{user_id: {name: number}}``
-    (e.g. ``{"questions_asked": 2, "times_spoken": 1, "seconds_spoken": 140}``), or ``None``. Report
-    every member you track, zeros included: the evaluations plugin merges every plugin's answer into
-    the participation record and reads a missing key as "not known", a zero as "did not". A plugin
-    leaves out what the member did anonymously."""
+def intranet_session_participation(sessions):
+    """Return what this plugin knows of each member's part in these meetings (one office's), as
+    ``{session_id: {user_id: {name: number}}}`` (e.g. ``{"questions_asked": 2, "times_spoken": 1,
+    "seconds_spoken": 140}``), leaving out the meetings it knows nothing of; or ``None``. Read all the
+    meetings together, in a number of queries that does not grow with them (a year's review asks for
+    every meeting of the year). Report every member you track, zeros included: the evaluations plugin
+    merges every plugin's answer into the participation record and reads a missing key as "not
+    known", a zero as "did not". A plugin leaves out what the member did anonymously."""
 
 
 @hookspec

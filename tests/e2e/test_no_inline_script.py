@@ -1,6 +1,5 @@
 """Behaviour that used to be inline (onclick, onfocus, style) still works from the static files under the
 Content-Security-Policy; the suite's fixture fails any test on a policy violation."""
-from playwright.sync_api import expect
 
 from support import sign_in
 

@@ -164,3 +164,33 @@ def test_a_vote_sent_again_after_a_lost_answer_stays_a_vote(browser, live_server
     with app.app_context():
         assert db.session.get(Question, qid).votes == 1
     page.context.close()
+
+
+def test_a_page_past_the_stream_cap_polls_quietly_and_stays_current(browser, live_server, app, data, cell):
+    """The member already holds LIVE_STREAMS_PER_USER streams (other tabs): this page's stream is refused,
+    so it polls — saying only that it updates every 2 s — and still shows a new question."""
+    import socket
+    from urllib.parse import urlsplit
+
+    sid = _meeting_in_progress(app)
+    page = _browser_page(browser, live_server, "member1")
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+    host, port = urlsplit(live_server).hostname, urlsplit(live_server).port
+    held = []
+    for _ in range(app.config["LIVE_STREAMS_PER_USER"]):
+        sock = socket.create_connection((host, port), timeout=10)
+        sock.sendall(f"GET /questions/sessions/{sid}/stream HTTP/1.1\r\nHost: t\r\nCookie: {cookie}\r\n\r\n".encode())
+        assert sock.recv(64).split()[1] == b"200"
+        held.append(sock)
+    try:
+        page.goto(f"/questions/sessions/{sid}")
+        expect(page.locator("[data-live-status]")).to_have_text("Cập nhật mỗi 2 giây")
+        asker = _browser_page(browser, live_server, "bithu")
+        asker.goto(f"/questions/sessions/{sid}")
+        asker.get_by_label("Câu hỏi của bạn").fill("Câu hỏi đến trang đang hỏi định kỳ")
+        asker.get_by_role("button", name="Gửi", exact=True).click()
+        expect(page.locator("#queue-list")).to_contain_text("Câu hỏi đến trang đang hỏi định kỳ")
+        expect(page.locator("[data-live-status]")).to_have_text("Cập nhật mỗi 2 giây")
+    finally:
+        for sock in held:
+            sock.close()

@@ -1,9 +1,10 @@
 // Live regions (intranet/live.py). One EventSource per [data-live-stream] element carries every
 // [data-live-region] inside it. When the stream cannot hold — no frame within 10 s (a buffering
-// proxy) or three failed connections in a row — each region is polled every 2 s with If-None-Match,
-// which the server answers 304, without touching the database, when nothing changed. A stream the
-// server refuses (503 while its live bus, Redis, is away) closes at once: the page polls, and tries
-// the stream again after STREAM_RETRY_MS.
+// proxy), three failed connections in a row, or the server refusing it — the page is polled every
+// 2 s with If-None-Match (one request for all its regions when the element has data-live-poll),
+// which the server answers 304, without touching the database, when nothing changed. A refused
+// stream (429: too many live pages open; 503: the live bus, Redis, is away) closes at once: the page
+// polls, quietly, and tries the stream again after STREAM_RETRY_MS.
 (() => {
   const POLL_MS = 2000, FIRST_FRAME_MS = 10000, STREAM_RETRY_MS = 30000;
 
@@ -28,19 +29,39 @@
     }, 150);
   }
 
-  function poll(regions, say) {
+  // A page poll's body: the changed regions as server-sent-event frames ("event: name", "data: line").
+  function frames(text) {
+    return text.split("\n\n").filter((block) => block.trim()).map((block) => {
+      let name = "";
+      const data = [];
+      block.split("\n").forEach((line) => {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
+      });
+      return [name, data.join("\n")];
+    });
+  }
+
+  // One request per page when the element names a page poll (all its regions, only those changed);
+  // otherwise each region polls its own URL.
+  function poll(root, regions, say) {
     say("polling");
-    const tags = new Map();
     let stopped = false;
+    const byName = new Map(regions.map((region) => [region.dataset.liveRegion, region]));
+    const targets = root.dataset.livePoll
+      ? [{url: root.dataset.livePoll, apply: (text) => frames(text).forEach(([name, html]) => {
+          if (byName.has(name)) swap(byName.get(name), html);
+        })}]
+      : regions.map((region) => ({url: region.dataset.livePoll, apply: (html) => swap(region, html)}));
     const tick = async () => {
       if (stopped) return;
-      for (const region of regions) {
+      for (const target of targets) {
         try {
-          const headers = tags.has(region) ? {"If-None-Match": tags.get(region)} : {};
-          const response = await fetch(region.dataset.livePoll, {headers, cache: "no-store", credentials: "same-origin"});
+          const headers = target.tag ? {"If-None-Match": target.tag} : {};
+          const response = await fetch(target.url, {headers, cache: "no-store", credentials: "same-origin"});
           if (response.status === 200) {
-            tags.set(region, response.headers.get("ETag"));
-            swap(region, await response.text());
+            target.tag = response.headers.get("ETag");
+            target.apply(await response.text());
           }
           say(response.ok || response.status === 304 ? "polling" : "offline");
         } catch (e) {
@@ -66,7 +87,7 @@
       region.addEventListener("pointerup", () => release(region));
       region.addEventListener("focusout", () => release(region));
     });
-    if (!window.EventSource || !root.dataset.liveStream) return poll(regions, say);
+    if (!window.EventSource || !root.dataset.liveStream) return poll(root, regions, say);
     stream(root, regions, say);
   }
 
@@ -75,12 +96,13 @@
     let framed = false, failures = 0;
     const fallBack = () => {
       clearTimeout(firstFrame);
-      const refused = source.readyState === EventSource.CLOSED;  // an answer other than a stream: 503
+      const refused = source.readyState === EventSource.CLOSED;  // answered with something else than a stream
       source.close();
-      const stop = poll(regions, say);
+      const stop = poll(root, regions, say);
       if (refused) setTimeout(() => { stop(); stream(root, regions, say); }, STREAM_RETRY_MS);
     };
     const firstFrame = setTimeout(() => { if (!framed) fallBack(); }, FIRST_FRAME_MS);
+    source.addEventListener("ready", () => { framed = true; say("live"); });
     regions.forEach((region) => source.addEventListener(region.dataset.liveRegion, (event) => {
       framed = true;
       say("live");
@@ -88,8 +110,10 @@
     }));
     source.onopen = () => { failures = 0; say("live"); };
     source.onerror = () => {
+      // CLOSED: the server refused the stream (too many open pages, or the bus away): polling, quietly.
+      if (source.readyState === EventSource.CLOSED) return fallBack();
       say("reconnecting");
-      if (++failures >= 3 || source.readyState === EventSource.CLOSED) fallBack();
+      if (++failures >= 3) fallBack();
     };
   }
 
