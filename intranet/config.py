@@ -25,6 +25,8 @@ DEFAULTS: dict[str, object] = {
     "LIVE_HEARTBEAT_SECONDS": 15,
     "LIVE_STREAM_MAX_SECONDS": 300,  # then the browser reconnects and the user's rights are re-checked
     "LIVE_PREFIX": "intranet:live",
+    "PUSHPIN_SIG_KEY": "",  # empty: streams are held in-process; set: Pushpin holds them (same key as its sig_key)
+    "PUSHPIN_PUBLISH_URLS": "http://127.0.0.1:5561",  # every Pushpin's control URL, space-separated
     "AUDIT_PAGE_SIZE": 50,
     "SMTP_HOST": "",  # empty: notifications stay in-app only
     "SMTP_PORT": 25,

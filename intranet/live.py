@@ -112,6 +112,8 @@ class SharedRenders:
 
 
 class _LocalFanout:
+    push_engine = None  # set by live_grip when Pushpin holds the streams (production)
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
@@ -303,6 +305,8 @@ def _publish_committed(orm_session) -> None:
     for channel, (the_bus, prompt) in orm_session.info.pop("live_pending", {}).items():
         try:
             the_bus.publish(channel, PROMPT if prompt else None)
+            if the_bus.push_engine is not None:
+                the_bus.push_engine.announce(channel, prompt)
         except Exception:  # the change is saved; live clients catch up at their next reconnect or poll
             logging.getLogger(__name__).warning("live bus unreachable; %s not announced", channel)
 
@@ -403,6 +407,9 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     lists the versions sent, so a reconnecting browser (``Last-Event-ID``) is sent only what changed.
     Heartbeats keep proxies from closing the stream; after LIVE_STREAM_MAX_SECONDS the stream ends
     and the browser reconnects, which re-checks the user's rights."""
+    engine = bus().push_engine
+    if engine is not None and engine.takes_stream():
+        return engine.hold(regions)
     app = current_app._get_current_object()
     heartbeat = float(app.config["LIVE_HEARTBEAT_SECONDS"])
     max_age = float(app.config.get("LIVE_STREAM_MAX_SECONDS", 300))
@@ -469,6 +476,11 @@ def _end_transaction(render: Callable[[], str]) -> str:
     finally:
         # End the read transaction: the pooled connection goes back between frames, not at stream end.
         db.session.rollback()
+
+
+def region_frame(region: Region, version: int | None) -> str:
+    """One region's SSE frame at ``version`` (for the push engine, which sends each region alone)."""
+    return _frame(region, [version], 0)
 
 
 def _frame(region: Region, versions: list[int], index: int) -> str:

@@ -29,11 +29,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(app, database_url: str, instance: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+def _serve(app, database_url: str, instance: Path, port: int | None = None,
+           **extra_env: str) -> tuple[subprocess.Popen, str]:
+    port = port or _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": app.config["SECRET_KEY"],
            "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"], "INTRANET_INSTANCE_PATH": str(instance),
-           "INTRANET_ENV": "development"}
+           "INTRANET_ENV": "development", **extra_env}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
                                "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "2", "wsgi:app"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

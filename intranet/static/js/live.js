@@ -71,6 +71,13 @@
       say("live");
       swap(region, event.data);
     }));
+    // Behind the push engine a region that differs per user only says it changed: fetch it once.
+    source.addEventListener("changed", async (event) => {
+      const region = regions.find((r) => r.dataset.liveRegion === event.data);
+      if (!region) return;
+      const response = await fetch(region.dataset.livePoll, {cache: "no-store", credentials: "same-origin"});
+      if (response.ok) swap(region, await response.text());
+    });
     source.onopen = () => { failures = 0; say("live"); };
     source.onerror = () => {
       say("reconnecting");
