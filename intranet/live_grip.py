@@ -87,6 +87,13 @@ class PushpinEngine:
         self._last: dict[str, float] = {}  # bus channel -> when this process last published it
         self._thread: threading.Thread | None = None
         self._thread_pid: int | None = None
+        # Streams end after LIVE_STREAM_MAX_SECONDS, as in-process ones do, so that the browser's
+        # reconnection re-checks the user's rights: each hold also joins the channel of the time step
+        # it expires in, and the publisher closes every step that has passed (any process may; a
+        # second close of a step is harmless).
+        self._max_age = int(app.config.get("LIVE_STREAM_MAX_SECONDS", 300))
+        self._step = max(1, min(30, self._max_age // 10))
+        self._closed_step = int(time.time() // self._step) - self._max_age // self._step - 2
 
     # --- the stream request, through Pushpin ----------------------------------------------------------
 
@@ -105,15 +112,27 @@ class PushpinEngine:
             return Response(status=204)
         channels = [_grip_channel(region) for region in regions]
         self._remember(regions, channels)
+        self._ensure_thread()  # it also ends the streams that reach their age
+        channels.append(self._expiry_channel(int((time.time() + self._max_age) // self._step) + 1))
         body = "retry: 3000\n\n" + "".join(live.region_frame(r, self._version(r.channel)) for r in regions)
         response = Response(body, mimetype="text/event-stream")
         heartbeat = int(current_app.config["LIVE_HEARTBEAT_SECONDS"])
-        max_age = int(current_app.config.get("LIVE_STREAM_MAX_SECONDS", 300))
         response.headers["Grip-Hold"] = "stream"
         response.headers["Grip-Channel"] = create_grip_channel_header([Channel(c) for c in channels])
         response.headers["Grip-Keep-Alive"] = f":\\n\\n; format=cstring; timeout={heartbeat}"
         response.headers["Cache-Control"] = "no-cache"
         return response
+
+    def _expiry_channel(self, step: int) -> str:
+        return f"{self._prefix}:expiry:{step}"
+
+    def _close_expired(self) -> None:
+        now_step = int(time.time() // self._step)
+        steps = range(self._closed_step + 1, now_step + 1)
+        if steps:
+            self._send([{"channel": self._expiry_channel(step), "formats": {"http-stream": {"action": "close"}}}
+                        for step in steps])
+            self._closed_step = now_step
 
     def _version(self, channel: str) -> int | None:
         try:
@@ -123,7 +142,7 @@ class PushpinEngine:
 
     def _remember(self, regions: list[Region], channels: list[str]) -> None:
         path = request.full_path.rstrip("?")
-        ttl = 2 * int(current_app.config.get("LIVE_STREAM_MAX_SECONDS", 300))
+        ttl = 2 * self._max_age
         for region, channel in zip(regions, channels):
             recipe = json.dumps({"path": path, "user": current_user.id, "event": region.event,
                                  "shared": region.share is not None})
@@ -165,13 +184,20 @@ class PushpinEngine:
             self._thread.start()
 
     def _run(self) -> None:
+        next_expiry = 0.0
         while True:
+            if time.monotonic() >= next_expiry:
+                next_expiry = time.monotonic() + self._step
+                try:
+                    self._close_expired()
+                except OSError:
+                    log.warning("Pushpin unreachable; expired streams not closed yet")
             with self._lock:
                 now = time.monotonic()
                 ready = [c for c, (due, _) in self._pending.items() if due <= now]
                 if not ready:
-                    soonest = min((due for due, _ in self._pending.values()), default=now + 60)
-                    self._lock.wait(timeout=max(0.0, soonest - now))
+                    soonest = min((due for due, _ in self._pending.values()), default=next_expiry)
+                    self._lock.wait(timeout=max(0.0, min(soonest, next_expiry) - now))
                     continue
                 for channel in ready:
                     del self._pending[channel]

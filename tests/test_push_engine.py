@@ -82,7 +82,7 @@ class Frames:
     """Reads a held stream in a thread; ``wait_for`` polls what arrived (no timing asserted)."""
 
     def __init__(self, response: http.client.HTTPResponse) -> None:
-        self.text = ""
+        self.text, self.ended = "", threading.Event()
         threading.Thread(target=self._read, args=(response,), daemon=True).start()
 
     def _read(self, response) -> None:
@@ -91,6 +91,7 @@ class Frames:
                 self.text += chunk.decode()
         except (OSError, ValueError, http.client.HTTPException):  # the engine stops when the test ends
             pass
+        self.ended.set()
 
     def wait_for(self, needle: str, seconds: float = 15) -> bool:
         deadline = time.monotonic() + seconds
@@ -145,7 +146,8 @@ def test_pushpin_holds_nothing_the_app_refuses(app, data, database_url, tmp_path
     sid = _meeting(app)
     port = free_port()
     with pushpin([f"127.0.0.1:{port}"], KEY) as engine:
-        env = {"REDIS_URL": redis_url, "INTRANET_PUSHPIN_SIG_KEY": KEY, "INTRANET_PUSHPIN_PUBLISH_URLS": engine.control}
+        env = {"REDIS_URL": redis_url, "INTRANET_PUSHPIN_SIG_KEY": KEY, "INTRANET_PUSHPIN_PUBLISH_URLS": engine.control,
+               "INTRANET_LIVE_STREAM_MAX_SECONDS": "3"}
         server, base = _serve(app, database_url, tmp_path / "a", port=port, **env)
         try:
             path = f"/questions/sessions/{sid}/stream"
@@ -162,8 +164,11 @@ def test_pushpin_holds_nothing_the_app_refuses(app, data, database_url, tmp_path
 
             data.enable("questions", "DIST", True)  # the same request, allowed, is held
             held = _open(engine.base, path, _cookies(member))
-            assert held.status == 200 and Frames(held).wait_for("event: queue\n")
+            frames = Frames(held)
+            assert held.status == 200 and frames.wait_for("event: queue\n")
             assert "subscribe" in engine.log_text()
+            # Held streams end at their age, like in-process ones: the reconnection re-checks rights.
+            assert frames.ended.wait(timeout=30)
         finally:
             server.terminate()
             server.wait(timeout=20)
