@@ -29,8 +29,9 @@ def free_port() -> int:
 
 
 class Pushpin:
-    def __init__(self, base: str, control: str, log: Path) -> None:
-        self.base, self.control, self.log = base, control, log
+    def __init__(self, port: int, control: str, log: Path, process: subprocess.Popen) -> None:
+        self.port, self.base, self.control = port, f"http://127.0.0.1:{port}", control
+        self.log, self.process = log, process
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -59,7 +60,7 @@ def pushpin(targets: list[str], key: str, *, log_level: int = 2) -> Iterator[Pus
     with log.open("wb") as out:
         process = subprocess.Popen(["pushpin", "--config", str(work / "pushpin.conf"), "--merge-output"],
                                    stdout=out, stderr=subprocess.STDOUT)
-    running = Pushpin(f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{control_port}", log)
+    running = Pushpin(http_port, f"http://127.0.0.1:{control_port}", log, process)
     try:
         _wait_ready(running, process)
         yield running
@@ -83,7 +84,7 @@ def _wait_ready(running: Pushpin, process: subprocess.Popen) -> None:
             request = urllib.request.Request(running.control + "/publish/", data=b'{"items": []}',
                                              headers={"Content-Type": "application/json"})
             urllib.request.urlopen(request, timeout=1).read()
-            with socket.create_connection(("127.0.0.1", int(running.base.rsplit(":", 1)[1])), timeout=1):
+            with socket.create_connection(("127.0.0.1", running.port), timeout=1):
                 return
         except OSError:
             time.sleep(0.2)
