@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 COALESCE_SECONDS = 1.0  # one publication per variant per second during a burst (votes) …
 PROMPT_SECONDS = live.PROMPT_INTERVAL  # … and at once for what people wait for (a new question)
+RECHECK_SECONDS = 1.0
 
 
 def init_app(app: Flask) -> None:
@@ -85,6 +86,7 @@ class PushpinEngine:
         self._lock = threading.Condition()
         self._pending: dict[str, tuple[float, bool]] = {}  # bus channel -> (due, prompt)
         self._last: dict[str, float] = {}  # bus channel -> when this process last published it
+        self._rechecks: list[tuple[float, str, int]] = []  # (due, bus channel, version a hold rendered)
         self._thread: threading.Thread | None = None
         self._thread_pid: int | None = None
         # Streams end after LIVE_STREAM_MAX_SECONDS, as in-process ones do, so that the browser's
@@ -114,7 +116,14 @@ class PushpinEngine:
         self._remember(regions, channels)
         self._ensure_thread()  # it also ends the streams that reach their age
         channels.append(self._expiry_channel(int((time.time() + self._max_age) // self._step) + 1))
-        body = "retry: 3000\n\n" + "".join(live.region_frame(r, self._version(r.channel)) for r in regions)
+        versions = [self._version(r.channel) for r in regions]
+        body = "retry: 3000\n\n" + "".join(live.region_frame(r, v) for r, v in zip(regions, versions))
+        # A change committed after these renders but before Pushpin subscribes would be missed: look
+        # again once Pushpin has surely subscribed, and publish if the channel moved meanwhile.
+        with self._lock:
+            due = time.monotonic() + RECHECK_SECONDS
+            self._rechecks.extend((due, r.channel, v) for r, v in zip(regions, versions) if v is not None)
+            self._lock.notify()
         response = Response(body, mimetype="text/event-stream")
         heartbeat = int(current_app.config["LIVE_HEARTBEAT_SECONDS"])
         response.headers["Grip-Hold"] = "stream"
@@ -192,11 +201,13 @@ class PushpinEngine:
                     self._close_expired()
                 except OSError:
                     log.warning("Pushpin unreachable; expired streams not closed yet")
+            self._recheck_holds()
             with self._lock:
                 now = time.monotonic()
                 ready = [c for c, (due, _) in self._pending.items() if due <= now]
                 if not ready:
-                    soonest = min((due for due, _ in self._pending.values()), default=next_expiry)
+                    soonest = min([due for due, _ in self._pending.values()] + [r[0] for r in self._rechecks],
+                                  default=next_expiry)
                     self._lock.wait(timeout=max(0.0, min(soonest, next_expiry) - now))
                     continue
                 for channel in ready:
@@ -208,6 +219,20 @@ class PushpinEngine:
                         self.publish(channel)
                 except Exception:  # the change is saved; clients catch up at their next reconnect
                     log.warning("Pushpin publication of %s failed", channel, exc_info=True)
+
+    def _recheck_holds(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            due = {(channel, version) for when, channel, version in self._rechecks if when <= now}
+            self._rechecks = [r for r in self._rechecks if r[0] > now]
+        bus = self.app.extensions["intranet_live"]
+        for channel in {c for c, _ in due}:
+            try:
+                current = bus.version(channel)
+            except Exception:  # the bus is away; the next change will be published anyway
+                continue
+            if any(current != version for c, version in due if c == channel):
+                self.announce(channel, prompt=True)
 
     def publish(self, bus_channel: str) -> None:
         """Render each granted variant of ``bus_channel`` once and publish it to every Pushpin.
