@@ -33,7 +33,7 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, g, request
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_user
 from gripcontrol import Channel, create_grip_channel_header, validate_sig
 from werkzeug.exceptions import HTTPException
@@ -154,7 +154,7 @@ class PushpinEngine:
         ttl = 2 * self._max_age
         for region, channel in zip(regions, channels):
             recipe = json.dumps({"path": path, "user": current_user.id, "event": region.event,
-                                 "shared": region.share is not None})
+                                 "shared": region.share is not None, "locale": str(get_locale())})
             key = f"{self._prefix}:{region.channel}"
             if self._redis is None:
                 self._local.setdefault(key, {})[channel] = (recipe, time.time() + ttl)
@@ -255,7 +255,8 @@ class PushpinEngine:
         """Replay the stream view as the user the variant was granted to and render its region."""
         from .models import User
 
-        with self.app.test_request_context(recipe["path"]):
+        # In the variant's language even if the user's own choice lived in their browser session.
+        with self.app.test_request_context(recipe["path"]), force_locale(recipe["locale"]):
             user = db.session.get(User, recipe["user"])
             if user is None or not login_user(user):
                 return None
