@@ -36,6 +36,13 @@ class Pushpin:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def logged(self, needle: str, seconds: float = 10) -> bool:
+        """Whether Pushpin logs ``needle`` (its log may lag behind what it already sent)."""
+        deadline = time.monotonic() + seconds
+        while needle not in self.log_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return needle in self.log_text()
+
 
 @contextmanager
 def pushpin(targets: list[str], key: str, *, log_level: int = 2) -> Iterator[Pushpin]:

@@ -117,7 +117,7 @@ def test_a_client_held_through_pushpin_gets_what_another_instance_publishes(app,
             assert stream.status == 200
             frames = Frames(stream)
             assert frames.wait_for("event: mine\n"), frames.text
-            assert f"channel=questions:{sid}:queue|queue" in engine.log_text()  # Pushpin subscribed it
+            assert engine.logged(f"channel=questions:{sid}:queue|queue")  # Pushpin subscribed it
 
             # Instance A is gone: no app process holds the stream any more, Pushpin does.
             server_a.terminate()
@@ -166,7 +166,7 @@ def test_pushpin_holds_nothing_the_app_refuses(app, data, database_url, tmp_path
             held = _open(engine.base, path, _cookies(member))
             frames = Frames(held)
             assert held.status == 200 and frames.wait_for("event: queue\n")
-            assert "subscribe" in engine.log_text()
+            assert engine.logged("subscribe")
             # Held streams end at their age, like in-process ones: the reconnection re-checks rights.
             assert frames.ended.wait(timeout=30)
         finally:

@@ -28,7 +28,7 @@ def test_a_question_reaches_a_browser_held_by_pushpin(browser, app, database_url
             sign_in(page, "member2")
             page.goto(f"/questions/sessions/{sid}")
             expect(page.locator("[data-live-status]")).to_have_text("Trực tiếp")
-            assert f"channel=questions:{sid}:queue|queue" in engine.log_text()
+            assert engine.logged(f"channel=questions:{sid}:queue|queue")
 
             asker = Browser()
             asker.sign_in(base_b, "member1")
@@ -40,7 +40,7 @@ def test_a_question_reaches_a_browser_held_by_pushpin(browser, app, database_url
             page.get_by_label("Câu hỏi của bạn").fill("Câu hỏi riêng của tôi")
             page.get_by_role("button", name="Gửi", exact=True).click()
             expect(page.locator("#mine")).to_contain_text("Câu hỏi riêng của tôi")
-            assert f"channel=questions:{sid}:mine:{qcell['m2']}|mine receivers=1" in engine.log_text()
+            assert engine.logged(f"channel=questions:{sid}:mine:{qcell['m2']}|mine receivers=1")
             context.close()
         finally:
             for server, _ in servers:
