@@ -247,10 +247,13 @@ def phase(name: str, args, engine, server: subprocess.Popen, stream_paths: list[
 
     async def main():
         halt_async = asyncio.Event()
+        started = time.monotonic()
         tasks = await open_listeners(run, engine.port, stream_paths, cookies, halt_async, args.open_rate)
         await asyncio.sleep(3)
         after = {"pushpin": rss_kib(engine.process.pid), "gunicorn": rss_kib(server.pid)}
-        print(f"  {name}: {run.opened} streams open ({len(run.errors)} errors); memory KiB before {before}, "
+        opening = time.monotonic() - started
+        print(f"  {name}: {run.opened} streams open in {opening:.0f} s ({len(run.errors)} errors: "
+              f"{sorted(set(run.errors))[:5]}); memory KiB before {before}, "
               f"after {after}; Pushpin per stream {(after['pushpin'] - before['pushpin']) / max(run.opened, 1):.1f} KiB",
               flush=True)
         halt = threading.Event()
