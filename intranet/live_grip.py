@@ -232,9 +232,13 @@ class PushpinEngine:
             except Exception:  # the bus is away; the next change will be published anyway
                 continue
             if any(current != version for c, version in due if c == channel):
-                self.announce(channel, prompt=True)
+                try:  # even if another process published this version: before this hold was subscribed
+                    with self.app.app_context():
+                        self.publish(channel, force=True)
+                except Exception:
+                    log.warning("Pushpin publication of %s failed", channel, exc_info=True)
 
-    def publish(self, bus_channel: str) -> None:
+    def publish(self, bus_channel: str, force: bool = False) -> None:
         """Render each granted variant of ``bus_channel`` once and publish it to every Pushpin.
         Runs under a per-channel lock (Redis when shared): a render made earlier can never be
         published after a later one."""
@@ -243,6 +247,9 @@ class PushpinEngine:
             self._redis.lock(f"{self._prefix}:lock:{bus_channel}", timeout=30, blocking_timeout=30)
         with lock:
             version = live.bus().version(bus_channel)
+            done = f"{self._prefix}:published:{bus_channel}"
+            if not force and self._redis is not None and int(self._redis.get(done) or -1) >= version:
+                return  # another process has published this version (or a newer one) already
             items = []
             for grip_channel, recipe in self._recipes(bus_channel).items():
                 frame = self._render(recipe, version) if recipe["shared"] else _changed_frame(recipe["event"])
@@ -250,6 +257,8 @@ class PushpinEngine:
                     items.append({"channel": grip_channel, "formats": {"http-stream": {"content": frame}}})
             if items:
                 self._send(items)
+            if self._redis is not None:
+                self._redis.set(done, version, ex=2 * self._max_age)
 
     def _render(self, recipe: dict, version: int) -> str | None:
         """Replay the stream view as the user the variant was granted to and render its region."""
