@@ -6,7 +6,7 @@ PORT   ?= 5000
 # The demo is served over plain http on 127.0.0.1: cookies cannot carry the Secure flag there.
 RUN_ENV ?= development
 
-.PHONY: run test install translations chromium messages clean
+.PHONY: run test install translations chromium pushpin messages clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,14 @@ chromium:
 		else echo "Chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; \
 	fi
 
-test: translations chromium $(BIN)/.installed-test
+# The production push engine (README, "Push engine (production)"): its tests start Debian's Pushpin.
+pushpin:
+	@if ! command -v pushpin >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq pushpin >/dev/null; \
+		else echo "Pushpin is missing: sudo apt-get install pushpin (push engine tests will be skipped)"; fi; \
+	fi
+
+test: translations chromium pushpin $(BIN)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Extract new strings and merge them into the catalogues (then translate the empty msgstr in vi).

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.logging import default_handler
 
 from . import config as config_module
-from . import live
+from . import live, live_grip
 from .errors import CappedRequest
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     live.init_app(app)
+    live_grip.init_app(app)
 
     from . import auth, core_hooks, errors, idempotency, notifications, security  # noqa: F401  (idempotency: its table)
     from .cli import register_cli

@@ -34,6 +34,8 @@ DEFAULTS: dict[str, object] = {
     # Open live streams: past either cap a page polls instead (every 2 s, 304 while nothing changed).
     "LIVE_STREAMS_PER_USER": 8,
     "LIVE_STREAMS_PER_PROCESS": 2000,  # under the gunicorn worker's connections (intranet/gunicorn_conf.py)
+    "PUSHPIN_SIG_KEY": "",  # empty: streams are held in-process; set: Pushpin holds them (same key as its sig_key)
+    "PUSHPIN_PUBLISH_URLS": "http://127.0.0.1:5561",  # every Pushpin's control URL, space-separated
     "AUDIT_PAGE_SIZE": 50,
     "SMTP_HOST": "",  # empty: notifications stay in-app only
     "SMTP_PORT": 25,

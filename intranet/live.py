@@ -148,6 +148,8 @@ class StreamSlots:
 
 
 class _LocalFanout:
+    push_engine = None  # set by live_grip when Pushpin holds the streams (production)
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
@@ -342,6 +344,8 @@ def _publish_committed(orm_session) -> None:
     for channel, (the_bus, prompt) in orm_session.info.pop("live_pending", {}).items():
         try:
             the_bus.publish(channel, PROMPT if prompt else None)
+            if the_bus.push_engine is not None:
+                the_bus.push_engine.announce(channel, prompt)
         except Exception:  # the change is saved; live clients catch up at their next reconnect or poll
             logging.getLogger(__name__).warning("live bus unreachable; %s not announced", channel)
 
@@ -520,6 +524,9 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     a stream whose browser has gone ends within CLIENT_CHECK_SECONDS and frees its slot."""
     if any(_version_or_none(region.channel) is None for region in regions):
         return _stream_unavailable()
+    engine = bus().push_engine
+    if engine is not None and engine.takes_stream():  # production: Pushpin holds the stream
+        return engine.hold(regions)
     app = current_app._get_current_object()
     heartbeat = float(app.config["LIVE_HEARTBEAT_SECONDS"])
     max_age = float(app.config.get("LIVE_STREAM_MAX_SECONDS", 300))

@@ -59,11 +59,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(app, database_url: str, instance: Path, **env: str) -> tuple[subprocess.Popen, str]:
-    """The app in a gunicorn process of its own (CSRF on, as in production) on a free loopback port;
-    ``env`` adds to the environment (e.g. REDIS_URL). Returns the process and its base URL; the
-    server's log is ``instance / "server.log"``."""
-    port = free_port()
+def serve(app, database_url: str, instance: Path, port: int | None = None, **env: str) -> tuple[subprocess.Popen, str]:
+    """The app in a gunicorn process of its own (CSRF on, as in production) on ``port`` or a free
+    loopback port; ``env`` adds to the environment (e.g. REDIS_URL). Returns the process and its base
+    URL; the server's log is ``instance / "server.log"``."""
+    port = port or free_port()
     instance.mkdir(parents=True, exist_ok=True)
     log = (instance / "server.log").open("ab")
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": app.config["SECRET_KEY"],

@@ -108,6 +108,18 @@
       say("live");
       swap(region, event.data);
     }));
+    // Behind the push engine a region that differs per user only says it changed: fetch it once.
+    // Its own poll URL, or the page's (which answers every region as frames: the one named is applied).
+    source.addEventListener("changed", async (event) => {
+      const region = regions.find((r) => r.dataset.liveRegion === event.data);
+      if (!region) return;
+      const own = region.dataset.livePoll;
+      const response = await fetch(own || root.dataset.livePoll, {cache: "no-store", credentials: "same-origin"});
+      if (!response.ok) return;
+      const text = await response.text();
+      if (own) swap(region, text);
+      else frames(text).forEach(([name, html]) => { if (name === event.data) swap(region, html); });
+    });
     source.onopen = () => { failures = 0; say("live"); };
     source.onerror = () => {
       // CLOSED: the server refused the stream (too many open pages, or the bus away): polling, quietly.
