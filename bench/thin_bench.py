@@ -122,12 +122,12 @@ def wait_for(page, expression: str, timeout: float = 60):
     raise TimeoutError(expression)
 
 
-def sign_in(context) -> None:
+def sign_in(context, username: str = "dv0000") -> None:
     """Through the context's request API: its cookies are the browser's, and no page (nor any of its
     static files) is loaded, so the first visit starts with an empty cache."""
     login = context.request.get("/login").text()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
-    answer = context.request.post("/login", form={"username": "dv0000", "password": PASSWORD, "csrf_token": token},
+    answer = context.request.post("/login", form={"username": username, "password": PASSWORD, "csrf_token": token},
                                   max_redirects=0)
     assert answer.status == 302, answer.status
 
@@ -165,7 +165,37 @@ def run_profile(browser, port: int, log: Path, sid: int, conditions: dict) -> di
         repeat = visit(blank, wire, path, live)
         figures[label] = {"first": first, "repeat": repeat}
         context.close()
+    figures["question to chair (s)"] = question_delay(browser, port, sid, conditions)
     return figures
+
+
+def question_delay(browser, port: int, sid: int, conditions: dict) -> float:
+    """Seconds from a member pressing Send on the throttled queue page to the question showing on the
+    chair's page (the chair on a good link)."""
+    base = f"http://127.0.0.1:{port}"
+    chair_context = browser.new_context(base_url=base)
+    sign_in(chair_context, "bithu")
+    chair = chair_context.new_page()
+    chair.goto(f"/questions/sessions/{sid}/chair")
+    member_context = browser.new_context(base_url=base)
+    sign_in(member_context, "dv0001")
+    member = member_context.new_page()
+    cdp = member_context.new_cdp_session(member)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, **conditions})
+    member.goto(f"/questions/sessions/{sid}", timeout=120_000)
+    text = f"Câu hỏi đo thời gian {time.time_ns()}"
+    member.fill("#ask textarea[name=text]", text)
+    started = time.monotonic()
+    member.click("#ask button[type=submit]")
+    while not chair.evaluate("(text) => document.querySelector('main').textContent.includes(text)", text):
+        if time.monotonic() - started > 60:
+            raise TimeoutError("the question never reached the chair")
+        time.sleep(0.05)
+    delay = round(time.monotonic() - started, 2)
+    member_context.close()
+    chair_context.close()
+    return delay
 
 
 def table(results: dict) -> str:
@@ -174,9 +204,12 @@ def table(results: dict) -> str:
         lines += [f"\n{profile}", "| page | visit | KB sent | requests | content painted (s) | live region updated (s) |",
                   "|---|---|---:|---:|---:|---:|"]
         for label, visits in pages.items():
+            if not isinstance(visits, dict):
+                continue
             for kind, f in visits.items():
                 live = "—" if f["live_s"] is None else f["live_s"]
                 lines.append(f"| {label} | {kind} | {f['kb']} | {f['requests']} | {f['content_s']} | {live} |")
+        lines.append(f"\nA question sent from the queue page reached the chair's page in {pages['question to chair (s)']} s.")
     return "\n".join(lines)
 
 

@@ -105,3 +105,90 @@ def test_event_streams_are_never_compressed(app, client, data, cell, login):
     assert next(frames).startswith("retry:")
     assert "<li>hi</li>" in next(frames)  # readable frame by frame
     response.close()
+
+
+# --- offline copies (intranet/offline.py) -------------------------------------------------------------
+
+
+def _meeting(app, report: str = "Bản báo cáo lần thứ nhất") -> int:
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from intranet.extensions import db
+    from intranet.models import Office, User
+    from intranet_scheduling import services
+    from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
+
+    with app.test_request_context():
+        dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
+        secretary = db.session.scalar(select(User).where(User.username == "bithu"))
+        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề",
+                                           starts_at=datetime.now(timezone.utc) + timedelta(minutes=5),
+                                           duration_minutes=90, place="", mode=SessionMode.ONLINE)
+        _upload(session, report, secretary)
+        services.add_question(session, "Khó khăn lớn nhất là gì?", secretary)
+        services.advance(session, SessionStatus.IN_PROGRESS, None)
+        db.session.commit()
+        return session.id
+
+
+def _upload(session, text: str, actor) -> None:
+    import io
+
+    import docx
+
+    from intranet_scheduling import documents
+    from intranet_scheduling.models import DocumentKind
+
+    report = docx.Document()
+    report.add_paragraph(text)
+    data = io.BytesIO()
+    report.save(data)
+    documents.upload(session, DocumentKind.REPORT, "bao-cao.docx", data.getvalue(), actor)
+
+
+def test_the_service_worker_is_served_at_the_root_of_the_site(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert "caches" in response.text and response.headers["Cache-Control"] == "max-age=3600"
+
+
+def test_follow_along_and_queue_pages_are_stored_offline_others_not(app, client, data, cell, login):
+    sid = _meeting(app)
+    login("member1")
+    assert client.get(f"/meetings/sessions/{sid}/follow").headers["X-Offline-Copy"] == "shell"
+    assert client.get(f"/questions/sessions/{sid}").headers["X-Offline-Copy"] == "shell"
+    assert "X-Offline-Copy" not in client.get("/").headers
+    assert "X-Offline-Copy" not in client.get(f"/meetings/sessions/{sid}/notes/poll").headers
+
+
+def test_documents_page_carries_text_versions_and_questions(app, client, data, cell, login):
+    sid = _meeting(app)
+    login("member1")
+    follow = client.get(f"/meetings/sessions/{sid}/follow").text
+    page = client.get(f"/meetings/sessions/{sid}/documents")
+    assert page.headers["X-Offline-Copy"] == "kept"
+    assert "Bản báo cáo lần thứ nhất" in page.text and "Khó khăn lớn nhất là gì?" in page.text
+    assert "Phiên bản 1" in page.text
+    version = page.headers["X-Offline-Version"]
+    assert f'data-keep-version="{version}"' in follow
+    from sqlalchemy import select
+
+    from intranet.extensions import db
+    from intranet.models import User
+    from intranet_scheduling.models import Session
+
+    with app.test_request_context():
+        _upload(db.session.get(Session, sid), "Bản báo cáo lần thứ hai",
+                db.session.scalar(select(User).where(User.username == "bithu")))
+        db.session.commit()
+    newer = client.get(f"/meetings/sessions/{sid}/documents")
+    assert "Bản báo cáo lần thứ hai" in newer.text and "Phiên bản 2" in newer.text
+    assert newer.headers["X-Offline-Version"] != version
+
+
+def test_documents_of_another_office_are_not_shown(app, client, data, cell, login):
+    sid = _meeting(app)
+    login("othermember")
+    assert client.get(f"/meetings/sessions/{sid}/documents").status_code == 404
