@@ -101,8 +101,9 @@
     show();
   }
 
+  // Registered once the page has loaded: the worker's script never competes with the page's own files.
+  window.addEventListener("load", () => { if (!offlineCopy()) register(); });
   document.addEventListener("DOMContentLoaded", () => {
-    if (!offlineCopy()) register();
     noteOfflineCopy();
     offerKeeping();
     indicate();
