@@ -48,7 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     live.init_app(app)
     live_grip.init_app(app)
 
-    from . import auth, core_hooks, errors, idempotency, notifications, security  # noqa: F401  (idempotency: its table)
+    from . import assets, auth, core_hooks, errors, idempotency, notifications, offline, security  # noqa: F401  (idempotency: its table)
     from .cli import register_cli
     from .plugins import CORE, PluginManager
 
@@ -56,6 +56,8 @@ def create_app(config: dict | None = None) -> Flask:
     pm.register(core_hooks, CORE)
     pm.load_entry_points()
     pm.init_app(app)  # registers every blueprint (the core's too, through its own hooks)
+    assets.init_app(app)  # after the blueprints: their static folders get hashed names too
+    offline.init_app(app)
 
     auth.init_app(app)
     security.init_app(app)

@@ -44,6 +44,7 @@ DEFAULTS: dict[str, object] = {
     "SMTP_STARTTLS": False,
     "SMTP_FROM": "intranet@localhost",
     "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails and CLI output
+    "STATIC_BUILD_DIR": "",  # empty: instance/static-build (hashed, pre-compressed static files)
 }
 
 

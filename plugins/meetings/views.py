@@ -3,6 +3,7 @@ ingest, the link probes of the pre-call check, follow-along mode, the chair's bo
 room's settings and guests, the office's Jitsi settings; and the ``meetings roll-up`` command."""
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 
@@ -18,9 +19,10 @@ from intranet import live
 from intranet.access import can, managed_office_or_404
 from intranet.extensions import csrf, db
 from intranet.forms import form_errors_text, submit_and_redirect
+from intranet.offline import offline_copy
 from intranet.plugins import cross_office_view, manager
 from intranet.security import allow_frames
-from intranet_scheduling.models import Document as SchedulingDocument, Session
+from intranet_scheduling.models import Document as SchedulingDocument, Session, SessionStatus
 
 from . import jitsi, services
 from .forms import ConfigForm, GuestForm, NotesForm, RoomForm
@@ -175,20 +177,53 @@ def check_in(session_id: int):
 
 @bp.route("/sessions/<int:session_id>/follow")
 @guest_view
+@offline_copy("shell")
 def follow(session_id: int):
     """The thinnest way to stay in the meeting: the report and slides as text, the chair's notes,
     the question queue, the dial-in details."""
     meeting = _meeting(session_id)
     room = services.room_for(meeting)
+    documents = _latest_documents(meeting)
+    questions_on = _queue_reachable(meeting)
+    return render_template("meetings/follow.html", session=meeting, room=room, documents=documents,
+                           notes_html=_notes_html(meeting.id), questions_on=questions_on,
+                           documents_version=_documents_version(meeting, documents),
+                           stream_url=url_for("meetings.notes_stream", session_id=meeting.id))
+
+
+@bp.route("/sessions/<int:session_id>/documents")
+@guest_view
+@offline_copy("kept")
+def documents(session_id: int):
+    """A meeting's documents as text — the report, the slides, the discussion questions — the page a
+    member keeps on their device to read with no connection."""
+    meeting = _meeting(session_id)
+    documents = _latest_documents(meeting)
+    response = Response(render_template("meetings/documents.html", session=meeting, documents=documents,
+                                        questions=_discussion_questions(meeting),
+                                        version=_documents_version(meeting, documents)))
+    response.headers["X-Offline-Version"] = _documents_version(meeting, documents)
+    return response
+
+
+def _latest_documents(meeting: Session) -> list[SchedulingDocument]:
     documents = db.session.scalars(select(SchedulingDocument).where(SchedulingDocument.session_id == meeting.id)
                                    .order_by(SchedulingDocument.kind, SchedulingDocument.version.desc())).all()
     latest = {}
     for document in documents:
         latest.setdefault(document.kind, document)
-    questions_on = _queue_reachable(meeting)
-    return render_template("meetings/follow.html", session=meeting, room=room, documents=list(latest.values()),
-                           notes_html=_notes_html(meeting.id), questions_on=questions_on,
-                           stream_url=url_for("meetings.notes_stream", session_id=meeting.id))
+    return list(latest.values())
+
+
+def _discussion_questions(meeting: Session) -> list[str]:
+    """Shown to members once the documents are sent, as on the meeting's page."""
+    return [q.text for q in meeting.questions] if meeting.status != SessionStatus.PLANNED else []
+
+
+def _documents_version(meeting: Session, documents: list[SchedulingDocument]) -> str:
+    """Changes whenever a new version of a document is sent or the discussion questions change."""
+    questions = hashlib.sha256("\n".join(_discussion_questions(meeting)).encode()).hexdigest()[:8]
+    return "-".join([*(f"{d.kind.value}{d.version}.{d.id}" for d in documents), questions])
 
 
 def _queue_reachable(meeting: Session) -> bool:

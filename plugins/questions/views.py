@@ -18,6 +18,7 @@ from intranet import live
 from intranet.csv_export import csv_response
 from intranet.extensions import db
 from intranet.idempotency import idempotent
+from intranet.offline import offline_copy
 from intranet.params import parse_int
 from intranet_scheduling.models import Session, SessionStatus
 
@@ -255,6 +256,7 @@ def index():
 
 
 @bp.route("/sessions/<int:session_id>")
+@offline_copy("shell")
 def member(session_id: int):
     meeting = _meeting(session_id)
     settings = services.settings_for(meeting)

@@ -1,0 +1,244 @@
+"""Thin-link benchmark, run by hand (figures go to the README's "Thin links" section):
+
+    .venv/bin/python bench/thin_bench.py [--tree PATH] [--profiles weak,modest]
+
+Serves the app as `make run` does (gunicorn, one gthread worker) from ``--tree`` (default: this
+checkout; point it at another checkout to measure that code) on a fresh PostgreSQL database (BENCH_PG)
+and Redis (BENCH_REDIS), seeds a cell with a meeting in progress (report and slides with text,
+discussion questions, a question in the queue), and drives Debian's headless Chromium through
+Playwright with CDP network throttling. For each profile and each page — the member's queue page, the
+follow-along page, the meeting page and the start page — a fresh browser (empty cache) opens the page
+once (first visit), then opens it again (repeat visit). Reported per visit: the requests that reached
+the server and the bytes it sent (bodies as sent, compressed or not; headers not counted), the time until the page's main
+content is painted (first contentful paint: stylesheets block it) and until its first live region has
+been updated once (``live:swapped``; pages without one: "—"). Bounded: every wait has a timeout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from client import BIN, ROOT, SEED_CELL, free_port, seeded_cell, stop
+
+PASSWORD = "bench-password-123"
+CHROMIUM = os.environ.get("INTRANET_CHROMIUM", "/usr/bin/chromium")
+# Chromium's throughput is in bytes per second.
+PROFILES = {
+    "weak": {"latency": 600, "downloadThroughput": 64_000 / 8, "uploadThroughput": 32_000 / 8},
+    "modest": {"latency": 300, "downloadThroughput": 256_000 / 8, "uploadThroughput": 256_000 / 8},
+}
+
+SEED = SEED_CELL + """
+from intranet_scheduling import documents
+from intranet_scheduling.models import DocumentKind
+from intranet_questions import services as questions
+from intranet.models import User
+secretary = db.session.scalar(db.select(User).where(User.username == "bithu"))
+meeting = scheduling.create_session(office, kind=SessionKind.THEMATIC, title="Chuyên đề: chuyển đổi số",
+                                    starts_at=datetime.now(timezone.utc) + timedelta(minutes=5), duration_minutes=120,
+                                    place="Phòng họp", mode=SessionMode.ONLINE)
+import io
+import docx
+report = docx.Document()
+for i in range(40):
+    report.add_paragraph(f"{i + 1}. Báo cáo chuyên đề về chuyển đổi số trong công tác kiểm sát của chi bộ.")
+data = io.BytesIO()
+report.save(data)
+documents.upload(meeting, DocumentKind.REPORT, "bao-cao.docx", data.getvalue(), secretary)
+for text in ("Những khó khăn khi số hoá hồ sơ?", "Cần bồi dưỡng kỹ năng gì?", "Lộ trình năm tới?"):
+    scheduling.add_question(meeting, text, secretary)
+scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
+db.session.commit()
+print(meeting.id)
+"""
+
+INIT = """
+window.__bench = {swap: null};
+document.addEventListener("live:swapped", () => {
+  if (window.__bench.swap === null) window.__bench.swap = performance.now();
+}, true);
+"""
+
+
+def serve(tree: Path, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
+    """gunicorn on ``tree``'s code: its plugins too, which the editable install would otherwise take
+    from this checkout (a folder of ``intranet_<name>`` links put first on the path)."""
+    links = Path(tempfile.mkdtemp(prefix="thin-bench-"))
+    for plugin in (tree / "plugins").iterdir():
+        if (plugin / "__init__.py").exists():
+            (links / f"intranet_{plugin.name}").symlink_to(plugin)
+    port = free_port()
+    server = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                               "--worker-class", "gthread", "--threads", "64", "--timeout", "0", "--no-sendfile",  # sendfile bytes are not logged
+                               "--access-logfile", str(log), "--access-logformat", "%(U)s %(s)s %(B)s", "wsgi:app"],
+                              cwd=tree, env={**env, "PYTHONPATH": f"{tree}:{links}"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, port
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+class Wire:
+    """What the server sent for one page visit, from gunicorn's access log: requests and body bytes as
+    sent (compressed or not). Counted at the server, so requests a service worker makes count too and
+    a file the browser takes from its cache does not. An open event stream is logged when it closes,
+    so streams are left out (their first frame is a few hundred bytes)."""
+
+    def __init__(self, log: Path):
+        self.log = log
+        self.offset = 0
+
+    def reset(self) -> None:
+        self.offset = self.log.stat().st_size
+
+    def read(self) -> tuple[int, int]:
+        with self.log.open() as f:
+            f.seek(self.offset)
+            lines = [line.split() for line in f if line.strip()]
+        lines = [parts for parts in lines if not parts[0].endswith("/stream")]
+        return len(lines), sum(int(parts[2]) for parts in lines if parts[2].isdigit())
+
+
+def wait_for(page, expression: str, timeout: float = 60):
+    """The value of ``expression`` once it is set (polled: wait_for_function would need eval, which
+    the Content-Security-Policy forbids); times are the page's own, so the polling does not count."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = page.evaluate(expression)
+        if value is not None:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError(expression)
+
+
+def sign_in(context, username: str = "dv0000") -> None:
+    """Through the context's request API: its cookies are the browser's, and no page (nor any of its
+    static files) is loaded, so the first visit starts with an empty cache."""
+    login = context.request.get("/login").text()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
+    answer = context.request.post("/login", form={"username": username, "password": PASSWORD, "csrf_token": token},
+                                  max_redirects=0)
+    assert answer.status == 302, answer.status
+
+
+def visit(page, wire: Wire, url: str, live: bool) -> dict:
+    wire.reset()
+    page.goto(url, wait_until="load", timeout=120_000)
+    paint = wait_for(page, "(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime")
+    swap = wait_for(page, "window.__bench.swap") if live else None
+    page.wait_for_timeout(1000)  # late requests (the service worker's) count too
+    requests, sent = wire.read()
+    return {"kb": round(sent / 1024, 1), "requests": requests, "content_s": round(paint / 1000, 2),
+            "live_s": round(swap / 1000, 2) if swap is not None else None}
+
+
+def run_profile(browser, port: int, log: Path, sid: int, conditions: dict) -> dict:
+    pages = {
+        "queue": (f"/questions/sessions/{sid}", True),
+        "follow-along": (f"/meetings/sessions/{sid}/follow", True),
+        "meeting": (f"/scheduling/sessions/{sid}", False),
+        "start": ("/", False),
+    }
+    figures = {}
+    for label, (path, live) in pages.items():
+        context = browser.new_context(base_url=f"http://127.0.0.1:{port}")
+        context.add_init_script(INIT)
+        sign_in(context)
+        blank = context.new_page()
+        cdp = context.new_cdp_session(blank)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, **conditions})
+        wire = Wire(log)
+        first = visit(blank, wire, path, live)
+        blank.goto("about:blank")
+        repeat = visit(blank, wire, path, live)
+        figures[label] = {"first": first, "repeat": repeat}
+        context.close()
+    figures["question to chair (s)"] = question_delay(browser, port, sid, conditions)
+    return figures
+
+
+def question_delay(browser, port: int, sid: int, conditions: dict) -> float:
+    """Seconds from a member pressing Send on the throttled queue page to the question showing on the
+    chair's page (the chair on a good link)."""
+    base = f"http://127.0.0.1:{port}"
+    chair_context = browser.new_context(base_url=base)
+    sign_in(chair_context, "bithu")
+    chair = chair_context.new_page()
+    chair.goto(f"/questions/sessions/{sid}/chair")
+    member_context = browser.new_context(base_url=base)
+    sign_in(member_context, "dv0001")
+    member = member_context.new_page()
+    cdp = member_context.new_cdp_session(member)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, **conditions})
+    member.goto(f"/questions/sessions/{sid}", timeout=120_000)
+    text = f"Câu hỏi đo thời gian {time.time_ns()}"
+    member.fill("#ask textarea[name=text]", text)
+    started = time.monotonic()
+    member.click("#ask button[type=submit]")
+    while not chair.evaluate("(text) => document.querySelector('main').textContent.includes(text)", text):
+        if time.monotonic() - started > 60:
+            raise TimeoutError("the question never reached the chair")
+        time.sleep(0.05)
+    delay = round(time.monotonic() - started, 2)
+    member_context.close()
+    chair_context.close()
+    return delay
+
+
+def table(results: dict) -> str:
+    lines = []
+    for profile, pages in results.items():
+        lines += [f"\n{profile}", "| page | visit | KB sent | requests | content painted (s) | live region updated (s) |",
+                  "|---|---|---:|---:|---:|---:|"]
+        for label, visits in pages.items():
+            if not isinstance(visits, dict):
+                continue
+            for kind, f in visits.items():
+                live = "—" if f["live_s"] is None else f["live_s"]
+                lines.append(f"| {label} | {kind} | {f['kb']} | {f['requests']} | {f['content_s']} | {live} |")
+        lines.append(f"\nA question sent from the queue page reached the chair's page in {pages['question to chair (s)']} s.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tree", type=Path, default=ROOT)
+    parser.add_argument("--profiles", default=",".join(PROFILES))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with seeded_cell(SEED, 2, PASSWORD) as (env, instance, sid):
+        log = Path(instance) / "access.log"
+        server, port = serve(args.tree.resolve(), env, log)
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=["--no-sandbox", "--disable-background-networking",
+                                                   "--disable-component-update", "--disable-sync", "--no-first-run"])
+                results = {name: run_profile(browser, port, log, sid, PROFILES[name])
+                           for name in args.profiles.split(",")}
+                browser.close()
+        finally:
+            stop([server])
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+
+
+if __name__ == "__main__":
+    main()
