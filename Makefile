@@ -6,7 +6,7 @@ PORT   ?= 5000
 # The demo is served over plain http on 127.0.0.1: cookies cannot carry the Secure flag there.
 RUN_ENV ?= development
 
-.PHONY: run test install translations chromium messages clean
+.PHONY: run test install translations chromium nginx messages clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,14 @@ chromium:
 		else echo "Chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; \
 	fi
 
-test: translations chromium $(BIN)/.installed-test
+# tests/test_nginx.py runs Debian's nginx with deploy/nginx/intranet.conf in front of the app.
+nginx:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx >/dev/null; \
+		else echo "nginx is missing: sudo apt-get install nginx (the nginx tests will be skipped)"; fi; \
+	fi
+
+test: translations chromium nginx $(BIN)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Extract new strings and merge them into the catalogues (then translate the empty msgstr in vi).
