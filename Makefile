@@ -6,7 +6,7 @@ PORT   ?= 5000
 # The demo is served over plain http on 127.0.0.1: cookies cannot carry the Secure flag there.
 RUN_ENV ?= development
 
-.PHONY: run test install translations chromium pushpin messages clean
+.PHONY: run test install translations test-packages messages clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,21 +28,19 @@ run: translations
 	$(BIN)/flask --app wsgi seed-demo
 	INTRANET_ENV=$(RUN_ENV) INTRANET_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c intranet/gunicorn_conf.py wsgi:app
 
-# Browser tests use Debian's Chromium; a Playwright browser download cannot work on an offline intranet.
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-		else echo "Chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; \
+# Servers and the browser the tests drive for real, from Debian's packages: Chromium (a Playwright
+# browser download cannot work on an offline intranet), Pushpin (the production push engine) and nginx
+# (deploy/nginx/intranet.conf). Installed when run as root; otherwise their tests skip, saying why.
+TEST_PACKAGES := chromium pushpin nginx
+test-packages:
+	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+		else echo "Missing:" $$missing "(sudo apt-get install" $$missing"); their tests will be skipped"; fi; \
 	fi
 
-# The production push engine (README, "Push engine (production)"): its tests start Debian's Pushpin.
-pushpin:
-	@if ! command -v pushpin >/dev/null; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq pushpin >/dev/null; \
-		else echo "Pushpin is missing: sudo apt-get install pushpin (push engine tests will be skipped)"; fi; \
-	fi
-
-test: translations chromium pushpin $(BIN)/.installed-test
+test: translations test-packages $(BIN)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Extract new strings and merge them into the catalogues (then translate the empty msgstr in vi).

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.logging import default_handler
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from . import live, live_grip
@@ -64,7 +65,17 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     notifications.init_app(app)
     register_cli(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, the client's address, scheme and host come from their
+    X-Forwarded-* headers, so rate limits, the lock-out, the sessions list and external URLs see the
+    client and the public https address. Outermost, so every layer below sees the corrected request."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def _derive_config(app: Flask) -> None:

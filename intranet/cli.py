@@ -92,6 +92,32 @@ def reset_password_command(username: str) -> None:
     click.echo(f"{user.username}: {password}")
 
 
+@users_group.command("create-admin")
+@click.argument("username")
+@click.option("--full-name", required=True, help="The administrator's full name.")
+@click.option("--office", "code", required=True, help="Office code; a top-level office is created if it is new.")
+@click.option("--office-name", help="Name of the office to create (required when the code is new).")
+def create_admin_command(username: str, full_name: str, code: str, office_name: str | None) -> None:
+    """The first administrator of a fresh installation: prints a temporary password, to be changed at
+    the first sign-in."""
+    from .admin.services import AdminError, create_office, create_user
+    from .models import Role
+
+    office = db.session.scalar(select(Office).where(func.lower(Office.code) == code.strip().lower()))
+    try:
+        if office is None:
+            if not office_name:
+                raise click.UsageError(f"office {code!r} does not exist: give --office-name to create it")
+            office = create_office(code=code, name=office_name, parent=None)
+        user, password = create_user(username=username, full_name=full_name, office=office, roles=(Role.ADMIN,),
+                                     via="console")
+    except AdminError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"{user.username} ({office.code}): {password}")
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:

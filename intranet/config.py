@@ -43,7 +43,10 @@ DEFAULTS: dict[str, object] = {
     "SMTP_PASSWORD": "",
     "SMTP_STARTTLS": False,
     "SMTP_FROM": "intranet@localhost",
-    "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails and CLI output
+    "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails and CLI output: the public https address
+    # Proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto/-Host/-Port are believed;
+    # 0 ignores those headers, so a client cannot forge its address (README, "Production").
+    "TRUSTED_PROXIES": 0,
     "STATIC_BUILD_DIR": "",  # empty: instance/static-build (hashed, pre-compressed static files)
 }
 

@@ -1,4 +1,4 @@
-"""`flask --app wsgi plugins …`, `seed-demo`, `users reset-password`."""
+"""`flask --app wsgi plugins …`, `seed-demo`, `users reset-password`, `users create-admin`."""
 from sqlalchemy import func, select
 
 from intranet.extensions import db
@@ -66,3 +66,19 @@ def test_reset_password_from_the_console(app, cell):
     client.post("/login", data={"username": "member1", "password": password})
     assert client.get("/").location.endswith("/account/password")
     assert run(app, "users", "reset-password", "ghost").exit_code == 2
+
+
+def test_the_first_administrator_of_a_fresh_installation(app):
+    assert run(app, "users", "create-admin", "quantri", "--full-name", "Quản Trị", "--office", "VKS").exit_code == 2
+    result = run(app, "users", "create-admin", "quantri", "--full-name", "Quản Trị", "--office", "VKS",
+                 "--office-name", "Viện kiểm sát tỉnh")
+    assert result.exit_code == 0, result.output
+    password = result.output.split(": ")[1].strip()
+    client = app.test_client()
+    client.post("/login", data={"username": "quantri", "password": password})
+    assert client.get("/").location.endswith("/account/password")  # the temporary password must be changed
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "quantri"))
+        assert [r.value for r in user.roles_in(user.office_id)] == ["admin"] and user.office.parent_id is None
+    again = run(app, "users", "create-admin", "quantri", "--full-name", "X", "--office", "vks")
+    assert again.exit_code == 1 and "quantri" in again.output
