@@ -90,7 +90,7 @@ def test_every_route_of_a_switched_off_plugin_answers_404(app, data, qcell, logi
         token = calendar.issue_token(db.session.get(User, qcell["member"]))
         db.session.commit()
         office_id = db.session.scalar(select(Office.id).where(Office.code == "DIST"))
-    ids = {"session_id": sid, "office_id": office_id, "token": token, "region": "queue", "filename": "x.js",
+    ids = {"session_id": sid, "office_id": office_id, "token": token, "region": "queue", "regions": "queue", "filename": "x.js",
            "year": 2026, "month": 1}
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in manager(app)._blueprint_owner]
     polls = [r for r in rules if getattr(app.view_functions[r.endpoint], "_live_channel", None)]
