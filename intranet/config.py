@@ -39,6 +39,11 @@ DEFAULTS: dict[str, object] = {
     "SMTP_STARTTLS": False,
     "SMTP_FROM": "intranet@localhost",
     "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails and CLI output
+    "LOG_FORMAT": "text",  # "json": one JSON object per line (intranet/logs.py)
+    "LOG_LEVEL": "INFO",
+    "TRUST_REQUEST_ID": False,  # take X-Request-ID from the proxy in front (it must overwrite the client's)
+    "METRICS_ALLOW": "127.0.0.1,::1",  # addresses or networks that may read /metrics, comma-separated
+    "METRICS_TOKEN": "",  # a bearer token that may read /metrics from anywhere; empty: none
 }
 
 

@@ -59,7 +59,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(app, database_url: str, instance: Path, **env: str) -> tuple[subprocess.Popen, str]:
+def serve(app, database_url: str, instance: Path, workers: int = 1, **env: str) -> tuple[subprocess.Popen, str]:
     """The app in a gunicorn process of its own (CSRF on, as in production) on a free loopback port;
     ``env`` adds to the environment (e.g. REDIS_URL). Returns the process and its base URL; the
     server's log is ``instance / "server.log"``."""
@@ -69,7 +69,7 @@ def serve(app, database_url: str, instance: Path, **env: str) -> tuple[subproces
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": app.config["SECRET_KEY"],
            "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"], "INTRANET_INSTANCE_PATH": str(instance),
            "INTRANET_ENV": "development", **env}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                                "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "2", "wsgi:app"],
                               cwd=ROOT, env=env, stdout=log, stderr=log)
     log.close()
