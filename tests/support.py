@@ -59,7 +59,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(app, database_url: str, instance: Path, workers: int = 1, **env: str) -> tuple[subprocess.Popen, str]:
+def serve(app, database_url: str, instance: Path, workers: int = 1, worker_class: str = "gthread",
+          **env: str) -> tuple[subprocess.Popen, str]:
     """The app in a gunicorn process of its own (CSRF on, as in production) on a free loopback port;
     ``env`` adds to the environment (e.g. REDIS_URL). Returns the process and its base URL; the
     server's log is ``instance / "server.log"``."""
@@ -70,7 +71,7 @@ def serve(app, database_url: str, instance: Path, workers: int = 1, **env: str) 
            "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"], "INTRANET_INSTANCE_PATH": str(instance),
            "INTRANET_ENV": "development", **env}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                               "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "2", "wsgi:app"],
+                               "--worker-class", worker_class, "--threads", "8", "--graceful-timeout", "2", "wsgi:app"],
                               cwd=ROOT, env=env, stdout=log, stderr=log)
     log.close()
     base = f"http://127.0.0.1:{port}"

@@ -304,3 +304,35 @@ def test_metrics_and_json_logs_under_gunicorn_workers(app, database_url, tmp_pat
     # No access line holds an address or a browser (anonymity of questions).
     assert not [r for r in access if "127.0.0.1" in json.dumps(r) or "Python-urllib" in json.dumps(r)]
     assert any(r["logger"] == "gunicorn.error" and "Booting worker" in r["message"] for r in records)
+
+
+def test_metrics_under_one_gevent_worker(app, database_url, tmp_path, qcell):
+    pytest.importorskip("gevent")  # the worker class a deployment may choose for live streams
+    sid = _meeting(app)
+    server, base = serve(app, database_url, tmp_path / "instance", worker_class="gevent")
+    try:
+        def scrape() -> dict:
+            code, _headers, body = _get(base + "/metrics")
+            assert code == 200
+            return _samples(body)
+
+        before = scrape()
+        member = Browser()
+        member.sign_in(base, "member1")
+        poll = member.opener.open(f"{base}/questions/sessions/{sid}/poll/queue", timeout=10)
+        unchanged = urllib.request.Request(f"{base}/questions/sessions/{sid}/poll/queue",
+                                           headers={"If-None-Match": poll.headers["ETag"]})
+        with pytest.raises(urllib.error.HTTPError) as not_modified:
+            member.opener.open(unchanged, timeout=10)
+        assert not_modified.value.code == 304
+        stream = member.opener.open(f"{base}/questions/sessions/{sid}/stream", timeout=10)
+        assert stream.read(6) == b"retry:"
+        during = scrape()  # the one worker reads its stream count when scraped
+        stream.close()
+        assert _value(during, "intranet_live_streams_open") == 1
+        assert (_value(during, "intranet_live_polls_unchanged_total")
+                - _value(before, "intranet_live_polls_unchanged_total")) == 1
+        _until(lambda: _value(scrape(), "intranet_live_streams_open") == 0)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
