@@ -33,7 +33,7 @@ _refresher_pid: list[int | None] = [None]
 
 
 def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 
 
 def child_exit(server, worker) -> None:
