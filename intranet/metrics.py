@@ -83,14 +83,15 @@ def _ensure_refresher(app: Flask) -> None:
 
 def allowed() -> bool:
     """A bearer token equal to ``METRICS_TOKEN`` (when set), or a client address in ``METRICS_ALLOW``.
-    A request forwarded by a proxy the app was not told to trust (``X-Forwarded-For`` left unread) has
-    the proxy's address, not the client's: only the token lets it in."""
+    A forwarded request whose address is still the proxy's (no trusted-proxy setting, or fewer hops in
+    ``X-Forwarded-For`` than it expects) has no known client address: only the token lets it in."""
     cfg = current_app.config
     token = cfg["METRICS_TOKEN"]
     given = request.headers.get("Authorization", "")
     if token and given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), token.encode()):
         return True
-    if "HTTP_X_FORWARDED_FOR" in request.environ and "werkzeug.proxy_fix.orig" not in request.environ:
+    proxy = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", request.remote_addr)
+    if "HTTP_X_FORWARDED_FOR" in request.environ and request.remote_addr == proxy:
         return False
     try:
         address = ipaddress.ip_address(request.remote_addr or "")

@@ -15,6 +15,7 @@ import pytest
 from flask import current_app
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intranet import create_app, live, logs
 from intranet.extensions import db
@@ -146,6 +147,21 @@ def test_metrics_are_protected(app, client, monkeypatch):
                                            "Authorization": "Bearer s3cret-token"}).status_code == 200
     for wrong in ("Bearer s3cret-tokeN", "s3cret-token", "Basic s3cret-token", "Bearer "):
         assert client.get("/metrics", environ_base=far, headers={"Authorization": wrong}).status_code == 404
+
+
+def test_metrics_behind_a_trusted_proxy_judge_the_clients_address(app, client, monkeypatch):
+    # The trusted-proxy setting applies Werkzeug's ProxyFix: the allow-list then sees the client.
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1))
+    monkeypatch.setitem(app.config, "METRICS_ALLOW", "127.0.0.1, 10.9.8.0/24")
+    assert client.get("/metrics", headers={"X-Forwarded-For": "10.9.8.7"}).status_code == 200
+    # The proxy appends the address it saw; what the client wrote before it counts for nothing.
+    assert client.get("/metrics", headers={"X-Forwarded-For": "10.9.8.7, 10.1.1.1"}).status_code == 404
+    # A client whose address is the proxy's own cannot be told from the proxy: refused.
+    assert client.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 404
+    # Fewer hops than the setting expects: the address stays the proxy's, so it proves nothing.
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app.app, x_for=2))
+    assert client.get("/metrics", headers={"X-Forwarded-For": "10.9.8.7"}).status_code == 404
+    assert client.get("/metrics", headers={"X-Forwarded-For": "10.9.8.7, 10.1.1.1"}).status_code == 200  # 2 hops
 
 
 def test_metrics_after_requests(app, client, data, login, qcell):
