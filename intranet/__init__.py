@@ -7,11 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
-from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from . import live, live_grip
+from . import live, live_grip, logs, metrics
 from .errors import CappedRequest
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
@@ -28,6 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(settings)
     _derive_config(app)
+    logs.init_app(app)  # first: lines logged while the app is built have the format too
+    metrics.init_app(app)
 
     db.init_app(app)
     from .models import render_migration_type
@@ -38,8 +39,6 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     # Flask-Limiter tells when Redis is away (counting falls back to memory) and when it is back.
     limiter.logger.setLevel(logging.INFO)
-    if default_handler not in limiter.logger.handlers:
-        limiter.logger.addHandler(default_handler)
     htmx.init_app(app)
 
     from . import i18n

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, Optional
 
-from . import lockout, sessions
+from . import lockout, metrics, sessions
 from .audit import record
 from .extensions import db, limiter, login_manager
 from .forms import Form, max_length, new_password_fields, required
@@ -22,7 +22,8 @@ from .security import local_path
 bp = Blueprint("auth", __name__)
 
 # Pages a user who must change their password may still reach.
-_ALLOWED_BEFORE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "main.set_language", "main.healthz", "static"}
+_ALLOWED_BEFORE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "main.set_language", "main.healthz",
+                                   "main.readyz", "main.metrics", "static"}
 
 
 class LoginForm(Form):
@@ -91,6 +92,7 @@ def login():
         username = form.username.data.strip().lower()
         wait = lockout.wait_seconds(username)
         if wait:
+            metrics.SIGNIN_FAILURES.labels("throttled").inc()
             flash(_("Too many failed attempts for this username from your address. Try again in %(seconds)d "
                     "seconds, or sign in from another computer.", seconds=wait), "error")
             return render_template("auth/login.html", form=form), 429
@@ -99,6 +101,7 @@ def login():
             verify_dummy_password(form.password.data)
         elif user.check_password(form.password.data):
             if not user.active:
+                metrics.SIGNIN_FAILURES.labels("inactive").inc()
                 flash(_("This account is deactivated. Ask your office's administrator."), "error")
                 return render_template("auth/login.html", form=form)
             lockout.succeeded(username)
@@ -107,6 +110,7 @@ def login():
             db.session.commit()
             return redirect(local_path(request.args.get("next")) or url_for("main.index"))
         g.login_password_wrong = True
+        metrics.SIGNIN_FAILURES.labels("wrong_credentials").inc()
         lockout.failed(username, user)
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)

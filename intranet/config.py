@@ -48,6 +48,11 @@ DEFAULTS: dict[str, object] = {
     # 0 ignores those headers, so a client cannot forge its address (README, "Production").
     "TRUSTED_PROXIES": 0,
     "STATIC_BUILD_DIR": "",  # empty: instance/static-build (hashed, pre-compressed static files)
+    "LOG_FORMAT": "text",  # "json": one JSON object per line (intranet/logs.py)
+    "LOG_LEVEL": "INFO",
+    "TRUST_REQUEST_ID": False,  # take X-Request-ID from the proxy in front (it must overwrite the client's)
+    "METRICS_ALLOW": "127.0.0.1,::1",  # addresses or networks that may read /metrics, comma-separated
+    "METRICS_TOKEN": "",  # a bearer token that may read /metrics from anywhere; empty: none
 }
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 import resource
 
+from intranet import logs, metrics
+
 bind = os.environ.get("INTRANET_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("INTRANET_WORKERS", "1"))
 worker_class = "gevent"
@@ -35,6 +37,11 @@ accesslog = "-"
 # No client address or browser in the access log: with the time of a POST they would name the author of
 # an anonymous question (docs/security/anonymity.md).
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+# gunicorn's own lines and access lines in the app's format (text or JSON), with the request id.
+logconfig_dict = logs.gunicorn_logconfig_dict(os.environ.get("INTRANET_LOG_FORMAT", "text"),
+                                              os.environ.get("INTRANET_LOG_LEVEL", "INFO"))
+# With several workers and PROMETHEUS_MULTIPROC_DIR: a dead worker's live-stream gauge is forgotten.
+child_exit = metrics.child_exit
 # Recent gunicorn's admin socket defaults to one path per system user: servers side by side would share it.
 control_socket_disable = True
 

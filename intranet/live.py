@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 
+from . import metrics
 from .extensions import db
 from .params import parse_int
 
@@ -195,6 +196,7 @@ class InProcessBus(_LocalFanout):
             self._versions[channel] += 1
             version = self._versions[channel]
         self._fan_out(Event(channel, version, data))
+        metrics.EVENTS_PUBLISHED.inc()
         return version
 
     def version(self, channel: str) -> int:
@@ -236,6 +238,7 @@ class RedisBus(_LocalFanout):
 
     def publish(self, channel: str, data: Any = None) -> int:
         version = int(self._publish(keys=[self._key(channel)], args=[self._topic(channel), json.dumps(data)]))
+        metrics.EVENTS_PUBLISHED.inc()
         # This process's next poll must see its own write without waiting for the listener's echo.
         if self._connected.is_set() and version > self._versions.get(channel, 0):
             self._versions[channel] = version
@@ -400,6 +403,7 @@ def _answer_unchanged_poll():
         return None
     etag = _etag(channels, versions, switches)
     if request.if_none_match.contains(etag):
+        metrics.POLLS_UNCHANGED.inc()
         response = Response(status=304)
         response.set_etag(etag)
         response.headers["Cache-Control"] = "no-cache, private"

@@ -1,11 +1,14 @@
-"""Start page, language switch, health check, and the navigation every page shows."""
+"""Start page, language switch, liveness and readiness checks, metrics, and the navigation every page
+shows."""
 from __future__ import annotations
 
+import functools
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Blueprint, abort, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import text
-
-from . import live
+from . import MIGRATIONS, live, metrics
 from .access import can
 from .extensions import db, limiter
 from .plugins import manager
@@ -52,25 +55,51 @@ def set_language(code: str):
 
 @bp.get("/healthz")
 def healthz():
+    """Liveness for the load balancer: the process answers. No database query, no Redis call (a
+    slow dependency must not make every instance look dead); /readyz checks them."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
     """Each dependency's ``status``: "ok", or "down" (the rate limits: "fallback"). Without the
-    database nothing works: 503, status "down". Without Redis the intranet keeps working (live pages
-    poll, rate limits count in each process) and says so with 200, status "degraded": a load balancer
-    must not take every instance out of service because Redis is away."""
+    database, or with its schema not at the migrations' head, nothing works: 503, status "down".
+    Without Redis the intranet keeps working (live pages poll, rate limits count in each process) and
+    says so with 200, status "degraded": a load balancer must not take every instance out of service
+    because Redis is away."""
     try:
-        db.session.execute(text("SELECT 1"))
+        with db.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
         database = {"status": "ok", "dialect": db.engine.dialect.name}
-    except Exception as exc:  # reported, not raised: this is the health check
-        database = {"status": "down", "error": type(exc).__name__}
+    except Exception as exc:  # reported, not raised: this is the readiness check
+        current, database = None, {"status": "down", "error": type(exc).__name__}
+    heads = set(_migration_heads())
+    migrations = {"status": "ok" if current == heads else "down", "head": sorted(heads),
+                  "current": None if current is None else sorted(current)}
     bus = live.bus().status()
     live_bus = {"status": "ok" if bus.pop("ok") else "down", **bus}
     counting_in_memory = limiter.limiter.storage is not limiter.storage  # Flask-Limiter's fallback is on
     rate_limits = {"backend": "redis" if current_app.config["REDIS_URL"] else "memory",
                    "status": "fallback" if counting_in_memory or not limiter.storage.check() else "ok"}
-    if database["status"] != "ok":
+    if database["status"] != "ok" or migrations["status"] != "ok":
         status = "down"
     elif live_bus["status"] != "ok" or rate_limits["status"] != "ok":
         status = "degraded"
     else:
         status = "ok"
-    return (jsonify(status=status, database=database, live_bus=live_bus, rate_limits=rate_limits),
+    return (jsonify(status=status, database=database, migrations=migrations, live_bus=live_bus,
+                    rate_limits=rate_limits),
             503 if status == "down" else 200)
+
+
+@functools.cache
+def _migration_heads() -> tuple[str, ...]:
+    return tuple(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
+@bp.get("/metrics", endpoint="metrics")
+def metrics_view():
+    """Prometheus metrics, for the allowed address list or bearer token only (intranet/metrics.py)."""
+    if not metrics.allowed():
+        abort(404)  # tells a stranger nothing, not even that the endpoint exists
+    return metrics.exposition()

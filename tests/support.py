@@ -59,7 +59,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(app, database_url: str, instance: Path, port: int | None = None, **env: str) -> tuple[subprocess.Popen, str]:
+def serve(app, database_url: str, instance: Path, port: int | None = None, workers: int = 1,
+          worker_class: str = "gthread", **env: str) -> tuple[subprocess.Popen, str]:
     """The app in a gunicorn process of its own (CSRF on, as in production) on ``port`` or a free
     loopback port; ``env`` adds to the environment (e.g. REDIS_URL). Returns the process and its base
     URL; the server's log is ``instance / "server.log"``."""
@@ -69,8 +70,8 @@ def serve(app, database_url: str, instance: Path, port: int | None = None, **env
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": app.config["SECRET_KEY"],
            "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"], "INTRANET_INSTANCE_PATH": str(instance),
            "INTRANET_ENV": "development", **env}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                               "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "2", "wsgi:app"],
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                               "--worker-class", worker_class, "--threads", "8", "--graceful-timeout", "2", "wsgi:app"],
                               cwd=ROOT, env=env, stdout=log, stderr=log)
     log.close()
     base = f"http://127.0.0.1:{port}"

@@ -142,7 +142,7 @@ def test_every_route_of_a_switched_off_plugin_answers_404(app, data, qcell, logi
 
 def _health(base: str) -> tuple[int, dict]:
     try:
-        with urllib.request.urlopen(base + "/healthz", timeout=10) as response:
+        with urllib.request.urlopen(base + "/readyz", timeout=10) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as err:
         return err.code, json.load(err)
@@ -189,7 +189,7 @@ def test_the_intranet_keeps_working_while_redis_is_away(app, database_url, tmp_p
         assert code == 200 and headers.get_content_type() == "text/event-stream" and body.startswith("retry:")
 
         redis_server.kill()
-        # /healthz tells the load balancer "degraded", not "take me out".
+        # /readyz tells the load balancer "degraded", not "take me out".
         status, health = _until(lambda: (lambda h: h if h[1]["status"] == "degraded" else None)(_health(base)))
         assert status == 200 and health["database"]["status"] == "ok"
         assert health["live_bus"]["status"] == "down" and health["rate_limits"]["status"] == "fallback"

@@ -123,8 +123,8 @@ def test_sse_streams_the_region_then_each_change(app, client, data, cell, login)
     response.close()
 
 
-def test_healthz_reports_database_and_bus(client):
-    body = client.get("/healthz").get_json()
+def test_readyz_reports_database_and_bus(client):
+    body = client.get("/readyz").get_json()
     assert body["status"] == "ok" and body["database"]["status"] == "ok" and body["rate_limits"]["status"] == "ok"
     assert body["live_bus"]["backend"] == ("redis" if os.environ.get("REDIS_URL") else "inprocess")
 
