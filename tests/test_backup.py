@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import tarfile
 from pathlib import Path
 
@@ -14,52 +13,13 @@ import docx
 import flask_migrate
 import pytest
 from sqlalchemy import MetaData, create_engine, inspect, select, text
-from sqlalchemy.engine import make_url
 
 from intranet import MIGRATIONS, create_app
 from intranet.backup import DATABASE, MANIFEST, code_heads
-from intranet.config import sqlalchemy_url
 from intranet.extensions import db
-from support import PASSWORD, app_config
+from support import PASSWORD, app_config, pg_only
 
-PG_URL = os.environ.get("INTRANET_TEST_DATABASE_URL", "")
-ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_URL.startswith("postgres"), reason="INTRANET_TEST_DATABASE_URL is not PostgreSQL"))]
-
-
-class Databases:
-    """Throwaway databases: files under tmp_path for SQLite; for PostgreSQL, databases created next to
-    the test database (named after it) and dropped at the end."""
-
-    def __init__(self, engine: str, tmp_path: Path):
-        self.engine, self.tmp_path, self.created = engine, tmp_path, []
-        if engine == "postgresql":
-            self.admin = create_engine(sqlalchemy_url(PG_URL, ""), isolation_level="AUTOCOMMIT")
-
-    def new(self, name: str) -> str:
-        if self.engine == "sqlite":
-            return f"sqlite:///{self.tmp_path / (name + '.sqlite3')}"
-        url = make_url(sqlalchemy_url(PG_URL, ""))
-        database = f"{url.database}_{name}"
-        with self.admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{database}"'))
-        self.created.append(database)
-        return url.set(database=database).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        if self.engine == "postgresql":
-            with self.admin.connect() as connection:
-                for database in self.created:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-            self.admin.dispose()
-
-
-@pytest.fixture
-def databases(request, tmp_path):
-    made = Databases(request.param, tmp_path)
-    yield made
-    made.drop_all()
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pg_only)]
 
 
 def instance(url: str, folder: Path, **extra):
