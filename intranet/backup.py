@@ -44,6 +44,7 @@ SECRET = "secret_key"
 DATABASE = {"sqlite": "database/intranet.sqlite3", "postgresql": "database/intranet.pgdump"}
 INSTANCE = "instance"
 CHUNK = 1024 * 1024
+SCRATCH = (".intranet-backup-", ".restore-")  # our own working folders, never data
 
 
 class BackupError(Exception):
@@ -118,7 +119,7 @@ def _data_files(app: Flask, engine: Engine, exclude: set[Path]) -> list[tuple[st
         if not root.is_dir():
             continue
         for folder, subdirs, files in os.walk(root):
-            subdirs[:] = sorted(d for d in subdirs if not d.startswith(".restore-"))
+            subdirs[:] = sorted(d for d in subdirs if not d.startswith(SCRATCH))
             for file in sorted(files):
                 path = Path(folder, file)
                 if path.suffix == ".part" or path.resolve() in skipped or not path.is_file() or path.is_symlink():
@@ -201,7 +202,7 @@ def _dump_database(engine: Engine, target: Path) -> None:
 
 def create(path: Path, app: Flask | None = None) -> dict:
     """Write the archive to ``path`` (through a temporary name, so a failed run leaves no half archive);
-    return its manifest."""
+    return its manifest. The database copy is made next to it, not in /tmp, which may be a small tmpfs."""
     from .extensions import db
 
     app = app or current_app
@@ -224,7 +225,7 @@ def create(path: Path, app: Flask | None = None) -> dict:
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as out, tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar, \
-                tempfile.TemporaryDirectory(prefix="intranet-backup-") as scratch:
+                tempfile.TemporaryDirectory(prefix=".intranet-backup-", dir=path.parent) as scratch:
             dump = Path(scratch) / "database"
             _dump_database(engine, dump)
             _add(tar, DATABASE[kind], dump, members)
@@ -260,9 +261,9 @@ def _safe_name(name: str) -> PurePosixPath:
     return pure
 
 
-def _read(path: Path, stage: Path | None) -> dict:
-    """One pass over the archive: hash every member (and write it under ``stage`` when given), then
-    hold the hashes against the manifest. Returns the manifest."""
+def _read(path: Path, stage: Path, keep=lambda name: True) -> dict:
+    """One pass over the archive: hash every member (writing those ``keep`` accepts under ``stage``),
+    then hold the hashes against the manifest. Returns the manifest."""
     seen: dict[str, dict] = {}
     manifest_bytes = None
     try:
@@ -277,7 +278,7 @@ def _read(path: Path, stage: Path | None) -> dict:
                     continue
                 sha256, size = hashlib.sha256(), 0
                 out = None
-                if stage is not None:
+                if keep(member.name):
                     target = stage.joinpath(*pure.parts)
                     target.parent.mkdir(parents=True, exist_ok=True)
                     out = open(target, "wb")
@@ -352,8 +353,11 @@ def _check_restorable(manifest: dict) -> list[str]:
 
 def verify(path: Path) -> Checked:
     """Check every checksum, the database member and that this code can restore it, restoring nothing."""
-    with tempfile.TemporaryDirectory(prefix="intranet-verify-") as scratch:
-        manifest = _read(Path(path), Path(scratch))
+    path = Path(path)
+    if not path.is_file():
+        raise BackupError(f"no archive at {path}")
+    with tempfile.TemporaryDirectory(prefix=".intranet-backup-", dir=path.parent) as scratch:
+        manifest = _read(path, Path(scratch), keep=lambda name: name.startswith("database/"))
         _check_database_member(manifest, Path(scratch, DATABASE[manifest["database"]]))
     return Checked(manifest, _check_restorable(manifest))
 

@@ -5,6 +5,7 @@ PostgreSQL when INTRANET_TEST_DATABASE_URL is one."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import intranet.models as models
 from intranet import MIGRATIONS, create_app
 from intranet.backup import code_heads, database_heads
 from intranet.extensions import db
-from intranet.release import PREVIOUS_RELEASE_HEAD
+from intranet.release import PREVIOUS_RELEASE, PREVIOUS_RELEASE_HEAD
 from support import PASSWORD, app_config, pg_only
 
 NOW = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
@@ -135,3 +136,10 @@ def test_a_database_of_the_previous_release_upgrades_and_is_served(databases, tm
     client.post("/logout")
     assert client.post("/login", data={"username": "dangvien1", "password": PASSWORD}).status_code == 302
     assert "Họp chi bộ tháng 12" in client.get("/notifications/").text
+
+
+def test_the_changelog_names_the_previous_release_and_its_migration():
+    changelog = (Path(__file__).resolve().parent.parent / "CHANGELOG.md").read_text()
+    newest = re.search(r"^## (\d+\.\d+\.\d+)\b.*?\n(.*?)(?=^## |\Z)", changelog, re.M | re.S)
+    assert newest and newest.group(1) == PREVIOUS_RELEASE
+    assert f"Migration head: `{PREVIOUS_RELEASE_HEAD}`" in newest.group(2)
