@@ -255,9 +255,13 @@ class Checked:
 
 
 def _safe_name(name: str) -> PurePosixPath:
+    """A member's name, if it is one a backup writes: the manifest, the key, a database, or a file
+    ``files/<folder>/<path>``; anything else (absolute, ``..``, unknown) is refused before use."""
     pure = PurePosixPath(name)
-    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+    if pure.is_absolute() or ".." in pure.parts or str(pure) != name:
         raise BackupError(f"the archive holds an unsafe path: {name!r}")
+    if name not in (MANIFEST, SECRET, *DATABASE.values()) and not (pure.parts[0] == "files" and len(pure.parts) >= 3):
+        raise BackupError(f"the archive holds {name!r}, which no intranet backup contains")
     return pure
 
 
@@ -270,6 +274,8 @@ def _read(path: Path, stage: Path, keep=lambda name: True) -> dict:
         with tarfile.open(path, mode="r:*") as tar:
             for member in tar:
                 pure = _safe_name(member.name)
+                if member.name in seen or (member.name == MANIFEST and manifest_bytes is not None):
+                    raise BackupError(f"the archive holds {member.name} twice")
                 if not member.isfile():
                     raise BackupError(f"the archive holds something other than a file: {member.name!r}")
                 source = tar.extractfile(member)
@@ -300,11 +306,18 @@ def _read(path: Path, stage: Path, keep=lambda name: True) -> dict:
         raise BackupError(f"the archive has no {MANIFEST}: it is not an intranet backup or it is truncated")
     try:
         manifest = json.loads(manifest_bytes)
+        if manifest.get("format") != FORMAT:
+            raise BackupError(f"archive format {manifest.get('format')!r} is not supported (this version reads "
+                              f"{FORMAT})")
         expected = manifest["members"]
-    except (ValueError, KeyError, TypeError):
-        raise BackupError(f"the archive's {MANIFEST} is unreadable") from None
-    if manifest.get("format") != FORMAT:
-        raise BackupError(f"archive format {manifest.get('format')!r} is not supported (this version reads {FORMAT})")
+        required = {SECRET, DATABASE[manifest["database"]]}
+        if not (isinstance(manifest["migration_heads"], list) and isinstance(manifest["plugins"], dict)
+                and isinstance(manifest["app_version"], str) and isinstance(manifest["created_at"], str)):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise BackupError(f"the archive's {MANIFEST} is unreadable or incomplete") from None
+    if not required <= set(expected):
+        raise BackupError(f"the archive's {MANIFEST} lists no {', '.join(sorted(required - set(expected)))}")
     for name in sorted(set(expected) | set(seen)):
         if name not in seen:
             raise BackupError(f"the archive lacks {name}, which its manifest lists")

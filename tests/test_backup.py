@@ -212,6 +212,21 @@ def test_a_member_not_in_the_manifest_is_refused(small, tmp_path):
     assert result.exit_code != 0 and "which its manifest does not list" in result.output
 
 
+def test_a_member_outside_the_backup_layout_is_refused(small, tmp_path):
+    """A crafted archive cannot write outside the instance: a path with ``..`` is refused by name."""
+    archive, target = small
+    crafted = tmp_path / "crafted.tar.gz"
+    with tarfile.open(archive) as source, tarfile.open(crafted, "w:gz") as out:
+        for member in source:
+            out.addfile(member, source.extractfile(member))
+        evil = tarfile.TarInfo("files/instance/../../escaped")
+        evil.size = 4
+        out.addfile(evil, io.BytesIO(b"evil"))
+    result = cli(target, "backup", "restore", str(crafted))
+    assert result.exit_code != 0 and "unsafe path" in result.output
+    assert not (tmp_path / "escaped").exists() and untouched(target)
+
+
 def test_an_archive_from_newer_code_is_refused(small, tmp_path):
     archive, target = small
     manifest = read_manifest(archive)
