@@ -76,7 +76,13 @@ def healthy(tmp_path, redis_url, smtp_port):
 
 
 def build(settings: dict, revision: str = "head", jitsi: dict | None = None):
+    # The rate limiter is one object shared by every app in this process (intranet.extensions): an app
+    # built with another Redis would move the whole suite's limits there. Doctor reads REDIS_URL when it
+    # runs, so the app is built with the suite's and is given the one under test afterwards.
+    settings = dict(settings)
+    redis_url = settings.pop("REDIS_URL")
     app = create_app(settings)
+    app.config["REDIS_URL"] = redis_url
     with app.app_context():
         flask_migrate.upgrade(directory=str(MIGRATIONS), revision=revision)
         if jitsi is not None:
