@@ -265,7 +265,7 @@ def test_backup_is_consistent_while_the_app_writes(tmp_path):
 
     def write():
         n = 0
-        while not stop.is_set():
+        while not stop.wait(0.002):  # a pause between transactions, as real traffic has, so readers get turns
             n += 1
             with writer_engine.begin() as connection:  # two rows per transaction
                 for suffix in ("a", "b"):
@@ -274,6 +274,10 @@ def test_backup_is_consistent_while_the_app_writes(tmp_path):
 
     thread = threading.Thread(target=write)
     thread.start()
+    while not stop.wait(0.01):  # the writer is under way before the first backup
+        with writer_engine.connect() as connection:
+            if connection.execute(text("SELECT count(*) FROM office")).scalar():
+                break
     try:
         archives = [tmp_path / f"{i}.tar.gz" for i in range(3)]
         for archive in archives:
