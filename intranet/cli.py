@@ -1,4 +1,5 @@
-"""``flask --app wsgi …`` commands: plugin switches, demo data, account recovery.
+"""``flask --app wsgi …`` commands: plugin switches, demo data, account recovery (backups and
+checks: backup.py, doctor.py).
 
 Unknown names exit with code 2 and a clear message (click's usage-error convention).
 """
@@ -136,6 +137,11 @@ def seed_demo_command() -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from .backup import backup_group
+    from .doctor import doctor_command
+
     app.cli.add_command(plugins_group)
     app.cli.add_command(users_group)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(backup_group)
+    app.cli.add_command(doctor_command)

@@ -3,7 +3,7 @@
 Two kinds of call:
 
 * **start-up hooks** (``intranet_plugin_info``, ``intranet_blueprints``, ``intranet_cli_commands``,
-  ``intranet_permissions``) run once on every installed plugin, whatever the offices chose;
+  ``intranet_permissions``, ``intranet_doctor_checks``) run once on every installed plugin, whatever the offices chose;
 * **office hooks** (all the others) run only on the plugins enabled for the office concerned: the core
   calls them through ``plugin_manager.for_office(office_id)``, a proxy built on pluggy's
   ``subset_hook_caller``, so a disabled plugin never hears them.
@@ -50,6 +50,14 @@ def intranet_permissions():
     """Return a list of ``intranet.plugins.Permission`` (name, label, roles that hold it). Called once at
     start-up; ``intranet.access.can(user, name, office_id)`` answers from them, and the roles page lists
     them."""
+
+
+@hookspec
+def intranet_doctor_checks():
+    """Return a list of ``intranet.doctor.Finding`` (level ``ok``, ``warn`` or ``fail``, subject, plain
+    message) about the plugin's own settings, for ``flask --app wsgi doctor``. Called once per run inside
+    the app, on every installed plugin, only when the database is reachable and migrated; a ``fail``
+    makes the command exit non-zero."""
 
 
 # --- office hooks ---------------------------------------------------------------------------------

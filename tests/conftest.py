@@ -22,7 +22,7 @@ from sqlalchemy import MetaData, delete  # noqa: E402
 import intranet.models as models  # noqa: E402
 from intranet import MIGRATIONS, create_app  # noqa: E402
 from intranet.extensions import db, limiter  # noqa: E402
-from support import PASSWORD, app_config  # noqa: E402
+from support import PASSWORD, ThrowawayDatabases, app_config  # noqa: E402
 
 # Cheap hashes keep the suite fast; the production parameters are argon2-cffi's defaults.
 models._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -74,6 +74,14 @@ def _clean_state(request):
         import hello_plugin
 
         hello_plugin.heard.clear()
+
+
+@pytest.fixture
+def databases(request, tmp_path):
+    """Empty extra databases of the engine named by indirect parametrisation ("sqlite"/"postgresql")."""
+    made = ThrowawayDatabases(request.param, tmp_path)
+    yield made
+    made.drop_all()
 
 
 @pytest.fixture

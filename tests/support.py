@@ -14,6 +14,12 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from intranet.config import sqlalchemy_url
+
 PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -133,3 +139,35 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+PG_TEST_URL = os.environ.get("INTRANET_TEST_DATABASE_URL", "")
+pg_only = pytest.mark.skipif(not PG_TEST_URL.startswith("postgres"), reason="INTRANET_TEST_DATABASE_URL is not PostgreSQL")
+
+
+class ThrowawayDatabases:
+    """Extra empty databases for a test: files under ``tmp_path`` for SQLite; for PostgreSQL, databases
+    named after the test database (``<name>_<suffix>``), created empty and dropped by ``drop_all``."""
+
+    def __init__(self, engine: str, tmp_path: Path):
+        self.engine, self.tmp_path, self.created = engine, tmp_path, []
+        if engine == "postgresql":
+            self.admin = create_engine(sqlalchemy_url(PG_TEST_URL, ""), isolation_level="AUTOCOMMIT")
+
+    def new(self, suffix: str) -> str:
+        if self.engine == "sqlite":
+            return f"sqlite:///{self.tmp_path / (suffix + '.sqlite3')}"
+        url = make_url(sqlalchemy_url(PG_TEST_URL, ""))
+        database = f"{url.database}_{suffix}"
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
+        self.created.append(database)
+        return url.set(database=database).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if self.engine == "postgresql":
+            with self.admin.connect() as connection:
+                for database in self.created:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            self.admin.dispose()

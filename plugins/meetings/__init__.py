@@ -40,6 +40,13 @@ def intranet_cli_commands():
 
 
 @hookimpl
+def intranet_doctor_checks():
+    from .checks import findings
+
+    return findings()
+
+
+@hookimpl
 def intranet_room_providers():
     from .providers import BUILT_IN
 
