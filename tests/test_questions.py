@@ -282,10 +282,11 @@ def test_a_vote_is_set_or_taken_back_never_toggled(app, client, qcell, login):
             assert db.session.get(Question, qid).votes == 0
     unsaid = client.post(f"/questions/questions/{qid}/vote", headers=hx)
     assert unsaid.status_code == 422 and "Hãy cho biết" in unsaid.text
-    page = client.get(f"/questions/sessions/{sid}").text  # without the script, the form asks for the other state
-    assert 'name="on" value="1"' in page
+    page = client.get(f"/questions/sessions/{sid}").text  # the shared render asks for a vote...
+    assert 'name="on" value="1"' in page and 'data-my-votes="[]"' in page
     client.post(f"/questions/questions/{qid}/vote", data={"on": "1"})
-    assert 'name="on" value="0"' in client.get(f"/questions/sessions/{sid}").text
+    # ...and the page names the member's votes, from which questions.js asks for the other state.
+    assert f'data-my-votes="[{qid}]"' in client.get(f"/questions/sessions/{sid}").text
 
 
 def test_a_vote_sent_again_with_its_key_counts_once(app, client, qcell, login):
@@ -601,8 +602,8 @@ def test_shared_renders_are_made_once_per_change(app, client, qcell, login):
     _ask(app, sid, "member1", "Một lần")
     renders = app.extensions["intranet_live"].renders
 
-    def made() -> int:  # the HTML renders kept (each keeps its event lines too, made from it once)
-        return sum(1 for key in renders._done if key[-1] != "data")
+    def made() -> int:  # this queue's HTML renders kept (each keeps its event lines too, made from it once)
+        return sum(1 for key in renders._done if key[0] == services.queue_channel(sid) and key[-1] != "data")
 
     before = made()
     for username in ("member2", "member3", "chiuy"):
