@@ -69,11 +69,11 @@ def test_concurrent_votes_and_unvotes_are_all_counted(app, data, qcell):
     work = [(q, u) for q in questions for u in voters]
     random.Random(11).shuffle(work)
 
-    assert _in_parallel(app, work, _as_vote(services.toggle_vote)) == []
+    assert _in_parallel(app, work, _as_vote(lambda q, u: services.set_vote(q, u, True))) == []
     assert _counts(app) == {q: (VOTERS, VOTERS) for q in questions}
 
     taken_back = work[::2]  # half of the votes taken back, all at once
-    assert _in_parallel(app, taken_back, _as_vote(services.toggle_vote)) == []
+    assert _in_parallel(app, taken_back, _as_vote(lambda q, u: services.set_vote(q, u, False))) == []
     expected = {q: VOTERS - sum(1 for tq, _u in taken_back if tq == q) for q in questions}
     assert _counts(app) == {q: (n, n) for q, n in expected.items()}
 
@@ -93,7 +93,7 @@ def test_votes_racing_a_merge_end_on_the_surviving_question(app, data, qcell):
             services.merge(question, db.session.get(Question, into), user)
         else:
             try:
-                services.toggle_vote(question, user)
+                services.set_vote(question, user, True)
             except services.QueueError:  # "only open questions take votes": merged meanwhile
                 pass
 
