@@ -34,7 +34,7 @@ people = db.session.scalars(select(User).where(User.username.like("dv%")).order_
 asked = [queue.ask(meeting, people[i % len(people)], f"Câu hỏi số {i} về chuyên đề?") for i in range(int(sys.argv[3]))]
 for n, question in enumerate(asked):
     for voter in people[n + 1:n + 1 + n % 7]:
-        queue.toggle_vote(question, voter)
+        queue.set_vote(question, voter, True)
 db.session.commit()
 print(meeting.id)
 """
