@@ -31,6 +31,11 @@ _HASH_LENGTH = 12
 _compress = Compress()
 
 
+def static_build_dir(app: Flask) -> Path:
+    """Where the hashed, pre-compressed copies are built: derived from the code at every start."""
+    return Path(app.config.get("STATIC_BUILD_DIR") or Path(app.instance_path) / "static-build")
+
+
 def init_app(app: Flask) -> None:
     """Call once every blueprint is registered (their static folders are read here)."""
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
@@ -38,7 +43,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
     _compress.init_app(app)
 
-    build = Path(app.config.get("STATIC_BUILD_DIR") or Path(app.instance_path) / "static-build")
+    build = static_build_dir(app)
     names: dict[str, dict[str, str]] = {}  # endpoint -> {filename: hashed filename}
     served = WhiteNoise(app.wsgi_app, autorefresh=False, allow_all_origins=False, add_headers_function=_cache_for_good)
     for endpoint, folder, prefix in _static_folders(app):

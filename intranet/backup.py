@@ -38,6 +38,8 @@ from flask.cli import AppGroup
 from sqlalchemy import MetaData, inspect, select, table
 from sqlalchemy.engine import URL, Engine
 
+from .assets import static_build_dir
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 SECRET = "secret_key"
@@ -114,12 +116,16 @@ def _data_files(app: Flask, engine: Engine, exclude: set[Path]) -> list[tuple[st
     """(archive name, path) of every regular file to back up. Upload temporaries (``*.part``) and
     a restore's staging folder are not data."""
     skipped = _skipped(app, engine) | exclude
+    derived = static_build_dir(app).resolve()  # rebuilt from the code at every start: not data
     found = []
     for name, root in data_dirs(app).items():
         if not root.is_dir():
             continue
         for folder, subdirs, files in os.walk(root):
             subdirs[:] = sorted(d for d in subdirs if not d.startswith(SCRATCH))
+            if Path(folder).resolve().is_relative_to(derived):
+                subdirs[:] = []
+                continue
             for file in sorted(files):
                 path = Path(folder, file)
                 if path.suffix == ".part" or path.resolve() in skipped or not path.is_file() or path.is_symlink():

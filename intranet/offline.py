@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, current_app, g, send_from_directory
+from flask import Flask, current_app, g
 
 KINDS = ("shell", "kept")
 
@@ -34,7 +34,8 @@ def offline_copy(kind: str):
 
 
 def _service_worker():
-    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="text/javascript", max_age=0)
+    response = current_app.send_static_file("js/sw.js")
+    response.mimetype = "text/javascript"
     # Registered with updateViaCache "all": browsers look for a new worker at most hourly, not on every page.
     response.headers["Cache-Control"] = "max-age=3600"
     return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import getpass
 import http.client
+import io
 import ipaddress
 import re
 import shutil
@@ -22,6 +23,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from intranet.config import DEFAULTS
@@ -296,7 +298,9 @@ def _multipart(size: int) -> tuple[bytes, str]:
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="anh.png"\r\n'
             f"Content-Type: image/png\r\n\r\n").encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
-    png = b"\x89PNG\r\n\x1a\n"
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, "PNG")  # a real image (uploads are checked), then padding
+    png = buffer.getvalue()
     return head + png + bytes(size - len(head) - len(tail) - len(png)) + tail, boundary
 
 

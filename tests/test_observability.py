@@ -192,7 +192,7 @@ def test_metrics_after_requests(app, client, data, login, qcell):
     assert grew("intranet_live_events_published_total") >= 1
     assert _value(after, "intranet_live_streams_open") - _value(after_close, "intranet_live_streams_open") == 1
     # Latency by URL rule, never by raw path: the meeting's id is in no label.
-    rule = "/questions/sessions/<int:session_id>/poll/<region>"
+    rule = "/questions/sessions/<int:session_id>/poll/<regions>"
     assert grew("intranet_http_request_duration_seconds_count", method="GET", endpoint=rule, status="200") == 1
     assert grew("intranet_http_request_duration_seconds_count", method="GET", endpoint=rule, status="304") == 1
     assert grew("intranet_http_request_duration_seconds_count", method="POST", endpoint="/login", status="200") == 1
@@ -255,7 +255,7 @@ def test_readyz_degrades_on_a_dead_redis(app, database_url, tmp_path):
         # Documented: Redis away degrades the intranet, it does not take the instance out (200).
         assert code == 200 and ready["status"] == "degraded", ready
         assert ready["database"]["status"] == "ok" and ready["migrations"]["status"] == "ok"
-        assert ready["live_bus"] == {"backend": "redis", "status": "down", "subscribers": 0}
+        assert ready["live_bus"] == {"backend": "redis", "status": "down", "subscribers": 0, "streams": 0}
         assert ready["rate_limits"] == {"backend": "redis", "status": "fallback"}
     finally:
         server.terminate()

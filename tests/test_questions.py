@@ -602,8 +602,11 @@ def test_shared_renders_are_made_once_per_change(app, client, qcell, login):
     _ask(app, sid, "member1", "Một lần")
     renders = app.extensions["intranet_live"].renders
 
-    def made() -> int:  # this queue's HTML renders kept (each keeps its event lines too, made from it once)
-        return sum(1 for key in renders._done if key[0] == services.queue_channel(sid) and key[-1] != "data")
+    channel = services.queue_channel(sid)
+
+    def made() -> int:  # HTML renders of the queue's current version (each keeps its event lines too)
+        version = app.extensions["intranet_live"].version(channel)
+        return sum(1 for key in renders._done if key[:2] == (channel, version) and key[-1] != "data")
 
     before = made()
     for username in ("member2", "member3", "chiuy"):

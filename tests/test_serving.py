@@ -112,7 +112,7 @@ def _open_stream(port: int, path: str, cookie: str) -> tuple[socket.socket, int]
 def _health(port: int) -> dict:
     import json
 
-    status, body = _get(port, "/healthz")
+    status, body = _get(port, "/readyz")
     assert status == 200
     return json.loads(body)["live_bus"]
 
