@@ -6,6 +6,7 @@ found the same way. The manager lives on the app (``app.extensions["intranet_plu
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -41,6 +42,9 @@ class PluginInfo:
     description_en: str = ""
     hookspecs: ModuleType | None = None  # hooks this plugin defines for other plugins to implement
     config: dict = field(default_factory=dict)  # its settings' defaults; INTRANET_<KEY> overrides them
+    # The folder of its own migration branch (labelled with its name); default: the package's
+    # ``migrations/`` folder. See intranet/schema.py.
+    migrations: str | os.PathLike | None = None
 
     def title(self) -> str:
         return self.title_en if str(get_locale()) == "en" else self.title_vi
