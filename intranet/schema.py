@@ -36,11 +36,11 @@ def plugin_locations() -> dict[str, Path]:
     may not exist until the plugin's first revision."""
     found = {}
     for name, info in manager().infos.items():
-        package_dirs = getattr(manager().pm.get_plugin(name), "__path__", None)
+        package = manager().package_dir(name)
         if info.migrations:
             found[name] = Path(info.migrations).resolve()
-        elif package_dirs:
-            found[name] = Path(next(iter(package_dirs))).resolve() / "migrations"
+        elif package:
+            found[name] = package / "migrations"
     return found
 
 
