@@ -164,7 +164,8 @@ class PluginManager:
         # ``_()`` in code and templates needs nothing more; the core's wording wins a clash.
         babel = app.extensions["babel"]
         for name in self.infos:
-            folder = self.package_dir(name) and self.package_dir(name) / "translations"
+            package = self.package_dir(name)
+            folder = package / "translations" if package else None
             if folder and folder.is_dir() and str(folder) not in babel.translation_directories:
                 babel.translation_directories.insert(0, str(folder))
 

@@ -2,9 +2,9 @@
 
 The core's revisions (``intranet/migrations/versions``, labelled ``core``) stay one linear history; it
 still holds the built-in plugins' tables up to ``0015_anon`` (the shared base every database already
-has). A plugin's new tables live on its own Alembic branch, in the folder it declares as
-``PluginInfo.migrations``, labelled with its name and depending on the core revision it was written
-against. Every declared folder is added to Alembic's ``version_locations``, so ``flask db upgrade``
+has). A plugin's new tables live on its own Alembic branch, in its package's ``migrations/`` folder
+(or the one ``PluginInfo.migrations`` names), labelled with its name and depending on the core revision
+it was written against. Every such folder is added to Alembic's ``version_locations``, so ``flask db upgrade``
 (whose default here is ``heads``) migrates the core and every installed plugin, and
 ``flask db new-revision OWNER -m …`` writes a revision into that owner's folder only.
 """
@@ -53,29 +53,29 @@ def _version_locations(config):
     return config
 
 
-def owner_of(table: str) -> str:
-    """The plugin whose package defines the model of ``table`` (the longest matching module name), else
-    the core. A table of no current model (a dropped or uninstalled one) has no owner: ``None``."""
-    model_modules = {t.name: m.class_.__module__ for m in db.Model.registry.mappers for t in m.tables}
-    module = model_modules.get(table)
-    if module is None:
-        return CORE if table in db.metadata.tables else None
-    best, owner = "", CORE
-    for name in manager().infos:
-        prefix = manager().pm.get_plugin(name).__name__
-        if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > len(best):
-            best, owner = prefix, name
-    return owner
+def table_owners() -> dict[str, str]:
+    """Each model's table and its owner: the plugin whose package defines the model (the longest
+    matching module name), else the core. A table of no current model (dropped, or of an uninstalled
+    plugin) is absent, so no owner's autogenerate proposes dropping it."""
+    prefixes = {manager().pm.get_plugin(name).__name__: name for name in manager().infos}
+    owners = {}
+    for mapper in db.Model.registry.mappers:
+        module = mapper.class_.__module__
+        matching = [p for p in prefixes if module == p or module.startswith(p + ".")]
+        for table in mapper.tables:
+            owners[table.name] = prefixes[max(matching, key=len)] if matching else CORE
+    return owners
 
 
 def include_object_for(owner: str | None):
     """Alembic's ``include_object`` hook: with an owner, autogenerate looks at that owner's tables only."""
+    owners = table_owners() if owner else {}
 
     def include_object(obj, name, type_, reflected, compare_to):
         if owner is None:
             return True
         table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
-        return table is None or owner_of(table) == owner
+        return table is None or owners.get(table) == owner
 
     return include_object
 
