@@ -46,7 +46,7 @@ test: translations test-packages $(BIN)/.installed-test
 # Extract new strings and merge them into the catalogues (then translate the empty msgstr in vi).
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
-		--ignore-dirs='.* _* .venv build tests' -o intranet/translations/messages.pot .
+		--ignore-dirs='.* _* .venv build tests examples' -o intranet/translations/messages.pot .
 	$(BIN)/pybabel update -i intranet/translations/messages.pot -d intranet/translations --no-fuzzy-matching
 
 clean:

@@ -13,8 +13,9 @@ from . import config as config_module
 from . import live, live_grip, logs, metrics
 from .errors import CappedRequest
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from . import schema
+from .schema import MIGRATIONS
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -34,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .models import render_migration_type
 
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, render_item=render_migration_type)
+    app.cli.add_command(schema.db_group())  # replaces Flask-Migrate's: upgrade to every branch's head
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -32,13 +32,13 @@ from pathlib import Path, PurePosixPath
 
 import click
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import MetaData, inspect, select, table
 from sqlalchemy.engine import URL, Engine
 
 from .assets import static_build_dir
+from .schema import code_heads, scripts
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -63,16 +63,8 @@ def app_version() -> str:
         return "unknown"
 
 
-def code_heads() -> list[str]:
-    from . import MIGRATIONS
-
-    return sorted(ScriptDirectory(str(MIGRATIONS)).get_heads())
-
-
 def known_revision(revision: str) -> bool:
-    from . import MIGRATIONS
-
-    return any(script.revision == revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions())
+    return any(script.revision == revision for script in scripts().walk_revisions())
 
 
 def database_heads(engine: Engine) -> list[str]:

@@ -68,7 +68,8 @@ def check_config(app: Flask) -> list[Finding]:
 
 
 def check_database() -> list[Finding]:
-    from .backup import code_heads, database_heads, known_revision
+    from .backup import database_heads, known_revision
+    from .schema import code_heads
     from .extensions import db
 
     url = db.engine.url.render_as_string(hide_password=True)

@@ -2,13 +2,12 @@
 shows."""
 from __future__ import annotations
 
-import functools
 
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Blueprint, abort, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_required
-from . import MIGRATIONS, live, metrics
+from . import live, metrics
+from .schema import code_heads
 from .access import can
 from .extensions import db, limiter
 from .plugins import manager
@@ -73,7 +72,7 @@ def readyz():
         database = {"status": "ok", "dialect": db.engine.dialect.name}
     except Exception as exc:  # reported, not raised: this is the readiness check
         current, database = None, {"status": "down", "error": type(exc).__name__}
-    heads = set(_migration_heads())
+    heads = set(code_heads())
     migrations = {"status": "ok" if current == heads else "down", "head": sorted(heads),
                   "current": None if current is None else sorted(current)}
     bus = live.bus().status()
@@ -90,11 +89,6 @@ def readyz():
     return (jsonify(status=status, database=database, migrations=migrations, live_bus=live_bus,
                     rate_limits=rate_limits),
             503 if status == "down" else 200)
-
-
-@functools.cache
-def _migration_heads() -> tuple[str, ...]:
-    return tuple(ScriptDirectory(str(MIGRATIONS)).get_heads())
 
 
 @bp.get("/metrics", endpoint="metrics")

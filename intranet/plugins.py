@@ -6,7 +6,9 @@ found the same way. The manager lives on the app (``app.extensions["intranet_plu
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, Callable, Iterable
@@ -41,6 +43,9 @@ class PluginInfo:
     description_en: str = ""
     hookspecs: ModuleType | None = None  # hooks this plugin defines for other plugins to implement
     config: dict = field(default_factory=dict)  # its settings' defaults; INTRANET_<KEY> overrides them
+    # The folder of its own migration branch (labelled with its name); default: the package's
+    # ``migrations/`` folder. See intranet/schema.py.
+    migrations: str | os.PathLike | None = None
 
     def title(self) -> str:
         return self.title_en if str(get_locale()) == "en" else self.title_vi
@@ -155,6 +160,19 @@ class PluginManager:
             self.permissions.update((p.name, p) for p in result)
         app.before_request(self._gate)
         app.jinja_env.globals["slot"] = self.render_slot
+        # A plugin's own catalogue (``translations/`` in its package) is merged under the core's, so its
+        # ``_()`` in code and templates needs nothing more; the core's wording wins a clash.
+        babel = app.extensions["babel"]
+        for name in self.infos:
+            package = self.package_dir(name)
+            folder = package / "translations" if package else None
+            if folder and folder.is_dir() and str(folder) not in babel.translation_directories:
+                babel.translation_directories.insert(0, str(folder))
+
+    def package_dir(self, name: str) -> Path | None:
+        """The folder of the plugin's package (None for a plugin that is a plain module)."""
+        paths = getattr(self.pm.get_plugin(name), "__path__", None)
+        return Path(next(iter(paths))).resolve() if paths else None
 
     def _per_plugin(self, hook: str) -> Iterable[tuple[str, Any]]:
         """Start-up hooks are called per implementation so the core knows which plugin returned what."""

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import MetaData, create_engine, inspect, select, text
 
 from intranet import MIGRATIONS, create_app
-from intranet.backup import DATABASE, MANIFEST, code_heads
+from intranet.backup import DATABASE, MANIFEST
+from intranet.schema import code_heads
 from intranet.extensions import db
 from support import PASSWORD, app_config, pg_only
 
@@ -46,7 +47,7 @@ def populate(app) -> None:
     from intranet_scheduling.models import DocumentKind, Session
 
     with app.app_context():
-        flask_migrate.upgrade(directory=str(MIGRATIONS))
+        flask_migrate.upgrade(directory=str(MIGRATIONS), revision="heads")
         assert cli(app, "seed-demo").exit_code == 0
         session = db.session.scalars(select(Session).order_by(Session.id)).first()
         secretary = db.session.scalar(select(User).where(User.username == "bithu"))
@@ -160,7 +161,7 @@ def small(tmp_path):
     """A migrated instance with one uploaded file, backed up; and an empty target."""
     source = instance(f"sqlite:///{tmp_path / 'source.sqlite3'}", tmp_path / "source")
     with source.app_context():
-        flask_migrate.upgrade(directory=str(MIGRATIONS))
+        flask_migrate.upgrade(directory=str(MIGRATIONS), revision="heads")
     uploads = Path(source.instance_path) / "uploads"
     uploads.mkdir()
     (uploads / "0123abcd").write_bytes(b"%PDF-1.4 minutes of the meeting")
@@ -259,7 +260,7 @@ def test_backup_is_consistent_while_the_app_writes(tmp_path):
 
     source = instance(f"sqlite:///{tmp_path / 'source.sqlite3'}", tmp_path / "source")
     with source.app_context():
-        flask_migrate.upgrade(directory=str(MIGRATIONS))
+        flask_migrate.upgrade(directory=str(MIGRATIONS), revision="heads")
     writer_engine = create_engine(f"sqlite:///{tmp_path / 'source.sqlite3'}")
     stop = threading.Event()
 

@@ -75,7 +75,7 @@ def healthy(tmp_path, redis_url, smtp_port):
                       BASE_URL="https://intranet.example.gov.vn")
 
 
-def build(settings: dict, revision: str = "head", jitsi: dict | None = None):
+def build(settings: dict, revision: str = "heads", jitsi: dict | None = None):
     # The rate limiter is one object shared by every app in this process (intranet.extensions): an app
     # built with another Redis would move the whole suite's limits there. Doctor reads REDIS_URL when it
     # runs, so the app is built with the suite's and is given the one under test afterwards.

@@ -1,4 +1,5 @@
 """The plugin contract: discovery by entry point, per-office switches, gating, hooks, requirements."""
+import inspect
 import re
 from pathlib import Path
 
@@ -159,6 +160,8 @@ def test_every_hook_is_documented_in_the_readme(app):
     for name, spec in specs.items():
         assert spec.__doc__ and len(spec.__doc__) > 40, f"{name} has no docstring"
         assert re.search(rf"^#### `{name}\(", readme, re.M), f"{name} is not documented in README.md"
+        arguments = ", ".join(inspect.signature(spec).parameters)  # each argument, in order (as Datasette checks)
+        assert f"#### `{name}({arguments})`" in readme, f"README's heading for {name} lacks its arguments ({arguments})"
         assert " ".join(spec.__doc__.split()) in flat, f"README's text for {name} differs from its docstring"
     documented = set(re.findall(r"^#### `(intranet_\w+)\(", readme, re.M))
     assert documented == set(specs), "README documents hooks that do not exist"

@@ -208,7 +208,7 @@ from intranet.extensions import db
 folder = Path(tempfile.mkdtemp())
 app = create_app(app_config(f"sqlite:///{folder / 'child.sqlite3'}", folder))
 with app.app_context():
-    flask_migrate.upgrade(directory=str(MIGRATIONS))
+    flask_migrate.upgrade(directory=str(MIGRATIONS), revision="heads")
     from datetime import datetime, timedelta, timezone
     from intranet.admin.services import create_office, create_user
     from intranet.models import PartyStatus, Role
@@ -483,7 +483,7 @@ def test_the_migration_numbers_duplicate_versions_again_in_upload_order(tmp_path
                                     ":kind, :version, 'f', :name, 'application/pdf', 1, '', :now)"),
                                {"id": ident, "kind": kind, "version": version, "name": f"s{ident}", "now": now})
         db.session.commit()
-        flask_migrate.upgrade(directory=str(MIGRATIONS))
+        flask_migrate.upgrade(directory=str(MIGRATIONS), revision="heads")
         after = db.session.execute(text("SELECT id, version, preview_cut FROM scheduling_document ORDER BY id")).all()
     assert [(i, v) for i, v, _ in after] == [(1, 1), (2, 2), (3, 3), (4, 1), (5, 4), (6, 5), (7, 2)]
     assert all(not cut for _, _, cut in after)

@@ -2,7 +2,8 @@
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import String, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet import live
 from intranet.audit import record
@@ -10,14 +11,17 @@ from intranet.extensions import db
 from intranet.models import Role
 from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
 
-# Its own metadata: the test creates the table, the core's migrations never see it.
-metadata = MetaData()
-hello_note = Table(
-    "hello_note", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("office_id", Integer, nullable=False, index=True),
-    Column("text", String(200), nullable=False),
-)
+
+
+class HelloNote(db.Model):
+    """Created by its own migration branch (``migrations/``), not by the core's."""
+    __tablename__ = "hello_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(index=True)
+    text: Mapped[str] = mapped_column(String(200))
+
+
+hello_note = HelloNote.__table__
 
 # What the office hooks delivered, for the tests to read.
 heard: list[tuple] = []

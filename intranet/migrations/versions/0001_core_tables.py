@@ -12,7 +12,7 @@ import sqlalchemy as sa
 # revision identifiers, used by Alembic.
 revision = '0001'
 down_revision = None
-branch_labels = None
+branch_labels = ('core',)  # plugins' branches depend on core@head
 depends_on = None
 
 

@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from intranet.schema import OWNER_KEY, include_object_for
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -82,7 +84,9 @@ def run_migrations_online():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
 
-    conf_args = current_app.extensions['migrate'].configure_args
+    conf_args = dict(current_app.extensions['migrate'].configure_args)
+    # `flask db new-revision OWNER` compares only OWNER's tables (intranet/schema.py).
+    conf_args.setdefault("include_object", include_object_for(config.attributes.get(OWNER_KEY)))
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
