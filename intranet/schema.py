@@ -59,8 +59,12 @@ def scripts() -> ScriptDirectory:
 
 
 def code_heads() -> list[str]:
-    """The revisions a database at the code's schema is at: one per branch."""
-    return sorted(scripts().get_heads())
+    """What ``alembic_version`` holds for a database at the code's schema: each branch's head, except a
+    head that another branch depends on (Alembic records only the dependent one)."""
+    script = scripts()
+    heads = set(script.get_heads())
+    below = {r.revision for head in heads for r in script.iterate_revisions(head, "base") if r.revision != head}
+    return sorted(heads - below)
 
 
 def table_owners() -> dict[str, str]:

@@ -13,6 +13,8 @@ from pathlib import Path
 # as `pip install` would. Must happen before any app is created.
 OUTSIDE = Path(__file__).parent / "outside_plugin"
 sys.path.insert(0, str(OUTSIDE))
+# ...and in the servers and commands the tests start, which share the suite's database and its schema.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(OUTSIDE), os.environ.get("PYTHONPATH")]))
 
 import flask_migrate  # noqa: E402
 import pytest  # noqa: E402
