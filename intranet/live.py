@@ -397,8 +397,8 @@ def _answer_unchanged_poll():
     if channel_for is None or not request.if_none_match:
         return None
     channels = _channels(channel_for(**(request.view_args or {})))
-    versions = [_version_or_none(channel) for channel in channels]
-    switches = _version_or_none(SWITCHES)
+    versions = [version_or_none(channel) for channel in channels]
+    switches = version_or_none(SWITCHES)
     if None in versions or switches is None:  # the bus is unreachable: let the view render in full
         return None
     etag = _etag(channels, versions, switches)
@@ -414,7 +414,8 @@ def _answer_unchanged_poll():
 _WARNED_AT = [float("-inf")]  # the last "bus unreachable" warning: one a minute, not one per poll
 
 
-def _version_or_none(channel: str) -> int | None:
+def version_or_none(channel: str) -> int | None:
+    """The channel's version, or None while the bus (Redis) is unreachable: callers then render in full."""
     try:
         return bus().version(channel)
     except Exception:  # redis.RedisError and socket errors: polling degrades to full renders
@@ -465,8 +466,8 @@ def frame(regions: list[Region], versions: list[int | None], index: int) -> str:
 
 def poll_response(channel: str, render: Callable[[], str], *, share: str | None = None) -> Response:
     """A poll of a one-region page: the region's HTML."""
-    version = _version_or_none(channel)  # read before rendering: a change during render is not lost
-    switches = _version_or_none(SWITCHES)
+    version = version_or_none(channel)  # read before rendering: a change during render is not lost
+    switches = version_or_none(SWITCHES)
     html = _end_transaction(lambda: render_region(Region("poll", channel, render, share), version))
     response = Response(html, mimetype="text/html")
     if version is not None and switches is not None:
@@ -481,8 +482,8 @@ def poll_regions(regions: list[Region]) -> Response:
     as server-sent-event frames in one body (``text/event-stream`` syntax, read by live.js). Unchanged,
     the ``before_request`` hook has already answered 304 without the database."""
     channels = tuple(r.channel for r in regions)
-    versions = [_version_or_none(r.channel) for r in regions]  # before rendering: no change is lost
-    switches = _version_or_none(SWITCHES)
+    versions = [version_or_none(r.channel) for r in regions]  # before rendering: no change is lost
+    switches = version_or_none(SWITCHES)
     known = _versions_in_tag(channels, switches)
     body = "".join(frame(regions, versions, i) for i in range(len(regions))
                    if known is None or versions[i] is None or known[i] != versions[i])
@@ -526,7 +527,7 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     and the browser reconnects, which re-checks the user's rights. A stream past the caps
     (LIVE_STREAMS_PER_USER, LIVE_STREAMS_PER_PROCESS) is refused with 429 and the page polls instead;
     a stream whose browser has gone ends within CLIENT_CHECK_SECONDS and frees its slot."""
-    if any(_version_or_none(region.channel) is None for region in regions):
+    if any(version_or_none(region.channel) is None for region in regions):
         return _stream_unavailable()
     engine = bus().push_engine
     if engine is not None and engine.takes_stream():  # production: Pushpin holds the stream
@@ -584,7 +585,7 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
                     last_write = now
                     yield frame(regions, sent, i)
                 if now - last_write >= heartbeat:
-                    if _version_or_none(regions[0].channel) is None:
+                    if version_or_none(regions[0].channel) is None:
                         return  # the bus went away: the browser reconnects, is answered 503 and polls
                     last_write = now
                     yield ": keep-alive\n\n"

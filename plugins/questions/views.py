@@ -218,8 +218,8 @@ def _page_context(meeting: Session, page: str, settings, sort: Sort) -> dict:
     names = PAGES[page]
     regions = _regions(meeting, names, sort, csrf=CSRF_SLOT)
     # Read before rendering: the stream then sends only what changed since this page was made.
-    versions = [live.bus().version(region.channel) for region in regions]
-    since = ".".join(map(str, versions))
+    versions = [live.version_or_none(region.channel) for region in regions]  # None: the bus is away
+    since = "" if None in versions else ".".join(map(str, versions))
     token = f'name="csrf_token" value="{generate_csrf()}"'
     regions = {region.event: live.render_region(region, version).replace(_SLOTTED, token)
                for region, version in zip(regions, versions)}
