@@ -88,6 +88,21 @@ for i in range(int(sys.argv[1])):
                 party_status=PartyStatus.OFFICIAL, password=sys.argv[2])
 """
 
+# SEED_CELL and a helper for meetings in progress whose question queue is open (20 open questions a member).
+SEED_LIVE_MEETINGS = SEED_CELL + """
+from intranet_questions.models import QueueSettings
+
+
+def live_meeting(title):
+    meeting = scheduling.create_session(office, kind=SessionKind.THEMATIC, title=title,
+                                        starts_at=datetime.now(timezone.utc) + timedelta(minutes=5),
+                                        duration_minutes=120, place="", mode=SessionMode.ONLINE)
+    scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
+    db.session.add(QueueSettings(session_id=meeting.id, office_id=office.id, open_limit=20))
+    db.session.flush()
+    return meeting
+"""
+
 
 @contextmanager
 def seeded_cell(seed: str, members: int, password: str, *, embedded: bool = False):

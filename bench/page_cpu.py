@@ -16,20 +16,15 @@ import pstats
 import sys
 import time
 
-from client import ROOT, SEED_CELL, seeded_cell
+from client import ROOT, SEED_LIVE_MEETINGS, seeded_cell
 
 PASSWORD = "bench password 2026"
 
-SEED = SEED_CELL + """
+SEED = SEED_LIVE_MEETINGS + """
 from intranet_questions import services as queue
-from intranet_questions.models import QueueSettings
 from intranet.models import User
 from sqlalchemy import select
-meeting = scheduling.create_session(office, kind=SessionKind.THEMATIC, title="Benchmark",
-                                    starts_at=datetime.now(timezone.utc) + timedelta(minutes=5), duration_minutes=120,
-                                    place="", mode=SessionMode.ONLINE)
-scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
-db.session.add(QueueSettings(session_id=meeting.id, office_id=office.id, open_limit=20))
+meeting = live_meeting("Benchmark")
 people = db.session.scalars(select(User).where(User.username.like("dv%")).order_by(User.username)).all()
 asked = [queue.ask(meeting, people[i % len(people)], f"Câu hỏi số {i} về chuyên đề?") for i in range(int(sys.argv[3]))]
 for n, question in enumerate(asked):

@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from client import BIN, ROOT, SEED_CELL, Client, free_port, seeded_cell, stop
+from client import BIN, ROOT, SEED_LIVE_MEETINGS, Client, free_port, seeded_cell, stop
 from questions_bench import _read_head, q
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -44,17 +44,10 @@ PASSWORD = "bench password 2026"
 KEY = "bench-pushpin-key-of-thirty-two-bytes"
 MARKER = re.compile(r"BQ(\d+)M(\d+)X")
 
-SEED = SEED_CELL + """
-from intranet_questions.models import QueueSettings
+SEED = SEED_LIVE_MEETINGS + """
 first = None
 for n in range(int(sys.argv[3])):
-    meeting = scheduling.create_session(office, kind=SessionKind.THEMATIC, title=f"Chi bộ {n}",
-                                        starts_at=datetime.now(timezone.utc) + timedelta(minutes=5),
-                                        duration_minutes=120, place="", mode=SessionMode.ONLINE)
-    scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
-    db.session.add(QueueSettings(session_id=meeting.id, office_id=office.id, open_limit=20))
-    db.session.flush()
-    first = first or meeting.id
+    first = first or live_meeting(f"Chi bộ {n}").id
 db.session.commit()
 print(first)
 """

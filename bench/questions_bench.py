@@ -38,17 +38,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from client import BIN, ROOT, SEED_CELL, Client, free_port, seeded_cell, stop
+from client import BIN, ROOT, SEED_LIVE_MEETINGS, Client, free_port, seeded_cell, stop
 
 PASSWORD = "bench password 2026"
 
-SEED = SEED_CELL + """
-from intranet_questions.models import QueueSettings
-meeting = scheduling.create_session(office, kind=SessionKind.THEMATIC, title="Benchmark",
-                                    starts_at=datetime.now(timezone.utc) + timedelta(minutes=5), duration_minutes=120,
-                                    place="", mode=SessionMode.ONLINE)
-scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
-db.session.add(QueueSettings(session_id=meeting.id, office_id=office.id, open_limit=20))
+SEED = SEED_LIVE_MEETINGS + """
+meeting = live_meeting("Benchmark")
 db.session.commit()
 print(meeting.id)
 """
