@@ -1,30 +1,15 @@
 """Uploaded files in a real browser: an image shows inline although it is sent with nosniff, a .docx
 downloads under its exact Vietnamese name (RFC 6266 filename*), a long document's preview says it is
 cut, and an HTML page dressed as MP4 is refused with the damaged-file message."""
-from datetime import datetime, timedelta, timezone
-
 from playwright.sync_api import expect
-from sqlalchemy import select
 
-from intranet.extensions import db
-from intranet.models import Office, User
-from intranet_scheduling import services
-from intranet_scheduling.models import SessionKind, SessionMode
 from support import sign_in
 from test_uploads_hardening import HTML_AS_MP4, docx_with_body, long_docx, make_image, paragraph
+from test_uploads_hardening import meeting  # noqa: F401  (a fixture: a planned meeting of DIST with its group)
 
 
-def test_files_as_a_browser_gets_them(page, app, cell, tmp_path):
-    with app.app_context():
-        dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
-        meeting = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề tài liệu",
-                                          starts_at=datetime.now(timezone.utc) + timedelta(days=9),
-                                          duration_minutes=120, place="", mode=SessionMode.IN_PERSON)
-        lead = db.session.scalar(select(User).where(User.username == "member1"))
-        services.set_group(meeting, [lead, db.session.scalar(select(User).where(User.username == "bithu"))],
-                           lead, None, None)
-        db.session.commit()
-        meeting_url = f"/scheduling/sessions/{meeting.id}"
+def test_files_as_a_browser_gets_them(page, meeting, tmp_path):
+    meeting_url = f"/scheduling/sessions/{meeting}"
 
     def send(name: str, content: bytes, kind: str):
         path = tmp_path / name
