@@ -6,7 +6,7 @@ PORT   ?= 5000
 # The demo is served over plain http on 127.0.0.1: cookies cannot carry the Secure flag there.
 RUN_ENV ?= development
 
-.PHONY: run test install translations test-packages messages clean
+.PHONY: run test test-setup install translations test-packages messages clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,9 @@ test-packages:
 		else echo "Missing:" $$missing "(sudo apt-get install" $$missing"); their tests will be skipped"; fi; \
 	fi
 
-test: translations test-packages $(BIN)/.installed-test
+test-setup: translations test-packages $(BIN)/.installed-test
+
+test: test-setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Extract new strings and merge them into the catalogues (then translate the empty msgstr in vi).

@@ -4,6 +4,7 @@ tree without build isolation, and the venv borrows the test venv's installed dep
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -12,8 +13,13 @@ from pathlib import Path
 
 
 def build_wheel(project: Path, out: Path) -> Path:
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources, and CI runs two
+    # passes of the suite at once from the same work tree.
+    source = out / f"{project.name}-source"
+    shutil.copytree(project, source, ignore=shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "__pycache__",
+                                                                   "node_modules", "instance"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "-w", str(out), str(project)], check=True, capture_output=True)
+                    "-w", str(out), str(source)], check=True, capture_output=True)
     name = project.joinpath("pyproject.toml").read_text().split('name = "', 1)[1].split('"', 1)[0]
     (wheel,) = out.glob(f"{name.replace('-', '_')}-*.whl")
     return wheel
