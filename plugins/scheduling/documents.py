@@ -63,7 +63,7 @@ def upload(session: Session, kind: DocumentKind, filename: str, data: bytes, act
     os.replace(temporary, target)  # never a half-written file under the final name
     try:
         return _add_version(session, kind, actor, stored_name=stored, filename=clean_text(Path(filename).name)[:255] or "file",
-                            content_type=inspected.content_type, size=len(data), preview_text=inspected.preview.text,
+                            content_type=inspected.content_type, size=len(data), preview=inspected.preview.blocks,
                             preview_cut=inspected.preview.cut)
     except BaseException:
         db.session.rollback()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.extensions import db
@@ -207,7 +207,7 @@ class Document(db.Model):
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
-    preview_text: Mapped[str] = mapped_column(Text, default="")
+    preview: Mapped[list] = mapped_column(JSON, default=list)  # previews.Preview.blocks: paragraphs and tables
     preview_cut: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the document has more text than the preview
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,8 @@ downloads under its exact Vietnamese name (RFC 6266 filename*), a long document'
 cut, and an HTML page dressed as MP4 is refused with the damaged-file message."""
 from playwright.sync_api import expect
 
-from support import sign_in
+from support import shot, sign_in
+from test_previews import table_docx
 from test_uploads_hardening import HTML_AS_MP4, docx_with_body, long_docx, make_image, paragraph
 from test_uploads_hardening import meeting  # noqa: F401  (a fixture: a planned meeting of DIST with its group)
 
@@ -32,6 +33,14 @@ def test_files_as_a_browser_gets_them(page, meeting, tmp_path):
     with page.expect_download() as download:
         page.get_by_role("button", name="Tải về").click()
     assert download.value.suggested_filename == "Báo cáo quý IV.docx"
+
+    send("phan-cong.docx", table_docx(), "report")  # a table and a cell of two lines, shown as such
+    page.get_by_role("link", name="phan-cong.docx").click()
+    expect(page.locator("#preview-text table tr").nth(1)).to_contain_text("Chuẩn bị báo cáo\ntrước ngày 10")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the table scrolls in its box, not the page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "scheduling-document-table-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     send("dai.docx", long_docx(1_200_000), "report")
     page.get_by_role("link", name="dai.docx").click()
