@@ -12,7 +12,7 @@ from intranet_meetings import services
 from intranet_meetings.models import Mode, Participant
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Attendance, Session, SessionKind, SessionMode, SessionStatus
-from test_meetings import _configure, _office, _online, _user
+from test_meetings import _batch, _configure, _now_ms, _office, _online, _user
 
 
 def _in_person(app, title="Sinh hoạt tại hội trường") -> int:
@@ -113,3 +113,15 @@ def test_following_before_the_room_opens_records_nothing(app, client, qcell, log
     with app.app_context():
         person = db.session.get(Participant, (sid, qcell["m2"]))
         assert person is None or person.first_joined_at is None
+
+
+def test_a_room_page_left_open_beside_follow_along_does_not_undo_it(app, client, qcell, login):
+    _configure(app)
+    sid = _online(app)
+    login("member2")
+    client.get(f"/meetings/sessions/{sid}")
+    client.get(f"/meetings/sessions/{sid}/follow")
+    client.post(f"/meetings/sessions/{sid}/ingest", json=_batch(app, sid, "member2", "b-m2-left", mode="video",
+                                                                events=[{"t": _now_ms(0), "kind": "left"}]))
+    with app.app_context():
+        assert db.session.get(Participant, (sid, qcell["m2"])).mode == Mode.FOLLOW

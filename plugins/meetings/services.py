@@ -447,7 +447,9 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
         else:
             ignored += not _apply_sample(session, user, person, item, at, config)
     mode = payload.get("mode")
-    if mode in {m.value for m in Mode}:
+    # A member following in text stays so until a page of theirs is in the call again: a room page
+    # left open beside follow-along (or closing) claims nothing about how they take part.
+    if mode in {m.value for m in Mode} and (person.connected or person.mode != Mode.FOLLOW):
         person.mode = Mode(mode)
     person.last_seen_at = now
     if (person.state, person.connected, person.drops, person.mode) != before:

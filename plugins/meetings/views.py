@@ -93,7 +93,9 @@ def room(session_id: int):
     return render_template(provider.template, session=meeting, room=room, office_config=config, page=page,
                            is_open=services.room_open(meeting), opens_at=services.opens_at(meeting),
                            moderator=services.is_moderator(current_user, meeting),
-                           checked_in=_checked_in(meeting), queue=_queue_reachable(meeting))
+                           checked_in=_checked_in(meeting), queue=_queue_reachable(meeting),
+                           providers=all_providers(), followed=services.followed_kind(meeting, config),
+                           planner=can(current_user, "scheduling.plan", meeting.office_id))
 
 
 def _checked_in(meeting: Session) -> bool:

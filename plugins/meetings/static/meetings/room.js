@@ -8,6 +8,7 @@
   const MODE_OF = {full: "video", low_video: "low_video", audio_only: "audio", follow_along: "follow"};
   const SAMPLE_MS = 5000, BACKOFF = [2000, 4000, 8000, 16000, 30000], TRIES_PER_DOMAIN = 3, SERVER_CHECK_MS = 8000;
   let page, text, api = null, rung = 0, domainIndex = 0, failures = 0, dropped = false, unreachable = false;
+  let chosen = false;  // until the member picks a mode, batches claim none
   let pending = {samples: [], events: []}, inFlight = null;
 
   const $ = (id) => document.getElementById(id);
@@ -227,7 +228,7 @@
 
   function takeBatch() {
     if (!inFlight && (pending.samples.length || pending.events.length)) {
-      inFlight = {batch: newId(), token: page.ingestToken, mode: MODE_OF[RUNGS[rung]],
+      inFlight = {batch: newId(), token: page.ingestToken, mode: chosen ? MODE_OF[RUNGS[rung]] : undefined,
                   samples: pending.samples.splice(0, 60), events: pending.events.splice(0, 60)};
     }
     return inFlight;
@@ -259,9 +260,9 @@
     page = JSON.parse(root.dataset.page);
     text = JSON.parse(root.dataset.text);
     $("join").addEventListener("click", () => {
-      const chosen = document.querySelector("input[name=mode]:checked").value;
+      chosen = true;
       $("precheck").hidden = true;
-      rung = RUNGS.indexOf(chosen);
+      rung = RUNGS.indexOf(document.querySelector("input[name=mode]:checked").value);
       $("step-up").hidden = rung === 0;
       if (rung === 3) { $("follow").hidden = false; event("ladder", {to: "follow_along", chosen: true}); send(); }
       else join();
