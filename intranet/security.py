@@ -7,7 +7,7 @@ per-page difference we need (the Jitsi room's frames) is a line here. Rules:
 - Content-Security-Policy: scripts, styles, images, fonts, connections and form targets from this
   site only; no inline script or style, no eval, no plugins, no <base>; nobody may frame our pages.
   A view that embeds another site calls ``allow_frames(*hosts)`` (the meeting room, for its Jitsi
-  domains: their external_api.js and their iframe).
+  domains: their external_api.js, their iframe, and the pre-call check's request to each).
 - ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` and ``X-Frame-Options: DENY``
   everywhere.
 - ``Cache-Control: no-store`` on every response to a signed-in user, unless the view set its own
@@ -46,7 +46,8 @@ def init_app(app: Flask) -> None:
 
 
 def allow_frames(*hosts: str) -> None:
-    """Let this response's page load scripts from and frame ``https://<host>`` for each host."""
+    """Let this response's page load scripts from, frame and send requests to ``https://<host>`` for
+    each host."""
     allowed = g.setdefault("csp_frame_hosts", [])
     allowed.extend(f"https://{h}" for h in hosts if _HOST.match(h or ""))
 
@@ -57,6 +58,7 @@ def content_security_policy() -> str:
     if hosts:
         policy["frame-src"] = hosts
         policy["script-src"] += hosts
+        policy["connect-src"] += hosts
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in policy.items())
 
 

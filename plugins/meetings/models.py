@@ -68,12 +68,18 @@ class Room(db.Model):
 
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    # The room's kind (a provider's name). Until the planners pin one, ``services.room_for`` keeps it
+    # following the meeting's mode and the office's Jitsi; a pin keeps it whatever those become.
     provider: Mapped[str] = mapped_column(String(40))
+    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pinned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     room_name: Mapped[str] = mapped_column(String(64), unique=True)
     external_url: Mapped[str] = mapped_column(String(500), default="")
     dial_in: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")  # the chair's running notes, for follow-along
     notes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    pinned_by: Mapped[User | None] = relationship(foreign_keys=[pinned_by_id])
 
 
 class Guest(db.Model):

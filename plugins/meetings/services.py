@@ -133,38 +133,60 @@ class _Probe:
 # --- a meeting's room -------------------------------------------------------------------------------
 
 
+FOLLOW_MEETING = "follow"  # the room form's choice that lifts a pin
+
+
+def followed_kind(session: Session, config: OfficeConfig) -> str:
+    """The kind of a room nobody pinned: in the hall for an in-person meeting; online otherwise, on
+    Jitsi when the office has one, else an external link."""
+    if session.mode == SessionMode.IN_PERSON:
+        return "in_person"
+    return "jitsi" if config.jitsi_domain else "external"
+
+
+def kind_of(session: Session, room: Room | None) -> str:
+    """What the room is now: its pin, else what the meeting's mode and the office's settings give —
+    read at every use, so distancing, a changed mode or a Jitsi configured later reach every room."""
+    if room is not None and room.pinned_at is not None:
+        return room.provider
+    return followed_kind(session, config_for(session.office_id))
+
+
 def room_for(session: Session) -> Room:
-    """The meeting's room, made on first use: Jitsi when the meeting is online and the office has a
-    Jitsi, an external link otherwise; in person for a meeting in the hall."""
-    room = db.session.get(Room, session.id)
-    if room is None:
-        if session.mode == SessionMode.IN_PERSON:
-            provider = "in_person"
-        else:
-            provider = "jitsi" if config_for(session.office_id).jitsi_domain else "external"
-        room = Room(session_id=session.id, office_id=session.office_id, provider=provider,
-                    room_name="chibo-" + secrets.token_hex(12), external_url="", dial_in="", notes="")
-        db.session.add(room)
-        db.session.flush()
+    """The meeting's room, made on first use, its kind brought up to date (``kind_of``)."""
+    room = db.session.get(Room, session.id) or Room(
+        session_id=session.id, office_id=session.office_id, room_name="chibo-" + secrets.token_hex(12),
+        external_url="", dial_in="", notes="")
+    room.provider = kind_of(session, room)
+    db.session.add(room)
+    db.session.flush()
     return room
 
 
 def set_room(session: Session, actor, *, provider: str, external_url: str, dial_in: str) -> Room:
+    """Pin the room's kind (``provider``), or lift the pin (``FOLLOW_MEETING``): a pinned room stays as
+    chosen whatever the meeting's mode becomes (distancing included)."""
     if not can(actor, "scheduling.plan", session.office_id):
         raise MeetingError(_("Only the secretary and the committee set the meeting's room."))
     from .providers import all_providers
 
-    if provider not in all_providers():
+    if provider != FOLLOW_MEETING and provider not in all_providers():
         raise MeetingError(_("Choose how the meeting is held."), "provider")
     external_url = (external_url or "").strip()
-    if provider == "external" and not re.match(r"^https?://[^\s<>\"']{4,490}$", external_url):
+    if (provider == "external" or external_url) and not re.match(r"^https?://[^\s<>\"']{4,490}$", external_url):
         raise MeetingError(_("Paste the meeting's link, starting with https://"), "external_url")
     if provider == "jitsi" and not config_for(session.office_id).jitsi_domain:
         raise MeetingError(_("This office has no Jitsi yet: its administrator sets it under Meeting rooms."),
                            "provider")
     room = room_for(session)
-    room.provider, room.external_url, room.dial_in = provider, external_url, (dial_in or "").strip()[:2000]
-    audit("meetings.room", Room.__tablename__, session.id, office_id=session.office_id, actor=actor, provider=provider)
+    if provider == FOLLOW_MEETING:
+        room.pinned_at = room.pinned_by_id = None
+        room.provider = kind_of(session, room)
+    else:
+        room.provider, room.pinned_at, room.pinned_by_id = provider, utcnow(), actor.id
+    room.external_url, room.dial_in = external_url, (dial_in or "").strip()[:2000]
+    audit("meetings.room", Room.__tablename__, session.id, office_id=session.office_id, actor=actor, provider=provider,
+          pinned=room.pinned_at is not None)
     return room
 
 
@@ -298,13 +320,17 @@ def _connect(session: Session, person: Participant, user: User, at: datetime, so
     at = max(at, person.entered_at)
     if not person.connected:
         person.connected, person.connected_since = True, max(at, person.counted_until or at)
+    _first_join(session, person, user, at, source)
+    quality.set_state(person, Quality.GOOD)
+    return True
+
+
+def _first_join(session: Session, person: Participant, user: User, at: datetime, source: str) -> None:
     if person.first_joined_at is None:
         person.first_joined_at = at
         # Attendance works the same in every mode: the scheduling plugin marks the member present.
         manager().for_office(session.office_id).intranet_session_member_joined(session=session, user=user,
                                                                              source=source)
-    quality.set_state(person, Quality.GOOD)
-    return True
 
 
 def _uncounted_seconds(person: Participant, until: datetime) -> int:
@@ -335,6 +361,26 @@ def check_in(session: Session, user: User) -> Participant:
     _log(session, user, "joined", now, {"via": "external link"})
     live.publish_on_commit(board_channel(session.id), prompt=True)
     return person
+
+
+def follow_along(session: Session, user: User) -> None:
+    """A member opened follow-along while the room is open: they take part in text (a way in when the
+    call cannot hold, or its server cannot be reached), present like any other way in and shown as
+    following on the board. No call, so no minutes or link state; a member in the call meanwhile keeps
+    the call's mode."""
+    now = utcnow()
+    if not room_open(session, now):
+        return
+    enter(session, user, now)
+    person = participant(session, user, lock=True)
+    person.last_seen_at = now
+    if person.connected or (person.mode == Mode.FOLLOW and person.first_joined_at is not None):
+        return
+    person.mode = Mode.FOLLOW
+    if person.first_joined_at is None:
+        _log(session, user, "joined", now, {"via": "follow-along"})
+    _first_join(session, person, user, now, "follow-along")
+    live.publish_on_commit(board_channel(session.id), prompt=True)
 
 
 # --- the quality ingest -------------------------------------------------------------------------------
@@ -401,7 +447,9 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
         else:
             ignored += not _apply_sample(session, user, person, item, at, config)
     mode = payload.get("mode")
-    if mode in {m.value for m in Mode}:
+    # A member following in text stays so until a page of theirs is in the call again: a room page
+    # left open beside follow-along (or closing) claims nothing about how they take part.
+    if mode in {m.value for m in Mode} and (person.connected or person.mode != Mode.FOLLOW):
         person.mode = Mode(mode)
     person.last_seen_at = now
     if (person.state, person.connected, person.drops, person.mode) != before:
@@ -531,8 +579,8 @@ def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]
     minutes connected and drops of everyone expected, zeros included. Three queries whatever the
     number of meetings, plus one per office."""
     ids = [s.id for s in sessions]
-    online = {r.session_id for r in db.session.scalars(select(Room).where(Room.session_id.in_(ids)))
-              if r.provider != "in_person"}
+    rooms = {r.session_id: r for r in db.session.scalars(select(Room).where(Room.session_id.in_(ids)))}
+    online = {s.id for s in sessions if s.id in rooms and kind_of(s, rooms[s.id]) != "in_person"}
     people: dict[int, dict[int, Participant]] = {i: {} for i in online}
     for person in db.session.scalars(select(Participant).where(Participant.session_id.in_(online))):
         people[person.session_id][person.user_id] = person

@@ -93,7 +93,9 @@ def room(session_id: int):
     return render_template(provider.template, session=meeting, room=room, office_config=config, page=page,
                            is_open=services.room_open(meeting), opens_at=services.opens_at(meeting),
                            moderator=services.is_moderator(current_user, meeting),
-                           checked_in=_checked_in(meeting), queue=_queue_reachable(meeting))
+                           checked_in=_checked_in(meeting), queue=_queue_reachable(meeting),
+                           providers=all_providers(), followed=services.followed_kind(meeting, config),
+                           planner=can(current_user, "scheduling.plan", meeting.office_id))
 
 
 def _checked_in(meeting: Session) -> bool:
@@ -183,6 +185,8 @@ def follow(session_id: int):
     the question queue, the dial-in details."""
     meeting = _meeting(session_id)
     room = services.room_for(meeting)
+    services.follow_along(meeting, current_user._get_current_object())
+    db.session.commit()
     documents = _latest_documents(meeting)
     questions_on = _queue_reachable(meeting)
     return render_template("meetings/follow.html", session=meeting, room=room, documents=documents,
@@ -311,7 +315,7 @@ def report(session_id: int):
 def set_room(session_id: int):
     meeting = _meeting(session_id)
     form = RoomForm()
-    form.provider.choices = [(p.name, p.label) for p in all_providers().values()]
+    form.provider.choices = _room_choices()
     return _submit(lambda: services.set_room(meeting, current_user, provider=form.provider.data,
                                              external_url=form.external_url.data, dial_in=form.dial_in.data),
                    url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("Saved."), form)
@@ -330,14 +334,22 @@ def session_panel(meeting: Session) -> str:
     if not services.may_join(current_user, meeting):
         return ""
     room = db.session.get(Room, meeting.id)
-    form = RoomForm(formdata=None, provider=room.provider if room else None,
+    pinned = room is not None and room.pinned_at is not None
+    form = RoomForm(formdata=None, provider=room.provider if pinned else services.FOLLOW_MEETING,
                     external_url=room.external_url if room else "", dial_in=room.dial_in if room else "")
-    form.provider.choices = [(p.name, p.label) for p in all_providers().values()]
+    form.provider.choices = _room_choices()
     return render_template("meetings/_session.html", session=meeting, room=room, form=form, guest_form=GuestForm(),
-                           guests=services.guests(meeting), providers=all_providers(),
+                           guests=services.guests(meeting), providers=all_providers(), pinned=pinned,
+                           kind=services.kind_of(meeting, room),
+                           followed=services.followed_kind(meeting, services.config_for(meeting.office_id)),
                            planner=can(current_user, "scheduling.plan", meeting.office_id),
                            moderator=services.is_moderator(current_user, meeting),
                            is_open=services.room_open(meeting), opens_at=services.opens_at(meeting))
+
+
+def _room_choices() -> list[tuple[str, str]]:
+    return [(services.FOLLOW_MEETING, _("Follow the meeting's mode (in the hall, or online when it is online)")),
+            *((p.name, p.label) for p in all_providers().values())]
 
 
 # --- the office's Jitsi ---------------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 // The Jitsi room page: a pre-call check that proposes a start mode, the IFrame API, samples of the
 // link every 5 s sent in batches (sendBeacon on leave, the same batch id until acknowledged), and the
 // fallback ladder the server's verdict drives: full → low video → audio only → follow-along, with a
-// rejoin after a fatal error (back-off), then a backup domain, each step explained in plain words.
+// rejoin after a fatal error (back-off), then a backup domain, each step explained in plain words. The
+// check also asks each Jitsi server itself, so a server that cannot be reached is not blamed on the link.
 (() => {
   const RUNGS = ["full", "low_video", "audio_only", "follow_along"];
   const MODE_OF = {full: "video", low_video: "low_video", audio_only: "audio", follow_along: "follow"};
-  const SAMPLE_MS = 5000, BACKOFF = [2000, 4000, 8000, 16000, 30000], TRIES_PER_DOMAIN = 3;
-  let page, text, api = null, rung = 0, domainIndex = 0, failures = 0, dropped = false;
+  const SAMPLE_MS = 5000, BACKOFF = [2000, 4000, 8000, 16000, 30000], TRIES_PER_DOMAIN = 3, SERVER_CHECK_MS = 8000;
+  let page, text, api = null, rung = 0, domainIndex = 0, failures = 0, dropped = false, unreachable = false;
+  let chosen = false;  // until the member picks a mode, batches claim none
   let pending = {samples: [], events: []}, inFlight = null;
 
   const $ = (id) => document.getElementById(id);
@@ -25,7 +27,20 @@
     }
   }
 
+  // The Jitsi server itself: a no-cors HEAD of its external_api.js. Any answer (opaque) means it is up;
+  // a refused connection, an unknown name or silence means it cannot be reached from here.
+  async function serverAnswers(domain) {
+    try {
+      await fetch(`https://${domain}/external_api.js`, {method: "HEAD", mode: "no-cors", cache: "no-store",
+                                                        credentials: "omit", signal: AbortSignal.timeout(SERVER_CHECK_MS)});
+      return "ok";
+    } catch (e) {
+      return e.name === "TimeoutError" ? "timeout" : "unreachable";
+    }
+  }
+
   async function precheck() {
+    const servers = Promise.all(page.domains.map(serverAnswers));
     const trips = [];
     for (let i = 0; i < 5; i++) trips.push(await roundTrip());
     const good = trips.filter((t) => t !== null).sort((a, b) => a - b);
@@ -47,9 +62,21 @@
     if (rtt === null || mbps === null || mbps < 0.15 || rtt > 1500) proposal = "follow_along";
     else if (mbps < 0.6 || rtt > 800 || !camera) proposal = "audio_only";
     else if (mbps < 1.5 || rtt > 300) proposal = "low_video";
+    // Only a member who reaches the intranet can tell that the server, not their link, is down.
+    const answers = await servers;
+    const up = rtt === null ? answers.map(() => true) : answers.map((a) => a === "ok");
+    const firstUp = up.indexOf(true);
+    if (firstUp === -1) {
+      proposal = "follow_along";
+      serverNotice(text.server_down);
+    } else if (firstUp > 0) {
+      domainIndex = firstUp;
+      serverNotice(text.server_backup.replace("{domain}", page.domains[firstUp]));
+    }
     const result = {rtt: rtt && Math.round(rtt), mbps: mbps && Math.round(mbps * 100) / 100,
                     effectiveType: info.effectiveType || null, downlink: info.downlink ?? null, camera,
-                    microphone, proposed: proposal};
+                    microphone, proposed: proposal,
+                    servers: Object.fromEntries(page.domains.map((d, i) => [d, answers[i]]))};
     event("precheck", result);
     $("precheck-result").textContent =
       `${rtt === null ? "—" : Math.round(rtt) + " ms"} · ${mbps === null ? "—" : result.mbps + " Mbps"} · ` +
@@ -59,6 +86,11 @@
     $("modes").hidden = false;
     $("join").hidden = false;
     send();
+  }
+
+  function serverNotice(message) {
+    $("server-notice-text").textContent = message;
+    $("server-notice").hidden = false;
   }
 
   // --- the call -------------------------------------------------------------------------------------
@@ -76,7 +108,7 @@
 
   async function join() {
     const domain = page.domains[domainIndex];
-    if (!domain) return stepTo(3, "why_follow_along");
+    if (!domain) return stepTo(3, unreachable ? "why_server_down" : "why_follow_along");
     try {
       await loadApi(domain);
       const answer = await (await fetch(`${page.token}?domain=${encodeURIComponent(domain)}`,
@@ -92,6 +124,7 @@
       applyRung();
     } catch (e) {
       event("error", {name: "load", message: String(e.message || e), domain});
+      unreachable = true;
       nextDomain();
     }
   }
@@ -104,7 +137,7 @@
       say("why_backup");
       join();
     } else {
-      stepTo(3, "why_follow_along");
+      stepTo(3, unreachable ? "why_server_down" : "why_follow_along");
     }
   }
 
@@ -112,7 +145,7 @@
     const on = (name, handler) => (target.addListener || target.addEventListener).call(target, name, handler);
     on("videoConferenceJoined", () => {
       event(dropped ? "reconnected" : "joined", {domain: page.domains[domainIndex]});
-      dropped = false;
+      dropped = unreachable = false;
       failures = 0;
       send();
     });
@@ -195,7 +228,7 @@
 
   function takeBatch() {
     if (!inFlight && (pending.samples.length || pending.events.length)) {
-      inFlight = {batch: newId(), token: page.ingestToken, mode: MODE_OF[RUNGS[rung]],
+      inFlight = {batch: newId(), token: page.ingestToken, mode: chosen ? MODE_OF[RUNGS[rung]] : undefined,
                   samples: pending.samples.splice(0, 60), events: pending.events.splice(0, 60)};
     }
     return inFlight;
@@ -227,9 +260,9 @@
     page = JSON.parse(root.dataset.page);
     text = JSON.parse(root.dataset.text);
     $("join").addEventListener("click", () => {
-      const chosen = document.querySelector("input[name=mode]:checked").value;
+      chosen = true;
       $("precheck").hidden = true;
-      rung = RUNGS.indexOf(chosen);
+      rung = RUNGS.indexOf(document.querySelector("input[name=mode]:checked").value);
       $("step-up").hidden = rung === 0;
       if (rung === 3) { $("follow").hidden = false; event("ladder", {to: "follow_along", chosen: true}); send(); }
       else join();
