@@ -77,11 +77,14 @@ def serve(app, database_url: str, instance: Path, port: int | None = None, worke
            "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"], "INTRANET_INSTANCE_PATH": str(instance),
            "INTRANET_ENV": "development", **env}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                               "--worker-class", worker_class, "--threads", "8", "--graceful-timeout", "2", "wsgi:app"],
+                               "--worker-class", worker_class, "--threads", "8", "--graceful-timeout", "2",
+                               # gunicorn 27's control socket has one default path per user: servers
+                               # started side by side (CI's two passes) would take it from each other.
+                               "--no-control-socket", "wsgi:app"],
                               cwd=ROOT, env=env, stdout=log, stderr=log)
     log.close()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a loaded CI machine starts a worker slowly
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(base + "/healthz", timeout=1)

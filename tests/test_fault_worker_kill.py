@@ -54,7 +54,8 @@ def _serve(app, database_url: str, instance: Path) -> tuple[subprocess.Popen, st
            "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"], "INTRANET_INSTANCE_PATH": str(instance),
            "INTRANET_ENV": "development"}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                               "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "2", "wsgi:app"],
+                               "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "2",
+                               "--no-control-socket", "wsgi:app"],  # as tests/support.py's serve()
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
