@@ -1,0 +1,53 @@
+"""Admin: the roles page. Who holds each role in an office, and which roles hold each permission
+there (the plugins' declared defaults until the office's admin changes them)."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..access import FIXED, grants, managed_office_or_404, require_admin, set_grants
+from ..extensions import db
+from ..models import Role, RoleAssignment, User
+from ..plugins import manager
+from . import bp
+from .forms import ActionForm
+from .offices import chosen_office, office_choices
+
+
+def _key(permission: str, role: Role) -> str:
+    """A checkbox's value on the grants form."""
+    return f"{permission}:{role.value}"
+
+
+@bp.route("/roles")
+def roles():
+    office = chosen_office()
+    holders = db.session.scalars(
+        select(RoleAssignment).where(RoleAssignment.office_id == office.id)
+        .join(User).order_by(RoleAssignment.role, User.full_name)).all()
+    by_role: dict[Role, list[RoleAssignment]] = {r: [] for r in Role}
+    for assignment in holders:
+        by_role[assignment.role].append(assignment)
+    pm = manager()
+    held = grants(office.id)
+    rows = [(p, pm.infos[owner].title() if owner in pm.infos else _("Core"), p.name in FIXED,
+             p.roles if p.name in FIXED else held[p.name])
+            for p in sorted(pm.permissions.values(), key=lambda p: p.name) for owner in [p.name.split(".", 1)[0]]]
+    return render_template("admin/roles.html", office=office, offices=office_choices(), by_role=by_role, rows=rows,
+                           roles=list(Role), key=_key, action=ActionForm(), managed=require_admin())
+
+
+@bp.post("/roles/<int:office_id>")
+def save_grants(office_id: int):
+    office = managed_office_or_404(office_id)
+    allowed = {_key(name, role): (name, role) for name in grants(office.id) for role in Role}
+    given = request.form.getlist("grant")
+    if any(value not in allowed for value in given):
+        flash(_("The form named a right that does not exist; nothing was changed."), "error")
+        return redirect(url_for("admin.roles", office=office.id))
+    changed = set_grants(office, {allowed[value] for value in given}, actor=current_user)
+    db.session.commit()
+    flash(_("Rights of %(office)s saved (%(count)d changed).", office=office.name, count=changed), "success")
+    return redirect(url_for("admin.roles", office=office.id))
