@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..access import FIXED, grants, managed_office_or_404, require_admin, set_grants
 from ..extensions import db
 from ..models import Role, RoleAssignment, User
-from ..plugins import manager
+from ..plugins import CORE, manager
 from . import bp
 from .forms import ActionForm
 from .offices import chosen_office, office_choices
@@ -30,12 +30,14 @@ def roles():
     by_role: dict[Role, list[RoleAssignment]] = {r: [] for r in Role}
     for assignment in holders:
         by_role[assignment.role].append(assignment)
-    pm = manager()
-    held = grants(office.id)
-    rows = [(p, pm.infos[owner].title() if owner in pm.infos else _("Core"), p.name in FIXED,
-             p.roles if p.name in FIXED else held[p.name])
-            for p in sorted(pm.permissions.values(), key=lambda p: p.name) for owner in [p.name.split(".", 1)[0]]]
-    return render_template("admin/roles.html", office=office, offices=office_choices(), by_role=by_role, rows=rows,
+    pm, held = manager(), grants(office.id)
+    groups: dict[str, list] = {}  # the owner's title -> (permission, fixed, roles holding it); core first
+    for p in sorted(pm.permissions.values(), key=lambda p: (p.name.split(".")[0] != CORE, p.name)):
+        owner = p.name.split(".", 1)[0]
+        fixed = p.name in FIXED
+        groups.setdefault(pm.infos[owner].title() if owner in pm.infos else _("Core"), []).append(
+            (p, fixed, p.roles if fixed else held[p.name]))
+    return render_template("admin/roles.html", office=office, offices=office_choices(), by_role=by_role, groups=groups,
                            roles=list(Role), key=_key, action=ActionForm(), managed=require_admin())
 
 
