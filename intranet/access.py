@@ -67,27 +67,25 @@ def grants(office_id: int) -> dict[str, frozenset[Role]]:
     return cache[office_id]
 
 
-def set_grants(office: Office, chosen: set[tuple[str, Role]], *, actor=None) -> int:
-    """Make exactly the (permission, role) pairs in ``chosen`` hold in the office, for every editable
-    permission; a pair back at its declared default loses its row, so a later change of the default
-    reaches it. Each change is audited; the caller commits. Returns how many pairs changed."""
-    declared, changed = manager().permissions, 0
-    for name, roles in grants(office.id).items():
-        for role in Role:
-            wanted = (name, role) in chosen
-            if wanted == (role in roles):
-                continue
-            row = db.session.get(PermissionGrant, (office.id, name, role))
-            if wanted == (role in declared[name].roles):
-                db.session.delete(row)
-            else:
-                if row is None:
-                    row = PermissionGrant(office_id=office.id, permission=name, role=role)
-                    db.session.add(row)
-                row.granted, row.updated_by_id = wanted, getattr(actor, "id", None)
-            record("permission.grant" if wanted else "permission.revoke", "permission", name, office_id=office.id,
-                   actor=actor, role=role.value)
-            changed += 1
+def change_grants(office: Office, wanted: dict[tuple[str, Role], bool], *, actor=None) -> int:
+    """Grant (True) or revoke (False) each editable (permission, role) pair in the office; a pair back at
+    its declared default loses its row, so a later change of the default reaches it. Each change is
+    audited; the caller commits. Returns how many pairs changed."""
+    declared, current, changed = manager().permissions, grants(office.id), 0
+    for (name, role), granted in wanted.items():
+        if granted == (role in current[name]):
+            continue
+        row = db.session.get(PermissionGrant, (office.id, name, role))
+        if granted == (role in declared[name].roles):
+            db.session.delete(row)
+        else:
+            if row is None:
+                row = PermissionGrant(office_id=office.id, permission=name, role=role)
+                db.session.add(row)
+            row.granted, row.updated_by_id = granted, getattr(actor, "id", None)
+        record("permission.grant" if granted else "permission.revoke", "permission", name, office_id=office.id,
+               actor=actor, role=role.value)
+        changed += 1
     g.pop("_intranet_grants", None)
     if changed:
         live.publish_on_commit(live.SWITCHES)  # polled regions drawn for the old rights must not answer 304

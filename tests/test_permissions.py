@@ -97,9 +97,19 @@ def _meeting(app, code: str) -> int:
 
 
 def _checked(page: str) -> list[str]:
-    """What a browser sends from the grants form as the page shows it: its ticked boxes, not the disabled."""
+    """The boxes ticked on the grants form as the page shows it (a disabled box is never sent)."""
     boxes = re.findall(r'<input type="checkbox" name="grant"[^>]*>', page)
     return [re.search(r'value="([^"]+)"', box)[1] for box in boxes if " checked" in box and " disabled" not in box]
+
+
+def _save(client, office_id: int, change):
+    """Open the roles page of the office, change the ticked boxes with ``change`` and save as a browser
+    does: the ticked boxes, and the hidden note of those ticked when the page was drawn."""
+    page = client.get(f"/admin/roles?office={office_id}").text
+    shown = re.findall(r'<input type="hidden" name="shown" value="([^"]+)">', page)
+    assert shown == _checked(page)
+    return client.post(f"/admin/roles/{office_id}", data={"grant": change(_checked(page)), "shown": shown},
+                       follow_redirects=True)
 
 
 def test_defaults_come_from_the_declarations_without_any_row(app, data, qcell):
@@ -121,13 +131,12 @@ def test_a_grant_edited_on_the_roles_page_changes_what_members_may_do_in_that_of
     assert client.get(f"/questions/sessions/{dist_meeting}/chair").status_code == 403
 
     login("distadmin")
-    page = client.get("/admin/roles").text
-    ticked = _checked(page)
+    dist = _office_id(app, "DIST")
+    ticked = _checked(client.get("/admin/roles").text)
     assert "questions.moderate:deputy" in ticked and "questions.moderate:member" not in ticked
-    assert "Đã lưu quyền" in client.post(f"/admin/roles/{_office_id(app, 'DIST')}", data={
-        "grant": ticked}, follow_redirects=True).text  # saved unchanged: no row, no audit
+    assert "Đã lưu quyền" in _save(client, dist, lambda boxes: boxes).text  # saved unchanged: no row, no audit
     assert _rows(app) == [] and _audit(app) == []
-    client.post(f"/admin/roles/{_office_id(app, 'DIST')}", data={"grant": [*ticked, "questions.moderate:member"]})
+    _save(client, dist, lambda boxes: [*boxes, "questions.moderate:member"])
     assert "questions.moderate:member" in _checked(client.get("/admin/roles").text)
 
     login("member1")  # the member of the district now chairs its queue ...
@@ -138,7 +147,7 @@ def test_a_grant_edited_on_the_roles_page_changes_what_members_may_do_in_that_of
         (_office_id(app, "DIST"), "permission.grant", "questions.moderate", "member")]
 
     login("distadmin")  # back to the default: the row goes, the change is audited
-    client.post(f"/admin/roles/{_office_id(app, 'DIST')}", data={"grant": ticked})
+    _save(client, dist, lambda boxes: [b for b in boxes if b != "questions.moderate:member"])
     assert _rows(app) == [] and [a.action for a in _audit(app)] == ["permission.grant", "permission.revoke"]
     login("member1")
     assert client.get(f"/questions/sessions/{dist_meeting}/chair").status_code == 403
@@ -147,8 +156,7 @@ def test_a_grant_edited_on_the_roles_page_changes_what_members_may_do_in_that_of
 def test_revoking_a_default_takes_the_right_away(app, client, qcell, login):
     meeting = _meeting(app, "DIST")
     login("distadmin")
-    ticked = [g for g in _checked(client.get("/admin/roles").text) if g != "questions.moderate:deputy"]
-    client.post(f"/admin/roles/{_office_id(app, 'DIST')}", data={"grant": ticked})
+    _save(client, _office_id(app, "DIST"), lambda boxes: [b for b in boxes if b != "questions.moderate:deputy"])
     assert [(r.permission, r.role.value, r.granted) for r in _rows(app)] == [("questions.moderate", "deputy", False)]
     login("phobithu")
     assert client.get(f"/questions/sessions/{meeting}/chair").status_code == 403
@@ -165,6 +173,21 @@ def test_only_the_offices_admin_edits_its_grants(app, client, qcell, login):
     login("cityadmin")  # the admin above manages the district's grants too
     assert "questions.moderate:member" not in _checked(client.get(f"/admin/roles?office={dist}").text)
     assert _rows(app) == []
+
+
+def test_two_admins_saving_at_once_keep_both_changes(app, client, qcell, login):
+    """Each save applies the boxes its admin changed, not the whole grid as that admin saw it."""
+    dist = _office_id(app, "DIST")
+    login("distadmin")
+    stale = client.get(f"/admin/roles?office={dist}").text  # the district's admin opens the page ...
+    city = app.test_client()
+    login("cityadmin", c=city)  # ... the city's admin grants one right meanwhile ...
+    _save(city, dist, lambda boxes: [*boxes, "questions.moderate:member"])
+    shown = re.findall(r'<input type="hidden" name="shown" value="([^"]+)">', stale)
+    client.post(f"/admin/roles/{dist}", data={  # ... and the district's admin then saves another
+        "grant": [*_checked(stale), "evaluations.draft:committee"], "shown": shown})
+    assert {(r.permission, r.role.value) for r in _rows(app)} == {("questions.moderate", "member"),
+                                                                  ("evaluations.draft", "committee")}
 
 
 @pytest.mark.parametrize("value", ["core.admin:member", "questions.fly:member", "questions.moderate:king", "x"])

@@ -6,8 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from ..access import FIXED, grants, managed_office_or_404, require_admin, set_grants
+from ..access import FIXED, grants, managed_office_or_404, require_admin, change_grants
 from ..extensions import db
 from ..models import Role, RoleAssignment, User
 from ..plugins import CORE, manager
@@ -45,11 +46,19 @@ def roles():
 def save_grants(office_id: int):
     office = managed_office_or_404(office_id)
     allowed = {_key(name, role): (name, role) for name in grants(office.id) for role in Role}
-    given = request.form.getlist("grant")
-    if any(value not in allowed for value in given):
+    # Only the boxes this admin changed since the page was drawn ("shown": those ticked then), so two
+    # admins saving at once do not undo each other's changes.
+    ticked, shown = set(request.form.getlist("grant")), set(request.form.getlist("shown"))
+    if not ticked | shown <= allowed.keys():
         flash(_("The form named a right that does not exist; nothing was changed."), "error")
         return redirect(url_for("admin.roles", office=office.id))
-    changed = set_grants(office, {allowed[value] for value in given}, actor=current_user)
-    db.session.commit()
+    wanted = {allowed[v]: True for v in ticked - shown} | {allowed[v]: False for v in shown - ticked}
+    try:
+        changed = change_grants(office, wanted, actor=current_user)
+        db.session.commit()
+    except IntegrityError:  # another admin granted the same pair between our read and our write
+        db.session.rollback()
+        flash(_("Someone else changed these rights just now. Look again, then save."), "error")
+        return redirect(url_for("admin.roles", office=office.id))
     flash(_("Rights of %(office)s saved (%(count)d changed).", office=office.name, count=changed), "success")
     return redirect(url_for("admin.roles", office=office.id))
