@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,7 @@ from sqlalchemy import select
 from intranet.access import can, holders
 from intranet.extensions import db
 from intranet.models import AuditEvent, Office, PermissionGrant, User
-from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
+from test_questions import _meeting  # a meeting in progress: _meeting(app, code=…)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Role names may appear in a plugin only as the defaults it declares, inside ``Permission(...)``.
@@ -85,17 +83,6 @@ def test_every_right_a_plugin_asks_for_is_declared(app):
 # --- the office's grants ------------------------------------------------------------------------------
 
 
-def _meeting(app, code: str) -> int:
-    with app.app_context():
-        office = db.session.scalar(select(Office).where(Office.code == code))
-        session = scheduling.create_session(
-            office, kind=SessionKind.THEMATIC, title="Sinh hoạt chuyên đề", duration_minutes=90, place="Hội trường",
-            mode=SessionMode.IN_PERSON, starts_at=datetime.now(timezone.utc) + timedelta(hours=1))
-        scheduling.advance(session, SessionStatus.IN_PROGRESS, None)
-        db.session.commit()
-        return session.id
-
-
 def _checked(page: str) -> list[str]:
     """The boxes ticked on the grants form as the page shows it (a disabled box is never sent)."""
     boxes = re.findall(r'<input type="checkbox" name="grant"[^>]*>', page)
@@ -126,7 +113,7 @@ def test_defaults_come_from_the_declarations_without_any_row(app, data, qcell):
 
 
 def test_a_grant_edited_on_the_roles_page_changes_what_members_may_do_in_that_office_only(app, client, qcell, login):
-    dist_meeting, other_meeting = _meeting(app, "DIST"), _meeting(app, "OTHER")
+    dist_meeting, other_meeting = _meeting(app), _meeting(app, code="OTHER")
     login("member1")
     assert client.get(f"/questions/sessions/{dist_meeting}/chair").status_code == 403
 
@@ -154,7 +141,7 @@ def test_a_grant_edited_on_the_roles_page_changes_what_members_may_do_in_that_of
 
 
 def test_revoking_a_default_takes_the_right_away(app, client, qcell, login):
-    meeting = _meeting(app, "DIST")
+    meeting = _meeting(app)
     login("distadmin")
     _save(client, _office_id(app, "DIST"), lambda boxes: [b for b in boxes if b != "questions.moderate:deputy"])
     assert [(r.permission, r.role.value, r.granted) for r in _rows(app)] == [("questions.moderate", "deputy", False)]
