@@ -47,9 +47,10 @@ def intranet_cli_commands():
 
 @hookspec
 def intranet_permissions():
-    """Return a list of ``intranet.plugins.Permission`` (name, label, roles that hold it). Called once at
-    start-up; ``intranet.access.can(user, name, office_id)`` answers from them, and the roles page lists
-    them."""
+    """Return a list of ``intranet.plugins.Permission`` (name, label, the roles that hold it by default).
+    Called once at start-up. Each office's admin changes which roles hold it on the roles page (stored per
+    office, audited); ``intranet.access.can(user, name, office_id)`` answers from the defaults and those
+    changes, and is the only way a plugin checks a right: no plugin reads a user's roles."""
 
 
 @hookspec

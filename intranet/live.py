@@ -373,7 +373,7 @@ def poll_view(channel_for: Callable[..., str | tuple[str, ...]]):
     return decorate
 
 
-SWITCHES = "plugin-switches"  # published when any office switches a plugin on or off
+SWITCHES = "plugin-switches"  # published when any office switches a plugin or changes a permission grant
 
 
 def _etag(channels: tuple[str, ...], versions: list[int], switches: int) -> str:

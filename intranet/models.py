@@ -1,4 +1,4 @@
-"""Core tables: offices, users, roles per office, plugin switches, audit events."""
+"""Core tables: offices, users, roles per office, permission grants, plugin switches, audit events."""
 from __future__ import annotations
 
 import enum
@@ -209,6 +209,20 @@ class PluginState(db.Model):
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
     plugin: Mapped[str] = mapped_column(String(64), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+
+class PermissionGrant(db.Model):
+    """One office's choice whether ``role`` holds ``permission``; a missing row means the declared
+    default (``Permission.roles``), so a new office or a newly installed plugin needs no rows."""
+
+    __tablename__ = "permission_grant"
+
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
+    permission: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[Role] = mapped_column(text_enum(Role, 16), primary_key=True)
+    granted: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 

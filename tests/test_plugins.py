@@ -182,7 +182,7 @@ def test_builtin_plugins_implement_only_known_hooks(app):
 
 def test_plugin_tables_are_prefixed_and_carry_office_id(app):
     core = {"office", "user_account", "role_assignment", "plugin_state", "audit_event", "notification", "idempotency_key",
-            "user_session", "login_throttle"}
+            "user_session", "login_throttle", "permission_grant"}
     plugins = set(manager(app).infos)
     for table in db.metadata.sorted_tables:
         if table.name in core:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import offices, switches, users  # noqa: E402,F401  (routes register on bp)
+from . import offices, roles, switches, users  # noqa: E402,F401  (routes register on bp)

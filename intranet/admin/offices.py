@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -41,6 +42,15 @@ def filter_by_office(query, column):
     if office_id in ids:
         return query.where(column == office_id), office_id
     return query.where(column.in_(ids)), None
+
+
+def chosen_office() -> Office:
+    """The managed office named in ``?office=``, else the admin's own (or their first) office."""
+    ids = require_admin()
+    office_id = int_param("office")
+    if office_id not in ids:
+        office_id = current_user.office_id if current_user.office_id in ids else min(ids)
+    return managed_office_or_404(office_id)
 
 
 def office_choices(with_none: bool = False) -> list[tuple[int, str]]:

@@ -7,23 +7,19 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..access import managed_office_or_404, require_admin
+from ..access import managed_office_or_404
 from ..extensions import db
 from ..models import AuditEvent
-from ..params import int_param, page_param, text_param
+from ..params import page_param, text_param
 from ..plugins import PluginError, manager
 from . import bp
 from .forms import ActionForm
-from .offices import filter_by_office, office_choices
+from .offices import chosen_office, filter_by_office, office_choices
 
 
 @bp.route("/plugins")
 def plugins():
-    ids = require_admin()
-    office_id = int_param("office")
-    if office_id not in ids:
-        office_id = current_user.office_id if current_user.office_id in ids else min(ids)
-    office = managed_office_or_404(office_id)
+    office = chosen_office()
     pm = manager()
     enabled = pm.enabled(office.id)
     rows = [(info, info.name in enabled) for info in sorted(pm.infos.values(), key=lambda i: i.name)]

@@ -16,7 +16,6 @@ from ..errors import accepts_uploads
 from ..extensions import db
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
 from ..params import int_param, page_param, text_param
-from ..plugins import manager
 from . import bp
 from .csv_import import COLUMNS, import_users
 from ..labels import ROLE_LABELS, STATUS_LABELS
@@ -180,17 +179,3 @@ def import_template():
     office = db.session.get(Office, current_user.office_id)
     return csv_response("users-template.csv", COLUMNS,
                         [["nguyenvana", "Nguyễn Văn A", "a@example.org", office.code, "đảng viên", "chính thức"]])
-
-
-@bp.route("/roles")
-def roles():
-    ids = require_admin()
-    holders = db.session.scalars(
-        select(RoleAssignment).where(RoleAssignment.office_id.in_(ids))
-        .join(User).order_by(RoleAssignment.office_id, RoleAssignment.role, User.full_name)).all()
-    by_role: dict[Role, list[RoleAssignment]] = {r: [] for r in Role}
-    for assignment in holders:
-        by_role[assignment.role].append(assignment)
-    permissions = sorted(manager().permissions.values(), key=lambda p: p.name)
-    return render_template("admin/roles.html", by_role=by_role, role_labels=ROLE_LABELS, permissions=permissions,
-                           managed=ids)

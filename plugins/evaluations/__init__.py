@@ -3,6 +3,7 @@ evaluation of the presenting group, members' anonymous ratings, participation, t
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from intranet.models import Role
 from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
 
 
@@ -28,11 +29,10 @@ def intranet_blueprints():
 
 @hookimpl
 def intranet_permissions():
-    from .services import DRAFTERS, SECRETARY
-
     return [Permission("evaluations.sign", _l("Record conclusions, sign minutes and resolutions, evaluate, commend"),
-                       SECRETARY),
-            Permission("evaluations.draft", _l("Draft conclusions, minutes, resolutions and evaluations"), DRAFTERS)]
+                       frozenset({Role.SECRETARY})),
+            Permission("evaluations.draft", _l("Draft conclusions, minutes, resolutions and evaluations"),
+                       frozenset({Role.SECRETARY, Role.DEPUTY}))]
 
 
 @hookimpl

@@ -14,9 +14,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select
 
+from intranet.access import can
 from intranet.audit import record as audit
 from intranet.extensions import db
-from intranet.models import Role, User, utcnow
+from intranet.models import User, utcnow
 from intranet.notifications import notify
 from intranet.text import clean_text
 from intranet_scheduling import services as scheduling
@@ -27,8 +28,6 @@ from .models import (GroupEvaluation, GroupRating, Note, NoteKind, OfficeSetting
                      Record, Task, TaskStatus)
 from .sealing import seal, unseal
 
-SECRETARY = frozenset({Role.SECRETARY})
-DRAFTERS = frozenset({Role.SECRETARY, Role.DEPUTY})
 SCORE_RANGE = (1, 5)
 AGGREGATE_MINIMUM = 3  # ratings are shown only once this many have answered, so none can be told apart
 TEXT_MAX = 5000
@@ -43,11 +42,11 @@ class EvaluationError(Exception):
 
 
 def is_secretary(user, office_id: int) -> bool:
-    return bool(user.is_authenticated and user.roles_in(office_id) & SECRETARY)
+    return can(user, "evaluations.sign", office_id)
 
 
 def is_drafter(user, office_id: int) -> bool:
-    return bool(user.is_authenticated and user.roles_in(office_id) & DRAFTERS)
+    return can(user, "evaluations.draft", office_id)
 
 
 def _secretary_or_refuse(user, session: Session) -> None:
@@ -76,7 +75,7 @@ def record_for(session: Session) -> Record:
     found = db.session.get(Record, session.id)
     if found is None:
         secretary = next((u for u in scheduling.members(session.office_id)
-                          if Role.SECRETARY in u.roles_in(session.office_id)), None)
+                          if can(u, "evaluations.sign", session.office_id)), None)
         found = Record(session_id=session.id, office_id=session.office_id, chair_id=secretary and secretary.id,
                        conclusion="", final=False)
     return found

@@ -3,7 +3,8 @@ link with check-in, or the hall; the chair's live connection board; attendance f
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from intranet.plugins import NavItem, PluginInfo, hookimpl
+from intranet.models import CELL_ROLES, Role
+from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
 
 from . import hookspecs
 
@@ -51,6 +52,15 @@ def intranet_room_providers():
     from .providers import BUILT_IN
 
     return BUILT_IN
+
+
+@hookimpl
+def intranet_permissions():
+    return [Permission("meetings.join", _l("Join the cell's meeting rooms"), CELL_ROLES),
+            Permission("meetings.moderate", _l("Moderate a meeting's room and read its connection board"),
+                       frozenset({Role.SECRETARY, Role.DEPUTY})),
+            Permission("meetings.invite", _l("Invite guests from other offices to a meeting"),
+                       frozenset({Role.SECRETARY}))]
 
 
 @hookimpl

@@ -21,7 +21,7 @@ from intranet import live
 from intranet.access import can
 from intranet.audit import record as audit
 from intranet.extensions import db
-from intranet.models import CELL_ROLES, Role, User, utcnow
+from intranet.models import User, utcnow
 from intranet.plugins import manager
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionMode, SessionStatus
@@ -29,7 +29,6 @@ from intranet_scheduling.models import Session, SessionMode, SessionStatus
 from . import quality
 from .models import Batch, Event, Guest, JitsiAuth, Mode, OfficeConfig, Participant, Quality, Room, Sample
 
-MODERATOR_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY})
 DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:\d{2,5})?$")
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_ITEMS = 60          # samples or events in one batch (5 minutes at one every 5 s)
@@ -209,18 +208,19 @@ def may_join(user, session: Session) -> bool:
     """A member of the cell, or a guest the secretary invited."""
     if not (user.is_authenticated and user.active):
         return False
-    return bool(user.roles_in(session.office_id) & CELL_ROLES) or is_guest(user, session)
+    return can(user, "meetings.join", session.office_id) or is_guest(user, session)
 
 
 def is_moderator(user, session: Session) -> bool:
-    """The chair and the secretary: Jitsi moderators, and the board's readers."""
-    return bool(user.is_authenticated and user.roles_in(session.office_id) & MODERATOR_ROLES)
+    """Who holds ``meetings.moderate`` (the secretary and deputies by default): Jitsi moderators, and
+    the board's readers."""
+    return can(user, "meetings.moderate", session.office_id)
 
 
 def invite_guest(session: Session, actor, username: str) -> Guest:
     """The secretary invites a member of another office by username. The right is checked before the
     name is looked up: nobody else learns whether an account exists."""
-    if Role.SECRETARY not in actor.roles_in(session.office_id):
+    if not can(actor, "meetings.invite", session.office_id):
         raise MeetingError(_("Only the secretary invites guests."))
     guest = db.session.scalar(select(User).where(User.username == (username or "").strip().lower()))
     if guest is None:

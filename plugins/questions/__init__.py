@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from intranet.models import CELL_ROLES, Role
 from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
 
 
@@ -29,9 +30,10 @@ def intranet_blueprints():
 
 @hookimpl
 def intranet_permissions():
-    from .services import CHAIR_ROLES
-
-    return [Permission("questions.moderate", _l("Chair the question queue and the speakers list"), CHAIR_ROLES)]
+    return [Permission("questions.take_part", _l("Ask, vote and ask to speak in the cell's meetings"), CELL_ROLES),
+            Permission("questions.moderate", _l("Chair the question queue and the speakers list"),
+                       frozenset({Role.SECRETARY, Role.DEPUTY})),
+            Permission("questions.name_chair", _l("Name the member who chairs a meeting"), frozenset({Role.SECRETARY}))]
 
 
 @hookimpl

@@ -12,15 +12,15 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from intranet import live
+from intranet.access import can, holders
 from intranet.audit import record, record_change
 from intranet.extensions import db
-from intranet.models import CELL_ROLES, Role, RoleAssignment, User, utcnow
+from intranet.models import User, utcnow
 from intranet.text import clean_text as core_clean
 from intranet_scheduling.models import DiscussionQuestion, Session, SessionStatus
 
 from .models import Anonymity, Question, QuestionStatus, QueueSettings, Sort, Speaker, SpeakerSource, SpeakerState, Vote
 
-CHAIR_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY})
 REASON_MAX = 300
 OPEN_LIMIT_RANGE = (1, 20)
 LIVE = (QuestionStatus.OPEN, QuestionStatus.ANSWERED)  # what members see in the queue
@@ -80,7 +80,7 @@ def is_participant(user, session: Session) -> bool:
 
 def is_cell_member(user, office_id: int) -> bool:
     """Takes part in the meetings of the office's cell (checked before anything of a meeting is looked up)."""
-    return bool(user.is_authenticated and user.active and user.roles_in(office_id) & CELL_ROLES)
+    return can(user, "questions.take_part", office_id)
 
 
 def visible_to(question: Question, user, settings: QueueSettings | None = None) -> bool:
@@ -92,18 +92,16 @@ def visible_to(question: Question, user, settings: QueueSettings | None = None) 
 
 
 def is_chair(user, session: Session, settings: QueueSettings | None = None) -> bool:
-    """The secretary, a deputy, or the member the secretary named to chair this meeting."""
+    """Who holds ``questions.moderate`` (the secretary and deputies by default), or the member named
+    to chair this meeting."""
     if not is_participant(user, session):
         return False
     settings = settings or settings_for(session)
-    return bool(user.roles_in(session.office_id) & CHAIR_ROLES) or settings.chair_id == user.id
+    return can(user, "questions.moderate", session.office_id) or settings.chair_id == user.id
 
 
 def participants(session: Session) -> list[User]:
-    query = (select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
-             .where(RoleAssignment.office_id == session.office_id, RoleAssignment.role.in_(CELL_ROLES),
-                    User.active.is_(True)).order_by(User.full_name))
-    return list(db.session.scalars(query).unique())
+    return holders("questions.take_part", session.office_id)
 
 
 def _participant_or_refuse(user, session: Session) -> None:
@@ -134,7 +132,7 @@ def save_settings(session: Session, actor, *, anonymity: Anonymity, premoderatio
         raise QueueError(_("Between %(low)d and %(high)d.", low=OPEN_LIMIT_RANGE[0], high=OPEN_LIMIT_RANGE[1]),
                          "open_limit")
     chair_id = chair.id if chair else None
-    if chair_id != settings.chair_id and Role.SECRETARY not in actor.roles_in(session.office_id):
+    if chair_id != settings.chair_id and not can(actor, "questions.name_chair", session.office_id):
         raise QueueError(_("Only the secretary names the chair of a meeting."), "chair_id")
     if chair is not None and not is_participant(chair, session):
         raise QueueError(_("“%(name)s” is not a member of this cell.", name=chair.full_name), "chair_id")

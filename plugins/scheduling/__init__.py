@@ -7,9 +7,6 @@ from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
 
 from . import hookspecs
 
-PLANNERS = frozenset({Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE})
-
-
 @hookimpl
 def intranet_plugin_info():
     return PluginInfo(
@@ -40,9 +37,12 @@ def intranet_cli_commands():
 @hookimpl
 def intranet_permissions():
     return [
-        Permission("scheduling.plan", _l("Plan meetings, groups, questions; take attendance"), PLANNERS),
+        Permission("scheduling.plan", _l("Plan meetings, groups, questions; take attendance"),
+                   frozenset({Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE})),
         Permission("scheduling.approve", _l("Approve the programme; correct a closed meeting"),
                    frozenset({Role.SECRETARY})),
+        Permission("scheduling.attend", _l("Attend the cell's meetings: roll call, assignments, reminders"),
+                   frozenset({Role.MEMBER})),
     ]
 
 

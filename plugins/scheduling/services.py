@@ -8,9 +8,10 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from intranet.access import can, holders
 from intranet.audit import record, record_change
 from intranet.extensions import db
-from intranet.models import Office, PartyStatus, Role, RoleAssignment, User, utcnow
+from intranet.models import Office, PartyStatus, User, utcnow
 from intranet.plugins import manager
 from intranet.text import clean_text
 
@@ -124,16 +125,13 @@ def quarters_without_thematic(programme: Programme) -> list[int]:
 
 
 def members(office_id: int) -> list[User]:
-    """Active users holding the member role in the office, by name."""
-    query = (select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
-             .where(RoleAssignment.office_id == office_id, RoleAssignment.role == Role.MEMBER, User.active.is_(True))
-             .order_by(User.full_name))
-    return list(db.session.scalars(query).unique())
+    """Active users who attend the office's meetings, by name."""
+    return holders("scheduling.attend", office_id)
 
 
 def is_member(user, office_id: int) -> bool:
     """The test ``members()`` applies, read from the user's loaded roles instead of a query."""
-    return user.active and Role.MEMBER in user.roles_in(office_id)
+    return can(user, "scheduling.attend", office_id)
 
 
 def _same_office(user: User | None, office_id: int, field: str) -> None:
