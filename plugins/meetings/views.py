@@ -18,9 +18,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from intranet import live
 from intranet.access import can, managed_office_or_404
 from intranet.extensions import csrf, db
-from intranet.forms import form_errors_text, submit_and_redirect
+from intranet.forms import form_errors_text
 from intranet.offline import offline_copy
 from intranet.plugins import cross_office_view, manager
+from intranet.refusals import ServiceError, respond
 from intranet.security import allow_frames
 from intranet_scheduling.models import Document as SchedulingDocument, Session, SessionStatus
 
@@ -28,7 +29,6 @@ from . import jitsi, services
 from .forms import ConfigForm, GuestForm, NotesForm, RoomForm
 from .models import JitsiAuth, Participant, Room
 from .providers import all_providers
-from .services import MeetingError
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings", template_folder="templates", static_folder="static")
 cli = AppGroup("meetings", help="Meeting rooms.")
@@ -60,10 +60,6 @@ def _moderated(session_id: int) -> Session:
     if not services.is_moderator(current_user, meeting):
         abort(403)
     return meeting
-
-
-def _submit(change, back: str, success: str | None = None, form=None):
-    return submit_and_redirect(change, back, MeetingError, success, form)
 
 
 # --- the room -----------------------------------------------------------------------------------------
@@ -142,7 +138,7 @@ def ingest(session_id: int):
     except services.RateLimited as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 429, {"Retry-After": str(exc.retry_after)}
-    except MeetingError as exc:
+    except ServiceError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 422
     return jsonify(verdict.as_json())
@@ -168,7 +164,7 @@ def probe(session_id: int):
 @guest_view
 def check_in(session_id: int):
     meeting = _meeting(session_id)
-    return _submit(lambda: services.check_in(meeting, current_user._get_current_object()),
+    return respond(lambda: services.check_in(meeting, current_user._get_current_object()),
                    url_for("meetings.room", session_id=meeting.id), _("You are checked in: you count as present."))
 
 
@@ -292,7 +288,7 @@ def board_poll(session_id: int):
 def save_notes(session_id: int):
     meeting = _moderated(session_id)
     form = NotesForm()
-    return _submit(lambda: services.save_notes(meeting, current_user, form.notes.data),
+    return respond(lambda: services.save_notes(meeting, current_user, form.notes.data),
                    url_for("meetings.board", session_id=meeting.id), _("Notes sent to follow-along."), form)
 
 
@@ -312,7 +308,7 @@ def set_room(session_id: int):
     meeting = _meeting(session_id)
     form = RoomForm()
     form.provider.choices = [(p.name, p.label) for p in all_providers().values()]
-    return _submit(lambda: services.set_room(meeting, current_user, provider=form.provider.data,
+    return respond(lambda: services.set_room(meeting, current_user, provider=form.provider.data,
                                              external_url=form.external_url.data, dial_in=form.dial_in.data),
                    url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("Saved."), form)
 
@@ -321,7 +317,7 @@ def set_room(session_id: int):
 def invite_guest(session_id: int):
     meeting = _meeting(session_id)
     form = GuestForm()
-    return _submit(lambda: services.invite_guest(meeting, current_user, form.username.data),
+    return respond(lambda: services.invite_guest(meeting, current_user, form.username.data),
                    url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("Guest invited."), form)
 
 
@@ -360,7 +356,7 @@ def config(office_id: int | None):
         try:
             services.save_config(office.id, current_user, secrets_given=given, **fields)
             db.session.commit()
-        except MeetingError as exc:
+        except ServiceError as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
