@@ -22,7 +22,7 @@ from sqlalchemy import select
 from . import hookspecs, live
 from .extensions import db
 from .hookspecs import hookimpl  # re-exported for plugins: ``from intranet.plugins import hookimpl``
-from .models import PluginState, Role
+from .models import Office, PluginState, Role
 
 ENTRY_POINT_GROUP = "intranet.plugins"
 CORE = "core"
@@ -192,6 +192,14 @@ class PluginManager:
             ).all()
             cache[office_id] = self._resolve(dict(rows))
         return cache[office_id]
+
+    def offices_with(self, name: str) -> list[int]:
+        """The offices where ``name`` is on: what a command run outside any office (cron) works on."""
+        chosen: dict[int, dict[str, bool]] = {office_id: {} for office_id in db.session.scalars(select(Office.id))}
+        for office_id, plugin, enabled in db.session.execute(
+                select(PluginState.office_id, PluginState.plugin, PluginState.enabled)):
+            chosen.setdefault(office_id, {})[plugin] = enabled
+        return [office_id for office_id, states in chosen.items() if name in self._resolve(states)]
 
     def _resolve(self, chosen: dict[str, bool]) -> frozenset[str]:
         wanted = {n for n, info in self.infos.items() if chosen.get(n, info.default_enabled)}

@@ -11,9 +11,9 @@ from ..access import managed_office_or_404, require_admin
 from ..extensions import db
 from ..models import AuditEvent, Office, User
 from ..params import int_param
-from . import bp
-from .forms import OfficeForm
 from ..refusals import ServiceError
+from .blueprint import bp
+from .forms import OfficeForm
 from .services import create_office, update_office
 
 

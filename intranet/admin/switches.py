@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import AuditEvent
 from ..params import int_param, page_param, text_param
 from ..plugins import PluginError, manager
-from . import bp
+from .blueprint import bp
 from .forms import ActionForm
 from .offices import filter_by_office, office_choices
 

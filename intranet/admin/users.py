@@ -17,12 +17,12 @@ from ..extensions import db
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
 from ..params import int_param, page_param, text_param
 from ..plugins import manager
-from . import bp
+from ..refusals import ServiceError, respond
+from .blueprint import bp
 from .csv_import import COLUMNS, import_users
 from ..labels import ROLE_LABELS, STATUS_LABELS
 from .forms import ActionForm, ImportForm, RoleForm, UserEditForm, UserForm
 from .offices import filter_by_office, form_error, office_choices
-from ..refusals import ServiceError, respond
 from .services import create_user, grant_role, reset_password, revoke_role, set_active, update_user
 
 PAGE_SIZE = 50

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, insert, select
 from intranet.audit import record as audit
 from intranet.extensions import db
 from intranet.models import Role, User, utcnow
-from intranet.notifications import notify
+from intranet.notifications import link_to, notify
 from intranet.refusals import ServiceError
 from intranet.text import clean_text
 from intranet_scheduling import services as scheduling
@@ -204,7 +204,7 @@ def save_group_evaluation(session: Session, actor, *, strengths: str, weaknesses
     if final:
         group = [m.user for m in session.group]
         notify(group, _("The secretary evaluated your group's presentation"), session.title,
-               link=f"/evaluations/sessions/{session.id}", key=f"evaluations:group:{session.id}")
+               link=link_to("evaluations.session", session_id=session.id), key=f"evaluations:group:{session.id}")
         if commend:
             for member in group:
                 give_note(member, actor, NoteKind.COMMENDATION,
@@ -323,7 +323,7 @@ def give_note(member: User, actor, kind: NoteKind, reason: str, *, session: Sess
     audit(f"evaluations.{kind.value}", Note.__tablename__, note.id, office_id=member.office_id, actor=actor,
           user_id=member.id)
     title = _("You were commended") if kind == NoteKind.COMMENDATION else _("A reminder from the cell secretary")
-    notify([member], title, reason, link="/evaluations/me")
+    notify([member], title, reason, link=link_to("evaluations.me"))
     return note
 
 

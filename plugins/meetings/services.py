@@ -207,10 +207,10 @@ def invite_guest(session: Session, actor, username: str) -> Guest:
         db.session.add(found)
         audit("meetings.guest.invite", Guest.__tablename__, session.id, office_id=session.office_id, actor=actor,
               user_id=guest.id)
-        from intranet.notifications import notify
+        from intranet.notifications import link_to, notify
 
         notify([guest], _("You are invited to a party cell meeting"), session.title,
-               link=f"/meetings/sessions/{session.id}", key=f"meetings:guest:{session.id}")
+               link=link_to("meetings.room", session_id=session.id), key=f"meetings:guest:{session.id}")
     return found
 
 

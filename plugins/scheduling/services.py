@@ -15,7 +15,7 @@ from intranet.plugins import manager
 from intranet.refusals import ServiceError
 from intranet.text import clean_text
 
-from . import reminders
+from . import notices
 from .models import (Answer, Attendance, DiscussionQuestion, GroupMember, MemberQuestion, OfficeSettings, Programme,
                      ProgrammeItem, ProgrammeStatus, Session, SessionKind, SessionMode, SessionStatus, TopicGroup)
 
@@ -221,7 +221,7 @@ def advance(session: Session, status: SessionStatus, actor) -> None:
     session.status = status
     record_change("scheduling.session.status", session, office_id=session.office_id, actor=actor,
                   previous=previous, status=status)
-    reminders.status_changed(session)
+    notices.status_changed(session, members(session.office_id))
     manager().for_office(session.office_id).intranet_session_status_changed(session=session, previous=previous,
                                                                             actor=actor)
 
@@ -242,7 +242,7 @@ def set_distancing(office: Office, on: bool, actor) -> list[Session]:
     db.session.flush()
     record("scheduling.distancing." + ("on" if on else "off"), OfficeSettings.__tablename__, office.id,
            office_id=office.id, actor=actor, sessions=[s.id for s in changed])
-    reminders.distancing_changed(office.id, on, changed)
+    notices.distancing_changed(members(office.id), on, changed)
     return changed
 
 
@@ -270,7 +270,7 @@ def set_group(session: Session, people: list[User], lead: User, report_due: date
     session.report_due = report_due
     record_change("scheduling.group.set", session, office_id=session.office_id, actor=actor,
                   members=[p.username for p in people], lead=lead.username)
-    reminders.group_assigned(session)
+    notices.group_assigned(session)
 
 
 def add_question(session: Session, text: str, actor) -> DiscussionQuestion:
