@@ -148,7 +148,7 @@ def set_room(session: Session, actor, *, provider: str, external_url: str, dial_
         raise ServiceError(_("Only the secretary and the committee set the meeting's room."))
     from .providers import all_providers
 
-    if provider not in all_providers():
+    if provider not in all_providers(session.office_id):
         raise ServiceError(_("Choose how the meeting is held."), "provider")
     external_url = (external_url or "").strip()
     if provider == "external" and not re.match(r"^https?://[^\s<>\"']{4,490}$", external_url):

@@ -73,7 +73,8 @@ def room(session_id: int):
     services.enter(meeting, current_user._get_current_object())
     db.session.commit()  # the room's name is made once, on first visit; the entry is the server's sighting
     config = services.config_for(meeting.office_id)
-    provider = all_providers().get(room.provider) or all_providers()["in_person"]
+    providers = all_providers(meeting.office_id)
+    provider = providers.get(room.provider) or providers["in_person"]
     page = {
         "session": meeting.id, "ingest": url_for("meetings.ingest", session_id=meeting.id),
         "token": url_for("meetings.fresh_token", session_id=meeting.id),
@@ -307,7 +308,7 @@ def report(session_id: int):
 def set_room(session_id: int):
     meeting = _meeting(session_id)
     form = RoomForm()
-    form.provider.choices = [(p.name, p.label) for p in all_providers().values()]
+    form.provider.choices = [(p.name, p.label) for p in all_providers(meeting.office_id).values()]
     return respond(lambda: services.set_room(meeting, current_user, provider=form.provider.data,
                                              external_url=form.external_url.data, dial_in=form.dial_in.data),
                    url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("Saved."), form)
@@ -328,9 +329,9 @@ def session_panel(meeting: Session) -> str:
     room = db.session.get(Room, meeting.id)
     form = RoomForm(formdata=None, provider=room.provider if room else None,
                     external_url=room.external_url if room else "", dial_in=room.dial_in if room else "")
-    form.provider.choices = [(p.name, p.label) for p in all_providers().values()]
+    form.provider.choices = [(p.name, p.label) for p in all_providers(meeting.office_id).values()]
     return render_template("meetings/_session.html", session=meeting, room=room, form=form, guest_form=GuestForm(),
-                           guests=services.guests(meeting), providers=all_providers(),
+                           guests=services.guests(meeting), providers=all_providers(meeting.office_id),
                            planner=can(current_user, "scheduling.plan", meeting.office_id),
                            moderator=services.is_moderator(current_user, meeting),
                            is_open=services.room_open(meeting), opens_at=services.opens_at(meeting))
