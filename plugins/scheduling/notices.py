@@ -8,7 +8,7 @@ from flask_babel import format_datetime, gettext as _
 from intranet.i18n import DATETIME
 from intranet.notifications import link_to, notify
 
-from .models import Session, SessionStatus
+from .models import Session
 
 
 def session_link(session: Session, anchor: str = "") -> str:
@@ -20,8 +20,6 @@ def when(session: Session) -> str:
 
 
 def distancing_changed(members, on: bool, sessions: list[Session]) -> None:
-    if not sessions:
-        return
     listing = "; ".join(f"{s.title} ({when(s)})" for s in sessions)
     title = (_("Distancing mode: upcoming meetings are now online") if on
              else _("Distancing mode ended: meetings are back in person"))
@@ -34,8 +32,7 @@ def group_assigned(session: Session) -> None:
            key=f"group:{session.id}:{session.report_due}")
 
 
-def status_changed(session: Session, members) -> None:
-    if session.status == SessionStatus.DOCUMENTS_SENT:
-        notify(members, _("Documents sent for “%(title)s”", title=session.title),
-               _("Read them and prepare the discussion questions before %(when)s.", when=when(session)),
-               session_link(session), key=f"documents:{session.id}")
+def documents_sent(session: Session, members) -> None:
+    notify(members, _("Documents sent for “%(title)s”", title=session.title),
+           _("Read them and prepare the discussion questions before %(when)s.", when=when(session)),
+           session_link(session), key=f"documents:{session.id}")

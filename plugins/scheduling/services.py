@@ -221,7 +221,8 @@ def advance(session: Session, status: SessionStatus, actor) -> None:
     session.status = status
     record_change("scheduling.session.status", session, office_id=session.office_id, actor=actor,
                   previous=previous, status=status)
-    notices.status_changed(session, members(session.office_id))
+    if status == SessionStatus.DOCUMENTS_SENT:
+        notices.documents_sent(session, members(session.office_id))
     manager().for_office(session.office_id).intranet_session_status_changed(session=session, previous=previous,
                                                                             actor=actor)
 
@@ -242,7 +243,8 @@ def set_distancing(office: Office, on: bool, actor) -> list[Session]:
     db.session.flush()
     record("scheduling.distancing." + ("on" if on else "off"), OfficeSettings.__tablename__, office.id,
            office_id=office.id, actor=actor, sessions=[s.id for s in changed])
-    notices.distancing_changed(members(office.id), on, changed)
+    if changed:
+        notices.distancing_changed(members(office.id), on, changed)
     return changed
 
 
