@@ -245,3 +245,20 @@ def test_plugin_tables_are_prefixed_and_carry_office_id(app):
 def test_builtins_register_through_the_same_entry_point_group():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '[project.entry-points."intranet.plugins"]' in pyproject
+
+
+def test_offices_with_a_plugin_follow_switches_defaults_and_requirements(app, data, cell):
+    """What a command run outside any office (cron) works on: the same answer ``enabled`` gives."""
+    from intranet.models import Office
+
+    data.enable("hello", "DIST")
+    with app.app_context():
+        ids = {o.code: o.id for o in db.session.scalars(select(Office))}
+        pm = manager(app)
+        assert pm.offices_with("hello") == [ids["DIST"]]
+        assert set(pm.offices_with("scheduling")) == set(ids.values())  # on by default
+        db.session.add(PluginState(office_id=ids["OTHER"], plugin="hello_extra", enabled=True))  # lacks "hello"
+        db.session.commit()
+        assert ids["OTHER"] not in pm.offices_with("hello_extra")
+        for name in pm.infos:
+            assert set(pm.offices_with(name)) == {i for i in ids.values() if name in pm.enabled(i)}, name
