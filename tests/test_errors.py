@@ -85,3 +85,19 @@ def test_a_posted_action_answers_each_client_its_way(app, client, cell, login):
     assert done.status_code == 204
     with app.app_context():
         assert db.session.get(User, me).active and not db.session.get(User, member).active
+
+
+def test_services_refuse_with_the_one_error_class():
+    """One refusal for the core and every plugin: no module defines its own ``XError(message, field)``."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for path in [*(root / "intranet").rglob("*.py"), *(root / "plugins").rglob("*.py"), *(root / "examples").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                    isinstance(n, ast.Attribute) and n.attr == "field" and getattr(n.value, "id", "") == "self"
+                    for n in ast.walk(node)):
+                found.append(f"{path.relative_to(root)}:{node.name}")
+    assert found == ["intranet/refusals.py:ServiceError"]
