@@ -101,7 +101,8 @@ def reset_password_command(username: str) -> None:
 def create_admin_command(username: str, full_name: str, code: str, office_name: str | None) -> None:
     """The first administrator of a fresh installation: prints a temporary password, to be changed at
     the first sign-in."""
-    from .admin.services import AdminError, create_office, create_user
+    from .admin.services import create_office, create_user
+    from .refusals import ServiceError
     from .models import Role
 
     office = db.session.scalar(select(Office).where(func.lower(Office.code) == code.strip().lower()))
@@ -112,7 +113,7 @@ def create_admin_command(username: str, full_name: str, code: str, office_name: 
             office = create_office(code=code, name=office_name, parent=None)
         user, password = create_user(username=username, full_name=full_name, office=office, roles=(Role.ADMIN,),
                                      via="console")
-    except AdminError as exc:
+    except ServiceError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
     db.session.commit()

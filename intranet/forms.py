@@ -101,24 +101,3 @@ def form_errors_text(form) -> str:
     """A form's errors as one message (lazy strings made plain first)."""
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
-
-def submit_and_redirect(change, back: str, refusal: type[Exception], success: str | None = None, form=None):
-    """The common shape of a posted action: validate ``form`` (if any), run ``change()`` and commit,
-    or roll back and flash the service's ``refusal``; then back to ``back`` either way."""
-    from flask import flash, redirect
-
-    from .extensions import db
-
-    if form is not None and not form.validate_on_submit():
-        flash(form_errors_text(form), "error")
-        return redirect(back)
-    try:
-        change()
-        db.session.commit()
-    except refusal as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        if success:
-            flash(success, "success")
-    return redirect(back)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, request, url_for
+from flask import current_app, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, update
@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 from .models import LoginThrottle, User, utcnow
-from .notifications import notify
+from .notifications import link_to, notify
 
 FORGET_AFTER = timedelta(days=1)
 
@@ -85,4 +85,4 @@ def _tell_owner(user: User, address: str, failures: int) -> None:
         title = _("Repeated failed sign-ins to your account")
         body = _("%(count)d wrong passwords for your account came from the address %(address)s. If this was "
                  "not you, change your password and look at your active sessions.", count=failures, address=address)
-    notify([user], title, body, link=url_for("auth.account"), key=f"auth.failed-sign-ins:{utcnow():%Y-%m-%d}")
+    notify([user], title, body, link=link_to("auth.account"), key=f"auth.failed-sign-ins:{utcnow():%Y-%m-%d}")

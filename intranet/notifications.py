@@ -38,6 +38,13 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+def link_to(endpoint: str, anchor: str = "", **values) -> str:
+    """A notification's link: the site path of ``endpoint``, built from the routes as ``url_for`` builds
+    it (a moved route moves its links) but needing no request, so a cron command's reminder links the
+    same page as a view's notice. E-mails put ``BASE_URL`` in front."""
+    return current_app.url_map.bind("").build(endpoint, values) + (f"#{anchor}" if anchor else "")
+
+
 def notify(users, title: str, body: str = "", link: str = "", key: str | None = None) -> list[Notification]:
     """Queue a notification for each user (skipping those who already had ``key``); returns the new ones."""
     users = [u for u in users if u.active]

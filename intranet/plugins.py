@@ -22,7 +22,7 @@ from sqlalchemy import select
 from . import hookspecs, live
 from .extensions import db
 from .hookspecs import hookimpl  # re-exported for plugins: ``from intranet.plugins import hookimpl``
-from .models import PluginState, Role
+from .models import Office, PluginState, Role
 
 ENTRY_POINT_GROUP = "intranet.plugins"
 CORE = "core"
@@ -100,15 +100,20 @@ def manager(app: Flask | None = None) -> "PluginManager":
 
 
 class OfficeHooks:
-    """``pm.for_office(id).intranet_x(...)`` calls only the plugins enabled for that office."""
+    """``manager().for_office(id).intranet_x(...)`` calls only the plugins enabled for that office: the
+    one way to call an office hook (a test refuses ``pm.hook.intranet_x`` for them). One instance per
+    set of enabled plugins, each subset caller made once and kept, as pytest's ``FSHookProxy`` does
+    per folder."""
 
     def __init__(self, pm: pluggy.PluginManager, disabled: list[object]):
         self._pm, self._disabled = pm, disabled
 
     def __getattr__(self, name: str):
-        if not name.startswith(hookspecs.PROJECT + "_"):
-            raise AttributeError(name)
-        return self._pm.subset_hook_caller(name, self._disabled)
+        if not name.startswith(hookspecs.PROJECT + "_") or name in hookspecs.STARTUP_HOOKS:
+            raise AttributeError(f"{name} is not an office hook")
+        caller = self._pm.subset_hook_caller(name, self._disabled)
+        setattr(self, name, caller)  # found on the instance from now on: __getattr__ is not asked again
+        return caller
 
 
 class PluginManager:
@@ -118,6 +123,7 @@ class PluginManager:
         self.infos: dict[str, PluginInfo] = {}
         self.permissions: dict[str, Permission] = {}
         self._blueprint_owner: dict[str, str] = {}
+        self._office_hooks: dict[frozenset[str], OfficeHooks] = {}  # by the set of enabled plugins
 
     # --- discovery --------------------------------------------------------------------------------
 
@@ -129,6 +135,7 @@ class PluginManager:
 
     def register(self, plugin: object, name: str) -> None:
         self.pm.register(plugin, name=name)
+        self._office_hooks.clear()
         if name == CORE:
             return
         impl = getattr(plugin, "intranet_plugin_info", None)
@@ -176,6 +183,7 @@ class PluginManager:
 
     def _per_plugin(self, hook: str) -> Iterable[tuple[str, Any]]:
         """Start-up hooks are called per implementation so the core knows which plugin returned what."""
+        assert hook in hookspecs.STARTUP_HOOKS, hook
         for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):  # registration order
             yield impl.plugin_name, impl.function()
 
@@ -193,6 +201,14 @@ class PluginManager:
             cache[office_id] = self._resolve(dict(rows))
         return cache[office_id]
 
+    def offices_with(self, name: str) -> list[int]:
+        """The offices where ``name`` is on: what a command run outside any office (cron) works on."""
+        chosen: dict[int, dict[str, bool]] = {office_id: {} for office_id in db.session.scalars(select(Office.id))}
+        for office_id, plugin, enabled in db.session.execute(
+                select(PluginState.office_id, PluginState.plugin, PluginState.enabled)):
+            chosen.setdefault(office_id, {})[plugin] = enabled
+        return [office_id for office_id, states in chosen.items() if name in self._resolve(states)]
+
     def _resolve(self, chosen: dict[str, bool]) -> frozenset[str]:
         wanted = {n for n, info in self.infos.items() if chosen.get(n, info.default_enabled)}
         # A plugin is effectively on only while everything it requires is on (e.g. a newly installed
@@ -208,8 +224,11 @@ class PluginManager:
 
     def for_office(self, office_id: int) -> OfficeHooks:
         on = self.enabled(office_id)
-        disabled = [self.pm.get_plugin(n) for n in self.infos if n not in on]
-        return OfficeHooks(self.pm, disabled)
+        hooks = self._office_hooks.get(on)
+        if hooks is None:
+            hooks = OfficeHooks(self.pm, [self.pm.get_plugin(n) for n in self.infos if n not in on])
+            self._office_hooks[on] = hooks
+        return hooks
 
     def check_switch(self, office_id: int, name: str, enabled: bool) -> None:
         """Raise PluginError with a translated reason when the switch cannot be made."""

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from intranet.extensions import db
 from intranet.models import User
+from intranet.refusals import ServiceError
 from intranet_meetings import services as meetings
 from intranet_meetings.models import Event, Participant
 from intranet_questions import services
@@ -94,7 +95,7 @@ def test_votes_racing_a_merge_end_on_the_surviving_question(app, data, qcell):
         else:
             try:
                 services.set_vote(question, user, True)
-            except services.QueueError:  # "only open questions take votes": merged meanwhile
+            except ServiceError:  # "only open questions take votes": merged meanwhile
                 pass
 
     assert _in_parallel(app, work, _as_vote(vote_or_merge)) == []

@@ -61,3 +61,43 @@ def test_json_clients_get_json_errors(client, cell, login):
     login("member1")
     response = client.get("/nope", headers={"Accept": "application/json"})
     assert response.status_code == 404 and "error" in response.get_json()
+
+
+def test_a_posted_action_answers_each_client_its_way(app, client, cell, login):
+    """One responder (``intranet.refusals.respond``) for every posted action: a page gets a flash and a
+    redirect, htmx and the browser's outbox get 204, or 422 with the refusal as plain text."""
+    from sqlalchemy import select
+
+    from intranet.extensions import db
+    from intranet.models import User
+
+    login("distadmin")
+    with app.app_context():
+        me, member = (db.session.scalar(select(User.id).where(User.username == name))
+                      for name in ("distadmin", "member1"))
+    refused = client.post(f"/admin/users/{me}/active")
+    assert refused.status_code == 302 and "Bạn không thể tự khóa tài khoản của mình" in client.get(
+        refused.headers["Location"]).text
+    quiet = client.post(f"/admin/users/{me}/active", headers={"X-Outbox": "1"})
+    assert quiet.status_code == 422 and quiet.mimetype == "text/plain"
+    assert quiet.text == "Bạn không thể tự khóa tài khoản của mình."
+    done = client.post(f"/admin/users/{member}/active", headers={"HX-Request": "true"})
+    assert done.status_code == 204
+    with app.app_context():
+        assert db.session.get(User, me).active and not db.session.get(User, member).active
+
+
+def test_services_refuse_with_the_one_error_class():
+    """One refusal for the core and every plugin: no module defines its own ``XError(message, field)``."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for path in [*(root / "intranet").rglob("*.py"), *(root / "plugins").rglob("*.py"), *(root / "examples").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                    isinstance(n, ast.Attribute) and n.attr == "field" and getattr(n.value, "id", "") == "self"
+                    for n in ast.walk(node)):
+                found.append(f"{path.relative_to(root)}:{node.name}")
+    assert found == ["intranet/refusals.py:ServiceError"]

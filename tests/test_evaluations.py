@@ -12,7 +12,7 @@ from sqlalchemy import func, inspect, select
 from intranet.extensions import db
 from intranet.models import AuditEvent, Office, User
 from intranet.notifications import Notification
-from intranet_evaluations import documents, participation, review, services
+from intranet_evaluations import documents, participation, review, services, shelf
 from intranet_evaluations.models import CellDocument as Document, Note, NoteKind, Rating, Task, TaskStatus
 from intranet_questions import services as queue
 from intranet_scheduling import services as scheduling
@@ -171,7 +171,7 @@ def test_minutes_are_drafted_from_the_record_edited_signed_and_exported(app, cli
     draft = client.post(f"/evaluations/sessions/{sid}/minutes", follow_redirects=True)
     assert draft.status_code == 200 and "BIÊN BẢN" in draft.text
     with app.app_context():
-        doc = documents.current(_meeting(sid), "minutes")
+        doc = shelf.current(_meeting(sid), "minutes")
         text = "\n".join(s["text"] for s in doc.content["sections"])
         doc_id, count = doc.id, len(doc.content["sections"])
     # The record: attendance with the excused reason and the absentee, the discussion from the queue.
@@ -193,7 +193,7 @@ def test_minutes_are_drafted_from_the_record_edited_signed_and_exported(app, cli
     client.post(f"/evaluations/documents/{doc_id}", data={"action": "correct", "section": corrected,
                                                           "reason": "Sửa giờ kết thúc"})
     with app.app_context():
-        versions = documents.versions(_meeting(sid), "minutes")
+        versions = shelf.versions(_meeting(sid), "minutes")
         assert [(v.version, v.signed_at is not None) for v in versions] == [(2, True), (1, True)]
         assert versions[1].content["sections"][-1]["text"] == f"Đoạn {count - 1}"  # the signed version is kept
         assert versions[0].correction_reason == "Sửa giờ kết thúc"
@@ -225,7 +225,7 @@ def test_the_resolution_is_numbered_when_signed_and_lists_its_tasks(app, client,
     login("bithu")
     client.post(f"/evaluations/sessions/{sid}/resolution")
     with app.app_context():
-        doc = documents.current(_meeting(sid), "resolution")
+        doc = shelf.current(_meeting(sid), "resolution")
         doc_id, sections = doc.id, [s["text"] for s in doc.content["sections"]]
     client.post(f"/evaluations/documents/{doc_id}", data={"action": "sign", "section": sections})
     refused = client.post(f"/evaluations/sessions/{sid}/tasks", data={
@@ -255,7 +255,7 @@ def test_pdf_when_libreoffice_is_there(app, client, qcell, login):
     login("bithu")
     client.post(f"/evaluations/sessions/{sid}/minutes")
     with app.app_context():
-        doc_id = documents.current(_meeting(sid), "minutes").id
+        doc_id = shelf.current(_meeting(sid), "minutes").id
     assert client.get(f"/evaluations/documents/{doc_id}.pdf").data.startswith(b"%PDF")
 
 
@@ -418,7 +418,7 @@ def test_the_next_minutes_review_overdue_tasks_of_earlier_resolutions(app, clien
     login("bithu")
     client.post(f"/evaluations/sessions/{later}/minutes")
     with app.app_context():
-        agenda = documents.current(_meeting(later), "minutes").content["sections"][2]["text"]
+        agenda = shelf.current(_meeting(later), "minutes").content["sections"][2]["text"]
     assert "nhiệm vụ theo nghị quyết trước đã quá hạn" in agenda and "Báo cáo kết quả học tập (Member1" in agenda
 
 

@@ -22,7 +22,7 @@ from intranet.csv_export import safe_cell, to_csv
 from intranet.extensions import db
 from intranet.models import AuditEvent, Office, User
 from intranet.text import clean_text
-from intranet_evaluations import documents
+from intranet_evaluations import shelf
 from intranet_evaluations.models import CellDocument, Record
 from intranet_questions import services as queue
 from intranet_questions.models import Question
@@ -198,7 +198,7 @@ def test_docx_exports_open_even_with_control_characters_already_stored(app, clie
     login("phobithu")
     client.post(f"/evaluations/sessions/{sid}/minutes")
     with app.app_context():
-        doc = documents.current(db.session.get(Session, sid), "minutes")
+        doc = shelf.current(db.session.get(Session, sid), "minutes")
         content = {**doc.content, "subtitle": "Tiêu\x0b\x01 đề\x00"}
         content["sections"] = [{**s, "text": "Đoạn\x01 một\u202e\n\x00hai"} for s in content["sections"]]
         # Written past the model layer, as rows stored before the rule existed would be.

@@ -7,9 +7,9 @@ import re
 
 import pytest
 from intranet.extensions import db
+from intranet.refusals import ServiceError
 from intranet_questions import services as queue
 from intranet_questions.models import Question
-from intranet_questions.services import QueueError
 
 from test_meetings import _configure, _online
 from test_questions import _as, _ask, _meeting, _settings, _user
@@ -67,7 +67,7 @@ def test_the_chair_right_is_checked_before_the_question_state(app, qcell):
         for change in (lambda: queue.approve(question, member), lambda: queue.reopen(question, member),
                        lambda: queue.hide(question, member, ""), lambda: queue.edit(question, member, ""),
                        lambda: queue.merge(question, None, member)):
-            with pytest.raises(QueueError) as refused:
+            with pytest.raises(ServiceError) as refused:
                 change()
             assert str(refused.value) == "Chỉ người chủ trì buổi sinh hoạt mới làm được việc này."
 

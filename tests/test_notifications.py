@@ -99,3 +99,22 @@ def test_mail_failure_keeps_the_notification(app, cell):
             assert db.session.scalar(select(Notification.title)) == "Họp chi bộ"
     finally:
         app.config.update(SMTP_HOST="")
+
+
+def test_notification_links_are_built_from_routes(app):
+    """A notification links the route's path (``link_to``, no request needed: cron builds them too), and
+    no notification in the code spells a path by hand."""
+    import ast
+    from pathlib import Path
+
+    from intranet.notifications import link_to
+
+    with app.app_context():
+        assert link_to("scheduling.session", "documents", session_id=7) == "/scheduling/sessions/7#documents"
+    root = Path(__file__).resolve().parent.parent
+    for path in [*(root / "intranet").rglob("*.py"), *(root / "plugins").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "notify":
+                links = [k.value for k in node.keywords if k.arg == "link"] + node.args[3:4]
+                assert not any(isinstance(link, (ast.Constant, ast.JoinedStr)) for link in links), \
+                    f"{path.relative_to(root)}:{node.lineno} writes a notification's link by hand; use link_to"

@@ -1,4 +1,5 @@
 """The plugin contract: discovery by entry point, per-office switches, gating, hooks, requirements."""
+import ast
 import inspect
 import re
 from pathlib import Path
@@ -153,6 +154,23 @@ def _all_specs(app):
     return {n: getattr(m, n) for m in modules for n in dir(m) if n.startswith("intranet_")}
 
 
+def _heading(name: str, spec) -> str:
+    """The README's heading for a hook: its typed signature (annotations are strings: ``__future__``),
+    and whether the first answer ends the call."""
+    signature = inspect.signature(spec)
+    arguments = ", ".join(f"{n}: {p.annotation}" for n, p in signature.parameters.items())
+    first = " (firstresult)" if spec.intranet_spec.get("firstresult") else ""
+    return f"#### `{name}({arguments}) -> {signature.return_annotation}`{first}"
+
+
+def test_every_hookspec_is_typed(app):
+    for name, spec in _all_specs(app).items():
+        signature = inspect.signature(spec)
+        assert signature.return_annotation is not inspect.Signature.empty, f"{name} does not say what it returns"
+        untyped = [n for n, p in signature.parameters.items() if p.annotation is inspect.Parameter.empty]
+        assert not untyped, f"{name} leaves {untyped} untyped"
+
+
 def test_every_hook_is_documented_in_the_readme(app):
     readme = (ROOT / "README.md").read_text()
     flat = " ".join(readme.split())
@@ -160,11 +178,44 @@ def test_every_hook_is_documented_in_the_readme(app):
     for name, spec in specs.items():
         assert spec.__doc__ and len(spec.__doc__) > 40, f"{name} has no docstring"
         assert re.search(rf"^#### `{name}\(", readme, re.M), f"{name} is not documented in README.md"
-        arguments = ", ".join(inspect.signature(spec).parameters)  # each argument, in order (as Datasette checks)
-        assert f"#### `{name}({arguments})`" in readme, f"README's heading for {name} lacks its arguments ({arguments})"
+        # each argument, in order (as Datasette checks), with its type and what the hook returns
+        assert _heading(name, spec) in readme, f"README's heading for {name} should read: {_heading(name, spec)}"
         assert " ".join(spec.__doc__.split()) in flat, f"README's text for {name} differs from its docstring"
     documented = set(re.findall(r"^#### `(intranet_\w+)\(", readme, re.M))
     assert documented == set(specs), "README documents hooks that do not exist"
+
+
+def test_office_hooks_are_called_only_through_the_office_scoped_caller():
+    """``pm.hook.intranet_x`` would reach plugins switched off for the office: only start-up hooks may
+    be called that way (and only the manager fetches one by name)."""
+    offenders = []
+    files = [*(ROOT / "intranet").rglob("*.py"), *(ROOT / "plugins").rglob("*.py"), *(ROOT / "examples").rglob("*.py")]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            through_pm = (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+                          and node.value.attr == "hook" and node.attr not in hookspecs.STARTUP_HOOKS)
+            by_name = (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "getattr" and node.args
+                       and isinstance(node.args[0], ast.Attribute) and node.args[0].attr == "hook"
+                       and path != ROOT / "intranet" / "plugins.py")
+            if through_pm or by_name:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, "office hooks called unscoped: " + ", ".join(offenders)
+
+
+def test_the_office_scoped_caller_is_made_once_per_office_state(app, data, cell):
+    with app.test_request_context():
+        from intranet.models import Office
+
+        pm = manager(app)
+        dist, other = (db.session.scalar(select(Office).where(Office.code == code)) for code in ("DIST", "OTHER"))
+        hooks = pm.for_office(dist.id)
+        assert hooks is pm.for_office(other.id)  # the same plugins on: the same callers
+        assert hooks.intranet_user_added is hooks.intranet_user_added
+        with pytest.raises(AttributeError, match="not an office hook"):
+            hooks.intranet_blueprints  # noqa: B018  (a start-up hook has no office scope)
+        pm.set_enabled(dist, "hello", True)
+        db.session.commit()
+        assert pm.for_office(dist.id) is not hooks and pm.for_office(other.id) is hooks
 
 
 def test_builtin_plugins_implement_only_known_hooks(app):
@@ -194,3 +245,20 @@ def test_plugin_tables_are_prefixed_and_carry_office_id(app):
 def test_builtins_register_through_the_same_entry_point_group():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '[project.entry-points."intranet.plugins"]' in pyproject
+
+
+def test_offices_with_a_plugin_follow_switches_defaults_and_requirements(app, data, cell):
+    """What a command run outside any office (cron) works on: the same answer ``enabled`` gives."""
+    from intranet.models import Office
+
+    data.enable("hello", "DIST")
+    with app.app_context():
+        ids = {o.code: o.id for o in db.session.scalars(select(Office))}
+        pm = manager(app)
+        assert pm.offices_with("hello") == [ids["DIST"]]
+        assert set(pm.offices_with("scheduling")) == set(ids.values())  # on by default
+        db.session.add(PluginState(office_id=ids["OTHER"], plugin="hello_extra", enabled=True))  # lacks "hello"
+        db.session.commit()
+        assert ids["OTHER"] not in pm.offices_with("hello_extra")
+        for name in pm.infos:
+            assert set(pm.offices_with(name)) == {i for i in ids.values() if name in pm.enabled(i)}, name

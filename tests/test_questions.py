@@ -13,6 +13,7 @@ from intranet.extensions import db
 from intranet.idempotency import IdempotencyKey
 from intranet.models import Office, User
 from intranet.plugins import manager
+from intranet.refusals import ServiceError
 from intranet_questions import services
 from intranet_questions.models import Anonymity, Question, QuestionStatus, Sort, Speaker, SpeakerState, Vote
 from intranet_scheduling import services as scheduling
@@ -129,7 +130,7 @@ def test_open_question_limit_keeps_one_voice_from_flooding(app, client, qcell, l
     _settings(app, sid, open_limit=2)
     first = _ask(app, sid, "member1", "Một")
     _ask(app, sid, "member1", "Hai")
-    with pytest.raises(services.QueueError, match="2 câu hỏi đang chờ"):
+    with pytest.raises(ServiceError, match="2 câu hỏi đang chờ"):
         _ask(app, sid, "member1", "Ba")
     _as(app, "bithu", lambda u: services.mark_answered(db.session.get(Question, first), u))
     _ask(app, sid, "member1", "Ba")  # an answered question frees a place

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from intranet.extensions import db
 from intranet.models import AuditEvent, Office, User
+from intranet.refusals import ServiceError
 from intranet_scheduling import services
 from intranet_scheduling.models import (Answer, Programme, ProgrammeStatus, Session, SessionKind, SessionMode,
                                         SessionStatus, TopicGroup)
@@ -292,7 +293,7 @@ def test_member_answers_through_the_service(app, cell2):
     with app.app_context():
         session = db.session.get(Session, sid)
         outsider = db.session.get(User, cell2["other_member"])
-        with pytest.raises(services.SchedulingError):
+        with pytest.raises(ServiceError):
             services.answer(session, outsider, Answer.ATTEND)
         services.answer(session, db.session.get(User, cell2["member"]), Answer.ONLINE)
         db.session.commit()

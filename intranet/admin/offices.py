@@ -12,9 +12,10 @@ from ..access import managed_office_or_404, require_admin
 from ..extensions import db
 from ..models import AuditEvent, Office, User
 from ..params import int_param
-from . import bp
+from ..refusals import ServiceError
+from .blueprint import bp
 from .forms import OfficeForm
-from .services import AdminError, create_office, update_office
+from .services import create_office, update_office
 
 
 def managed_offices() -> list[tuple[Office, int]]:
@@ -62,7 +63,7 @@ def form_error(form, exc: Exception) -> None:
     """Roll back a refused change and show why beside the field concerned. An IntegrityError is a
     unique code or username taken by a concurrent request between our check and the commit."""
     db.session.rollback()
-    if isinstance(exc, AdminError):
+    if isinstance(exc, ServiceError):
         field, message = getattr(form, exc.field or "", None), str(exc)
     else:
         field, message = None, _("Someone else saved the same code or username just now. Choose another.")
@@ -94,7 +95,7 @@ def offices():
             office = create_office(code=form.code.data, name=form.name.data, parent=parent,
                                    party_committee=form.party_committee.data, cell_name=form.cell_name.data)
             db.session.commit()
-        except (AdminError, IntegrityError) as exc:
+        except (ServiceError, IntegrityError) as exc:
             form_error(form, exc)
         else:
             flash(_("Office “%(name)s” created.", name=office.name), "success")
@@ -120,7 +121,7 @@ def edit_office(office_id: int):
         try:
             update_office(office, **fields)
             db.session.commit()
-        except (AdminError, IntegrityError) as exc:
+        except (ServiceError, IntegrityError) as exc:
             form_error(form, exc)
         else:
             flash(_("Office “%(name)s” saved.", name=office.name), "success")

@@ -12,7 +12,7 @@ from ..access import FIXED, grants, managed_office_or_404, require_admin, change
 from ..extensions import db
 from ..models import Role, RoleAssignment, User
 from ..plugins import CORE, manager
-from . import bp
+from .blueprint import bp
 from .forms import ActionForm
 from .offices import chosen_office, office_choices
 

@@ -15,16 +15,9 @@ from ..extensions import db
 from ..forms import USERNAME_RE
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
 from ..plugins import manager
+from ..refusals import ServiceError
 from ..text import clean_text
 
-
-class AdminError(Exception):
-    """A refused change; ``str(err)`` is a message for the user, already translated, and ``field``
-    names the form field it concerns, if any."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def temporary_password() -> str:
@@ -45,9 +38,9 @@ def create_office(*, code: str, name: str, parent: Office | None, party_committe
                   actor=None) -> Office:
     code, name = clean_text(code).upper(), clean_text(name)
     if not name:
-        raise AdminError(_("Enter the office's name."), "name")
+        raise ServiceError(_("Enter the office's name."), "name")
     if office_code_taken(code):
-        raise AdminError(_("The office code “%(code)s” is already used.", code=code), "code")
+        raise ServiceError(_("The office code “%(code)s” is already used.", code=code), "code")
     office = Office(code=code, name=name, parent=parent, party_committee=party_committee, cell_name=cell_name)
     db.session.add(office)
     record_change("office.create", office, office_id=office.id, actor=actor, code=code, name=office.name,
@@ -60,10 +53,10 @@ def update_office(office: Office, *, actor=None, **fields) -> None:
     if "code" in fields:
         fields["code"] = fields["code"].strip().upper()
         if office_code_taken(fields["code"], except_id=office.id):
-            raise AdminError(_("The office code “%(code)s” is already used.", code=fields["code"]), "code")
+            raise ServiceError(_("The office code “%(code)s” is already used.", code=fields["code"]), "code")
     parent = fields.get("parent")
     if parent is not None and _is_within(parent, office):
-        raise AdminError(_("An office cannot be placed under itself or one of its own sub-offices."), "parent_id")
+        raise ServiceError(_("An office cannot be placed under itself or one of its own sub-offices."), "parent_id")
     _apply(office, "office.update", office.id, actor, fields)
 
 
@@ -100,11 +93,11 @@ def create_user(*, username: str, full_name: str, office: Office, email: str = "
     changed at first sign-in."""
     username, full_name = clean_text(username).lower(), clean_text(full_name)
     if not USERNAME_RE.match(username):
-        raise AdminError(_("“%(name)s” is not a valid username.", name=username), "username")
+        raise ServiceError(_("“%(name)s” is not a valid username.", name=username), "username")
     if username_taken(username):
-        raise AdminError(_("The username “%(name)s” is already taken.", name=username), "username")
+        raise ServiceError(_("The username “%(name)s” is already taken.", name=username), "username")
     if not full_name:
-        raise AdminError(_("Enter the full name."), "full_name")
+        raise ServiceError(_("Enter the full name."), "full_name")
     issued = None
     if password is None:
         password = issued = temporary_password()
@@ -125,7 +118,7 @@ def update_user(user: User, *, actor=None, **fields) -> None:
 
 def set_active(user: User, active: bool, *, actor=None) -> None:
     if actor is not None and user.id == actor.id and not active:
-        raise AdminError(_("You cannot deactivate your own account."))
+        raise ServiceError(_("You cannot deactivate your own account."))
     if user.active == active:
         return
     user.active = active
@@ -160,7 +153,7 @@ def grant_role(user: User, office: Office, role: Role, *, actor=None) -> bool:
 
 def revoke_role(user: User, office: Office, role: Role, *, actor=None) -> bool:
     if actor is not None and user.id == actor.id and role == Role.ADMIN:
-        raise AdminError(_("You cannot remove your own administrator role; ask another administrator."))
+        raise ServiceError(_("You cannot remove your own administrator role; ask another administrator."))
     assignment = next((a for a in user.roles if a.office_id == office.id and a.role == role), None)
     if assignment is None:
         return False

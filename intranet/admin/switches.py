@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import AuditEvent
 from ..params import page_param, text_param
 from ..plugins import PluginError, manager
-from . import bp
+from .blueprint import bp
 from .forms import ActionForm
 from .offices import chosen_office, filter_by_office, office_choices
 

@@ -16,12 +16,13 @@ from ..errors import accepts_uploads
 from ..extensions import db
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
 from ..params import int_param, page_param, text_param
-from . import bp
+from ..refusals import ServiceError, respond
+from .blueprint import bp
 from .csv_import import COLUMNS, import_users
 from ..labels import ROLE_LABELS, STATUS_LABELS
 from .forms import ActionForm, ImportForm, RoleForm, UserEditForm, UserForm
 from .offices import filter_by_office, form_error, office_choices
-from .services import AdminError, create_user, grant_role, reset_password, revoke_role, set_active, update_user
+from .services import create_user, grant_role, reset_password, revoke_role, set_active, update_user
 
 PAGE_SIZE = 50
 
@@ -58,7 +59,7 @@ def new_user():
                                          party_status=_status(form.party_status.data),
                                          roles=tuple(Role(r) for r in form.roles.data), actor=current_user)
             db.session.commit()
-        except (AdminError, IntegrityError) as exc:
+        except (ServiceError, IntegrityError) as exc:
             form_error(form, exc)
         else:
             return render_template("admin/password_issued.html", issued=[(user, password)])
@@ -99,18 +100,9 @@ def end_user_sessions(user_id: int):
 @bp.post("/users/<int:user_id>/active")
 def toggle_active(user_id: int):
     user = managed_user_or_404(user_id)
-    try:
-        set_active(user, not user.active, actor=current_user)
-        db.session.commit()
-    except AdminError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        flash(_("Account activated.") if user.active else _("Account deactivated; the user is signed out."),
-              "success")
-    if request.form.get("back") == "list":
-        return redirect(url_for("admin.users"))
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    back = url_for("admin.users") if request.form.get("back") == "list" else url_for("admin.edit_user", user_id=user.id)
+    return respond(lambda: set_active(user, not user.active, actor=current_user), back,
+                   _("Account deactivated; the user is signed out.") if user.active else _("Account activated."))
 
 
 @bp.post("/users/<int:user_id>/reset-password")
@@ -144,15 +136,8 @@ def remove_role(user_id: int, assignment_id: int):
     assignment = db.session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.user_id != user.id or assignment.office_id not in require_admin():
         abort(404)
-    try:
-        revoke_role(user, assignment.office, assignment.role, actor=current_user)
-        db.session.commit()
-    except AdminError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        flash(_("Role removed."), "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    return respond(lambda: revoke_role(user, assignment.office, assignment.role, actor=current_user),
+                   url_for("admin.edit_user", user_id=user.id), _("Role removed."))
 
 
 @bp.route("/users/import", methods=["GET", "POST"])

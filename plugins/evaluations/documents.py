@@ -19,29 +19,15 @@ from intranet.audit import record as audit
 from intranet.extensions import db
 from intranet.models import Office, utcnow
 from intranet.plugins import manager
+from intranet.refusals import ServiceError
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
 from . import formats
 from .models import CellDocument as Document, DocumentKind
-from .services import (EvaluationError, _drafter_or_refuse, _secretary_or_refuse, _text, office_settings, overdue_tasks,
-                       record_for, scheduling_day, tasks)
-
-
-def versions(session: Session, kind: str) -> list[Document]:
-    return list(db.session.scalars(select(Document).where(Document.session_id == session.id,
-                                                          Document.kind == DocumentKind(kind))
-                                   .order_by(Document.version.desc())))
-
-
-def current(session: Session, kind: str) -> Document | None:
-    found = versions(session, kind)
-    return found[0] if found else None
-
-
-def signed_minutes(session: Session) -> Document | None:
-    document = current(session, "minutes")
-    return document if document is not None and document.signed_at is not None else None
+from .services import (checked_text, drafter_or_refuse, office_settings, overdue_tasks, record_for, scheduling_day,
+                       secretary_or_refuse, tasks)
+from .shelf import current
 
 
 # --- drafting ---------------------------------------------------------------------------------------
@@ -73,14 +59,14 @@ def scheduling_documents(session: Session):
 
 def draft(session: Session, kind: str, actor) -> Document:
     """Make (or remake, while unsigned) the draft from the meeting's record."""
-    _drafter_or_refuse(actor, session)
+    drafter_or_refuse(actor, session)
     if session.status != SessionStatus.CLOSED:
-        raise EvaluationError(_("The documents are drafted once the meeting is closed."))
+        raise ServiceError(_("The documents are drafted once the meeting is closed."))
     if kind == "resolution" and session.kind != SessionKind.THEMATIC:
-        raise EvaluationError(_("A resolution is adopted at a thematic meeting."))
+        raise ServiceError(_("A resolution is adopted at a thematic meeting."))
     existing = current(session, kind)
     if existing is not None and existing.signed_at is not None:
-        raise EvaluationError(_("This document is signed: correct it instead."))
+        raise ServiceError(_("This document is signed: correct it instead."))
     facts = gather(session)
     content = formats.minutes(facts) if kind == "minutes" else formats.resolution(facts)
     title = content.pop("title")
@@ -97,9 +83,9 @@ def draft(session: Session, kind: str, actor) -> Document:
 def edit(document: Document, actor, texts: list[str]) -> None:
     """Change the text of the sections of an unsigned draft."""
     session = db.session.get(Session, document.session_id)
-    _drafter_or_refuse(actor, session)
+    drafter_or_refuse(actor, session)
     if document.signed_at is not None:
-        raise EvaluationError(_("This document is signed: correct it instead."))
+        raise ServiceError(_("This document is signed: correct it instead."))
     document.content = _with_texts(document.content, texts)
     document.updated_by_id, document.updated_at = actor.id, utcnow()
     audit(f"evaluations.{document.kind.value}.edit", Document.__tablename__, document.id,
@@ -109,16 +95,16 @@ def edit(document: Document, actor, texts: list[str]) -> None:
 def _with_texts(content: dict, texts: list[str]) -> dict:
     sections = content["sections"]
     if len(texts) != len(sections):
-        raise EvaluationError(_("The document changed while you edited it. Reload the page."))
-    cleaned = [_text(t, "sections", required=False, limit=20000) for t in texts]
+        raise ServiceError(_("The document changed while you edited it. Reload the page."))
+    cleaned = [checked_text(t, "sections", required=False, limit=20000) for t in texts]
     return {**content, "sections": [{**s, "text": t} for s, t in zip(sections, cleaned)]}
 
 
 def sign(document: Document, actor) -> None:
     session = db.session.get(Session, document.session_id)
-    _secretary_or_refuse(actor, session)
+    secretary_or_refuse(actor, session)
     if document.signed_at is not None:
-        raise EvaluationError(_("This document is already signed."))
+        raise ServiceError(_("This document is already signed."))
     if document.kind == DocumentKind.RESOLUTION and document.number is None:
         document.number = _next_number(document)
     document.signed_by_id, document.signed_at = actor.id, utcnow()
@@ -141,12 +127,12 @@ def _next_number(document: Document) -> int:
 def correct(document: Document, actor, texts: list[str], reason: str) -> Document:
     """A signed document's only way to change: a new signed version with the reason; the earlier stays."""
     session = db.session.get(Session, document.session_id)
-    _secretary_or_refuse(actor, session)
+    secretary_or_refuse(actor, session)
     if document.signed_at is None:
-        raise EvaluationError(_("This document is not signed yet: edit it."))
+        raise ServiceError(_("This document is not signed yet: edit it."))
     if document.id != current(session, document.kind.value).id:
-        raise EvaluationError(_("Correct the newest version."))
-    reason = _text(reason, "reason", limit=1000)
+        raise ServiceError(_("Correct the newest version."))
+    reason = checked_text(reason, "reason", limit=1000)
     now = utcnow()
     corrected = Document(office_id=document.office_id, session_id=document.session_id, kind=document.kind,
                          version=document.version + 1, number=document.number, title=document.title,

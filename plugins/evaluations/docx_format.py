@@ -24,26 +24,26 @@ TASKS_HEADER = ["TT", "Nhiệm vụ", "Người thực hiện", "Thời hạn"]
 def build(document, session, office, settings) -> Docx:
     content = document.content
     doc = Docx()
-    _page(doc)
+    set_up_page(doc)
     _header(doc, office, settings, document, date.fromisoformat(content["date"]))
     _title(doc, document.title, content["subtitle"])
     for section in content["sections"]:
         if section["heading"]:
-            _paragraph(doc, section["heading"], bold=True, space_before=6)
+            add_paragraph(doc, section["heading"], bold=True, space_before=6)
         for line in section["text"].splitlines() or [""]:
-            _paragraph(doc, line, justify=True)
+            add_paragraph(doc, line, justify=True)
         if section["table"] == "attendance" and content.get("attendance"):
-            _table(doc, ATTENDANCE_HEADER, content["attendance"]["rows"], widths=(6, 3, 3.5, 4))
+            add_table(doc, ATTENDANCE_HEADER, content["attendance"]["rows"], widths=(6, 3, 3.5, 4))
         elif section["table"] == "tasks" and content.get("tasks"):
-            _table(doc, TASKS_HEADER, content["tasks"], widths=(1.2, 9, 4, 2.5))
+            add_table(doc, TASKS_HEADER, content["tasks"], widths=(1.2, 9, 4, 2.5))
     if document.correction_reason:
-        _paragraph(doc, f"(Bản đính chính lần {document.version - 1}: {document.correction_reason})", italic=True,
-                   space_before=6)
+        add_paragraph(doc, f"(Bản đính chính lần {document.version - 1}: {document.correction_reason})",
+                      italic=True, space_before=6)
     _signatures(doc, content["signers"])
     return doc
 
 
-def _page(doc: Docx) -> None:
+def set_up_page(doc: Docx) -> None:
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.top_margin = section.bottom_margin = Cm(2)
@@ -79,13 +79,13 @@ def _cell_line(cell, text: str, *, first: bool = False, bold=False, italic=False
 
 
 def _title(doc: Docx, title: str, subtitle: str) -> None:
-    _paragraph(doc, title, bold=True, center=True, space_before=18, size=15)
-    _paragraph(doc, subtitle, bold=True, center=True)
-    _paragraph(doc, "-----", center=True)
+    add_paragraph(doc, title, bold=True, center=True, space_before=18, size=15)
+    add_paragraph(doc, subtitle, bold=True, center=True)
+    add_paragraph(doc, "-----", center=True)
 
 
-def _paragraph(doc: Docx, text: str, *, bold=False, italic=False, center=False, justify=False, space_before=0,
-               size=None):
+def add_paragraph(doc: Docx, text: str, *, bold=False, italic=False, center=False, justify=False, space_before=0,
+                  size=None):
     paragraph = doc.add_paragraph()
     paragraph.alignment = (WD_ALIGN_PARAGRAPH.CENTER if center else
                            WD_ALIGN_PARAGRAPH.JUSTIFY if justify else WD_ALIGN_PARAGRAPH.LEFT)
@@ -105,7 +105,7 @@ def _run(paragraph, text):
     return paragraph.add_run(clean_text(text))
 
 
-def _table(doc: Docx, header: list[str], rows: list[list[str]], widths) -> None:
+def add_table(doc: Docx, header: list[str], rows: list[list[str]], widths) -> None:
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER

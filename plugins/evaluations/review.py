@@ -145,15 +145,15 @@ def to_docx(office: Office, result: Review) -> bytes:
     """The review as a report in the party's layout, for the yearly review and members' classification."""
     from docx import Document as Docx
 
-    from .docx_format import _page, _paragraph, _table
+    from .docx_format import add_paragraph, add_table, set_up_page
     from .formats import cell_name, committee_name
 
     doc = Docx()
-    _page(doc)
-    _paragraph(doc, committee_name(office).upper(), center=True)
-    _paragraph(doc, cell_name(office), bold=True, center=True)
+    set_up_page(doc)
+    add_paragraph(doc, committee_name(office).upper(), center=True)
+    add_paragraph(doc, cell_name(office), bold=True, center=True)
     period_text = f"QUÝ {result.quarter} NĂM {result.year}" if result.quarter else f"NĂM {result.year}"
-    _paragraph(doc, f"BÁO CÁO KẾT QUẢ SINH HOẠT CHI BỘ {period_text}", bold=True, center=True, space_before=18)
+    add_paragraph(doc, f"BÁO CÁO KẾT QUẢ SINH HOẠT CHI BỘ {period_text}", bold=True, center=True, space_before=18)
 
     def show(value, unit=""):
         return "—" if value is None else f"{value}{unit}"
@@ -170,12 +170,12 @@ def to_docx(office: Office, result: Review) -> bytes:
         ["Nhiệm vụ theo nghị quyết: hoàn thành / quá hạn / đang thực hiện",
          f"{result.tasks_done} / {result.tasks_overdue} / {result.tasks_open}"],
     ]
-    _paragraph(doc, "I. KẾT QUẢ CHUNG", bold=True, space_before=12)
-    _table(doc, ["Nội dung", "Kết quả"], figures, widths=(11, 5.5))
-    _paragraph(doc, "II. CÁC BUỔI SINH HOẠT", bold=True, space_before=12)
-    _table(doc, ["Buổi sinh hoạt", "Ngày", "Có mặt", "Phát biểu", "Đánh giá"],
-           [[r.title, r.day.strftime("%d/%m/%Y"), f"{show(r.present)}/{r.members}", show(r.spoke), show(r.rating)]
-            for r in result.sessions], widths=(7.5, 2.8, 2.2, 2, 2))
+    add_paragraph(doc, "I. KẾT QUẢ CHUNG", bold=True, space_before=12)
+    add_table(doc, ["Nội dung", "Kết quả"], figures, widths=(11, 5.5))
+    add_paragraph(doc, "II. CÁC BUỔI SINH HOẠT", bold=True, space_before=12)
+    add_table(doc, ["Buổi sinh hoạt", "Ngày", "Có mặt", "Phát biểu", "Đánh giá"],
+              [[r.title, r.day.strftime("%d/%m/%Y"), f"{show(r.present)}/{r.members}", show(r.spoke), show(r.rating)]
+               for r in result.sessions], widths=(7.5, 2.8, 2.2, 2, 2))
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

@@ -1,7 +1,7 @@
 """Closing a meeting: its record and conclusion, resolution tasks and their follow-up, the secretary's
 evaluation of the group, members' anonymous ratings, commendations and reminders. Free of Flask
 request objects; each function changes the database session and audits, the caller commits, or rolls
-back when EvaluationError is raised."""
+back when ServiceError is raised."""
 from __future__ import annotations
 
 import random
@@ -18,7 +18,8 @@ from intranet.access import can
 from intranet.audit import record as audit
 from intranet.extensions import db
 from intranet.models import User, utcnow
-from intranet.notifications import notify
+from intranet.notifications import link_to, notify
+from intranet.refusals import ServiceError
 from intranet.text import clean_text
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
@@ -27,18 +28,12 @@ from .formats import local
 from .models import (GroupEvaluation, GroupRating, Note, NoteKind, OfficeSettings, PendingRating, Rating, RatingReceipt,
                      Record, Task, TaskStatus)
 from .sealing import seal, unseal
+from .shelf import current, signed_minutes
 
 SCORE_RANGE = (1, 5)
 AGGREGATE_MINIMUM = 3  # ratings are shown only once this many have answered, so none can be told apart
 TEXT_MAX = 5000
 
-
-class EvaluationError(Exception):
-    """A refused change; ``str(err)`` is translated; ``field`` names the form field."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def is_secretary(user, office_id: int) -> bool:
@@ -49,22 +44,22 @@ def is_drafter(user, office_id: int) -> bool:
     return can(user, "evaluations.draft", office_id)
 
 
-def _secretary_or_refuse(user, session: Session) -> None:
+def secretary_or_refuse(user, session: Session) -> None:
     if not is_secretary(user, session.office_id):
-        raise EvaluationError(_("Only the secretary can do this."))
+        raise ServiceError(_("Only the secretary can do this."))
 
 
-def _drafter_or_refuse(user, session: Session) -> None:
+def drafter_or_refuse(user, session: Session) -> None:
     if not is_drafter(user, session.office_id):
-        raise EvaluationError(_("Only the secretary or a deputy can draft this."))
+        raise ServiceError(_("Only the secretary or a deputy can draft this."))
 
 
-def _text(value: str | None, field: str, *, required: bool = True, limit: int = TEXT_MAX) -> str:
+def checked_text(value: str | None, field: str, *, required: bool = True, limit: int = TEXT_MAX) -> str:
     value = clean_text(value, multiline=True)
     if required and not value:
-        raise EvaluationError(_("This field is required."), field)
+        raise ServiceError(_("This field is required."), field)
     if len(value) > limit:
-        raise EvaluationError(_("At most %(max)d characters.", max=limit), field)
+        raise ServiceError(_("At most %(max)d characters.", max=limit), field)
     return value
 
 
@@ -84,21 +79,19 @@ def record_for(session: Session) -> Record:
 def save_record(session: Session, actor, *, chair: User | None, taker: User | None, conclusion: str,
                 final: bool) -> Record:
     """The deputy drafts; the secretary records (``final``). Locked once the minutes are signed."""
-    from .documents import signed_minutes
-
-    _drafter_or_refuse(actor, session)
+    drafter_or_refuse(actor, session)
     if final:
-        _secretary_or_refuse(actor, session)
+        secretary_or_refuse(actor, session)
     if signed_minutes(session) is not None:
-        raise EvaluationError(_("The minutes are signed: correct them instead."))
+        raise ServiceError(_("The minutes are signed: correct them instead."))
     for person, field in ((chair, "chair_id"), (taker, "taker_id")):
         if person is not None and person.office_id != session.office_id:
-            raise EvaluationError(_("“%(name)s” is not a member of this cell.", name=person.full_name), field)
+            raise ServiceError(_("“%(name)s” is not a member of this cell.", name=person.full_name), field)
     row = record_for(session)
     if row.final and not is_secretary(actor, session.office_id):
-        raise EvaluationError(_("The secretary has recorded the conclusion; only the secretary changes it."))
+        raise ServiceError(_("The secretary has recorded the conclusion; only the secretary changes it."))
     row.chair_id, row.taker_id = chair and chair.id, taker and taker.id
-    row.conclusion = _text(conclusion, "conclusion", required=final)
+    row.conclusion = checked_text(conclusion, "conclusion", required=final)
     row.final, row.updated_by_id, row.updated_at = final, actor.id, utcnow()
     if db.inspect(row).transient:
         db.session.add(row)
@@ -115,25 +108,23 @@ def tasks(session: Session) -> list[Task]:
 
 
 def _resolution_open(session: Session) -> None:
-    from .documents import current
-
     if session.kind != SessionKind.THEMATIC:
-        raise EvaluationError(_("A resolution is adopted at a thematic meeting."))
+        raise ServiceError(_("A resolution is adopted at a thematic meeting."))
     document = current(session, "resolution")
     if document is not None and document.signed_at is not None:
-        raise EvaluationError(_("The resolution is signed: correct it instead."))
+        raise ServiceError(_("The resolution is signed: correct it instead."))
 
 
 def add_task(session: Session, actor, *, what: str, owner: User | None, due: date | None) -> Task:
-    _drafter_or_refuse(actor, session)
+    drafter_or_refuse(actor, session)
     _resolution_open(session)
-    what = _text(what, "what", limit=1000)
+    what = checked_text(what, "what", limit=1000)
     if due is None:
-        raise EvaluationError(_("Enter a date as dd/mm/yyyy."), "due")
+        raise ServiceError(_("Enter a date as dd/mm/yyyy."), "due")
     if due < scheduling_day(session):
-        raise EvaluationError(_("The due date cannot be before the meeting."), "due")
+        raise ServiceError(_("The due date cannot be before the meeting."), "due")
     if owner is not None and owner.office_id != session.office_id:
-        raise EvaluationError(_("“%(name)s” is not a member of this cell.", name=owner.full_name), "owner_id")
+        raise ServiceError(_("“%(name)s” is not a member of this cell.", name=owner.full_name), "owner_id")
     # The meeting's row lock first, then max + 1 in a later statement: two drafters adding at once get
     # two numbers (the rule for every stored count or number: docs/security/ingest.md).
     db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update(key_share=True))
@@ -148,7 +139,7 @@ def add_task(session: Session, actor, *, what: str, owner: User | None, due: dat
 
 def remove_task(task: Task, actor) -> None:
     session = db.session.get(Session, task.session_id)
-    _drafter_or_refuse(actor, session)
+    drafter_or_refuse(actor, session)
     _resolution_open(session)
     audit("evaluations.task.remove", Task.__tablename__, task.id, office_id=task.office_id, actor=actor, what=task.what)
     db.session.delete(task)
@@ -160,8 +151,8 @@ def remove_task(task: Task, actor) -> None:
 def report_progress(task: Task, actor, *, status: TaskStatus, progress: str) -> None:
     """The owner (or the secretary) follows a task up."""
     if actor.id != task.owner_id and not is_drafter(actor, task.office_id):
-        raise EvaluationError(_("Only the person in charge of this task reports on it."))
-    task.progress = _text(progress, "progress", required=False, limit=2000)
+        raise ServiceError(_("Only the person in charge of this task reports on it."))
+    task.progress = checked_text(progress, "progress", required=False, limit=2000)
     task.status = status
     task.done_at = utcnow() if status == TaskStatus.DONE else None
     audit("evaluations.task.progress", Task.__tablename__, task.id, office_id=task.office_id, actor=actor,
@@ -192,19 +183,19 @@ def my_tasks(user: User) -> list[Task]:
 
 def save_group_evaluation(session: Session, actor, *, strengths: str, weaknesses: str, rating: GroupRating,
                           commend: bool, final: bool) -> GroupEvaluation:
-    _drafter_or_refuse(actor, session)
+    drafter_or_refuse(actor, session)
     if final:
-        _secretary_or_refuse(actor, session)
+        secretary_or_refuse(actor, session)
     if session.kind != SessionKind.THEMATIC or not session.group:
-        raise EvaluationError(_("Only a thematic meeting's presenting group is evaluated."))
+        raise ServiceError(_("Only a thematic meeting's presenting group is evaluated."))
     row = db.session.get(GroupEvaluation, session.id)
     if row is not None and row.final and not is_secretary(actor, session.office_id):
-        raise EvaluationError(_("The secretary has given the evaluation; only the secretary changes it."))
+        raise ServiceError(_("The secretary has given the evaluation; only the secretary changes it."))
     if row is None:
         row = GroupEvaluation(session_id=session.id, office_id=session.office_id, rating=rating)
         db.session.add(row)
-    row.strengths = _text(strengths, "strengths", required=final)
-    row.weaknesses = _text(weaknesses, "weaknesses", required=False)
+    row.strengths = checked_text(strengths, "strengths", required=final)
+    row.weaknesses = checked_text(weaknesses, "weaknesses", required=False)
     row.rating, row.commend, row.final = rating, commend, final
     row.updated_by_id, row.updated_at = actor.id, utcnow()
     audit("evaluations.group." + ("evaluate" if final else "draft"), GroupEvaluation.__tablename__, session.id,
@@ -212,7 +203,7 @@ def save_group_evaluation(session: Session, actor, *, strengths: str, weaknesses
     if final:
         group = [m.user for m in session.group]
         notify(group, _("The secretary evaluated your group's presentation"), session.title,
-               link=f"/evaluations/sessions/{session.id}", key=f"evaluations:group:{session.id}")
+               link=link_to("evaluations.session", session_id=session.id), key=f"evaluations:group:{session.id}")
         if commend:
             for member in group:
                 give_note(member, actor, NoteKind.COMMENDATION,
@@ -244,17 +235,17 @@ def rate(session: Session, user: User, *, preparation: int, content: int, discus
     """Write the receipt at once (one rating per member) and hold the rating, sealed, in the pool;
     ``release_ratings`` moves it into the ratings table with others, in a transaction of its own."""
     if session.status != SessionStatus.CLOSED:
-        raise EvaluationError(_("Ratings open when the meeting is closed."))
+        raise ServiceError(_("Ratings open when the meeting is closed."))
     if not may_rate(session, user):
-        raise EvaluationError(_("Only members present at the meeting rate it."))
+        raise ServiceError(_("Only members present at the meeting rate it."))
     if has_rated(session, user):
-        raise EvaluationError(_("You have already rated this meeting."))
+        raise ServiceError(_("You have already rated this meeting."))
     for value, field in ((preparation, "preparation"), (content, "content"), (discussion, "discussion")):
         if value is None or not SCORE_RANGE[0] <= value <= SCORE_RANGE[1]:
-            raise EvaluationError(_("Choose a score from %(low)d to %(high)d.", low=SCORE_RANGE[0],
-                                    high=SCORE_RANGE[1]), field)
+            raise ServiceError(_("Choose a score from %(low)d to %(high)d.", low=SCORE_RANGE[0],
+                                 high=SCORE_RANGE[1]), field)
     values = {"preparation": preparation, "content": content, "discussion": discussion,
-              "comment": _text(comment, "comment", required=False, limit=1000)}
+              "comment": checked_text(comment, "comment", required=False, limit=1000)}
     db.session.add(RatingReceipt(session_id=session.id, user_id=user.id, office_id=session.office_id))
     db.session.add(PendingRating(office_id=session.office_id, session_id=session.id, sealed=seal(values)))
 
@@ -322,8 +313,8 @@ def _summary(rows: list[Rating]) -> Ratings:
 
 def give_note(member: User, actor, kind: NoteKind, reason: str, *, session: Session | None = None) -> Note:
     if not is_secretary(actor, member.office_id):
-        raise EvaluationError(_("Only the secretary can do this."))
-    reason = _text(reason, "reason", limit=1000)
+        raise ServiceError(_("Only the secretary can do this."))
+    reason = checked_text(reason, "reason", limit=1000)
     note = Note(office_id=member.office_id, user_id=member.id, session_id=session and session.id, kind=kind,
                 reason=reason, given_by_id=actor.id)
     db.session.add(note)
@@ -331,7 +322,7 @@ def give_note(member: User, actor, kind: NoteKind, reason: str, *, session: Sess
     audit(f"evaluations.{kind.value}", Note.__tablename__, note.id, office_id=member.office_id, actor=actor,
           user_id=member.id)
     title = _("You were commended") if kind == NoteKind.COMMENDATION else _("A reminder from the cell secretary")
-    notify([member], title, reason, link="/evaluations/me")
+    notify([member], title, reason, link=link_to("evaluations.me"))
     return note
 
 
@@ -353,14 +344,14 @@ def office_settings(office_id: int) -> OfficeSettings:
 def save_office_settings(office_id: int, actor, *, absences_per_quarter: int, silent_meetings: int, place_name: str,
                          resolution_suffix: str) -> OfficeSettings:
     if not is_secretary(actor, office_id):
-        raise EvaluationError(_("Only the secretary can do this."))
+        raise ServiceError(_("Only the secretary can do this."))
     for value, field in ((absences_per_quarter, "absences_per_quarter"), (silent_meetings, "silent_meetings")):
         if value is None or not 1 <= value <= 12:
-            raise EvaluationError(_("Between %(low)d and %(high)d.", low=1, high=12), field)
+            raise ServiceError(_("Between %(low)d and %(high)d.", low=1, high=12), field)
     settings = office_settings(office_id)
     settings.absences_per_quarter, settings.silent_meetings = absences_per_quarter, silent_meetings
-    settings.place_name = _text(place_name, "place_name", required=False, limit=100)
-    settings.resolution_suffix = _text(resolution_suffix, "resolution_suffix", limit=20)
+    settings.place_name = checked_text(place_name, "place_name", required=False, limit=100)
+    settings.resolution_suffix = checked_text(resolution_suffix, "resolution_suffix", limit=20)
     if db.inspect(settings).transient:
         db.session.add(settings)
     audit("evaluations.settings", OfficeSettings.__tablename__, office_id, office_id=office_id, actor=actor,

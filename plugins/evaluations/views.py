@@ -12,18 +12,17 @@ from sqlalchemy import select
 from intranet import files
 from intranet.extensions import db
 from intranet.filetypes import DOCX
-from intranet.forms import submit_and_redirect
 from intranet.models import User, utcnow
 from intranet.params import int_param, parse_int, year_param
+from intranet.refusals import ServiceError, respond
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
-from . import documents, participation, review as reviews, services
+from . import documents, participation, review as reviews, services, shelf
 from .formats import local
 from .forms import (RATING_LABELS, STATUS_LABELS, CorrectionForm, GroupEvaluationForm, NoteForm, ProgressForm, RateForm,
                     RecordForm, SettingsForm, TaskForm)
 from .models import CellDocument as Document, GroupRating, NoteKind, Task, TaskStatus
-from .services import EvaluationError
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations", template_folder="templates",
                static_folder="static")
@@ -64,10 +63,6 @@ def _own(model, ident):
 
 def _today() -> date:
     return local(utcnow()).date()
-
-
-def _submit(change, back: str, success: str | None = None, form=None):
-    return submit_and_redirect(change, back, EvaluationError, success, form)
 
 
 def _people() -> list[User]:
@@ -123,7 +118,7 @@ def session(session_id: int):
         sees_evaluation=drafter or in_group, ratings=services.ratings(meeting), rate_form=RateForm(),
         may_rate=services.may_rate(meeting, current_user) and not services.has_rated(meeting, current_user),
         has_rated=services.has_rated(meeting, current_user),
-        minutes=documents.current(meeting, "minutes"), resolution=documents.current(meeting, "resolution"),
+        minutes=shelf.current(meeting, "minutes"), resolution=shelf.current(meeting, "resolution"),
         today=_today())
 
 
@@ -133,7 +128,7 @@ def save_record(session_id: int):
     form = RecordForm()
     form.chair_id.choices = form.taker_id.choices = [(0, "—"), *((u.id, u.full_name) for u in _people())]
     final = request.form.get("final") == "1"
-    return _submit(lambda: services.save_record(meeting, current_user, chair=_person(form.chair_id),
+    return respond(lambda: services.save_record(meeting, current_user, chair=_person(form.chair_id),
                                                 taker=_person(form.taker_id), conclusion=form.conclusion.data,
                                                 final=final),
                    _page(meeting, "#record"), _("The conclusion is recorded.") if final else _("Draft saved."), form)
@@ -144,7 +139,7 @@ def add_task(session_id: int):
     meeting = _meeting(session_id)
     form = TaskForm()
     form.owner_id.choices = [(0, "—"), *((u.id, u.full_name) for u in _people())]
-    return _submit(lambda: services.add_task(meeting, current_user, what=form.what.data, owner=_person(form.owner_id),
+    return respond(lambda: services.add_task(meeting, current_user, what=form.what.data, owner=_person(form.owner_id),
                                              due=form.due.data), _page(meeting, "#tasks"), _("Task added."), form)
 
 
@@ -152,7 +147,7 @@ def add_task(session_id: int):
 def remove_task(task_id: int):
     task = _own(Task, task_id)
     meeting = db.session.get(Session, task.session_id)
-    return _submit(lambda: services.remove_task(task, current_user), _page(meeting, "#tasks"))
+    return respond(lambda: services.remove_task(task, current_user), _page(meeting, "#tasks"))
 
 
 @bp.post("/tasks/<int:task_id>/progress")
@@ -161,7 +156,7 @@ def report_progress(task_id: int):
     form = ProgressForm()
     back = request.form.get("back") == "mine" and url_for("evaluations.me") or _page(
         db.session.get(Session, task.session_id), "#tasks")
-    return _submit(lambda: services.report_progress(task, current_user, status=TaskStatus(form.status.data),
+    return respond(lambda: services.report_progress(task, current_user, status=TaskStatus(form.status.data),
                                                     progress=form.progress.data), back, _("Progress saved."), form)
 
 
@@ -170,7 +165,7 @@ def evaluate_group(session_id: int):
     meeting = _meeting(session_id)
     form = GroupEvaluationForm()
     final = request.form.get("final") == "1"
-    return _submit(lambda: services.save_group_evaluation(
+    return respond(lambda: services.save_group_evaluation(
         meeting, current_user, strengths=form.strengths.data, weaknesses=form.weaknesses.data,
         rating=GroupRating(form.rating.data), commend=form.commend.data, final=final),
         _page(meeting, "#group"), _("The evaluation is given.") if final else _("Draft saved."), form)
@@ -184,7 +179,7 @@ def rate(session_id: int):
     def score(field) -> int | None:
         return parse_int(field.data, 1, 5)
 
-    response = _submit(lambda: services.rate(meeting, current_user, preparation=score(form.preparation),
+    response = respond(lambda: services.rate(meeting, current_user, preparation=score(form.preparation),
                                              content=score(form.content), discussion=score(form.discussion),
                                              comment=form.comment.data),
                        _page(meeting, "#ratings"), _("Thank you: your rating is recorded, without your name."))
@@ -203,7 +198,7 @@ def draft_document(session_id: int, kind: str):
     try:
         document = documents.draft(meeting, kind, current_user)
         db.session.commit()
-    except EvaluationError as exc:
+    except ServiceError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(_page(meeting, "#documents"))
@@ -229,19 +224,19 @@ def document(cell_document_id: int):
         try:
             change()
             db.session.commit()
-        except EvaluationError as exc:
+        except ServiceError as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
             flash({"save": _("Draft saved."), "sign": _("Signed."), "correct": _("The correction is signed; the "
                                                                                    "earlier version is kept.")}[action],
                   "success")
-            newest = documents.current(meeting, doc.kind.value)
+            newest = shelf.current(meeting, doc.kind.value)
             return redirect(url_for("evaluations.document", cell_document_id=newest.id))
     return render_template("evaluations/document.html", document=doc, session=meeting, drafter=drafter,
                            secretary=services.is_secretary(current_user, doc.office_id),
-                           newest=documents.current(meeting, doc.kind.value),
-                           versions=documents.versions(meeting, doc.kind.value), correction=correction,
+                           newest=shelf.current(meeting, doc.kind.value),
+                           versions=shelf.versions(meeting, doc.kind.value), correction=correction,
                            pdf=documents.pdf_available())
 
 
@@ -307,7 +302,7 @@ def give_note(user_id: int, kind: str):
     form = NoteForm()
     reason = form.reason.data or (_("Please take a more active part in the cell's meetings.")
                                   if kind == "reminder" else "")
-    return _submit(lambda: services.give_note(member, current_user, NoteKind(kind), reason),
+    return respond(lambda: services.give_note(member, current_user, NoteKind(kind), reason),
                    url_for("evaluations.cell_participation"),
                    _("Commendation recorded.") if kind == "commendation" else _("Reminder sent."))
 
@@ -315,7 +310,7 @@ def give_note(user_id: int, kind: str):
 @bp.post("/settings")
 def save_settings():
     form = SettingsForm()
-    return _submit(lambda: services.save_office_settings(
+    return respond(lambda: services.save_office_settings(
         _office_id(), current_user, absences_per_quarter=form.absences_per_quarter.data,
         silent_meetings=form.silent_meetings.data, place_name=form.place_name.data,
         resolution_suffix=form.resolution_suffix.data), url_for("evaluations.cell_participation"), _("Saved."), form)

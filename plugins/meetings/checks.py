@@ -47,6 +47,5 @@ def office_findings(office: Office, config: OfficeConfig) -> list[Finding]:
 
 def findings() -> list[Finding]:
     rows = db.session.execute(select(Office, OfficeConfig).join(OfficeConfig, OfficeConfig.office_id == Office.id)
-                              .order_by(Office.code)).all()
-    return [finding for office, config in rows if manager().is_enabled(office.id, "meetings")
-            for finding in office_findings(office, config)]
+                              .where(Office.id.in_(manager().offices_with("meetings"))).order_by(Office.code)).all()
+    return [finding for office, config in rows for finding in office_findings(office, config)]

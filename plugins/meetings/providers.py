@@ -23,11 +23,12 @@ BUILT_IN = [
 ]
 
 
-def all_providers() -> dict[str, RoomProvider]:
+def all_providers(office_id: int) -> dict[str, RoomProvider]:
+    """The ways the office may hold a room: those of the plugins it has on."""
     from intranet.plugins import manager
 
     found: dict[str, RoomProvider] = {}
-    for result in manager().pm.hook.intranet_room_providers():
+    for result in manager().for_office(office_id).intranet_room_providers():
         for provider in result or []:
             found.setdefault(provider.name, provider)
     return found

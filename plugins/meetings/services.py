@@ -1,6 +1,6 @@
 """Meeting rooms, free of Flask request objects: the office's settings, a meeting's room and guests,
 who may join and who moderates, joins and check-ins, the ingest of quality batches with the state
-machine, the chair's board and the report. The caller commits, or rolls back on MeetingError."""
+machine, the chair's board and the report. The caller commits, or rolls back on ServiceError."""
 from __future__ import annotations
 
 import hashlib
@@ -23,6 +23,7 @@ from intranet.audit import record as audit
 from intranet.extensions import db
 from intranet.models import User, utcnow
 from intranet.plugins import manager
+from intranet.refusals import ServiceError
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionMode, SessionStatus
 
@@ -37,15 +38,8 @@ FUTURE_LIMIT = timedelta(seconds=30)
 EVENT_KINDS = {"joined", "left", "dropped", "reconnected", "precheck", "ladder", "error", "info"}
 
 
-class MeetingError(Exception):
-    """A refused action; ``str(err)`` is translated; ``field`` names the form field."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-class RateLimited(MeetingError):
+class RateLimited(ServiceError):
     """A participant sent more than the ingest's token bucket allows; ``retry_after`` in seconds."""
 
     def __init__(self, message: str, retry_after: int):
@@ -82,19 +76,19 @@ def save_config(office_id: int, actor, *, secrets_given: dict[str, str], **field
     """Only the office's administrator. A secret left empty keeps the stored one (the form never
     shows secrets back)."""
     if not can(actor, "core.admin", office_id):
-        raise MeetingError(_("Only this office's administrator changes its meeting settings."))
+        raise ServiceError(_("Only this office's administrator changes its meeting settings."))
     config = config_for(office_id)
     domains = [fields["jitsi_domain"], *fields["backup_domains"].replace(",", "\n").splitlines()]
     for value in (d.strip().lower() for d in domains):
         if value and not DOMAIN.match(value):
-            raise MeetingError(_("“%(domain)s” is not a domain name (e.g. meet.example.gov.vn).", domain=value),
+            raise ServiceError(_("“%(domain)s” is not a domain name (e.g. meet.example.gov.vn).", domain=value),
                                "jitsi_domain")
     for name, (low, high) in THRESHOLDS.items():
         if fields[name] is None or not low <= fields[name] <= high:
-            raise MeetingError(_("Between %(low)s and %(high)s.", low=low, high=high), name)
+            raise ServiceError(_("Between %(low)s and %(high)s.", low=low, high=high), name)
     if fields["rtt_poor_ms"] <= fields["rtt_degraded_ms"] or fields["loss_poor_pct"] <= fields["loss_degraded_pct"] \
             or fields["quality_poor"] >= fields["quality_degraded"]:
-        raise MeetingError(_("Each “poor” threshold must be worse than its “degraded” one."), "rtt_poor_ms")
+        raise ServiceError(_("Each “poor” threshold must be worse than its “degraded” one."), "rtt_poor_ms")
     for name, value in fields.items():
         setattr(config, name, value.strip().lower() if name in ("jitsi_domain", "backup_domains") else value)
     for name, value in secrets_given.items():
@@ -117,12 +111,12 @@ def _check_auth(config: OfficeConfig) -> None:
         return
     if not config.app_id or (config.auth == JitsiAuth.HS256 and not config.app_secret) or (
             config.auth == JitsiAuth.JAAS and not (config.jaas_key_id and config.jaas_private_key)):
-        raise MeetingError(_("Token auth needs the app id and its secret (or, for JaaS, the key id and private key)."),
+        raise ServiceError(_("Token auth needs the app id and its secret (or, for JaaS, the key id and private key)."),
                            "auth")
     try:  # sign once now, so a broken key is found here and not by members at the meeting
         jitsi.token(config, config.jitsi_domain or "example.org", "check", _Probe(), moderator=False)
     except Exception:
-        raise MeetingError(_("The key could not sign a token: check the private key (PEM)."), "jaas_private_key")
+        raise ServiceError(_("The key could not sign a token: check the private key (PEM)."), "jaas_private_key")
 
 
 class _Probe:
@@ -166,16 +160,16 @@ def set_room(session: Session, actor, *, provider: str, external_url: str, dial_
     """Pin the room's kind (``provider``), or lift the pin (``FOLLOW_MEETING``): a pinned room stays as
     chosen whatever the meeting's mode becomes (distancing included)."""
     if not can(actor, "scheduling.plan", session.office_id):
-        raise MeetingError(_("Only the secretary and the committee set the meeting's room."))
+        raise ServiceError(_("Only the secretary and the committee set the meeting's room."))
     from .providers import all_providers
 
-    if provider != FOLLOW_MEETING and provider not in all_providers():
-        raise MeetingError(_("Choose how the meeting is held."), "provider")
+    if provider != FOLLOW_MEETING and provider not in all_providers(session.office_id):
+        raise ServiceError(_("Choose how the meeting is held."), "provider")
     external_url = (external_url or "").strip()
     if (provider == "external" or external_url) and not re.match(r"^https?://[^\s<>\"']{4,490}$", external_url):
-        raise MeetingError(_("Paste the meeting's link, starting with https://"), "external_url")
+        raise ServiceError(_("Paste the meeting's link, starting with https://"), "external_url")
     if provider == "jitsi" and not config_for(session.office_id).jitsi_domain:
-        raise MeetingError(_("This office has no Jitsi yet: its administrator sets it under Meeting rooms."),
+        raise ServiceError(_("This office has no Jitsi yet: its administrator sets it under Meeting rooms."),
                            "provider")
     room = room_for(session)
     if provider == FOLLOW_MEETING:
@@ -191,7 +185,7 @@ def set_room(session: Session, actor, *, provider: str, external_url: str, dial_
 
 def save_notes(session: Session, actor, notes: str) -> None:
     if not is_moderator(actor, session):
-        raise MeetingError(_("Only the chair writes the running notes."))
+        raise ServiceError(_("Only the chair writes the running notes."))
     room = room_for(session)
     room.notes, room.notes_at = (notes or "").strip()[:20000], utcnow()
     live.publish_on_commit(notes_channel(session.id), prompt=True)
@@ -221,24 +215,24 @@ def invite_guest(session: Session, actor, username: str) -> Guest:
     """The secretary invites a member of another office by username. The right is checked before the
     name is looked up: nobody else learns whether an account exists."""
     if not can(actor, "meetings.invite", session.office_id):
-        raise MeetingError(_("Only the secretary invites guests."))
+        raise ServiceError(_("Only the secretary invites guests."))
     guest = db.session.scalar(select(User).where(User.username == (username or "").strip().lower()))
     if guest is None:
-        raise MeetingError(_("No account has this username."), "username")
+        raise ServiceError(_("No account has this username."), "username")
     if guest.office_id == session.office_id:
-        raise MeetingError(_("Members of the cell need no invitation."), "username")
+        raise ServiceError(_("Members of the cell need no invitation."), "username")
     if not guest.active:
-        raise MeetingError(_("This account is deactivated."), "username")
+        raise ServiceError(_("This account is deactivated."), "username")
     found = db.session.get(Guest, (session.id, guest.id))
     if found is None:
         found = Guest(session_id=session.id, user_id=guest.id, office_id=session.office_id, invited_by_id=actor.id)
         db.session.add(found)
         audit("meetings.guest.invite", Guest.__tablename__, session.id, office_id=session.office_id, actor=actor,
               user_id=guest.id)
-        from intranet.notifications import notify
+        from intranet.notifications import link_to, notify
 
         notify([guest], _("You are invited to a party cell meeting"), session.title,
-               link=f"/meetings/sessions/{session.id}", key=f"meetings:guest:{session.id}")
+               link=link_to("meetings.room", session_id=session.id), key=f"meetings:guest:{session.id}")
     return found
 
 
@@ -262,9 +256,9 @@ def room_open(session: Session, now: datetime | None = None) -> bool:
 
 def _refuse_unless_open(session: Session) -> None:
     if session.status == SessionStatus.CLOSED:
-        raise MeetingError(_("This meeting is closed."))
+        raise ServiceError(_("This meeting is closed."))
     if not room_open(session):
-        raise MeetingError(_("The room opens at %(time)s.", time=shown(opens_at(session))))
+        raise ServiceError(_("The room opens at %(time)s.", time=shown(opens_at(session))))
 
 
 def shown(moment: datetime) -> str:
@@ -351,7 +345,7 @@ def _disconnect(person: Participant, at: datetime, *, dropped: bool = False) -> 
 def check_in(session: Session, user: User) -> Participant:
     """A member joining the external meeting link says so here (attendance from the link)."""
     if not may_join(user, session):
-        raise MeetingError(_("Only members of this cell and invited guests join its meetings."))
+        raise ServiceError(_("Only members of this cell and invited guests join its meetings."))
     _refuse_unless_open(session)
     now = utcnow()
     enter(session, user, now)
@@ -405,23 +399,23 @@ class Verdict:
 
 
 def ingest(session: Session, user: User, payload: object, now: datetime | None = None) -> Verdict:
-    """Take one batch of samples and events from the room page. Refused (MeetingError) when it is not
+    """Take one batch of samples and events from the room page. Refused (ServiceError) when it is not
     a batch at all or the room is not open, and (RateLimited) past the participant's token bucket;
     items with a time from the future or too far in the past, or of a bad shape, are ignored and
     counted, and every time is clipped to what the server saw (from the person's entry to now); a
     batch already taken changes nothing. The rules: docs/security/ingest.md."""
     now = now or utcnow()
     if not may_join(user, session):
-        raise MeetingError(_("Only members of this cell and invited guests join its meetings."))
+        raise ServiceError(_("Only members of this cell and invited guests join its meetings."))
     if not isinstance(payload, dict) or not isinstance(payload.get("batch"), str) \
             or not BATCH_ID.match(payload["batch"]):
-        raise MeetingError("batch: 8–64 letters, digits, '-' or '_'")
+        raise ServiceError("batch: 8–64 letters, digits, '-' or '_'")
     if not hmac.compare_digest(str(payload.get("token", "")), ingest_token(session.id, user.id)):
-        raise MeetingError("token")
+        raise ServiceError("token")
     samples, events = payload.get("samples", []), payload.get("events", [])
     if not isinstance(samples, list) or not isinstance(events, list) or len(samples) > MAX_ITEMS \
             or len(events) > MAX_ITEMS:
-        raise MeetingError(f"samples, events: lists of at most {MAX_ITEMS}")
+        raise ServiceError(f"samples, events: lists of at most {MAX_ITEMS}")
     _refuse_unless_open(session)  # a closed meeting's report stays as it was closed
     person = participant(session, user, lock=True)
     if db.session.get(Batch, (session.id, user.id, payload["batch"])) is not None:

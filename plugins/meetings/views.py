@@ -18,9 +18,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from intranet import live
 from intranet.access import can, managed_office_or_404
 from intranet.extensions import csrf, db
-from intranet.forms import form_errors_text, submit_and_redirect
+from intranet.forms import form_errors_text
 from intranet.offline import offline_copy
 from intranet.plugins import cross_office_view, manager
+from intranet.refusals import ServiceError, respond
 from intranet.security import allow_frames
 from intranet_scheduling.models import Document as SchedulingDocument, Session, SessionStatus
 
@@ -28,7 +29,6 @@ from . import jitsi, services
 from .forms import ConfigForm, GuestForm, NotesForm, RoomForm
 from .models import JitsiAuth, Participant, Room
 from .providers import all_providers
-from .services import MeetingError
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings", template_folder="templates", static_folder="static")
 cli = AppGroup("meetings", help="Meeting rooms.")
@@ -62,10 +62,6 @@ def _moderated(session_id: int) -> Session:
     return meeting
 
 
-def _submit(change, back: str, success: str | None = None, form=None):
-    return submit_and_redirect(change, back, MeetingError, success, form)
-
-
 # --- the room -----------------------------------------------------------------------------------------
 
 
@@ -77,7 +73,8 @@ def room(session_id: int):
     services.enter(meeting, current_user._get_current_object())
     db.session.commit()  # the room's name is made once, on first visit; the entry is the server's sighting
     config = services.config_for(meeting.office_id)
-    provider = all_providers().get(room.provider) or all_providers()["in_person"]
+    providers = all_providers(meeting.office_id)
+    provider = providers.get(room.provider) or providers["in_person"]
     page = {
         "session": meeting.id, "ingest": url_for("meetings.ingest", session_id=meeting.id),
         "token": url_for("meetings.fresh_token", session_id=meeting.id),
@@ -94,7 +91,7 @@ def room(session_id: int):
                            is_open=services.room_open(meeting), opens_at=services.opens_at(meeting),
                            moderator=services.is_moderator(current_user, meeting),
                            checked_in=_checked_in(meeting), queue=_queue_reachable(meeting),
-                           providers=all_providers(), followed=services.followed_kind(meeting, config),
+                           providers=providers, followed=services.followed_kind(meeting, config),
                            planner=can(current_user, "scheduling.plan", meeting.office_id))
 
 
@@ -144,7 +141,7 @@ def ingest(session_id: int):
     except services.RateLimited as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 429, {"Retry-After": str(exc.retry_after)}
-    except MeetingError as exc:
+    except ServiceError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 422
     return jsonify(verdict.as_json())
@@ -170,7 +167,7 @@ def probe(session_id: int):
 @guest_view
 def check_in(session_id: int):
     meeting = _meeting(session_id)
-    return _submit(lambda: services.check_in(meeting, current_user._get_current_object()),
+    return respond(lambda: services.check_in(meeting, current_user._get_current_object()),
                    url_for("meetings.room", session_id=meeting.id), _("You are checked in: you count as present."))
 
 
@@ -296,7 +293,7 @@ def board_poll(session_id: int):
 def save_notes(session_id: int):
     meeting = _moderated(session_id)
     form = NotesForm()
-    return _submit(lambda: services.save_notes(meeting, current_user, form.notes.data),
+    return respond(lambda: services.save_notes(meeting, current_user, form.notes.data),
                    url_for("meetings.board", session_id=meeting.id), _("Notes sent to follow-along."), form)
 
 
@@ -315,8 +312,8 @@ def report(session_id: int):
 def set_room(session_id: int):
     meeting = _meeting(session_id)
     form = RoomForm()
-    form.provider.choices = _room_choices()
-    return _submit(lambda: services.set_room(meeting, current_user, provider=form.provider.data,
+    form.provider.choices = _room_choices(meeting.office_id)
+    return respond(lambda: services.set_room(meeting, current_user, provider=form.provider.data,
                                              external_url=form.external_url.data, dial_in=form.dial_in.data),
                    url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("Saved."), form)
 
@@ -325,7 +322,7 @@ def set_room(session_id: int):
 def invite_guest(session_id: int):
     meeting = _meeting(session_id)
     form = GuestForm()
-    return _submit(lambda: services.invite_guest(meeting, current_user, form.username.data),
+    return respond(lambda: services.invite_guest(meeting, current_user, form.username.data),
                    url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("Guest invited."), form)
 
 
@@ -337,9 +334,9 @@ def session_panel(meeting: Session) -> str:
     pinned = room is not None and room.pinned_at is not None
     form = RoomForm(formdata=None, provider=room.provider if pinned else services.FOLLOW_MEETING,
                     external_url=room.external_url if room else "", dial_in=room.dial_in if room else "")
-    form.provider.choices = _room_choices()
+    form.provider.choices = _room_choices(meeting.office_id)
     return render_template("meetings/_session.html", session=meeting, room=room, form=form, guest_form=GuestForm(),
-                           guests=services.guests(meeting), providers=all_providers(), pinned=pinned,
+                           guests=services.guests(meeting), providers=all_providers(meeting.office_id), pinned=pinned,
                            kind=services.kind_of(meeting, room),
                            followed=services.followed_kind(meeting, services.config_for(meeting.office_id)),
                            planner=can(current_user, "scheduling.plan", meeting.office_id),
@@ -347,9 +344,9 @@ def session_panel(meeting: Session) -> str:
                            is_open=services.room_open(meeting), opens_at=services.opens_at(meeting))
 
 
-def _room_choices() -> list[tuple[str, str]]:
+def _room_choices(office_id: int) -> list[tuple[str, str]]:
     return [(services.FOLLOW_MEETING, _("Follow the meeting's mode (in the hall, or online when it is online)")),
-            *((p.name, p.label) for p in all_providers().values())]
+            *((p.name, p.label) for p in all_providers(office_id).values())]
 
 
 # --- the office's Jitsi ---------------------------------------------------------------------------------
@@ -372,7 +369,7 @@ def config(office_id: int | None):
         try:
             services.save_config(office.id, current_user, secrets_given=given, **fields)
             db.session.commit()
-        except MeetingError as exc:
+        except ServiceError as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:

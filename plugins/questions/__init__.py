@@ -59,11 +59,13 @@ def intranet_demo_data(office, people, actor):
 
 @hookimpl
 def intranet_session_question_asked(session, user, text, asked_at):
-    from .services import QueueError, ask
+    from intranet.refusals import ServiceError
+
+    from .services import ask
 
     try:
         ask(session, user, text, from_report=True, asked_at=asked_at)
-    except QueueError:  # the scheduling plugin keeps its own copy for the group whatever happens here
+    except ServiceError:  # the scheduling plugin keeps its own copy for the group whatever happens here
         pass
 
 

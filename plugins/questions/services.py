@@ -1,6 +1,6 @@
 """The question queue and speakers list, free of Flask request objects. Each function changes the
 database session, audits where the change is the chair's, and announces the live channels it touched
-once the caller commits; it raises QueueError (translated) to refuse, and the caller rolls back."""
+once the caller commits; it raises ServiceError (translated) to refuse, and the caller rolls back."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ from intranet.access import can, holders
 from intranet.audit import record, record_change
 from intranet.extensions import db
 from intranet.models import User, utcnow
+from intranet.refusals import ServiceError
 from intranet.text import clean_text as core_clean
 from intranet_scheduling.models import DiscussionQuestion, Session, SessionStatus
 
@@ -25,13 +26,6 @@ REASON_MAX = 300
 OPEN_LIMIT_RANGE = (1, 20)
 LIVE = (QuestionStatus.OPEN, QuestionStatus.ANSWERED)  # what members see in the queue
 
-
-class QueueError(Exception):
-    """A refused action; ``str(err)`` is translated; ``field`` names the form field."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # --- channels ---------------------------------------------------------------------------------------
@@ -106,18 +100,18 @@ def participants(session: Session) -> list[User]:
 
 def _participant_or_refuse(user, session: Session) -> None:
     if not is_participant(user, session):
-        raise QueueError(_("Only members of this cell take part in its meetings."))
+        raise ServiceError(_("Only members of this cell take part in its meetings."))
 
 
 def _open_or_refuse(session: Session) -> None:
     if session.status == SessionStatus.CLOSED:
-        raise QueueError(_("This meeting is closed."))
+        raise ServiceError(_("This meeting is closed."))
 
 
 def _chair_or_refuse(user, session: Session) -> QueueSettings:
     settings = settings_for(session)
     if not is_chair(user, session, settings):
-        raise QueueError(_("Only the chair of the meeting can do this."))
+        raise ServiceError(_("Only the chair of the meeting can do this."))
     return settings
 
 
@@ -129,13 +123,13 @@ def save_settings(session: Session, actor, *, anonymity: Anonymity, premoderatio
     settings = _chair_or_refuse(actor, session)
     _open_or_refuse(session)
     if not OPEN_LIMIT_RANGE[0] <= open_limit <= OPEN_LIMIT_RANGE[1]:
-        raise QueueError(_("Between %(low)d and %(high)d.", low=OPEN_LIMIT_RANGE[0], high=OPEN_LIMIT_RANGE[1]),
-                         "open_limit")
+        raise ServiceError(_("Between %(low)d and %(high)d.", low=OPEN_LIMIT_RANGE[0], high=OPEN_LIMIT_RANGE[1]),
+                           "open_limit")
     chair_id = chair.id if chair else None
     if chair_id != settings.chair_id and not can(actor, "questions.name_chair", session.office_id):
-        raise QueueError(_("Only the secretary names the chair of a meeting."), "chair_id")
+        raise ServiceError(_("Only the secretary names the chair of a meeting."), "chair_id")
     if chair is not None and not is_participant(chair, session):
-        raise QueueError(_("“%(name)s” is not a member of this cell.", name=chair.full_name), "chair_id")
+        raise ServiceError(_("“%(name)s” is not a member of this cell.", name=chair.full_name), "chair_id")
     previous = {"anonymity": settings.anonymity.value, "premoderation": settings.premoderation,
                 "open_limit": settings.open_limit, "chair_id": settings.chair_id}
     settings.anonymity, settings.premoderation, settings.sort = anonymity, premoderation, sort
@@ -158,9 +152,9 @@ def clean_text(text: str | None, *, limited: bool = True) -> str:
     text = core_clean(text, multiline=True)
     limit, field = current_app.config["QUESTIONS_MAX_LENGTH"], "text"
     if not text:
-        raise QueueError(_("Write your question."), field)
+        raise ServiceError(_("Write your question."), field)
     if limited and len(text) > limit:
-        raise QueueError(_("At most %(max)d characters (you wrote %(count)d).", max=limit, count=len(text)), field)
+        raise ServiceError(_("At most %(max)d characters (you wrote %(count)d).", max=limit, count=len(text)), field)
     return text
 
 
@@ -173,12 +167,12 @@ def ask(session: Session, user: User, text: str, *, discussion_question_id: int 
     if discussion_question_id is not None:
         target = db.session.get(DiscussionQuestion, discussion_question_id)
         if target is None or target.session_id != session.id:
-            raise QueueError(_("Choose one of this meeting's discussion questions."), "target")
+            raise ServiceError(_("Choose one of this meeting's discussion questions."), "target")
     settings = settings_for(session)
     # Questions sent with the documents are the group's preparation material: not counted against the cap.
     if not from_report and open_count(session, user) >= settings.open_limit:
-        raise QueueError(_("You already have %(count)d questions waiting. Wait until one is answered.",
-                           count=settings.open_limit), "text")
+        raise ServiceError(_("You already have %(count)d questions waiting. Wait until one is answered.",
+                             count=settings.open_limit), "text")
     question = Question(office_id=session.office_id, session_id=session.id, author_id=user.id,
                         anonymity=settings.anonymity, through_chair=through_chair,
                         discussion_question_id=discussion_question_id, from_report=from_report, text=text,
@@ -206,10 +200,10 @@ def set_vote(question: Question, user: User, on: bool) -> bool:
     _participant_or_refuse(user, session)
     _open_or_refuse(session)
     if question.author_id == user.id:
-        raise QueueError(_("You cannot vote for your own question."))
+        raise ServiceError(_("You cannot vote for your own question."))
     _lock_votes(question)  # a merge or a hide that just committed is seen below
     if question.status != QuestionStatus.OPEN:
-        raise QueueError(_("Only open questions take votes."))
+        raise ServiceError(_("Only open questions take votes."))
     if not on:
         db.session.execute(delete(Vote).where(Vote.question_id == question.id, Vote.user_id == user.id))
         _count_votes(question)
@@ -269,7 +263,7 @@ def _moderated(question: Question, actor, action: str, **details) -> None:
 def approve(question: Question, actor) -> None:
     _moderation(question, actor)
     if question.status != QuestionStatus.PENDING:
-        raise QueueError(_("This question is not waiting for approval."))
+        raise ServiceError(_("This question is not waiting for approval."))
     _moderated(question, actor, "approve")
     question.status = QuestionStatus.OPEN
 
@@ -278,7 +272,7 @@ def pin(question: Question, actor) -> None:
     """Put the question on screen as the one being discussed now (one at a time)."""
     settings = _moderation(question, actor)
     if question.status != QuestionStatus.OPEN:
-        raise QueueError(_("Only an open question can be put on screen."))
+        raise ServiceError(_("Only an open question can be put on screen."))
     _moderated(question, actor, "pin")
     settings.current_question_id = question.id
     if db.inspect(settings).transient:
@@ -294,7 +288,7 @@ def unpin(session: Session, actor) -> None:
 def mark_answered(question: Question, actor) -> None:
     settings = _moderation(question, actor)
     if question.status != QuestionStatus.OPEN:
-        raise QueueError(_("Only an open question can be marked answered."))
+        raise ServiceError(_("Only an open question can be marked answered."))
     _moderated(question, actor, "answer")
     question.status, question.answered_at = QuestionStatus.ANSWERED, utcnow()
     if settings.current_question_id == question.id:
@@ -305,7 +299,7 @@ def reopen(question: Question, actor) -> None:
     """Undo "answered" or "hidden" (a slip of the chair's hand)."""
     _moderation(question, actor)
     if question.status not in (QuestionStatus.ANSWERED, QuestionStatus.HIDDEN):
-        raise QueueError(_("This question is already open."))
+        raise ServiceError(_("This question is already open."))
     _moderated(question, actor, "reopen", previous=question.status.value)
     question.status, question.answered_at, question.hidden_reason = QuestionStatus.OPEN, None, ""
 
@@ -314,11 +308,11 @@ def hide(question: Question, actor, reason: str) -> None:
     settings = _moderation(question, actor)
     reason = core_clean(reason)
     if not reason:
-        raise QueueError(_("Say why: the author will read it."), "reason")
+        raise ServiceError(_("Say why: the author will read it."), "reason")
     if len(reason) > REASON_MAX:
-        raise QueueError(_("At most %(max)d characters.", max=REASON_MAX), "reason")
+        raise ServiceError(_("At most %(max)d characters.", max=REASON_MAX), "reason")
     if question.status in (QuestionStatus.HIDDEN, QuestionStatus.MERGED):
-        raise QueueError(_("This question is no longer in the queue."))
+        raise ServiceError(_("This question is no longer in the queue."))
     _moderated(question, actor, "hide", reason=reason)
     question.status, question.hidden_reason = QuestionStatus.HIDDEN, reason
     if settings.current_question_id == question.id:
@@ -341,13 +335,13 @@ def merge(duplicate: Question, into: Question, actor) -> None:
     """Fold a duplicate into another question: its votes (and its author's support) move across."""
     settings = _moderation(duplicate, actor)
     if into is None or duplicate.id == into.id or duplicate.session_id != into.session_id:
-        raise QueueError(_("Choose another question of this meeting."), "into")
+        raise ServiceError(_("Choose another question of this meeting."), "into")
     for question in sorted((duplicate, into), key=lambda q: q.id):  # one order: two merges never deadlock
         _lock_votes(question)
     if duplicate.status in (QuestionStatus.MERGED, QuestionStatus.HIDDEN):
-        raise QueueError(_("This question is no longer in the queue."))
+        raise ServiceError(_("This question is no longer in the queue."))
     if into.status not in (QuestionStatus.OPEN, QuestionStatus.PENDING):
-        raise QueueError(_("Merge into an open question."), "into")
+        raise ServiceError(_("Merge into an open question."), "into")
     _moderated(duplicate, actor, "merge", into=into.id)
     supporters = set(db.session.scalars(select(Vote.user_id).where(Vote.question_id == duplicate.id)))
     supporters.add(duplicate.author_id)
@@ -452,9 +446,9 @@ def raise_hand(session: Session, user: User, *, source: SpeakerSource = SpeakerS
     _participant_or_refuse(user, session)
     _open_or_refuse(session)
     if question is not None and (question.session_id != session.id or question.status not in LIVE):
-        raise QueueError(_("Choose a question of this meeting's queue."))
+        raise ServiceError(_("Choose a question of this meeting's queue."))
     if any(t.user_id == user.id for t in _turns(session, SpeakerState.WAITING, SpeakerState.SPEAKING)):
-        raise QueueError(_("You are already on the speakers list."))
+        raise ServiceError(_("You are already on the speakers list."))
     turn = Speaker(office_id=session.office_id, session_id=session.id, user_id=user.id, source=source,
                    question_id=question.id if question else None, state=SpeakerState.WAITING, raised_at=utcnow())
     db.session.add(turn)
@@ -469,7 +463,7 @@ def withdraw(turn: Speaker, actor) -> None:
     if actor.id != turn.user_id:
         _chair_or_refuse(actor, session)
     if turn.state != SpeakerState.WAITING:
-        raise QueueError(_("This turn is no longer waiting."))
+        raise ServiceError(_("This turn is no longer waiting."))
     turn.state, turn.ended_at = SpeakerState.WITHDRAWN, utcnow()
     _announce_speakers(turn)
 
@@ -485,7 +479,7 @@ def give_floor(turn: Speaker, actor) -> None:
     _chair_or_refuse(actor, session)
     _open_or_refuse(session)
     if turn.state != SpeakerState.WAITING:
-        raise QueueError(_("This turn is no longer waiting."))
+        raise ServiceError(_("This turn is no longer waiting."))
     now = utcnow()
     for speaking in _turns(session, SpeakerState.SPEAKING):
         speaking.state, speaking.ended_at = SpeakerState.DONE, now
@@ -499,7 +493,7 @@ def finish(turn: Speaker, actor) -> None:
     session = db.session.get(Session, turn.session_id)
     _chair_or_refuse(actor, session)
     if turn.state != SpeakerState.SPEAKING:
-        raise QueueError(_("This member is not speaking."))
+        raise ServiceError(_("This member is not speaking."))
     turn.state, turn.ended_at = SpeakerState.DONE, utcnow()
     _announce_speakers(turn)
 

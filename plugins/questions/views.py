@@ -5,9 +5,7 @@ A posted action answers a plain form with a redirect and a flash, an htmx reques
 regions bring the change), and the browser's outbox (``X-Outbox``) with 204 or 422 and the reason."""
 from __future__ import annotations
 
-import json
-
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session as cookie, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session as cookie, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,13 +18,13 @@ from intranet.extensions import db
 from intranet.idempotency import idempotent
 from intranet.offline import offline_copy
 from intranet.params import parse_int
+from intranet.refusals import ServiceError, respond
 from intranet_scheduling.models import Session, SessionStatus
 
 from . import services
 from .forms import (SORT_LABELS, SOURCE_LABELS, SPEAKER_STATE_LABELS, STATUS_LABELS, TO_GROUP, AskForm, EditForm,
                     HallSpeakerForm, HandForm, HideForm, MergeForm, SettingsForm)
 from .models import Anonymity, Question, QuestionStatus, Sort, Speaker, SpeakerSource, SpeakerState
-from .services import QueueError
 
 bp = Blueprint("questions", __name__, url_prefix="/questions", template_folder="templates", static_folder="static")
 
@@ -109,34 +107,6 @@ def _sort(meeting: Session, settings=None) -> Sort:
         return Sort(request.args["sort"])
     except (KeyError, ValueError):
         return (settings or services.settings_for(meeting)).sort
-
-
-# --- answering a posted action -------------------------------------------------------------------------
-
-
-def _quiet() -> bool:
-    return bool(request.headers.get("HX-Request") or request.headers.get("X-Outbox"))
-
-
-def _act(change, back: str, success: str | None = None, trigger: dict | None = None):
-    """Run ``change()`` and commit, or roll back and say why in the way the client understands."""
-    try:
-        result = change()
-        db.session.commit()
-    except QueueError as exc:
-        db.session.rollback()
-        if _quiet():
-            return Response(str(exc), status=422, mimetype="text/plain")
-        flash(str(exc), "error")
-        return redirect(back)
-    if _quiet():
-        response = Response(status=204)
-        if trigger is not None:
-            response.headers["HX-Trigger"] = json.dumps(trigger(result) if callable(trigger) else trigger)
-        return response
-    if success:
-        flash(success, "success")
-    return redirect(back)
 
 
 def _member_url(meeting: Session, anchor: str = "") -> str:
@@ -324,16 +294,16 @@ def ask(session_id: int):
     form = AskForm()
     target = parse_int(request.form.get("target", str(TO_GROUP)))
     if target is None:
-        return _act(lambda: _refuse(_("Choose one of this meeting's discussion questions.")), _member_url(meeting))
+        return respond(lambda: _refuse(_("Choose one of this meeting's discussion questions.")), _member_url(meeting))
     target_id = target or None
     user = current_user._get_current_object()
-    return _act(lambda: services.ask(meeting, user, form.text.data, discussion_question_id=target_id,
+    return respond(lambda: services.ask(meeting, user, form.text.data, discussion_question_id=target_id,
                                      through_chair=bool(form.through_chair.data)),
-                _member_url(meeting, "#mine"), _("Your question is in the queue."))
+                   _member_url(meeting, "#mine"), _("Your question is in the queue."))
 
 
 def _refuse(message: str):
-    raise QueueError(message)
+    raise ServiceError(message)
 
 
 VOTE_STATES = {"1": True, "0": False}  # the form's ``on``: the state the member wants, never "switch it"
@@ -346,10 +316,10 @@ def vote(queued_id: int):
     user = current_user._get_current_object()
     on = VOTE_STATES.get(request.form.get("on", ""))
     if on is None:
-        return _act(lambda: _refuse(_("Say whether you vote for this question or take your vote back.")),
-                    _member_url(meeting, f"#q{question.id}"))
-    return _act(lambda: services.set_vote(question, user, on), _member_url(meeting, f"#q{question.id}"),
-                trigger=lambda now: {"questions:voted": {"id": question.id, "on": now}})
+        return respond(lambda: _refuse(_("Say whether you vote for this question or take your vote back.")),
+                       _member_url(meeting, f"#q{question.id}"))
+    return respond(lambda: services.set_vote(question, user, on), _member_url(meeting, f"#q{question.id}"),
+                   trigger=lambda now: {"questions:voted": {"id": question.id, "on": now}})
 
 
 @bp.post("/sessions/<int:session_id>/hand")
@@ -364,14 +334,14 @@ def raise_hand(session_id: int):
             abort(404)
     source = SpeakerSource.ROOM if request.form.get("source") == "room" else SpeakerSource.QUEUE
     user = current_user._get_current_object()
-    return _act(lambda: services.raise_hand(meeting, user, source=source, question=question),
-                _member_url(meeting, "#mine"), _("Your hand is raised: the chair sees you on the list."))
+    return respond(lambda: services.raise_hand(meeting, user, source=source, question=question),
+                   _member_url(meeting, "#mine"), _("Your hand is raised: the chair sees you on the list."))
 
 
 @bp.post("/turns/<int:turn_id>/withdraw")
 def withdraw(turn_id: int):
     turn, meeting = _turn(turn_id)
-    return _act(lambda: services.withdraw(turn, current_user), _back(meeting))
+    return respond(lambda: services.withdraw(turn, current_user), _back(meeting))
 
 
 # --- the chair's actions ---------------------------------------------------------------------------
@@ -382,14 +352,11 @@ def save_settings(session_id: int):
     meeting = _meeting(session_id)
     form = SettingsForm()
     form.chair_id.choices = [(0, "—"), *((u.id, u.full_name) for u in services.participants(meeting))]
-    if not form.validate_on_submit():
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return redirect(_chair_url(meeting))
     chair_user = next((u for u in services.participants(meeting) if u.id == form.chair_id.data), None)
-    return _act(lambda: services.save_settings(
+    return respond(lambda: services.save_settings(
         meeting, current_user, anonymity=Anonymity(form.anonymity.data), premoderation=form.premoderation.data,
         sort=Sort(form.sort.data), quiet_first=form.quiet_first.data, open_limit=form.open_limit.data,
-        chair=chair_user), _chair_url(meeting), _("Saved."))
+        chair=chair_user), _chair_url(meeting), _("Saved."), form=form)
 
 
 ONE_CLICK = {"approve": services.approve, "pin": services.pin, "answer": services.mark_answered,
@@ -402,13 +369,13 @@ ONE_CLICK = {"approve": services.approve, "pin": services.pin, "answer": service
 @bp.post("/questions/<int:queued_id>/reopen", defaults={"action": "reopen"})
 def moderate_one_click(queued_id: int, action: str):
     question, meeting = _question(queued_id)
-    return _act(lambda: ONE_CLICK[action](question, current_user), _back(meeting))
+    return respond(lambda: ONE_CLICK[action](question, current_user), _back(meeting))
 
 
 @bp.post("/sessions/<int:session_id>/unpin")
 def unpin(session_id: int):
     meeting = _meeting(session_id)
-    return _act(lambda: services.unpin(meeting, current_user), _back(meeting))
+    return respond(lambda: services.unpin(meeting, current_user), _back(meeting))
 
 
 @bp.route("/questions/<int:queued_id>/moderate", methods=["GET", "POST"])
@@ -436,7 +403,7 @@ def moderate(queued_id: int):
         try:
             change()
             db.session.commit()
-        except QueueError as exc:
+        except ServiceError as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
@@ -455,8 +422,9 @@ def add_hall_speaker(session_id: int):
     people = {u.id: u for u in services.participants(meeting)}
     form.user_id.choices = [(i, u.full_name) for i, u in people.items()]
     if not form.validate_on_submit():
-        return _act(lambda: _refuse(_("Choose a member of this cell.")), _chair_url(meeting))
-    return _act(lambda: services.add_hall_speaker(meeting, people[form.user_id.data], current_user), _chair_url(meeting))
+        return respond(lambda: _refuse(_("Choose a member of this cell.")), _chair_url(meeting))
+    return respond(lambda: services.add_hall_speaker(meeting, people[form.user_id.data], current_user),
+                   _chair_url(meeting))
 
 
 @bp.post("/turns/<int:turn_id>/floor", defaults={"action": "floor"})
@@ -464,7 +432,7 @@ def add_hall_speaker(session_id: int):
 def speaker_turn(turn_id: int, action: str):
     turn, meeting = _turn(turn_id)
     change = services.give_floor if action == "floor" else services.finish
-    return _act(lambda: change(turn, current_user), _chair_url(meeting, "#speakers"))
+    return respond(lambda: change(turn, current_user), _chair_url(meeting, "#speakers"))
 
 
 # --- exports ---------------------------------------------------------------------------------------

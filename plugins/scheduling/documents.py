@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from intranet import uploads
 from intranet.audit import record_change
 from intranet.extensions import db
+from intranet.refusals import ServiceError
 from intranet.text import clean_text
 from intranet.filetypes import DOCX, IMAGES, MP4, PDF, PPTX, WEBM
 
 from .models import Document, DocumentKind, DocumentRead, Session
-from .errors import SchedulingError
 
 # What each kind of document may be, as ``intranet.filetypes`` recognises it from its structure.
 ALLOWED = {
@@ -55,7 +55,7 @@ def upload(session: Session, kind: DocumentKind, filename: str, data: bytes, act
             _("This kind of file is not accepted here. Reports: .docx or PDF; slides: .pptx or PDF; videos: MP4 "
               "or WebM; images: PNG, JPEG, GIF or WebP."))
     except uploads.UploadRefused as exc:
-        raise SchedulingError(str(exc), "file") from exc
+        raise ServiceError(str(exc), "file") from exc
     stored = secrets.token_hex(16)
     target = storage_dir() / stored
     temporary = target.with_suffix(".part")

@@ -1,29 +1,39 @@
 """Hooks the scheduling plugin calls, for other plugins to implement (added to the manager through
 ``PluginInfo.hookspecs``). Called through the office-scoped proxy: only plugins enabled for the
 session's office hear them."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from intranet.hookspecs import hookspec
+
+if TYPE_CHECKING:
+    from intranet.models import User
+
+    from .models import Session, SessionStatus
 
 
 @hookspec
-def intranet_session_created(session, actor):
+def intranet_session_created(session: Session, actor: User | None) -> None:
     """Called after a meeting (``intranet_scheduling.models.Session``) is created, before commit."""
 
 
 @hookspec
-def intranet_session_status_changed(session, previous, actor):
+def intranet_session_status_changed(session: Session, previous: SessionStatus, actor: User | None) -> None:
     """Called after a meeting moved from ``previous`` to ``session.status`` (documents sent, in
     progress, closed), before commit; e.g. a room opens when the meeting is in progress."""
 
 
 @hookspec
-def intranet_session_question_asked(session, user, text, asked_at):
+def intranet_session_question_asked(session: Session, user: User, text: str, asked_at: datetime) -> None:
     """Called when a member asks a question about a meeting's report before the meeting (before
     commit). The question queue plugin takes it into the meeting's queue; the scheduling plugin keeps
     its own copy for the presenting group either way."""
 
 
 @hookspec(firstresult=True)
-def intranet_session_anonymity(session):
+def intranet_session_anonymity(session: Session) -> str | None:
     """Return who may see the author of a question asked about this meeting: ``"named"`` (everyone),
     ``"chair"`` (the chair only) or ``"anonymous"`` (nobody but the author), or ``None``. The question
     queue plugin answers with its meeting's mode, and the scheduling plugin applies it to every copy
@@ -31,7 +41,7 @@ def intranet_session_anonymity(session):
 
 
 @hookspec(firstresult=True)
-def intranet_session_author_shown(session, viewer, asked):
+def intranet_session_author_shown(session: Session, viewer: User, asked: str) -> bool | None:
     """Return whether ``viewer`` may see the author of a question asked about this meeting in mode
     ``asked`` (what ``intranet_session_anonymity`` answered then), or ``None``. The question queue
     plugin answers by its own rule — the stricter of ``asked`` and the meeting's mode now, the chair as
@@ -39,14 +49,14 @@ def intranet_session_author_shown(session, viewer, asked):
 
 
 @hookspec
-def intranet_session_member_joined(session, user, source):
+def intranet_session_member_joined(session: Session, user: User, source: str) -> None:
     """Call this when a member joins a meeting outside the chair's roll-call — ``source`` names how
     ("jitsi", "external-link check-in", …). The scheduling plugin implements it and marks the member
     present (never absent); other plugins may listen too. Call it before commit."""
 
 
 @hookspec
-def intranet_session_participation(sessions):
+def intranet_session_participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]]] | None:
     """Return what this plugin knows of each member's part in these meetings (one office's), as
     ``{session_id: {user_id: {name: number}}}`` (e.g. ``{"questions_asked": 2, "times_spoken": 1,
     "seconds_spoken": 140}``), leaving out the meetings it knows nothing of; or ``None``. Read all the
@@ -57,7 +67,7 @@ def intranet_session_participation(sessions):
 
 
 @hookspec
-def intranet_session_discussion(session):
+def intranet_session_discussion(session: Session) -> dict[str, list[dict[str, Any]]] | None:
     """Return the discussion of a meeting for its minutes, or ``None``: ``{"questions": [{"text",
     "author" (a name, or None when the meeting did not show names), "votes", "answered",
     "discussion_question_id", "asked_at"}], "speakers": [{"name", "times", "seconds"}]}``."""

@@ -1,5 +1,5 @@
 """Scheduling logic, free of Flask request objects: views, CLI and tests call it alike. Each function
-changes the session and audits; the caller commits, or rolls back when SchedulingError is raised."""
+changes the session and audits; the caller commits, or rolls back when ServiceError is raised."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,10 +13,10 @@ from intranet.audit import record, record_change
 from intranet.extensions import db
 from intranet.models import Office, PartyStatus, User, utcnow
 from intranet.plugins import manager
+from intranet.refusals import ServiceError
 from intranet.text import clean_text
 
-from . import reminders
-from .errors import SchedulingError
+from . import notices
 from .models import (Answer, Attendance, DiscussionQuestion, GroupMember, MemberQuestion, OfficeSettings, Programme,
                      ProgrammeItem, ProgrammeStatus, Session, SessionKind, SessionMode, SessionStatus, TopicGroup)
 
@@ -58,7 +58,7 @@ def topic_groups(office_id: int, *, active_only: bool = True) -> list[TopicGroup
 def add_topic_group(office_id: int, name: str, actor) -> TopicGroup:
     name = clean_text(name)
     if any(t.name.lower() == name.lower() for t in topic_groups(office_id, active_only=False)):
-        raise SchedulingError(_("This topic group already exists."), "name")
+        raise ServiceError(_("This topic group already exists."), "name")
     group = TopicGroup(office_id=office_id, name=name, position=len(topic_groups(office_id, active_only=False)))
     db.session.add(group)
     record_change("scheduling.topic_group.create", group, office_id=office_id, actor=actor, name=name)
@@ -82,14 +82,14 @@ def programme_for(office_id: int, year: int) -> Programme:
 
 def _draft(programme: Programme) -> None:
     if programme.status == ProgrammeStatus.APPROVED:
-        raise SchedulingError(_("The programme is approved; it can no longer be changed."))
+        raise ServiceError(_("The programme is approved; it can no longer be changed."))
 
 
 def add_programme_item(programme: Programme, *, quarter: int, topic_group: TopicGroup, title: str,
                        lead: User | None, actor) -> ProgrammeItem:
     _draft(programme)
     if topic_group.office_id != programme.office_id:
-        raise SchedulingError(_("Choose a topic group of this office."), "topic_group_id")
+        raise ServiceError(_("Choose a topic group of this office."), "topic_group_id")
     _same_office(lead, programme.office_id, "lead_id")
     item = ProgrammeItem(office_id=programme.office_id, programme=programme, quarter=quarter,
                          topic_group=topic_group, title=clean_text(title), lead=lead)
@@ -108,7 +108,7 @@ def remove_programme_item(item: ProgrammeItem, actor) -> None:
 def approve_programme(programme: Programme, actor) -> None:
     _draft(programme)
     if not programme.items:
-        raise SchedulingError(_("Add at least one topic before approving the programme."))
+        raise ServiceError(_("Add at least one topic before approving the programme."))
     programme.status = ProgrammeStatus.APPROVED
     programme.approved_by_id = actor.id
     programme.approved_at = utcnow()
@@ -136,7 +136,7 @@ def is_member(user, office_id: int) -> bool:
 
 def _same_office(user: User | None, office_id: int, field: str) -> None:
     if user is not None and not is_member(user, office_id):
-        raise SchedulingError(_("“%(name)s” is not a member of this cell.", name=user.full_name), field)
+        raise ServiceError(_("“%(name)s” is not a member of this cell.", name=user.full_name), field)
 
 
 # --- sessions ---------------------------------------------------------------------------------------
@@ -161,8 +161,8 @@ def summary_quorum(office_id: int) -> int:
 
 def set_quorum(office_id: int, percent: int, actor) -> None:
     if not QUORUM_RANGE[0] <= percent <= QUORUM_RANGE[1]:
-        raise SchedulingError(_("The quorum is a share between %(low)d%% and %(high)d%%.",
-                                low=QUORUM_RANGE[0], high=QUORUM_RANGE[1]), "quorum_percent")
+        raise ServiceError(_("The quorum is a share between %(low)d%% and %(high)d%%.",
+                             low=QUORUM_RANGE[0], high=QUORUM_RANGE[1]), "quorum_percent")
     settings = settings_for(office_id)
     previous, settings.quorum_percent = settings.quorum_percent, percent
     record("scheduling.quorum", OfficeSettings.__tablename__, office_id, office_id=office_id, actor=actor,
@@ -174,7 +174,7 @@ def create_session(office: Office, *, kind: SessionKind, title: str, starts_at: 
                    programme_item: ProgrammeItem | None = None, actor=None, record_past: bool = False) -> Session:
     """``record_past`` enters a meeting already held (e.g. the months before the office started)."""
     if starts_at <= utcnow() and not record_past:
-        raise SchedulingError(_("The meeting must start in the future."), "day")
+        raise ServiceError(_("The meeting must start in the future."), "day")
     session = Session(office_id=office.id, kind=kind, title=clean_text(title), starts_at=starts_at,
                       duration_minutes=duration_minutes, place=clean_text(place), mode=mode, report_due=report_due,
                       programme_item=programme_item, status=SessionStatus.PLANNED)
@@ -192,7 +192,7 @@ def _editable(session: Session, corrector: bool) -> str:
     if session.status != SessionStatus.CLOSED:
         return "scheduling.session.update"
     if not corrector:
-        raise SchedulingError(_("This meeting is closed; only the secretary can correct its record."))
+        raise ServiceError(_("This meeting is closed; only the secretary can correct its record."))
     return "scheduling.session.correct"
 
 
@@ -200,7 +200,7 @@ def update_session(session: Session, *, actor, corrector: bool = False, **fields
     action = _editable(session, corrector)
     if "starts_at" in fields and fields["starts_at"] != session.starts_at and fields["starts_at"] <= utcnow() \
             and session.status != SessionStatus.CLOSED:
-        raise SchedulingError(_("The meeting must start in the future."), "day")
+        raise ServiceError(_("The meeting must start in the future."), "day")
     before = {k: getattr(session, k) for k in fields}
     for key, value in fields.items():
         setattr(session, key, value)
@@ -214,12 +214,13 @@ def update_session(session: Session, *, actor, corrector: bool = False, **fields
 def advance(session: Session, status: SessionStatus, actor) -> None:
     """Move forward through planned → documents sent → in progress → closed, one step or more."""
     if ORDER.index(status) <= ORDER.index(session.status):
-        raise SchedulingError(_("A meeting moves forward only: it cannot go back to an earlier state."))
+        raise ServiceError(_("A meeting moves forward only: it cannot go back to an earlier state."))
     previous = session.status
     session.status = status
     record_change("scheduling.session.status", session, office_id=session.office_id, actor=actor,
                   previous=previous, status=status)
-    reminders.status_changed(session)
+    if status == SessionStatus.DOCUMENTS_SENT:
+        notices.documents_sent(session, members(session.office_id))
     manager().for_office(session.office_id).intranet_session_status_changed(session=session, previous=previous,
                                                                             actor=actor)
 
@@ -240,7 +241,8 @@ def set_distancing(office: Office, on: bool, actor) -> list[Session]:
     db.session.flush()
     record("scheduling.distancing." + ("on" if on else "off"), OfficeSettings.__tablename__, office.id,
            office_id=office.id, actor=actor, sessions=[s.id for s in changed])
-    reminders.distancing_changed(office.id, on, changed)
+    if changed:
+        notices.distancing_changed(members(office.id), on, changed)
     return changed
 
 
@@ -250,17 +252,17 @@ def set_distancing(office: Office, on: bool, actor) -> list[Session]:
 def set_group(session: Session, people: list[User], lead: User, report_due: date | None, actor) -> None:
     _editable(session, corrector=False)
     if session.kind != SessionKind.THEMATIC:
-        raise SchedulingError(_("Only a thematic meeting has a presenting group."))
+        raise ServiceError(_("Only a thematic meeting has a presenting group."))
     if not GROUP_SIZE[0] <= len(people) <= GROUP_SIZE[1]:
-        raise SchedulingError(_("A presenting group has 2 or 3 members."), "members")
+        raise ServiceError(_("A presenting group has 2 or 3 members."), "members")
     if lead.id not in {p.id for p in people}:
-        raise SchedulingError(_("The lead must be one of the group."), "lead_id")
+        raise ServiceError(_("The lead must be one of the group."), "lead_id")
     for person in people:
         _same_office(person, session.office_id, "members")
     if report_due is not None and report_due > session.starts_at.date():
-        raise SchedulingError(_("The report must be due before the meeting."), "report_due")
+        raise ServiceError(_("The report must be due before the meeting."), "report_due")
     if report_due is not None and report_due < utcnow().date() and session.starts_at > utcnow():
-        raise SchedulingError(_("The report cannot be due in the past."), "report_due")
+        raise ServiceError(_("The report cannot be due in the past."), "report_due")
     session.group.clear()
     db.session.flush()
     for person in people:
@@ -268,7 +270,7 @@ def set_group(session: Session, people: list[User], lead: User, report_due: date
     session.report_due = report_due
     record_change("scheduling.group.set", session, office_id=session.office_id, actor=actor,
                   members=[p.username for p in people], lead=lead.username)
-    reminders.group_assigned(session)
+    notices.group_assigned(session)
 
 
 def add_question(session: Session, text: str, actor) -> DiscussionQuestion:
@@ -300,13 +302,13 @@ def ask_about_report(session: Session, user: User, text: str) -> MemberQuestion:
     """A member's question before the meeting; handed to the question queue through a hook."""
     text = clean_text(text, multiline=True)
     if session.status in (SessionStatus.IN_PROGRESS, SessionStatus.CLOSED):
-        raise SchedulingError(_("The meeting has started: ask in the meeting itself."))
+        raise ServiceError(_("The meeting has started: ask in the meeting itself."))
     if session.status == SessionStatus.PLANNED:
-        raise SchedulingError(_("Questions about the report open when the documents are sent."))
+        raise ServiceError(_("Questions about the report open when the documents are sent."))
     if not text:
-        raise SchedulingError(_("Write your question."), "text")
+        raise ServiceError(_("Write your question."), "text")
     if len(text) > QUESTION_MAX:
-        raise SchedulingError(_("At most %(max)d characters.", max=QUESTION_MAX), "text")
+        raise ServiceError(_("At most %(max)d characters.", max=QUESTION_MAX), "text")
     _same_office(user, session.office_id, "text")
     mode = anonymity(session)
     question = MemberQuestion(office_id=session.office_id, session_id=session.id, text=text, anonymity=mode,
@@ -364,11 +366,11 @@ def _attendance_row(session: Session, user: User) -> Attendance:
 
 def answer(session: Session, user: User, reply: Answer, reason: str = "") -> Attendance:
     if session.status == SessionStatus.CLOSED:
-        raise SchedulingError(_("This meeting is closed."))
+        raise ServiceError(_("This meeting is closed."))
     _same_office(user, session.office_id, "answer")
     reason = clean_text(reason)
     if reply == Answer.EXCUSED and not reason:
-        raise SchedulingError(_("Give the reason you cannot attend."), "reason")
+        raise ServiceError(_("Give the reason you cannot attend."), "reason")
     row = _attendance_row(session, user)
     row.answer, row.reason = reply, reason if reply == Answer.EXCUSED else ""
     record_change("scheduling.attendance.answer", row, office_id=session.office_id, actor=user, answer=reply)
@@ -378,7 +380,7 @@ def answer(session: Session, user: User, reply: Answer, reason: str = "") -> Att
 def take_attendance(session: Session, present_ids: set[int], actor, source: str = "chair") -> None:
     """Record who is present; the others are absent (excused when they answered so)."""
     if session.status == SessionStatus.CLOSED:
-        raise SchedulingError(_("This meeting is closed."))
+        raise ServiceError(_("This meeting is closed."))
     for member in members(session.office_id):
         row = _attendance_row(session, member)
         row.present, row.taken_by = member.id in present_ids, source

@@ -16,9 +16,11 @@ from intranet.access import can
 from intranet.errors import accepts_uploads
 from intranet.admin.forms import ActionForm
 from intranet.extensions import db
+from intranet.forms import form_errors_text
 from intranet.models import User, utcnow
 from intranet.params import YEAR_MAX, YEAR_MIN, int_list_param
 from intranet.plugins import manager, public_view
+from intranet.refusals import ServiceError, respond
 
 from . import calendar, documents, services
 from .labels import PROGRAMME_LABELS, STATUS_LABELS
@@ -63,7 +65,7 @@ def _local_tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
-def _refused(form, exc: services.SchedulingError) -> None:
+def _refused(form, exc: ServiceError) -> None:
     db.session.rollback()
     field = getattr(form, exc.field, None) if (form is not None and exc.field) else None
     if field is not None:
@@ -72,30 +74,10 @@ def _refused(form, exc: services.SchedulingError) -> None:
         flash(str(exc), "error")
 
 
-def _flash_errors(form) -> None:
-    flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-
-
-def _submit(form, change, success: str | None = None) -> None:
-    """The common shape of a posted action: when the form is valid run ``change()`` and commit, then say
-    so; otherwise (or when the service refuses) flash why and write nothing."""
-    if not form.validate_on_submit():
-        _flash_errors(form)
-        return
-    try:
-        change()
-        db.session.commit()
-    except services.SchedulingError as exc:
-        _refused(None, exc)
-        return
-    if success:
-        flash(success, "success")
-
-
 def _next_or_refuse(session: Session) -> SessionStatus:
     target = _next_status(session)
     if target is None:
-        raise services.SchedulingError(_("This meeting is already closed."))
+        raise ServiceError(_("This meeting is already closed."))
     return target
 
 
@@ -119,9 +101,8 @@ def index():
 def quorum():
     _require(secretary())
     form = QuorumForm()
-    _submit(form, lambda: services.set_quorum(_office_id(), form.quorum_percent.data, current_user),
-            _("Quorum rule saved."))
-    return redirect(url_for("scheduling.index"))
+    return respond(lambda: services.set_quorum(_office_id(), form.quorum_percent.data, current_user),
+                   url_for("scheduling.index"), _("Quorum rule saved."), form=form)
 
 
 @bp.route("/month", defaults={"year": None, "month": None})
@@ -178,7 +159,7 @@ def new_session():
         try:
             session = services.create_session(current_user.office, actor=current_user, **_fields(form))
             db.session.commit()
-        except services.SchedulingError as exc:
+        except ServiceError as exc:
             _refused(form, exc)
         else:
             flash(_("Meeting planned."), "success")
@@ -198,7 +179,7 @@ def edit_session(session_id: int):
         try:
             services.update_session(session, actor=current_user, corrector=secretary(), **fields)
             db.session.commit()
-        except services.SchedulingError as exc:
+        except ServiceError as exc:
             _refused(form, exc)
         else:
             flash(_("Saved."), "success")
@@ -241,8 +222,8 @@ def _next_status(session: Session) -> SessionStatus | None:
 def advance(session_id: int):
     _require(planner())
     session = _own(Session, session_id)
-    _submit(ActionForm(), lambda: services.advance(session, _next_or_refuse(session), current_user))
-    return redirect(url_for("scheduling.session", session_id=session.id))
+    return respond(lambda: services.advance(session, _next_or_refuse(session), current_user),
+                   url_for("scheduling.session", session_id=session.id), form=ActionForm())
 
 
 @bp.post("/sessions/<int:session_id>/group")
@@ -252,10 +233,9 @@ def set_group(session_id: int):
     form = GroupForm()
     people = {u.id: u for u in services.members(_office_id())}
     form.members.choices = form.lead_id.choices = [(i, u.full_name) for i, u in people.items()]
-    _submit(form, lambda: services.set_group(session, [people[i] for i in form.members.data],
-                                             people[form.lead_id.data], form.report_due.data, current_user),
-            _("Presenting group saved."))
-    return redirect(url_for("scheduling.session", session_id=session.id))
+    return respond(lambda: services.set_group(session, [people[i] for i in form.members.data],
+                                              people[form.lead_id.data], form.report_due.data, current_user),
+                   url_for("scheduling.session", session_id=session.id), _("Presenting group saved."), form=form)
 
 
 @bp.post("/sessions/<int:session_id>/questions")
@@ -263,8 +243,8 @@ def add_question(session_id: int):
     _require(planner())
     session = _own(Session, session_id)
     form = QuestionForm()
-    _submit(form, lambda: services.add_question(session, form.text.data, current_user))
-    return redirect(url_for("scheduling.session", session_id=session.id) + "#questions")
+    return respond(lambda: services.add_question(session, form.text.data, current_user),
+                   url_for("scheduling.session", session_id=session.id) + "#questions", form=form)
 
 
 @bp.post("/sessions/<int:session_id>/questions/<int:question_id>/delete")
@@ -274,17 +254,18 @@ def remove_question(session_id: int, question_id: int):
     question = _own(DiscussionQuestion, question_id)
     if question.session_id != session.id:
         abort(404)
-    _submit(ActionForm(), lambda: services.remove_question(question, current_user))
-    return redirect(url_for("scheduling.session", session_id=session.id) + "#questions")
+    return respond(lambda: services.remove_question(question, current_user),
+                   url_for("scheduling.session", session_id=session.id) + "#questions", form=ActionForm())
 
 
 @bp.post("/sessions/<int:session_id>/answer")
 def answer(session_id: int):
     session = _own(Session, session_id)
     form = AnswerForm()
-    _submit(form, lambda: services.answer(session, current_user._get_current_object(), Answer(form.answer.data),
-                                          form.reason.data), _("Your answer is recorded."))
-    return redirect(url_for("scheduling.session", session_id=session.id) + "#attendance")
+    return respond(lambda: services.answer(session, current_user._get_current_object(), Answer(form.answer.data),
+                                           form.reason.data),
+                   url_for("scheduling.session", session_id=session.id) + "#attendance", _("Your answer is recorded."),
+                   form=form)
 
 
 @bp.post("/sessions/<int:session_id>/ask")
@@ -292,10 +273,10 @@ def ask(session_id: int):
     session = _own(Session, session_id)
     form = QuestionForm(prefix="ask")
     anonymous = services.anonymity(session) == services.ANONYMOUS
-    _submit(form, lambda: services.ask_about_report(session, current_user._get_current_object(), form.text.data),
-            _("Your question is sent without your name: it is kept under no name, so it is not listed here.")
-            if anonymous else _("Your question is sent to the presenting group."))
-    return redirect(url_for("scheduling.session", session_id=session.id) + "#member-questions")
+    return respond(lambda: services.ask_about_report(session, current_user._get_current_object(), form.text.data),
+                   url_for("scheduling.session", session_id=session.id) + "#member-questions",
+                   _("Your question is sent without your name: it is kept under no name, so it is not listed here.")
+                   if anonymous else _("Your question is sent to the presenting group."), form=form)
 
 
 @bp.post("/sessions/<int:session_id>/attendance")
@@ -303,8 +284,9 @@ def take_attendance(session_id: int):
     _require(planner())
     session = _own(Session, session_id)
     present = set(int_list_param("present"))
-    _submit(ActionForm(), lambda: services.take_attendance(session, present, current_user), _("Attendance saved."))
-    return redirect(url_for("scheduling.session", session_id=session.id) + "#attendance")
+    return respond(lambda: services.take_attendance(session, present, current_user),
+                   url_for("scheduling.session", session_id=session.id) + "#attendance", _("Attendance saved."),
+                   form=ActionForm())
 
 
 @bp.post("/distancing")
@@ -341,7 +323,7 @@ def programme(year: int | None):
                 title=form.title.data, lead=db.session.get(User, form.lead_id.data) if form.lead_id.data else None,
                 actor=current_user)
             db.session.commit()
-        except services.SchedulingError as exc:
+        except ServiceError as exc:
             _refused(form, exc)
         else:
             return redirect(url_for("scheduling.programme", year=year))
@@ -355,9 +337,8 @@ def programme(year: int | None):
 def approve_programme(year: int):
     _require(secretary())
     prog = services.programme_for(_office_id(), year)
-    _submit(ActionForm(), lambda: services.approve_programme(prog, current_user),
-            _("Programme %(year)d approved.", year=year))
-    return redirect(url_for("scheduling.programme", year=year))
+    return respond(lambda: services.approve_programme(prog, current_user), url_for("scheduling.programme", year=year),
+                   _("Programme %(year)d approved.", year=year), form=ActionForm())
 
 
 @bp.post("/programme/items/<int:item_id>/delete")
@@ -365,8 +346,8 @@ def remove_programme_item(item_id: int):
     _require(planner())
     item = _own(ProgrammeItem, item_id)
     year = item.programme.year
-    _submit(ActionForm(), lambda: services.remove_programme_item(item, current_user))
-    return redirect(url_for("scheduling.programme", year=year))
+    return respond(lambda: services.remove_programme_item(item, current_user),
+                   url_for("scheduling.programme", year=year), form=ActionForm())
 
 
 @bp.route("/topics", methods=["GET", "POST"])
@@ -377,7 +358,7 @@ def topics():
         try:
             services.add_topic_group(_office_id(), form.name.data, current_user)
             db.session.commit()
-        except services.SchedulingError as exc:
+        except ServiceError as exc:
             _refused(form, exc)
         else:
             return redirect(url_for("scheduling.topics"))
@@ -391,8 +372,8 @@ def topics():
 def toggle_topic(group_id: int):
     _require(planner())
     group = _own(TopicGroup, group_id)
-    _submit(ActionForm(), lambda: services.set_topic_group_active(group, not group.active, current_user))
-    return redirect(url_for("scheduling.topics"))
+    return respond(lambda: services.set_topic_group_active(group, not group.active, current_user),
+                   url_for("scheduling.topics"), form=ActionForm())
 
 
 @bp.route("/mine")
@@ -461,13 +442,13 @@ def upload_document(session_id: int):
     _require(_may_upload(session))
     form = DocumentForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash(form_errors_text(form), "error")
         return redirect(url_for("scheduling.session", session_id=session.id) + "#documents")
     data = form.file.data.read(current_app.config["SCHEDULING_MAX_UPLOAD"] + 1)
     try:
         document = documents.upload(session, DocumentKind(form.kind.data), form.file.data.filename or "", data,
                                     current_user)
-    except services.SchedulingError as exc:
+    except ServiceError as exc:
         _refused(None, exc)
         return redirect(url_for("scheduling.session", session_id=session.id) + "#documents")
     flash(_("“%(name)s” uploaded (version %(v)d).", name=document.filename, v=document.version), "success")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from flask_babel import gettext as _
 from sqlalchemy import DateTime, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet.audit import record
 from intranet.extensions import db
+from intranet.refusals import ServiceError
 from intranet.text import clean_text
 
 MAX_LENGTH = 500
@@ -33,11 +35,11 @@ def latest(office_id: int) -> Notice | None:
     return found[0] if found else None
 
 
-def post(office_id: int, text: str, actor) -> Notice | None:
-    """Add a notice (the caller commits); ``None`` when the text is empty or too long."""
+def post(office_id: int, text: str, actor) -> Notice:
+    """Add a notice (the caller commits); refused (``ServiceError``) when the text is empty or too long."""
     text = clean_text(text)
     if not text or len(text) > MAX_LENGTH:
-        return None
+        raise ServiceError(_("Write a notice of at most %(count)d characters.", count=MAX_LENGTH), "text")
     notice = Notice(office_id=office_id, text=text, author_id=getattr(actor, "id", None))
     db.session.add(notice)
     db.session.flush()

@@ -1,11 +1,11 @@
 """The board's page. The core's gate answers 404 before these run while the plugin is off for the
 user's office; the views then check the right to post and read only the user's own office."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.access import can
-from intranet.extensions import db
+from intranet.refusals import respond
 
 from . import models
 
@@ -24,9 +24,6 @@ def post():
     office_id = current_user.office_id
     if not can(current_user, "noticeboard.post", office_id):
         abort(403)
-    if models.post(office_id, request.form.get("text", ""), current_user) is None:
-        flash(_("Write a notice of at most %(count)d characters.", count=models.MAX_LENGTH), "error")
-    else:
-        db.session.commit()
-        flash(_("Notice posted."), "success")
-    return redirect(url_for("noticeboard.index"))
+    # commits, or rolls back and says why; answers with a flash and a redirect (htmx: 204 or 422)
+    return respond(lambda: models.post(office_id, request.form.get("text", ""), current_user),
+                   url_for("noticeboard.index"), _("Notice posted."))

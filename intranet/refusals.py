@@ -1,0 +1,61 @@
+"""A refused change and the one way a posted action answers.
+
+Services (the core's and every plugin's) raise ``ServiceError`` to refuse; views run a change through
+``respond``, which commits it or rolls it back and answers in the way the client understands: a page
+gets a flash message and a redirect, htmx and the browser's outbox (``intranet.js``) get 204 on
+success and 422 with the reason as plain text on refusal (the outbox shows that text beside the form).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from flask import Response, flash, redirect, request
+
+from .extensions import db
+from .forms import form_errors_text
+
+
+class ServiceError(Exception):
+    """A refused change; ``str(err)`` is a message for the user, already translated, and ``field``
+    names the form field it concerns, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _quiet() -> bool:
+    """The client reads the status, not a page: htmx or the outbox."""
+    return bool(request.headers.get("HX-Request") or request.headers.get("X-Outbox"))
+
+
+def _refused(message: str, back: str):
+    if _quiet():
+        return Response(message, status=422, mimetype="text/plain")
+    flash(message, "error")
+    return redirect(back)
+
+
+def respond(change: Callable[[], Any], back: str, success: str | None = None, form=None,
+            trigger: dict | Callable[[Any], dict] | None = None):
+    """Validate ``form`` (if given), run ``change()`` and commit, or roll back on ``ServiceError``;
+    then answer: a redirect to ``back`` with the success or refusal flashed, or for htmx and the
+    outbox 204 (with ``trigger`` — a dict, or a function of ``change()``'s result — as ``HX-Trigger``)
+    or 422 with the reason."""
+    if form is not None and not form.validate_on_submit():
+        return _refused(form_errors_text(form), back)
+    try:
+        result = change()
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        return _refused(str(exc), back)
+    if _quiet():
+        response = Response(status=204)
+        if trigger is not None:
+            response.headers["HX-Trigger"] = json.dumps(trigger(result) if callable(trigger) else trigger)
+        return response
+    if success:
+        flash(success, "success")
+    return redirect(back)
