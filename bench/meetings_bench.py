@@ -81,7 +81,7 @@ async def participant(port, sid, user_id, cookie, token, stop, latencies, errors
 
 async def board_watcher(port, sid, cookie, drops, delays, stop):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET /meetings/sessions/{sid}/board/stream HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\n"
+    writer.write(f"GET /meetings/sessions/{sid}/stream?page=board HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\n"
                  f"Accept: text/event-stream\r\n\r\n".encode())
     await _read_head(reader)
     tail = ""

@@ -364,7 +364,7 @@ def _forget_rolled_back(orm_session) -> None:
 def poll_view(channel_for: Callable[..., str | tuple[str, ...]]):
     """Mark a view as a live poll of ``channel_for(**view_args)`` — one channel, or a page's channels
     in the order of its regions; the function must not touch the database. The view itself returns
-    ``poll_response`` or ``poll_regions`` after its access checks."""
+    ``poll_regions`` after its access checks (plugins get such views from ``intranet.live_regions``)."""
 
     def decorate(view):
         view._live_channel = channel_for
@@ -464,18 +464,6 @@ def frame(regions: list[Region], versions: list[int | None], index: int) -> str:
     return f"id: {ids}\nevent: {region.event}\n{data}\n\n"
 
 
-def poll_response(channel: str, render: Callable[[], str], *, share: str | None = None) -> Response:
-    """A poll of a one-region page: the region's HTML."""
-    version = version_or_none(channel)  # read before rendering: a change during render is not lost
-    switches = version_or_none(SWITCHES)
-    html = _end_transaction(lambda: render_region(Region("poll", channel, render, share), version))
-    response = Response(html, mimetype="text/html")
-    if version is not None and switches is not None:
-        response.set_etag(_etag((channel,), [version], switches))
-    response.headers["Cache-Control"] = "no-cache, private"
-    return response
-
-
 def poll_regions(regions: list[Region]) -> Response:
     """A poll of all the live regions of a page in one request: the regions whose channel changed
     since the versions named by the browser's ``If-None-Match`` (all of them without a valid tag),
@@ -506,11 +494,6 @@ def _versions_in_tag(channels: tuple[str, ...], switches: int | None) -> list[in
 
 
 # --- server-sent events -----------------------------------------------------------------------------
-
-
-def sse_response(channel: str, render: Callable[[], str], *, event: str = "update", min_interval: float = 1.0) -> Response:
-    """One region on its own stream; see ``sse_stream``."""
-    return sse_stream([Region(event, channel, render)], min_interval=min_interval)
 
 
 CLIENT_CHECK_SECONDS = 1.0  # how often a waiting stream looks whether its browser has gone

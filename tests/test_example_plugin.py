@@ -48,3 +48,6 @@ def test_example_plugin_from_its_wheel(tmp_path):
     assert "Bảng tin đã mở." in one["page"]  # posted by its switch hook, in its own Vietnamese catalogue
     assert "Notice from sec_one" in one["page"] and 'id="noticeboard-latest"' in one["home"]  # the slot
     assert two["board"] == 404 and two["posted"] == 404 and "noticeboard-latest" not in two["home"]
+    # Its declared live region: the poll route made from the declaration, for its own office only.
+    assert one["poll"] == 200 and "event: notices" in one["live"] and "Notice from sec_one" in one["live"]
+    assert two["poll"] == 404

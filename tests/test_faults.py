@@ -75,6 +75,8 @@ PLUGINS_OFF_ORDER = ("hello_extra", "hello", "questions", "meetings", "evaluatio
 
 
 def _url(app, rule, ids: dict) -> str:
+    declared = getattr(app.view_functions[rule.endpoint], "live_regions", None)  # a poll: one of its regions
+    ids = {**ids, "regions": next(iter(declared.regions))} if declared else ids
     values = {arg: ids.get(arg, 1) for arg in rule.arguments if arg not in (rule.defaults or {})}
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
@@ -90,7 +92,7 @@ def test_every_route_of_a_switched_off_plugin_answers_404(app, data, qcell, logi
         token = calendar.issue_token(db.session.get(User, qcell["member"]))
         db.session.commit()
         office_id = db.session.scalar(select(Office.id).where(Office.code == "DIST"))
-    ids = {"session_id": sid, "office_id": office_id, "token": token, "region": "queue", "regions": "queue", "filename": "x.js",
+    ids = {"session_id": sid, "office_id": office_id, "token": token, "filename": "x.js",
            "year": 2026, "month": 1}
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in manager(app)._blueprint_owner]
     polls = [r for r in rules if getattr(app.view_functions[r.endpoint], "_live_channel", None)]

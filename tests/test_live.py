@@ -48,7 +48,7 @@ def test_unchanged_poll_is_answered_304_without_a_database_query(app, client, da
     login("member1")
     dist = client.get("/hello/").text  # warm up
     office = data.get(__import__("intranet.models", fromlist=["User"]).User, cell["member"]).office_id
-    first = client.get(f"/hello/{office}/poll")
+    first = client.get(f"/hello/{office}/poll/notes")
     assert first.status_code == 200 and first.headers["ETag"]
     etag = first.headers["ETag"]
     with app.app_context():
@@ -56,12 +56,12 @@ def test_unchanged_poll_is_answered_304_without_a_database_query(app, client, da
     counter, before = _count_queries(app)
     event.listen(engine, "before_cursor_execute", before)
     try:
-        unchanged = client.get(f"/hello/{office}/poll", headers={"If-None-Match": etag})
+        unchanged = client.get(f"/hello/{office}/poll/notes", headers={"If-None-Match": etag})
     finally:
         event.remove(engine, "before_cursor_execute", before)
     assert unchanged.status_code == 304 and counter["n"] == 0
     client.post("/hello/")
-    changed = client.get(f"/hello/{office}/poll", headers={"If-None-Match": etag})
+    changed = client.get(f"/hello/{office}/poll/notes", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and "<li>hi</li>" in changed.text and changed.headers["ETag"] != etag
     assert dist
 
@@ -72,12 +72,12 @@ def test_poll_etag_is_bound_to_the_user(app, client, data, cell, login):
     data.user("member2", "DIST")
     login("member1")
     office = client.get("/hello/").text and _office_id(data, cell)
-    etag = client.get(f"/hello/{office}/poll").headers["ETag"]
-    anonymous = app.test_client().get(f"/hello/{office}/poll", headers={"If-None-Match": etag})
+    etag = client.get(f"/hello/{office}/poll/notes").headers["ETag"]
+    anonymous = app.test_client().get(f"/hello/{office}/poll/notes", headers={"If-None-Match": etag})
     assert anonymous.status_code == 302
     other = app.test_client()
     login("member2", c=other)
-    assert other.get(f"/hello/{office}/poll", headers={"If-None-Match": etag}).status_code == 200
+    assert other.get(f"/hello/{office}/poll/notes", headers={"If-None-Match": etag}).status_code == 200
 
 
 def _office_id(data, cell):
@@ -90,7 +90,7 @@ def test_poll_of_another_office_is_404(app, client, data, cell, login):
     data.enable("hello", "DIST")
     data.enable("hello", "OTHER")
     login("othermember")
-    assert client.get(f"/hello/{_office_id(data, cell)}/poll").status_code == 404
+    assert client.get(f"/hello/{_office_id(data, cell)}/poll/notes").status_code == 404
 
 
 def test_sse_streams_the_region_then_each_change(app, client, data, cell, login):
@@ -182,13 +182,13 @@ def test_polls_render_in_full_when_the_bus_is_unreachable(app, client, data, cel
     data.enable("hello", "DIST")
     login("member1")
     office = _office_id(data, cell)
-    etag = client.get(f"/hello/{office}/poll").headers["ETag"]
+    etag = client.get(f"/hello/{office}/poll/notes").headers["ETag"]
 
     def down(channel):
         raise ConnectionError("redis is away")
 
     monkeypatch.setattr(app.extensions["intranet_live"], "version", down)
-    response = client.get(f"/hello/{office}/poll", headers={"If-None-Match": etag})
+    response = client.get(f"/hello/{office}/poll/notes", headers={"If-None-Match": etag})
     assert response.status_code == 200 and '<ul id="notes">' in response.text and "ETag" not in response.headers
 
 

@@ -391,3 +391,30 @@ def test_a_hand_raised_in_the_room_joins_the_speakers_list_as_from_the_room(app,
     assert 'name="source" value="room"' not in client.get(f"/meetings/sessions/{sid}").text
     assert client.get(f"/meetings/sessions/{sid}/follow").status_code == 200
     assert "follow-queue" not in client.get(f"/meetings/sessions/{sid}/follow").text
+
+
+def test_a_guest_follows_the_notes_and_only_moderators_have_the_board(app, client, qcell, login):
+    _configure(app)
+    sid = _online(app)
+    login("bithu")
+    client.post(f"/meetings/sessions/{sid}/guests", data={"username": "othermember"})
+    assert client.get(f"/meetings/sessions/{sid}/poll/board").status_code == 200
+    login("othermember")  # an invited guest of another office: the declared routes take the guest view too
+    assert client.get(f"/meetings/sessions/{sid}/poll/notes").status_code == 200
+    assert client.get(f"/meetings/sessions/{sid}/poll/board").status_code == 403
+    assert client.get(f"/meetings/sessions/{sid}/stream?page=board").status_code == 403
+
+
+def test_the_queue_comes_through_slots_and_is_left_out_where_questions_is_off(app, client, data, qcell, login):
+    """The room and follow-along pages name none of the questions plugin's routes or regions: it fills
+    their slots, and where it is off for the cell the slots are empty and the pages whole."""
+    _configure(app)
+    sid = _online(app)
+    login("member1")
+    follow = client.get(f"/meetings/sessions/{sid}/follow").text
+    assert 'id="follow-queue"' in follow and f"/questions/sessions/{sid}/stream?page=follow" in follow
+    data.enable("questions", "DIST", False)
+    for page in (f"/meetings/sessions/{sid}/follow", f"/meetings/sessions/{sid}"):
+        response = client.get(page)
+        assert response.status_code == 200 and "/questions/" not in response.text
+    assert 'id="notes"' in client.get(f"/meetings/sessions/{sid}/follow").text

@@ -91,7 +91,7 @@ def test_an_unchanged_compressed_poll_is_still_answered_304_before_the_database(
     for _ in range(60):  # a region large enough to be compressed
         client.post("/hello/")
     office = _office_id(data, cell)
-    first = client.get(f"/hello/{office}/poll", headers={"Accept-Encoding": "br"})
+    first = client.get(f"/hello/{office}/poll/notes", headers={"Accept-Encoding": "br"})
     assert first.headers["Content-Encoding"] == "br"
     etag = first.headers["ETag"]
     queries = []
@@ -100,7 +100,7 @@ def test_an_unchanged_compressed_poll_is_still_answered_304_before_the_database(
     listener = lambda *args, **kwargs: queries.append(args[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        again = client.get(f"/hello/{office}/poll", headers={"Accept-Encoding": "br", "If-None-Match": etag})
+        again = client.get(f"/hello/{office}/poll/notes", headers={"Accept-Encoding": "br", "If-None-Match": etag})
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     assert again.status_code == 304 and not again.data and queries == []
@@ -173,7 +173,7 @@ def test_follow_along_and_queue_pages_are_stored_offline_others_not(app, client,
     assert client.get(f"/meetings/sessions/{sid}/follow").headers["X-Offline-Copy"] == "shell"
     assert client.get(f"/questions/sessions/{sid}").headers["X-Offline-Copy"] == "shell"
     assert "X-Offline-Copy" not in client.get("/").headers
-    assert "X-Offline-Copy" not in client.get(f"/meetings/sessions/{sid}/notes/poll").headers
+    assert "X-Offline-Copy" not in client.get(f"/meetings/sessions/{sid}/poll/notes").headers
 
 
 def test_documents_page_carries_text_versions_and_questions(app, client, data, cell, login):

@@ -15,10 +15,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from intranet import live
 from intranet.access import can, managed_office_or_404
 from intranet.extensions import csrf, db
 from intranet.forms import form_errors_text
+from intranet.live_regions import LiveRegions
 from intranet.offline import offline_copy
 from intranet.plugins import cross_office_view, manager
 from intranet.refusals import ServiceError, respond
@@ -34,10 +34,15 @@ bp = Blueprint("meetings", __name__, url_prefix="/meetings", template_folder="te
 cli = AppGroup("meetings", help="Meeting rooms.")
 PROBE = b"\0" * 64 * 1024  # the pre-call check's download, to estimate throughput
 MAX_BATCH_BYTES = 64 * 1024  # a full batch of 60 samples and 60 events is about 12 KiB
+
+
+def _office_of(session_id: int) -> int | None:
+    return db.session.scalar(select(Session.office_id).where(Session.id == session_id))
+
+
 # A meeting's pages are open to its invited guests of other offices while the plugin is on for the
 # meeting's own office (the core's gate checks that before the view runs).
-guest_view = cross_office_view(lambda session_id: db.session.scalar(select(Session.office_id)
-                                                                    .where(Session.id == session_id)))
+guest_view = cross_office_view(_office_of)
 
 
 # --- access -------------------------------------------------------------------------------------------
@@ -90,7 +95,7 @@ def room(session_id: int):
     return render_template(provider.template, session=meeting, room=room, office_config=config, page=page,
                            is_open=services.room_open(meeting), opens_at=services.opens_at(meeting),
                            moderator=services.is_moderator(current_user, meeting),
-                           checked_in=_checked_in(meeting), queue=_queue_reachable(meeting),
+                           checked_in=_checked_in(meeting),
                            providers=providers, followed=services.followed_kind(meeting, config),
                            planner=can(current_user, "scheduling.plan", meeting.office_id))
 
@@ -171,6 +176,28 @@ def check_in(session_id: int):
                    url_for("meetings.room", session_id=meeting.id), _("You are checked in: you count as present."))
 
 
+# --- live regions: the chair's notes (follow-along) and the connection board ---------------------------
+
+
+def _notes_html(session_id: int) -> str:
+    return render_template("meetings/_notes.html", room=db.session.get(Room, session_id))
+
+
+def _board_html(session_id: int) -> str:
+    meeting = db.session.get(Session, session_id)
+    return render_template("meetings/_board.html", rows=services.board(meeting), session=meeting)
+
+
+# The live regions of a meeting's pages (routes /sessions/<id>/stream?page=… and /sessions/<id>/poll/…),
+# each shared by all its viewers: one render per change.
+live_regions = LiveRegions(bp, "/sessions/<int:session_id>", load=_meeting, office_of=_office_of)
+live_regions.region("notes", services.notes_channel, _notes_html)
+live_regions.region("board", services.board_channel, _board_html,
+                    allowed=lambda meeting: services.is_moderator(current_user, meeting))
+live_regions.page("follow", "notes")
+live_regions.page("board", "board")
+
+
 # --- follow-along -------------------------------------------------------------------------------------
 
 
@@ -179,17 +206,14 @@ def check_in(session_id: int):
 @offline_copy("shell")
 def follow(session_id: int):
     """The thinnest way to stay in the meeting: the report and slides as text, the chair's notes,
-    the question queue, the dial-in details."""
+    the dial-in details, and what other plugins put in the ``meeting_follow`` slot (the question queue)."""
     meeting = _meeting(session_id)
     room = services.room_for(meeting)
     services.follow_along(meeting, current_user._get_current_object())
     db.session.commit()
     documents = _latest_documents(meeting)
-    questions_on = _queue_reachable(meeting)
     return render_template("meetings/follow.html", session=meeting, room=room, documents=documents,
-                           notes_html=_notes_html(meeting.id), questions_on=questions_on,
-                           documents_version=_documents_version(meeting, documents),
-                           stream_url=url_for("meetings.notes_stream", session_id=meeting.id))
+                           documents_version=_documents_version(meeting, documents), **live_regions.page_context("follow", {"session_id": meeting.id}, {}))
 
 
 @bp.route("/sessions/<int:session_id>/documents")
@@ -227,38 +251,7 @@ def _documents_version(meeting: Session, documents: list[SchedulingDocument]) ->
     return "-".join([*(f"{d.kind.value}{d.version}.{d.id}" for d in documents), questions])
 
 
-def _queue_reachable(meeting: Session) -> bool:
-    """The question queue lives on the cell's own pages: on for the office, and the user one of its own
-    (an invited guest of another office has the room and follow-along, not the queue)."""
-    return manager().is_enabled(meeting.office_id, "questions") and meeting.office_id == current_user.office_id
-
-
-def _notes_html(session_id: int) -> str:
-    return render_template("meetings/_notes.html", room=db.session.get(Room, session_id))
-
-
-@bp.route("/sessions/<int:session_id>/notes/stream")
-@guest_view
-def notes_stream(session_id: int):
-    meeting = _meeting(session_id)
-    return live.sse_stream([live.Region("notes", services.notes_channel(meeting.id),
-                                        lambda: _notes_html(meeting.id), share="notes")])
-
-
-@bp.route("/sessions/<int:session_id>/notes/poll")
-@guest_view
-@live.poll_view(lambda session_id: services.notes_channel(session_id))
-def notes_poll(session_id: int):
-    meeting = _meeting(session_id)
-    return live.poll_response(services.notes_channel(meeting.id), lambda: _notes_html(meeting.id), share="notes")
-
-
 # --- the chair's board, notes and report --------------------------------------------------------------
-
-
-def _board_html(session_id: int) -> str:
-    meeting = db.session.get(Session, session_id)
-    return render_template("meetings/_board.html", rows=services.board(meeting), session=meeting)
 
 
 @bp.route("/sessions/<int:session_id>/board")
@@ -267,25 +260,8 @@ def board(session_id: int):
     meeting = _moderated(session_id)
     room = services.room_for(meeting)
     db.session.commit()
-    return render_template("meetings/board.html", session=meeting, room=room, board_html=_board_html(meeting.id),
-                           notes_form=NotesForm(notes=room.notes),
-                           stream_url=url_for("meetings.board_stream", session_id=meeting.id))
-
-
-@bp.route("/sessions/<int:session_id>/board/stream")
-@guest_view
-def board_stream(session_id: int):
-    meeting = _moderated(session_id)
-    return live.sse_stream([live.Region("board", services.board_channel(meeting.id),
-                                        lambda: _board_html(meeting.id), share="board")])
-
-
-@bp.route("/sessions/<int:session_id>/board/poll")
-@guest_view
-@live.poll_view(lambda session_id: services.board_channel(session_id))
-def board_poll(session_id: int):
-    meeting = _moderated(session_id)
-    return live.poll_response(services.board_channel(meeting.id), lambda: _board_html(meeting.id), share="board")
+    return render_template("meetings/board.html", session=meeting, room=room, notes_form=NotesForm(notes=room.notes),
+                           **live_regions.page_context("board", {"session_id": meeting.id}, {}))
 
 
 @bp.post("/sessions/<int:session_id>/notes")

@@ -43,11 +43,13 @@ def intranet_nav_items(office, user):
 
 @hookimpl
 def intranet_template_slot(slot, office, user, context):
-    if slot == "session_page":
-        from .views import panel_html
+    """The scheduling plugin's meeting page, the meetings plugin's call and follow-along pages: they never
+    name this plugin's routes or regions, and where it is off their slot is simply empty."""
+    from . import views
 
-        return Markup(panel_html(context["session"]))
-    return None
+    render = {"session_page": views.panel_html, "meeting_room": views.room_html,
+              "meeting_follow": views.follow_html}.get(slot)
+    return None if render is None else Markup(render(context["session"]))
 
 
 @hookimpl(trylast=True)  # after the scheduling plugin has made the meetings

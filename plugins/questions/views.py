@@ -5,17 +5,19 @@ A posted action answers a plain form with a redirect and a flash, an htmx reques
 regions bring the change), and the browser's outbox (``X-Outbox``) with 204 or 422 and the reason."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session as cookie, url_for
+from functools import partial
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from intranet import live
 from intranet.csv_export import csv_response
 from intranet.extensions import db
 from intranet.idempotency import idempotent
+from intranet.live_regions import LiveRegions
 from intranet.offline import offline_copy
 from intranet.params import parse_int
 from intranet.refusals import ServiceError, respond
@@ -27,18 +29,6 @@ from .forms import (SORT_LABELS, SOURCE_LABELS, SPEAKER_STATE_LABELS, STATUS_LAB
 from .models import Anonymity, Question, QuestionStatus, Sort, Speaker, SpeakerSource, SpeakerState
 
 bp = Blueprint("questions", __name__, url_prefix="/questions", template_folder="templates", static_folder="static")
-
-REGIONS = {  # region -> (channel of a meeting, who may have it)
-    "queue": (services.queue_channel, "member"),
-    "speakers": (services.speakers_channel, "member"),
-    "moderation": (services.queue_channel, "chair"),
-    "chair-speakers": (services.speakers_channel, "chair"),
-    "screen": (services.queue_channel, "member"),
-    "screen-speaker": (services.speakers_channel, "member"),
-}
-PAGES = {"member": ("queue", "speakers", "mine"), "chair": ("moderation", "chair-speakers"),
-         "screen": ("screen", "screen-speaker")}
-
 
 @bp.app_template_global("questions_sort_labels")
 def questions_sort_labels():
@@ -126,12 +116,12 @@ def _back(meeting: Session) -> str:
 # --- regions ---------------------------------------------------------------------------------------
 
 
-def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None = None, csrf: str = "") -> str:
+def _region_html(region: str, session_id: int, sort: Sort, user_id: int | None = None, csrf: str = "") -> str:
     """Render a live region afresh (a stream renders long after the request began). ``csrf`` is the
     value put in the forms' token field for a browser without scripts: CSRF_SLOT in a page's first
-    render (replaced with the viewer's token, see ``_page_context``), nothing in the renders that
+    render (replaced with the viewer's token, see ``_live_page``), nothing in the renders that
     streams and polls share. The member's votes are marked by the page script, never here."""
-    meeting = db.session.get(Session, meeting_id)
+    meeting = db.session.get(Session, session_id)
     settings = services.settings_for(meeting)
     common = {"session": meeting, "settings": settings, "sort": sort, "closed": meeting.status == SessionStatus.CLOSED,
               "csrf": csrf}
@@ -162,15 +152,26 @@ def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None =
     abort(404)
 
 
-def _regions(meeting: Session, names, sort: Sort, csrf: str = "") -> list[live.Region]:
-    """The live regions ``names`` of a meeting's page; every region but the member's own part is
-    shared by all its viewers (one variant per order, and one more with CSRF_SLOT for first renders)."""
-    user_id = current_user.id
-    variant = f":{sort.value}:page" if csrf else f":{sort.value}"
-    return [live.Region(name, _channel(meeting.id, name, user_id),
-                        lambda n=name: _region_html(n, meeting.id, sort, user_id, csrf=csrf),
-                        None if name == "mine" else name + variant) for name in names]
+def _is_chair(meeting: Session) -> bool:
+    return services.is_chair(current_user, meeting)
 
+
+# The live regions of a meeting's pages (routes /sessions/<id>/stream?page=… and /sessions/<id>/poll/…).
+# Every region but the member's own part is shared by all its viewers: one render per change and order.
+live_regions = LiveRegions(bp, "/sessions/<int:session_id>", load=_meeting,
+                           options=lambda meeting: {"sort": _sort(meeting)})
+live_regions.region("queue", services.queue_channel, partial(_region_html, "queue"))
+live_regions.region("speakers", services.speakers_channel, partial(_region_html, "speakers"))
+live_regions.region("mine", services.mine_channel, partial(_region_html, "mine"), per_user=True)
+live_regions.region("moderation", services.queue_channel, partial(_region_html, "moderation"), allowed=_is_chair)
+live_regions.region("chair-speakers", services.speakers_channel, partial(_region_html, "chair-speakers"),
+                    allowed=_is_chair)
+live_regions.region("screen", services.queue_channel, partial(_region_html, "screen"))
+live_regions.region("screen-speaker", services.speakers_channel, partial(_region_html, "screen-speaker"))
+live_regions.page("member", "queue", "speakers", "mine")
+live_regions.page("chair", "moderation", "chair-speakers")
+live_regions.page("screen", "screen", "screen-speaker")
+live_regions.page("follow", "queue", "speakers")  # in the meetings plugin's follow-along page (slot)
 
 # Stands for the viewer's CSRF token in a page's shared first render: the attribute's quotes cannot come
 # from escaped user text, so only the template's own token fields match.
@@ -178,39 +179,19 @@ CSRF_SLOT = "csrf-slot"
 _SLOTTED = f'name="csrf_token" value="{CSRF_SLOT}"'
 
 
-def _channel(session_id: int, region: str, user_id: int) -> str:
-    return services.mine_channel(session_id, user_id) if region == "mine" else REGIONS[region][0](session_id)
+def _live_page(meeting: Session, page: str, sort: Sort) -> dict:
+    """The page's regions as first shown: the shared renders (made once per change and order for every
+    viewer), with the viewer's CSRF token put in their forms; and the page's stream and poll URLs."""
+    context = live_regions.page_context(page, {"session_id": meeting.id}, {"sort": sort, "csrf": CSRF_SLOT},
+                                        sort=sort.value)
+    token = f'name="csrf_token" value="{generate_csrf()}"'
+    context["regions"] = {name: part.replace(_SLOTTED, token) for name, part in context["regions"].items()}
+    return context
 
 
 def _page_context(meeting: Session, page: str, settings, sort: Sort) -> dict:
-    """The page's regions as first shown: the shared renders (made once per change and order for every
-    viewer), with the viewer's CSRF token put in their forms."""
-    names = PAGES[page]
-    regions = _regions(meeting, names, sort, csrf=CSRF_SLOT)
-    # Read before rendering: the stream then sends only what changed since this page was made.
-    versions = [live.version_or_none(region.channel) for region in regions]  # None: the bus is away
-    since = "" if None in versions else ".".join(map(str, versions))
-    token = f'name="csrf_token" value="{generate_csrf()}"'
-    regions = {region.event: live.render_region(region, version).replace(_SLOTTED, token)
-               for region, version in zip(regions, versions)}
-    return {"session": meeting, "settings": settings, "sort": sort, "regions": regions, "page": page,
-            "stream_url": url_for("questions.stream", session_id=meeting.id, page=page, sort=sort.value, since=since),
-            "poll_url": url_for("questions.poll", session_id=meeting.id, regions=",".join(names), sort=sort.value),
-            "closed": meeting.status == SessionStatus.CLOSED}
-
-
-def _poll_names(regions: str) -> list[str]:
-    names = regions.split(",")
-    if not names or len(set(names)) != len(names) or not all(n == "mine" or n in REGIONS for n in names):
-        abort(404)
-    return names
-
-
-def _poll_channels(session_id: int, regions: str) -> tuple[str, ...]:
-    """The channels a poll watches, from the URL and the signed cookie only (no database)."""
-    user_id = parse_int(str(cookie.get("_user_id", "0")).partition(".")[0]) or 0
-    names = [n for n in regions.split(",") if n == "mine" or n in REGIONS]
-    return tuple(_channel(session_id, n, user_id) for n in names)
+    return {"session": meeting, "settings": settings, "sort": sort, "page": page,
+            "closed": meeting.status == SessionStatus.CLOSED, **_live_page(meeting, page, sort)}
 
 
 # --- pages -----------------------------------------------------------------------------------------
@@ -260,28 +241,6 @@ def screen(session_id: int):
     meeting = _meeting(session_id)
     settings = services.settings_for(meeting)
     return render_template("questions/screen.html", **_page_context(meeting, "screen", settings, _sort(meeting, settings)))
-
-
-@bp.route("/sessions/<int:session_id>/stream")
-def stream(session_id: int):
-    meeting = _meeting(session_id)
-    page = request.args.get("page", "member")
-    if page not in PAGES:
-        abort(404)
-    if page == "chair":
-        _chair_page(meeting)
-    return live.sse_stream(_regions(meeting, PAGES[page], _sort(meeting)))
-
-
-@bp.route("/sessions/<int:session_id>/poll/<regions>")
-@live.poll_view(_poll_channels)
-def poll(session_id: int, regions: str):
-    """The regions named (comma-separated, as a page lists them) that changed: one request per page."""
-    meeting = _meeting(session_id)
-    names = _poll_names(regions)
-    if any(n != "mine" and REGIONS[n][1] == "chair" for n in names):
-        _chair_page(meeting)
-    return live.poll_regions(_regions(meeting, names, _sort(meeting)))
 
 
 # --- member actions --------------------------------------------------------------------------------
@@ -470,13 +429,31 @@ def export_speakers(session_id: int):
                                                _("Reply to question")], rows)
 
 
-# --- the meeting page's panel (template slot) -------------------------------------------------------
+# --- what other plugins' pages show of the queue (template slots) ------------------------------------
+
+
+def _in_cell(meeting: Session) -> bool:
+    """The queue is the cell's own: not shown to an invited guest of another office."""
+    return meeting.office_id == current_user.office_id and services.is_participant(current_user, meeting)
 
 
 def panel_html(meeting: Session) -> str:
-    if not services.is_participant(current_user, meeting):
+    """The scheduling plugin's meeting page (slot ``session_page``): the counters and the ways in."""
+    if not _in_cell(meeting):
         return ""
     settings = services.settings_for(meeting)
     counts = services.counters(meeting, 0)
     return render_template("questions/_panel.html", session=meeting, counters=counts,
                            chair=services.is_chair(current_user, meeting, settings))
+
+
+def follow_html(meeting: Session) -> str:
+    """The meetings plugin's follow-along page (slot ``meeting_follow``): the queue and the speakers, live."""
+    if not _in_cell(meeting):
+        return ""
+    return render_template("questions/_follow.html", session=meeting, **_live_page(meeting, "follow", Sort.VOTES))
+
+
+def room_html(meeting: Session) -> str:
+    """The meetings plugin's call page (slot ``meeting_room``): raising a hand from the call."""
+    return render_template("questions/_room.html", session=meeting) if _in_cell(meeting) else ""

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import DateTime, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from intranet import live
 from intranet.audit import record
 from intranet.extensions import db
 from intranet.refusals import ServiceError
@@ -23,6 +24,11 @@ class Notice(db.Model):
     text: Mapped[str] = mapped_column(String(MAX_LENGTH))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(timezone.utc))
+
+
+def channel(office_id: int) -> str:
+    """The live bus channel of an office's board (views.py: the live region that shows it)."""
+    return f"noticeboard:{office_id}"
 
 
 def notices(office_id: int) -> list[Notice]:
@@ -44,4 +50,5 @@ def post(office_id: int, text: str, actor) -> Notice:
     db.session.add(notice)
     db.session.flush()
     record("noticeboard.post", "noticeboard_notice", notice.id, office_id=office_id, actor=actor)
+    live.publish_on_commit(channel(office_id))  # open boards re-render once the notice is saved
     return notice

@@ -6,11 +6,12 @@ from sqlalchemy import String, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet import live
+from intranet.access import can
 from intranet.audit import record
 from intranet.extensions import db
+from intranet.live_regions import LiveRegions
 from intranet.models import Role
 from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
-
 
 
 class HelloNote(db.Model):
@@ -53,23 +54,24 @@ def _notes_fragment(office_id: int) -> str:
     return f'<ul id="notes">{"".join(f"<li>{n}</li>" for n in notes)}</ul>'
 
 
-def _own_office(office_id: int) -> None:
+def _count_fragment(office_id: int) -> str:
+    notes = db.session.scalars(select(hello_note.c.id).where(hello_note.c.office_id == office_id)).all()
+    return f'<p id="count">{len(notes)}</p>'
+
+
+def _own_office(office_id: int) -> int:
     if office_id != current_user.office_id:
         abort(404)
+    return office_id
 
 
-@bp.get("/<int:office_id>/poll")
-@live.poll_view(lambda office_id: channel(office_id))
-def poll(office_id: int):
-    _own_office(office_id)
-    return live.poll_response(channel(office_id), lambda: _notes_fragment(office_id))
-
-
-@bp.get("/<int:office_id>/stream")
-def stream(office_id: int):
-    _own_office(office_id)
-    return live.sse_response(channel(office_id), lambda: _notes_fragment(office_id), event="notes",
-                             min_interval=0.2)
+# Routes /hello/<office_id>/stream?page=… and /hello/<office_id>/poll/<regions>, made from the declarations.
+live_regions = LiveRegions(bp, "/<int:office_id>", load=_own_office, min_interval=0.2)
+live_regions.region("notes", channel, _notes_fragment)
+live_regions.region("count", channel, _count_fragment,
+                    allowed=lambda office_id: can(current_user, "hello.greet", office_id))
+live_regions.page("notes", "notes")
+live_regions.page("all", "notes", "count")
 
 
 @hookimpl
