@@ -128,6 +128,33 @@ def test_a_question_typed_while_the_link_is_down_arrives_exactly_once(browser, l
     page.context.close()
 
 
+def test_questions_sent_in_a_row_on_a_slow_link_all_arrive_once_in_order(browser, live_server, app, cell):
+    """A second question typed while the first is still on its way is not left waiting for a reload."""
+    sid = _meeting_in_progress(app)
+    page = _browser_page(browser, live_server, "member1")
+    page.goto(f"/questions/sessions/{sid}")
+    expect(page.locator("[data-live-status]")).to_have_text("Trực tiếp")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 1500,
+                                                  "downloadThroughput": 20_000, "uploadThroughput": 20_000})
+    texts = ["Câu hỏi thứ nhất", "Câu hỏi thứ hai", "Câu hỏi thứ ba"]
+    for text in texts:
+        page.get_by_label("Câu hỏi của bạn").fill(text)
+        page.get_by_role("button", name="Gửi", exact=True).click()
+    expect(page.locator("[data-outbox-status]")).to_be_visible()
+    shot(page, "questions-outbox-slow-link")
+    expect(page.locator("[data-outbox-status]")).to_be_hidden(timeout=30_000)
+    with app.app_context():
+        arrived = db.session.scalars(select(Question.text).where(Question.session_id == sid)
+                                     .order_by(Question.id)).all()
+    assert arrived == texts
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#mine")).to_contain_text("Câu hỏi thứ ba")
+    shot(page, "questions-outbox-drained-phone")
+    page.context.close()
+
+
 def test_a_vote_sent_again_after_a_lost_answer_stays_a_vote(browser, live_server, app, cell):
     """The vote button posts the state wanted, with a key: clicking again after the answer was lost
     (the vote was counted, the page does not know) votes again instead of taking the vote back."""
