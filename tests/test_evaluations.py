@@ -9,6 +9,7 @@ import docx
 import pytest
 from sqlalchemy import func, inspect, select
 
+from intranet import days
 from intranet.extensions import db
 from intranet.models import AuditEvent, Office, User
 from intranet.notifications import Notification
@@ -99,9 +100,9 @@ def test_tasks_are_numbered_dated_after_the_meeting_and_followed_up_by_their_own
     garbage = client.post(f"/evaluations/sessions/{sid}/tasks", data={"what": "Ngày sai", "owner_id": "0",
                                                                       "due": "31/02/x"}, follow_redirects=True)
     assert garbage.status_code == 200 and "Hãy nhập ngày theo dạng ngày/tháng/năm" in garbage.text
-    for what, days in (("Một", 1), ("Hai", 60), ("Ba", 90)):
+    for what, within in (("Một", 1), ("Hai", 60), ("Ba", 90)):
         client.post(f"/evaluations/sessions/{sid}/tasks", data={
-            "what": what, "owner_id": str(qcell["member"]), "due": (date.today() + timedelta(days=days)).isoformat()})
+            "what": what, "owner_id": str(qcell["member"]), "due": (date.today() + timedelta(days=within)).isoformat()})
     with app.app_context():
         first = db.session.scalar(select(Task).where(Task.what == "Một")).id
     client.post(f"/evaluations/tasks/{first}/delete")
@@ -324,8 +325,8 @@ def test_ratings_are_anonymous_once_each_and_shown_from_three(app, client, qcell
 
 def test_participation_flags_passive_members_and_the_secretary_reminds_them(app, client, qcell, login):
     quarter_start = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
-    for days in (5, 3, 1):
-        sid = _held(app, kind=SessionKind.REGULAR, when=quarter_start - timedelta(days=days), absent=("member3",))
+    for ago in (5, 3, 1):
+        sid = _held(app, kind=SessionKind.REGULAR, when=quarter_start - timedelta(days=ago), absent=("member3",))
         with app.test_request_context():  # the speakers list was used; member1 spoke, the others present did not
             meeting = _meeting(sid)
             meeting.status = SessionStatus.IN_PROGRESS
@@ -367,7 +368,7 @@ def test_review_figures_and_docx(app, client, qcell, login):
         meeting = _meeting(sid)
         done = services.add_task(meeting, _user("bithu"), what="Xong", owner=None, due=date.today())
         services.report_progress(done, _user("bithu"), status=TaskStatus.DONE, progress="")
-        services.add_task(meeting, _user("bithu"), what="Quá hạn", owner=None, due=services.scheduling_day(meeting))
+        services.add_task(meeting, _user("bithu"), what="Quá hạn", owner=None, due=days.day_of(meeting.starts_at))
         db.session.commit()
         figures = review.review(meeting.office_id, when.year, None, date.today() + timedelta(days=1))
         members = len(scheduling.members(meeting.office_id))
@@ -425,8 +426,8 @@ def test_the_next_minutes_review_overdue_tasks_of_earlier_resolutions(app, clien
 def test_silence_is_judged_only_where_speaking_was_recorded(app, qcell):
     """Three meetings in the hall without the queue: nobody recorded who spoke, so nobody is silent."""
     when = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
-    for days in (5, 3, 1):
-        _held(app, kind=SessionKind.REGULAR, when=when - timedelta(days=days), absent=())
+    for ago in (5, 3, 1):
+        _held(app, kind=SessionKind.REGULAR, when=when - timedelta(days=ago), absent=())
     with app.test_request_context():
         records = participation.cell_records(_office().id, *review.period((when - timedelta(days=5)).year, None))
     assert [r.passive_reasons for r in records if r.passive_reasons] == []

@@ -15,6 +15,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from intranet import days
 from intranet.audit import record as audit
 from intranet.extensions import db
 from intranet.models import Office, utcnow
@@ -25,7 +26,7 @@ from intranet_scheduling.models import Session, SessionKind, SessionStatus
 from . import formats
 from .models import CellDocument as Document, DocumentKind
 from .services import (EvaluationError, _drafter_or_refuse, _secretary_or_refuse, _text, office_settings, overdue_tasks,
-                       record_for, scheduling_day, tasks)
+                       record_for, tasks)
 
 
 def versions(session: Session, kind: str) -> list[Document]:
@@ -61,7 +62,7 @@ def gather(session: Session) -> dict:
     return {"session": session, "office": office, "record": record, "summary": summary,
             "discussion": discussion, "tasks": tasks(session), "settings": office_settings(office.id),
             "reports": reports,
-            "overdue": overdue_tasks(office.id, scheduling_day(session), before=session)}
+            "overdue": overdue_tasks(office.id, days.day_of(session.starts_at), before=session)}
 
 
 def scheduling_documents(session: Session):

@@ -5,19 +5,13 @@ Each returns ``{"title", "subtitle", "date", "sections": [{"heading", "text", "t
 "tasks", "signers"}``; ``table`` names the table the .docx places after a section's text."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-from flask import current_app
-
+from intranet.days import local
 from intranet.models import PartyStatus
 
 MODES = {"in_person": "trực tiếp", "online": "trực tuyến", "hybrid": "trực tiếp kết hợp trực tuyến"}
 KINDS = {"regular": "sinh hoạt chi bộ thường kỳ", "thematic": "sinh hoạt chi bộ chuyên đề"}
-
-
-def local(moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
 def vn_date(day) -> str:

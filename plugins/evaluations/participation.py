@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from intranet import days
 from intranet.extensions import db
 from intranet.models import User
 from intranet.plugins import manager
@@ -111,13 +112,11 @@ def passive_reasons(record: MemberRecord, absences_per_quarter: int, silent_meet
     reports speaking, so an office without the question queue is not flagged for silence)."""
     from flask_babel import gettext as _
 
-    from .formats import local
-
     reasons = []
     by_quarter: dict[tuple[int, int], int] = {}
     for line in record.lines:
         if line.attendance == ABSENT:
-            day = local(line.session.starts_at)
+            day = days.day_of(line.session.starts_at)
             key = (day.year, (day.month - 1) // 3 + 1)
             by_quarter[key] = by_quarter.get(key, 0) + 1
     for (year, quarter), count in sorted(by_quarter.items()):

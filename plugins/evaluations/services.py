@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select
 
+from intranet import days
 from intranet.audit import record as audit
 from intranet.extensions import db
 from intranet.models import Role, User, utcnow
@@ -22,7 +23,6 @@ from intranet.text import clean_text
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
-from .formats import local
 from .models import (GroupEvaluation, GroupRating, Note, NoteKind, OfficeSettings, PendingRating, Rating, RatingReceipt,
                      Record, Task, TaskStatus)
 from .sealing import seal, unseal
@@ -131,7 +131,7 @@ def add_task(session: Session, actor, *, what: str, owner: User | None, due: dat
     what = _text(what, "what", limit=1000)
     if due is None:
         raise EvaluationError(_("Enter a date as dd/mm/yyyy."), "due")
-    if due < scheduling_day(session):
+    if due < days.day_of(session.starts_at):
         raise EvaluationError(_("The due date cannot be before the meeting."), "due")
     if owner is not None and owner.office_id != session.office_id:
         raise EvaluationError(_("“%(name)s” is not a member of this cell.", name=owner.full_name), "owner_id")
@@ -167,11 +167,6 @@ def report_progress(task: Task, actor, *, status: TaskStatus, progress: str) -> 
     task.done_at = utcnow() if status == TaskStatus.DONE else None
     audit("evaluations.task.progress", Task.__tablename__, task.id, office_id=task.office_id, actor=actor,
           status=status.value)
-
-
-def scheduling_day(session: Session) -> date:
-    """The meeting's day in the office's time zone (due dates are days)."""
-    return local(session.starts_at).date()
 
 
 def overdue_tasks(office_id: int, today: date, before: Session | None = None) -> list[Task]:

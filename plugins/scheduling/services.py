@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from intranet import days
 from intranet.audit import record, record_change
 from intranet.extensions import db
 from intranet.models import Office, PartyStatus, Role, RoleAssignment, User, utcnow
@@ -259,9 +260,9 @@ def set_group(session: Session, people: list[User], lead: User, report_due: date
         raise SchedulingError(_("The lead must be one of the group."), "lead_id")
     for person in people:
         _same_office(person, session.office_id, "members")
-    if report_due is not None and report_due > session.starts_at.date():
+    if report_due is not None and report_due > days.day_of(session.starts_at):
         raise SchedulingError(_("The report must be due before the meeting."), "report_due")
-    if report_due is not None and report_due < utcnow().date() and session.starts_at > utcnow():
+    if report_due is not None and report_due < days.today() and session.starts_at > utcnow():
         raise SchedulingError(_("The report cannot be due in the past."), "report_due")
     session.group.clear()
     db.session.flush()
