@@ -71,10 +71,15 @@ def test_questions_votes_and_speakers_appear_live_everywhere(browser, live_serve
     voter.get_by_role("button", name="Giơ tay xin phát biểu").click()
     expect(chair.locator("#waiting-list")).to_contain_text("Võ Thị Hà")
     expect(chair.locator("#waiting-list")).to_contain_text("chưa phát biểu")
+    spoken = chair.locator("#counters div", has_text="đảng viên đã phát biểu").locator("strong")
+    expect(spoken).to_have_text(re.compile(r"^0/\d+$"))
     chair.get_by_role("button", name="Mời phát biểu").click()
     expect(voter.locator("#my-floor")).to_have_text("Mời bạn phát biểu.")
     expect(projector.locator(".screen-speaker")).to_have_text("Đang phát biểu: Võ Thị Hà")
     expect(asker.locator(".speaking-now")).to_contain_text("Võ Thị Hà")
+    chair.get_by_role("button", name="Đã xong").click()
+    expect(projector.locator(".screen-speaker")).to_have_count(0)
+    expect(spoken).to_have_text(re.compile(r"^1/\d+$"))  # redrawn by the turn itself, no vote needed
 
     asker.get_by_label("Câu hỏi của bạn").fill("Cần bổ sung gì vào kế hoạch công tác quý tới?")
     asker.get_by_label("Gửi tới").select_option(label="Điểm mới của chuyên đề?")
