@@ -341,8 +341,13 @@ def test_participation_flags_passive_members_and_the_secretary_reminds_them(app,
     assert "vắng không lý do 3 lần" in row(qcell["m3"])
     assert "không hỏi, không phát biểu trong 3 buổi" in row(qcell["committee"])
     assert "Thụ động" not in row(qcell["member"])
-    client.post(f"/evaluations/members/{qcell['m3']}/reminder", data={"reason": ""})
+    refused = client.post(f"/evaluations/members/{qcell['m3']}/reminder", data={"reason": "  "}, follow_redirects=True)
+    assert "Hãy nêu lý do" in refused.text  # a reminder needs its reason
+    client.post(f"/evaluations/members/{qcell['m3']}/reminder",
+                data={"reason": "Đề nghị đồng chí tham gia tích cực hơn"})
     client.post(f"/evaluations/members/{qcell['member']}/commendation", data={"reason": "Phát biểu có chất lượng"})
+    listed = client.get(f"/evaluations/participation?year={(quarter_start - timedelta(days=5)).year}").text
+    assert "Đề nghị đồng chí tham gia tích cực hơn" in listed.split("Biểu dương và nhắc nhở")[1]
     with app.app_context():
         notes = {(n.user_id, n.kind) for n in db.session.scalars(select(Note))}
         assert notes == {(qcell["m3"], NoteKind.REMINDER), (qcell["member"], NoteKind.COMMENDATION)}
@@ -433,8 +438,33 @@ def test_silence_is_judged_only_where_speaking_was_recorded(app, qcell):
     assert [r.passive_reasons for r in records if r.passive_reasons] == []
 
 
+def test_roles_and_the_hall_count_as_participation_and_excused_as_neither(app, data, qcell):
+    """The queue was used at each meeting, yet the chair, the minute-taker, the presenting group and a
+    member who spoke in the hall took part; the member excused each time is neither passive nor active."""
+    data.user("member4", "DIST", full_name="Đảng Viên Bốn")
+    when = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
+    for ago in (5, 3, 1):
+        sid = _held(app, when=when - timedelta(days=ago), absent=(), close=False)
+        with app.test_request_context():
+            meeting, secretary = _meeting(sid), _user("bithu")
+            services.save_record(meeting, secretary, chair=secretary, taker=_user("chiuy"), conclusion="Kết luận",
+                                  final=True)
+            turn = queue.add_hall_speaker(meeting, _user("member4"), secretary)
+            queue.give_floor(turn, secretary)
+            queue.finish(turn, secretary)
+            scheduling.advance(meeting, SessionStatus.CLOSED, None)
+            db.session.commit()
+    with app.test_request_context():
+        records = participation.cell_records(_office().id, *review.period((when - timedelta(days=5)).year, None))
+    passive = {r.user.username: r.passive_reasons for r in records if r.passive_reasons}
+    assert list(passive) == ["member3"]  # present, silent, no role: the only one the rule names
+    excused = next(r for r in records if r.user.username == "member2")
+    assert excused.count("excused") == 3 and not any(line.took_part for line in excused.lines)
+
+
 def _held_with_discussion(app, when) -> None:
-    """A meeting held with the question queue used: a question asked, a member given the floor."""
+    """A meeting held with the question queue used (a question asked, a member given the floor) and its
+    chair and minute-taker recorded."""
     sid = _held(app, when=when, close=False)
     with app.test_request_context():
         meeting = _meeting(sid)
@@ -442,11 +472,13 @@ def _held_with_discussion(app, when) -> None:
         turn = queue.raise_hand(meeting, _user("phobithu"))
         queue.give_floor(turn, _user("bithu"))
         queue.finish(turn, _user("bithu"))
+        services.save_record(meeting, _user("bithu"), chair=_user("bithu"), taker=_user("chiuy"), conclusion="Kết luận",
+                             final=True)
         scheduling.advance(meeting, SessionStatus.CLOSED, None)
         db.session.commit()
 
 
-def _review_statements(app, client) -> int:
+def _statements(app, client, url) -> int:
     from sqlalchemy import event
 
     with app.app_context():
@@ -455,18 +487,19 @@ def _review_statements(app, client) -> int:
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        page = client.get(f"/evaluations/review?year={PAST.year}")
+        page = client.get(f"{url}?year={PAST.year}")
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     assert page.status_code == 200
     return len(statements)
 
 
-def test_the_review_costs_the_same_statements_whatever_the_number_of_meetings(app, client, qcell, login):
-    login("member1")
+@pytest.mark.parametrize("username, url", [("member1", "/evaluations/review"), ("bithu", "/evaluations/participation")])
+def test_the_review_costs_the_same_statements_whatever_the_number_of_meetings(app, client, qcell, login, username, url):
+    login(username)
     for day in range(2):
         _held_with_discussion(app, PAST - timedelta(days=day))
-    with_two = _review_statements(app, client)
+    with_two = _statements(app, client, url)
     for day in range(2, 8):
         _held_with_discussion(app, PAST - timedelta(days=day))
-    assert _review_statements(app, client) == with_two
+    assert _statements(app, client, url) == with_two

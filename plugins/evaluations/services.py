@@ -319,6 +319,8 @@ def _summary(rows: list[Rating]) -> Ratings:
 def give_note(member: User, actor, kind: NoteKind, reason: str, *, session: Session | None = None) -> Note:
     if not is_secretary(actor, member.office_id):
         raise EvaluationError(_("Only the secretary can do this."))
+    if not clean_text(reason, multiline=True):
+        raise EvaluationError(_("Say why: the member reads the reason with the note."), "reason")
     reason = _text(reason, "reason", limit=1000)
     note = Note(office_id=member.office_id, user_id=member.id, session_id=session and session.id, kind=kind,
                 reason=reason, given_by_id=actor.id)

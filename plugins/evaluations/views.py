@@ -298,9 +298,7 @@ def give_note(user_id: int, kind: str):
     if member is None or member.office_id != _office_id():
         abort(404)
     form = NoteForm()
-    reason = form.reason.data or (_("Please take a more active part in the cell's meetings.")
-                                  if kind == "reminder" else "")
-    return _submit(lambda: services.give_note(member, current_user, NoteKind(kind), reason),
+    return _submit(lambda: services.give_note(member, current_user, NoteKind(kind), form.reason.data),
                    url_for("evaluations.cell_participation"),
                    _("Commendation recorded.") if kind == "commendation" else _("Reminder sent."))
 
