@@ -3,7 +3,7 @@ group's evaluation, anonymous ratings, participation and the passive rule, the p
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import docx
 import pytest
@@ -13,7 +13,7 @@ from intranet import days
 from intranet.extensions import db
 from intranet.models import AuditEvent, Office, User
 from intranet.notifications import Notification
-from intranet_evaluations import documents, participation, review, services
+from intranet_evaluations import documents, formats, participation, review, services
 from intranet_evaluations.models import CellDocument as Document, Note, NoteKind, Rating, Task, TaskStatus
 from intranet_questions import services as queue
 from intranet_scheduling import services as scheduling
@@ -215,6 +215,38 @@ def test_minutes_are_drafted_from_the_record_edited_signed_and_exported(app, cli
     assert statuses["Đảng Viên Hai"] == "Vắng có lý do" and statuses["Member1"] == "Có mặt"
     signatures = opened.tables[-1].rows[0].cells
     assert signatures[0].paragraphs[0].text == "THƯ KÝ" and signatures[1].paragraphs[0].text == "CHỦ TRÌ"
+
+
+def test_the_minutes_name_the_guest_the_real_closing_time_the_topic_and_the_programme_year(app, client, qcell, login):
+    """A meeting of next year's programme, held early (05:19 local) with a guest, closed days later."""
+    from intranet_meetings import services as meetings
+
+    with app.app_context():
+        start = days.at(PAST.date(), time(5, 19))
+    sid = _held(app, when=start, close=False)
+    with app.test_request_context():
+        meeting, secretary = _meeting(sid), _user("bithu")
+        programme = scheduling.programme_for(meeting.office_id, PAST.year + 1)
+        meeting.programme_item = scheduling.add_programme_item(
+            programme, quarter=1, topic_group=scheduling.topic_groups(meeting.office_id)[0],
+            title="Chuyên đề học tập", lead=None, actor=secretary)
+        meetings.invite_guest(meeting, secretary, "othermember")
+        db.session.commit()
+    with app.test_request_context():
+        scheduling.advance(_meeting(sid), SessionStatus.CLOSED, None)  # now, days after the planned end
+        db.session.commit()
+        end = days.local(_meeting(sid).closed_at)
+    login("bithu")
+    client.post(f"/evaluations/sessions/{sid}/minutes")
+    client.post(f"/evaluations/sessions/{sid}/resolution")
+    with app.app_context():
+        minutes = documents.current(_meeting(sid), "minutes").content
+        resolution = documents.current(_meeting(sid), "resolution").content
+    text = "\n".join(s["text"] for s in minutes["sections"])
+    assert "Khách mời: đồng chí Othermember (Other province)" in minutes["sections"][1]["text"]
+    assert "Vào lúc 05 giờ 19" in text and f"kết thúc lúc {end:%H} giờ {end:%M}, {formats.vn_date(end)}." in text
+    assert minutes["subtitle"] == "Sinh hoạt chi bộ chuyên đề “Chuyên đề học tập”"
+    assert f"chương trình sinh hoạt chuyên đề năm {PAST.year + 1} của chi bộ" in resolution["sections"][0]["text"]
 
 
 def test_the_resolution_is_numbered_when_signed_and_lists_its_tasks(app, client, qcell, login):

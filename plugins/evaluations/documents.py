@@ -53,14 +53,16 @@ def gather(session: Session) -> dict:
     office = db.session.get(Office, session.office_id)
     record = record_for(session)
     summary = scheduling.summary(session)
+    hooks = manager().for_office(session.office_id)
     discussion = {"questions": [], "speakers": []}
-    for part in manager().for_office(session.office_id).intranet_session_discussion(session=session):
+    for part in hooks.intranet_session_discussion(session=session):
         if part:
             discussion["questions"] += part.get("questions", [])
             discussion["speakers"] += part.get("speakers", [])
+    guests = [guest for part in hooks.intranet_session_guests(session=session) for guest in (part or [])]
     reports = [d.filename for d in scheduling_documents(session)]
     return {"session": session, "office": office, "record": record, "summary": summary,
-            "discussion": discussion, "tasks": tasks(session), "settings": office_settings(office.id),
+            "discussion": discussion, "guests": guests, "tasks": tasks(session), "settings": office_settings(office.id),
             "reports": reports,
             "overdue": overdue_tasks(office.id, days.day_of(session.starts_at), before=session)}
 

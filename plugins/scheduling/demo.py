@@ -74,3 +74,4 @@ def _close_if_past(session, people, actor, absent: str) -> None:
     members = services.members(session.office_id)
     services.take_attendance(session, {m.id for m in members if m.username != absent}, actor)
     services.advance(session, SessionStatus.CLOSED, actor)
+    session.closed_at = session.starts_at + timedelta(minutes=session.duration_minutes + 10)  # held back then

@@ -57,6 +57,12 @@ def intranet_session_participation(sessions):
 
 
 @hookspec
+def intranet_session_guests(session):
+    """Return the people from outside the cell invited to this meeting, for its minutes' attendance,
+    as ``[{"name": full name, "office": their office's name}]``, or ``None``."""
+
+
+@hookspec
 def intranet_session_discussion(session):
     """Return the discussion of a meeting for its minutes, or ``None``: ``{"questions": [{"text",
     "author" (a name, or None when the meeting did not show names), "votes", "answered",

@@ -220,6 +220,8 @@ def advance(session: Session, status: SessionStatus, actor) -> None:
         raise SchedulingError(_("A meeting moves forward only: it cannot go back to an earlier state."))
     previous = session.status
     session.status = status
+    if status == SessionStatus.CLOSED:
+        session.closed_at = utcnow()
     record_change("scheduling.session.status", session, office_id=session.office_id, actor=actor,
                   previous=previous, status=status)
     reminders.status_changed(session)

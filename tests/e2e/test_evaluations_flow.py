@@ -48,7 +48,7 @@ def test_secretary_closes_signs_and_members_rate(page, browser, live_server, app
     expect(page.locator("#tasks")).to_contain_text("Xây dựng kế hoạch cá nhân")
 
     page.locator("#doc-minutes").get_by_role("button", name="Soạn từ diễn biến buổi họp").click()
-    expect(page.get_by_role("heading", name=re.compile("BIÊN BẢN"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("BIÊN BẢN"))).to_contain_text("chuyên đề “Chuyên đề quý IV”")
     conclusion = page.get_by_label("3. Kết luận của đồng chí chủ trì")
     expect(conclusion).to_have_value("Buổi sinh hoạt chất lượng; đề nghị thực hiện nghiêm các nhiệm vụ.")
     conclusion.fill("Buổi sinh hoạt chất lượng. Chi bộ thống nhất các nhiệm vụ dưới đây.")
