@@ -3,16 +3,17 @@ group's evaluation, anonymous ratings, participation and the passive rule, the p
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import docx
 import pytest
 from sqlalchemy import func, inspect, select
 
+from intranet import days
 from intranet.extensions import db
 from intranet.models import AuditEvent, Office, User
 from intranet.notifications import Notification
-from intranet_evaluations import documents, participation, review, services, shelf
+from intranet_evaluations import documents, formats, participation, review, services, shelf
 from intranet_evaluations.models import CellDocument as Document, Note, NoteKind, Rating, Task, TaskStatus
 from intranet_questions import services as queue
 from intranet_scheduling import services as scheduling
@@ -99,9 +100,9 @@ def test_tasks_are_numbered_dated_after_the_meeting_and_followed_up_by_their_own
     garbage = client.post(f"/evaluations/sessions/{sid}/tasks", data={"what": "Ngày sai", "owner_id": "0",
                                                                       "due": "31/02/x"}, follow_redirects=True)
     assert garbage.status_code == 200 and "Hãy nhập ngày theo dạng ngày/tháng/năm" in garbage.text
-    for what, days in (("Một", 1), ("Hai", 60), ("Ba", 90)):
+    for what, within in (("Một", 1), ("Hai", 60), ("Ba", 90)):
         client.post(f"/evaluations/sessions/{sid}/tasks", data={
-            "what": what, "owner_id": str(qcell["member"]), "due": (date.today() + timedelta(days=days)).isoformat()})
+            "what": what, "owner_id": str(qcell["member"]), "due": (date.today() + timedelta(days=within)).isoformat()})
     with app.app_context():
         first = db.session.scalar(select(Task).where(Task.what == "Một")).id
     client.post(f"/evaluations/tasks/{first}/delete")
@@ -216,6 +217,38 @@ def test_minutes_are_drafted_from_the_record_edited_signed_and_exported(app, cli
     assert signatures[0].paragraphs[0].text == "THƯ KÝ" and signatures[1].paragraphs[0].text == "CHỦ TRÌ"
 
 
+def test_the_minutes_name_the_guest_the_real_closing_time_the_topic_and_the_programme_year(app, client, qcell, login):
+    """A meeting of next year's programme, held early (05:19 local) with a guest, closed days later."""
+    from intranet_meetings import services as meetings
+
+    with app.app_context():
+        start = days.at(PAST.date(), time(5, 19))
+    sid = _held(app, when=start, close=False)
+    with app.test_request_context():
+        meeting, secretary = _meeting(sid), _user("bithu")
+        programme = scheduling.programme_for(meeting.office_id, PAST.year + 1)
+        meeting.programme_item = scheduling.add_programme_item(
+            programme, quarter=1, topic_group=scheduling.topic_groups(meeting.office_id)[0],
+            title="Chuyên đề học tập", lead=None, actor=secretary)
+        meetings.invite_guest(meeting, secretary, "othermember")
+        db.session.commit()
+    with app.test_request_context():
+        scheduling.advance(_meeting(sid), SessionStatus.CLOSED, None)  # now, days after the planned end
+        db.session.commit()
+        end = days.local(_meeting(sid).closed_at)
+    login("bithu")
+    client.post(f"/evaluations/sessions/{sid}/minutes")
+    client.post(f"/evaluations/sessions/{sid}/resolution")
+    with app.app_context():
+        minutes = documents.current(_meeting(sid), "minutes").content
+        resolution = documents.current(_meeting(sid), "resolution").content
+    text = "\n".join(s["text"] for s in minutes["sections"])
+    assert "Khách mời: đồng chí Othermember (Other province)" in minutes["sections"][1]["text"]
+    assert "Vào lúc 05 giờ 19" in text and f"kết thúc lúc {end:%H} giờ {end:%M}, {formats.vn_date(end)}." in text
+    assert minutes["subtitle"] == "Sinh hoạt chi bộ chuyên đề “Chuyên đề học tập”"
+    assert f"chương trình sinh hoạt chuyên đề năm {PAST.year + 1} của chi bộ" in resolution["sections"][0]["text"]
+
+
 def test_the_resolution_is_numbered_when_signed_and_lists_its_tasks(app, client, qcell, login):
     sid = _held(app)
     with app.test_request_context():
@@ -324,8 +357,8 @@ def test_ratings_are_anonymous_once_each_and_shown_from_three(app, client, qcell
 
 def test_participation_flags_passive_members_and_the_secretary_reminds_them(app, client, qcell, login):
     quarter_start = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
-    for days in (5, 3, 1):
-        sid = _held(app, kind=SessionKind.REGULAR, when=quarter_start - timedelta(days=days), absent=("member3",))
+    for ago in (5, 3, 1):
+        sid = _held(app, kind=SessionKind.REGULAR, when=quarter_start - timedelta(days=ago), absent=("member3",))
         with app.test_request_context():  # the speakers list was used; member1 spoke, the others present did not
             meeting = _meeting(sid)
             meeting.status = SessionStatus.IN_PROGRESS
@@ -340,8 +373,13 @@ def test_participation_flags_passive_members_and_the_secretary_reminds_them(app,
     assert "vắng không lý do 3 lần" in row(qcell["m3"])
     assert "không hỏi, không phát biểu trong 3 buổi" in row(qcell["committee"])
     assert "Thụ động" not in row(qcell["member"])
-    client.post(f"/evaluations/members/{qcell['m3']}/reminder", data={"reason": ""})
+    refused = client.post(f"/evaluations/members/{qcell['m3']}/reminder", data={"reason": "  "}, follow_redirects=True)
+    assert "Hãy nêu lý do" in refused.text  # a reminder needs its reason
+    client.post(f"/evaluations/members/{qcell['m3']}/reminder",
+                data={"reason": "Đề nghị đồng chí tham gia tích cực hơn"})
     client.post(f"/evaluations/members/{qcell['member']}/commendation", data={"reason": "Phát biểu có chất lượng"})
+    listed = client.get(f"/evaluations/participation?year={(quarter_start - timedelta(days=5)).year}").text
+    assert "Đề nghị đồng chí tham gia tích cực hơn" in listed.split("Biểu dương và nhắc nhở")[1]
     with app.app_context():
         notes = {(n.user_id, n.kind) for n in db.session.scalars(select(Note))}
         assert notes == {(qcell["m3"], NoteKind.REMINDER), (qcell["member"], NoteKind.COMMENDATION)}
@@ -367,7 +405,7 @@ def test_review_figures_and_docx(app, client, qcell, login):
         meeting = _meeting(sid)
         done = services.add_task(meeting, _user("bithu"), what="Xong", owner=None, due=date.today())
         services.report_progress(done, _user("bithu"), status=TaskStatus.DONE, progress="")
-        services.add_task(meeting, _user("bithu"), what="Quá hạn", owner=None, due=services.scheduling_day(meeting))
+        services.add_task(meeting, _user("bithu"), what="Quá hạn", owner=None, due=days.day_of(meeting.starts_at))
         db.session.commit()
         figures = review.review(meeting.office_id, when.year, None, date.today() + timedelta(days=1))
         members = len(scheduling.members(meeting.office_id))
@@ -425,15 +463,40 @@ def test_the_next_minutes_review_overdue_tasks_of_earlier_resolutions(app, clien
 def test_silence_is_judged_only_where_speaking_was_recorded(app, qcell):
     """Three meetings in the hall without the queue: nobody recorded who spoke, so nobody is silent."""
     when = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
-    for days in (5, 3, 1):
-        _held(app, kind=SessionKind.REGULAR, when=when - timedelta(days=days), absent=())
+    for ago in (5, 3, 1):
+        _held(app, kind=SessionKind.REGULAR, when=when - timedelta(days=ago), absent=())
     with app.test_request_context():
         records = participation.cell_records(_office().id, *review.period((when - timedelta(days=5)).year, None))
     assert [r.passive_reasons for r in records if r.passive_reasons] == []
 
 
+def test_roles_and_the_hall_count_as_participation_and_excused_as_neither(app, data, qcell):
+    """The queue was used at each meeting, yet the chair, the minute-taker, the presenting group and a
+    member who spoke in the hall took part; the member excused each time is neither passive nor active."""
+    data.user("member4", "DIST", full_name="Đảng Viên Bốn")
+    when = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
+    for ago in (5, 3, 1):
+        sid = _held(app, when=when - timedelta(days=ago), absent=(), close=False)
+        with app.test_request_context():
+            meeting, secretary = _meeting(sid), _user("bithu")
+            services.save_record(meeting, secretary, chair=secretary, taker=_user("chiuy"), conclusion="Kết luận",
+                                  final=True)
+            turn = queue.add_hall_speaker(meeting, _user("member4"), secretary)
+            queue.give_floor(turn, secretary)
+            queue.finish(turn, secretary)
+            scheduling.advance(meeting, SessionStatus.CLOSED, None)
+            db.session.commit()
+    with app.test_request_context():
+        records = participation.cell_records(_office().id, *review.period((when - timedelta(days=5)).year, None))
+    passive = {r.user.username: r.passive_reasons for r in records if r.passive_reasons}
+    assert list(passive) == ["member3"]  # present, silent, no role: the only one the rule names
+    excused = next(r for r in records if r.user.username == "member2")
+    assert excused.count("excused") == 3 and not any(line.took_part for line in excused.lines)
+
+
 def _held_with_discussion(app, when) -> None:
-    """A meeting held with the question queue used: a question asked, a member given the floor."""
+    """A meeting held with the question queue used (a question asked, a member given the floor) and its
+    chair and minute-taker recorded."""
     sid = _held(app, when=when, close=False)
     with app.test_request_context():
         meeting = _meeting(sid)
@@ -441,11 +504,13 @@ def _held_with_discussion(app, when) -> None:
         turn = queue.raise_hand(meeting, _user("phobithu"))
         queue.give_floor(turn, _user("bithu"))
         queue.finish(turn, _user("bithu"))
+        services.save_record(meeting, _user("bithu"), chair=_user("bithu"), taker=_user("chiuy"), conclusion="Kết luận",
+                             final=True)
         scheduling.advance(meeting, SessionStatus.CLOSED, None)
         db.session.commit()
 
 
-def _review_statements(app, client) -> int:
+def _statements(app, client, url) -> int:
     from sqlalchemy import event
 
     with app.app_context():
@@ -454,18 +519,19 @@ def _review_statements(app, client) -> int:
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        page = client.get(f"/evaluations/review?year={PAST.year}")
+        page = client.get(f"{url}?year={PAST.year}")
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     assert page.status_code == 200
     return len(statements)
 
 
-def test_the_review_costs_the_same_statements_whatever_the_number_of_meetings(app, client, qcell, login):
-    login("member1")
+@pytest.mark.parametrize("username, url", [("member1", "/evaluations/review"), ("bithu", "/evaluations/participation")])
+def test_the_review_costs_the_same_statements_whatever_the_number_of_meetings(app, client, qcell, login, username, url):
+    login(username)
     for day in range(2):
         _held_with_discussion(app, PAST - timedelta(days=day))
-    with_two = _review_statements(app, client)
+    with_two = _statements(app, client, url)
     for day in range(2, 8):
         _held_with_discussion(app, PAST - timedelta(days=day))
-    assert _review_statements(app, client) == with_two
+    assert _statements(app, client, url) == with_two

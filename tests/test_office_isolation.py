@@ -4,6 +4,7 @@ picked up from the URL map, so a new view without its office check fails here.""
 import pytest
 from sqlalchemy import func, select
 
+from intranet import days
 from intranet.extensions import db
 from intranet.models import AuditEvent, Office, RoleAssignment, User
 
@@ -54,7 +55,7 @@ def _targets(app, cell):
         services.advance(session, SessionStatus.CLOSED, None)
         secretary = db.session.get(User, cell["secretary"])
         task = evaluations.add_task(session, secretary, what="Member1 task", owner=member,
-                                    due=evaluations.scheduling_day(session))
+                                    due=days.day_of(session.starts_at))
         paper = papers.draft(session, "minutes", secretary)
         from intranet.models import UserSession
 

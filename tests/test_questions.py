@@ -521,6 +521,54 @@ def test_closing_the_meeting_ends_the_turns(app, qcell):
     assert states == {qcell["m2"]: SpeakerState.DONE, qcell["m3"]: SpeakerState.WITHDRAWN}
 
 
+def test_every_change_that_moves_a_counter_publishes_the_counters_region(app, qcell):
+    """The chair's counters (questions, votes, members who have spoken…) are redrawn when they move,
+    whichever kind of change moved them — a speaker's turn as much as a vote."""
+    from intranet_questions.views import live_regions
+
+    sid = _meeting(app)
+    channel = live_regions.regions["moderation"].channel(sid)  # the region that shows the counters
+    bus = app.extensions["intranet_live"]
+
+    def meeting():
+        return db.session.get(Session, sid)
+
+    def turn_of(username):
+        return db.session.scalar(select(Speaker).where(Speaker.session_id == sid, Speaker.user_id == _user(username).id)
+                                 .order_by(Speaker.id.desc()))
+
+    def question(text):
+        return db.session.scalar(select(Question).where(Question.session_id == sid, Question.text == text))
+
+    steps = [
+        ("member1", lambda u: services.ask(meeting(), u, "Câu một?")),
+        ("member2", lambda u: services.ask(meeting(), u, "Câu hai?")),
+        ("member2", lambda u: services.set_vote(question("Câu một?"), u, True)),
+        ("member2", lambda u: services.set_vote(question("Câu một?"), u, False)),
+        ("member2", lambda u: services.raise_hand(meeting(), u)),
+        ("bithu", lambda u: services.give_floor(turn_of("member2"), u)),
+        ("bithu", lambda u: services.finish(turn_of("member2"), u)),
+        ("bithu", lambda u: services.add_hall_speaker(meeting(), _user("member3"), u)),
+        ("bithu", lambda u: services.give_floor(turn_of("member3"), u)),
+        ("bithu", lambda u: services.mark_answered(question("Câu một?"), u)),
+        ("bithu", lambda u: services.reopen(question("Câu một?"), u)),
+        ("bithu", lambda u: services.merge(question("Câu hai?"), question("Câu một?"), u)),
+        ("bithu", lambda u: services.hide(question("Câu một?"), u, "Trùng nội dung")),
+        ("bithu", lambda u: scheduling.advance(meeting(), SessionStatus.CLOSED, u)),
+    ]
+    moved = 0
+    for username, change in steps:
+        with app.test_request_context():
+            before, version = services.counters(meeting(), 0), bus.version(channel)
+        _as(app, username, change)
+        with app.test_request_context():
+            after = services.counters(meeting(), 0)
+            if after != before:
+                moved += 1
+                assert bus.version(channel) > version, f"{username}: {before} -> {after} not published"
+    assert moved >= 8
+
+
 # --- live regions, delivery, exports ----------------------------------------------------------------
 
 

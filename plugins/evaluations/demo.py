@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from intranet import days
 from intranet.extensions import db
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
@@ -46,10 +47,10 @@ def seed(office, people, actor) -> None:
 
 
 def _thematic(meeting, people, secretary, rng) -> None:
-    day = services.scheduling_day(meeting)
-    for i, (what, days) in enumerate(TASKS):
+    day = days.day_of(meeting.starts_at)
+    for i, (what, within) in enumerate(TASKS):
         owner = people[rng.choice(["dangvien1", "dangvien2", "dangvien4", "phobithu"])]
-        task = services.add_task(meeting, secretary, what=what, owner=owner, due=day + timedelta(days=days))
+        task = services.add_task(meeting, secretary, what=what, owner=owner, due=day + timedelta(days=within))
         if i == 0:
             services.report_progress(task, owner, status=TaskStatus.DONE, progress="Đã hoàn thành, đã báo cáo chi ủy.")
         elif i == 1 and rng.random() < .5:

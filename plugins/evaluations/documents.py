@@ -15,6 +15,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from intranet import days
 from intranet.audit import record as audit
 from intranet.extensions import db
 from intranet.models import Office, utcnow
@@ -25,8 +26,8 @@ from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
 from . import formats
 from .models import CellDocument as Document, DocumentKind
-from .services import (checked_text, drafter_or_refuse, office_settings, overdue_tasks, record_for, scheduling_day,
-                       secretary_or_refuse, tasks)
+from .services import (checked_text, drafter_or_refuse, office_settings, overdue_tasks, record_for, secretary_or_refuse,
+                       tasks)
 from .shelf import current
 
 
@@ -38,16 +39,18 @@ def gather(session: Session) -> dict:
     office = db.session.get(Office, session.office_id)
     record = record_for(session)
     summary = scheduling.summary(session)
+    hooks = manager().for_office(session.office_id)
     discussion = {"questions": [], "speakers": []}
-    for part in manager().for_office(session.office_id).intranet_session_discussion(session=session):
+    for part in hooks.intranet_session_discussion(session=session):
         if part:
             discussion["questions"] += part.get("questions", [])
             discussion["speakers"] += part.get("speakers", [])
+    guests = [guest for part in hooks.intranet_session_guests(session=session) for guest in (part or [])]
     reports = [d.filename for d in scheduling_documents(session)]
     return {"session": session, "office": office, "record": record, "summary": summary,
-            "discussion": discussion, "tasks": tasks(session), "settings": office_settings(office.id),
+            "discussion": discussion, "guests": guests, "tasks": tasks(session), "settings": office_settings(office.id),
             "reports": reports,
-            "overdue": overdue_tasks(office.id, scheduling_day(session), before=session)}
+            "overdue": overdue_tasks(office.id, days.day_of(session.starts_at), before=session)}
 
 
 def scheduling_documents(session: Session):

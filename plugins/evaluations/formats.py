@@ -5,19 +5,11 @@ Each returns ``{"title", "subtitle", "date", "sections": [{"heading", "text", "t
 "tasks", "signers"}``; ``table`` names the table the .docx places after a section's text."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
-from flask import current_app
-
+from intranet.days import local
 from intranet.models import PartyStatus
 
 MODES = {"in_person": "trực tiếp", "online": "trực tuyến", "hybrid": "trực tiếp kết hợp trực tuyến"}
 KINDS = {"regular": "sinh hoạt chi bộ thường kỳ", "thematic": "sinh hoạt chi bộ chuyên đề"}
-
-
-def local(moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
 def vn_date(day) -> str:
@@ -68,7 +60,6 @@ def _minutes_text(seconds: int) -> str:
 def minutes(facts: dict) -> dict:
     session, office, record, summary = facts["session"], facts["office"], facts["record"], facts["summary"]
     start = local(session.starts_at)
-    end = start + timedelta(minutes=session.duration_minutes)
     attendance = _attendance(summary)
     excused = [f"{r[0]} ({r[3]})" if r[3] else r[0] for r in attendance["rows"] if r[2] == "Vắng có lý do"]
     absent = [r[0] for r in attendance["rows"] if r[2] == "Vắng không lý do"]
@@ -92,7 +83,7 @@ def minutes(facts: dict) -> dict:
                   f"Có mặt: {attendance['present']} đồng chí. "
                   f"Vắng có lý do: {attendance['excused']} đồng chí{': ' + '; '.join(excused) if excused else ''}. "
                   f"Vắng không có lý do: {attendance['absent']} đồng chí{': ' + ', '.join(absent) if absent else ''}.\n"
-                  f"{quorum}"),
+                  + _guests(facts["guests"]) + quorum),
          "table": "attendance"},
         {"heading": "III. NỘI DUNG", "text": _agenda(session) + _overdue(facts["overdue"]), "table": None},
     ]
@@ -110,11 +101,39 @@ def minutes(facts: dict) -> dict:
                          "text": "Chi bộ thống nhất thông qua Nghị quyết chuyên đề với các nhiệm vụ sau:",
                          "table": "tasks"})
     sections.append({"heading": "",
-                     "text": (f"Buổi sinh hoạt kết thúc lúc {end:%H} giờ {end:%M} cùng ngày. Biên bản đã được "
-                              "đọc lại cho chi bộ nghe và được thông qua."), "table": None})
-    return {"title": "BIÊN BẢN", "subtitle": KINDS[session.kind.value].capitalize(), "date": start.date().isoformat(),
+                     "text": f"{_closing(session, start)} Biên bản đã được đọc lại cho chi bộ nghe và được thông qua.",
+                     "table": None})
+    return {"title": "BIÊN BẢN", "subtitle": _subtitle(session, start), "date": start.date().isoformat(),
             "sections": sections, "attendance": attendance, "tasks": _tasks(facts["tasks"]),
             "signers": {"left": ["THƯ KÝ", taker], "right": ["CHỦ TRÌ", chair]}}
+
+
+def _guests(guests: list[dict]) -> str:
+    """Those invited from outside the cell (from the meetings plugin, through a hook)."""
+    if not guests:
+        return ""
+    return "Khách mời: " + "; ".join(f"đồng chí {g['name']} ({g['office']})" for g in guests) + ".\n"
+
+
+def _closing(session, start) -> str:
+    """When the meeting was actually closed; left blank for one closed before that was recorded."""
+    if session.closed_at is None:
+        return "Buổi sinh hoạt kết thúc lúc … giờ … ."
+    end = local(session.closed_at)
+    day = " cùng ngày" if end.date() == start.date() else f", {vn_date(end)}"
+    return f"Buổi sinh hoạt kết thúc lúc {end:%H} giờ {end:%M}{day}."
+
+
+def _subtitle(session, start) -> str:
+    """The kind of meeting with its topic (thematic) or its month (regular)."""
+    if session.kind.value == "thematic":
+        return f"{KINDS['thematic'].capitalize()} “{session.title}”"
+    return f"{KINDS['regular'].capitalize()} tháng {start.month:02d}/{start.year}"
+
+
+def _programme_year(session, start) -> int:
+    """The year of the programme the meeting belongs to (a January meeting may be last year's)."""
+    return session.programme_item.programme.year if session.programme_item else start.year
 
 
 def _agenda(session) -> str:
@@ -166,7 +185,7 @@ def resolution(facts: dict) -> dict:
     sections = [
         {"heading": "",
          "text": ("- Căn cứ Điều lệ Đảng Cộng sản Việt Nam;\n"
-                  f"- Căn cứ chương trình sinh hoạt chuyên đề năm {start.year} của chi bộ;\n"
+                  f"- Căn cứ chương trình sinh hoạt chuyên đề năm {_programme_year(session, start)} của chi bộ;\n"
                   f"- Căn cứ kết quả buổi sinh hoạt chuyên đề {vn_date(start)},\n"
                   f"{cell_name(office)} QUYẾT NGHỊ:"), "table": None},
         {"heading": "I. ĐÁNH GIÁ", "text": record.conclusion or "…", "table": None},

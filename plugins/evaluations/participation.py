@@ -1,7 +1,8 @@
 """Each member's part in the cell's meetings: attendance and documents read (from the scheduling
-plugin), and whatever other plugins report through ``intranet_session_participation`` (questions
-asked and times spoken from the question queue; minutes connected and drops from the meetings plugin).
-The office's rule then flags the passive members."""
+plugin), the roles the member held (chair and minute-taker from the meeting's record, the presenting
+group), and whatever other plugins report through ``intranet_session_participation`` (questions
+asked and times spoken, in the hall too, from the question queue; minutes connected and drops from
+the meetings plugin). The office's rule then flags the passive members."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,15 +10,19 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from intranet import days
 from intranet.extensions import db
 from intranet.models import User
 from intranet.plugins import manager
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import Answer, Attendance, Document, DocumentRead, Session, SessionStatus
+from intranet_scheduling.models import (Answer, Attendance, Document, DocumentRead, GroupMember, Session,
+                                        SessionStatus)
 
+from .models import Record
 from .services import office_settings
 
 PRESENT, EXCUSED, ABSENT = "present", "excused", "absent"
+ROLES = ("chaired", "took_minutes", "presented")  # a part in the meeting whatever was said
 
 
 @dataclass
@@ -26,11 +31,16 @@ class Line:
     session: Session
     attendance: str | None  # PRESENT / EXCUSED / ABSENT, None while attendance was not taken
     documents_read: int
-    facts: dict[str, int] = field(default_factory=dict)  # from other plugins: questions_asked, times_spoken, …
+    facts: dict[str, int] = field(default_factory=dict)  # questions_asked, times_spoken, chaired, presented, …
 
     @property
     def spoke(self) -> bool:
         return bool(self.facts.get("times_spoken") or self.facts.get("questions_asked"))
+
+    @property
+    def took_part(self) -> bool:
+        """Spoke or asked, or held a role that is a part in itself: chair, minute-taker, presenter."""
+        return self.spoke or any(self.facts.get(role) for role in ROLES)
 
 
 @dataclass
@@ -72,13 +82,30 @@ def _attendance(ids: list[int]) -> dict[int, dict[int, str]]:
             for session_id, taken in rows.items() if any(a.present is not None for a in taken)}
 
 
+def _roles(ids: list[int]) -> dict[int, dict[int, dict[str, int]]]:
+    """Per meeting, who chaired, took the minutes and presented: two queries whatever the meetings."""
+    roles: dict[int, dict[int, dict[str, int]]] = {}
+
+    def held(session_id: int, user_id: int | None, role: str) -> None:
+        if user_id is not None:
+            roles.setdefault(session_id, {}).setdefault(user_id, {})[role] = 1
+
+    for record in db.session.scalars(select(Record).where(Record.session_id.in_(ids))):
+        held(record.session_id, record.chair_id, "chaired")
+        held(record.session_id, record.taker_id, "took_minutes")
+    for session_id, user_id in db.session.execute(select(GroupMember.session_id, GroupMember.user_id)
+                                                  .where(GroupMember.session_id.in_(ids))):
+        held(session_id, user_id, "presented")
+    return roles
+
+
 def lines(office_id: int, sessions: list[Session]) -> dict[int, dict[int, Line]]:
     """Every member's line for each of the office's ``sessions`` (members with no attendance row count
     as absent), in a number of queries that does not grow with the number of meetings."""
     ids = [s.id for s in sessions]
     attendance, reads = _attendance(ids), _reads_before(ids)
     facts: dict[tuple[int, int], dict[str, int]] = {}
-    for part in manager().for_office(office_id).intranet_session_participation(sessions=sessions):
+    for part in (_roles(ids), *manager().for_office(office_id).intranet_session_participation(sessions=sessions)):
         for session_id, per_user in (part or {}).items():
             for user_id, values in per_user.items():
                 bucket = facts.setdefault((session_id, user_id), {})
@@ -107,17 +134,16 @@ def cell_records(office_id: int, start: datetime, end: datetime) -> list[MemberR
 
 def passive_reasons(record: MemberRecord, absences_per_quarter: int, silent_meetings: int) -> list[str]:
     """Why the rule calls this member passive: absences without reason in one quarter, or the last
-    ``silent_meetings`` meetings attended without a question or a word (counted only where a plugin
-    reports speaking, so an office without the question queue is not flagged for silence)."""
+    ``silent_meetings`` meetings attended without a question, a word or a role (counted only where a
+    plugin reports speaking, so an office without the question queue is not flagged for silence). An
+    excused meeting counts for neither: it is no absence, and it neither breaks nor extends a silence."""
     from flask_babel import gettext as _
-
-    from .formats import local
 
     reasons = []
     by_quarter: dict[tuple[int, int], int] = {}
     for line in record.lines:
         if line.attendance == ABSENT:
-            day = local(line.session.starts_at)
+            day = days.day_of(line.session.starts_at)
             key = (day.year, (day.month - 1) // 3 + 1)
             by_quarter[key] = by_quarter.get(key, 0) + 1
     for (year, quarter), count in sorted(by_quarter.items()):
@@ -125,6 +151,6 @@ def passive_reasons(record: MemberRecord, absences_per_quarter: int, silent_meet
             reasons.append(_("absent without reason %(n)d times in quarter %(q)d/%(y)d", n=count, q=quarter, y=year))
     attended = [line for line in record.lines if line.attendance == PRESENT and "times_spoken" in line.facts]
     recent = attended[-silent_meetings:]
-    if len(recent) == silent_meetings and not any(line.spoke for line in recent):
+    if len(recent) == silent_meetings and not any(line.took_part for line in recent):
         reasons.append(_("no question or word in the last %(n)d meetings attended", n=silent_meetings))
     return reasons

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime
 from statistics import mean
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from intranet import days
 from intranet.extensions import db
 from intranet.models import Office
 from intranet_scheduling.models import Programme, ProgrammeItem, SessionKind
@@ -59,12 +58,9 @@ class Review:
 
 
 def period(year: int, quarter: int | None) -> tuple[datetime, datetime]:
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     first_month, months = ((quarter - 1) * 3 + 1, 3) if quarter else (1, 12)
-    start = datetime.combine(date(year, first_month, 1), time(), tz)
     end_month = first_month + months
-    end = datetime.combine(date(year + (end_month > 12), (end_month - 1) % 12 + 1, 1), time(), tz)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return days.at(date(year, first_month, 1)), days.at(date(year + (end_month > 12), (end_month - 1) % 12 + 1, 1))
 
 
 def review(office_id: int, year: int, quarter: int | None, today: date) -> Review:
@@ -91,7 +87,7 @@ def review(office_id: int, year: int, quarter: int | None, today: date) -> Revie
         rated = rated_per_session[session.id]
         if rated.shown:
             scores.append(rated)
-        rows.append(SessionRow(session.title, session.starts_at.date(), session.kind.value,
+        rows.append(SessionRow(session.title, days.day_of(session.starts_at), session.kind.value,
                                len(present) if taken else None, len(members), spoke if known else None,
                                round(mean([rated.preparation, rated.content, rated.discussion]), 2)
                                if rated.shown else None))
@@ -134,11 +130,10 @@ def chart(result: Review) -> dict:
 
 def _months_elapsed(start: datetime, end: datetime, today: date) -> int:
     """Regular meetings due so far in the period: one a month, counting the months begun."""
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    first, last = start.astimezone(tz).date(), min(end.astimezone(tz).date(), today)
+    first, last = days.day_of(start), min(days.day_of(end), today)
     if last < first:
         return 0
-    return (last.year - first.year) * 12 + last.month - first.month + (1 if last < end.astimezone(tz).date() else 0)
+    return (last.year - first.year) * 12 + last.month - first.month + (1 if last < days.day_of(end) else 0)
 
 
 def to_docx(office: Office, result: Review) -> bytes:

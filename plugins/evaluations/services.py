@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select
 
+from intranet import days
 from intranet.access import can
 from intranet.audit import record as audit
 from intranet.extensions import db
@@ -24,7 +25,6 @@ from intranet.text import clean_text
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
-from .formats import local
 from .models import (GroupEvaluation, GroupRating, Note, NoteKind, OfficeSettings, PendingRating, Rating, RatingReceipt,
                      Record, Task, TaskStatus)
 from .sealing import seal, unseal
@@ -121,7 +121,7 @@ def add_task(session: Session, actor, *, what: str, owner: User | None, due: dat
     what = checked_text(what, "what", limit=1000)
     if due is None:
         raise ServiceError(_("Enter a date as dd/mm/yyyy."), "due")
-    if due < scheduling_day(session):
+    if due < days.day_of(session.starts_at):
         raise ServiceError(_("The due date cannot be before the meeting."), "due")
     if owner is not None and owner.office_id != session.office_id:
         raise ServiceError(_("“%(name)s” is not a member of this cell.", name=owner.full_name), "owner_id")
@@ -157,11 +157,6 @@ def report_progress(task: Task, actor, *, status: TaskStatus, progress: str) -> 
     task.done_at = utcnow() if status == TaskStatus.DONE else None
     audit("evaluations.task.progress", Task.__tablename__, task.id, office_id=task.office_id, actor=actor,
           status=status.value)
-
-
-def scheduling_day(session: Session) -> date:
-    """The meeting's day in the office's time zone (due dates are days)."""
-    return local(session.starts_at).date()
 
 
 def overdue_tasks(office_id: int, today: date, before: Session | None = None) -> list[Task]:
@@ -314,6 +309,8 @@ def _summary(rows: list[Rating]) -> Ratings:
 def give_note(member: User, actor, kind: NoteKind, reason: str, *, session: Session | None = None) -> Note:
     if not is_secretary(actor, member.office_id):
         raise ServiceError(_("Only the secretary can do this."))
+    if not clean_text(reason, multiline=True):
+        raise ServiceError(_("Say why: the member reads the reason with the note."), "reason")
     reason = checked_text(reason, "reason", limit=1000)
     note = Note(office_id=member.office_id, user_id=member.id, session_id=session and session.id, kind=kind,
                 reason=reason, given_by_id=actor.id)

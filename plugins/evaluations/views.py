@@ -2,24 +2,21 @@
 documents' editor, members' participation, the periodic review."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from intranet import files
+from intranet import days, files
 from intranet.extensions import db
 from intranet.filetypes import DOCX
-from intranet.models import User, utcnow
+from intranet.models import User
 from intranet.params import int_param, parse_int, year_param
 from intranet.refusals import ServiceError, respond
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
 from . import documents, participation, review as reviews, services, shelf
-from .formats import local
 from .forms import (RATING_LABELS, STATUS_LABELS, CorrectionForm, GroupEvaluationForm, NoteForm, ProgressForm, RateForm,
                     RecordForm, SettingsForm, TaskForm)
 from .models import CellDocument as Document, GroupRating, NoteKind, Task, TaskStatus
@@ -61,8 +58,6 @@ def _own(model, ident):
     return obj
 
 
-def _today() -> date:
-    return local(utcnow()).date()
 
 
 def _people() -> list[User]:
@@ -89,7 +84,7 @@ def index():
     signed = {d.session_id for d in db.session.scalars(select(Document).where(
         Document.office_id == _office_id(), Document.kind == "minutes", Document.signed_at.is_not(None)))}
     return render_template("evaluations/index.html", closed=closed, signed=signed,
-                           overdue=services.overdue_tasks(_office_id(), _today()),
+                           overdue=services.overdue_tasks(_office_id(), days.today()),
                            drafter=services.is_drafter(current_user, _office_id()))
 
 
@@ -119,7 +114,7 @@ def session(session_id: int):
         may_rate=services.may_rate(meeting, current_user) and not services.has_rated(meeting, current_user),
         has_rated=services.has_rated(meeting, current_user),
         minutes=shelf.current(meeting, "minutes"), resolution=shelf.current(meeting, "resolution"),
-        today=_today())
+        today=days.today())
 
 
 @bp.post("/sessions/<int:session_id>/record")
@@ -263,7 +258,7 @@ def document_pdf(cell_document_id: int):
 
 
 def _year() -> int:
-    return year_param(_today().year)
+    return year_param(days.today().year)
 
 
 @bp.route("/me")
@@ -274,7 +269,7 @@ def me():
                    if r.user.id == current_user.id), None)
     return render_template("evaluations/me.html", record=record, year=year,
                            notes=services.notes(_office_id(), current_user.id),
-                           tasks=services.my_tasks(current_user), progress_form=ProgressForm(), today=_today())
+                           tasks=services.my_tasks(current_user), progress_form=ProgressForm(), today=days.today())
 
 
 @bp.route("/participation")
@@ -300,9 +295,7 @@ def give_note(user_id: int, kind: str):
     if member is None or member.office_id != _office_id():
         abort(404)
     form = NoteForm()
-    reason = form.reason.data or (_("Please take a more active part in the cell's meetings.")
-                                  if kind == "reminder" else "")
-    return respond(lambda: services.give_note(member, current_user, NoteKind(kind), reason),
+    return respond(lambda: services.give_note(member, current_user, NoteKind(kind), form.reason.data),
                    url_for("evaluations.cell_participation"),
                    _("Commendation recorded.") if kind == "commendation" else _("Reminder sent."))
 
@@ -327,7 +320,7 @@ def _period() -> tuple[int, int | None]:
 def review():
     _member_or_403()
     year, quarter = _period()
-    result = reviews.review(_office_id(), year, quarter, _today())
+    result = reviews.review(_office_id(), year, quarter, days.today())
     return render_template("evaluations/review.html", review=result, year=year, quarter=quarter,
                            chart=reviews.chart(result))
 
@@ -336,7 +329,7 @@ def review():
 def review_docx():
     _member_or_403()
     year, quarter = _period()
-    result = reviews.review(_office_id(), year, quarter, _today())
+    result = reviews.review(_office_id(), year, quarter, days.today())
     return files.send(reviews.to_docx(current_user.office, result), content_type=DOCX,
                       filename=f"bao-cao-{result.label.replace('/', '-')}.docx")
 
@@ -345,16 +338,16 @@ def review_docx():
 
 
 def home_panel(user) -> str:
-    overdue = services.overdue_tasks(user.office_id, _today()) if services.is_drafter(user, user.office_id) else []
+    overdue = services.overdue_tasks(user.office_id, days.today()) if services.is_drafter(user, user.office_id) else []
     mine = [t for t in services.my_tasks(user) if t.status != TaskStatus.DONE][:5]
     if not overdue and not mine:
         return ""
-    return render_template("evaluations/_home.html", overdue=overdue, mine=mine, today=_today())
+    return render_template("evaluations/_home.html", overdue=overdue, mine=mine, today=days.today())
 
 
 def session_panel(meeting: Session) -> str:
     """On a meeting's page: the tasks of earlier meetings still overdue (for the agenda), and the link
     to the meeting's closing once it is closed."""
-    overdue = services.overdue_tasks(meeting.office_id, _today(), before=meeting)
+    overdue = services.overdue_tasks(meeting.office_id, days.today(), before=meeting)
     return render_template("evaluations/_session.html", session=meeting, overdue=overdue,
                            thematic=meeting.kind == SessionKind.THEMATIC)

@@ -90,6 +90,13 @@ def intranet_session_participation(sessions):
 
 
 @hookimpl
+def intranet_session_guests(session):
+    from .services import guests
+
+    return [{"name": g.user.full_name, "office": g.user.office.name} for g in guests(session)]
+
+
+@hookimpl
 def intranet_session_status_changed(session, previous, actor):
     from intranet_scheduling.models import SessionStatus
 

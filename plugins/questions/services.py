@@ -43,15 +43,27 @@ def mine_channel(session_id: int, user_id: int) -> str:
     return f"questions:{session_id}:mine:{user_id}"
 
 
+# What each kind of change moves, so which channels it publishes: the one table ``_announce`` reads.
+# A region is redrawn only when its channel is published, so a change publishes every channel whose
+# regions show something it moved. The chair's counters (the moderation region, on the queue channel)
+# count the members who have spoken, so the floor given or ended moves the queue channel too.
+PUBLISHES = {
+    "question": ("queue", "mine"),           # asked, moderated, voted: the queue, the counters, the author's part
+    "hand": ("speakers", "mine"),            # a hand raised or lowered: no counter moves
+    "floor": ("speakers", "queue", "mine"),  # the floor given or ended: "members have spoken" moves
+    "meeting": ("queue", "speakers"),        # the settings, the question on screen, the close
+}
+_SHARED = {"queue": queue_channel, "speakers": speakers_channel}
+
+
+def _announce(change: str, session_id: int, user_id: int | None = None, *, prompt: bool = True) -> None:
+    """Publish at commit what ``change`` moved; a vote (``prompt=False``) waits to be coalesced."""
+    live.publish_on_commit(*(mine_channel(session_id, user_id) if name == "mine" else _SHARED[name](session_id)
+                             for name in PUBLISHES[change] if name != "mine" or user_id is not None), prompt=prompt)
+
+
 def _announce_queue(question: Question, *, prompt: bool = True) -> None:
-    """A new or moderated question goes out at once; a vote (``prompt=False``) waits to be coalesced."""
-    live.publish_on_commit(queue_channel(question.session_id), mine_channel(question.session_id, question.author_id),
-                           prompt=prompt)
-
-
-def _announce_speakers(turn: Speaker) -> None:
-    live.publish_on_commit(speakers_channel(turn.session_id), mine_channel(turn.session_id, turn.user_id),
-                           prompt=True)
+    _announce("question", question.session_id, question.author_id, prompt=prompt)
 
 
 # --- who -------------------------------------------------------------------------------------------
@@ -139,7 +151,7 @@ def save_settings(session: Session, actor, *, anonymity: Anonymity, premoderatio
     record("questions.settings", QueueSettings.__tablename__, session.id, office_id=session.office_id, actor=actor,
            previous=previous, anonymity=anonymity.value, premoderation=premoderation, open_limit=open_limit,
            chair_id=chair_id)
-    live.publish_on_commit(queue_channel(session.id), speakers_channel(session.id), prompt=True)
+    _announce("meeting", session.id)
     return settings
 
 
@@ -282,7 +294,7 @@ def pin(question: Question, actor) -> None:
 def unpin(session: Session, actor) -> None:
     settings = _chair_or_refuse(actor, session)
     settings.current_question_id = None
-    live.publish_on_commit(queue_channel(session.id), prompt=True)
+    _announce("meeting", session.id)
 
 
 def mark_answered(question: Question, actor) -> None:
@@ -453,7 +465,7 @@ def raise_hand(session: Session, user: User, *, source: SpeakerSource = SpeakerS
                    question_id=question.id if question else None, state=SpeakerState.WAITING, raised_at=utcnow())
     db.session.add(turn)
     db.session.flush()
-    _announce_speakers(turn)
+    _announce("hand", session.id, turn.user_id)
     return turn
 
 
@@ -465,7 +477,7 @@ def withdraw(turn: Speaker, actor) -> None:
     if turn.state != SpeakerState.WAITING:
         raise ServiceError(_("This turn is no longer waiting."))
     turn.state, turn.ended_at = SpeakerState.WITHDRAWN, utcnow()
-    _announce_speakers(turn)
+    _announce("hand", session.id, turn.user_id)
 
 
 def add_hall_speaker(session: Session, user: User, actor) -> Speaker:
@@ -483,10 +495,10 @@ def give_floor(turn: Speaker, actor) -> None:
     now = utcnow()
     for speaking in _turns(session, SpeakerState.SPEAKING):
         speaking.state, speaking.ended_at = SpeakerState.DONE, now
-        _announce_speakers(speaking)
+        _announce("floor", session.id, speaking.user_id)
     turn.state, turn.started_at = SpeakerState.SPEAKING, now
     record_change("questions.floor", turn, office_id=session.office_id, actor=actor, user_id=turn.user_id)
-    _announce_speakers(turn)
+    _announce("floor", session.id, turn.user_id)
 
 
 def finish(turn: Speaker, actor) -> None:
@@ -495,7 +507,7 @@ def finish(turn: Speaker, actor) -> None:
     if turn.state != SpeakerState.SPEAKING:
         raise ServiceError(_("This member is not speaking."))
     turn.state, turn.ended_at = SpeakerState.DONE, utcnow()
-    _announce_speakers(turn)
+    _announce("floor", session.id, turn.user_id)
 
 
 def close_queue(session: Session) -> None:
@@ -504,8 +516,8 @@ def close_queue(session: Session) -> None:
     for turn in _turns(session, SpeakerState.SPEAKING, SpeakerState.WAITING):
         turn.state, turn.ended_at = (SpeakerState.DONE if turn.state == SpeakerState.SPEAKING
                                      else SpeakerState.WITHDRAWN), now
-        _announce_speakers(turn)
-    live.publish_on_commit(queue_channel(session.id), speakers_channel(session.id), prompt=True)
+        _announce("floor", session.id, turn.user_id)
+    _announce("meeting", session.id)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,9 @@
 quarter with its group and questions; the past ones closed with attendance taken."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, time, timedelta
 
-from flask import current_app
-
+from intranet import days
 from intranet.models import utcnow
 
 from . import services
@@ -27,8 +25,7 @@ QUESTIONS = [
 
 
 def seed(office, people, actor) -> None:
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    year = utcnow().astimezone(tz).year
+    year = days.today().year
     groups = services.topic_groups(office.id)
     programme = services.programme_for(office.id, year)
     items, teams = {}, {}
@@ -39,9 +36,6 @@ def seed(office, people, actor) -> None:
         teams[(year, quarter)] = team
     services.approve_programme(programme, actor)
 
-    def at(day: date, hour: int) -> datetime:
-        return datetime.combine(day, time(hour), tzinfo=tz).astimezone(timezone.utc)
-
     # Next year's programme is still a draft with its first topic, so the months ahead are not empty.
     draft = services.programme_for(office.id, year + 1)
     items[(year + 1, 1)] = services.add_programme_item(
@@ -51,16 +45,16 @@ def seed(office, people, actor) -> None:
     for month_index in range(12 + 3):  # this year, then the first three months of the next
         y, month = year + month_index // 12, month_index % 12 + 1
         regular = _meeting(office, actor, SessionKind.REGULAR, f"Sinh hoạt chi bộ thường kỳ tháng {month}/{y}",
-                           at(date(y, month, 5), 14), "Hội trường cơ quan", None)
+                           days.at(date(y, month, 5), time(14)), "Hội trường cơ quan", None)
         _close_if_past(regular, people, actor, absent=f"dangvien{month % 6 + 1}")
         quarter = (month + 2) // 3
         if month % 3 == 2 and (y, quarter) in items:
             team = teams[(y, quarter)]
             thematic = _meeting(office, actor, SessionKind.THEMATIC, items[(y, quarter)].title,
-                                at(date(y, month, 20), 8),
+                                days.at(date(y, month, 20), time(8)),
                                 "Hội trường cơ quan", items[(y, quarter)])
             services.set_group(thematic, [people[u] for u in team], people[team[0]],
-                               (thematic.starts_at - timedelta(days=7)).date(), actor)
+                               days.day_of(thematic.starts_at) - timedelta(days=7), actor)
             for question in QUESTIONS[: 3 + quarter % 2]:
                 services.add_question(thematic, question, actor)
             _close_if_past(thematic, people, actor, absent="dubi2")
@@ -80,3 +74,4 @@ def _close_if_past(session, people, actor, absent: str) -> None:
     members = services.members(session.office_id)
     services.take_attendance(session, {m.id for m in members if m.username != absent}, actor)
     services.advance(session, SessionStatus.CLOSED, actor)
+    session.closed_at = session.starts_at + timedelta(minutes=session.duration_minutes + 10)  # held back then

@@ -67,6 +67,12 @@ def intranet_session_participation(sessions: list[Session]) -> dict[int, dict[in
 
 
 @hookspec
+def intranet_session_guests(session: Session) -> list[dict[str, str]] | None:
+    """Return the people from outside the cell invited to this meeting, for its minutes' attendance,
+    as ``[{"name": full name, "office": their office's name}]``, or ``None``."""
+
+
+@hookspec
 def intranet_session_discussion(session: Session) -> dict[str, list[dict[str, Any]]] | None:
     """Return the discussion of a meeting for its minutes, or ``None``: ``{"questions": [{"text",
     "author" (a name, or None when the meeting did not show names), "votes", "answered",

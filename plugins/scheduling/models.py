@@ -105,6 +105,7 @@ class Session(db.Model):
         ForeignKey("scheduling_programme_item.id", ondelete="SET NULL"))
     report_due: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it was actually closed (the minutes say so)
 
     office: Mapped[Office] = relationship()
     programme_item: Mapped[ProgrammeItem | None] = relationship()

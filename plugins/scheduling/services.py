@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from intranet import days
 from intranet.access import can, holders
 from intranet.audit import record, record_change
 from intranet.extensions import db
@@ -217,6 +218,8 @@ def advance(session: Session, status: SessionStatus, actor) -> None:
         raise ServiceError(_("A meeting moves forward only: it cannot go back to an earlier state."))
     previous = session.status
     session.status = status
+    if status == SessionStatus.CLOSED:
+        session.closed_at = utcnow()
     record_change("scheduling.session.status", session, office_id=session.office_id, actor=actor,
                   previous=previous, status=status)
     if status == SessionStatus.DOCUMENTS_SENT:
@@ -259,9 +262,9 @@ def set_group(session: Session, people: list[User], lead: User, report_due: date
         raise ServiceError(_("The lead must be one of the group."), "lead_id")
     for person in people:
         _same_office(person, session.office_id, "members")
-    if report_due is not None and report_due > session.starts_at.date():
+    if report_due is not None and report_due > days.day_of(session.starts_at):
         raise ServiceError(_("The report must be due before the meeting."), "report_due")
-    if report_due is not None and report_due < utcnow().date() and session.starts_at > utcnow():
+    if report_due is not None and report_due < days.today() and session.starts_at > utcnow():
         raise ServiceError(_("The report cannot be due in the past."), "report_due")
     session.group.clear()
     db.session.flush()

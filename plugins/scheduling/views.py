@@ -3,15 +3,14 @@ assignments. Every lookup is limited to the signed-in user's office (404 otherwi
 from __future__ import annotations
 
 import calendar as pycalendar
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from intranet import files
+from intranet import days, files
 from intranet.access import can
 from intranet.errors import accepts_uploads
 from intranet.admin.forms import ActionForm
@@ -61,10 +60,6 @@ def _own(model, ident: int):
     return obj
 
 
-def _local_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
 def _refused(form, exc: ServiceError) -> None:
     db.session.rollback()
     field = getattr(form, exc.field, None) if (form is not None and exc.field) else None
@@ -108,25 +103,24 @@ def quorum():
 @bp.route("/month", defaults={"year": None, "month": None})
 @bp.route("/month/<int:year>/<int:month>")
 def month(year: int | None, month: int | None):
-    tz = _local_tz()
+    tz = days.zone()
     if year is None:
-        today = utcnow().astimezone(tz)
+        today = days.today()
         return redirect(url_for("scheduling.month", year=today.year, month=today.month))
     if not (YEAR_MIN <= year <= YEAR_MAX and 1 <= month <= 12):
         abort(404)
     weeks = pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
-    start = datetime.combine(weeks[0][0], datetime.min.time(), tzinfo=tz)
-    end = datetime.combine(weeks[-1][-1] + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    start, end = days.at(weeks[0][0]), days.at(weeks[-1][-1] + timedelta(days=1))
     by_day: dict = {}
     for session in db.session.scalars(select(Session).where(
             Session.office_id == _office_id(), Session.starts_at >= start, Session.starts_at < end)
             .order_by(Session.starts_at)):
-        by_day.setdefault(session.starts_at.astimezone(tz).date(), []).append(session)
+        by_day.setdefault(days.day_of(session.starts_at), []).append(session)
     first = date(year, month, 1)
     previous = first - timedelta(days=1)
     following = first + timedelta(days=32)
     return render_template("scheduling/month.html", weeks=weeks, by_day=by_day, first=first, tz=tz,
-                           previous=previous, following=following, today=utcnow().astimezone(tz).date())
+                           previous=previous, following=following, today=days.today())
 
 
 def _session_form(session: Session | None = None) -> SessionForm:
@@ -136,7 +130,7 @@ def _session_form(session: Session | None = None) -> SessionForm:
     form.programme_item_id.choices = [(0, _("— not from the programme —"))] + [
         (i.id, f"{i.programme.year} Q{i.quarter}: {i.title}") for i in items]
     if session is not None and not form.is_submitted():
-        local = session.starts_at.astimezone(_local_tz())
+        local = days.local(session.starts_at)
         form.day.data, form.time.data = local.date(), local.time()
         form.kind.data, form.mode.data = session.kind.value, session.mode.value
         form.programme_item_id.data = session.programme_item_id or 0
@@ -144,7 +138,7 @@ def _session_form(session: Session | None = None) -> SessionForm:
 
 
 def _fields(form: SessionForm) -> dict:
-    starts = datetime.combine(form.day.data, form.time.data, tzinfo=_local_tz()).astimezone(timezone.utc)
+    starts = days.at(form.day.data, form.time.data)
     item = _own(ProgrammeItem, form.programme_item_id.data) if form.programme_item_id.data else None
     return dict(kind=SessionKind(form.kind.data), title=form.title.data, starts_at=starts,
                 duration_minutes=form.duration_minutes.data, place=form.place.data or "",
@@ -307,7 +301,7 @@ def distancing():
 @bp.route("/programme/<int:year>", methods=["GET", "POST"])
 def programme(year: int | None):
     if year is None:
-        return redirect(url_for("scheduling.programme", year=utcnow().astimezone(_local_tz()).year))
+        return redirect(url_for("scheduling.programme", year=days.today().year))
     if not YEAR_MIN <= year <= YEAR_MAX:
         abort(404)
     prog = services.programme_for(_office_id(), year)

@@ -48,7 +48,7 @@ def test_secretary_closes_signs_and_members_rate(page, browser, live_server, app
     expect(page.locator("#tasks")).to_contain_text("Xây dựng kế hoạch cá nhân")
 
     page.locator("#doc-minutes").get_by_role("button", name="Soạn từ diễn biến buổi họp").click()
-    expect(page.get_by_role("heading", name=re.compile("BIÊN BẢN"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("BIÊN BẢN"))).to_contain_text("chuyên đề “Chuyên đề quý IV”")
     conclusion = page.get_by_label("3. Kết luận của đồng chí chủ trì")
     expect(conclusion).to_have_value("Buổi sinh hoạt chất lượng; đề nghị thực hiện nghiêm các nhiệm vụ.")
     conclusion.fill("Buổi sinh hoạt chất lượng. Chi bộ thống nhất các nhiệm vụ dưới đây.")
@@ -86,3 +86,54 @@ def test_secretary_closes_signs_and_members_rate(page, browser, live_server, app
     expect(page.locator("#review-sessions")).to_contain_text("Chuyên đề quý IV")
     page.wait_for_function("() => window.Chart && Chart.getChart('chart-attendance')")
     shot(page, "evaluations-review")
+
+
+def _quarter_of_meetings(app) -> None:
+    """Three meetings held last month with the queue used: the secretary chaired, member2 spoke in the
+    hall, member1 attended each in silence."""
+    from intranet.models import User
+    from intranet_evaluations import services as evaluations
+    from intranet_questions import services as queue
+
+    when = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
+    with app.test_request_context():
+        dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
+        secretary, speaker = (db.session.scalar(select(User).where(User.username == u)) for u in ("bithu", "member2"))
+        for ago in (5, 3, 1):
+            session = services.create_session(dist, kind=SessionKind.REGULAR, title=f"Sinh hoạt ngày {ago}",
+                                              starts_at=when - timedelta(days=ago), duration_minutes=90, place="Hội trường",
+                                              mode=SessionMode.IN_PERSON, record_past=True)
+            services.advance(session, SessionStatus.IN_PROGRESS, None)
+            services.take_attendance(session, {u.id for u in services.members(dist.id)}, None)
+            evaluations.save_record(session, secretary, chair=secretary, taker=None, conclusion="Kết luận", final=True)
+            turn = queue.add_hall_speaker(session, speaker, secretary)
+            queue.give_floor(turn, secretary)
+            services.advance(session, SessionStatus.CLOSED, None)
+        db.session.commit()
+    return when
+
+
+def test_the_passive_list_is_fair_and_a_reminder_is_confirmed_and_listed(page, app, data, cell):
+    data.user("member2", "DIST", full_name="Võ Thị Hà")
+    when = _quarter_of_meetings(app)
+    sign_in(page, "bithu")
+    page.goto(f"/evaluations/participation?year={(when - timedelta(days=5)).year}")
+    silent = page.locator(f"#member-{cell['member']}")
+    expect(silent).to_contain_text("Thụ động")
+    expect(page.locator(f"#member-{cell['secretary']}")).not_to_contain_text("Thụ động")  # chaired
+    expect(page.locator("tr", has_text="Võ Thị Hà")).not_to_contain_text("Thụ động")  # spoke in the hall
+
+    silent.locator("summary", has_text="Nhắc nhở").click()
+    silent.get_by_label("Lý do nhắc nhở").fill("Ba buổi liền chưa phát biểu; đề nghị đồng chí chuẩn bị ý kiến")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    silent.get_by_role("button", name="Gửi nhắc nhở").click()
+    assert asked and "Member1" in asked[0]
+    expect(page.locator(".flash-success")).to_have_count(0)  # dismissed: nothing sent
+    page.once("dialog", lambda dialog: dialog.accept())
+    silent.get_by_role("button", name="Gửi nhắc nhở").click()
+    expect(page.locator(".flash-success")).to_have_text("Đã gửi nhắc nhở.")
+    expect(page.locator("body")).to_contain_text("Member1: Ba buổi liền chưa phát biểu")
+    shot(page, "evaluations-participation")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "evaluations-participation-phone")

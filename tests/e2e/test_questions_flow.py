@@ -71,10 +71,15 @@ def test_questions_votes_and_speakers_appear_live_everywhere(browser, live_serve
     voter.get_by_role("button", name="Giơ tay xin phát biểu").click()
     expect(chair.locator("#waiting-list")).to_contain_text("Võ Thị Hà")
     expect(chair.locator("#waiting-list")).to_contain_text("chưa phát biểu")
+    spoken = chair.locator("#counters div", has_text="đảng viên đã phát biểu").locator("strong")
+    expect(spoken).to_have_text(re.compile(r"^0/\d+$"))
     chair.get_by_role("button", name="Mời phát biểu").click()
     expect(voter.locator("#my-floor")).to_have_text("Mời bạn phát biểu.")
     expect(projector.locator(".screen-speaker")).to_have_text("Đang phát biểu: Võ Thị Hà")
     expect(asker.locator(".speaking-now")).to_contain_text("Võ Thị Hà")
+    chair.get_by_role("button", name="Đã xong").click()
+    expect(projector.locator(".screen-speaker")).to_have_count(0)
+    expect(spoken).to_have_text(re.compile(r"^1/\d+$"))  # redrawn by the turn itself, no vote needed
 
     asker.get_by_label("Câu hỏi của bạn").fill("Cần bổ sung gì vào kế hoạch công tác quý tới?")
     asker.get_by_label("Gửi tới").select_option(label="Điểm mới của chuyên đề?")
@@ -125,6 +130,33 @@ def test_a_question_typed_while_the_link_is_down_arrives_exactly_once(browser, l
     expect(page.locator("#queue-list li", has_text="Gõ khi mất mạng")).to_have_count(1)
     with app.app_context():
         assert db.session.scalar(select(func.count(Question.id)).where(Question.text == "Gõ khi mất mạng")) == 1
+    page.context.close()
+
+
+def test_questions_sent_in_a_row_on_a_slow_link_all_arrive_once_in_order(browser, live_server, app, cell):
+    """A second question typed while the first is still on its way is not left waiting for a reload."""
+    sid = _meeting_in_progress(app)
+    page = _browser_page(browser, live_server, "member1")
+    page.goto(f"/questions/sessions/{sid}")
+    expect(page.locator("[data-live-status]")).to_have_text("Trực tiếp")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 1500,
+                                                  "downloadThroughput": 20_000, "uploadThroughput": 20_000})
+    texts = ["Câu hỏi thứ nhất", "Câu hỏi thứ hai", "Câu hỏi thứ ba"]
+    for text in texts:
+        page.get_by_label("Câu hỏi của bạn").fill(text)
+        page.get_by_role("button", name="Gửi", exact=True).click()
+    expect(page.locator("[data-outbox-status]")).to_be_visible()
+    shot(page, "questions-outbox-slow-link")
+    expect(page.locator("[data-outbox-status]")).to_be_hidden(timeout=30_000)
+    with app.app_context():
+        arrived = db.session.scalars(select(Question.text).where(Question.session_id == sid)
+                                     .order_by(Question.id)).all()
+    assert arrived == texts
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#mine")).to_contain_text("Câu hỏi thứ ba")
+    shot(page, "questions-outbox-drained-phone")
     page.context.close()
 
 

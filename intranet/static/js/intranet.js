@@ -42,12 +42,14 @@ document.addEventListener("focusin", (event) => {
     delay = Math.min(delay * 2, 30000);
   }
 
+  // One sender at a time; it takes the oldest waiting item afresh after each answer, so an item queued
+  // while another is on its way is sent right after it, in order.
   async function flush() {
     if (sending) return;
     sending = true;
     clearTimeout(timer);
     try {
-      for (const item of load().filter((i) => i.user === me())) {
+      for (let item; (item = load().find((i) => i.user === me()));) {
         const body = new URLSearchParams(item.fields);
         const token = document.querySelector('meta[name="csrf-token"]');
         if (token) body.set("csrf_token", token.content);

@@ -2,7 +2,7 @@
 JSON blocks instead of lines of plain text
 
 Revision ID: a2c4c421be5f
-Revises:
+Revises: scheduling_0001_closed_at
 Create Date: 2026-11-30 04:01:24.222467
 
 """
@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a2c4c421be5f'
-down_revision = None
-branch_labels = ('scheduling',)
-depends_on = '0015_anon'
+down_revision = 'scheduling_0001_closed_at'
+branch_labels = None
+depends_on = None
 
 document = sa.table("scheduling_document", sa.column("id", sa.Integer), sa.column("preview_text", sa.Text),
                     sa.column("preview", sa.JSON))
