@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from intranet import files
+from intranet import files, party_docx
 from intranet.extensions import db
 from intranet.filetypes import DOCX
 from intranet.forms import submit_and_redirect
@@ -242,7 +242,7 @@ def document(cell_document_id: int):
                            secretary=services.is_secretary(current_user, doc.office_id),
                            newest=documents.current(meeting, doc.kind.value),
                            versions=documents.versions(meeting, doc.kind.value), correction=correction,
-                           pdf=documents.pdf_available())
+                           pdf=party_docx.pdf_available())
 
 
 def _filename(doc: Document, extension: str) -> str:
@@ -258,7 +258,7 @@ def document_docx(cell_document_id: int):
 @bp.route("/documents/<int:cell_document_id>.pdf")
 def document_pdf(cell_document_id: int):
     doc = _own(Document, cell_document_id)
-    if not documents.pdf_available():
+    if not party_docx.pdf_available():
         abort(404)
     return files.send(documents.to_pdf(doc), content_type="application/pdf", filename=_filename(doc, "pdf"),
                       download=True)
@@ -317,8 +317,7 @@ def save_settings():
     form = SettingsForm()
     return _submit(lambda: services.save_office_settings(
         _office_id(), current_user, absences_per_quarter=form.absences_per_quarter.data,
-        silent_meetings=form.silent_meetings.data, place_name=form.place_name.data,
-        resolution_suffix=form.resolution_suffix.data), url_for("evaluations.cell_participation"), _("Saved."), form)
+        silent_meetings=form.silent_meetings.data), url_for("evaluations.cell_participation"), _("Saved."), form)
 
 
 # --- the periodic review ----------------------------------------------------------------------------
@@ -342,7 +341,7 @@ def review_docx():
     _member_or_403()
     year, quarter = _period()
     result = reviews.review(_office_id(), year, quarter, _today())
-    return files.send(reviews.to_docx(current_user.office, result), content_type=DOCX,
+    return files.send(reviews.to_docx(current_user.office, result, _today()), content_type=DOCX,
                       filename=f"bao-cao-{result.label.replace('/', '-')}.docx")
 
 

@@ -11,16 +11,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from intranet import files
+from intranet import files, party_docx
 from intranet.access import can
 from intranet.errors import accepts_uploads
 from intranet.admin.forms import ActionForm
 from intranet.extensions import db
+from intranet.filetypes import DOCX
 from intranet.models import User, utcnow
 from intranet.params import YEAR_MAX, YEAR_MIN, int_list_param
 from intranet.plugins import manager, public_view
 
-from . import calendar, documents, services
+from . import calendar, documents, programme_document, services
 from .labels import PROGRAMME_LABELS, STATUS_LABELS
 from .forms import (ANSWER_LABELS, DOCUMENT_LABELS, KIND_LABELS, MODE_LABELS, AnswerForm, DocumentForm,
                     GroupForm, ProgrammeItemForm, QuestionForm, QuorumForm, SessionForm, TopicGroupForm)
@@ -348,7 +349,21 @@ def programme(year: int | None):
     db.session.commit()  # the programme row and a seeded catalogue, made on first view
     return render_template("scheduling/programme.html", programme=prog, form=form, planner=planner(),
                            secretary=secretary(), action=ActionForm(),
-                           missing=services.quarters_without_thematic(prog))
+                           missing=services.quarters_without_thematic(prog), pdf=party_docx.pdf_available())
+
+
+@bp.route("/programme/<int:year>.<any(docx, pdf):extension>")
+def programme_file(year: int, extension: str):
+    """The programme as the cell issues it (.docx; PDF when LibreOffice is installed)."""
+    if not YEAR_MIN <= year <= YEAR_MAX or extension == "pdf" and not party_docx.pdf_available():
+        abort(404)
+    prog = services.programme_for(_office_id(), year)
+    db.session.commit()  # the programme row, made on first view
+    data = programme_document.to_docx(prog, utcnow().astimezone(_local_tz()).date(), _local_tz())
+    if extension == "pdf":
+        return files.send(party_docx.to_pdf(data), content_type="application/pdf",
+                          filename=f"chuong-trinh-{year}.pdf", download=True)
+    return files.send(data, content_type=DOCX, filename=f"chuong-trinh-{year}.docx")
 
 
 @bp.post("/programme/<int:year>/approve")
