@@ -13,6 +13,7 @@ import docx
 import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
+from flask import current_app
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -60,7 +61,7 @@ def _demo_documents() -> dict[str, bytes]:
     minutes = db.session.scalars(select(CellDocument).where(
         CellDocument.session_id == resolution.session_id, CellDocument.kind == DocumentKind.MINUTES)
         .order_by(CellDocument.version.desc())).first()
-    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     today = datetime.now(tz).date()
     return {
         "bien-ban": documents.to_docx(minutes),

@@ -2,7 +2,8 @@
 purpose: these are party documents, filed and read in Vietnamese whatever the screen's language.
 
 Each returns ``{"title", "subtitle", "date", "sections": [{"heading", "text", "table"}], "attendance",
-"tasks", "signers"}``; ``table`` names the table the .docx places after a section's text."""
+"tasks", "signers"}``; ``table`` names the table the .docx places after a section's text; a section
+with ``"align": "center"`` is a heading line of its own ("CHI BỘ … QUYẾT NGHỊ:")."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
