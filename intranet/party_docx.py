@@ -249,7 +249,7 @@ def table(doc: Docx, header_row: list[str], rows: list[list[str]]) -> None:
 
 
 def _text_cm(text: str) -> float:
-    return sum(CAPITAL_CM if c.isupper() or c.isdigit() else LETTER_CM for c in text)
+    return sum(CAPITAL_CM if c.isupper() or c in "0123456789" else LETTER_CM for c in text)
 
 
 def column_widths(rows: list[list[str]], total: float = TEXT_WIDTH_CM) -> list[float]:
@@ -357,3 +357,17 @@ def to_pdfs(documents: dict[str, bytes]) -> dict[str, bytes]:
 
 def to_pdf(data: bytes) -> bytes:
     return to_pdfs({"document": data})["document"]
+
+
+def send(data: bytes, name: str, extension: str):
+    """A document's download: the .docx, or its PDF (404 where LibreOffice is not installed)."""
+    from flask import abort
+
+    from . import files
+    from .filetypes import DOCX
+
+    if extension != "pdf":
+        return files.send(data, content_type=DOCX, filename=f"{name}.docx")
+    if not pdf_available():
+        abort(404)
+    return files.send(to_pdf(data), content_type="application/pdf", filename=f"{name}.pdf", download=True)

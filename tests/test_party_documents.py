@@ -162,3 +162,16 @@ def test_the_admin_sets_the_offices_layout(app, client, login, cell):
         layout = party_docx.layout_of(db.session.get(Office, office_id))
     assert (layout.place, layout.number_suffix, layout.recipients) == (
         "Phong Điền", "CB/ĐU", ["Đảng ủy Khối (để báo cáo)", "Lưu chi bộ"])
+
+
+def test_members_download_the_programme_and_the_review_of_their_own_cell(client, login, cell):
+    assert client.get("/scheduling/programme/2027.docx").status_code == 302  # to the sign-in page
+    login("member1")
+    programme = docx.Document(io.BytesIO(client.get("/scheduling/programme/2027.docx").data))
+    texts = [p.text for p in programme.paragraphs]
+    assert "Dự thảo" in texts and "sinh hoạt chuyên đề năm 2027" in texts  # not approved yet
+    assert "CHI BỘ DISTRICT PROCURACY" in programme.tables[0].rows[0].cells[0].text  # the member's own cell
+    review_doc = docx.Document(io.BytesIO(client.get("/evaluations/review.docx?year=2027").data))
+    assert "kết quả sinh hoạt chi bộ năm 2027" in [p.text for p in review_doc.paragraphs]
+    assert client.get("/scheduling/programme/1800.docx").status_code == 404
+    assert client.get("/scheduling/programme/2027.odt").status_code == 404

@@ -162,7 +162,3 @@ def to_docx(document: Document) -> bytes:
 
     return party_docx.to_bytes(build(document, db.session.get(Office, document.office_id)))
 
-
-def to_pdf(document: Document) -> bytes:
-    """Through LibreOffice in headless mode; callers check ``party_docx.pdf_available()`` first."""
-    return party_docx.to_pdf(to_docx(document))

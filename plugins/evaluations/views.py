@@ -9,9 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from intranet import files, party_docx
+from intranet import party_docx
 from intranet.extensions import db
-from intranet.filetypes import DOCX
 from intranet.forms import submit_and_redirect
 from intranet.models import User, utcnow
 from intranet.params import int_param, parse_int, year_param
@@ -245,23 +244,19 @@ def document(cell_document_id: int):
                            pdf=party_docx.pdf_available())
 
 
-def _filename(doc: Document, extension: str) -> str:
-    return f"{'bien-ban' if doc.kind.value == 'minutes' else 'nghi-quyet'}-{doc.session_id}-v{doc.version}.{extension}"
+def _send(doc: Document, extension: str):
+    name = f"{'bien-ban' if doc.kind.value == 'minutes' else 'nghi-quyet'}-{doc.session_id}-v{doc.version}"
+    return party_docx.send(documents.to_docx(doc), name, extension)
 
 
 @bp.route("/documents/<int:cell_document_id>.docx")
 def document_docx(cell_document_id: int):
-    doc = _own(Document, cell_document_id)
-    return files.send(documents.to_docx(doc), content_type=DOCX, filename=_filename(doc, "docx"))
+    return _send(_own(Document, cell_document_id), "docx")
 
 
 @bp.route("/documents/<int:cell_document_id>.pdf")
 def document_pdf(cell_document_id: int):
-    doc = _own(Document, cell_document_id)
-    if not party_docx.pdf_available():
-        abort(404)
-    return files.send(documents.to_pdf(doc), content_type="application/pdf", filename=_filename(doc, "pdf"),
-                      download=True)
+    return _send(_own(Document, cell_document_id), "pdf")
 
 
 # --- participation ----------------------------------------------------------------------------------
@@ -333,16 +328,17 @@ def review():
     year, quarter = _period()
     result = reviews.review(_office_id(), year, quarter, _today())
     return render_template("evaluations/review.html", review=result, year=year, quarter=quarter,
-                           chart=reviews.chart(result))
+                           chart=reviews.chart(result), pdf=party_docx.pdf_available())
 
 
-@bp.route("/review.docx")
-def review_docx():
+@bp.route("/review.<any(docx, pdf):extension>")
+def review_file(extension: str):
+    """The review as the cell's report (.docx; PDF when LibreOffice is installed)."""
     _member_or_403()
     year, quarter = _period()
     result = reviews.review(_office_id(), year, quarter, _today())
-    return files.send(reviews.to_docx(current_user.office, result, _today()), content_type=DOCX,
-                      filename=f"bao-cao-{result.label.replace('/', '-')}.docx")
+    return party_docx.send(reviews.to_docx(current_user.office, result, _today()),
+                           f"bao-cao-{result.label.replace('/', '-')}", extension)
 
 
 # --- panels for other pages (template slots) ---------------------------------------------------------

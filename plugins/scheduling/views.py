@@ -16,7 +16,6 @@ from intranet.access import can
 from intranet.errors import accepts_uploads
 from intranet.admin.forms import ActionForm
 from intranet.extensions import db
-from intranet.filetypes import DOCX
 from intranet.models import User, utcnow
 from intranet.params import YEAR_MAX, YEAR_MIN, int_list_param
 from intranet.plugins import manager, public_view
@@ -355,15 +354,12 @@ def programme(year: int | None):
 @bp.route("/programme/<int:year>.<any(docx, pdf):extension>")
 def programme_file(year: int, extension: str):
     """The programme as the cell issues it (.docx; PDF when LibreOffice is installed)."""
-    if not YEAR_MIN <= year <= YEAR_MAX or extension == "pdf" and not party_docx.pdf_available():
+    if not YEAR_MIN <= year <= YEAR_MAX:
         abort(404)
     prog = services.programme_for(_office_id(), year)
     db.session.commit()  # the programme row, made on first view
-    data = programme_document.to_docx(prog, utcnow().astimezone(_local_tz()).date(), _local_tz())
-    if extension == "pdf":
-        return files.send(party_docx.to_pdf(data), content_type="application/pdf",
-                          filename=f"chuong-trinh-{year}.pdf", download=True)
-    return files.send(data, content_type=DOCX, filename=f"chuong-trinh-{year}.docx")
+    return party_docx.send(programme_document.to_docx(prog, utcnow().astimezone(_local_tz()).date(), _local_tz()),
+                           f"chuong-trinh-{year}", extension)
 
 
 @bp.post("/programme/<int:year>/approve")
