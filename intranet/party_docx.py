@@ -103,11 +103,11 @@ def summary_case(title: str) -> str:
     """A title as it reads after "về …" in a summary line: its first word in lower case, unless the
     title starts with a name (an acronym, or two capitalised words: "Hồ Chí Minh")."""
     words = title.split()
-    if not words or not words[0][:1].isupper() or not words[0][1:].islower() and len(words[0]) > 1:
+    if not words or not words[0][:1].isupper():
         return title
-    if len(words) > 1 and words[1][:1].isupper():
-        return title
-    return title[:1].lower() + title[1:]
+    acronym = len(words[0]) > 1 and not words[0][1:].islower()
+    name = len(words) > 1 and words[1][:1].isupper()
+    return title if acronym or name else title[:1].lower() + title[1:]
 
 
 # --- building ---------------------------------------------------------------------------------------

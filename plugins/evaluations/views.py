@@ -331,7 +331,8 @@ def review():
                            chart=reviews.chart(result), pdf=party_docx.pdf_available())
 
 
-@bp.route("/review.<any(docx, pdf):extension>")
+@bp.route("/review.docx", defaults={"extension": "docx"})
+@bp.route("/review.pdf", defaults={"extension": "pdf"})
 def review_file(extension: str):
     """The review as the cell's report (.docx; PDF when LibreOffice is installed)."""
     _member_or_403()

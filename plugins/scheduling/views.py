@@ -351,7 +351,8 @@ def programme(year: int | None):
                            missing=services.quarters_without_thematic(prog), pdf=party_docx.pdf_available())
 
 
-@bp.route("/programme/<int:year>.<any(docx, pdf):extension>")
+@bp.route("/programme/<int:year>.docx", defaults={"extension": "docx"})
+@bp.route("/programme/<int:year>.pdf", defaults={"extension": "pdf"})
 def programme_file(year: int, extension: str):
     """The programme as the cell issues it (.docx; PDF when LibreOffice is installed)."""
     if not YEAR_MIN <= year <= YEAR_MAX:
