@@ -14,6 +14,8 @@ def test_the_admin_sets_the_layout_the_programme_carries_it(page, app, cell, tmp
         office_id = db.session.scalar(select(Office.id).where(Office.code == "DIST"))
     sign_in(page, "distadmin")
     page.goto(f"/admin/offices/{office_id}")
+    page.get_by_label("Đảng bộ (tiêu đề văn bản)").fill("ĐẢNG BỘ VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ CẦN THƠ")
+    page.get_by_label("Chi bộ (tiêu đề văn bản)").fill("CHI BỘ VIỆN KIỂM SÁT NHÂN DÂN HUYỆN PHONG ĐIỀN")
     page.get_by_label("Địa danh ghi ở dòng ngày tháng văn bản").fill("Phong Điền")
     page.get_by_label("Ký hiệu cơ quan ban hành sau số văn bản").fill("C B")
     recipients = page.get_by_label("Nơi nhận văn bản, mỗi dòng một nơi")
@@ -23,8 +25,8 @@ def test_the_admin_sets_the_layout_the_programme_carries_it(page, app, cell, tmp
     page.get_by_role("button", name="Lưu").click()
     expect(page.locator(".field-error")).to_contain_text("Không có khoảng trắng")  # the form is kept
     expect(recipients).to_have_value("Đảng ủy Viện kiểm sát thành phố (để báo cáo)\nLưu chi bộ")
-    page.get_by_label("Ký hiệu cơ quan ban hành sau số văn bản").fill("CB")
     shot(page, "admin-document-layout")
+    page.get_by_label("Ký hiệu cơ quan ban hành sau số văn bản").fill("CB")
     page.get_by_role("button", name="Lưu").click()
     expect(page.locator(".flash-success")).to_be_visible()
 
@@ -37,7 +39,9 @@ def test_the_admin_sets_the_layout_the_programme_carries_it(page, app, cell, tmp
     download.value.save_as(path)
     opened = docx.Document(str(path))
     left, right = opened.tables[0].rows[0].cells
-    assert "Số" in left.text and "-CTr/CB" in left.text and right.text.startswith("ĐẢNG CỘNG SẢN VIỆT NAM\nPhong Điền, ngày")
+    assert left.text.startswith("ĐẢNG BỘ VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ CẦN THƠ\nCHI BỘ VIỆN KIỂM SÁT NHÂN DÂN "
+                                "HUYỆN PHONG ĐIỀN\n*\nSố")
+    assert left.text.endswith("-CTr/CB") and right.text.startswith("ĐẢNG CỘNG SẢN VIỆT NAM\nPhong Điền, ngày")
     paragraphs = [p.text for p in opened.paragraphs]
     assert "Dự thảo" in paragraphs and "CHƯƠNG TRÌNH" in paragraphs and "sinh hoạt chuyên đề năm 2027" in paragraphs
     sent_to = [p.text for p in opened.tables[-1].rows[0].cells[0].paragraphs]
