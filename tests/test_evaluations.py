@@ -240,6 +240,15 @@ def test_the_resolution_is_numbered_when_signed_and_lists_its_tasks(app, client,
     assert "T/M CHI BỘ" in opened.tables[-1].rows[0].cells[1].text
 
 
+def test_the_resolution_is_signed_for_the_cell_by_its_secretary_whoever_chaired(app, qcell):
+    sid = _held(app)
+    with app.test_request_context():
+        services.save_record(_meeting(sid), _user("bithu"), chair=_user("phobithu"), taker=None, conclusion="Chốt",
+                             final=True)
+        resolution = documents.draft(_meeting(sid), "resolution", _user("bithu"))
+        assert resolution.content["signers"]["right"] == ["T/M CHI BỘ\nBÍ THƯ", "Bithu"]
+
+
 def test_documents_wait_for_the_meeting_to_close(app, client, qcell, login):
     sid = _held(app, close=False)
     login("bithu")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from intranet.models import PartyStatus
-from intranet.party_docx import cell_in_text, cell_name, summary_case, vn_date
+from intranet.party_docx import cell_in_text, cell_name, secretary_name, summary_case, vn_date
 
 MODES = {"in_person": "trực tiếp", "online": "trực tuyến", "hybrid": "trực tiếp kết hợp trực tuyến"}
 KINDS = {"regular": "sinh hoạt chi bộ thường kỳ", "thematic": "sinh hoạt chi bộ chuyên đề"}
@@ -144,7 +144,7 @@ def _discussion(discussion: dict) -> str:
 def resolution(facts: dict) -> dict:
     session, office, record = facts["session"], facts["office"], facts["record"]
     start = local(session.starts_at)
-    secretary = record.chair.full_name if record.chair else "…"
+    secretary = secretary_name(office) or "…"  # signs for the cell ("T/M CHI BỘ / BÍ THƯ"), whoever chaired
     sections = [
         {"heading": "",
          "text": ("- Căn cứ Điều lệ Đảng Cộng sản Việt Nam;\n"
