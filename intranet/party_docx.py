@@ -168,9 +168,10 @@ def _page_numbers(section) -> None:
         run._r.append(element)
 
 
-def header(doc: Docx, layout: Layout, day: date, *, kind_code: str | None = None, number: int | None = None) -> None:
+def header(doc: Docx, layout: Layout, day: date, *, kind_code: str | None = None, number: int | None = None,
+           draft: bool = False) -> None:
     """The header; ``kind_code`` ("NQ", "CTr", "BC") adds the number line, left blank to fill in by hand
-    when the document has no number yet."""
+    when the document has no number yet; a ``draft`` says "DỰ THẢO" under it."""
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
     _widths(table, [HEADER_LEFT_CM, HEADER_RIGHT_CM])
@@ -185,6 +186,8 @@ def header(doc: Docx, layout: Layout, day: date, *, kind_code: str | None = None
     if kind_code:
         shown = f"{number:02d}" if number else "\u00a0" * 6
         cell_line(left, f"Số {shown}-{kind_code}/{layout.number_suffix}")
+    if draft:
+        cell_line(left, "DỰ THẢO", bold=True, space_before=6)
     cell_line(right, "ĐẢNG CỘNG SẢN VIỆT NAM", bold=True, underline=True, first=True, size=15)
     place = f"{layout.place}, " if layout.place else ""
     cell_line(right, f"{place}{vn_date(day)}", italic=True, space_before=6)

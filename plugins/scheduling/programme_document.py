@@ -1,5 +1,5 @@
 """The yearly thematic programme as the cell issues it: a "CHƯƠNG TRÌNH" in the party's layout
-(``intranet.party_docx``), dated the day it was approved (a draft: today, marked "Dự thảo"), signed
+(``intranet.party_docx``), dated the day it was approved (a draft: today, marked "DỰ THẢO"), signed
 for the cell by its secretary, with the office's recipients. Vietnamese whatever the screen's language:
 it is a party document."""
 from __future__ import annotations
@@ -19,9 +19,7 @@ def to_docx(programme: Programme, today: date, tz) -> bytes:
     approved = programme.status == ProgrammeStatus.APPROVED and programme.approved_at is not None
     doc = layout.new_document()
     layout.header(doc, office_layout, programme.approved_at.astimezone(tz).date() if approved else today,
-                  kind_code="CTr")
-    if not approved:
-        layout.paragraph(doc, "Dự thảo", italic=True, center=True, space_before=6)
+                  kind_code="CTr", draft=not approved)
     layout.title(doc, "CHƯƠNG TRÌNH", f"sinh hoạt chuyên đề năm {programme.year}")
     layout.paragraph(doc, f"Căn cứ Điều lệ Đảng và hướng dẫn của cấp ủy cấp trên về sinh hoạt chi bộ, "
                           f"{layout.cell_in_text(office)} xây dựng chương trình sinh hoạt chuyên đề năm "
