@@ -31,7 +31,7 @@ run: translations
 # Servers and the browser the tests drive for real, from Debian's packages: Chromium (a Playwright
 # browser download cannot work on an offline intranet), Pushpin (the production push engine) and nginx
 # (deploy/nginx/intranet.conf). Installed when run as root; otherwise their tests skip, saying why.
-TEST_PACKAGES := chromium pushpin nginx
+TEST_PACKAGES := chromium pushpin nginx libreoffice-writer-nogui fonts-liberation2
 test-packages:
 	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -1,7 +1,7 @@
 """Demo data for ``make run``: a city procuracy and one of its district procuracies with a full cell."""
 from __future__ import annotations
 
-from .admin.services import create_office, create_user, grant_role, temporary_password
+from .admin.services import create_office, create_user, grant_role, temporary_password, update_office
 from .models import PartyStatus, Role
 from .plugins import manager
 
@@ -31,6 +31,9 @@ def seed_demo() -> list[tuple[str, str, str]]:
     district = create_office(code="VKS-PD", name="Viện kiểm sát nhân dân huyện Phong Điền", parent=city,
                              party_committee="ĐẢNG BỘ VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ CẦN THƠ",
                              cell_name="CHI BỘ VIỆN KIỂM SÁT NHÂN DÂN HUYỆN PHONG ĐIỀN")
+    update_office(district, document_place="Phong Điền", document_number_suffix="CB",
+                  document_recipients="Đảng ủy Viện kiểm sát nhân dân thành phố Cần Thơ (để báo cáo)\n"
+                                      "Các đảng viên trong chi bộ\nLưu chi bộ")
     accounts, people = [], {}
 
     def add(username, full_name, office, roles, status, what):

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -79,6 +79,12 @@ class Office(db.Model):
     # The names printed in the header of party documents ("ĐẢNG BỘ …", "CHI BỘ …").
     party_committee: Mapped[str] = mapped_column(String(200), default="")
     cell_name: Mapped[str] = mapped_column(String(200), default="")
+    # The rest of its documents' layout (intranet.party_docx): the place on the date line ("Phong Điền,
+    # ngày …"), the issuer's code after the number ("Số 05-NQ/CB"), the recipients one a line (empty:
+    # the superior committee, the members, the file).
+    document_place: Mapped[str] = mapped_column(String(100), default="")
+    document_number_suffix: Mapped[str] = mapped_column(String(20), default="CB")
+    document_recipients: Mapped[str] = mapped_column(Text, default="")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("office.id", ondelete="RESTRICT"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

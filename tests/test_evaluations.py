@@ -9,7 +9,7 @@ import docx
 import pytest
 from sqlalchemy import func, inspect, select
 
-from intranet import days
+from intranet import days, party_docx
 from intranet.extensions import db
 from intranet.models import AuditEvent, Office, User
 from intranet.notifications import Notification
@@ -272,6 +272,15 @@ def test_the_resolution_is_numbered_when_signed_and_lists_its_tasks(app, client,
     assert "T/M CHI BỘ" in opened.tables[-1].rows[0].cells[1].text
 
 
+def test_the_resolution_is_signed_for_the_cell_by_its_secretary_whoever_chaired(app, qcell):
+    sid = _held(app)
+    with app.test_request_context():
+        services.save_record(_meeting(sid), _user("bithu"), chair=_user("phobithu"), taker=None, conclusion="Chốt",
+                             final=True)
+        resolution = documents.draft(_meeting(sid), "resolution", _user("bithu"))
+        assert resolution.content["signers"]["right"] == ["T/M CHI BỘ\nBÍ THƯ", "Bithu"]
+
+
 def test_documents_wait_for_the_meeting_to_close(app, client, qcell, login):
     sid = _held(app, close=False)
     login("bithu")
@@ -282,7 +291,7 @@ def test_documents_wait_for_the_meeting_to_close(app, client, qcell, login):
     assert "Nghị quyết được thông qua ở buổi sinh hoạt chuyên đề" in response.text
 
 
-@pytest.mark.skipif(not documents.pdf_available(), reason="LibreOffice is not installed")
+@pytest.mark.skipif(not party_docx.pdf_available(), reason="LibreOffice is not installed")
 def test_pdf_when_libreoffice_is_there(app, client, qcell, login):
     sid = _held(app)
     login("bithu")
@@ -417,7 +426,7 @@ def test_review_figures_and_docx(app, client, qcell, login):
     assert page.status_code == 200 and f"{rate} %" in page.text
     assert "chart.umd.min." in page.text and "cdn" not in page.text.lower()  # (a content-hashed name)
     opened = docx.Document(io.BytesIO(client.get(f"/evaluations/review.docx?year={when.year}").data))
-    rows = {r.cells[0].text: r.cells[1].text for r in opened.tables[0].rows}
+    rows = {r.cells[0].text: r.cells[1].text for r in opened.tables[1].rows}
     assert rows["Sinh hoạt chuyên đề đã tổ chức / theo chương trình"] == "1 / 0"
     assert rows["Nhiệm vụ theo nghị quyết: hoàn thành / quá hạn / đang thực hiện"] == "1 / 1 / 0"
 

@@ -92,3 +92,25 @@ def test_autogenerate_for_a_plugin_writes_into_its_folder_and_compares_only_its_
     finally:
         for path in set(plugin_folder.glob("*.py")) - before[plugin_folder]:
             path.unlink()
+
+
+def test_the_document_layout_moves_from_the_evaluations_settings_to_the_office(tmp_path):
+    """What a secretary set in the evaluations plugin (place, "NQ/CB") reaches the core's office columns
+    (issuer code "CB"), and comes back on a downgrade."""
+    app = _fresh_app(f"sqlite:///{tmp_path / 'layout.sqlite3'}", tmp_path)
+    with app.app_context():
+        flask_migrate.upgrade(directory=str(MIGRATIONS), revision="0015_anon")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO office (id, code, name, party_committee, cell_name, created_at) "
+                                 "VALUES (1, 'PD', 'Phong Điền', '', '', '2026-01-01'), "
+                                 "(2, 'CT', 'Cần Thơ', '', '', '2026-01-01')")
+            conn.exec_driver_sql("INSERT INTO evaluations_office_settings VALUES (1, 2, 3, 'Phong Điền', 'NQ/CB')")
+        flask_migrate.upgrade(directory=str(MIGRATIONS), revision="heads")
+        with db.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT code, document_place, document_number_suffix, document_recipients "
+                                        "FROM office ORDER BY id").all()
+        assert [tuple(r) for r in rows] == [("PD", "Phong Điền", "CB", ""), ("CT", "", "CB", "")]
+        flask_migrate.downgrade(directory=str(MIGRATIONS), revision="evaluations@-1")
+        with db.engine.connect() as conn:
+            assert tuple(conn.exec_driver_sql("SELECT place_name, resolution_suffix FROM evaluations_office_settings")
+                         .one()) == ("Phong Điền", "NQ/CB")

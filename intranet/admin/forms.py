@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Email, Optional, Regexp
 
 from ..forms import Form, max_length, required, valid_username
@@ -23,6 +23,16 @@ class OfficeForm(Form):
     party_committee = StringField(_l("Party committee (document header)"), validators=[max_length(200)])
     cell_name = StringField(_l("Party cell (document header)"), validators=[max_length(200)])
     parent_id = _office_field(_l("Parent office"))
+
+
+class OfficeEditForm(OfficeForm):
+    """The office's page also sets the rest of its documents' layout."""
+    document_place = StringField(_l("Place on the documents' date line"), validators=[max_length(100)])
+    document_number_suffix = StringField(_l("Issuer's code after document numbers (Số 05-NQ/…)"), validators=[
+        required(), max_length(20),
+        Regexp(r"^[^\s/]+(/[^\s/]+)*$", message=_l("No spaces; parts separated by “/”."))])
+    document_recipients = TextAreaField(_l("Recipients of the documents, one a line"),
+                                        validators=[max_length(2000)])
 
 
 class UserForm(Form):

@@ -11,10 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from ..access import managed_office_or_404, require_admin
 from ..extensions import db
 from ..models import AuditEvent, Office, User
+from ..party_docx import default_recipients
 from ..params import int_param
 from ..refusals import ServiceError
 from .blueprint import bp
-from .forms import OfficeForm
+from .forms import OfficeEditForm, OfficeForm
 from .services import create_office, update_office
 
 
@@ -107,7 +108,7 @@ def offices():
 def edit_office(office_id: int):
     office = managed_office_or_404(office_id)
     top_level_for_admin = office.parent_id not in require_admin()
-    form = OfficeForm(obj=office)
+    form = OfficeEditForm(obj=office)
     # The admin's own top office keeps its parent: moving it would leave the admin's reach.
     form.parent_id.choices = ([(office.parent_id or 0, office.parent.name if office.parent else _l("— none —"))]
                               if top_level_for_admin else office_choices())
@@ -115,7 +116,9 @@ def edit_office(office_id: int):
         form.parent_id.data = office.parent_id or 0
     if form.validate_on_submit():
         fields = dict(code=form.code.data, name=form.name.data.strip(), party_committee=form.party_committee.data,
-                      cell_name=form.cell_name.data)
+                      cell_name=form.cell_name.data, document_place=form.document_place.data.strip(),
+                      document_number_suffix=form.document_number_suffix.data.strip(),
+                      document_recipients=form.document_recipients.data.strip())
         if not top_level_for_admin:
             fields["parent"] = managed_office_or_404(form.parent_id.data)
         try:
@@ -126,4 +129,5 @@ def edit_office(office_id: int):
         else:
             flash(_("Office “%(name)s” saved.", name=office.name), "success")
             return redirect(url_for("admin.offices"))
-    return render_template("admin/office_edit.html", office=office, form=form)
+    return render_template("admin/office_edit.html", office=office, form=form,
+                           default_recipients=default_recipients(office))

@@ -26,8 +26,7 @@ RATERS = ["dangvien1", "dangvien2", "dangvien3", "dangvien4", "dangvien5", "dang
 def seed(office, people, actor) -> None:
     rng = random.Random(office.id)
     secretary, taker = people["bithu"], people["chiuy"]
-    services.save_office_settings(office.id, secretary, absences_per_quarter=2, silent_meetings=3,
-                                  place_name="Phong Điền", resolution_suffix="NQ/CB")
+    services.save_office_settings(office.id, secretary, absences_per_quarter=2, silent_meetings=3)
     meetings = db.session.scalars(select(Session).where(Session.office_id == office.id,
                                                         Session.status == SessionStatus.CLOSED)
                                   .order_by(Session.starts_at)).all()

@@ -6,16 +6,10 @@ The documents are Vietnamese party documents whatever language the reader's scre
 wording lives here in Vietnamese (``formats.py``) rather than in the UI catalogue."""
 from __future__ import annotations
 
-import io
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
-
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from intranet import days
+from intranet import days, party_docx
 from intranet.audit import record as audit
 from intranet.extensions import db
 from intranet.models import Office, utcnow
@@ -154,23 +148,5 @@ def correct(document: Document, actor, texts: list[str], reason: str) -> Documen
 def to_docx(document: Document) -> bytes:
     from .docx_format import build
 
-    session = db.session.get(Session, document.session_id)
-    office = db.session.get(Office, document.office_id)
-    buffer = io.BytesIO()
-    build(document, session, office, office_settings(office.id)).save(buffer)
-    return buffer.getvalue()
+    return party_docx.to_bytes(build(document, db.session.get(Office, document.office_id)))
 
-
-def pdf_available() -> bool:
-    return shutil.which("soffice") is not None or shutil.which("libreoffice") is not None
-
-
-def to_pdf(document: Document) -> bytes:
-    """Through LibreOffice in headless mode; callers check ``pdf_available()`` first."""
-    binary = shutil.which("soffice") or shutil.which("libreoffice")
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "document.docx"
-        source.write_bytes(to_docx(document))
-        subprocess.run([binary, "--headless", f"-env:UserInstallation=file://{folder}/profile", "--convert-to",
-                        "pdf", "--outdir", folder, str(source)], check=True, capture_output=True, timeout=120)
-        return (Path(folder) / "document.pdf").read_bytes()

@@ -2,34 +2,16 @@
 purpose: these are party documents, filed and read in Vietnamese whatever the screen's language.
 
 Each returns ``{"title", "subtitle", "date", "sections": [{"heading", "text", "table"}], "attendance",
-"tasks", "signers"}``; ``table`` names the table the .docx places after a section's text."""
+"tasks", "signers"}``; ``table`` names the table the .docx places after a section's text; a section
+with ``"align": "center"`` is a heading line of its own ("CHI BỘ … QUYẾT NGHỊ:")."""
 from __future__ import annotations
 
 from intranet.days import local
 from intranet.models import PartyStatus
+from intranet.party_docx import cell_in_text, cell_name, secretary_name, summary_case, vn_date
 
 MODES = {"in_person": "trực tiếp", "online": "trực tuyến", "hybrid": "trực tiếp kết hợp trực tuyến"}
 KINDS = {"regular": "sinh hoạt chi bộ thường kỳ", "thematic": "sinh hoạt chi bộ chuyên đề"}
-
-
-def vn_date(day) -> str:
-    return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
-
-
-def cell_name(office) -> str:
-    """The cell as the header names it (upper case)."""
-    return (office.cell_name or f"Chi bộ {office.name}").upper()
-
-
-def cell_in_text(office) -> str:
-    """The cell as a sentence names it: as the office wrote it, or "Chi bộ <office>"."""
-    return office.cell_name if office.cell_name and not office.cell_name.isupper() else f"Chi bộ {office.name}"
-
-
-def committee_name(office) -> str:
-    if office.party_committee:
-        return office.party_committee
-    return f"ĐẢNG BỘ {office.parent.name.upper()}" if office.parent else "ĐẢNG BỘ"
 
 
 def _attendance(summary) -> dict:
@@ -181,20 +163,21 @@ def _discussion(discussion: dict) -> str:
 def resolution(facts: dict) -> dict:
     session, office, record = facts["session"], facts["office"], facts["record"]
     start = local(session.starts_at)
-    secretary = record.chair.full_name if record.chair else "…"
+    secretary = secretary_name(office) or "…"  # signs for the cell ("T/M CHI BỘ / BÍ THƯ"), whoever chaired
     sections = [
         {"heading": "",
          "text": ("- Căn cứ Điều lệ Đảng Cộng sản Việt Nam;\n"
                   f"- Căn cứ chương trình sinh hoạt chuyên đề năm {_programme_year(session, start)} của chi bộ;\n"
-                  f"- Căn cứ kết quả buổi sinh hoạt chuyên đề {vn_date(start)},\n"
-                  f"{cell_name(office)} QUYẾT NGHỊ:"), "table": None},
+                  f"- Căn cứ kết quả buổi sinh hoạt chuyên đề {vn_date(start)},"), "table": None},
+        # Its own centred line; the two words never part.
+        {"heading": f"{cell_name(office)} QUYẾT\u00a0NGHỊ:", "text": "", "table": None, "align": "center"},
         {"heading": "I. ĐÁNH GIÁ", "text": record.conclusion or "…", "table": None},
         {"heading": "II. NHIỆM VỤ, GIẢI PHÁP", "text": "Chi bộ giao các nhiệm vụ sau:", "table": "tasks"},
         {"heading": "III. TỔ CHỨC THỰC HIỆN",
          "text": ("Các đồng chí được giao nhiệm vụ tổ chức thực hiện và báo cáo kết quả tại các kỳ sinh hoạt "
                   "tiếp theo. Chi ủy theo dõi, đôn đốc việc thực hiện Nghị quyết này."), "table": None},
     ]
-    return {"title": "NGHỊ QUYẾT", "subtitle": f"về {session.title}", "date": start.date().isoformat(),
+    # The recipients ("Nơi nhận:") are the office's layout, added by the .docx.
+    return {"title": "NGHỊ QUYẾT", "subtitle": f"về {summary_case(session.title)}", "date": start.date().isoformat(),
             "sections": sections, "attendance": None, "tasks": _tasks(facts["tasks"]),
-            "signers": {"left": ["Nơi nhận:", "- Đảng ủy cấp trên (báo cáo),\n- Các đảng viên trong chi bộ,\n- Lưu chi bộ."],
-                        "right": ["T/M CHI BỘ\nBÍ THƯ", secretary]}}
+            "signers": {"right": ["T/M CHI BỘ\nBÍ THƯ", secretary]}}

@@ -58,8 +58,6 @@ class SettingsForm(Form):
                                         validators=[InputRequired(message=NUMBER)], invalid_value_message=NUMBER)
     silent_meetings = IntegerField(_l("Passive: meetings attended in a row without a question or a word"),
                                    validators=[InputRequired(message=NUMBER)], invalid_value_message=NUMBER)
-    place_name = StringField(_l("Place on the documents' date line"))
-    resolution_suffix = StringField(_l("Suffix of resolution numbers"))
 
 
 class CorrectionForm(Form):

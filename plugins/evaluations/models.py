@@ -168,12 +168,10 @@ class Note(db.Model):
 
 
 class OfficeSettings(db.Model):
-    """What an office sets for itself: when a member counts as passive (either threshold), and the
-    parts of its documents' layout that are its own (the place on the date line, the number's suffix)."""
+    """What an office sets for itself: when a member counts as passive (either threshold). Its
+    documents' layout is the core's (``office`` columns, ``intranet.party_docx``)."""
     __tablename__ = "evaluations_office_settings"
 
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
     absences_per_quarter: Mapped[int] = mapped_column(Integer, default=2)  # absent without reason, in a quarter
     silent_meetings: Mapped[int] = mapped_column(Integer, default=3)  # present at the last N without a word
-    place_name: Mapped[str] = mapped_column(String(100), default="")  # "Phong Điền, ngày … tháng … năm …"
-    resolution_suffix: Mapped[str] = mapped_column(String(20), default="NQ/CB")  # "Số 05-NQ/CB"

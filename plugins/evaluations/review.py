@@ -3,7 +3,6 @@ attendance and discussion rates, average ratings, connection problems, commendat
 resolution tasks done and overdue — the figures behind the review page, its charts and its .docx."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from statistics import mean
@@ -136,19 +135,16 @@ def _months_elapsed(start: datetime, end: datetime, today: date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month + (1 if last < days.day_of(end) else 0)
 
 
-def to_docx(office: Office, result: Review) -> bytes:
-    """The review as a report in the party's layout, for the yearly review and members' classification."""
-    from docx import Document as Docx
+def to_docx(office: Office, result: Review, day: date) -> bytes:
+    """The review as the cell's report in the party's layout, issued on ``day``, for the yearly review
+    and members' classification."""
+    from intranet import party_docx as layout
 
-    from .docx_format import add_paragraph, add_table, set_up_page
-    from .formats import cell_name, committee_name
-
-    doc = Docx()
-    set_up_page(doc)
-    add_paragraph(doc, committee_name(office).upper(), center=True)
-    add_paragraph(doc, cell_name(office), bold=True, center=True)
-    period_text = f"QUÝ {result.quarter} NĂM {result.year}" if result.quarter else f"NĂM {result.year}"
-    add_paragraph(doc, f"BÁO CÁO KẾT QUẢ SINH HOẠT CHI BỘ {period_text}", bold=True, center=True, space_before=18)
+    office_layout = layout.layout_of(office)
+    doc = layout.new_document()
+    layout.header(doc, office_layout, day, kind_code="BC")
+    period_text = f"quý {result.quarter} năm {result.year}" if result.quarter else f"năm {result.year}"
+    layout.title(doc, "BÁO CÁO", f"kết quả sinh hoạt chi bộ {period_text}")
 
     def show(value, unit=""):
         return "—" if value is None else f"{value}{unit}"
@@ -165,12 +161,12 @@ def to_docx(office: Office, result: Review) -> bytes:
         ["Nhiệm vụ theo nghị quyết: hoàn thành / quá hạn / đang thực hiện",
          f"{result.tasks_done} / {result.tasks_overdue} / {result.tasks_open}"],
     ]
-    add_paragraph(doc, "I. KẾT QUẢ CHUNG", bold=True, space_before=12)
-    add_table(doc, ["Nội dung", "Kết quả"], figures, widths=(11, 5.5))
-    add_paragraph(doc, "II. CÁC BUỔI SINH HOẠT", bold=True, space_before=12)
-    add_table(doc, ["Buổi sinh hoạt", "Ngày", "Có mặt", "Phát biểu", "Đánh giá"],
-              [[r.title, r.day.strftime("%d/%m/%Y"), f"{show(r.present)}/{r.members}", show(r.spoke), show(r.rating)]
-               for r in result.sessions], widths=(7.5, 2.8, 2.2, 2, 2))
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    layout.paragraph(doc, "I. KẾT QUẢ CHUNG", bold=True, space_before=12)
+    layout.table(doc, ["Nội dung", "Kết quả"], figures)
+    layout.paragraph(doc, "II. CÁC BUỔI SINH HOẠT", bold=True, space_before=12)
+    layout.table(doc, ["TT", "Buổi sinh hoạt", "Ngày", "Có mặt", "Phát biểu", "Đánh giá"],
+                 [[str(i), r.title, r.day.strftime("%d/%m/%Y"), f"{show(r.present)}/{r.members}", show(r.spoke),
+                   show(r.rating)] for i, r in enumerate(result.sessions, start=1)])
+    layout.signatures(doc, right=("T/M CHI BỘ\nBÍ THƯ", layout.secretary_name(office)),
+                      recipients=office_layout.recipients)
+    return layout.to_bytes(doc)

@@ -335,11 +335,10 @@ def notes(office_id: int, user_id: int | None = None) -> list[Note]:
 
 def office_settings(office_id: int) -> OfficeSettings:
     return db.session.get(OfficeSettings, office_id) or OfficeSettings(
-        office_id=office_id, absences_per_quarter=2, silent_meetings=3, place_name="", resolution_suffix="NQ/CB")
+        office_id=office_id, absences_per_quarter=2, silent_meetings=3)
 
 
-def save_office_settings(office_id: int, actor, *, absences_per_quarter: int, silent_meetings: int, place_name: str,
-                         resolution_suffix: str) -> OfficeSettings:
+def save_office_settings(office_id: int, actor, *, absences_per_quarter: int, silent_meetings: int) -> OfficeSettings:
     if not is_secretary(actor, office_id):
         raise ServiceError(_("Only the secretary can do this."))
     for value, field in ((absences_per_quarter, "absences_per_quarter"), (silent_meetings, "silent_meetings")):
@@ -347,8 +346,6 @@ def save_office_settings(office_id: int, actor, *, absences_per_quarter: int, si
             raise ServiceError(_("Between %(low)d and %(high)d.", low=1, high=12), field)
     settings = office_settings(office_id)
     settings.absences_per_quarter, settings.silent_meetings = absences_per_quarter, silent_meetings
-    settings.place_name = checked_text(place_name, "place_name", required=False, limit=100)
-    settings.resolution_suffix = checked_text(resolution_suffix, "resolution_suffix", limit=20)
     if db.inspect(settings).transient:
         db.session.add(settings)
     audit("evaluations.settings", OfficeSettings.__tablename__, office_id, office_id=office_id, actor=actor,

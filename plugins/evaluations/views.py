@@ -7,9 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from intranet import days, files
+from intranet import days, party_docx
 from intranet.extensions import db
-from intranet.filetypes import DOCX
 from intranet.models import User
 from intranet.params import int_param, parse_int, year_param
 from intranet.refusals import ServiceError, respond
@@ -232,26 +231,22 @@ def document(cell_document_id: int):
                            secretary=services.is_secretary(current_user, doc.office_id),
                            newest=shelf.current(meeting, doc.kind.value),
                            versions=shelf.versions(meeting, doc.kind.value), correction=correction,
-                           pdf=documents.pdf_available())
+                           pdf=party_docx.pdf_available())
 
 
-def _filename(doc: Document, extension: str) -> str:
-    return f"{'bien-ban' if doc.kind.value == 'minutes' else 'nghi-quyet'}-{doc.session_id}-v{doc.version}.{extension}"
+def _send(doc: Document, extension: str):
+    name = f"{'bien-ban' if doc.kind.value == 'minutes' else 'nghi-quyet'}-{doc.session_id}-v{doc.version}"
+    return party_docx.send(documents.to_docx(doc), name, extension)
 
 
 @bp.route("/documents/<int:cell_document_id>.docx")
 def document_docx(cell_document_id: int):
-    doc = _own(Document, cell_document_id)
-    return files.send(documents.to_docx(doc), content_type=DOCX, filename=_filename(doc, "docx"))
+    return _send(_own(Document, cell_document_id), "docx")
 
 
 @bp.route("/documents/<int:cell_document_id>.pdf")
 def document_pdf(cell_document_id: int):
-    doc = _own(Document, cell_document_id)
-    if not documents.pdf_available():
-        abort(404)
-    return files.send(documents.to_pdf(doc), content_type="application/pdf", filename=_filename(doc, "pdf"),
-                      download=True)
+    return _send(_own(Document, cell_document_id), "pdf")
 
 
 # --- participation ----------------------------------------------------------------------------------
@@ -305,8 +300,7 @@ def save_settings():
     form = SettingsForm()
     return respond(lambda: services.save_office_settings(
         _office_id(), current_user, absences_per_quarter=form.absences_per_quarter.data,
-        silent_meetings=form.silent_meetings.data, place_name=form.place_name.data,
-        resolution_suffix=form.resolution_suffix.data), url_for("evaluations.cell_participation"), _("Saved."), form)
+        silent_meetings=form.silent_meetings.data), url_for("evaluations.cell_participation"), _("Saved."), form)
 
 
 # --- the periodic review ----------------------------------------------------------------------------
@@ -322,16 +316,18 @@ def review():
     year, quarter = _period()
     result = reviews.review(_office_id(), year, quarter, days.today())
     return render_template("evaluations/review.html", review=result, year=year, quarter=quarter,
-                           chart=reviews.chart(result))
+                           chart=reviews.chart(result), pdf=party_docx.pdf_available())
 
 
-@bp.route("/review.docx")
-def review_docx():
+@bp.route("/review.docx", defaults={"extension": "docx"})
+@bp.route("/review.pdf", defaults={"extension": "pdf"})
+def review_file(extension: str):
+    """The review as the cell's report (.docx; PDF when LibreOffice is installed)."""
     _member_or_403()
     year, quarter = _period()
     result = reviews.review(_office_id(), year, quarter, days.today())
-    return files.send(reviews.to_docx(current_user.office, result), content_type=DOCX,
-                      filename=f"bao-cao-{result.label.replace('/', '-')}.docx")
+    return party_docx.send(reviews.to_docx(current_user.office, result, days.today()),
+                           f"bao-cao-{result.label.replace('/', '-')}", extension)
 
 
 # --- panels for other pages (template slots) ---------------------------------------------------------

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from intranet import days, files
+from intranet import days, files, party_docx
 from intranet.access import can
 from intranet.errors import accepts_uploads
 from intranet.admin.forms import ActionForm
@@ -21,7 +21,7 @@ from intranet.params import YEAR_MAX, YEAR_MIN, int_list_param
 from intranet.plugins import manager, public_view
 from intranet.refusals import ServiceError, respond
 
-from . import calendar, documents, services
+from . import calendar, documents, programme_document, services
 from .labels import PROGRAMME_LABELS, STATUS_LABELS
 from .forms import (ANSWER_LABELS, DOCUMENT_LABELS, KIND_LABELS, MODE_LABELS, AnswerForm, DocumentForm,
                     GroupForm, ProgrammeItemForm, QuestionForm, QuorumForm, SessionForm, TopicGroupForm)
@@ -324,7 +324,19 @@ def programme(year: int | None):
     db.session.commit()  # the programme row and a seeded catalogue, made on first view
     return render_template("scheduling/programme.html", programme=prog, form=form, planner=planner(),
                            secretary=secretary(), action=ActionForm(),
-                           missing=services.quarters_without_thematic(prog))
+                           missing=services.quarters_without_thematic(prog), pdf=party_docx.pdf_available())
+
+
+@bp.route("/programme/<int:year>.docx", defaults={"extension": "docx"})
+@bp.route("/programme/<int:year>.pdf", defaults={"extension": "pdf"})
+def programme_file(year: int, extension: str):
+    """The programme as the cell issues it (.docx; PDF when LibreOffice is installed)."""
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        abort(404)
+    prog = services.programme_for(_office_id(), year)
+    db.session.commit()  # the programme row, made on first view
+    return party_docx.send(programme_document.to_docx(prog),
+                           f"chuong-trinh-{year}", extension)
 
 
 @bp.post("/programme/<int:year>/approve")

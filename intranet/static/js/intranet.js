@@ -7,9 +7,6 @@ document.addEventListener("submit", (event) => {
   const message = event.target.dataset && event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
-document.addEventListener("click", (event) => {
-  if (event.target.closest && event.target.closest("[data-print]")) window.print();
-});
 document.addEventListener("focusin", (event) => {
   if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
 });
