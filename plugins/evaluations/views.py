@@ -318,7 +318,8 @@ def save_settings():
     return _submit(lambda: services.save_office_settings(
         _office_id(), current_user, absences_per_quarter=form.absences_per_quarter.data,
         silent_meetings=form.silent_meetings.data, place_name=form.place_name.data,
-        resolution_suffix=form.resolution_suffix.data), url_for("evaluations.cell_participation"), _("Saved."), form)
+        resolution_suffix=form.resolution_suffix.data), url_for("evaluations.cell_participation"),
+        _("The rules and document settings are saved."), form)
 
 
 # --- the periodic review ----------------------------------------------------------------------------

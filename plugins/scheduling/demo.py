@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from intranet.models import utcnow
+from intranet.notifications import dated
 
 from . import services
 from .models import Answer, SessionKind, SessionMode, SessionStatus
@@ -59,8 +60,9 @@ def seed(office, people, actor) -> None:
             thematic = _meeting(office, actor, SessionKind.THEMATIC, items[(y, quarter)].title,
                                 at(date(y, month, 20), 8),
                                 "Hội trường cơ quan", items[(y, quarter)])
-            services.set_group(thematic, [people[u] for u in team], people[team[0]],
-                               (thematic.starts_at - timedelta(days=7)).date(), actor)
+            with dated(thematic.starts_at - timedelta(days=30)):  # the group hears of it a month ahead
+                services.set_group(thematic, [people[u] for u in team], people[team[0]],
+                                   (thematic.starts_at - timedelta(days=7)).date(), actor)
             for question in QUESTIONS[: 3 + quarter % 2]:
                 services.add_question(thematic, question, actor)
             _close_if_past(thematic, people, actor, absent="dubi2")
