@@ -91,15 +91,15 @@ def test_phone_menu_folds_away_and_opens(browser, live_server, demo):
     expect(menu.get_by_role("link", name="Chương trình")).to_be_hidden()
     header = phone.locator(".site-header").bounding_box()
     assert header["height"] < 130, header  # the menu no longer fills the top of every page (it took ~300 px)
-    shot(phone, "core-phone-home")
+    shot(phone, "core-phone-home", full_page=False)
     summary = phone.locator("#site-menu > summary")
     expect(summary).to_contain_text("Danh mục")
     summary.click()
     expect(menu.get_by_role("link", name="Chương trình")).to_be_visible()
-    shot(phone, "core-phone-menu")
+    shot(phone, "core-phone-menu", full_page=False)
     phone.goto("/evaluations/me")  # a wide table: it scrolls inside its box, the page does not
     expect(phone.locator(".table-scroll #my-record")).to_be_visible()
-    shot(phone, "core-phone-participation")
+    shot(phone, "core-phone-participation", full_page=False)
     context.close()
 
     wide = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800}).new_page()
