@@ -8,25 +8,31 @@ RUN_ENV ?= development
 
 .PHONY: run test test-setup install translations test-packages messages clean
 
+# Set-up steps write their output to .venv/setup.log and show it only when they fail: `make run` ends
+# with the demo accounts, not with pages of pip and alembic.
+QUIETLY = > $(VENV)/setup.log 2>&1 || { cat $(VENV)/setup.log; exit 1; }
+
 $(BIN)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
-	touch $@
+	@echo "Installing into $(VENV) (the first time takes a few minutes)..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip $(QUIETLY)
+	@$(BIN)/python -m pip install -q -e . $(QUIETLY)
+	@touch $@
 
 $(BIN)/.installed-test: $(BIN)/.installed
-	$(BIN)/python -m pip install -q -e '.[test]'
-	touch $@
+	@echo "Installing the test tools into $(VENV)..."
+	@$(BIN)/python -m pip install -q -e '.[test]' $(QUIETLY)
+	@touch $@
 
 install: $(BIN)/.installed
 
 translations: install
-	$(BIN)/pybabel compile -d intranet/translations
+	@$(BIN)/pybabel --quiet compile -d intranet/translations $(QUIETLY)
 
 run: translations
-	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/flask --app wsgi seed-demo
-	INTRANET_ENV=$(RUN_ENV) INTRANET_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c intranet/gunicorn_conf.py wsgi:app
+	@$(BIN)/flask --app wsgi db upgrade $(QUIETLY)
+	@$(BIN)/flask --app wsgi seed-demo
+	@INTRANET_ENV=$(RUN_ENV) INTRANET_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c intranet/gunicorn_conf.py wsgi:app
 
 # Servers and the browser the tests drive for real, from Debian's packages: Chromium (a Playwright
 # browser download cannot work on an offline intranet), Pushpin (the production push engine) and nginx

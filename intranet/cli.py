@@ -131,8 +131,10 @@ def seed_demo_command() -> None:
         return
     accounts = seed_demo()
     db.session.commit()
-    click.echo("Demo accounts; the passwords are shown only now "
-               "(flask --app wsgi users reset-password NAME issues a new one):")
+    # The set-up's last words (`make run`): everything else it does is quiet.
+    click.echo("\nDemo accounts. The passwords are shown only now "
+               "(flask --app wsgi users reset-password NAME issues a new one).\n")
+    click.echo(f"  {'username':<12} {'who':<34} password")
     for username, role, password in accounts:
         click.echo(f"  {username:<12} {role:<34} {password}")
 

@@ -1,8 +1,14 @@
 """Demo data for ``make run``: a city procuracy and one of its district procuracies with a full cell."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select
+
 from .admin.services import create_office, create_user, grant_role, temporary_password, update_office
-from .models import PartyStatus, Role
+from .extensions import db
+from .models import PartyStatus, Role, utcnow
+from .notifications import Notification
 from .plugins import manager
 
 OFFICIAL, PROBATIONARY = PartyStatus.OFFICIAL, PartyStatus.PROBATIONARY
@@ -51,4 +57,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     guest = add("khach", "Đỗ Văn Thành", city, (Role.MEMBER,), OFFICIAL, "member, VKS-CT; guest of VKS-PD")
     grant_role(guest, district, Role.GUEST)
     manager().for_office(district.id).intranet_demo_data(office=district, people=people, actor=people["bithu"])
+    # Notices older than a fortnight have been read, a day after they came: the bell shows what is recent.
+    for notice in db.session.scalars(select(Notification).where(Notification.created_at < utcnow() - timedelta(days=14))):
+        notice.read_at = notice.created_at + timedelta(days=1)
     return accounts

@@ -7,6 +7,8 @@ is called by the request teardown and by the CLI), so a rolled-back change sends
 from __future__ import annotations
 
 import smtplib
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -45,6 +47,21 @@ def link_to(endpoint: str, anchor: str = "", **values) -> str:
     return current_app.url_map.bind("").build(endpoint, values) + (f"#{anchor}" if anchor else "")
 
 
+# The time new notifications carry: now, unless a past event is being written (``dated``).
+_dated: ContextVar[datetime | None] = ContextVar("notifications_dated", default=None)
+
+
+@contextmanager
+def dated(when: datetime):
+    """Notifications made inside carry ``when`` (never later than now): the demo writes a past year's
+    events, and each notice should bear the day it would have come, not the day of the seeding."""
+    token = _dated.set(min(when, utcnow()))
+    try:
+        yield
+    finally:
+        _dated.reset(token)
+
+
 def notify(users, title: str, body: str = "", link: str = "", key: str | None = None) -> list[Notification]:
     """Queue a notification for each user (skipping those who already had ``key``); returns the new ones."""
     users = [u for u in users if u.active]
@@ -52,8 +69,8 @@ def notify(users, title: str, body: str = "", link: str = "", key: str | None = 
         already = set(db.session.scalars(select(Notification.user_id).where(
             Notification.key == key, Notification.user_id.in_([u.id for u in users]))))
         users = [u for u in users if u.id not in already]
-    created = [Notification(user_id=u.id, office_id=u.office_id, key=key, title=title, body=body, link=link)
-               for u in users]
+    created = [Notification(user_id=u.id, office_id=u.office_id, key=key, title=title, body=body, link=link,
+                            created_at=_dated.get() or utcnow()) for u in users]
     db.session.add_all(created)
     db.session.info.setdefault("mail_pending", []).extend((u.email, title, body, link) for u in users if u.email)
     return created

@@ -38,11 +38,12 @@ def app_config(database_url: str, instance: Path, **extra) -> dict:
     }
 
 
-def shot(page, name: str) -> Path:
-    """Save a full-page screenshot under test-artifacts/ (looked at by hand, used in the README)."""
+def shot(page, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot (of the whole page, or of the screen) under test-artifacts/ (looked at by hand,
+    used in the README)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -1,8 +1,13 @@
 """`flask --app wsgi plugins …`, `seed-demo`, `users reset-password`, `users create-admin`."""
+import os
+import subprocess
+import sys
+
 from sqlalchemy import func, select
 
 from intranet.extensions import db
 from intranet.models import Office, PluginState, User
+from support import ROOT
 
 
 def run(app, *args):
@@ -82,3 +87,20 @@ def test_the_first_administrator_of_a_fresh_installation(app):
         assert [r.value for r in user.roles_in(user.office_id)] == ["admin"] and user.office.parent_id is None
     again = run(app, "users", "create-admin", "quantri", "--full-name", "X", "--office", "vks")
     assert again.exit_code == 1 and "quantri" in again.output
+
+
+def test_seed_demo_prints_the_accounts_last(app, database_url, tmp_path):
+    """As `make run` runs it, in its own process: nothing (log lines included) comes after the accounts."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTRANET_")}
+    env.update(DATABASE_URL=database_url, INTRANET_INSTANCE_PATH=str(tmp_path), INTRANET_ENV="development",
+               SECRET_KEY="test-secret-key")
+    seeded = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert seeded.returncode == 0, seeded.stderr
+    lines = [ln for ln in (seeded.stdout + seeded.stderr).splitlines() if ln.strip()]
+    with app.app_context():
+        usernames = set(db.session.scalars(select(User.username)))
+    table = lines[-len(usernames):]
+    assert {ln.split()[0] for ln in table} == usernames  # one line per account, and they end the output
+    assert lines[-len(usernames) - 1].split() == ["username", "who", "password"]
+    assert lines[-len(usernames) - 2].startswith("Demo accounts.")

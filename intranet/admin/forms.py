@@ -19,7 +19,7 @@ class OfficeForm(Form):
         required(), max_length(32),
         Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", message=_l("Letters, digits, dash and underscore only.")),
     ])
-    name = StringField(_l("Name"), validators=[required(), max_length(200)])
+    name = StringField(_l("Office name"), validators=[required(), max_length(200)])
     party_committee = StringField(_l("Party committee (document header)"), validators=[max_length(200)])
     cell_name = StringField(_l("Party cell (document header)"), validators=[max_length(200)])
     parent_id = _office_field(_l("Parent office"))

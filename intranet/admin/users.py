@@ -78,7 +78,7 @@ def edit_user(user_id: int):
         update_user(user, full_name=form.full_name.data.strip(), email=(form.email.data or "").strip(),
                     office_id=office.id, party_status=_status(form.party_status.data), actor=current_user)
         db.session.commit()
-        flash(_("Saved."), "success")
+        flash(_("The details of %(name)s are updated.", name=user.full_name), "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     role_form = RoleForm(prefix="role")
     role_form.office_id.choices = office_choices()

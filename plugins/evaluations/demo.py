@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from intranet import days
 from intranet.extensions import db
+from intranet.notifications import dated
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
 from . import documents, services
@@ -39,10 +40,11 @@ def seed(office, people, actor) -> None:
             _thematic(meeting, people, secretary, rng)
         documents.sign(documents.draft(meeting, "minutes", secretary), secretary)
     if meetings:
-        services.give_note(people["dangvien3"], secretary, NoteKind.COMMENDATION,
-                           "Tích cực phát biểu, đóng góp nhiều ý kiến xây dựng trong năm")
-        services.give_note(people["dangvien6"], secretary, NoteKind.REMINDER,
-                           "Vắng sinh hoạt không có lý do; đề nghị đồng chí chấp hành nghiêm")
+        with dated(meetings[-1].starts_at + timedelta(days=1)):
+            services.give_note(people["dangvien3"], secretary, NoteKind.COMMENDATION,
+                               "Tích cực phát biểu, đóng góp nhiều ý kiến xây dựng trong năm")
+            services.give_note(people["dangvien6"], secretary, NoteKind.REMINDER,
+                               "Vắng sinh hoạt không có lý do; đề nghị đồng chí chấp hành nghiêm")
 
 
 def _thematic(meeting, people, secretary, rng) -> None:
@@ -54,10 +56,11 @@ def _thematic(meeting, people, secretary, rng) -> None:
             services.report_progress(task, owner, status=TaskStatus.DONE, progress="Đã hoàn thành, đã báo cáo chi ủy.")
         elif i == 1 and rng.random() < .5:
             services.report_progress(task, owner, status=TaskStatus.IN_PROGRESS, progress="Đang triển khai.")
-    services.save_group_evaluation(meeting, secretary, strengths="Báo cáo công phu, liên hệ thực tiễn đơn vị tốt.",
-                                   weaknesses="Trình bày còn dài, chưa để nhiều thời gian thảo luận.",
-                                   rating=rng.choice([GroupRating.EXCELLENT, GroupRating.GOOD]), commend=True,
-                                   final=True)
+    with dated(meeting.starts_at + timedelta(hours=3)):  # evaluated and commended after the meeting
+        services.save_group_evaluation(meeting, secretary, strengths="Báo cáo công phu, liên hệ thực tiễn đơn vị tốt.",
+                                       weaknesses="Trình bày còn dài, chưa để nhiều thời gian thảo luận.",
+                                       rating=rng.choice([GroupRating.EXCELLENT, GroupRating.GOOD]), commend=True,
+                                       final=True)
     for note in services.notes(meeting.office_id):  # the group's commendations date from its meeting
         if note.session_id == meeting.id:
             note.created_at = meeting.starts_at + timedelta(hours=3)

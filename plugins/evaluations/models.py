@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.extensions import db
 from intranet.models import User, UTCDateTime, text_enum, utcnow
+from intranet_scheduling.models import Session
 
 
 class DocumentKind(str, enum.Enum):
@@ -72,6 +73,7 @@ class Task(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner: Mapped[User | None] = relationship()
+    session: Mapped[Session] = relationship()
 
 
 class CellDocument(db.Model):

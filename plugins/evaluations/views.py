@@ -300,7 +300,8 @@ def save_settings():
     form = SettingsForm()
     return respond(lambda: services.save_office_settings(
         _office_id(), current_user, absences_per_quarter=form.absences_per_quarter.data,
-        silent_meetings=form.silent_meetings.data), url_for("evaluations.cell_participation"), _("Saved."), form)
+        silent_meetings=form.silent_meetings.data), url_for("evaluations.cell_participation"),
+        _("The participation rules are saved."), form)
 
 
 # --- the periodic review ----------------------------------------------------------------------------

@@ -291,7 +291,7 @@ def set_room(session_id: int):
     form.provider.choices = _room_choices(meeting.office_id)
     return respond(lambda: services.set_room(meeting, current_user, provider=form.provider.data,
                                              external_url=form.external_url.data, dial_in=form.dial_in.data),
-                   url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("Saved."), form)
+                   url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("The meeting room is set."), form)
 
 
 @bp.post("/sessions/<int:session_id>/guests")
@@ -349,7 +349,7 @@ def config(office_id: int | None):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            flash(_("Saved."), "success")
+            flash(_("The online meeting settings of %(office)s are saved.", office=office.name), "success")
             return redirect(url_for("meetings.config", office_id=office.id))
     elif request.method == "POST":
         flash(form_errors_text(form), "error")

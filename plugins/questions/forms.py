@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from intranet.forms import Form
+from intranet.forms import Form, required
 
 from .models import Anonymity, QuestionStatus, Sort, SpeakerSource, SpeakerState
 
@@ -53,7 +53,8 @@ class EditForm(Form):
 
 
 class MergeForm(Form):
-    into = SelectField(_l("Same question as"), coerce=int)
+    # No question is chosen until the chair picks one: the first choice is an empty "choose" line.
+    into = SelectField(_l("Same question as"), coerce=int, validators=[required()])
 
 
 class HallSpeakerForm(Form):

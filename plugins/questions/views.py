@@ -10,6 +10,7 @@ from functools import partial
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -315,7 +316,7 @@ def save_settings(session_id: int):
     return respond(lambda: services.save_settings(
         meeting, current_user, anonymity=Anonymity(form.anonymity.data), premoderation=form.premoderation.data,
         sort=Sort(form.sort.data), quiet_first=form.quiet_first.data, open_limit=form.open_limit.data,
-        chair=chair_user), _chair_url(meeting), _("Saved."), form=form)
+        chair=chair_user), _chair_url(meeting), _("The queue's settings are changed."), form=form)
 
 
 ONE_CLICK = {"approve": services.approve, "pin": services.pin, "answer": services.mark_answered,
@@ -337,6 +338,11 @@ def unpin(session_id: int):
     return respond(lambda: services.unpin(meeting, current_user), _back(meeting))
 
 
+# What each correction says it did.
+MODERATED = {"edit": _l("The question is corrected."), "hide": _l("The question is hidden."),
+             "merge": _l("The question is merged into the one chosen; its support counts there.")}
+
+
 @bp.route("/questions/<int:queued_id>/moderate", methods=["GET", "POST"])
 def moderate(queued_id: int):
     """Correct, hide or merge one question (forms with fields, so kept off the live regions)."""
@@ -345,7 +351,8 @@ def moderate(queued_id: int):
     edit_form, hide_form, merge_form = EditForm(prefix="edit"), HideForm(prefix="hide"), MergeForm(prefix="merge")
     others = [q for q in services.queue(meeting, Sort.TIME, statuses=(QuestionStatus.OPEN, QuestionStatus.PENDING))
               if q.id != question.id]
-    merge_form.into.choices = [(q.id, f"#{q.id} · {q.text[:100]}") for q in others]
+    merge_form.into.choices = [(0, _("— choose the question it repeats —")),
+                               *((q.id, f"#{q.id} · {q.text[:100]}") for q in others)]
     if request.method == "POST":
         action = request.form.get("action")
         change = {
@@ -366,7 +373,7 @@ def moderate(queued_id: int):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            flash(_("Saved."), "success")
+            flash(str(MODERATED[action]), "success")
             return redirect(_chair_url(meeting, f"#q{question.id}"))
     edit_form.text.data = edit_form.text.data or question.text
     return render_template("questions/moderate.html", session=meeting, question=question, settings=settings,

@@ -6,6 +6,7 @@ from datetime import date, time, timedelta
 
 from intranet import days
 from intranet.models import utcnow
+from intranet.notifications import dated
 
 from . import services
 from .models import Answer, SessionKind, SessionMode, SessionStatus
@@ -53,8 +54,9 @@ def seed(office, people, actor) -> None:
             thematic = _meeting(office, actor, SessionKind.THEMATIC, items[(y, quarter)].title,
                                 days.at(date(y, month, 20), time(8)),
                                 "Hội trường cơ quan", items[(y, quarter)])
-            services.set_group(thematic, [people[u] for u in team], people[team[0]],
-                               days.day_of(thematic.starts_at) - timedelta(days=7), actor)
+            with dated(thematic.starts_at - timedelta(days=30)):  # the group hears of it a month ahead
+                services.set_group(thematic, [people[u] for u in team], people[team[0]],
+                                   days.day_of(thematic.starts_at) - timedelta(days=7), actor)
             for question in QUESTIONS[: 3 + quarter % 2]:
                 services.add_question(thematic, question, actor)
             _close_if_past(thematic, people, actor, absent="dubi2")

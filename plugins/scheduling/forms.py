@@ -41,7 +41,12 @@ class GroupForm(Form):
 
 
 class QuestionForm(Form):
-    text = TextAreaField(_l("Discussion question"), validators=[required(), max_length(1000)])
+    text = TextAreaField(_l("New question to discuss"), validators=[required(), max_length(1000)])
+
+
+class AskForm(QuestionForm):
+    """A member's question to the presenting group, beside the planners' questions on the same page."""
+    text = TextAreaField(_l("Your question about the report"), validators=[required(), max_length(1000)])
 
 
 class AnswerForm(Form):

@@ -23,8 +23,8 @@ from intranet.refusals import ServiceError, respond
 
 from . import calendar, documents, programme_document, services
 from .labels import PROGRAMME_LABELS, STATUS_LABELS
-from .forms import (ANSWER_LABELS, DOCUMENT_LABELS, KIND_LABELS, MODE_LABELS, AnswerForm, DocumentForm,
-                    GroupForm, ProgrammeItemForm, QuestionForm, QuorumForm, SessionForm, TopicGroupForm)
+from .forms import (ANSWER_LABELS, DOCUMENT_LABELS, KIND_LABELS, MODE_LABELS, AnswerForm, AskForm,
+                    DocumentForm, GroupForm, ProgrammeItemForm, QuestionForm, QuorumForm, SessionForm, TopicGroupForm)
 from .models import (Answer, DiscussionQuestion, Document, DocumentKind, Programme, ProgrammeItem, Session, SessionKind, SessionMode,
                      SessionStatus, TopicGroup)
 
@@ -176,7 +176,7 @@ def edit_session(session_id: int):
         except ServiceError as exc:
             _refused(form, exc)
         else:
-            flash(_("Saved."), "success")
+            flash(_("The meeting “%(title)s” is updated.", title=session.title), "success")
             return redirect(url_for("scheduling.session", session_id=session.id))
     return render_template("scheduling/session_form.html", form=form, session=session)
 
@@ -202,7 +202,7 @@ def session(session_id: int):
         show_questions=show_questions, question_warning=services.question_warning(session),
         summary=services.summary(session, people), answer_form=answer_form, group_form=group_form,
         question_form=QuestionForm(), action=ActionForm(), is_member=services.is_member(current_user, _office_id()),
-        next_status=_next_status(session), ask_form=QuestionForm(prefix="ask"),
+        next_status=_next_status(session), ask_form=AskForm(prefix="ask"),
         member_questions=services.member_questions(session),
         member_question_author=services.member_question_author, **documents_context(session, people))
 
@@ -265,7 +265,7 @@ def answer(session_id: int):
 @bp.post("/sessions/<int:session_id>/ask")
 def ask(session_id: int):
     session = _own(Session, session_id)
-    form = QuestionForm(prefix="ask")
+    form = AskForm(prefix="ask")
     anonymous = services.anonymity(session) == services.ANONYMOUS
     return respond(lambda: services.ask_about_report(session, current_user._get_current_object(), form.text.data),
                    url_for("scheduling.session", session_id=session.id) + "#member-questions",

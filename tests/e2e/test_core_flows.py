@@ -98,6 +98,8 @@ def test_phone_layout_keeps_navigation_reachable(browser, live_server, cell):
     context = browser.new_context(base_url=live_server, viewport={"width": 375, "height": 740}, is_mobile=True)
     phone = context.new_page()
     sign_in(phone, "distadmin")
+    expect(phone.locator("#main-nav").get_by_role("link", name="Quản trị")).to_be_hidden()  # folded away
+    phone.locator("#site-menu > summary").click()
     expect(phone.locator("#main-nav").get_by_role("link", name="Quản trị")).to_be_visible()
     phone.goto("/admin/users")
     expect(phone.locator("table")).to_contain_text("member1")

@@ -10,6 +10,15 @@ document.addEventListener("submit", (event) => {
 document.addEventListener("focusin", (event) => {
   if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
 });
+// The menu folds behind "Menu" on a phone and stays open on a wider screen (base.html renders it open).
+(() => {
+  const menu = document.getElementById("site-menu");
+  if (!menu) return;
+  const phone = window.matchMedia("(max-width: 576px)");
+  const fit = () => { menu.open = !phone.matches; };
+  fit();
+  phone.addEventListener("change", fit);
+})();
 
 // The outbox: a form marked data-outbox="name" is kept in localStorage and sent with an
 // Idempotency-Key until the server answers, across a dropped link or a reload; the server runs it
