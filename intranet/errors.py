@@ -34,7 +34,8 @@ CSRF_MESSAGE = _l("The form expired or did not come from this site. Reload the p
 
 def _render(code: int, message=None):
     message = message or MESSAGES.get(code, MESSAGES[400])
-    if request.headers.get("X-Outbox"):  # the browser's outbox shows the text next to the form
+    # The browser's outbox and htmx forms (a file being sent) show the text next to the form.
+    if request.headers.get("X-Outbox") or request.headers.get("HX-Request"):
         return str(message), code, {"Content-Type": "text/plain; charset=utf-8"}
     if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
         return jsonify(error=str(message)), code

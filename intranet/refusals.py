@@ -4,11 +4,15 @@ Services (the core's and every plugin's) raise ``ServiceError`` to refuse; views
 ``respond``, which commits it or rolls it back and answers in the way the client understands: a page
 gets a flash message and a redirect, htmx and the browser's outbox (``intranet.js``) get 204 on
 success and 422 with the reason as plain text on refusal (the outbox shows that text beside the form).
+A boosted form (``hx-boost``: a file sent with its progress shown) is a page that stays put when
+refused: 422 with the reason, the chosen file still in the form, or on success the flash and an
+``HX-Redirect`` to ``back``.
 """
 from __future__ import annotations
 
 import json
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from flask import Response, flash, redirect, request
 
@@ -27,22 +31,27 @@ class ServiceError(Exception):
 
 def _quiet() -> bool:
     """The client reads the status, not a page: htmx or the outbox."""
-    return bool(request.headers.get("HX-Request") or request.headers.get("X-Outbox"))
+    return bool(request.headers.get("HX-Request") or request.headers.get("X-Outbox")) and not _boosted()
+
+
+def _boosted() -> bool:
+    return bool(request.headers.get("HX-Boosted"))
 
 
 def _refused(message: str, back: str):
-    if _quiet():
+    if _quiet() or _boosted():
         return Response(message, status=422, mimetype="text/plain")
     flash(message, "error")
     return redirect(back)
 
 
-def respond(change: Callable[[], Any], back: str, success: str | None = None, form=None,
+def respond(change: Callable[[], Any], back: str, success: str | Callable[[Any], str] | None = None, form=None,
             trigger: dict | Callable[[Any], dict] | None = None):
     """Validate ``form`` (if given), run ``change()`` and commit, or roll back on ``ServiceError``;
-    then answer: a redirect to ``back`` with the success or refusal flashed, or for htmx and the
-    outbox 204 (with ``trigger`` — a dict, or a function of ``change()``'s result — as ``HX-Trigger``)
-    or 422 with the reason."""
+    then answer: a redirect to ``back`` with the success (a text, or a function of ``change()``'s
+    result) or refusal flashed, or for htmx and the outbox 204 (with ``trigger`` — a dict, or a
+    function of the result — as ``HX-Trigger``) or 422 with the reason; a boosted form as a page,
+    except that a refusal is a 422."""
     if form is not None and not form.validate_on_submit():
         return _refused(form_errors_text(form), back)
     try:
@@ -57,5 +66,10 @@ def respond(change: Callable[[], Any], back: str, success: str | None = None, fo
             response.headers["HX-Trigger"] = json.dumps(trigger(result) if callable(trigger) else trigger)
         return response
     if success:
-        flash(success, "success")
+        flash(success(result) if callable(success) else success, "success")
+    if _boosted():  # htmx goes there itself, and the page loaded there shows the flash
+        headers = {"HX-Redirect": back}
+        if urlsplit(request.headers.get("HX-Current-URL", "")).path == urlsplit(back).path:
+            headers["HX-Refresh"] = "true"  # the same page: a new #fragment alone would not load it again
+        return Response(status=204, headers=headers)
     return redirect(back)

@@ -1,7 +1,9 @@
 """Bad input gets a clear message in the user's language, never a 500; CSRF is enforced."""
+import io
 import re
 
 from support import PASSWORD
+from test_uploads_hardening import docx_with_body, meeting, paragraph  # noqa: F401  (meeting is a fixture)
 
 
 def test_csrf_is_required_on_every_form(app, client, cell):
@@ -85,6 +87,34 @@ def test_a_posted_action_answers_each_client_its_way(app, client, cell, login):
     assert done.status_code == 204
     with app.app_context():
         assert db.session.get(User, me).active and not db.session.get(User, member).active
+
+
+def test_a_boosted_form_is_a_page_that_stays_put_when_refused(app, client, meeting, login):
+    """A file sent by a boosted form (its progress shown): refused, 422 and the reason, so the page keeps
+    the form and the chosen file; done, the flash waits for the page ``HX-Redirect`` sends it to; an
+    error page (too large) reaches htmx as its text."""
+    sid = meeting
+    login("member1")
+    boosted = {"HX-Request": "true", "HX-Boosted": "true"}
+
+    def send(content: bytes, name: str, **extra):
+        return client.post(f"/scheduling/sessions/{sid}/documents", headers={**boosted, **extra},
+                           data={"kind": "report", "file": (io.BytesIO(content), name)},
+                           content_type="multipart/form-data")
+
+    refused = send(b"<html>not a report</html>", "bao-cao.docx")
+    assert refused.status_code == 422 and refused.mimetype == "text/plain"
+    assert refused.text.startswith("Không nhận loại tệp này.")
+    done = send(docx_with_body([paragraph("Phần I")]), "bao-cao.docx")
+    assert done.status_code == 204 and done.headers["HX-Redirect"] == f"/scheduling/sessions/{sid}#documents"
+    assert "“bao-cao.docx” đã được tải lên (phiên bản 1)." in client.get(f"/scheduling/sessions/{sid}").text
+    app.config["MAX_CONTENT_LENGTH"], before = 1000, app.config["MAX_CONTENT_LENGTH"]
+    try:
+        too_large = send(b"x" * 5000, "lon.docx")
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = before
+    assert too_large.status_code == 413 and too_large.mimetype == "text/plain"
+    assert too_large.text == "Dữ liệu gửi lên quá lớn."
 
 
 def test_services_refuse_with_the_one_error_class():

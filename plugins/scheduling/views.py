@@ -15,7 +15,6 @@ from intranet.access import can
 from intranet.errors import accepts_uploads
 from intranet.admin.forms import ActionForm
 from intranet.extensions import db
-from intranet.forms import form_errors_text
 from intranet.models import User, utcnow
 from intranet.params import YEAR_MAX, YEAR_MIN, int_list_param
 from intranet.plugins import manager, public_view
@@ -447,18 +446,12 @@ def upload_document(session_id: int):
     session = _own(Session, session_id)
     _require(_may_upload(session))
     form = DocumentForm()
-    if not form.validate_on_submit():
-        flash(form_errors_text(form), "error")
-        return redirect(url_for("scheduling.session", session_id=session.id) + "#documents")
-    data = form.file.data.read(current_app.config["SCHEDULING_MAX_UPLOAD"] + 1)
-    try:
-        document = documents.upload(session, DocumentKind(form.kind.data), form.file.data.filename or "", data,
-                                    current_user)
-    except ServiceError as exc:
-        _refused(None, exc)
-        return redirect(url_for("scheduling.session", session_id=session.id) + "#documents")
-    flash(_("“%(name)s” uploaded (version %(v)d).", name=document.filename, v=document.version), "success")
-    return redirect(url_for("scheduling.session", session_id=session.id) + "#documents")
+    return respond(lambda: documents.upload(session, DocumentKind(form.kind.data), form.file.data.filename or "",
+                                            form.file.data.read(current_app.config["SCHEDULING_MAX_UPLOAD"] + 1),
+                                            current_user),
+                   url_for("scheduling.session", session_id=session.id) + "#documents",
+                   lambda document: _("“%(name)s” uploaded (version %(v)d).", name=document.filename,
+                                      v=document.version), form)
 
 
 def _readable(document_id: int) -> Document:

@@ -118,3 +118,38 @@ document.addEventListener("focusin", (event) => {
     if (form && event.detail.xhr && event.detail.xhr.status) delete form.dataset.idempotentChange;  // answered
   });
 })();
+
+// A form that sends a file (data-upload: boosted by htmx, see macros.html) shows how much has gone, then
+// that the server is checking it; refused (or cut off), it stays as it was, the chosen file included,
+// with the reason beside it. Without script it is a plain form.
+(() => {
+  const formOf = (event) => event.target.closest && event.target.closest("form[data-upload]");
+  const part = (form, name) => form.querySelector(`[data-upload-${name}]`);
+  const buttons = (form, disabled) => form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = disabled; });
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const form = formOf(event);
+    if (!form) return;
+    part(form, "error").hidden = true;
+    part(form, "status").querySelector("progress").value = 0;
+    part(form, "percent").textContent = "0 %";
+    part(form, "status").hidden = false;
+    buttons(form, true);
+  });
+  document.addEventListener("htmx:xhr:progress", (event) => {
+    const form = formOf(event);
+    if (!form || !event.detail.lengthComputable || !event.detail.total) return;
+    const percent = Math.floor((100 * event.detail.loaded) / event.detail.total);
+    part(form, "status").querySelector("progress").value = percent;
+    part(form, "percent").textContent = percent < 100 ? `${percent} %` : form.dataset.uploadChecking;
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = formOf(event);
+    if (!form || event.detail.successful) return;  // on success the next page is on its way
+    buttons(form, false);
+    part(form, "status").hidden = true;
+    const xhr = event.detail.xhr;
+    const plain = xhr && xhr.status && (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
+    part(form, "error").textContent = plain ? xhr.responseText : form.dataset.uploadLost;
+    part(form, "error").hidden = false;
+  });
+})();
