@@ -156,15 +156,14 @@ def _back(meeting: Session) -> str:
 # --- regions ---------------------------------------------------------------------------------------
 
 
-def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None = None, csrf: str = "") -> str:
-    """Render a live region afresh (a stream renders long after the request began). ``csrf`` is the
-    value put in the forms' token field for a browser without scripts: CSRF_SLOT in a page's first
-    render (replaced with the viewer's token, see ``_page_context``), nothing in the renders that
-    streams and polls share. The member's votes are marked by the page script, never here."""
+def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None = None) -> str:
+    """Render a live region afresh (a stream renders long after the request began). The forms' token
+    fields hold ``live.TOKEN_SLOT``: the page puts the viewer's token there for a browser without
+    scripts, frames leave it empty. The member's votes are marked by the page script, never here."""
     meeting = db.session.get(Session, meeting_id)
     settings = services.settings_for(meeting)
     common = {"session": meeting, "settings": settings, "sort": sort, "closed": meeting.status == SessionStatus.CLOSED,
-              "csrf": csrf}
+              "csrf": live.TOKEN_SLOT}
     if region in ("queue", "screen"):
         current = services.current_question(meeting, settings)
         questions = [q for q in services.queue(meeting, sort) if current is None or q.id != current.id]
@@ -192,20 +191,13 @@ def _region_html(region: str, meeting_id: int, sort: Sort, user_id: int | None =
     abort(404)
 
 
-def _regions(meeting: Session, names, sort: Sort, csrf: str = "") -> list[live.Region]:
+def _regions(meeting: Session, names, sort: Sort) -> list[live.Region]:
     """The live regions ``names`` of a meeting's page; every region but the member's own part is
-    shared by all its viewers (one variant per order, and one more with CSRF_SLOT for first renders)."""
+    shared by all its viewers (one variant per order), pages, streams and polls alike."""
     user_id = current_user.id
-    variant = f":{sort.value}:page" if csrf else f":{sort.value}"
     return [live.Region(name, _channel(meeting.id, name, user_id),
-                        lambda n=name: _region_html(n, meeting.id, sort, user_id, csrf=csrf),
-                        None if name == "mine" else name + variant) for name in names]
-
-
-# Stands for the viewer's CSRF token in a page's shared first render: the attribute's quotes cannot come
-# from escaped user text, so only the template's own token fields match.
-CSRF_SLOT = "csrf-slot"
-_SLOTTED = f'name="csrf_token" value="{CSRF_SLOT}"'
+                        lambda n=name: _region_html(n, meeting.id, sort, user_id),
+                        None if name == "mine" else f"{name}:{sort.value}") for name in names]
 
 
 def _channel(session_id: int, region: str, user_id: int) -> str:
@@ -216,12 +208,12 @@ def _page_context(meeting: Session, page: str, settings, sort: Sort) -> dict:
     """The page's regions as first shown: the shared renders (made once per change and order for every
     viewer), with the viewer's CSRF token put in their forms."""
     names = PAGES[page]
-    regions = _regions(meeting, names, sort, csrf=CSRF_SLOT)
+    regions = _regions(meeting, names, sort)
     # Read before rendering: the stream then sends only what changed since this page was made.
     versions = [live.version_or_none(region.channel) for region in regions]  # None: the bus is away
     since = "" if None in versions else ".".join(map(str, versions))
-    token = f'name="csrf_token" value="{generate_csrf()}"'
-    regions = {region.event: live.render_region(region, version).replace(_SLOTTED, token)
+    token = generate_csrf()
+    regions = {region.event: live.with_token(live.render_region(region, version), token)
                for region, version in zip(regions, versions)}
     return {"session": meeting, "settings": settings, "sort": sort, "regions": regions, "page": page,
             "stream_url": url_for("questions.stream", session_id=meeting.id, page=page, sort=sort.value, since=since),
