@@ -30,7 +30,6 @@ import asyncio
 import html
 import random
 import re
-import socket
 import statistics
 import subprocess
 import threading
@@ -38,7 +37,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from client import BIN, ROOT, SEED_LIVE_MEETINGS, Client, free_port, seeded_cell, stop
+from client import BIN, ROOT, SEED_LIVE_MEETINGS, Client, answering, free_port, seeded_cell, stop
 
 PASSWORD = "bench password 2026"
 
@@ -426,12 +425,8 @@ def serve(app_spec: str, env: dict, threads: int, log: AccessLog, embedded: bool
     server = subprocess.Popen([str(BIN / "gunicorn"), *served, "--bind", f"127.0.0.1:{port}",
                                "--access-logfile", str(log.path), "--access-logformat", "%(U)s %(s)s %(D)s", app_spec],
                               cwd=ROOT, env=env, stdout=errors, stderr=errors)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, port
-        except OSError:
-            time.sleep(0.1)
+    if answering(server, port):
+        return server, port
     raise RuntimeError(f"{app_spec} did not start: {Path(f'{log.path}.err').read_text()}")
 
 
