@@ -263,7 +263,10 @@ class RedisBus(_LocalFanout):
         self._ensure_listener()
         return super().subscribe(*channels)
 
-    RENDER_SECONDS = 120  # how long a shared render stays in Redis (its key names a version: never stale)
+    # How long a shared render stays in Redis: its key names a version, so it is never stale, and it is
+    # wanted only until the channel's next change has gone out (20 meetings' queues changing every
+    # second keep ~20 × 20 renders of ~30 KB).
+    RENDER_SECONDS = 20
     RENDER_WAIT_SECONDS = 10  # how long another process's render is waited for before making our own
 
     def render_once(self, key: tuple, render: Callable[[], str]) -> str:
