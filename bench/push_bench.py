@@ -44,11 +44,10 @@ KEY = "bench-pushpin-key-of-thirty-two-bytes"
 MARKER = re.compile(r"BQ(\d+)M(\d+)X")
 
 SEED = SEED_LIVE_MEETINGS + """
-first = None
-for n in range(int(sys.argv[3])):
-    first = first or live_meeting(f"Chi bộ {n}").id
+ids = [live_meeting(f"Chi bộ {n}").id for n in range(int(sys.argv[3]))]
+assert ids == list(range(ids[0], ids[0] + len(ids))), ids  # the bench counts from the first
 db.session.commit()
-print(first)
+print(ids[0])
 """
 
 BARE_APP = """
