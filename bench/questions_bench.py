@@ -328,17 +328,20 @@ class AccessLog:
     def mark(self) -> None:
         self.offset = self.lines.stat().st_size if self.lines.exists() else 0
 
-    def rows(self, since_mark: bool = True) -> list[list[str]]:
-        """(path, status, microseconds) of each answered request."""
+    def rows(self, since_mark: bool = True) -> list[tuple[str, str, float]]:
+        """(path, status, milliseconds) of each answered request: ``%(D)s`` (microseconds) as asked, or
+        the app's access format, which ends ``<path> <status> <n>ms``."""
         with self.lines.open(errors="replace") as fh:
             fh.seek(self.offset if since_mark else 0)
             rows = [line.split()[-3:] for line in fh]
-        return [r for r in rows if len(r) == 3 and r[0].startswith("/") and r[1].isdigit() and r[2].isdigit()]
+        return [(path, status, int(took) / 1000 if took.isdigit() else float(took[:-2]))
+                for path, status, took in (r for r in rows if len(r) == 3)
+                if path.startswith("/") and status.isdigit() and (took.isdigit() or took[:-2].isdigit())]
 
     def since_mark(self, needle: str, exact: bool = False) -> list[float]:
         """Server times (ms) of the answered requests whose path contains ``needle`` (or is it)."""
-        return [int(r[2]) / 1000 for r in self.rows()
-                if needle in r[0] and r[1] in ("200", "204", "304", "422") and (not exact or r[0] == needle)]
+        return [ms for path, status, ms in self.rows()
+                if needle in path and status in ("200", "204", "304", "422") and (not exact or path == needle)]
 
 
 def server_figures(log: AccessLog, needle: str, name: str = "server", exact: bool = False) -> dict:
