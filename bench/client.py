@@ -8,6 +8,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
@@ -138,6 +141,22 @@ def seeded_cell(seed: str, members: int, password: str, *, embedded: bool = Fals
         if not embedded:
             with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def answering(server: subprocess.Popen, port: int) -> bool:
+    """Wait until a worker answers HTTP on ``port`` (any status): listening is not enough, since on a
+    loaded machine the workers take tens of seconds to load the app. False if the server exited."""
+    for _ in range(600):
+        if server.poll() is not None:
+            return False
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).close()
+            return True
+        except urllib.error.HTTPError:  # an answer all the same (the bare apps have no /healthz)
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
 
 
 def stop(servers) -> None:

@@ -25,7 +25,6 @@ import json
 import random
 import re
 import resource
-import socket
 import subprocess
 import sys
 import threading
@@ -34,7 +33,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from client import BIN, ROOT, SEED_LIVE_MEETINGS, Client, free_port, seeded_cell, stop
+from client import BIN, ROOT, SEED_LIVE_MEETINGS, Client, answering, free_port, seeded_cell, stop
 from questions_bench import _read_head, q
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -45,11 +44,10 @@ KEY = "bench-pushpin-key-of-thirty-two-bytes"
 MARKER = re.compile(r"BQ(\d+)M(\d+)X")
 
 SEED = SEED_LIVE_MEETINGS + """
-first = None
-for n in range(int(sys.argv[3])):
-    first = first or live_meeting(f"Chi bộ {n}").id
+ids = [live_meeting(f"Chi bộ {n}").id for n in range(int(sys.argv[3]))]
+assert ids == list(range(ids[0], ids[0] + len(ids))), ids  # the bench counts from the first
 db.session.commit()
-print(first)
+print(ids[0])
 """
 
 BARE_APP = """
@@ -93,12 +91,8 @@ def gunicorn(app_spec: str, env: dict, port: int) -> subprocess.Popen:
                                "--worker-class", "gthread", "--threads", "16", "--keep-alive", "75",
                                "--backlog", "4096", "--graceful-timeout", "2", app_spec],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(env["BENCH_LOG"], "ab"))
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server
-        except OSError:
-            time.sleep(0.1)
+    if answering(server, port):
+        return server
     raise RuntimeError(f"{app_spec} did not start")
 
 

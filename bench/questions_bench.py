@@ -30,7 +30,6 @@ import asyncio
 import html
 import random
 import re
-import socket
 import statistics
 import subprocess
 import threading
@@ -38,7 +37,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from client import BIN, ROOT, SEED_LIVE_MEETINGS, Client, free_port, seeded_cell, stop
+from client import BIN, ROOT, SEED_LIVE_MEETINGS, Client, answering, free_port, seeded_cell, stop
 
 PASSWORD = "bench password 2026"
 
@@ -318,22 +317,31 @@ async def run_clients(kind, port, path, cookies, count, seconds, sent, warmup=0.
 
 class AccessLog:
     """Gunicorn's own timing of each request (``%(D)s``, microseconds): the server latency, free of
-    the client's scheduling delays."""
+    the client's scheduling delays. Served as `make run`, gunicorn_conf.py sends the access lines through
+    the app's log handler to the error output, prefixed: a line's last three fields are the ones asked for."""
 
     def __init__(self, path: Path):
         self.path = path
+        self.lines = path  # where the access lines end up (see ``serve``)
         self.offset = 0
 
     def mark(self) -> None:
-        self.offset = self.path.stat().st_size if self.path.exists() else 0
+        self.offset = self.lines.stat().st_size if self.lines.exists() else 0
+
+    def rows(self, since_mark: bool = True) -> list[tuple[str, str, float]]:
+        """(path, status, milliseconds) of each answered request: ``%(D)s`` (microseconds) as asked, or
+        the app's access format, which ends ``<path> <status> <n>ms``."""
+        with self.lines.open(errors="replace") as fh:
+            fh.seek(self.offset if since_mark else 0)
+            rows = [line.split()[-3:] for line in fh]
+        return [(path, status, int(took) / 1000 if took.isdigit() else float(took[:-2]))
+                for path, status, took in (r for r in rows if len(r) == 3)
+                if path.startswith("/") and status.isdigit() and (took.isdigit() or took[:-2].isdigit())]
 
     def since_mark(self, needle: str, exact: bool = False) -> list[float]:
         """Server times (ms) of the answered requests whose path contains ``needle`` (or is it)."""
-        with self.path.open() as fh:
-            fh.seek(self.offset)
-            rows = [line.split() for line in fh if needle in line]
-        return [int(r[2]) / 1000 for r in rows
-                if len(r) == 3 and r[1] in ("200", "204", "304", "422") and (not exact or r[0] == needle)]
+        return [ms for path, status, ms in self.rows()
+                if needle in path and status in ("200", "204", "304", "422") and (not exact or path == needle)]
 
 
 def server_figures(log: AccessLog, needle: str, name: str = "server", exact: bool = False) -> dict:
@@ -423,15 +431,13 @@ def serve(app_spec: str, env: dict, threads: int, log: AccessLog, embedded: bool
               ["--workers", "2", "--worker-class", "gthread", "--threads", str(threads), "--worker-connections", "4000",
                "--keep-alive", "75", "--backlog", "4096", "--graceful-timeout", "2"])
     errors = open(f"{log.path}.err", "w")
+    if embedded:
+        log.lines = Path(f"{log.path}.err")
     server = subprocess.Popen([str(BIN / "gunicorn"), *served, "--bind", f"127.0.0.1:{port}",
                                "--access-logfile", str(log.path), "--access-logformat", "%(U)s %(s)s %(D)s", app_spec],
                               cwd=ROOT, env=env, stdout=errors, stderr=errors)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, port
-        except OSError:
-            time.sleep(0.1)
+    if answering(server, port):
+        return server, port
     raise RuntimeError(f"{app_spec} did not start: {Path(f'{log.path}.err').read_text()}")
 
 
@@ -439,12 +445,12 @@ def server_errors(log: AccessLog) -> str:
     """The 5xx answers in the access log, by path, and the exceptions the server logged."""
     from collections import Counter
 
-    with log.path.open() as fh:
-        answers = Counter(" ".join(r[:2]) for r in (line.split() for line in fh) if len(r) == 3 and r[1].startswith("5"))
+    answers = Counter(" ".join(r[:2]) for r in log.rows(since_mark=False) if r[1].startswith("5"))
     text = Path(f"{log.path}.err").read_text(errors="replace")
     causes = Counter(block.strip().splitlines()[-1] for block in re.split(r"^(?=Traceback)", text, flags=re.M)
                      if block.startswith("Traceback"))
-    causes.update(line.strip() for line in text.splitlines() if "[ERROR]" in line or "[CRITICAL]" in line)
+    causes.update(line.strip() for line in text.splitlines()  # gunicorn's own format, or the app's (make run)
+                  if re.search(r"\[(ERROR|CRITICAL)\]| (ERROR|CRITICAL) \[", line))
     return f"5xx answers: {dict(answers) or 'none'}; server errors: {dict(causes.most_common(8)) or 'none'}"
 
 

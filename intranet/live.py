@@ -15,12 +15,14 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import queue
 import select
 import socket
 import threading
 import time
 from collections import OrderedDict, defaultdict
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -202,6 +204,10 @@ class InProcessBus(_LocalFanout):
     def version(self, channel: str) -> int:
         return self._versions.get(channel, 0)
 
+    def render_once(self, key: tuple, render: Callable[[], str]) -> str:
+        """One process: the process's own SharedRenders already make each key once."""
+        return render()
+
     def status(self) -> dict:
         return {"backend": self.backend, "ok": True, "subscribers": self.subscriber_count(),
                 "streams": self.streams.total}
@@ -257,9 +263,58 @@ class RedisBus(_LocalFanout):
         self._ensure_listener()
         return super().subscribe(*channels)
 
-    def _ensure_listener(self) -> None:
-        import os
+    # How long a shared render stays in Redis: its key names a version, so it is never stale, and it is
+    # wanted only until the channel's next change has gone out (20 meetings' queues changing every
+    # second keep ~20 × 20 renders of ~30 KB).
+    RENDER_SECONDS = 20
+    RENDER_WAIT_SECONDS = 10  # how long another process's render is waited for before making our own
 
+    def render_once(self, key: tuple, render: Callable[[], str]) -> str:
+        """A shared render made once for every process of every app server: the first process to claim
+        the key renders and stores it in Redis; the others wait for it and take it from there. While
+        Redis is away, or when the claiming process's render fails, a process renders for itself
+        (still correct, only dearer)."""
+        import redis
+
+        name = f"{self._prefix}:r:{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}"
+        claim = name + ":claim"
+        try:
+            html = self._redis.get(name)
+            claimed = html is None and self._redis.set(claim, os.getpid(), nx=True, ex=self.RENDER_WAIT_SECONDS)
+        except redis.RedisError:
+            return render()
+        if html is not None:
+            return html.decode()
+        if not claimed:
+            return self._rendered_elsewhere(name, claim) or render()
+        try:
+            html = render()
+            self._redis.set(name, html, ex=self.RENDER_SECONDS)
+        except redis.RedisError:
+            pass
+        finally:  # the waiting processes see the render, or that there will be none
+            with suppress(redis.RedisError):
+                self._redis.delete(claim)
+        return html
+
+    def _rendered_elsewhere(self, name: str, claim: str) -> str | None:
+        """The render another process claimed, once stored; None if it gave up or Redis went away."""
+        import redis
+
+        deadline = time.monotonic() + self.RENDER_WAIT_SECONDS
+        try:
+            while time.monotonic() < deadline:
+                time.sleep(0.005)
+                html, claimed = self._redis.pipeline().get(name).exists(claim).execute()
+                if html is not None:
+                    return html.decode()
+                if not claimed:
+                    return None
+        except redis.RedisError:
+            pass
+        return None
+
+    def _ensure_listener(self) -> None:
         # Started lazily and again after a fork: threads do not survive into gunicorn's workers.
         if self._listener is not None and self._listener_pid == os.getpid() and self._listener.is_alive():
             return
@@ -438,10 +493,25 @@ class Region:
 
 def render_region(region: Region, version: int | None) -> str:
     """The region's HTML at ``version`` of its channel: for a shared region, made once per (channel,
-    version, variant, language) in this process and reused by every stream, poll or push that needs it."""
+    version, variant, language) — once in all, with Redis as the bus, for every process — and reused
+    by every page, stream, poll or push that needs it. A shared render keeps TOKEN_SLOT in its forms'
+    token fields (see ``with_token``)."""
     if region.share is None or version is None:
         return region.render()
-    return bus().renders.get(_render_key(region, version), region.render)
+    the_bus, key = bus(), _render_key(region, version)
+    return the_bus.renders.get(key, lambda: the_bus.render_once(key, region.render))
+
+
+# Stands for the viewer's CSRF token in a shared render's forms: a page's first render puts the viewer's
+# token there (for a browser without scripts), frames leave it empty (htmx sends the token in a header).
+# The attribute's quotes cannot come from escaped user text, so only the templates' token fields match.
+TOKEN_SLOT = "csrf-slot"
+_SLOTTED = f'name="csrf_token" value="{TOKEN_SLOT}"'
+
+
+def with_token(html: str, token: str) -> str:
+    """A shared render with ``token`` in its forms' token fields."""
+    return html.replace(_SLOTTED, f'name="csrf_token" value="{token}"')
 
 
 def _render_key(region: Region, version: int) -> tuple:
@@ -455,7 +525,8 @@ def frame(regions: list[Region], versions: list[int | None], index: int) -> str:
     region, version = regions[index], versions[index]
 
     def lines() -> str:
-        return "\n".join(f"data: {line}" for line in render_region(region, version).splitlines() or [""])
+        html = with_token(render_region(region, version), "")
+        return "\n".join(f"data: {line}" for line in html.splitlines() or [""])
 
     shared = region.share is not None and version is not None
     data = _end_transaction(lambda: bus().renders.get((*_render_key(region, version), "data"), lines)

@@ -15,6 +15,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
+from intranet import live
 from intranet.csv_export import csv_response
 from intranet.extensions import db
 from intranet.idempotency import idempotent
@@ -117,15 +118,14 @@ def _back(meeting: Session) -> str:
 # --- regions ---------------------------------------------------------------------------------------
 
 
-def _region_html(region: str, session_id: int, sort: Sort, user_id: int | None = None, csrf: str = "") -> str:
-    """Render a live region afresh (a stream renders long after the request began). ``csrf`` is the
-    value put in the forms' token field for a browser without scripts: CSRF_SLOT in a page's first
-    render (replaced with the viewer's token, see ``_live_page``), nothing in the renders that
-    streams and polls share. The member's votes are marked by the page script, never here."""
+def _region_html(region: str, session_id: int, sort: Sort, user_id: int | None = None) -> str:
+    """Render a live region afresh (a stream renders long after the request began). The forms' token
+    fields hold ``live.TOKEN_SLOT``: the page puts the viewer's token there for a browser without
+    scripts, frames leave it empty. The member's votes are marked by the page script, never here."""
     meeting = db.session.get(Session, session_id)
     settings = services.settings_for(meeting)
     common = {"session": meeting, "settings": settings, "sort": sort, "closed": meeting.status == SessionStatus.CLOSED,
-              "csrf": csrf}
+              "csrf": live.TOKEN_SLOT}
     if region in ("queue", "screen"):
         current = services.current_question(meeting, settings)
         questions = [q for q in services.queue(meeting, sort) if current is None or q.id != current.id]
@@ -174,19 +174,13 @@ live_regions.page("chair", "moderation", "chair-speakers")
 live_regions.page("screen", "screen", "screen-speaker")
 live_regions.page("follow", "queue", "speakers")  # in the meetings plugin's follow-along page (slot)
 
-# Stands for the viewer's CSRF token in a page's shared first render: the attribute's quotes cannot come
-# from escaped user text, so only the template's own token fields match.
-CSRF_SLOT = "csrf-slot"
-_SLOTTED = f'name="csrf_token" value="{CSRF_SLOT}"'
-
 
 def _live_page(meeting: Session, page: str, sort: Sort) -> dict:
     """The page's regions as first shown: the shared renders (made once per change and order for every
     viewer), with the viewer's CSRF token put in their forms; and the page's stream and poll URLs."""
-    context = live_regions.page_context(page, {"session_id": meeting.id}, {"sort": sort, "csrf": CSRF_SLOT},
-                                        sort=sort.value)
-    token = f'name="csrf_token" value="{generate_csrf()}"'
-    context["regions"] = {name: part.replace(_SLOTTED, token) for name, part in context["regions"].items()}
+    context = live_regions.page_context(page, {"session_id": meeting.id}, {"sort": sort}, sort=sort.value)
+    token = generate_csrf()
+    context["regions"] = {name: live.with_token(part, token) for name, part in context["regions"].items()}
     return context
 
 
