@@ -4,8 +4,9 @@ Self-hosted (HS256): ``iss`` and ``aud`` are the app id, ``sub`` the Jitsi domai
 secret. Jitsi as a Service (RS256): ``iss`` "chat", ``aud`` "jitsi", ``sub`` the tenant (app id), the
 API key's id in the header's ``kid``. Both: ``room`` the bare room name (never ``*``, so a token opens
 one room), ``nbf`` a little in the past for clock skew, a short ``exp``, and ``context.user`` with
-string fields; ``moderator`` "true" only for the chair and the secretary — prosody's
-``mod_token_affiliation`` turns it into the moderator role."""
+string fields; ``moderator`` "true" only for the chair and the secretary. jitsi-meet's own prosody
+modules ignore that claim: a self-hosted server needs jitsi-contrib's ``token_affiliation`` module to
+turn it into the moderator role (README "Jitsi set-up"); JaaS reads it as is."""
 from __future__ import annotations
 
 import time
@@ -43,6 +44,14 @@ def domains(config: OfficeConfig) -> list[str]:
     """The main domain, then the backups, in the order the page tries them."""
     backups = [d.strip() for d in config.backup_domains.replace(",", "\n").splitlines() if d.strip()]
     return [d for d in [config.jitsi_domain.strip(), *backups] if d]
+
+
+def script_url(config: OfficeConfig, domain: str) -> str:
+    """Where the IFrame API's script lives: JaaS serves it under the tenant (``8x8.vc/<AppID>/``), a
+    self-hosted server at its root."""
+    if config.auth == JitsiAuth.JAAS:
+        return f"https://{domain}/{config.app_id}/external_api.js"
+    return f"https://{domain}/external_api.js"
 
 
 def room_path(config: OfficeConfig, room_name: str) -> str:

@@ -499,9 +499,10 @@ def _apply_sample(session, user, person: Participant, item: dict, at: datetime, 
     rtt = _number(item.get("rtt"), 0, 120_000)
     loss = _number(item.get("loss"), 0, 100)
     conn = _number(item.get("quality"), 0, 100)
-    if rtt is None and loss is None and conn is None:
+    media = item.get("media") if item.get("media") in quality.MEDIA else None
+    if rtt is None and loss is None and conn is None and media is None:
         return False
-    seen = verdict = quality.verdict(config, rtt_ms=rtt, loss_pct=loss, quality=conn)
+    seen = verdict = quality.verdict(config, rtt_ms=rtt, loss_pct=loss, quality=conn, media=media)
     db.session.add(Sample(office_id=session.office_id, session_id=session.id, user_id=user.id, at=at, rtt_ms=rtt,
                           loss_pct=loss, quality=conn, bitrate_kbps=_number(item.get("bitrate"), 0, 1_000_000),
                           downlink_mbps=_number(item.get("downlink"), 0, 10_000), verdict=verdict))

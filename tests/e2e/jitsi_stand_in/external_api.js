@@ -1,31 +1,54 @@
-// A stand-in for Jitsi's external_api.js, served by the browser tests on a loopback domain: the part
-// of the IFrame API the room page uses, with a handle for the test to fire events and read commands.
+// A stand-in for Jitsi's external_api.js, served by the browser tests on a loopback domain. Its public
+// surface is a strict subset of the real JitsiMeetExternalAPI (checked against real_api.json); the
+// test's handle is window.JitsiStandIn: it fires events at the last call, records what the page used,
+// and plays an older Jitsi build without getConnectionStats when its stats are set to null.
 (() => {
+  const standIn = window.JitsiStandIn = window.JitsiStandIn || {};
+  standIn.calls = standIn.calls || [];
+  standIn.commands = standIn.commands || [];
+  standIn.used = standIn.used || {methods: [], events: [], commands: [], options: []};
+  if (!("stats" in standIn)) standIn.stats = {connectionQuality: 100, packetLoss: {total: 0}, bitrate: {download: 900}};
+  const note = (kind, name) => { if (!standIn.used[kind].includes(name)) standIn.used[kind].push(name); };
+  const last = () => standIn.calls[standIn.calls.length - 1];
+  standIn.fire = (name, data) => last().fire(name, data);
+  standIn.lastOptions = () => last().options;
+
   class JitsiMeetExternalAPI {
+    #listeners = {};
+    #node;
+
     constructor(domain, options) {
-      this.domain = domain;
-      this.options = options;
-      this.listeners = {};
-      this.disposed = false;
-      this.node = document.createElement("div");
-      this.node.className = "jitsi-stand-in";
-      this.node.textContent = `Jitsi stand-in: ${domain}/${options.roomName}`;
-      options.parentNode.appendChild(this.node);
-      window.JitsiStandIn.instances.push(this);
-      setTimeout(() => this.fire("videoConferenceJoined", {roomName: options.roomName}), 50);
+      Object.keys(options).forEach((key) => note("options", key));
+      if (standIn.stats === null) this.getConnectionStats = undefined;  // a build from before July 2026
+      this.#node = document.createElement("div");
+      this.#node.className = "jitsi-stand-in";
+      this.#node.textContent = `Jitsi stand-in: ${domain}/${options.roomName}`;
+      options.parentNode.appendChild(this.#node);
+      standIn.calls.push({options, fire: (name, data) => (this.#listeners[name] || []).forEach((h) => h(data))});
+      setTimeout(() => standIn.fire("videoConferenceJoined", {roomName: options.roomName, id: "local1"}), 50);
     }
-    addListener(name, handler) { (this.listeners[name] = this.listeners[name] || []).push(handler); }
-    addEventListener(name, handler) { this.addListener(name, handler); }
-    fire(name, data) { (this.listeners[name] || []).forEach((h) => h(data)); }
-    executeCommand(name, ...args) { window.JitsiStandIn.commands.push([name, ...args]); }
-    getConnectionStats() { return Promise.resolve(window.JitsiStandIn.stats); }
-    dispose() { this.disposed = true; this.node.remove(); }
+
+    addListener(name, handler) {
+      note("methods", "addListener");
+      note("events", name);
+      (this.#listeners[name] = this.#listeners[name] || []).push(handler);
+    }
+
+    executeCommand(name, ...args) {
+      note("methods", "executeCommand");
+      note("commands", name);
+      standIn.commands.push([name, ...args]);
+    }
+
+    getConnectionStats() {
+      note("methods", "getConnectionStats");
+      return Promise.resolve(standIn.stats);
+    }
+
+    dispose() {
+      note("methods", "dispose");
+      this.#node.remove();
+    }
   }
-  JitsiMeetExternalAPI.domain = document.currentScript ? new URL(document.currentScript.src).host : "";
-  window.JitsiStandIn = window.JitsiStandIn || {
-    instances: [], commands: [],
-    stats: {connectionQuality: 100, packetLoss: {total: 0}, bitrate: {download: 900}},
-    get last() { return this.instances[this.instances.length - 1]; },
-  };
   window.JitsiMeetExternalAPI = JitsiMeetExternalAPI;
 })();

@@ -6,9 +6,18 @@
 (() => {
   const RUNGS = ["full", "low_video", "audio_only", "follow_along"];
   const MODE_OF = {full: "video", low_video: "low_video", audio_only: "audio", follow_along: "follow"};
+  // Jitsi's events logged as they come, for the report (real names: tests/e2e/jitsi_stand_in/real_api.json).
+  const LOGGED_EVENTS = ["peerConnectionFailure", "suspendDetected", "p2pStatusChanged", "dataChannelClosed",
+                         "audioOnlyChanged", "videoQualityChanged"];
   const SAMPLE_MS = 5000, BACKOFF = [2000, 4000, 8000, 16000, 30000], TRIES_PER_DOMAIN = 3, SERVER_CHECK_MS = 8000;
   let page, text, api = null, rung = 0, domainIndex = 0, failures = 0, dropped = false, unreachable = false;
   let chosen = false;  // until the member picks a mode, batches claim none
+  // The IFrame API has no way to tell which server its script came from: the page remembers, so a
+  // join or a rejoin on the same server does not fetch external_api.js again.
+  let loadedScript = null;
+  // Whether this Jitsi build answers getConnectionStats (builds from July 2026 on), asked once per call;
+  // without it the verdict rests on the round trip and the media events below.
+  let hasStats = null, mediaTrouble = null;
   let pending = {samples: [], events: []}, inFlight = null;
 
   const $ = (id) => document.getElementById(id);
@@ -31,7 +40,7 @@
   // a refused connection, an unknown name or silence means it cannot be reached from here.
   async function serverAnswers(domain) {
     try {
-      await fetch(`https://${domain}/external_api.js`, {method: "HEAD", mode: "no-cors", cache: "no-store",
+      await fetch(page.scripts[domain], {method: "HEAD", mode: "no-cors", cache: "no-store",
                                                         credentials: "omit", signal: AbortSignal.timeout(SERVER_CHECK_MS)});
       return "ok";
     } catch (e) {
@@ -95,12 +104,13 @@
 
   // --- the call -------------------------------------------------------------------------------------
   function loadApi(domain) {
+    const src = page.scripts[domain];
     return new Promise((resolve, reject) => {
-      if (window.JitsiMeetExternalAPI && window.JitsiMeetExternalAPI.domain === domain) return resolve();
+      if (window.JitsiMeetExternalAPI && loadedScript === src) return resolve();
       const script = document.createElement("script");
-      script.src = `https://${domain}/external_api.js`;
+      script.src = src;
       const give = setTimeout(() => reject(new Error("timeout")), 10000);
-      script.onload = () => { clearTimeout(give); resolve(); };
+      script.onload = () => { clearTimeout(give); loadedScript = src; resolve(); };
       script.onerror = () => { clearTimeout(give); reject(new Error("unreachable")); };
       document.head.appendChild(script);
     });
@@ -117,9 +127,10 @@
       $("jitsi").hidden = false;
       api = new window.JitsiMeetExternalAPI(domain, {
         roomName: answer.room, jwt: answer.jwt || undefined, parentNode: $("jitsi"), width: "100%", height: 560,
-        userInfo: {displayName: page.name},
+        userInfo: {displayName: page.name}, lang: page.lang,
         configOverwrite: {startAudioOnly: rung >= 2, startWithVideoMuted: rung >= 2, prejoinConfig: {enabled: false}},
       });
+      hasStats = typeof api.getConnectionStats === "function";
       listen(api);
       applyRung();
     } catch (e) {
@@ -142,9 +153,10 @@
   }
 
   function listen(target) {
-    const on = (name, handler) => (target.addListener || target.addEventListener).call(target, name, handler);
+    const on = (name, handler) => target.addListener(name, handler);
     on("videoConferenceJoined", () => {
       event(dropped ? "reconnected" : "joined", {domain: page.domains[domainIndex]});
+      event("info", {name: "signals", stats: hasStats});
       dropped = unreachable = false;
       failures = 0;
       send();
@@ -156,10 +168,13 @@
                       isFatal: !!(e && (e.error ? e.error.isFatal : e.isFatal))};
       if (detail.isFatal) drop(detail); else event("error", detail);
     });
-    for (const name of ["peerConnectionFailure", "suspendDetected", "p2pStatusChanged", "dataChannelClosed",
-                        "audioOnlyChanged", "videoQualityChanged"]) {
+    for (const name of LOGGED_EVENTS) {
       on(name, (e) => event("info", {name, value: JSON.stringify(e || {}).slice(0, 150)}));
     }
+    // Without getConnectionStats, the media path's own failures are the signal: a failed peer
+    // connection (sent only where rtcstats is on) is worse than a closed bridge channel.
+    on("peerConnectionFailure", () => { mediaTrouble = "failed"; });
+    on("dataChannelClosed", () => { if (mediaTrouble !== "failed") mediaTrouble = "interrupted"; });
   }
 
   function drop(detail) {
@@ -211,7 +226,8 @@
     const item = {t: Date.now(), rtt: await roundTrip()};
     const info = navigator.connection;
     if (info && typeof info.downlink === "number") item.downlink = info.downlink;
-    if (api && typeof api.getConnectionStats === "function") {
+    if (mediaTrouble) { item.media = mediaTrouble; mediaTrouble = null; }
+    if (api && hasStats) {
       try {
         const stats = await api.getConnectionStats();
         if (stats) {
