@@ -70,9 +70,10 @@ def test_self_hosted_token_carries_the_claims_prosody_checks(app, client, qcell,
     assert claims["room"] == room == answer["room"] and claims["room"] != "*" and len(room) >= 24
     assert claims["sub"] == "meet.test" and claims["nbf"] < time.time() < claims["exp"] <= time.time() + 16 * 60
     assert claims["context"]["user"] == {"id": str(qcell["member"]), "name": "Member1", "email": "", "avatar": "",
-                                         "moderator": "false"}
+                                         "moderator": "false", "affiliation": "member"}
     login("bithu")
-    assert _decode(client.get(f"/meetings/sessions/{sid}/token").get_json()["jwt"])["context"]["user"]["moderator"] == "true"
+    chair = _decode(client.get(f"/meetings/sessions/{sid}/token").get_json()["jwt"])["context"]["user"]
+    assert (chair["moderator"], chair["affiliation"]) == ("true", "owner")  # JaaS, and token_affiliation
 
 
 def test_a_token_is_for_one_room_and_expires(app, qcell):

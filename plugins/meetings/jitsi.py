@@ -5,8 +5,9 @@ secret. Jitsi as a Service (RS256): ``iss`` "chat", ``aud`` "jitsi", ``sub`` the
 API key's id in the header's ``kid``. Both: ``room`` the bare room name (never ``*``, so a token opens
 one room), ``nbf`` a little in the past for clock skew, a short ``exp``, and ``context.user`` with
 string fields; ``moderator`` "true" only for the chair and the secretary. jitsi-meet's own prosody
-modules ignore that claim: a self-hosted server needs jitsi-contrib's ``token_affiliation`` module to
-turn it into the moderator role (README "Jitsi set-up"); JaaS reads it as is."""
+modules ignore that claim: a self-hosted server needs jitsi-contrib's ``token_affiliation`` module, which
+makes an occupant the room's owner for ``affiliation`` "owner" (or ``moderator`` "true"), everyone else
+a member (README "Jitsi set-up"); JaaS reads ``moderator`` itself."""
 from __future__ import annotations
 
 import time
@@ -31,7 +32,8 @@ def token(config: OfficeConfig, domain: str, room_name: str, user, *, moderator:
         "iat": now,
         "exp": now + LIFETIME_SECONDS,
         "context": {"user": {"id": str(user.id), "name": user.full_name, "email": user.email or "",
-                             "avatar": "", "moderator": "true" if moderator else "false"}},
+                             "avatar": "", "moderator": "true" if moderator else "false",
+                             "affiliation": "owner" if moderator else "member"}},
     }
     if config.auth == JitsiAuth.HS256:
         claims.update(iss=config.app_id, aud=config.app_id, sub=domain)

@@ -13,7 +13,7 @@ from intranet.models import Office
 from intranet_scheduling import services
 from intranet_scheduling.models import SessionKind, SessionMode
 from support import ARTIFACTS, shot, sign_in
-from test_meetings_flow import STAND_IN, _context_page, _id, _online_meeting
+from test_meetings_flow import _context_page, _id, _online_meeting, serve_stand_in
 
 
 def _closed_port() -> int:
@@ -26,8 +26,7 @@ def _closed_port() -> int:
 def _phone(browser, live_server, username):
     context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844}, is_mobile=True)
     context.set_default_timeout(15_000)
-    context.route("https://jitsi.test/external_api.js",
-                  lambda route: route.fulfill(path=STAND_IN, content_type="application/javascript"))
+    serve_stand_in(context)
     page = context.new_page()
     sign_in(page, username)
     return page

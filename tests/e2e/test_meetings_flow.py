@@ -1,6 +1,7 @@
 """The meeting room in the browser, against a stand-in for Jitsi's external_api.js served on a loopback
 domain by request interception: the pre-call check on a throttled link, the fallback ladder and the
 chair's board in another browser, follow-along mode, and the external link's check-in."""
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,6 +18,21 @@ from intranet_scheduling.models import Attendance, SessionKind, SessionMode, Ses
 from support import shot, sign_in
 
 STAND_IN = Path(__file__).parent / "jitsi_stand_in" / "external_api.js"
+REAL_API = json.loads((STAND_IN.parent / "real_api.json").read_text())
+
+
+def serve_stand_in(context) -> list[str]:
+    """Serve the stand-in as https://jitsi.test/external_api.js; returns the list of the script's loads
+    (the pre-call check's HEAD of the same address is not one)."""
+    loads = []
+
+    def fulfil(route):
+        if route.request.resource_type == "script":
+            loads.append(route.request.url)
+        route.fulfill(path=STAND_IN, content_type="application/javascript")
+
+    context.route("https://jitsi.test/external_api.js", fulfil)
+    return loads
 
 
 def _online_meeting(app, **config) -> int:
@@ -39,9 +55,8 @@ def _online_meeting(app, **config) -> int:
 def _context_page(browser, live_server, username):
     context = browser.new_context(base_url=live_server, viewport={"width": 1200, "height": 900})
     context.set_default_timeout(15_000)
-    context.route("https://jitsi.test/external_api.js",
-                  lambda route: route.fulfill(path=STAND_IN, content_type="application/javascript"))
     page = context.new_page()
+    page.script_loads = serve_stand_in(context)
     sign_in(page, username)
     return page
 
@@ -85,17 +100,51 @@ def test_a_weak_link_and_a_drop_step_the_page_down_and_show_on_the_board(browser
     expect(row.locator(".state")).to_have_text("kém", timeout=15_000)
     shot(member, "meetings-ladder")
 
-    member.evaluate("JitsiStandIn.last.fire('errorOccurred', {error: {name: 'conference.connectionError', "
+    member.evaluate("JitsiStandIn.fire('errorOccurred', {error: {name: 'conference.connectionError', "
                     "type: 'CONNECTION', isFatal: true}})")
     expect(row.locator(".drops")).to_have_text("1", timeout=15_000)
     expect(member.locator(".jitsi-stand-in")).to_have_count(1, timeout=15_000)  # rejoined after the back-off
     expect(member.locator("#step-up")).to_be_visible()
+    assert member.script_loads == ["https://jitsi.test/external_api.js"]  # the rejoin did not fetch it again
+    assert member.evaluate("JitsiStandIn.lastOptions().lang") == "vi"
+    _uses_only_real_names(member)
     shot(chair, "meetings-board")
     for page in (member, chair):
         page.context.close()
     with app.app_context():
         kinds = [e.kind for e in db.session.scalars(select(Event).order_by(Event.at))]
     assert "dropped" in kinds and "reconnected" in kinds and "ladder" in kinds
+
+
+def _uses_only_real_names(page) -> None:
+    """What the page used, as the stand-in saw it, and the stand-in's own surface: real names only."""
+    used = page.evaluate("JitsiStandIn.used")
+    for kind in ("methods", "commands", "events", "options"):
+        assert set(used[kind]) <= set(REAL_API[kind]), f"{kind}: {sorted(set(used[kind]) - set(REAL_API[kind]))}"
+    surface = page.evaluate("Object.getOwnPropertyNames(JitsiMeetExternalAPI.prototype)")
+    assert set(surface) - {"constructor"} <= set(REAL_API["methods"])
+    assert page.evaluate("Object.getOwnPropertyNames(JitsiMeetExternalAPI)") == ["length", "name", "prototype"]
+
+
+def test_an_older_jitsi_without_stats_is_judged_on_its_media_events(browser, live_server, app, cell):
+    sid = _online_meeting(app, samples_to_change=1)
+    chair = _context_page(browser, live_server, "bithu")
+    chair.goto(f"/meetings/sessions/{sid}/board")
+    member = _context_page(browser, live_server, "member1")
+    member.add_init_script("window.JitsiStandIn = {stats: null}")  # a build from before July 2026
+    member.goto(f"/meetings/sessions/{sid}")
+    member.get_by_role("button", name="Vào họp").click()
+    expect(member.locator(".jitsi-stand-in")).to_be_visible()
+    row = chair.locator(f"#board-{_id(app, 'member1')}")
+    expect(row.locator(".signals")).to_have_text("vòng khứ hồi, lỗi kết nối cuộc họp")
+    expect(row.locator(".state")).to_have_text("tốt")
+    member.evaluate("JitsiStandIn.fire('peerConnectionFailure', {isP2P: false, wasConnected: true})")
+    expect(member.locator("#ladder")).to_have_text(re.compile("Đường truyền yếu: đã tắt hình"), timeout=15_000)
+    expect(row.locator(".state")).to_have_text("kém", timeout=15_000)
+    assert "getConnectionStats" not in member.evaluate("JitsiStandIn.used.methods")
+    shot(chair, "meetings-board-signals")
+    for page in (member, chair):
+        page.context.close()
 
 
 def _id(app, username: str) -> int:
