@@ -198,7 +198,8 @@ def test_joining_counts_as_present_and_a_drop_is_counted_once(app, client, qcell
     assert client.get(f"/meetings/sessions/{sid}").status_code == 200  # the server sees the member enter
     url = f"/meetings/sessions/{sid}/ingest"
     joined = client.post(url, json=_batch(app, sid, "member1", "b-join-01", events=[{"t": _now_ms(), "kind": "joined"}]))
-    assert joined.get_json() == {"state": "good", "advice": "full", "duplicate": False, "ignored": 0}
+    assert joined.get_json() == {"state": "good", "advice": "full", "duplicate": False, "ignored": 0,
+                                 "floor": False}
     poor = [{"t": _now_ms(i / 10), "rtt": 1500} for i in range(2)]
     assert client.post(url, json=_batch(app, sid, "member1", "b-poor-01", samples=poor)).get_json()["advice"] == "audio_only"
     drop = _batch(app, sid, "member1", "b-drop-01", events=[{"t": _now_ms(1), "kind": "dropped",

@@ -1,14 +1,21 @@
 """The room page as Jitsi really is: the IFrame API's script where the deployment serves it (JaaS under
 the tenant), the member's language passed to Jitsi, the media events that stand in for
-getConnectionStats on older builds, and the board saying which signals each verdict rests on."""
+getConnectionStats on older builds, the board saying which signals each verdict rests on, and Jitsi's
+own raise-hand tied to the cell's speakers list both ways."""
 from __future__ import annotations
 
 import html
 import json
 import re
 
+from sqlalchemy import select
+
+from intranet.extensions import db
+from intranet.models import User
 from intranet_meetings import quality
 from intranet_meetings.models import JitsiAuth, OfficeConfig, Quality
+from intranet_questions import services as questions
+from intranet_questions.models import Speaker, SpeakerSource, SpeakerState
 from test_meetings import _batch, _configure, _now_ms, _online
 
 
@@ -65,3 +72,41 @@ def test_the_board_says_what_each_verdict_rests_on(app, client, qcell, login):
     chair_row = re.search(rf'<tr id="board-{qcell["secretary"]}".*?</tr>', board, re.S).group(0)
     assert "vòng khứ hồi, lỗi kết nối cuộc họp" in member_row and "kém" in member_row
     assert "chất lượng và tỉ lệ mất gói của Jitsi" in chair_row
+
+
+def _hand(client, app, sid, username, raised, n):
+    answer = client.post(f"/meetings/sessions/{sid}/ingest", json=_batch(
+        app, sid, username, batch=f"hand-{n:04d}", events=[{"t": _now_ms(), "kind": "hand", "detail": {"raised": raised}}]))
+    assert answer.status_code == 200, answer.text
+    return answer.get_json()
+
+
+def test_jitsis_own_raise_hand_joins_and_leaves_the_speakers_list_and_the_floor_comes_back(app, client, qcell, login):
+    def turns():
+        with app.app_context():
+            return [(t.source, t.state) for t in db.session.scalars(select(Speaker).where(Speaker.session_id == sid)
+                                                                     .order_by(Speaker.id))]
+
+    _configure(app)
+    sid = _online(app)
+    login("member1")
+    client.get(f"/meetings/sessions/{sid}")
+    assert _hand(client, app, sid, "member1", True, 1)["floor"] is False
+    assert turns() == [(SpeakerSource.ROOM, SpeakerState.WAITING)]
+    _hand(client, app, sid, "member1", True, 2)  # already on the list: nothing more, no error
+    _hand(client, app, sid, "member1", False, 3)
+    assert turns() == [(SpeakerSource.ROOM, SpeakerState.WITHDRAWN)]
+    _hand(client, app, sid, "member1", True, 4)
+    with app.test_request_context():  # the chair gives the floor on the speakers list
+        turn = db.session.scalars(select(Speaker).where(Speaker.state == SpeakerState.WAITING)).one()
+        questions.give_floor(turn, db.session.get(User, qcell["secretary"]))
+        db.session.commit()
+    assert _hand(client, app, sid, "member1", False, 5)["floor"] is True  # the page lowered it in Jitsi
+    assert turns()[-1] == (SpeakerSource.ROOM, SpeakerState.SPEAKING)  # lowering there does not end the turn
+
+    login("bithu")
+    client.post(f"/meetings/sessions/{sid}/guests", data={"username": "othermember"})
+    login("othermember")  # a guest: not on the cell's list, and the ingest still answers
+    client.get(f"/meetings/sessions/{sid}")
+    assert _hand(client, app, sid, "othermember", True, 6)["floor"] is False
+    assert len(turns()) == 2

@@ -35,7 +35,7 @@ BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_ITEMS = 60          # samples or events in one batch (5 minutes at one every 5 s)
 PAST_LIMIT = timedelta(minutes=15)  # a batch retried after a drop may be this old
 FUTURE_LIMIT = timedelta(seconds=30)
-EVENT_KINDS = {"joined", "left", "dropped", "reconnected", "precheck", "ladder", "error", "info"}
+EVENT_KINDS = {"joined", "left", "dropped", "reconnected", "precheck", "ladder", "error", "info", "hand"}
 
 
 class MeetingError(Exception):
@@ -530,6 +530,9 @@ def _apply_event(session, user, person: Participant, item: dict, at: datetime) -
         _disconnect(person, at, dropped=True)
     elif kind == "left":
         _disconnect(person, at)
+    elif kind == "hand":  # Jitsi's own raise-hand button, passed on to whoever keeps a speakers list
+        manager().for_office(session.office_id).intranet_session_hand(session=session, user=user,
+                                                                      raised=detail.get("raised") is True)
     _log(session, user, kind, at, detail)
     return True
 

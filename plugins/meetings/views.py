@@ -148,7 +148,9 @@ def ingest(session_id: int):
     except MeetingError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 422
-    return jsonify(verdict.as_json())
+    floor = manager().for_office(meeting.office_id).intranet_session_floor(session=meeting,
+                                                                           user=current_user._get_current_object())
+    return jsonify({**verdict.as_json(), "floor": bool(floor)})
 
 
 @bp.route("/sessions/<int:session_id>/ping")

@@ -147,6 +147,39 @@ def test_an_older_jitsi_without_stats_is_judged_on_its_media_events(browser, liv
         page.context.close()
 
 
+def test_jitsis_raise_hand_reaches_the_speakers_list_and_the_floor_lowers_it(browser, live_server, app, cell):
+    sid = _online_meeting(app)
+    chair = _context_page(browser, live_server, "bithu")
+    chair.goto(f"/questions/sessions/{sid}/chair")
+    member = _context_page(browser, live_server, "member1")
+    member.goto(f"/meetings/sessions/{sid}")
+    member.get_by_role("button", name="Vào họp").click()
+    expect(member.locator(".jitsi-stand-in")).to_be_visible()
+    row = chair.context.new_page()
+    row.goto(f"/meetings/sessions/{sid}/board")  # the join reached the intranet: the page knows its id
+    expect(row.locator(f"#board-{_id(app, 'member1')} .state")).to_have_text("tốt")
+    member.evaluate("JitsiStandIn.fire('raiseHandUpdated', {id: 'someone-else', handRaised: Date.now()})")
+    member.evaluate("JitsiStandIn.pressRaiseHand()")  # up, with Jitsi's own button
+    expect(chair.locator("#waiting-list")).to_contain_text("Member1")
+    member.evaluate("JitsiStandIn.pressRaiseHand()")  # and down again: off the list
+    expect(chair.locator("#waiting-list li", has_text="Member1")).to_have_count(0)
+    member.evaluate("JitsiStandIn.pressRaiseHand()")
+    expect(chair.locator("#waiting-list")).to_contain_text("Member1")
+    expect(chair.locator("#waiting-list li")).to_have_count(1)  # another participant's hand is not theirs
+
+    chair.get_by_role("button", name="Mời phát biểu").click()
+    expect(chair.locator(".speaking-now")).to_contain_text("Member1")
+    # The page hears of the floor with its next batch (every 5 s) and lowers its own hand in Jitsi.
+    member.wait_for_function("() => JitsiStandIn.commands.some((c) => c[0] === 'toggleRaiseHand')",
+                             timeout=15_000)
+    notice = member.evaluate("JitsiStandIn.commands.find((c) => c[0] === 'showNotification')[1]")
+    assert notice["title"] == "Chủ trì mời đồng chí phát biểu."
+    expect(chair.locator(".speaking-now")).to_contain_text("Member1")  # lowering there does not end the turn
+    _uses_only_real_names(member)
+    for page in (member, chair):
+        page.context.close()
+
+
 def _id(app, username: str) -> int:
     with app.app_context():
         return db.session.scalar(select(User.id).where(User.username == username))

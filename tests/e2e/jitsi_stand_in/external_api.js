@@ -11,11 +11,13 @@
   const note = (kind, name) => { if (!standIn.used[kind].includes(name)) standIn.used[kind].push(name); };
   const last = () => standIn.calls[standIn.calls.length - 1];
   standIn.fire = (name, data) => last().fire(name, data);
+  standIn.pressRaiseHand = () => last().toggleHand();  // the member's click on Jitsi's own button
   standIn.lastOptions = () => last().options;
 
   class JitsiMeetExternalAPI {
     #listeners = {};
     #node;
+    #hand = 0;  // as Jitsi reports it: the time the hand went up, 0 when down
 
     constructor(domain, options) {
       Object.keys(options).forEach((key) => note("options", key));
@@ -24,8 +26,15 @@
       this.#node.className = "jitsi-stand-in";
       this.#node.textContent = `Jitsi stand-in: ${domain}/${options.roomName}`;
       options.parentNode.appendChild(this.#node);
-      standIn.calls.push({options, fire: (name, data) => (this.#listeners[name] || []).forEach((h) => h(data))});
+      standIn.calls.push({options, fire: (name, data) => this.#fire(name, data), toggleHand: () => this.#toggleHand()});
       setTimeout(() => standIn.fire("videoConferenceJoined", {roomName: options.roomName, id: "local1"}), 50);
+    }
+
+    #fire(name, data) { (this.#listeners[name] || []).forEach((h) => h(data)); }
+
+    #toggleHand() {
+      this.#hand = this.#hand ? 0 : Date.now();
+      this.#fire("raiseHandUpdated", {id: "local1", handRaised: this.#hand});
     }
 
     addListener(name, handler) {
@@ -38,6 +47,7 @@
       note("methods", "executeCommand");
       note("commands", name);
       standIn.commands.push([name, ...args]);
+      if (name === "toggleRaiseHand") this.#toggleHand();  // Jitsi answers with the event, as for a click
     }
 
     getConnectionStats() {

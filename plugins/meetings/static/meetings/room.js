@@ -18,6 +18,10 @@
   // Whether this Jitsi build answers getConnectionStats (builds from July 2026 on), asked once per call;
   // without it the verdict rests on the round trip and the media events below.
   let hasStats = null, mediaTrouble = null;
+  // Jitsi's own raise-hand: this member's participant id in the call, and whether their hand is up there.
+  // The API lowers only the local hand (toggleRaiseHand), so the page itself lowers it when the
+  // intranet says the member was given the floor.
+  let myId = null, handUp = false, hadFloor = false;
   let pending = {samples: [], events: []}, inFlight = null;
 
   const $ = (id) => document.getElementById(id);
@@ -154,7 +158,9 @@
 
   function listen(target) {
     const on = (name, handler) => target.addListener(name, handler);
-    on("videoConferenceJoined", () => {
+    on("videoConferenceJoined", (e) => {
+      myId = e && e.id;
+      handUp = false;  // a new call starts with the hand down; the speakers list keeps its turn
       event(dropped ? "reconnected" : "joined", {domain: page.domains[domainIndex]});
       event("info", {name: "signals", stats: hasStats});
       dropped = unreachable = false;
@@ -175,6 +181,14 @@
     // connection (sent only where rtcstats is on) is worse than a closed bridge channel.
     on("peerConnectionFailure", () => { mediaTrouble = "failed"; });
     on("dataChannelClosed", () => { if (mediaTrouble !== "failed") mediaTrouble = "interrupted"; });
+    // handRaised is the time it went up (0 when lowered) — a boolean on older builds; every
+    // participant's hand is reported, so only this member's own counts.
+    on("raiseHandUpdated", (e) => {
+      if (!e || e.id !== myId || !!e.handRaised === handUp) return;
+      handUp = !!e.handRaised;
+      event("hand", {raised: handUp});
+      send();
+    });
   }
 
   function drop(detail) {
@@ -221,6 +235,16 @@
     send();
   }
 
+  function heardFloor(floor) {
+    if (!api) return;
+    if (floor && !hadFloor) {
+      if (handUp) api.executeCommand("toggleRaiseHand");
+      api.executeCommand("showNotification", {title: text.floor, uid: "intranet-floor", type: "success",
+                                              timeout: "medium"});
+    }
+    hadFloor = floor;
+  }
+
   // --- samples and batches --------------------------------------------------------------------------
   async function sample() {
     const item = {t: Date.now(), rtt: await roundTrip()};
@@ -261,6 +285,7 @@
       inFlight = null;  // taken (or refused for good): the next batch gets a new id
       if (response.ok) {
         const verdict = await response.json();
+        heardFloor(verdict.floor === true);
         const advised = RUNGS.indexOf(verdict.advice);
         if (api && advised > rung && rung < 3 && !dropped) stepTo(advised, `why_${verdict.advice}`);
       }
