@@ -3,6 +3,7 @@ domain by request interception: the pre-call check on a throttled link, the fall
 chair's board in another browser, follow-along mode, and the external link's check-in."""
 import json
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -21,14 +22,17 @@ STAND_IN = Path(__file__).parent / "jitsi_stand_in" / "external_api.js"
 REAL_API = json.loads((STAND_IN.parent / "real_api.json").read_text())
 
 
-def serve_stand_in(context) -> list[str]:
+def serve_stand_in(context, *, head_delay_s: float = 0) -> list[str]:
     """Serve the stand-in as https://jitsi.test/external_api.js; returns the list of the script's loads
-    (the pre-call check's HEAD of the same address is not one)."""
+    (the pre-call check's HEADs of the same address are not loads). ``head_delay_s`` holds each HEAD
+    back: a far Jitsi server on a link to the intranet that is fine."""
     loads = []
 
     def fulfil(route):
         if route.request.resource_type == "script":
             loads.append(route.request.url)
+        elif route.request.method == "HEAD":
+            time.sleep(head_delay_s)
         route.fulfill(path=STAND_IN, content_type="application/javascript")
 
     context.route("https://jitsi.test/external_api.js", fulfil)
@@ -78,6 +82,22 @@ def test_pre_call_check_proposes_audio_only_on_a_throttled_link(browser, live_se
     with app.app_context():
         proposals = [e.detail["proposed"] for e in db.session.scalars(select(Event).where(Event.kind == "precheck"))]
     assert "audio_only" in proposals  # the check's result is logged
+
+
+def test_pre_call_check_times_the_path_to_a_far_jitsi_server(browser, live_server, app, cell):
+    sid = _online_meeting(app)
+    context = browser.new_context(base_url=live_server, viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(30_000)
+    serve_stand_in(context, head_delay_s=1.0)  # each answer of the Jitsi server takes a second
+    member = context.new_page()
+    sign_in(member, "member1")
+    member.goto(f"/meetings/sessions/{sid}")
+    expect(member.locator("#precheck-result")).to_have_attribute("data-proposed", "audio_only")
+    expect(member.locator("#precheck-result")).to_contain_text("(Jitsi ")
+    context.close()
+    with app.app_context():
+        check = db.session.scalars(select(Event).where(Event.kind == "precheck")).one().detail
+    assert check["proposed"] == "audio_only" and check["jitsiRtt"] >= 1000 and check["rtt"] < 1000
 
 
 def test_a_weak_link_and_a_drop_step_the_page_down_and_show_on_the_board(browser, live_server, app, cell):

@@ -10,6 +10,7 @@
   const LOGGED_EVENTS = ["peerConnectionFailure", "suspendDetected", "p2pStatusChanged", "dataChannelClosed",
                          "audioOnlyChanged", "videoQualityChanged"];
   const SAMPLE_MS = 5000, BACKOFF = [2000, 4000, 8000, 16000, 30000], TRIES_PER_DOMAIN = 3, SERVER_CHECK_MS = 8000;
+  const SERVER_TRIPS = 3;
   let page, text, api = null, rung = 0, domainIndex = 0, failures = 0, dropped = false, unreachable = false;
   let chosen = false;  // until the member picks a mode, batches claim none
   // The IFrame API has no way to tell which server its script came from: the page remembers, so a
@@ -40,16 +41,23 @@
     }
   }
 
-  // The Jitsi server itself: a no-cors HEAD of its external_api.js. Any answer (opaque) means it is up;
-  // a refused connection, an unknown name or silence means it cannot be reached from here.
+  // The Jitsi server itself: no-cors HEADs of its external_api.js. Any answer (opaque) means it is up;
+  // a refused connection, an unknown name or silence means it cannot be reached from here. An opaque
+  // answer still has a time, which needs no CORS: the first pays for the connection, the later ones
+  // are the round trip on the path the call takes when Jitsi is hosted elsewhere than the intranet.
   async function serverAnswers(domain) {
+    const times = [];
     try {
-      await fetch(page.scripts[domain], {method: "HEAD", mode: "no-cors", cache: "no-store",
-                                                        credentials: "omit", signal: AbortSignal.timeout(SERVER_CHECK_MS)});
-      return "ok";
+      for (let i = 0; i < SERVER_TRIPS; i++) {
+        const start = performance.now();
+        await fetch(page.scripts[domain], {method: "HEAD", mode: "no-cors", cache: "no-store", credentials: "omit",
+                                           signal: AbortSignal.timeout(SERVER_CHECK_MS)});
+        times.push(performance.now() - start);
+      }
     } catch (e) {
-      return e.name === "TimeoutError" ? "timeout" : "unreachable";
+      if (!times.length) return {answer: e.name === "TimeoutError" ? "timeout" : "unreachable", rtt: null};
     }
+    return {answer: "ok", rtt: Math.min(...(times.length > 1 ? times.slice(1) : times))};
   }
 
   async function precheck() {
@@ -71,14 +79,18 @@
       camera = devices.some((d) => d.kind === "videoinput");
       microphone = devices.some((d) => d.kind === "audioinput");
     } catch (e) { /* no media devices API */ }
-    let proposal = "full";
-    if (rtt === null || mbps === null || mbps < 0.15 || rtt > 1500) proposal = "follow_along";
-    else if (mbps < 0.6 || rtt > 800 || !camera) proposal = "audio_only";
-    else if (mbps < 1.5 || rtt > 300) proposal = "low_video";
+    const checked = await servers;
+    const answers = checked.map((c) => c.answer);
     // Only a member who reaches the intranet can tell that the server, not their link, is down.
-    const answers = await servers;
     const up = rtt === null ? answers.map(() => true) : answers.map((a) => a === "ok");
     const firstUp = up.indexOf(true);
+    // The call's path is the worse of the two round trips: to the intranet and to the Jitsi server joined.
+    const jitsiRtt = firstUp === -1 ? null : checked[firstUp].rtt;
+    const pathRtt = rtt === null ? null : Math.max(rtt, jitsiRtt ?? 0);
+    let proposal = "full";
+    if (pathRtt === null || mbps === null || mbps < 0.15 || pathRtt > 1500) proposal = "follow_along";
+    else if (mbps < 0.6 || pathRtt > 800 || !camera) proposal = "audio_only";
+    else if (mbps < 1.5 || pathRtt > 300) proposal = "low_video";
     if (firstUp === -1) {
       proposal = "follow_along";
       serverNotice(text.server_down);
@@ -86,13 +98,13 @@
       domainIndex = firstUp;
       serverNotice(text.server_backup.replace("{domain}", page.domains[firstUp]));
     }
-    const result = {rtt: rtt && Math.round(rtt), mbps: mbps && Math.round(mbps * 100) / 100,
+    const result = {rtt: rtt && Math.round(rtt), jitsiRtt: jitsiRtt && Math.round(jitsiRtt),
+                    mbps: mbps && Math.round(mbps * 100) / 100,
                     effectiveType: info.effectiveType || null, downlink: info.downlink ?? null, camera,
                     microphone, proposed: proposal,
-                    servers: Object.fromEntries(page.domains.map((d, i) => [d, answers[i]]))};
-    event("precheck", result);
+                    servers: Object.fromEntries(page.domains.map((d, i) => [d, answers[i]]))};    event("precheck", result);
     $("precheck-result").textContent =
-      `${rtt === null ? "—" : Math.round(rtt) + " ms"} · ${mbps === null ? "—" : result.mbps + " Mbps"} · ` +
+      `${rtt === null ? "—" : Math.round(rtt) + " ms"}${jitsiRtt === null ? "" : ` (Jitsi ${result.jitsiRtt} ms)`} · ${mbps === null ? "—" : result.mbps + " Mbps"} · ` +
       `${text[camera ? "camera" : "no_camera"]}, ${text[microphone ? "microphone" : "no_microphone"]} → ${text[proposal]}`;
     $("precheck-result").dataset.proposed = proposal;
     document.querySelector(`input[name=mode][value=${proposal}]`).checked = true;
