@@ -40,7 +40,17 @@ test-packages:
 		else echo "Missing:" $$missing "(sudo apt-get install" $$missing"); their tests will be skipped"; fi; \
 	fi
 
-test-setup: translations test-packages $(BIN)/.installed-test
+# The browser tests' Jitsi stand-in speaks Jitsi's own postMessage transport: @jitsi/js-utils from npm,
+# bundled at build time into the test folder (never into the app's static files).
+STAND_IN := tests/e2e/jitsi_stand_in
+$(STAND_IN)/vendor/jitsi-transport.js: $(STAND_IN)/package.json $(STAND_IN)/transport_entry.js
+	mkdir -p build/jitsi-stand-in
+	cp $(STAND_IN)/package.json $(STAND_IN)/transport_entry.js build/jitsi-stand-in/
+	cd build/jitsi-stand-in && npm install --no-audit --no-fund --silent && \
+		node_modules/.bin/esbuild transport_entry.js --bundle --format=iife --global-name=JitsiTransport \
+		--log-level=warning --outfile=$(CURDIR)/$@
+
+test-setup: translations test-packages $(BIN)/.installed-test $(STAND_IN)/vendor/jitsi-transport.js
 
 test: test-setup
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -35,3 +35,15 @@ def test_every_name_the_page_uses_is_in_the_real_api():
 def test_the_real_list_says_where_it_was_read():
     assert re.search(r"commit [0-9a-f]{40}", REAL["read_from"]["commands, events"])
     assert "domain" not in REAL["methods"]  # JitsiMeetExternalAPI.domain never existed
+
+
+def test_the_stand_ins_public_names_are_real_too():
+    shim = (ROOT / "tests/e2e/jitsi_stand_in/external_api.js").read_text()
+    commands = re.search(r"const COMMANDS = \{([^}]*)\}", shim).group(1)
+    events = re.search(r"const EVENTS = \{([^}]*)\}", shim).group(1)
+    assert set(re.findall(r"(\w+): \"", commands)) <= set(REAL["commands"])
+    assert set(re.findall(r": \"(\w+)\"", events)) <= set(REAL["events"])
+    # and it covers what the page uses, so no command or listener of the page goes unanswered
+    used = used_by_the_page()
+    assert used["commands"] <= set(re.findall(r"(\w+): \"", commands))
+    assert used["events"] <= set(re.findall(r": \"(\w+)\"", events))

@@ -75,13 +75,14 @@ def test_the_board_says_what_each_verdict_rests_on(app, client, qcell, login):
 
 
 def _hand(client, app, sid, username, raised, n):
-    answer = client.post(f"/meetings/sessions/{sid}/ingest", json=_batch(
-        app, sid, username, batch=f"hand-{n:04d}", events=[{"t": _now_ms(), "kind": "hand", "detail": {"raised": raised}}]))
+    event = {"t": _now_ms(), "kind": "hand", "detail": {"raised": raised}}
+    answer = client.post(f"/meetings/sessions/{sid}/ingest",
+                         json=_batch(app, sid, username, batch=f"hand-{n:04d}", events=[event]))
     assert answer.status_code == 200, answer.text
     return answer.get_json()
 
 
-def test_jitsis_own_raise_hand_joins_and_leaves_the_speakers_list_and_the_floor_comes_back(app, client, qcell, login):
+def test_jitsis_own_raise_hand_joins_and_leaves_the_list_and_the_floor_comes_back(app, client, qcell, login):
     def turns():
         with app.app_context():
             return [(t.source, t.state) for t in db.session.scalars(select(Speaker).where(Speaker.session_id == sid)

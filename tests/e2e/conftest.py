@@ -89,3 +89,19 @@ def page(browser, live_server):
     yield page
     context.close()
 
+
+
+@pytest.fixture(scope="session")
+def jitsi_server():
+    from jitsi_stand_in.server import StandInServer
+
+    server = StandInServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def jitsi(jitsi_server):
+    """The Jitsi stand-in on its own origin (``.host``), reset for each test."""
+    jitsi_server.reset()
+    return jitsi_server

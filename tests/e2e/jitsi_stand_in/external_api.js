@@ -1,64 +1,60 @@
-// A stand-in for Jitsi's external_api.js, served by the browser tests on a loopback domain. Its public
-// surface is a strict subset of the real JitsiMeetExternalAPI (checked against real_api.json); the
-// test's handle is window.JitsiStandIn: it fires events at the last call, records what the page used,
-// and plays an older Jitsi build without getConnectionStats when its stats are set to null.
+// The page-side half of the Jitsi stand-in, served after Jitsi's transport bundle as
+// https://<stand-in>/external_api.js. Its public surface is a strict subset of the real
+// JitsiMeetExternalAPI (checked against real_api.json): it frames the stand-in's conference page and
+// talks to it through @jitsi/js-utils' postMessage transport, with jitsi-meet's scope and envelopes —
+// commands go out as events named by their wire names, a request asks for the connection stats, the
+// frame's events come back by their wire names and reach the page's listeners by their public names.
 (() => {
-  const standIn = window.JitsiStandIn = window.JitsiStandIn || {};
-  standIn.calls = standIn.calls || [];
-  standIn.commands = standIn.commands || [];
-  standIn.used = standIn.used || {methods: [], events: [], commands: [], options: []};
-  if (!("stats" in standIn)) standIn.stats = {connectionQuality: 100, packetLoss: {total: 0}, bitrate: {download: 900}};
-  const note = (kind, name) => { if (!standIn.used[kind].includes(name)) standIn.used[kind].push(name); };
-  const last = () => standIn.calls[standIn.calls.length - 1];
-  standIn.fire = (name, data) => last().fire(name, data);
-  standIn.pressRaiseHand = () => last().toggleHand();  // the member's click on Jitsi's own button
-  standIn.lastOptions = () => last().options;
+  const {PostMessageTransportBackend, Transport} = window.JitsiTransport;
+  const HAS_STATS = __HAS_STATS__;  // false plays a build from before July 2026
+  // Public name <-> wire name, as jitsi-meet's apiNameMaps.js pairs them: only those the room page uses.
+  const COMMANDS = {setAudioOnly: "set-audio-only", setAssumedBandwidthBps: "set-assumed-bandwidth-bps",
+                    setVideoQuality: "set-video-quality", showNotification: "show-notification",
+                    toggleRaiseHand: "toggle-raise-hand"};
+  const EVENTS = {"audio-only-changed": "audioOnlyChanged", "data-channel-closed": "dataChannelClosed",
+                  "error-occurred": "errorOccurred", "p2p-status-changed": "p2pStatusChanged",
+                  "peer-connection-failure": "peerConnectionFailure", "raise-hand-updated": "raiseHandUpdated",
+                  "suspend-detected": "suspendDetected", "video-conference-joined": "videoConferenceJoined",
+                  "video-conference-left": "videoConferenceLeft", "video-quality-changed": "videoQualityChanged",
+                  "video-ready-to-close": "readyToClose"};
+  let nextId = 0;
 
   class JitsiMeetExternalAPI {
     #listeners = {};
-    #node;
-    #hand = 0;  // as Jitsi reports it: the time the hand went up, 0 when down
+    #frame;
+    #transport;
 
     constructor(domain, options) {
-      Object.keys(options).forEach((key) => note("options", key));
-      if (standIn.stats === null) this.getConnectionStats = undefined;  // a build from before July 2026
-      this.#node = document.createElement("div");
-      this.#node.className = "jitsi-stand-in";
-      this.#node.textContent = `Jitsi stand-in: ${domain}/${options.roomName}`;
-      options.parentNode.appendChild(this.#node);
-      standIn.calls.push({options, fire: (name, data) => this.#fire(name, data), toggleHand: () => this.#toggleHand()});
-      setTimeout(() => standIn.fire("videoConferenceJoined", {roomName: options.roomName, id: "local1"}), 50);
+      const id = nextId++;
+      const hash = new URLSearchParams({jitsi_meet_external_api_id: id, lang: options.lang || "",
+                                        config: JSON.stringify(options.configOverwrite || {})});
+      const url = `https://${domain}/${options.roomName}${options.jwt ? `?jwt=${options.jwt}` : ""}#${hash}`;
+      this.#frame = document.createElement("iframe");
+      this.#frame.allow = "camera; microphone";
+      this.#frame.src = url;
+      this.#frame.style.border = "0";
+      this.#frame.style.width = "100%";
+      this.#frame.style.height = `${options.height}px`;
+      options.parentNode.appendChild(this.#frame);
+      this.#transport = new Transport({backend: new PostMessageTransportBackend({postisOptions: {
+        allowedOrigin: new URL(url).origin, scope: `jitsi_meet_external_api_${id}`, window: this.#frame.contentWindow}})});
+      this.#transport.on("event", ({name, ...data}) => {
+        (this.#listeners[EVENTS[name]] || []).forEach((handler) => handler(data));
+        return name in EVENTS;
+      });
     }
 
-    #fire(name, data) { (this.#listeners[name] || []).forEach((h) => h(data)); }
+    addListener(name, handler) { (this.#listeners[name] = this.#listeners[name] || []).push(handler); }
 
-    #toggleHand() {
-      this.#hand = this.#hand ? 0 : Date.now();
-      this.#fire("raiseHandUpdated", {id: "local1", handRaised: this.#hand});
-    }
+    executeCommand(name, ...args) { this.#transport.sendEvent({data: args, name: COMMANDS[name]}); }
 
-    addListener(name, handler) {
-      note("methods", "addListener");
-      note("events", name);
-      (this.#listeners[name] = this.#listeners[name] || []).push(handler);
-    }
-
-    executeCommand(name, ...args) {
-      note("methods", "executeCommand");
-      note("commands", name);
-      standIn.commands.push([name, ...args]);
-      if (name === "toggleRaiseHand") this.#toggleHand();  // Jitsi answers with the event, as for a click
-    }
-
-    getConnectionStats() {
-      note("methods", "getConnectionStats");
-      return Promise.resolve(standIn.stats);
-    }
+    getConnectionStats() { return this.#transport.sendRequest({name: "get-connection-stats"}); }
 
     dispose() {
-      note("methods", "dispose");
-      this.#node.remove();
+      this.#transport.dispose();
+      this.#frame.remove();
     }
   }
+  if (!HAS_STATS) delete JitsiMeetExternalAPI.prototype.getConnectionStats;
   window.JitsiMeetExternalAPI = JitsiMeetExternalAPI;
 })();
