@@ -77,9 +77,10 @@ def test_pre_call_check_proposes_audio_only_on_a_throttled_link(browser, live_se
     assert "audio_only" in proposals  # the check's result is logged
 
 
-def test_pre_call_check_times_the_path_to_a_far_jitsi_server(browser, live_server, app, cell, jitsi):
+def test_pre_call_check_measures_the_path_to_a_far_jitsi_server(browser, live_server, app, cell, jitsi):
     sid = _online_meeting(app, jitsi)
-    jitsi.head_delay = 1.0  # each answer of the Jitsi server takes a second
+    jitsi.head_delay = 1.0  # each answer of the Jitsi server takes a second…
+    jitsi.cors_trickle = 0.5  # …and its script, which it lets pages read (CORS), comes slowly
     member = _context_page(browser, live_server, "member1")
     member.goto(f"/meetings/sessions/{sid}")
     expect(member.locator("#precheck-result")).to_have_attribute("data-proposed", "audio_only", timeout=30_000)
@@ -87,7 +88,8 @@ def test_pre_call_check_times_the_path_to_a_far_jitsi_server(browser, live_serve
     member.context.close()
     with app.app_context():
         check = db.session.scalars(select(Event).where(Event.kind == "precheck")).one().detail
-    assert check["proposed"] == "audio_only" and check["jitsiRtt"] >= 1000 and check["rtt"] < 1000
+    # The intranet is near and fast; the verdict is the Jitsi path's.
+    assert check["rtt"] < 1000 <= check["jitsiRtt"] and check["jitsiMbps"] < 0.6 < check["mbps"]
 
 
 def test_a_weak_link_and_a_drop_step_the_page_down_and_show_on_the_board(browser, live_server, app, cell, jitsi):

@@ -3,7 +3,9 @@ that serves what a Jitsi deployment serves the room page — ``/external_api.js`
 after Jitsi's postMessage transport bundled from npm) and, at every other path, the conference page the
 shim frames (``meet.html`` with ``frame.js``). The two talk through ``@jitsi/js-utils``' transport, as
 jitsi-meet's external API and its iframe do. It counts the script's loads and plays a far server
-(``head_delay``) or a build from before July 2026 (``stats`` False: no ``getConnectionStats``)."""
+(``head_delay``), a slow one that allows CORS on its script (``cors_trickle``: seconds over which the
+script's bytes are sent, with ``Access-Control-Allow-Origin: *``) or a build from before July 2026
+(``stats`` False: no ``getConnectionStats``)."""
 from __future__ import annotations
 
 import datetime
@@ -29,16 +31,14 @@ class StandInServer:
     def __init__(self) -> None:
         if not TRANSPORT.exists():
             raise RuntimeError(f"{TRANSPORT} is missing: run `make test-setup` (it bundles @jitsi/js-utils)")
-        self.script_loads = 0
-        self.head_delay = 0.0
-        self.stats = True
+        self.reset()
         self._server = ThreadingHTTPServer((ADDRESS, 0), _handler(self))
         self._server.socket = _tls().wrap_socket(self._server.socket, server_side=True)
         self.host = f"{ADDRESS}:{self._server.server_port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def reset(self) -> None:
-        self.script_loads, self.head_delay, self.stats = 0, 0.0, True
+        self.script_loads, self.head_delay, self.cors_trickle, self.stats = 0, 0.0, None, True
 
     def script(self) -> bytes:
         shim = (HERE / "external_api.js").read_text().replace("__HAS_STATS__", "true" if self.stats else "false")
@@ -57,20 +57,29 @@ def _handler(stand_in: StandInServer):
         def do_GET(self):
             path = self.path.split("?")[0].split("#")[0]
             if path == "/external_api.js":
-                stand_in.script_loads += 1
-                self._answer(stand_in.script(), "application/javascript")
+                if self.headers.get("Sec-Fetch-Dest") == "script":
+                    stand_in.script_loads += 1
+                self._answer(stand_in.script(), "application/javascript", trickle=stand_in.cors_trickle)
             elif path in ("/frame.js", "/vendor/jitsi-transport.js"):
                 self._answer((HERE / path.lstrip("/")).read_bytes(), "application/javascript")
             else:  # a room: the conference page
                 self._answer((HERE / "meet.html").read_bytes(), "text/html; charset=utf-8")
 
-        def _answer(self, body: bytes, content_type: str) -> None:
+        def _answer(self, body: bytes, content_type: str, trickle: float | None = None) -> None:
             self.send_response(200)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            if trickle is not None:
+                self.send_header("Access-Control-Allow-Origin", "*")
             self.end_headers()
-            self.wfile.write(body)
+            if self.command == "HEAD":
+                return
+            pieces = 10 if trickle else 1
+            for i in range(pieces):
+                self.wfile.write(body[i * len(body) // pieces:(i + 1) * len(body) // pieces])
+                self.wfile.flush()
+                time.sleep((trickle or 0) / pieces)
 
         def log_message(self, *args) -> None:
             pass

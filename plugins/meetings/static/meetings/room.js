@@ -60,18 +60,23 @@
     return {answer: "ok", rtt: Math.min(...(times.length > 1 ? times.slice(1) : times))};
   }
 
+  async function downloadMbps(url, options) {
+    try {
+      const start = performance.now();
+      const body = await (await fetch(url, {cache: "no-store", ...options})).arrayBuffer();
+      return (body.byteLength * 8) / ((performance.now() - start) / 1000) / 1e6;
+    } catch (e) {
+      return null;
+    }
+  }
+
   async function precheck() {
     const servers = Promise.all(page.domains.map(serverAnswers));
     const trips = [];
     for (let i = 0; i < 5; i++) trips.push(await roundTrip());
     const good = trips.filter((t) => t !== null).sort((a, b) => a - b);
     const rtt = good.length ? good[Math.floor(good.length / 2)] : null;
-    let mbps = null;
-    try {
-      const start = performance.now();
-      const body = await (await fetch(page.probe, {cache: "no-store", credentials: "same-origin"})).arrayBuffer();
-      mbps = (body.byteLength * 8) / ((performance.now() - start) / 1000) / 1e6;
-    } catch (e) { /* no throughput: the link is down */ }
+    const mbps = await downloadMbps(page.probe, {credentials: "same-origin"});  // null: the link is down
     const info = navigator.connection || {};
     let camera = false, microphone = false;
     try {
@@ -87,10 +92,15 @@
     // The call's path is the worse of the two round trips: to the intranet and to the Jitsi server joined.
     const jitsiRtt = firstUp === -1 ? null : checked[firstUp].rtt;
     const pathRtt = rtt === null ? null : Math.max(rtt, jitsiRtt ?? 0);
+    // Where the Jitsi server allows it (CORS on its external_api.js), its download is timed on the
+    // call's path too; elsewhere the answer is opaque, its size unknown, and the intranet's figure stands.
+    const jitsiMbps = firstUp === -1 ? null : await downloadMbps(page.scripts[page.domains[firstUp]], {
+      mode: "cors", credentials: "omit", signal: AbortSignal.timeout(SERVER_CHECK_MS)});
+    const pathMbps = mbps === null ? null : Math.min(mbps, jitsiMbps ?? Infinity);
     let proposal = "full";
-    if (pathRtt === null || mbps === null || mbps < 0.15 || pathRtt > 1500) proposal = "follow_along";
-    else if (mbps < 0.6 || pathRtt > 800 || !camera) proposal = "audio_only";
-    else if (mbps < 1.5 || pathRtt > 300) proposal = "low_video";
+    if (pathRtt === null || pathMbps === null || pathMbps < 0.15 || pathRtt > 1500) proposal = "follow_along";
+    else if (pathMbps < 0.6 || pathRtt > 800 || !camera) proposal = "audio_only";
+    else if (pathMbps < 1.5 || pathRtt > 300) proposal = "low_video";
     if (firstUp === -1) {
       proposal = "follow_along";
       serverNotice(text.server_down);
@@ -98,13 +108,15 @@
       domainIndex = firstUp;
       serverNotice(text.server_backup.replace("{domain}", page.domains[firstUp]));
     }
+    const round = (x) => x && Math.round(x * 100) / 100;
     const result = {rtt: rtt && Math.round(rtt), jitsiRtt: jitsiRtt && Math.round(jitsiRtt),
-                    mbps: mbps && Math.round(mbps * 100) / 100,
+                    mbps: round(mbps), jitsiMbps: round(jitsiMbps),
                     effectiveType: info.effectiveType || null, downlink: info.downlink ?? null, camera,
                     microphone, proposed: proposal,
                     servers: Object.fromEntries(page.domains.map((d, i) => [d, answers[i]]))};    event("precheck", result);
     $("precheck-result").textContent =
-      `${rtt === null ? "—" : Math.round(rtt) + " ms"}${jitsiRtt === null ? "" : ` (Jitsi ${result.jitsiRtt} ms)`} · ${mbps === null ? "—" : result.mbps + " Mbps"} · ` +
+      `${rtt === null ? "—" : Math.round(rtt) + " ms"}${jitsiRtt === null ? "" : ` (Jitsi ${result.jitsiRtt} ms)`} · ` +
+      `${mbps === null ? "—" : result.mbps + " Mbps"}${jitsiMbps === null ? "" : ` (Jitsi ${result.jitsiMbps} Mbps)`} · ` +
       `${text[camera ? "camera" : "no_camera"]}, ${text[microphone ? "microphone" : "no_microphone"]} → ${text[proposal]}`;
     $("precheck-result").dataset.proposed = proposal;
     document.querySelector(`input[name=mode][value=${proposal}]`).checked = true;
