@@ -46,7 +46,18 @@ test-packages:
 		else echo "Missing:" $$missing "(sudo apt-get install" $$missing"); their tests will be skipped"; fi; \
 	fi
 
-test-setup: translations test-packages $(BIN)/.installed-test
+# The browser tests' Jitsi stand-in speaks Jitsi's own postMessage transport: @jitsi/js-utils from npm,
+# bundled at build time into the test folder (never into the app's static files).
+STAND_IN := tests/e2e/jitsi_stand_in
+# Without npm (or a registry it reaches) the browser tests that need the stand-in are skipped, saying so.
+$(STAND_IN)/vendor/jitsi-transport.js: $(STAND_IN)/package.json $(STAND_IN)/transport_entry.js
+	@if ! command -v npm >/dev/null; then echo "npm is missing: the browser tests of the Jitsi room will be skipped"; exit 0; fi; \
+	mkdir -p build/jitsi-stand-in && cp $(STAND_IN)/package.json $(STAND_IN)/transport_entry.js build/jitsi-stand-in/ && \
+	cd build/jitsi-stand-in && npm install --no-audit --no-fund --silent && \
+		node_modules/.bin/esbuild transport_entry.js --bundle --format=iife --global-name=JitsiTransport \
+		--log-level=warning --outfile=$(CURDIR)/$@ || echo "npm could not build the Jitsi stand-in's transport: its browser tests will be skipped"
+
+test-setup: translations test-packages $(BIN)/.installed-test $(STAND_IN)/vendor/jitsi-transport.js
 
 test: test-setup
 	$(BIN)/pytest $(PYTEST_ARGS)

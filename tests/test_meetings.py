@@ -70,9 +70,10 @@ def test_self_hosted_token_carries_the_claims_prosody_checks(app, client, qcell,
     assert claims["room"] == room == answer["room"] and claims["room"] != "*" and len(room) >= 24
     assert claims["sub"] == "meet.test" and claims["nbf"] < time.time() < claims["exp"] <= time.time() + 16 * 60
     assert claims["context"]["user"] == {"id": str(qcell["member"]), "name": "Member1", "email": "", "avatar": "",
-                                         "moderator": "false"}
+                                         "moderator": "false", "affiliation": "member"}
     login("bithu")
-    assert _decode(client.get(f"/meetings/sessions/{sid}/token").get_json()["jwt"])["context"]["user"]["moderator"] == "true"
+    chair = _decode(client.get(f"/meetings/sessions/{sid}/token").get_json()["jwt"])["context"]["user"]
+    assert (chair["moderator"], chair["affiliation"]) == ("true", "owner")  # JaaS, and token_affiliation
 
 
 def test_a_token_is_for_one_room_and_expires(app, qcell):
@@ -197,7 +198,8 @@ def test_joining_counts_as_present_and_a_drop_is_counted_once(app, client, qcell
     assert client.get(f"/meetings/sessions/{sid}").status_code == 200  # the server sees the member enter
     url = f"/meetings/sessions/{sid}/ingest"
     joined = client.post(url, json=_batch(app, sid, "member1", "b-join-01", events=[{"t": _now_ms(), "kind": "joined"}]))
-    assert joined.get_json() == {"state": "good", "advice": "full", "duplicate": False, "ignored": 0}
+    assert joined.get_json() == {"state": "good", "advice": "full", "duplicate": False, "ignored": 0,
+                                 "floor": False}
     poor = [{"t": _now_ms(i / 10), "rtt": 1500} for i in range(2)]
     assert client.post(url, json=_batch(app, sid, "member1", "b-poor-01", samples=poor)).get_json()["advice"] == "audio_only"
     drop = _batch(app, sid, "member1", "b-drop-01", events=[{"t": _now_ms(1), "kind": "dropped",

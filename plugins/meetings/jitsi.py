@@ -4,8 +4,10 @@ Self-hosted (HS256): ``iss`` and ``aud`` are the app id, ``sub`` the Jitsi domai
 secret. Jitsi as a Service (RS256): ``iss`` "chat", ``aud`` "jitsi", ``sub`` the tenant (app id), the
 API key's id in the header's ``kid``. Both: ``room`` the bare room name (never ``*``, so a token opens
 one room), ``nbf`` a little in the past for clock skew, a short ``exp``, and ``context.user`` with
-string fields; ``moderator`` "true" only for the chair and the secretary — prosody's
-``mod_token_affiliation`` turns it into the moderator role."""
+string fields; ``moderator`` "true" only for the chair and the secretary. jitsi-meet's own prosody
+modules ignore that claim: a self-hosted server needs jitsi-contrib's ``token_affiliation`` module, which
+makes an occupant the room's owner for ``affiliation`` "owner" (or ``moderator`` "true"), everyone else
+a member (README "Jitsi set-up"); JaaS reads ``moderator`` itself."""
 from __future__ import annotations
 
 import time
@@ -30,7 +32,8 @@ def token(config: OfficeConfig, domain: str, room_name: str, user, *, moderator:
         "iat": now,
         "exp": now + LIFETIME_SECONDS,
         "context": {"user": {"id": str(user.id), "name": user.full_name, "email": user.email or "",
-                             "avatar": "", "moderator": "true" if moderator else "false"}},
+                             "avatar": "", "moderator": "true" if moderator else "false",
+                             "affiliation": "owner" if moderator else "member"}},
     }
     if config.auth == JitsiAuth.HS256:
         claims.update(iss=config.app_id, aud=config.app_id, sub=domain)
@@ -43,6 +46,14 @@ def domains(config: OfficeConfig) -> list[str]:
     """The main domain, then the backups, in the order the page tries them."""
     backups = [d.strip() for d in config.backup_domains.replace(",", "\n").splitlines() if d.strip()]
     return [d for d in [config.jitsi_domain.strip(), *backups] if d]
+
+
+def script_url(config: OfficeConfig, domain: str) -> str:
+    """Where the IFrame API's script lives: JaaS serves it under the tenant (``8x8.vc/<AppID>/``), a
+    self-hosted server at its root."""
+    if config.auth == JitsiAuth.JAAS:
+        return f"https://{domain}/{config.app_id}/external_api.js"
+    return f"https://{domain}/external_api.js"
 
 
 def room_path(config: OfficeConfig, room_name: str) -> str:

@@ -11,9 +11,16 @@ ADVICE = {Quality.GOOD: "full", Quality.DEGRADED: "low_video", Quality.POOR: "au
           Quality.DISCONNECTED: "follow_along"}
 
 
-def verdict(config: OfficeConfig, *, rtt_ms=None, loss_pct=None, quality=None) -> Quality:
+# Jitsi's own word on the media path, sent by the page where the build has no getConnectionStats too:
+# a failed peer connection ("peerConnectionFailure") or a closed bridge channel ("dataChannelClosed").
+MEDIA = {"failed": Quality.POOR, "interrupted": Quality.DEGRADED}
+
+
+def verdict(config: OfficeConfig, *, rtt_ms=None, loss_pct=None, quality=None, media=None) -> Quality:
     """The worst thing any measure says; a measure the browser could not take says nothing."""
-    worst = Quality.GOOD
+    worst = MEDIA.get(media, Quality.GOOD)
+    if worst == Quality.POOR:
+        return worst
     checks = ((rtt_ms, config.rtt_degraded_ms, config.rtt_poor_ms, False),
               (loss_pct, config.loss_degraded_pct, config.loss_poor_pct, False),
               (quality, config.quality_degraded, config.quality_poor, True))

@@ -35,7 +35,7 @@ BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_ITEMS = 60          # samples or events in one batch (5 minutes at one every 5 s)
 PAST_LIMIT = timedelta(minutes=15)  # a batch retried after a drop may be this old
 FUTURE_LIMIT = timedelta(seconds=30)
-EVENT_KINDS = {"joined", "left", "dropped", "reconnected", "precheck", "ladder", "error", "info"}
+EVENT_KINDS = {"joined", "left", "dropped", "reconnected", "precheck", "ladder", "error", "info", "hand"}
 
 
 
@@ -493,9 +493,10 @@ def _apply_sample(session, user, person: Participant, item: dict, at: datetime, 
     rtt = _number(item.get("rtt"), 0, 120_000)
     loss = _number(item.get("loss"), 0, 100)
     conn = _number(item.get("quality"), 0, 100)
-    if rtt is None and loss is None and conn is None:
+    media = item.get("media") if item.get("media") in quality.MEDIA else None
+    if rtt is None and loss is None and conn is None and media is None:
         return False
-    seen = verdict = quality.verdict(config, rtt_ms=rtt, loss_pct=loss, quality=conn)
+    seen = verdict = quality.verdict(config, rtt_ms=rtt, loss_pct=loss, quality=conn, media=media)
     db.session.add(Sample(office_id=session.office_id, session_id=session.id, user_id=user.id, at=at, rtt_ms=rtt,
                           loss_pct=loss, quality=conn, bitrate_kbps=_number(item.get("bitrate"), 0, 1_000_000),
                           downlink_mbps=_number(item.get("downlink"), 0, 10_000), verdict=verdict))
@@ -523,6 +524,9 @@ def _apply_event(session, user, person: Participant, item: dict, at: datetime) -
         _disconnect(person, at, dropped=True)
     elif kind == "left":
         _disconnect(person, at)
+    elif kind == "hand":  # Jitsi's own raise-hand button, passed on to whoever keeps a speakers list
+        manager().for_office(session.office_id).intranet_session_hand(session=session, user=user,
+                                                                      raised=detail.get("raised") is True)
     _log(session, user, kind, at, detail)
     return True
 

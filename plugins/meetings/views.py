@@ -10,7 +10,7 @@ from datetime import timedelta
 import click
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.cli import AppGroup
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -25,7 +25,7 @@ from intranet.refusals import ServiceError, respond
 from intranet.security import allow_frames
 from intranet_scheduling.models import Document as SchedulingDocument, Session, SessionStatus
 
-from . import jitsi, services
+from . import jitsi, services, signals
 from .forms import ConfigForm, GuestForm, NotesForm, RoomForm
 from .models import JitsiAuth, Participant, Room
 from .providers import all_providers
@@ -88,8 +88,9 @@ def room(session_id: int):
         "probeBytes": len(PROBE),
         "follow": url_for("meetings.follow", session_id=meeting.id),
         "domains": jitsi.domains(config), "room": jitsi.room_path(config, room.room_name),
-        "name": current_user.full_name,
+        "name": current_user.full_name, "lang": str(get_locale()),
     }
+    page["scripts"] = {domain: jitsi.script_url(config, domain) for domain in page["domains"]}
     if provider.name == "jitsi":
         allow_frames(*page["domains"])  # their external_api.js and the call's iframe
     return render_template(provider.template, session=meeting, room=room, office_config=config, page=page,
@@ -149,7 +150,9 @@ def ingest(session_id: int):
     except ServiceError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 422
-    return jsonify(verdict.as_json())
+    floor = manager().for_office(meeting.office_id).intranet_session_floor(session=meeting,
+                                                                           user=current_user._get_current_object())
+    return jsonify({**verdict.as_json(), "floor": bool(floor)})
 
 
 @bp.route("/sessions/<int:session_id>/ping")
@@ -185,7 +188,8 @@ def _notes_html(session_id: int) -> str:
 
 def _board_html(session_id: int) -> str:
     meeting = db.session.get(Session, session_id)
-    return render_template("meetings/_board.html", rows=services.board(meeting), session=meeting)
+    return render_template("meetings/_board.html", rows=services.board(meeting), session=meeting,
+                           signals=signals.basis(meeting.id))
 
 
 # The live regions of a meeting's pages (routes /sessions/<id>/stream?page=… and /sessions/<id>/poll/…),

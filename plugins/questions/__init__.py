@@ -107,3 +107,17 @@ def intranet_session_discussion(session):
     from .services import discussion
 
     return discussion(session)
+
+
+@hookimpl
+def intranet_session_hand(session, user, raised):
+    from .services import hand_from_room
+
+    hand_from_room(session, user, raised)
+
+
+@hookimpl
+def intranet_session_floor(session, user):
+    from .services import has_floor
+
+    return has_floor(session, user)

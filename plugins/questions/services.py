@@ -480,6 +480,25 @@ def withdraw(turn: Speaker, actor) -> None:
     _announce("hand", session.id, turn.user_id)
 
 
+def hand_from_room(session: Session, user: User, raised: bool) -> None:
+    """The online room's own raise-hand button (the meetings plugin's hook): raising joins the list as
+    from the room, lowering takes a hand still waiting off it. A hand already on the list, a closed
+    meeting or a guest changes nothing: the room's button is not the place to say why."""
+    if raised:
+        try:
+            raise_hand(session, user, source=SpeakerSource.ROOM)
+        except ServiceError:
+            pass
+        return
+    for turn in _turns(session, SpeakerState.WAITING):
+        if turn.user_id == user.id:
+            withdraw(turn, user)
+
+
+def has_floor(session: Session, user: User) -> bool:
+    return any(t.user_id == user.id for t in _turns(session, SpeakerState.SPEAKING))
+
+
 def add_hall_speaker(session: Session, user: User, actor) -> Speaker:
     """The chair puts on the list a member who asked for the floor in the hall."""
     _chair_or_refuse(actor, session)

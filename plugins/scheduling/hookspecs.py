@@ -77,3 +77,18 @@ def intranet_session_discussion(session: Session) -> dict[str, list[dict[str, An
     """Return the discussion of a meeting for its minutes, or ``None``: ``{"questions": [{"text",
     "author" (a name, or None when the meeting did not show names), "votes", "answered",
     "discussion_question_id", "asked_at"}], "speakers": [{"name", "times", "seconds"}]}``."""
+
+
+@hookspec
+def intranet_session_hand(session: Session, user: User, raised: bool) -> None:
+    """``user`` raised (``raised`` True) or lowered (False) their hand with an online room's own button
+    (the meetings plugin passes on Jitsi's ``raiseHandUpdated``). A plugin that keeps a speakers list
+    puts them on it, or takes a hand still waiting off it; what cannot be done (already on the list, a
+    closed meeting, a guest) is left undone quietly — the room's button is not the place to say why."""
+
+
+@hookspec(firstresult=True)
+def intranet_session_floor(session: Session, user: User) -> bool | None:
+    """Return True when ``user`` has the floor in ``session`` right now, False when not, ``None`` when
+    this plugin keeps no speakers list (the meetings plugin then lowers the hand still raised in the
+    online room, through the room's own API)."""

@@ -89,3 +89,21 @@ def page(browser, live_server):
     yield page
     context.close()
 
+
+
+@pytest.fixture(scope="session")
+def jitsi_server():
+    from jitsi_stand_in.server import TRANSPORT, StandInServer
+
+    if not TRANSPORT.exists():
+        pytest.skip(f"{TRANSPORT.name} is not built: `make test` bundles it with npm (@jitsi/js-utils)")
+    server = StandInServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def jitsi(jitsi_server):
+    """The Jitsi stand-in on its own origin (``.host``), reset for each test."""
+    jitsi_server.reset()
+    return jitsi_server

@@ -13,7 +13,7 @@ from intranet.models import Office
 from intranet_scheduling import services
 from intranet_scheduling.models import SessionKind, SessionMode
 from support import ARTIFACTS, shot, sign_in
-from test_meetings_flow import STAND_IN, _context_page, _id, _online_meeting
+from test_meetings_flow import _context_page, _id, _online_meeting, expect_in_call
 
 
 def _closed_port() -> int:
@@ -24,21 +24,16 @@ def _closed_port() -> int:
 
 
 def _phone(browser, live_server, username):
-    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844}, is_mobile=True)
-    context.set_default_timeout(15_000)
-    context.route("https://jitsi.test/external_api.js",
-                  lambda route: route.fulfill(path=STAND_IN, content_type="application/javascript"))
-    page = context.new_page()
-    sign_in(page, username)
-    return page
+    return _context_page(browser, live_server, username, viewport={"width": 390, "height": 844}, is_mobile=True)
 
 
 def _fits(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
-def test_an_unreachable_jitsi_is_not_blamed_on_the_member_who_then_follows_in_text(browser, live_server, app, cell):
-    sid = _online_meeting(app, jitsi_domain=f"127.0.0.1:{_closed_port()}")
+def test_an_unreachable_jitsi_is_not_blamed_on_the_member_who_then_follows_in_text(browser, live_server, app, cell,
+                                                                                   jitsi):
+    sid = _online_meeting(app, jitsi, jitsi_domain=f"127.0.0.1:{_closed_port()}")
     chair = _context_page(browser, live_server, "bithu")
     chair.goto(f"/meetings/sessions/{sid}/board")
     member = _context_page(browser, live_server, "member1")
@@ -66,15 +61,15 @@ def test_an_unreachable_jitsi_is_not_blamed_on_the_member_who_then_follows_in_te
         page.context.close()
 
 
-def test_the_backup_server_is_offered_when_only_the_main_one_is_down(browser, live_server, app, cell):
-    sid = _online_meeting(app, jitsi_domain=f"127.0.0.1:{_closed_port()}", backup_domains="jitsi.test")
+def test_the_backup_server_is_offered_when_only_the_main_one_is_down(browser, live_server, app, cell, jitsi):
+    sid = _online_meeting(app, jitsi, jitsi_domain=f"127.0.0.1:{_closed_port()}", backup_domains=jitsi.host)
     member = _context_page(browser, live_server, "member1")
     member.goto(f"/meetings/sessions/{sid}")
-    expect(member.locator("#server-notice")).to_contain_text("máy chủ dự phòng jitsi.test")
+    expect(member.locator("#server-notice")).to_contain_text(f"máy chủ dự phòng {jitsi.host}")
     expect(member.locator("#precheck-result")).to_have_attribute("data-proposed", "full")
     shot(member, "meetings-server-backup")
     member.get_by_role("button", name="Vào họp").click()
-    expect(member.locator(".jitsi-stand-in")).to_contain_text("jitsi.test/chibo-")
+    expect_in_call(member, jitsi)
     member.context.close()
 
 
@@ -88,8 +83,9 @@ def _in_person(app, title: str) -> int:
         return session.id
 
 
-def test_distancing_turns_every_unpinned_room_online_and_the_pinned_one_says_why(browser, live_server, app, cell):
-    _online_meeting(app)  # the office's Jitsi
+def test_distancing_turns_every_unpinned_room_online_and_the_pinned_one_says_why(browser, live_server, app, cell,
+                                                                                 jitsi):
+    _online_meeting(app, jitsi)  # the office's Jitsi
     followed, pinned = _in_person(app, "Sinh hoạt tháng"), _in_person(app, "Họp chi ủy tại hội trường")
     secretary = _context_page(browser, live_server, "bithu")
     for sid in (followed, pinned):

@@ -6,9 +6,23 @@
 (() => {
   const RUNGS = ["full", "low_video", "audio_only", "follow_along"];
   const MODE_OF = {full: "video", low_video: "low_video", audio_only: "audio", follow_along: "follow"};
+  // Jitsi's events logged as they come, for the report (real names: tests/e2e/jitsi_stand_in/real_api.json).
+  const LOGGED_EVENTS = ["peerConnectionFailure", "suspendDetected", "p2pStatusChanged", "dataChannelClosed",
+                         "audioOnlyChanged", "videoQualityChanged"];
   const SAMPLE_MS = 5000, BACKOFF = [2000, 4000, 8000, 16000, 30000], TRIES_PER_DOMAIN = 3, SERVER_CHECK_MS = 8000;
+  const SERVER_TRIPS = 3;
   let page, text, api = null, rung = 0, domainIndex = 0, failures = 0, dropped = false, unreachable = false;
   let chosen = false;  // until the member picks a mode, batches claim none
+  // The IFrame API has no way to tell which server its script came from: the page remembers, so a
+  // join or a rejoin on the same server does not fetch external_api.js again.
+  let loadedScript = null;
+  // Whether this Jitsi build answers getConnectionStats (builds from July 2026 on), asked once per call;
+  // without it the verdict rests on the round trip and the media events below.
+  let hasStats = null, mediaTrouble = null;
+  // Jitsi's own raise-hand: this member's participant id in the call, and whether their hand is up there.
+  // The API lowers only the local hand (toggleRaiseHand), so the page itself lowers it when the
+  // intranet says the member was given the floor.
+  let myId = null, handUp = false, hadFloor = false;
   let pending = {samples: [], events: []}, inFlight = null;
 
   const $ = (id) => document.getElementById(id);
@@ -27,15 +41,32 @@
     }
   }
 
-  // The Jitsi server itself: a no-cors HEAD of its external_api.js. Any answer (opaque) means it is up;
-  // a refused connection, an unknown name or silence means it cannot be reached from here.
+  // The Jitsi server itself: no-cors HEADs of its external_api.js. Any answer (opaque) means it is up;
+  // a refused connection, an unknown name or silence means it cannot be reached from here. An opaque
+  // answer still has a time, which needs no CORS: the first pays for the connection, the later ones
+  // are the round trip on the path the call takes when Jitsi is hosted elsewhere than the intranet.
   async function serverAnswers(domain) {
+    const times = [];
     try {
-      await fetch(`https://${domain}/external_api.js`, {method: "HEAD", mode: "no-cors", cache: "no-store",
-                                                        credentials: "omit", signal: AbortSignal.timeout(SERVER_CHECK_MS)});
-      return "ok";
+      for (let i = 0; i < SERVER_TRIPS; i++) {
+        const start = performance.now();
+        await fetch(page.scripts[domain], {method: "HEAD", mode: "no-cors", cache: "no-store", credentials: "omit",
+                                           signal: AbortSignal.timeout(SERVER_CHECK_MS)});
+        times.push(performance.now() - start);
+      }
     } catch (e) {
-      return e.name === "TimeoutError" ? "timeout" : "unreachable";
+      if (!times.length) return {answer: e.name === "TimeoutError" ? "timeout" : "unreachable", rtt: null};
+    }
+    return {answer: "ok", rtt: Math.min(...(times.length > 1 ? times.slice(1) : times))};
+  }
+
+  async function downloadMbps(url, options) {
+    try {
+      const start = performance.now();
+      const body = await (await fetch(url, {cache: "no-store", ...options})).arrayBuffer();
+      return (body.byteLength * 8) / ((performance.now() - start) / 1000) / 1e6;
+    } catch (e) {
+      return null;
     }
   }
 
@@ -45,12 +76,7 @@
     for (let i = 0; i < 5; i++) trips.push(await roundTrip());
     const good = trips.filter((t) => t !== null).sort((a, b) => a - b);
     const rtt = good.length ? good[Math.floor(good.length / 2)] : null;
-    let mbps = null;
-    try {
-      const start = performance.now();
-      const body = await (await fetch(page.probe, {cache: "no-store", credentials: "same-origin"})).arrayBuffer();
-      mbps = (body.byteLength * 8) / ((performance.now() - start) / 1000) / 1e6;
-    } catch (e) { /* no throughput: the link is down */ }
+    const mbps = await downloadMbps(page.probe, {credentials: "same-origin"});  // null: the link is down
     const info = navigator.connection || {};
     let camera = false, microphone = false;
     try {
@@ -58,14 +84,23 @@
       camera = devices.some((d) => d.kind === "videoinput");
       microphone = devices.some((d) => d.kind === "audioinput");
     } catch (e) { /* no media devices API */ }
-    let proposal = "full";
-    if (rtt === null || mbps === null || mbps < 0.15 || rtt > 1500) proposal = "follow_along";
-    else if (mbps < 0.6 || rtt > 800 || !camera) proposal = "audio_only";
-    else if (mbps < 1.5 || rtt > 300) proposal = "low_video";
+    const checked = await servers;
+    const answers = checked.map((c) => c.answer);
     // Only a member who reaches the intranet can tell that the server, not their link, is down.
-    const answers = await servers;
     const up = rtt === null ? answers.map(() => true) : answers.map((a) => a === "ok");
     const firstUp = up.indexOf(true);
+    // The call's path is the worse of the two round trips: to the intranet and to the Jitsi server joined.
+    const jitsiRtt = firstUp === -1 ? null : checked[firstUp].rtt;
+    const pathRtt = rtt === null ? null : Math.max(rtt, jitsiRtt ?? 0);
+    // Where the Jitsi server allows it (CORS on its external_api.js), its download is timed on the
+    // call's path too; elsewhere the answer is opaque, its size unknown, and the intranet's figure stands.
+    const jitsiMbps = firstUp === -1 ? null : await downloadMbps(page.scripts[page.domains[firstUp]], {
+      mode: "cors", credentials: "omit", signal: AbortSignal.timeout(SERVER_CHECK_MS)});
+    const pathMbps = mbps === null ? null : Math.min(mbps, jitsiMbps ?? Infinity);
+    let proposal = "full";
+    if (pathRtt === null || pathMbps === null || pathMbps < 0.15 || pathRtt > 1500) proposal = "follow_along";
+    else if (pathMbps < 0.6 || pathRtt > 800 || !camera) proposal = "audio_only";
+    else if (pathMbps < 1.5 || pathRtt > 300) proposal = "low_video";
     if (firstUp === -1) {
       proposal = "follow_along";
       serverNotice(text.server_down);
@@ -73,13 +108,15 @@
       domainIndex = firstUp;
       serverNotice(text.server_backup.replace("{domain}", page.domains[firstUp]));
     }
-    const result = {rtt: rtt && Math.round(rtt), mbps: mbps && Math.round(mbps * 100) / 100,
+    const round = (x) => x && Math.round(x * 100) / 100;
+    const result = {rtt: rtt && Math.round(rtt), jitsiRtt: jitsiRtt && Math.round(jitsiRtt),
+                    mbps: round(mbps), jitsiMbps: round(jitsiMbps),
                     effectiveType: info.effectiveType || null, downlink: info.downlink ?? null, camera,
                     microphone, proposed: proposal,
-                    servers: Object.fromEntries(page.domains.map((d, i) => [d, answers[i]]))};
-    event("precheck", result);
+                    servers: Object.fromEntries(page.domains.map((d, i) => [d, answers[i]]))};    event("precheck", result);
     $("precheck-result").textContent =
-      `${rtt === null ? "—" : Math.round(rtt) + " ms"} · ${mbps === null ? "—" : result.mbps + " Mbps"} · ` +
+      `${rtt === null ? "—" : Math.round(rtt) + " ms"}${jitsiRtt === null ? "" : ` (Jitsi ${result.jitsiRtt} ms)`} · ` +
+      `${mbps === null ? "—" : result.mbps + " Mbps"}${jitsiMbps === null ? "" : ` (Jitsi ${result.jitsiMbps} Mbps)`} · ` +
       `${text[camera ? "camera" : "no_camera"]}, ${text[microphone ? "microphone" : "no_microphone"]} → ${text[proposal]}`;
     $("precheck-result").dataset.proposed = proposal;
     document.querySelector(`input[name=mode][value=${proposal}]`).checked = true;
@@ -95,12 +132,13 @@
 
   // --- the call -------------------------------------------------------------------------------------
   function loadApi(domain) {
+    const src = page.scripts[domain];
     return new Promise((resolve, reject) => {
-      if (window.JitsiMeetExternalAPI && window.JitsiMeetExternalAPI.domain === domain) return resolve();
+      if (window.JitsiMeetExternalAPI && loadedScript === src) return resolve();
       const script = document.createElement("script");
-      script.src = `https://${domain}/external_api.js`;
+      script.src = src;
       const give = setTimeout(() => reject(new Error("timeout")), 10000);
-      script.onload = () => { clearTimeout(give); resolve(); };
+      script.onload = () => { clearTimeout(give); loadedScript = src; resolve(); };
       script.onerror = () => { clearTimeout(give); reject(new Error("unreachable")); };
       document.head.appendChild(script);
     });
@@ -117,9 +155,10 @@
       $("jitsi").hidden = false;
       api = new window.JitsiMeetExternalAPI(domain, {
         roomName: answer.room, jwt: answer.jwt || undefined, parentNode: $("jitsi"), width: "100%", height: 560,
-        userInfo: {displayName: page.name},
+        userInfo: {displayName: page.name}, lang: page.lang,
         configOverwrite: {startAudioOnly: rung >= 2, startWithVideoMuted: rung >= 2, prejoinConfig: {enabled: false}},
       });
+      hasStats = typeof api.getConnectionStats === "function";
       listen(api);
       applyRung();
     } catch (e) {
@@ -142,9 +181,12 @@
   }
 
   function listen(target) {
-    const on = (name, handler) => (target.addListener || target.addEventListener).call(target, name, handler);
-    on("videoConferenceJoined", () => {
+    const on = (name, handler) => target.addListener(name, handler);
+    on("videoConferenceJoined", (e) => {
+      myId = e && e.id;
+      handUp = false;  // a new call starts with the hand down; the speakers list keeps its turn
       event(dropped ? "reconnected" : "joined", {domain: page.domains[domainIndex]});
+      event("info", {name: "signals", stats: hasStats});
       dropped = unreachable = false;
       failures = 0;
       send();
@@ -156,10 +198,21 @@
                       isFatal: !!(e && (e.error ? e.error.isFatal : e.isFatal))};
       if (detail.isFatal) drop(detail); else event("error", detail);
     });
-    for (const name of ["peerConnectionFailure", "suspendDetected", "p2pStatusChanged", "dataChannelClosed",
-                        "audioOnlyChanged", "videoQualityChanged"]) {
+    for (const name of LOGGED_EVENTS) {
       on(name, (e) => event("info", {name, value: JSON.stringify(e || {}).slice(0, 150)}));
     }
+    // Without getConnectionStats, the media path's own failures are the signal: a failed peer
+    // connection (sent only where rtcstats is on) is worse than a closed bridge channel.
+    on("peerConnectionFailure", () => { mediaTrouble = "failed"; });
+    on("dataChannelClosed", () => { if (mediaTrouble !== "failed") mediaTrouble = "interrupted"; });
+    // handRaised is the time it went up (0 when lowered) — a boolean on older builds; every
+    // participant's hand is reported, so only this member's own counts.
+    on("raiseHandUpdated", (e) => {
+      if (!e || e.id !== myId || !!e.handRaised === handUp) return;
+      handUp = !!e.handRaised;
+      event("hand", {raised: handUp});
+      send();
+    });
   }
 
   function drop(detail) {
@@ -206,12 +259,23 @@
     send();
   }
 
+  function heardFloor(floor) {
+    if (!api) return;
+    if (floor && !hadFloor) {
+      if (handUp) api.executeCommand("toggleRaiseHand");
+      api.executeCommand("showNotification", {title: text.floor, uid: "intranet-floor", type: "success",
+                                              timeout: "medium"});
+    }
+    hadFloor = floor;
+  }
+
   // --- samples and batches --------------------------------------------------------------------------
   async function sample() {
     const item = {t: Date.now(), rtt: await roundTrip()};
     const info = navigator.connection;
     if (info && typeof info.downlink === "number") item.downlink = info.downlink;
-    if (api && typeof api.getConnectionStats === "function") {
+    if (mediaTrouble) { item.media = mediaTrouble; mediaTrouble = null; }
+    if (api && hasStats) {
       try {
         const stats = await api.getConnectionStats();
         if (stats) {
@@ -245,6 +309,7 @@
       inFlight = null;  // taken (or refused for good): the next batch gets a new id
       if (response.ok) {
         const verdict = await response.json();
+        heardFloor(verdict.floor === true);
         const advised = RUNGS.indexOf(verdict.advice);
         if (api && advised > rung && rung < 3 && !dropped) stepTo(advised, `why_${verdict.advice}`);
       }
