@@ -55,7 +55,7 @@ class Client:
     def cookie(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
 
-    def login(self, username: str, password: str) -> "Client":
+    def login(self, username: str, password: str) -> Client:
         _, _, page = self.request("GET", "/login")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         status, _, _ = self.request("POST", "/login", urlencode({"username": username, "password": password,

@@ -24,7 +24,6 @@ from pathlib import Path
 from client import SEED_CELL, Client, seeded_cell, stop
 from questions_bench import PASSWORD, AccessLog, _read_head, q, serve
 
-
 SEED = SEED_CELL + """
 from intranet_meetings import services as rooms
 config = rooms.config_for(office.id)
@@ -88,7 +87,7 @@ async def board_watcher(port, sid, cookie, drops, delays, stop):
     while not stop.is_set():
         try:
             data = await asyncio.wait_for(reader.read(1 << 20), timeout=1)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
         if not data:
             return

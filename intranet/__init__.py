@@ -10,12 +10,10 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from . import live, live_grip, logs, metrics
+from . import live, live_grip, logs, metrics, schema
 from .errors import CappedRequest
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
-from . import schema
 from .schema import MIGRATIONS
-
 
 
 def create_app(config: dict | None = None) -> Flask:

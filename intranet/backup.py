@@ -26,7 +26,7 @@ import tarfile
 import tempfile
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePosixPath
 
@@ -180,7 +180,7 @@ def _add(tar: tarfile.TarFile, name: str, path: Path, members: dict) -> None:
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
-    info.size, info.mtime, info.mode = len(data), int(datetime.now(timezone.utc).timestamp()), 0o600
+    info.size, info.mtime, info.mode = len(data), int(datetime.now(UTC).timestamp()), 0o600
     tar.addfile(info, io.BytesIO(data))
 
 
@@ -212,7 +212,7 @@ def create(path: Path, app: Flask | None = None) -> dict:
     members: dict[str, dict] = {}
     manifest = {
         "format": FORMAT,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "app_version": app_version(),
         "database": kind,
         "migration_heads": database_heads(engine),

@@ -102,8 +102,8 @@ def create_admin_command(username: str, full_name: str, code: str, office_name: 
     """The first administrator of a fresh installation: prints a temporary password, to be changed at
     the first sign-in."""
     from .admin.services import create_office, create_user
-    from .refusals import ServiceError
     from .models import Role
+    from .refusals import ServiceError
 
     office = db.session.scalar(select(Office).where(func.lower(Office.code) == code.strip().lower()))
     try:

@@ -4,7 +4,7 @@ default): a meeting at 05:19 in Hà Nội is 22:19 UTC the evening before. Every
 through here, never through ``datetime.date()`` of a UTC moment."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -32,4 +32,4 @@ def today() -> date:
 
 def at(day: date, clock: time = time()) -> datetime:
     """The UTC moment of ``clock`` on the office's ``day`` (midnight by default: the day's start)."""
-    return datetime.combine(day, clock, zone()).astimezone(timezone.utc)
+    return datetime.combine(day, clock, zone()).astimezone(UTC)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import smtplib
-import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +68,8 @@ def check_config(app: Flask) -> list[Finding]:
 
 def check_database() -> list[Finding]:
     from .backup import database_heads, known_revision
-    from .schema import code_heads
     from .extensions import db
+    from .schema import code_heads
 
     url = db.engine.url.render_as_string(hide_password=True)
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader, apply_configuration

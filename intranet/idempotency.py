@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from datetime import datetime, timedelta
-from functools import wraps
+from functools import partial, wraps
 
 from flask import Response, make_response, request
 from flask_babel import gettext as _
@@ -108,7 +108,7 @@ def _fingerprint() -> str:
     digest.update(json.dumps([request.method, request.path, fields]).encode())
     for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
         digest.update(json.dumps([name, upload.filename]).encode())
-        for chunk in iter(lambda: upload.stream.read(1 << 16), b""):
+        for chunk in iter(partial(upload.stream.read, 1 << 16), b""):
             digest.update(chunk)
         upload.stream.seek(0)
     return digest.hexdigest()

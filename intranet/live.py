@@ -22,9 +22,10 @@ import socket
 import threading
 import time
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from flask import Flask, Response, current_app, request, session, stream_with_context
 from flask_babel import get_locale
@@ -47,7 +48,7 @@ class Event:
 class Subscription:
     """Events of some channels for one consumer; bounded so a stalled client cannot eat memory."""
 
-    def __init__(self, bus: "_LocalFanout", channels: tuple[str, ...], maxsize: int = 256):
+    def __init__(self, bus: _LocalFanout, channels: tuple[str, ...], maxsize: int = 256):
         self.bus, self.channels = bus, channels
         self._queue: queue.Queue[Event] = queue.Queue(maxsize)
 
@@ -75,7 +76,7 @@ class Subscription:
     def close(self) -> None:
         self.bus._unsubscribe(self)
 
-    def __enter__(self) -> "Subscription":
+    def __enter__(self) -> Subscription:
         return self
 
     def __exit__(self, *exc) -> None:

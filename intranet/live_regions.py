@@ -18,10 +18,12 @@ regions fills it (``intranet_template_slot``), so the slot is empty where the ow
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from flask import Blueprint, abort, request, session as cookie, url_for
+from flask import Blueprint, abort, request, url_for
+from flask import session as cookie
 from flask_login import current_user
 
 from . import live

@@ -2,15 +2,15 @@
 shows."""
 from __future__ import annotations
 
-
 from alembic.runtime.migration import MigrationContext
 from flask import Blueprint, abort, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_required
+
 from . import live, metrics
-from .schema import code_heads
 from .access import can
 from .extensions import db, limiter
 from .plugins import manager
+from .schema import code_heads
 from .security import same_site_path
 
 bp = Blueprint("main", __name__)

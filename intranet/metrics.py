@@ -15,8 +15,16 @@ import threading
 import time
 
 from flask import Flask, Response, current_app, request, request_started
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
-                               generate_latest, multiprocess)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 REQUEST_SECONDS = Histogram("intranet_http_request_duration_seconds",
                             "Time to answer a request (until the response starts), by URL rule",

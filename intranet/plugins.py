@@ -7,11 +7,12 @@ found the same way. The manager lives on the app (``app.extensions["intranet_plu
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pluggy
 from flask import Flask, abort, current_app, g, has_app_context, request
@@ -95,7 +96,7 @@ def cross_office_view(office_of: Callable[..., int | None]):
     return mark
 
 
-def manager(app: Flask | None = None) -> "PluginManager":
+def manager(app: Flask | None = None) -> PluginManager:
     return (app or current_app).extensions["intranet_plugins"]
 
 

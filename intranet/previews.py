@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .archives import BadXML, NotAnArchive, open_archive, read_xml
 from .filetypes import DOCX, PPTX, Damaged, office_main_part

@@ -11,7 +11,8 @@ refused: 422 with the reason, the chosen file still in the form, or on success t
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, flash, redirect, request

@@ -5,7 +5,8 @@ the process meanwhile. Such calls go through ``off_loop``."""
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def off_loop(call: Callable[..., Any], *args: Any) -> Any:

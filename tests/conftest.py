@@ -20,11 +20,11 @@ import flask_migrate  # noqa: E402
 import pytest  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from sqlalchemy import MetaData, delete  # noqa: E402
+from support import PASSWORD, ThrowawayDatabases, app_config  # noqa: E402
 
 import intranet.models as models  # noqa: E402
 from intranet import MIGRATIONS, create_app  # noqa: E402
 from intranet.extensions import db, limiter  # noqa: E402
-from support import PASSWORD, ThrowawayDatabases, app_config  # noqa: E402
 
 # Cheap hashes keep the suite fast; the production parameters are argon2-cffi's defaults.
 models._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

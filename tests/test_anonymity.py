@@ -7,11 +7,10 @@ import logging
 import re
 
 from sqlalchemy import DateTime, inspect, select, text
+from test_evaluations import _held, _user
 
 from intranet.extensions import db
 from intranet_evaluations.models import PendingRating, Rating
-
-from test_evaluations import _held, _user
 
 RATERS = 18  # six batches of three: a join by row order guesses all six right with probability 6**-6
 
@@ -91,12 +90,12 @@ def test_no_join_links_a_rating_to_its_receipt(app, client, data, qcell, login):
 
 
 def _documents_sent_meeting(app, mode: str) -> int:
+    from test_questions import _meeting
+
     from intranet_questions import services as queue
     from intranet_questions.models import Anonymity
     from intranet_scheduling import services as scheduling
     from intranet_scheduling.models import Session, SessionStatus
-
-    from test_questions import _meeting
 
     sid = _meeting(app, status=SessionStatus.PLANNED)
     with app.test_request_context():

@@ -1,5 +1,6 @@
 """Sign-in, rate limits, forced password change, sessions, cookies, my account."""
 from support import PASSWORD
+
 from intranet.models import User
 
 WRONG = "Sai tên đăng nhập hoặc mật khẩu."

@@ -13,12 +13,12 @@ import docx
 import flask_migrate
 import pytest
 from sqlalchemy import MetaData, create_engine, inspect, select, text
+from support import PASSWORD, app_config, pg_only
 
 from intranet import MIGRATIONS, create_app
 from intranet.backup import DATABASE, MANIFEST
-from intranet.schema import code_heads
 from intranet.extensions import db
-from support import PASSWORD, app_config, pg_only
+from intranet.schema import code_heads
 
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pg_only)]
 

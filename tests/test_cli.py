@@ -4,10 +4,10 @@ import subprocess
 import sys
 
 from sqlalchemy import func, select
+from support import ROOT
 
 from intranet.extensions import db
 from intranet.models import Office, PluginState, User
-from support import ROOT
 
 
 def run(app, *args):

@@ -7,10 +7,12 @@ import os
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from test_meetings import _batch, _configure, _enter, _now_ms, _online
+from test_questions import _ask, _meeting
 
 from intranet.extensions import db
 from intranet.models import User
@@ -20,8 +22,6 @@ from intranet_meetings.models import Event, Participant
 from intranet_questions import services
 from intranet_questions.models import Question, Vote
 from intranet_scheduling.models import Session
-from test_meetings import _batch, _configure, _enter, _now_ms, _online
-from test_questions import _ask, _meeting
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("INTRANET_TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -117,7 +117,7 @@ def test_one_participants_batches_in_parallel_lose_no_count(app, qcell):
 
     def send(batch):
         meetings.ingest(db.session.get(Session, sid), db.session.get(User, qcell["member"]), batch,
-                        datetime.now(timezone.utc))
+                        datetime.now(UTC))
 
     assert _in_parallel(app, batches, send) == []
     with app.app_context():
@@ -132,9 +132,10 @@ def test_one_participants_batches_in_parallel_lose_no_count(app, qcell):
 def test_tasks_added_at_once_get_distinct_numbers(app, qcell):
     from datetime import date
 
+    from test_evaluations import _held
+
     from intranet_evaluations import services as evaluations
     from intranet_evaluations.models import Task
-    from test_evaluations import _held
 
     sid = _held(app)
     with app.app_context():

@@ -9,10 +9,10 @@ import shutil
 import subprocess
 
 import pytest
+from support import ROOT
 
 from intranet.config import DEFAULTS
 from intranet.plugins import manager
-from support import ROOT
 
 DEPLOY = ROOT / "deploy"
 SYSTEMD = DEPLOY / "systemd"

@@ -14,10 +14,10 @@ import flask_migrate
 import pytest
 import redis
 from aiosmtpd.controller import Controller
+from support import app_config
 
 from intranet import MIGRATIONS, create_app
 from intranet.extensions import db
-from support import app_config
 
 STRONG_KEY = "k3Jq9vX2mPz8RtY6wL1nB5cH7dF4gS0aE2uI9oQ"
 

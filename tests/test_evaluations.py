@@ -3,7 +3,7 @@ group's evaluation, anonymous ratings, participation and the passive rule, the p
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import docx
 import pytest
@@ -14,12 +14,13 @@ from intranet.extensions import db
 from intranet.models import AuditEvent, Office, User
 from intranet.notifications import Notification
 from intranet_evaluations import documents, formats, participation, review, services, shelf
-from intranet_evaluations.models import CellDocument as Document, Note, NoteKind, Rating, Task, TaskStatus
+from intranet_evaluations.models import CellDocument as Document
+from intranet_evaluations.models import Note, NoteKind, Rating, Task, TaskStatus
 from intranet_questions import services as queue
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
 
-PAST = datetime.now(timezone.utc) - timedelta(days=3)
+PAST = datetime.now(UTC) - timedelta(days=3)
 
 
 def _office(code="DIST") -> Office:
@@ -119,14 +120,14 @@ def test_tasks_are_numbered_dated_after_the_meeting_and_followed_up_by_their_own
 
 
 def test_overdue_tasks_show_on_the_secretary_home_page_and_the_next_meeting(app, client, qcell, login):
-    sid = _held(app, when=datetime.now(timezone.utc) - timedelta(days=40))
+    sid = _held(app, when=datetime.now(UTC) - timedelta(days=40))
     with app.test_request_context():
         task = services.add_task(_meeting(sid), _user("bithu"), what="Nộp kế hoạch cá nhân", owner=_user("member1"),
                                  due=date.today() - timedelta(days=5))
         db.session.commit()
     with app.test_request_context():
         upcoming = scheduling.create_session(_office(), kind=SessionKind.REGULAR, title="Tháng tới",
-                                             starts_at=datetime.now(timezone.utc) + timedelta(days=5),
+                                             starts_at=datetime.now(UTC) + timedelta(days=5),
                                              duration_minutes=90, place="", mode=SessionMode.IN_PERSON)
         db.session.commit()
         upcoming_id = upcoming.id
@@ -365,7 +366,7 @@ def test_ratings_are_anonymous_once_each_and_shown_from_three(app, client, qcell
 
 
 def test_participation_flags_passive_members_and_the_secretary_reminds_them(app, client, qcell, login):
-    quarter_start = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
+    quarter_start = datetime.now(UTC).replace(day=1) - timedelta(days=1)
     for ago in (5, 3, 1):
         sid = _held(app, kind=SessionKind.REGULAR, when=quarter_start - timedelta(days=ago), absent=("member3",))
         with app.test_request_context():  # the speakers list was used; member1 spoke, the others present did not
@@ -408,7 +409,7 @@ def test_participation_flags_passive_members_and_the_secretary_reminds_them(app,
 
 
 def test_review_figures_and_docx(app, client, qcell, login):
-    when = datetime.now(timezone.utc) - timedelta(days=2)
+    when = datetime.now(UTC) - timedelta(days=2)
     sid = _held(app, when=when)
     with app.test_request_context():
         meeting = _meeting(sid)
@@ -447,7 +448,7 @@ def test_demo_year_has_signed_minutes_and_a_review(app):
         office = _office("VKS-PD")
         closed = db.session.scalars(select(Document).where(Document.kind == "minutes")).all()
         assert closed and all(d.signed_at for d in closed)
-        year = datetime.now(timezone.utc).year
+        year = datetime.now(UTC).year
         figures = review.review(office.id, year, None, date.today())
         assert figures.held_thematic >= 3 and figures.attendance_rate and figures.rating_content
         assert figures.commendations >= 1 and figures.reminders == 1
@@ -456,12 +457,12 @@ def test_demo_year_has_signed_minutes_and_a_review(app):
 
 
 def test_the_next_minutes_review_overdue_tasks_of_earlier_resolutions(app, client, qcell, login):
-    earlier = _held(app, when=datetime.now(timezone.utc) - timedelta(days=60))
+    earlier = _held(app, when=datetime.now(UTC) - timedelta(days=60))
     with app.test_request_context():
         services.add_task(_meeting(earlier), _user("bithu"), what="Báo cáo kết quả học tập", owner=_user("member1"),
                           due=date.today() - timedelta(days=20))
         db.session.commit()
-    later = _held(app, kind=SessionKind.REGULAR, when=datetime.now(timezone.utc) - timedelta(days=1))
+    later = _held(app, kind=SessionKind.REGULAR, when=datetime.now(UTC) - timedelta(days=1))
     login("bithu")
     client.post(f"/evaluations/sessions/{later}/minutes")
     with app.app_context():
@@ -471,7 +472,7 @@ def test_the_next_minutes_review_overdue_tasks_of_earlier_resolutions(app, clien
 
 def test_silence_is_judged_only_where_speaking_was_recorded(app, qcell):
     """Three meetings in the hall without the queue: nobody recorded who spoke, so nobody is silent."""
-    when = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
+    when = datetime.now(UTC).replace(day=1) - timedelta(days=1)
     for ago in (5, 3, 1):
         _held(app, kind=SessionKind.REGULAR, when=when - timedelta(days=ago), absent=())
     with app.test_request_context():
@@ -483,7 +484,7 @@ def test_roles_and_the_hall_count_as_participation_and_excused_as_neither(app, d
     """The queue was used at each meeting, yet the chair, the minute-taker, the presenting group and a
     member who spoke in the hall took part; the member excused each time is neither passive nor active."""
     data.user("member4", "DIST", full_name="Đảng Viên Bốn")
-    when = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
+    when = datetime.now(UTC).replace(day=1) - timedelta(days=1)
     for ago in (5, 3, 1):
         sid = _held(app, when=when - timedelta(days=ago), absent=(), close=False)
         with app.test_request_context():

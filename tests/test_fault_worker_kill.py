@@ -26,12 +26,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from support import PASSWORD
+from test_questions import _ask, _meeting
 
 from intranet.extensions import db
 from intranet.models import User
 from intranet_questions.models import Question, Vote
-from support import PASSWORD
-from test_questions import _ask, _meeting
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("INTRANET_TEST_DATABASE_URL", "").startswith("postgresql"),

@@ -15,13 +15,13 @@ import pytest
 import redis
 from flask import url_for
 from sqlalchemy import func, select
+from support import PASSWORD, Browser, RedisServer, serve
+from test_questions import _meeting
 from werkzeug.serving import make_server
 
 from intranet.extensions import db
 from intranet.models import Office, User
 from intranet.plugins import manager
-from support import PASSWORD, Browser, RedisServer, serve
-from test_questions import _meeting
 
 
 class _Body(io.RawIOBase):

@@ -1,5 +1,5 @@
 """Vietnamese by default, English complete, a language switch, dates in Asia/Ho_Chi_Minh."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -51,10 +51,10 @@ def test_signed_in_choice_is_remembered_on_the_account(app, client, cell, login)
 def test_dates_are_shown_in_ho_chi_minh_time(app, client, cell, login):
     with app.app_context():
         user = db.session.get(User, cell["member"])
-        user.last_login_at = datetime(2026, 3, 1, 20, 30, tzinfo=timezone.utc)
+        user.last_login_at = datetime(2026, 3, 1, 20, 30, tzinfo=UTC)
         db.session.commit()
     with app.test_request_context():
         from flask import render_template_string
 
-        shown = render_template_string("{{ when|datetime }}", when=datetime(2026, 3, 1, 20, 30, tzinfo=timezone.utc))
+        shown = render_template_string("{{ when|datetime }}", when=datetime(2026, 3, 1, 20, 30, tzinfo=UTC))
     assert shown == "03:30 02/03/2026"  # 20:30 UTC is 03:30 the next morning in Vietnam

@@ -7,7 +7,7 @@ import importlib
 import io
 import re
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import docx
@@ -30,7 +30,7 @@ from intranet_scheduling import services as scheduling
 from intranet_scheduling.documents import upload
 from intranet_scheduling.models import DocumentKind, Session, SessionKind, SessionMode, SessionStatus
 
-PAST = datetime.now(timezone.utc) - timedelta(days=3)
+PAST = datetime.now(UTC) - timedelta(days=3)
 # Decomposed accents, NUL, a vertical tab, SOH, a right-to-left override, a zero-width space, a BOM.
 HOSTILE = "Bie\u0302n\x00 ba\u0309n\x0b\x01\u202e\u200b\ufeff"
 HOSTILE_LINES = "Do\u0300ng\r\nhai\x0b\tba\x00\u2067"

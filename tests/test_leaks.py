@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_meetings import _configure, _online
+from test_questions import _as, _ask, _meeting, _settings, _user
+
 from intranet.extensions import db
 from intranet.refusals import ServiceError
 from intranet_questions import services as queue
 from intranet_questions.models import Question
-
-from test_meetings import _configure, _online
-from test_questions import _as, _ask, _meeting, _settings, _user
 
 
 def _answer(response) -> tuple[int, str]:

@@ -4,8 +4,8 @@ import re
 from datetime import timedelta
 
 from sqlalchemy import select, update
-
 from support import PASSWORD
+
 from intranet.extensions import db
 from intranet.models import utcnow
 from intranet.notifications import Notification
@@ -84,7 +84,9 @@ def test_unknown_and_known_usernames_get_the_same_answers(client, app, cell):
     _fail(client, "nobody-here", ATTACKER, times=5)
     known, unknown = _try(client, "member1", "x" * 12, ATTACKER), _try(client, "nobody-here", "x" * 12, ATTACKER)
     assert known.status_code == unknown.status_code == 429
-    same = lambda text: re.sub(r"\d+", "#", text.replace("member1", "nobody-here"))  # the seconds may differ
+    def same(text: str) -> str:  # the seconds may differ
+        return re.sub(r"\d+", "#", text.replace("member1", "nobody-here"))
+
     assert same(known.text) == same(unknown.text)
 
 

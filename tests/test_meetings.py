@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -44,7 +44,7 @@ def _configure(app, **fields) -> None:
 def _online(app, *, starts_in=timedelta(minutes=10), status=SessionStatus.IN_PROGRESS) -> int:
     with app.test_request_context():
         session = scheduling.create_session(_office(), kind=SessionKind.REGULAR, title="Sinh hoạt trực tuyến",
-                                            starts_at=datetime.now(timezone.utc) + starts_in, duration_minutes=90,
+                                            starts_at=datetime.now(UTC) + starts_in, duration_minutes=90,
                                             place="", mode=SessionMode.ONLINE, record_past=True)
         if status != SessionStatus.PLANNED:
             scheduling.advance(session, status, None)
@@ -187,7 +187,7 @@ def _now_ms(offset_s: float = 0) -> int:
 def _enter(app, sid, username, ago=timedelta(0)) -> None:
     """The server serves ``username`` the open room (``ago`` before now): what a join counts from."""
     with app.test_request_context():
-        services.enter(db.session.get(Session, sid), _user(username), datetime.now(timezone.utc) - ago)
+        services.enter(db.session.get(Session, sid), _user(username), datetime.now(UTC) - ago)
         db.session.commit()
 
 
@@ -356,7 +356,7 @@ def test_old_samples_are_rolled_up(app, client, qcell, login):
     client.post(f"/meetings/sessions/{sid}/ingest", json=_batch(app, sid, "member1", samples=[
         {"t": _now_ms(-i), "rtt": 100 + i, "loss": i} for i in range(5)]))
     with app.app_context():
-        later = datetime.now(timezone.utc) + timedelta(hours=30)
+        later = datetime.now(UTC) + timedelta(hours=30)
         assert services.roll_up(timedelta(hours=24), now=later) == 5
         db.session.commit()
         person = db.session.get(Participant, (sid, qcell["member"]))

@@ -8,13 +8,13 @@ import json
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from test_meetings import _batch, _configure, _enter, _now_ms, _online
 
 from intranet.extensions import db
 from intranet_meetings import services
 from intranet_meetings.models import Participant, Sample
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Attendance, Session, SessionStatus
-from test_meetings import _batch, _configure, _enter, _now_ms, _online
 
 
 def _minutes(app, sid, user_id) -> int:

@@ -9,6 +9,7 @@ import json
 import re
 
 from sqlalchemy import select
+from test_meetings import _batch, _configure, _now_ms, _online
 
 from intranet.extensions import db
 from intranet.models import User
@@ -16,7 +17,6 @@ from intranet_meetings import quality
 from intranet_meetings.models import JitsiAuth, OfficeConfig, Quality
 from intranet_questions import services as questions
 from intranet_questions.models import Speaker, SpeakerSource, SpeakerState
-from test_meetings import _batch, _configure, _now_ms, _online
 
 
 def _page_data(client, sid: int) -> dict:

@@ -3,22 +3,22 @@ until the planners pin one (so distancing and a newly configured Jitsi reach eve
 text counts as being in the meeting and shows so on the chair's board."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from test_meetings import _batch, _configure, _now_ms, _office, _online, _user
 
 from intranet.extensions import db
 from intranet_meetings import services
 from intranet_meetings.models import Mode, Participant
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Attendance, Session, SessionKind, SessionMode, SessionStatus
-from test_meetings import _batch, _configure, _now_ms, _office, _online, _user
 
 
 def _in_person(app, title="Sinh hoạt tại hội trường") -> int:
     with app.test_request_context():
         session = scheduling.create_session(_office(), kind=SessionKind.REGULAR, title=title,
-                                            starts_at=datetime.now(timezone.utc) + timedelta(days=3),
+                                            starts_at=datetime.now(UTC) + timedelta(days=3),
                                             duration_minutes=90, place="Hội trường", mode=SessionMode.IN_PERSON)
         db.session.commit()
         return session.id

@@ -2,7 +2,6 @@
 the models exactly (SQLite, and PostgreSQL when INTRANET_TEST_DATABASE_URL is set); a database at the
 old single head gains the plugins' branches; a plugin's revision is written into its own folder."""
 import os
-
 from pathlib import Path
 
 import flask_migrate
@@ -11,8 +10,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine, inspect
-
 from support import app_config
+
 from intranet import MIGRATIONS, create_app
 from intranet.extensions import db
 from intranet.schema import CORE_VERSIONS, new_revision

@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from sqlalchemy import select
+from support import PASSWORD, ROOT, free_port, serve
+from test_scheduling_documents import meeting  # noqa: F401  (a fixture: a planned meeting of DIST)
 
 from intranet.config import DEFAULTS
 from intranet.extensions import db
-from support import PASSWORD, ROOT, free_port, serve
-from test_scheduling_documents import meeting  # noqa: F401  (a fixture: a planned meeting of DIST)
 
 SITE = ROOT / "deploy" / "nginx" / "intranet.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -54,7 +54,7 @@ def certificate(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=1))
@@ -116,7 +116,7 @@ http {{
 """)
         self.process = None
 
-    def start(self) -> "Nginx":
+    def start(self) -> Nginx:
         check = subprocess.run([NGINX, "-t", "-p", str(self.workdir), "-c", str(self.workdir / "nginx.conf")],
                                capture_output=True, text=True)
         assert check.returncode == 0, check.stderr

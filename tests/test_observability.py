@@ -15,12 +15,12 @@ import pytest
 from flask import current_app
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
+from support import Browser, app_config, free_port, serve
+from test_questions import _meeting
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intranet import create_app, live, logs
 from intranet.extensions import db
-from support import Browser, app_config, free_port, serve
-from test_questions import _meeting
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 

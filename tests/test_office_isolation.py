@@ -1,6 +1,8 @@
 """Every route that names an object, tried by a member and by an admin of another office on the
 objects of this one: 4xx, never the data, never a change. Routes added later (plugins included) are
 picked up from the URL map, so a new view without its office check fails here."""
+from datetime import UTC
+
 import pytest
 from sqlalchemy import func, select
 
@@ -11,7 +13,7 @@ from intranet.models import AuditEvent, Office, RoleAssignment, User
 
 def _targets(app, cell):
     """One object of each kind, all in the district office (built-in plugins' objects included)."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from intranet_scheduling import services
     from intranet_scheduling.models import SessionKind, SessionMode
@@ -20,7 +22,7 @@ def _targets(app, cell):
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         assignment = db.session.scalar(select(RoleAssignment.id).where(RoleAssignment.user_id == cell["member"]))
         session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Member1 secret topic",
-                                          starts_at=datetime.now(timezone.utc) + timedelta(days=5),
+                                          starts_at=datetime.now(UTC) + timedelta(days=5),
                                           duration_minutes=90, place="", mode=SessionMode.IN_PERSON)
         question = services.add_question(session, "Member1 question", None)
         group = services.topic_groups(dist.id)[0]
@@ -49,7 +51,8 @@ def _targets(app, cell):
         member = db.session.get(User, cell["member"])
         queued = queue.ask(session, member, "Member1 queued question")
         turn = queue.raise_hand(session, member)
-        from intranet_evaluations import documents as papers, services as evaluations
+        from intranet_evaluations import documents as papers
+        from intranet_evaluations import services as evaluations
         from intranet_scheduling.models import SessionStatus
 
         services.advance(session, SessionStatus.CLOSED, None)

@@ -22,7 +22,8 @@ from intranet.extensions import db
 from intranet.models import Office
 from intranet_evaluations import documents, review
 from intranet_evaluations.models import CellDocument, DocumentKind
-from intranet_scheduling import programme_document, services as scheduling
+from intranet_scheduling import programme_document
+from intranet_scheduling import services as scheduling
 
 COMMITTEE = "ĐẢNG BỘ VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ CẦN THƠ"
 CELL = "CHI BỘ VIỆN KIỂM SÁT NHÂN DÂN HUYỆN PHONG ĐIỀN"

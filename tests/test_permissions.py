@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from test_questions import _meeting  # a meeting in progress: _meeting(app, code=…)
 
 from intranet.access import can, holders
 from intranet.extensions import db
 from intranet.models import AuditEvent, Office, PermissionGrant, User
-from test_questions import _meeting  # a meeting in progress: _meeting(app, code=…)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Role names may appear in a plugin only as the defaults it declares, inside ``Permission(...)``.

@@ -65,7 +65,7 @@ def test_templates_show_only_their_own_plugins_declared_live_regions(app):
     plugins = _plugins(app)
     assert declared.keys() >= {"questions", "meetings", "hello"}
     stray = []
-    for name, plugin in plugins.items():
+    for plugin in plugins.values():
         own = set().union(*(declared.get(bp, set()) for bp in plugin["blueprints"]))
         for path, text in _sources(plugin["folder"]) if plugin["folder"] else ():
             stray += [f"{path.name}: {region}" for region in REGION.findall(text) if region not in own]

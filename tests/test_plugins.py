@@ -4,11 +4,11 @@ import inspect
 import re
 from pathlib import Path
 
+import hello_plugin
 import pluggy
 import pytest
 from sqlalchemy import func, select
 
-import hello_plugin
 from intranet import hookspecs
 from intranet.extensions import db
 from intranet.models import AuditEvent, PluginState

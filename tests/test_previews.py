@@ -4,10 +4,10 @@ import io
 import zipfile
 
 import docx
+from test_uploads_hardening import docx_with_body, meeting, upload  # noqa: F401  (meeting is a fixture)
 
 from intranet import previews
 from intranet.filetypes import DOCX
-from test_uploads_hardening import docx_with_body, meeting, upload  # noqa: F401  (meeting is a fixture)
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 # Two levels, as a resolution numbers its tasks: "1.", then "a)", "b)" under it.

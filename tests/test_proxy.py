@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 from sqlalchemy import select
+from support import PASSWORD, app_config
 
 from intranet import create_app
 from intranet.extensions import db
 from intranet.models import UserSession
-from support import PASSWORD, app_config
 
 PROXY = "10.0.0.1"  # what the app sees as the peer: the proxy (nginx)
 SLOWED = "Quá nhiều lần thử sai"

@@ -7,11 +7,10 @@ import http.client
 import threading
 import time
 import urllib.parse
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-
 from pushpin_harness import MISSING, available, free_port, pushpin, redis_server
 from support import Browser, app_config, serve
 from test_questions import _meeting
@@ -20,7 +19,7 @@ KEY = "test-pushpin-key-of-thirty-two-bytes!"
 
 
 def _grip_sig(key: str) -> str:
-    return jwt.encode({"iss": "pushpin", "exp": datetime.now(timezone.utc) + timedelta(minutes=5)}, key,
+    return jwt.encode({"iss": "pushpin", "exp": datetime.now(UTC) + timedelta(minutes=5)}, key,
                       algorithm="HS256")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
@@ -28,7 +28,7 @@ def _meeting(app, status=SessionStatus.IN_PROGRESS, code="DIST", questions=()) -
     with app.app_context():
         session = scheduling.create_session(
             _office(code), kind=SessionKind.THEMATIC, title="Học tập chuyên đề", duration_minutes=120, place="Hội trường",
-            mode=SessionMode.HYBRID, starts_at=datetime.now(timezone.utc) + timedelta(hours=1))
+            mode=SessionMode.HYBRID, starts_at=datetime.now(UTC) + timedelta(hours=1))
         for text in questions:
             scheduling.add_question(session, text, None)
         if status != SessionStatus.PLANNED:

@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-
 from support import Browser, serve
 from test_questions import _meeting
 

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from support import serve
 from test_nginx import NGINX, Client, Nginx, Stream, ask, production_env
 

@@ -1,5 +1,5 @@
 """Scheduling plugin: programme, meetings, distancing mode, presenting group, questions, attendance."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -8,10 +8,18 @@ from intranet.extensions import db
 from intranet.models import AuditEvent, Office, User
 from intranet.refusals import ServiceError
 from intranet_scheduling import services
-from intranet_scheduling.models import (Answer, Programme, ProgrammeStatus, Session, SessionKind, SessionMode,
-                                        SessionStatus, TopicGroup)
+from intranet_scheduling.models import (
+    Answer,
+    Programme,
+    ProgrammeStatus,
+    Session,
+    SessionKind,
+    SessionMode,
+    SessionStatus,
+    TopicGroup,
+)
 
-FUTURE = (datetime.now(timezone.utc) + timedelta(days=20)).astimezone()
+FUTURE = (datetime.now(UTC) + timedelta(days=20)).astimezone()
 
 
 @pytest.fixture
@@ -31,7 +39,7 @@ def _office(code):
 def _session(app, **kw):
     with app.app_context():
         fields = dict(kind=SessionKind.THEMATIC, title="Học tập Nghị quyết", duration_minutes=120, place="Hội trường",
-                      mode=SessionMode.IN_PERSON, starts_at=datetime.now(timezone.utc) + timedelta(days=10))
+                      mode=SessionMode.IN_PERSON, starts_at=datetime.now(UTC) + timedelta(days=10))
         fields.update(kw)
         session = services.create_session(_office("DIST"), **fields)
         db.session.commit()
@@ -213,7 +221,7 @@ def test_distancing_mode_turns_meetings_online_and_back(app, client, cell2, logi
     hybrid = _session(app, mode=SessionMode.HYBRID, title="Hybrid")
     past = _session(app, title="Past")
     with app.app_context():
-        db.session.get(Session, past).starts_at = datetime.now(timezone.utc) - timedelta(days=1)
+        db.session.get(Session, past).starts_at = datetime.now(UTC) - timedelta(days=1)
         db.session.commit()
     login("bithu")
     response = client.post("/scheduling/distancing", data={"on": "1"}, follow_redirects=True)
@@ -308,8 +316,8 @@ def test_demo_holds_a_realistic_year(app):
         # Twelve months and three ahead of regular meetings; a thematic one each quarter, and next Q1's.
         assert len(sessions) == 15 + 5
         assert sum(s.kind == SessionKind.THEMATIC for s in sessions) == 5
-        assert any(s.starts_at > datetime.now(timezone.utc) + timedelta(days=40) for s in sessions)
-        past = [s for s in sessions if s.starts_at < datetime.now(timezone.utc)]
+        assert any(s.starts_at > datetime.now(UTC) + timedelta(days=40) for s in sessions)
+        past = [s for s in sessions if s.starts_at < datetime.now(UTC)]
         assert all(s.status == SessionStatus.CLOSED and services.summary(s).quorum for s in past)
         assert all(len(s.group) in (2, 3) and 3 <= len(s.questions) <= 5 for s in sessions if s.kind == SessionKind.THEMATIC)
         statuses = [p.status for p in db.session.scalars(select(Programme).order_by(Programme.year))]
@@ -364,8 +372,8 @@ def test_calendar_feed_stops_when_the_plugin_is_off_or_the_user_deactivated(app,
 def test_reminders_are_sent_once_and_distancing_notifies(app, client, cell2, login):
     from intranet.notifications import Notification
 
-    soon = _session(app, title="Sắp họp", starts_at=datetime.now(timezone.utc) + timedelta(days=1))
-    _session(app, title="Còn xa", starts_at=datetime.now(timezone.utc) + timedelta(days=30))
+    soon = _session(app, title="Sắp họp", starts_at=datetime.now(UTC) + timedelta(days=1))
+    _session(app, title="Còn xa", starts_at=datetime.now(UTC) + timedelta(days=30))
     runner = app.test_cli_runner()
     first = runner.invoke(args=["scheduling", "send-reminders", "--days", "2"])
     assert first.exit_code == 0 and first.output.startswith("6 reminders created")  # six members
@@ -424,7 +432,7 @@ def test_an_empty_discussion_question_is_a_message_not_an_error(app, client, cel
 
 def test_month_view_places_meetings_on_their_local_day(app, client, cell2, login):
     # 23:30 UTC on the 9th is 06:30 on the 10th in Vietnam.
-    when = datetime(2030, 5, 9, 23, 30, tzinfo=timezone.utc)
+    when = datetime(2030, 5, 9, 23, 30, tzinfo=UTC)
     _session(app, title="Sáng sớm", starts_at=when)
     login("member1")
     page = client.get("/scheduling/month/2030/5").text

@@ -1,7 +1,7 @@
 """Documents sent ahead: content-checked uploads, versions, preview text, visibility, read receipts."""
 import io
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import docx
 import pytest
@@ -41,7 +41,7 @@ def meeting(app, data, cell):
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề",
-                                          starts_at=datetime.now(timezone.utc) + timedelta(days=9),
+                                          starts_at=datetime.now(UTC) + timedelta(days=9),
                                           duration_minutes=120, place="", mode=SessionMode.IN_PERSON)
         people = {u.username: u for u in services.members(dist.id)}
         services.set_group(session, [people["member1"], people["member2"]], people["member1"], None, None)
@@ -172,7 +172,7 @@ def test_reminders_nudge_members_who_have_not_read(app, client, meeting, login):
     upload(client, meeting, PDF, "bao-cao.pdf")
     with app.app_context():
         session = db.session.get(Session, meeting)
-        session.starts_at = datetime.now(timezone.utc) + timedelta(days=1)
+        session.starts_at = datetime.now(UTC) + timedelta(days=1)
         db.session.commit()
     secretary = app.test_client()
     login("bithu", c=secretary)

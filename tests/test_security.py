@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from support import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,18 +10,18 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
+from support import PASSWORD
 
 from intranet.extensions import db
 from intranet.models import Office
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
-from support import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -38,7 +38,7 @@ def _meeting(app) -> int:
         office = db.session.scalar(select(Office).where(Office.code == "DIST"))
         meeting = scheduling.create_session(office, kind=SessionKind.THEMATIC, title="Họp chi bộ", duration_minutes=120,
                                             place="Hội trường", mode=SessionMode.HYBRID,
-                                            starts_at=datetime.now(timezone.utc) + timedelta(hours=1))
+                                            starts_at=datetime.now(UTC) + timedelta(hours=1))
         scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
         db.session.commit()
         return meeting.id

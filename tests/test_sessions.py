@@ -2,8 +2,8 @@
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
-
 from support import PASSWORD
+
 from intranet.extensions import db
 from intranet.models import AuditEvent, utcnow
 

@@ -8,12 +8,12 @@ from contextlib import contextmanager, nullcontext
 
 import pytest
 from flask import template_rendered
+from test_questions import _as, _ask, _meeting
 
 from intranet import live
 from intranet.extensions import db
 from intranet_questions import services
 from intranet_questions.models import Question
-from test_questions import _as, _ask, _meeting
 
 MEMBERS = ("member1", "member2", "member3", "chiuy", "phobithu", "bithu")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+from datetime import UTC
 from pathlib import Path
 
 import brotli
@@ -124,7 +125,7 @@ def test_event_streams_are_never_compressed(app, client, data, cell, login):
 
 
 def _meeting(app, report: str = "Bản báo cáo lần thứ nhất") -> int:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from sqlalchemy import select
 
@@ -137,7 +138,7 @@ def _meeting(app, report: str = "Bản báo cáo lần thứ nhất") -> int:
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         secretary = db.session.scalar(select(User).where(User.username == "bithu"))
         session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề",
-                                           starts_at=datetime.now(timezone.utc) + timedelta(minutes=5),
+                                           starts_at=datetime.now(UTC) + timedelta(minutes=5),
                                            duration_minutes=90, place="", mode=SessionMode.ONLINE)
         _upload(session, report, secretary)
         services.add_question(session, "Khó khăn lớn nhất là gì?", secretary)

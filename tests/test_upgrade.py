@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import flask_migrate
 import pytest
 from sqlalchemy import inspect, text
+from support import PASSWORD, app_config, pg_only
 
 import intranet.models as models
 from intranet import MIGRATIONS, create_app
 from intranet.backup import code_heads, database_heads
 from intranet.extensions import db
 from intranet.release import PREVIOUS_RELEASE, PREVIOUS_RELEASE_HEAD
-from support import PASSWORD, app_config, pg_only
 
-NOW = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+NOW = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 PDF = b"%PDF-1.4\n% minutes of the cell meeting\n%%EOF\n"
 STORED = "5f1c0de0c0ffee5f1c0de0c0ffee5f1c"
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import docx
@@ -122,7 +122,7 @@ def meeting(app, data, cell):
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề",
-                                          starts_at=datetime.now(timezone.utc) + timedelta(days=9),
+                                          starts_at=datetime.now(UTC) + timedelta(days=9),
                                           duration_minutes=120, place="", mode=SessionMode.IN_PERSON)
         member = db.session.scalar(select(User).where(User.username == "member1"))
         services.set_group(session, [member, db.session.scalar(select(User).where(User.username == "bithu"))],
@@ -462,9 +462,9 @@ def test_the_migration_numbers_duplicate_versions_again_in_upload_order(tmp_path
     without duplicates keeps its numbers), so the new unique constraint can hold."""
     import flask_migrate
     from sqlalchemy import text
+    from support import app_config
 
     from intranet import MIGRATIONS, create_app
-    from support import app_config
 
     app = create_app(app_config(f"sqlite:///{tmp_path / 'old.sqlite3'}", tmp_path))
     with app.app_context():

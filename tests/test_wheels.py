@@ -4,7 +4,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from wheels import Venv, build_wheel
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,20 +4,20 @@ issued texts shown as issued, and a demo whose notices carry the days they came.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
+from support import ROOT
+from test_evaluations import _held, _meeting, _user
+from test_questions import _ask
+from test_questions import _meeting as _live_meeting
 
 from intranet.extensions import db
 from intranet.notifications import Notification
 from intranet_evaluations import services as evaluations
 from intranet_questions.models import Question, QuestionStatus
 from intranet_scheduling.models import SessionStatus
-from support import ROOT
-from test_evaluations import _held, _meeting, _user
-from test_questions import _ask
-from test_questions import _meeting as _live_meeting
 
 
 def _labels(page: str) -> list[str]:
@@ -30,7 +30,7 @@ def _article(page: str, article_id: str) -> str:
 
 
 def test_overdue_tasks_name_their_meeting_and_a_planned_meeting_has_no_closing(app, client, qcell, login):
-    earlier = _held(app, when=datetime.now(timezone.utc) - timedelta(days=60))
+    earlier = _held(app, when=datetime.now(UTC) - timedelta(days=60))
     with app.test_request_context():
         evaluations.add_task(_meeting(earlier), _user("bithu"), what="Báo cáo kết quả học tập", owner=_user("member1"),
                              due=date.today() - timedelta(days=20))
@@ -143,7 +143,7 @@ def test_demo_notifications_carry_the_days_they_came(app):
     with app.app_context():
         notices = db.session.scalars(select(Notification)).all()
         times = {n.created_at for n in notices}
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         assert len(times) >= 6 and max(times) <= now and min(times) < now - timedelta(days=60)
         # what came more than a fortnight ago has been read
         assert all(n.read_at for n in notices if n.created_at < now - timedelta(days=14))

@@ -46,9 +46,9 @@ class UserForm(Form):
 
     def set_choices(self, office_choices):
         self.office_id.choices = office_choices
-        self.party_status.choices = [("", _l("Not a party member"))] + [(s.value, l) for s, l in STATUS_LABELS.items()]
+        self.party_status.choices = [("", _l("Not a party member"))] + [(s.value, label) for s, label in STATUS_LABELS.items()]
         if self.roles is not None:
-            self.roles.choices = [(r.value, l) for r, l in ROLE_LABELS.items()]
+            self.roles.choices = [(r.value, label) for r, label in ROLE_LABELS.items()]
 
 
 class UserEditForm(UserForm):
@@ -58,7 +58,7 @@ class UserEditForm(UserForm):
 
 class RoleForm(Form):
     office_id = _office_field(_l("Office"))
-    role = SelectField(_l("Role"), choices=[(r.value, l) for r, l in ROLE_LABELS.items()], validate_choice=True)
+    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()], validate_choice=True)
 
 
 class ImportForm(Form):

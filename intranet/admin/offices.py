@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from ..access import managed_office_or_404, require_admin
 from ..extensions import db
 from ..models import AuditEvent, Office, User
-from ..party_docx import default_recipients
 from ..params import int_param
+from ..party_docx import default_recipients
 from ..refusals import ServiceError
 from .blueprint import bp
 from .forms import OfficeEditForm, OfficeForm

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..access import FIXED, grants, managed_office_or_404, require_admin, change_grants
+from ..access import FIXED, change_grants, grants, managed_office_or_404, require_admin
 from ..extensions import db
 from ..models import Role, RoleAssignment, User
 from ..plugins import CORE, manager

@@ -19,7 +19,6 @@ from ..refusals import ServiceError
 from ..text import clean_text
 
 
-
 def temporary_password() -> str:
     return secrets.token_urlsafe(9)  # 12 characters, ~72 bits; changed at first sign-in
 

@@ -14,12 +14,12 @@ from ..audit import record_change
 from ..csv_export import csv_response
 from ..errors import accepts_uploads
 from ..extensions import db
+from ..labels import ROLE_LABELS, STATUS_LABELS
 from ..models import Office, PartyStatus, Role, RoleAssignment, User
 from ..params import int_param, page_param, text_param
 from ..refusals import ServiceError, respond
 from .blueprint import bp
 from .csv_import import COLUMNS, import_users
-from ..labels import ROLE_LABELS, STATUS_LABELS
 from .forms import ActionForm, ImportForm, RoleForm, UserEditForm, UserForm
 from .offices import filter_by_office, form_error, office_choices
 from .services import create_user, grant_role, reset_password, revoke_role, set_active, update_user

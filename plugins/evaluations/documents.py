@@ -19,11 +19,18 @@ from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
 from . import formats
-from .models import CellDocument as Document, DocumentKind
-from .services import (checked_text, drafter_or_refuse, office_settings, overdue_tasks, record_for, secretary_or_refuse,
-                       tasks)
+from .models import CellDocument as Document
+from .models import DocumentKind
+from .services import (
+    checked_text,
+    drafter_or_refuse,
+    office_settings,
+    overdue_tasks,
+    record_for,
+    secretary_or_refuse,
+    tasks,
+)
 from .shelf import current
-
 
 # --- drafting ---------------------------------------------------------------------------------------
 

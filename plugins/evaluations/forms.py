@@ -31,14 +31,14 @@ class TaskForm(Form):
 
 
 class ProgressForm(Form):
-    status = SelectField(_l("State"), choices=[(s.value, l) for s, l in STATUS_LABELS.items()])
+    status = SelectField(_l("State"), choices=[(s.value, label) for s, label in STATUS_LABELS.items()])
     progress = TextAreaField(_l("Progress"))
 
 
 class GroupEvaluationForm(Form):
     strengths = TextAreaField(_l("Strengths"))
     weaknesses = TextAreaField(_l("Weaknesses"))
-    rating = SelectField(_l("Rating"), choices=[(r.value, l) for r, l in RATING_LABELS.items()])
+    rating = SelectField(_l("Rating"), choices=[(r.value, label) for r, label in RATING_LABELS.items()])
     commend = BooleanField(_l("Commend the group"))
 
 

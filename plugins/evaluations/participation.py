@@ -15,8 +15,7 @@ from intranet.extensions import db
 from intranet.models import User
 from intranet.plugins import manager
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import (Answer, Attendance, Document, DocumentRead, GroupMember, Session,
-                                        SessionStatus)
+from intranet_scheduling.models import Answer, Attendance, Document, DocumentRead, GroupMember, Session, SessionStatus
 
 from .models import Record
 from .services import office_settings

@@ -25,8 +25,19 @@ from intranet.text import clean_text
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
-from .models import (GroupEvaluation, GroupRating, Note, NoteKind, OfficeSettings, PendingRating, Rating, RatingReceipt,
-                     Record, Task, TaskStatus)
+from .models import (
+    GroupEvaluation,
+    GroupRating,
+    Note,
+    NoteKind,
+    OfficeSettings,
+    PendingRating,
+    Rating,
+    RatingReceipt,
+    Record,
+    Task,
+    TaskStatus,
+)
 from .sealing import seal, unseal
 from .shelf import current, signed_minutes
 

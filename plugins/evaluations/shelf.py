@@ -8,7 +8,8 @@ from sqlalchemy import select
 from intranet.extensions import db
 from intranet_scheduling.models import Session
 
-from .models import CellDocument as Document, DocumentKind
+from .models import CellDocument as Document
+from .models import DocumentKind
 
 
 def versions(session: Session, kind: str) -> list[Document]:

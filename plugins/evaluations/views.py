@@ -15,10 +15,22 @@ from intranet.refusals import ServiceError, respond
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Session, SessionKind, SessionStatus
 
-from . import documents, participation, review as reviews, services, shelf
-from .forms import (RATING_LABELS, STATUS_LABELS, CorrectionForm, GroupEvaluationForm, NoteForm, ProgressForm, RateForm,
-                    RecordForm, SettingsForm, TaskForm)
-from .models import CellDocument as Document, GroupRating, NoteKind, Task, TaskStatus
+from . import documents, participation, services, shelf
+from . import review as reviews
+from .forms import (
+    RATING_LABELS,
+    STATUS_LABELS,
+    CorrectionForm,
+    GroupEvaluationForm,
+    NoteForm,
+    ProgressForm,
+    RateForm,
+    RecordForm,
+    SettingsForm,
+    TaskForm,
+)
+from .models import CellDocument as Document
+from .models import GroupRating, NoteKind, Task, TaskStatus
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations", template_folder="templates",
                static_folder="static")

@@ -9,7 +9,7 @@ import math
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import format_datetime
@@ -115,8 +115,8 @@ def _check_auth(config: OfficeConfig) -> None:
                            "auth")
     try:  # sign once now, so a broken key is found here and not by members at the meeting
         jitsi.token(config, config.jitsi_domain or "example.org", "check", _Probe(), moderator=False)
-    except Exception:
-        raise ServiceError(_("The key could not sign a token: check the private key (PEM)."), "jaas_private_key")
+    except Exception as exc:
+        raise ServiceError(_("The key could not sign a token: check the private key (PEM)."), "jaas_private_key") from exc
 
 
 class _Probe:
@@ -477,7 +477,7 @@ def _time(item, now: datetime) -> datetime | None:
     if not isinstance(item, dict) or not isinstance(item.get("t"), (int, float)) or isinstance(item.get("t"), bool):
         return None
     try:
-        at = datetime.fromtimestamp(item["t"] / 1000, tz=timezone.utc)
+        at = datetime.fromtimestamp(item["t"] / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
     return at if now - PAST_LIMIT <= at <= now + FUTURE_LIMIT else None

@@ -10,7 +10,8 @@ from datetime import timedelta
 import click
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.cli import AppGroup
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -23,7 +24,8 @@ from intranet.offline import offline_copy
 from intranet.plugins import cross_office_view, manager
 from intranet.refusals import ServiceError, respond
 from intranet.security import allow_frames
-from intranet_scheduling.models import Document as SchedulingDocument, Session, SessionStatus
+from intranet_scheduling.models import Document as SchedulingDocument
+from intranet_scheduling.models import Session, SessionStatus
 
 from . import jitsi, services, signals
 from .forms import ConfigForm, GuestForm, NotesForm, RoomForm

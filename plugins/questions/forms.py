@@ -34,9 +34,9 @@ class AskForm(Form):
 
 
 class SettingsForm(Form):
-    anonymity = SelectField(_l("Authors of questions"), choices=[(a.value, l) for a, l in ANONYMITY_LABELS.items()])
+    anonymity = SelectField(_l("Authors of questions"), choices=[(a.value, label) for a, label in ANONYMITY_LABELS.items()])
     premoderation = BooleanField(_l("Approve questions before members see them"))
-    sort = SelectField(_l("Default order"), choices=[(s.value, l) for s, l in SORT_LABELS.items()])
+    sort = SelectField(_l("Default order"), choices=[(s.value, label) for s, label in SORT_LABELS.items()])
     quiet_first = BooleanField(_l("Give the floor first to members who have not spoken yet"))
     open_limit = IntegerField(_l("Open questions per member"), validators=[
         InputRequired(message=_l("Enter a number."))], invalid_value_message=_l("Enter a number."))

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.extensions import db
-from intranet.models import UTCDateTime, User, text_enum, utcnow
+from intranet.models import User, UTCDateTime, text_enum, utcnow
 
 
 class Anonymity(str, enum.Enum):

@@ -591,7 +591,7 @@ def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]
             cells[session.office_id] = participants(session)
         record = {u.id: {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0} for u in cells[session.office_id]}
 
-        def row(user_id: int) -> dict[str, int]:
+        def row(user_id: int, record=record) -> dict[str, int]:
             return record.setdefault(user_id, {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0})
 
         for question in questions[session.id]:

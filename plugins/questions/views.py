@@ -26,8 +26,20 @@ from intranet.refusals import ServiceError, respond
 from intranet_scheduling.models import Session, SessionStatus
 
 from . import services
-from .forms import (SORT_LABELS, SOURCE_LABELS, SPEAKER_STATE_LABELS, STATUS_LABELS, TO_GROUP, AskForm, EditForm,
-                    HallSpeakerForm, HandForm, HideForm, MergeForm, SettingsForm)
+from .forms import (
+    SORT_LABELS,
+    SOURCE_LABELS,
+    SPEAKER_STATE_LABELS,
+    STATUS_LABELS,
+    TO_GROUP,
+    AskForm,
+    EditForm,
+    HallSpeakerForm,
+    HandForm,
+    HideForm,
+    MergeForm,
+    SettingsForm,
+)
 from .models import Anonymity, Question, QuestionStatus, Sort, Speaker, SpeakerSource, SpeakerState
 
 bp = Blueprint("questions", __name__, url_prefix="/questions", template_folder="templates", static_folder="static")

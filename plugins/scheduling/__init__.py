@@ -7,6 +7,7 @@ from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
 
 from . import hookspecs
 
+
 @hookimpl
 def intranet_plugin_info():
     return PluginInfo(

@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from intranet import uploads
 from intranet.audit import record_change
 from intranet.extensions import db
+from intranet.filetypes import DOCX, IMAGES, MP4, PDF, PPTX, WEBM
 from intranet.refusals import ServiceError
 from intranet.text import clean_text
-from intranet.filetypes import DOCX, IMAGES, MP4, PDF, PPTX, WEBM
 
 from .models import Document, DocumentKind, DocumentRead, Session
 

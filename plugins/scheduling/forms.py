@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from intranet.forms import Form, max_length, required
-
-from flask_wtf.file import FileField, FileRequired
 
 from .models import Answer, DocumentKind, SessionKind, SessionMode
 
@@ -22,7 +21,7 @@ MINUTES = _l("Enter the duration in minutes.")
 
 
 class SessionForm(Form):
-    kind = SelectField(_l("Kind"), choices=[(k.value, l) for k, l in KIND_LABELS.items()])
+    kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in KIND_LABELS.items()])
     title = StringField(_l("Title or topic"), validators=[required(), max_length(300)])
     day = DateField(_l("Date"), validators=[InputRequired(message=BAD_DATE)], invalid_value_message=BAD_DATE)
     time = TimeField(_l("Start time"), validators=[InputRequired(message=BAD_TIME)], invalid_value_message=BAD_TIME)
@@ -30,7 +29,7 @@ class SessionForm(Form):
         InputRequired(message=MINUTES),
         NumberRange(15, 600, message=_l("Between 15 and 600 minutes."))])
     place = StringField(_l("Place"), validators=[max_length(300)])
-    mode = SelectField(_l("Mode"), choices=[(m.value, l) for m, l in MODE_LABELS.items()])
+    mode = SelectField(_l("Mode"), choices=[(m.value, label) for m, label in MODE_LABELS.items()])
     programme_item_id = SelectField(_l("Topic of the programme"), coerce=int, choices=[], validate_choice=True)
 
 
@@ -50,7 +49,7 @@ class AskForm(QuestionForm):
 
 
 class AnswerForm(Form):
-    answer = SelectField(_l("My answer"), choices=[(a.value, l) for a, l in ANSWER_LABELS.items()])
+    answer = SelectField(_l("My answer"), choices=[(a.value, label) for a, label in ANSWER_LABELS.items()])
     reason = StringField(_l("Reason (if you cannot attend)"), validators=[max_length(500)])
 
 
@@ -70,7 +69,7 @@ DOCUMENT_LABELS = {DocumentKind.REPORT: _l("Report"), DocumentKind.SLIDES: _l("S
 
 
 class DocumentForm(Form):
-    kind = SelectField(_l("Document"), choices=[(k.value, l) for k, l in DOCUMENT_LABELS.items()])
+    kind = SelectField(_l("Document"), choices=[(k.value, label) for k, label in DOCUMENT_LABELS.items()])
     file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file."))])
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.extensions import db
-from intranet.models import Office, UTCDateTime, User, text_enum, utcnow
+from intranet.models import Office, User, UTCDateTime, text_enum, utcnow
 
 
 class ProgrammeStatus(str, enum.Enum):

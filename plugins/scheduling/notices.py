@@ -3,7 +3,8 @@ services call it with the people to tell, so it needs nothing of theirs (``remin
 command, builds on it and on the services)."""
 from __future__ import annotations
 
-from flask_babel import format_datetime, gettext as _
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 
 from intranet.i18n import DATETIME
 from intranet.notifications import link_to, notify

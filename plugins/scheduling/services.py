@@ -18,8 +18,22 @@ from intranet.refusals import ServiceError
 from intranet.text import clean_text
 
 from . import notices
-from .models import (Answer, Attendance, DiscussionQuestion, GroupMember, MemberQuestion, OfficeSettings, Programme,
-                     ProgrammeItem, ProgrammeStatus, Session, SessionKind, SessionMode, SessionStatus, TopicGroup)
+from .models import (
+    Answer,
+    Attendance,
+    DiscussionQuestion,
+    GroupMember,
+    MemberQuestion,
+    OfficeSettings,
+    Programme,
+    ProgrammeItem,
+    ProgrammeStatus,
+    Session,
+    SessionKind,
+    SessionMode,
+    SessionStatus,
+    TopicGroup,
+)
 
 # The usual topic groups of a cell's thematic meetings; an office edits its own copy.
 DEFAULT_TOPIC_GROUPS = [

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from intranet import days, files, party_docx
 from intranet.access import can
-from intranet.errors import accepts_uploads
 from intranet.admin.forms import ActionForm
+from intranet.errors import accepts_uploads
 from intranet.extensions import db
 from intranet.models import User, utcnow
 from intranet.params import YEAR_MAX, YEAR_MIN, int_list_param
@@ -21,11 +21,35 @@ from intranet.plugins import manager, public_view
 from intranet.refusals import ServiceError, respond
 
 from . import calendar, documents, programme_document, services
+from .forms import (
+    ANSWER_LABELS,
+    DOCUMENT_LABELS,
+    KIND_LABELS,
+    MODE_LABELS,
+    AnswerForm,
+    AskForm,
+    DocumentForm,
+    GroupForm,
+    ProgrammeItemForm,
+    QuestionForm,
+    QuorumForm,
+    SessionForm,
+    TopicGroupForm,
+)
 from .labels import PROGRAMME_LABELS, STATUS_LABELS
-from .forms import (ANSWER_LABELS, DOCUMENT_LABELS, KIND_LABELS, MODE_LABELS, AnswerForm, AskForm,
-                    DocumentForm, GroupForm, ProgrammeItemForm, QuestionForm, QuorumForm, SessionForm, TopicGroupForm)
-from .models import (Answer, DiscussionQuestion, Document, DocumentKind, Programme, ProgrammeItem, Session, SessionKind, SessionMode,
-                     SessionStatus, TopicGroup)
+from .models import (
+    Answer,
+    DiscussionQuestion,
+    Document,
+    DocumentKind,
+    Programme,
+    ProgrammeItem,
+    Session,
+    SessionKind,
+    SessionMode,
+    SessionStatus,
+    TopicGroup,
+)
 
 bp = Blueprint("scheduling", __name__, url_prefix="/scheduling", template_folder="templates")
 

@@ -6,10 +6,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from support import app_config
 from werkzeug.serving import make_server
 
 from intranet import create_app
-from support import app_config
 
 CHROMIUM = os.environ.get("INTRANET_CHROMIUM", "/usr/bin/chromium")
 

@@ -3,7 +3,6 @@ navigation change; create an account and sign in with it; import a CSV with a ba
 import re
 
 from playwright.sync_api import expect
-
 from support import PASSWORD, shot
 
 

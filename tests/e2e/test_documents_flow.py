@@ -3,8 +3,8 @@ the recipients; the secretary downloads the yearly programme and finds them in t
 import docx
 from playwright.sync_api import expect
 from sqlalchemy import select
-
 from support import shot, sign_in
+
 from intranet.extensions import db
 from intranet.models import Office
 

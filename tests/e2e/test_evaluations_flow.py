@@ -1,24 +1,24 @@
 """Closing a meeting in the browser: the secretary closes it, records the conclusion and a task, edits
 and signs the minutes and downloads the .docx; three members rate it; the review shows the figures."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import docx
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support import shot, sign_in
 
 from intranet.extensions import db
 from intranet.models import Office
 from intranet_scheduling import services
 from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
-from support import shot, sign_in
 
 
 def _meeting_in_progress(app) -> int:
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề quý IV",
-                                           starts_at=datetime.now(timezone.utc) - timedelta(hours=2),
+                                           starts_at=datetime.now(UTC) - timedelta(hours=2),
                                            duration_minutes=120, place="Hội trường", mode=SessionMode.IN_PERSON,
                                            record_past=True)
         services.advance(session, SessionStatus.IN_PROGRESS, None)
@@ -95,7 +95,7 @@ def _quarter_of_meetings(app) -> None:
     from intranet_evaluations import services as evaluations
     from intranet_questions import services as queue
 
-    when = datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)
+    when = datetime.now(UTC).replace(day=1) - timedelta(days=1)
     with app.test_request_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         secretary, speaker = (db.session.scalar(select(User).where(User.username == u)) for u in ("bithu", "member2"))

@@ -1,7 +1,6 @@
 """Redis goes away under a member's open question queue (a real redis-server, killed): the page
 switches to polling by itself and still shows new questions; when Redis is back it goes live again."""
 from playwright.sync_api import expect
-
 from support import Browser, RedisServer, serve, sign_in
 from test_questions import _meeting
 

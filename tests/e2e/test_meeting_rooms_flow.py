@@ -3,17 +3,17 @@ turns the rooms of in-person meetings online except the one the secretary pinned
 the Jitsi server on a closed port the pre-call check says the server, not the member's link, is down,
 offers follow-along (or the backup server), and the member who follows shows so on the chair's board."""
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support import ARTIFACTS, shot
+from test_meetings_flow import _context_page, _id, _online_meeting, expect_in_call
 
 from intranet.extensions import db
 from intranet.models import Office
 from intranet_scheduling import services
 from intranet_scheduling.models import SessionKind, SessionMode
-from support import ARTIFACTS, shot, sign_in
-from test_meetings_flow import _context_page, _id, _online_meeting, expect_in_call
 
 
 def _closed_port() -> int:
@@ -77,7 +77,7 @@ def _in_person(app, title: str) -> int:
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         session = services.create_session(dist, kind=SessionKind.REGULAR, title=title,
-                                           starts_at=datetime.now(timezone.utc) + timedelta(minutes=10),
+                                           starts_at=datetime.now(UTC) + timedelta(minutes=10),
                                            duration_minutes=90, place="Hội trường", mode=SessionMode.IN_PERSON)
         db.session.commit()
         return session.id

@@ -5,11 +5,12 @@ fallback ladder and the chair's board in another browser, an older Jitsi without
 Jitsi's raise-hand and the speakers list, follow-along mode, and the external link's check-in."""
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support import shot, sign_in
 
 from intranet.extensions import db
 from intranet.models import Office, User
@@ -17,7 +18,6 @@ from intranet_meetings import services as rooms
 from intranet_meetings.models import Event, JitsiAuth
 from intranet_scheduling import services
 from intranet_scheduling.models import Attendance, SessionKind, SessionMode, SessionStatus
-from support import shot, sign_in
 
 REAL_API = json.loads((Path(__file__).parent / "jitsi_stand_in" / "real_api.json").read_text())
 
@@ -32,7 +32,7 @@ def _online_meeting(app, jitsi, **config) -> int:
             setattr(settings, name, value)
         db.session.merge(settings)
         session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Sinh hoạt trực tuyến",
-                                           starts_at=datetime.now(timezone.utc) + timedelta(minutes=5),
+                                           starts_at=datetime.now(UTC) + timedelta(minutes=5),
                                            duration_minutes=90, place="", mode=SessionMode.ONLINE)
         services.advance(session, SessionStatus.IN_PROGRESS, None)
         db.session.commit()

@@ -3,18 +3,18 @@ documents kept on the device open with no connection, and are refreshed when a n
 the follow-along and queue pages open offline and say so, the outbox holds a question until the link
 returns; the link indicator says connected / offline."""
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import docx
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support import sign_in
 
 from intranet.extensions import db
 from intranet.models import Office, User
 from intranet_questions.models import Question
 from intranet_scheduling import documents, services
 from intranet_scheduling.models import DocumentKind, Session, SessionKind, SessionMode, SessionStatus
-from support import sign_in
 
 
 def _report(text: str) -> bytes:
@@ -30,7 +30,7 @@ def _meeting_with_documents(app) -> int:
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         secretary = db.session.scalar(select(User).where(User.username == "bithu"))
         session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề chuyển đổi số",
-                                           starts_at=datetime.now(timezone.utc) + timedelta(minutes=5),
+                                           starts_at=datetime.now(UTC) + timedelta(minutes=5),
                                            duration_minutes=90, place="", mode=SessionMode.ONLINE)
         documents.upload(session, DocumentKind.REPORT, "bao-cao.docx", _report("Bản báo cáo lần thứ nhất"), secretary)
         services.add_question(session, "Khó khăn lớn nhất khi số hoá hồ sơ là gì?", secretary)

@@ -2,7 +2,6 @@
 of the office then opens the chair's view, and the change is in the audit log. Looked at at 1280 and
 390 px wide."""
 from playwright.sync_api import expect
-
 from support import shot, sign_in
 from test_questions import _meeting  # a meeting of DIST in progress
 from test_questions_flow import _browser_page  # a signed-in page of its own browser context

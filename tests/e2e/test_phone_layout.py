@@ -7,10 +7,10 @@ from urllib.parse import urldefrag, urlparse
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support import PASSWORD, shot, sign_in
 
 from intranet.extensions import db
 from intranet.models import User
-from support import PASSWORD, shot, sign_in
 
 PHONE = {"width": 390, "height": 844}
 # Files, feeds and the live regions' machinery are not pages; signing out ends the crawl.

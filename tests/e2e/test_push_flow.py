@@ -3,7 +3,6 @@ EventSource is held by Pushpin (not by gunicorn), and a question asked on anothe
 the member's own question (a per-user region, announced and fetched), appear on the page."""
 import pytest
 from playwright.sync_api import expect
-
 from pushpin_harness import MISSING, available, free_port, pushpin, redis_server
 from support import Browser, serve, sign_in
 from test_questions import _meeting

@@ -1,24 +1,24 @@
 """The question queue in three browsers at once (the chair and two members) plus the projector: what one
 does appears live on the others' screens; a question typed while the link is down arrives once."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
+from support import shot, sign_in
 
 from intranet.extensions import db
 from intranet.models import Office, User
 from intranet_questions.models import Question
 from intranet_scheduling import services
 from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
-from support import shot, sign_in
 
 
 def _meeting_in_progress(app) -> int:
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề quý IV",
-                                           starts_at=datetime.now(timezone.utc) + timedelta(minutes=5),
+                                           starts_at=datetime.now(UTC) + timedelta(minutes=5),
                                            duration_minutes=120, place="Hội trường", mode=SessionMode.HYBRID)
         services.add_question(session, "Điểm mới của chuyên đề?", None)
         services.advance(session, SessionStatus.IN_PROGRESS, None)

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 
 import docx
 from playwright.sync_api import expect
-
 from support import shot, sign_in
 
 

@@ -4,7 +4,6 @@ Policy is enforced (an inline script is refused and reported)."""
 import re
 
 from playwright.sync_api import expect
-
 from support import PASSWORD, shot, sign_in
 
 PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) "

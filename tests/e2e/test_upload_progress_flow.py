@@ -4,10 +4,12 @@ the reason beside it; the members' CSV import shows its progress and its report 
 import re
 
 from playwright.sync_api import expect
-
 from support import shot, sign_in
-from test_uploads_hardening import HTML_AS_MP4, long_docx
-from test_uploads_hardening import meeting  # noqa: F401  (a fixture: a planned meeting of DIST with its group)
+from test_uploads_hardening import (
+    HTML_AS_MP4,
+    long_docx,
+    meeting,  # noqa: F401  (a fixture: a planned meeting of DIST with its group)
+)
 
 SENDING = """() => { const p = document.querySelector('[data-upload-status] progress');
                      return p && !p.closest('[hidden]') && p.value > 0 && p.value < 100; }"""

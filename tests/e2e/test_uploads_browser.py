@@ -2,11 +2,16 @@
 downloads under its exact Vietnamese name (RFC 6266 filename*), a long document's preview says it is
 cut, and an HTML page dressed as MP4 is refused with the damaged-file message."""
 from playwright.sync_api import expect
-
 from support import shot, sign_in
 from test_previews import table_docx
-from test_uploads_hardening import HTML_AS_MP4, docx_with_body, long_docx, make_image, paragraph
-from test_uploads_hardening import meeting  # noqa: F401  (a fixture: a planned meeting of DIST with its group)
+from test_uploads_hardening import (
+    HTML_AS_MP4,
+    docx_with_body,
+    long_docx,
+    make_image,
+    meeting,  # noqa: F401  (a fixture: a planned meeting of DIST with its group)
+    paragraph,
+)
 
 
 def test_files_as_a_browser_gets_them(page, meeting, tmp_path):

@@ -2,7 +2,7 @@
 f1bd24511c84 copied them there first)
 
 Revision ID: 38d01015cae0
-Revises: 
+Revises:
 Create Date: 2026-11-30 03:53:05.819041
 
 """

@@ -1,7 +1,7 @@
 """notices
 
 Revision ID: 3ba1f26907eb
-Revises: 
+Revises:
 Create Date: 2026-11-30 02:09:46.119864
 
 """

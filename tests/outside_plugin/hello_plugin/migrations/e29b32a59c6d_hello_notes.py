@@ -1,7 +1,7 @@
 """hello notes
 
 Revision ID: e29b32a59c6d
-Revises: 
+Revises:
 Create Date: 2026-11-30 02:02:14.784054
 
 """
