@@ -6,7 +6,7 @@ PORT   ?= 5000
 # The demo is served over plain http on 127.0.0.1: cookies cannot carry the Secure flag there.
 RUN_ENV ?= development
 
-.PHONY: run test test-setup install translations test-packages messages clean
+.PHONY: run test test-setup lint install translations test-packages messages clean
 
 # Set-up steps write their output to .venv/setup.log and show it only when they fail: `make run` ends
 # with the demo accounts, not with pages of pip and alembic.
@@ -61,6 +61,11 @@ test-setup: translations test-packages $(BIN)/.installed-test $(STAND_IN)/vendor
 
 test: test-setup
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# ruff, as configured in pyproject.toml: `$(BIN)/ruff format .` and `$(BIN)/ruff check --fix .` mend most of it.
+lint: $(BIN)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Extract new strings and merge them into the catalogues (then translate the empty msgstr in vi).
 messages: install

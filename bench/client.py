@@ -1,4 +1,5 @@
 """What the benchmarks share: a free port, a signed-in keep-alive HTTP client, and the seed of a cell."""
+
 from __future__ import annotations
 
 import http.client
@@ -58,8 +59,9 @@ class Client:
     def login(self, username: str, password: str) -> Client:
         _, _, page = self.request("GET", "/login")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        status, _, _ = self.request("POST", "/login", urlencode({"username": username, "password": password,
-                                                                 "csrf_token": token}))
+        status, _, _ = self.request(
+            "POST", "/login", urlencode({"username": username, "password": password, "csrf_token": token})
+        )
         assert status == 302, f"sign-in of {username}: {status}"
         _, _, page = self.request("GET", "/")
         self.token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
@@ -92,7 +94,9 @@ for i in range(int(sys.argv[1])):
 """
 
 # SEED_CELL and a helper for meetings in progress whose question queue is open (20 open questions a member).
-SEED_LIVE_MEETINGS = SEED_CELL + """
+SEED_LIVE_MEETINGS = (
+    SEED_CELL
+    + """
 from intranet_questions.models import QueueSettings
 
 
@@ -105,6 +109,7 @@ def live_meeting(title):
     db.session.flush()
     return meeting
 """
+)
 
 
 @contextmanager
@@ -119,21 +124,31 @@ def seeded_cell(seed: str, members: int, password: str, *, embedded: bool = Fals
     server_url = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
     database = f"intranet_bench_{os.getpid()}"
     instance = tempfile.mkdtemp(prefix="intranet-bench-")
-    env = {**os.environ, "INTRANET_INSTANCE_PATH": instance, "INTRANET_ENV": "development", "SECRET_KEY": "bench-secret",
-           "INTRANET_LIVE_PREFIX": f"bench{os.getpid()}",
-           "INTRANET_LOGIN_IP_LIMIT": "100000 per minute", "INTRANET_LOGIN_ACCOUNT_LIMIT": "100000 per minute"}
+    env = {
+        **os.environ,
+        "INTRANET_INSTANCE_PATH": instance,
+        "INTRANET_ENV": "development",
+        "SECRET_KEY": "bench-secret",
+        "INTRANET_LIVE_PREFIX": f"bench{os.getpid()}",
+        "INTRANET_LOGIN_IP_LIMIT": "100000 per minute",
+        "INTRANET_LOGIN_ACCOUNT_LIMIT": "100000 per minute",
+    }
     if embedded:
         env.update(DATABASE_URL="", REDIS_URL="")
     else:
         with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {database}")
-        env.update(DATABASE_URL=f"{server_url}/{database}",
-                   REDIS_URL=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14"))
+        env.update(
+            DATABASE_URL=f"{server_url}/{database}",
+            REDIS_URL=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14"),
+        )
     try:
-        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
-        seeded = subprocess.run([sys.executable, "-c", seed, str(members), password], cwd=ROOT, env=env,
-                                capture_output=True, text=True)
+        subprocess.run(
+            [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+        seeded = subprocess.run(
+            [sys.executable, "-c", seed, str(members), password], cwd=ROOT, env=env, capture_output=True, text=True
+        )
         if seeded.returncode:
             raise SystemExit(seeded.stderr)
         yield env, instance, int(seeded.stdout.split()[-1])

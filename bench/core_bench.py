@@ -7,6 +7,7 @@ poll endpoint, then measures with C concurrent keep-alive clients:
   an unchanged live poll (304 from the ETag, no database query) and a changed poll (200, rendered).
 The client runs on the same 2 cores as the server, so the figures are a floor, not a ceiling.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,8 +53,14 @@ def measure(port, clients, requests, path, password, headers_for=None, expect=20
         t.join()
     elapsed = time.perf_counter() - start
     q = statistics.quantiles(latencies, n=100)
-    return {"n": len(latencies), "errors": len(errors), "rps": len(latencies) / elapsed,
-            "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000}
+    return {
+        "n": len(latencies),
+        "errors": len(errors),
+        "rps": len(latencies) / elapsed,
+        "p50": q[49] * 1000,
+        "p95": q[94] * 1000,
+        "p99": q[98] * 1000,
+    }
 
 
 def main() -> None:
@@ -63,19 +70,40 @@ def main() -> None:
     args = parser.parse_args()
 
     instance = tempfile.mkdtemp(prefix="intranet-bench-")
-    env = {**os.environ, "INTRANET_INSTANCE_PATH": instance, "INTRANET_ENV": "development",
-           "PYTHONPATH": str(ROOT / "tests" / "outside_plugin"), "INTRANET_LOGIN_IP_LIMIT": "100000 per minute"}
+    env = {
+        **os.environ,
+        "INTRANET_INSTANCE_PATH": instance,
+        "INTRANET_ENV": "development",
+        "PYTHONPATH": str(ROOT / "tests" / "outside_plugin"),
+        "INTRANET_LOGIN_IP_LIMIT": "100000 per minute",
+    }
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     # Migrates the test plugin's table too: its branch is found through PYTHONPATH like any installed plugin.
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     seeded = subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     password = next(ln.split()[-1] for ln in seeded.stdout.splitlines() if ln.strip().startswith("bithu "))
-    subprocess.run([*flask, "plugins", "enable", "hello", "--office", "VKS-PD"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*flask, "plugins", "enable", "hello", "--office", "VKS-PD"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     port = free_port()
-    server = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                               "--worker-class", "gthread", "--threads", "32", "wsgi:app"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "32",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -100,9 +128,11 @@ def main() -> None:
             ("GET live poll, unchanged (304)", f"/hello/{office_id}/poll", etag_headers, 304),
             ("GET live poll, full render", f"/hello/{office_id}/poll", None, 200),
         ]
-        print(f"{args.clients} clients, {args.requests} requests per case, gunicorn 1 worker x 32 threads, "
-              f"{'PostgreSQL' if os.environ.get('DATABASE_URL') else 'SQLite'}, "
-              f"{'Redis' if os.environ.get('REDIS_URL') else 'in-process'} bus")
+        print(
+            f"{args.clients} clients, {args.requests} requests per case, gunicorn 1 worker x 32 threads, "
+            f"{'PostgreSQL' if os.environ.get('DATABASE_URL') else 'SQLite'}, "
+            f"{'Redis' if os.environ.get('REDIS_URL') else 'in-process'} bus"
+        )
         print(f"{'case':<38} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
         for name, path, headers_for, expect in cases:
             r = measure(port, args.clients, args.requests, path, password, headers_for, expect)

@@ -9,6 +9,7 @@ progress and ``participants`` members, then every participant sends a batch of q
 participant reports a drop; the time from that POST to the board's frame showing them disconnected is
 the board's delay. Reports the ingest's latency (client and gunicorn's own), errors, and the delays.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,9 @@ from pathlib import Path
 from client import SEED_CELL, Client, seeded_cell, stop
 from questions_bench import PASSWORD, AccessLog, _read_head, q, serve
 
-SEED = SEED_CELL + """
+SEED = (
+    SEED_CELL
+    + """
 from intranet_meetings import services as rooms
 config = rooms.config_for(office.id)
 config.jitsi_domain = "meet.bench"
@@ -36,12 +39,16 @@ scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
 db.session.commit()
 print(meeting.id)
 """
+)
 
 
 async def post(port: int, path: str, cookie: str, body: bytes, conn):
     reader, writer = conn
-    writer.write(f"POST {path} HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\nContent-Type: application/json\r\n"
-                 f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
     status, headers = await _read_head(reader)
     await reader.readexactly(int(headers.get("content-length", 0)))
     return status
@@ -62,9 +69,22 @@ async def participant(port, sid, user_id, cookie, token, stop, latencies, errors
             drops["sent"][user_id] = time.monotonic()
         elif drops is not None and user_id in drops["sent"]:
             events.append({"t": now, "kind": "reconnected"})
-        body = json.dumps({"batch": f"b{user_id}-{seq:06d}", "token": token, "mode": "video", "events": events,
-                           "samples": [{"t": now, "rtt": random.uniform(20, 80), "loss": random.uniform(0, 1),
-                                        "quality": random.uniform(80, 100)}]}).encode()
+        body = json.dumps(
+            {
+                "batch": f"b{user_id}-{seq:06d}",
+                "token": token,
+                "mode": "video",
+                "events": events,
+                "samples": [
+                    {
+                        "t": now,
+                        "rtt": random.uniform(20, 80),
+                        "loss": random.uniform(0, 1),
+                        "quality": random.uniform(80, 100),
+                    }
+                ],
+            }
+        ).encode()
         seq += 1
         started = time.monotonic()
         try:
@@ -80,8 +100,10 @@ async def participant(port, sid, user_id, cookie, token, stop, latencies, errors
 
 async def board_watcher(port, sid, cookie, drops, delays, stop):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET /meetings/sessions/{sid}/stream?page=board HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\n"
-                 f"Accept: text/event-stream\r\n\r\n".encode())
+    writer.write(
+        f"GET /meetings/sessions/{sid}/stream?page=board HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\n"
+        f"Accept: text/event-stream\r\n\r\n".encode()
+    )
     await _read_head(reader)
     tail = ""
     while not stop.is_set():
@@ -104,8 +126,10 @@ async def run(port, sid, people, chair_cookie, seconds):
     latencies, errors, delays = [], [], []
     drops = {"due": None, "sent": {}}
     tasks = [asyncio.create_task(board_watcher(port, sid, chair_cookie, drops, delays, stop))]
-    tasks += [asyncio.create_task(participant(port, sid, uid, cookie, token, stop, latencies, errors, drops, i))
-              for i, (uid, cookie, token) in enumerate(people)]
+    tasks += [
+        asyncio.create_task(participant(port, sid, uid, cookie, token, stop, latencies, errors, drops, i))
+        for i, (uid, cookie, token) in enumerate(people)
+    ]
     await asyncio.sleep(8)  # everyone joined
     latencies.clear()
     end = time.monotonic() + seconds
@@ -140,17 +164,26 @@ def main() -> None:
                 user_id = int(re.search(r'data-user="(\d+)"', page).group(1))
                 people.append((user_id, client.cookie(), page_data["ingestToken"]))
             chair = Client(port).login("bithu", PASSWORD)
-            print(f"gunicorn 2 workers x 64 threads, PostgreSQL + Redis, {args.participants} participants "
-                  f"sampling every 5 s, {args.seconds} s", flush=True)
+            print(
+                f"gunicorn 2 workers x 64 threads, PostgreSQL + Redis, {args.participants} participants "
+                f"sampling every 5 s, {args.seconds} s",
+                flush=True,
+            )
             log.mark()
             latencies, errors, delays = asyncio.run(run(port, sid, people, chair.cookie(), args.seconds))
             server_times = log.since_mark("/ingest")
-            print(f"  ingest: {len(latencies)} batches, {len(errors)} errors {sorted(set(map(str, errors)))[:5]}; "
-                  f"client p50 {q(latencies, 50) * 1000:.1f} ms, p99 {q(latencies, 99) * 1000:.1f} ms; "
-                  f"server p50 {q(server_times, 50):.1f} ms, p99 {q(server_times, 99):.1f} ms", flush=True)
+            print(
+                f"  ingest: {len(latencies)} batches, {len(errors)} errors {sorted(set(map(str, errors)))[:5]}; "
+                f"client p50 {q(latencies, 50) * 1000:.1f} ms, p99 {q(latencies, 99) * 1000:.1f} ms; "
+                f"server p50 {q(server_times, 50):.1f} ms, p99 {q(server_times, 99):.1f} ms",
+                flush=True,
+            )
             if delays:
-                print(f"  board: {len(delays)} drops seen, delay p50 {statistics.median(delays) * 1000:.0f} ms, "
-                      f"max {max(delays) * 1000:.0f} ms", flush=True)
+                print(
+                    f"  board: {len(delays)} drops seen, delay p50 {statistics.median(delays) * 1000:.0f} ms, "
+                    f"max {max(delays) * 1000:.0f} ms",
+                    flush=True,
+                )
         finally:
             stop(servers)
 

@@ -7,6 +7,7 @@ Seeds SQLite (as `make run`) with a cell of ``members``, a meeting in progress w
 questions and votes, signs in one member, and prints the mean CPU milliseconds per request for each
 case; ``--profile`` adds cProfile's heaviest functions for the member page.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,9 @@ from client import ROOT, SEED_LIVE_MEETINGS, seeded_cell
 
 PASSWORD = "bench password 2026"
 
-SEED = SEED_LIVE_MEETINGS + """
+SEED = (
+    SEED_LIVE_MEETINGS
+    + """
 from intranet_questions import services as queue
 from intranet.models import User
 from sqlalchemy import select
@@ -33,6 +36,7 @@ for n, question in enumerate(asked):
 db.session.commit()
 print(meeting.id)
 """
+)
 
 
 def cpu_ms(client, path: str, requests: int, headers: dict | None = None, expect: int = 200) -> tuple[float, int]:
@@ -76,11 +80,13 @@ def main() -> None:
         page = f"/questions/sessions/{sid}"
         poll = f"/questions/sessions/{sid}/poll/queue,speakers,mine?sort=votes"
         tag = client.get(poll).headers["ETag"]
-        cases = [("bare endpoint of the same app", "/bench-bare", None, 200),
-                 ("GET /healthz", "/healthz", None, 200),
-                 ("member queue page", page, None, 200),
-                 ("page poll, all regions rendered (shared ones from the cache)", poll, None, 200),
-                 ("page poll, unchanged (304)", poll, {"If-None-Match": tag}, 304)]
+        cases = [
+            ("bare endpoint of the same app", "/bench-bare", None, 200),
+            ("GET /healthz", "/healthz", None, 200),
+            ("member queue page", page, None, 200),
+            ("page poll, all regions rendered (shared ones from the cache)", poll, None, 200),
+            ("page poll, unchanged (304)", poll, {"If-None-Match": tag}, 304),
+        ]
         print(f"{args.members} members, {args.questions} questions; CPU ms per request over {args.requests}:")
         bare = None
         for label, path, headers, expect in cases:

@@ -17,6 +17,7 @@ with no database or sign-in, a publisher posting to Pushpin directly, and a bare
 
 The clients are one asyncio process on the same 2 cores as the servers: figures are a floor.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,12 +44,15 @@ PASSWORD = "bench password 2026"
 KEY = "bench-pushpin-key-of-thirty-two-bytes"
 MARKER = re.compile(r"BQ(\d+)M(\d+)X")
 
-SEED = SEED_LIVE_MEETINGS + """
+SEED = (
+    SEED_LIVE_MEETINGS
+    + """
 ids = [live_meeting(f"Chi bộ {n}").id for n in range(int(sys.argv[3]))]
 assert ids == list(range(ids[0], ids[0] + len(ids))), ids  # the bench counts from the first
 db.session.commit()
 print(ids[0])
 """
+)
 
 BARE_APP = """
 from flask import Flask, Response
@@ -87,10 +91,30 @@ def rss_kib(root_pid: int) -> int:
 
 
 def gunicorn(app_spec: str, env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                               "--worker-class", "gthread", "--threads", "16", "--keep-alive", "75",
-                               "--backlog", "4096", "--graceful-timeout", "2", app_spec],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(env["BENCH_LOG"], "ab"))
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "16",
+            "--keep-alive",
+            "75",
+            "--backlog",
+            "4096",
+            "--graceful-timeout",
+            "2",
+            app_spec,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(env["BENCH_LOG"], "ab"),
+    )
     if answering(server, port):
         return server
     raise RuntimeError(f"{app_spec} did not start")
@@ -113,20 +137,28 @@ class Run:
         to_all = [max(self.arrivals[m]) for m in settled if len(self.arrivals.get(m, ())) >= self.per_meeting]
         missing = sum(self.per_meeting - len(self.arrivals.get(m, ())) for m in settled)
         each = [d for m in settled for d in self.arrivals.get(m, ())]
-        return {"questions": len(settled), "to_every_client_p50_s": round(q(to_all, 50), 3),
-                "to_every_client_p95_s": round(q(to_all, 95), 3), "to_every_client_max_s": round(max(to_all or [0]), 3),
-                "each_delivery_p95_s": round(q(each, 95), 3), "missing_deliveries": missing,
-                "page_loads": len(self.page_times), "page_p50_ms": round(q(self.page_times, 50) * 1000, 1),
-                "page_p99_ms": round(q(self.page_times, 99) * 1000, 1),
-                "errors": len(self.errors), "error_kinds": sorted(set(self.errors))[:5]}
+        return {
+            "questions": len(settled),
+            "to_every_client_p50_s": round(q(to_all, 50), 3),
+            "to_every_client_p95_s": round(q(to_all, 95), 3),
+            "to_every_client_max_s": round(max(to_all or [0]), 3),
+            "each_delivery_p95_s": round(q(each, 95), 3),
+            "missing_deliveries": missing,
+            "page_loads": len(self.page_times),
+            "page_p50_ms": round(q(self.page_times, 50) * 1000, 1),
+            "page_p99_ms": round(q(self.page_times, 99) * 1000, 1),
+            "errors": len(self.errors),
+            "error_kinds": sorted(set(self.errors))[:5],
+        }
 
 
 async def listener(run: Run, port: int, path: str, cookie: str, meeting: int, stop: asyncio.Event) -> None:
     """One open page: holds the stream through Pushpin and notes when each question's text arrives."""
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
-                     .encode())
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n".encode()
+        )
         status, _ = await _read_head(reader)
         if status != 200:
             run.errors.append(f"stream {status}")
@@ -155,8 +187,9 @@ async def listener(run: Run, port: int, path: str, cookie: str, meeting: int, st
             run.errors.append(f"stream {type(exc).__name__}")
 
 
-async def open_listeners(run: Run, port: int, paths: list[str], cookies: list[str], stop: asyncio.Event,
-                         rate: float) -> list[asyncio.Task]:
+async def open_listeners(
+    run: Run, port: int, paths: list[str], cookies: list[str], stop: asyncio.Event, rate: float
+) -> list[asyncio.Task]:
     """Pages open at ``rate`` a second (people arriving), not all in the same instant."""
     tasks = []
     for i, path in enumerate(paths):
@@ -196,16 +229,23 @@ def meeting_driver(run: Run, meeting: int, sid: int, askers: list[Client], halt:
             marker = f"BQ{n}M{meeting}X"
             asker = askers[n % len(askers)]
             run.sent[marker] = time.monotonic()
-            status, _, _ = asker.request("POST", f"/questions/sessions/{sid}/ask",
-                                         urlencode({"text": f"Câu hỏi {marker}?", "csrf_token": asker.token}),
-                                         {"X-Outbox": "1"})
+            status, _, _ = asker.request(
+                "POST",
+                f"/questions/sessions/{sid}/ask",
+                urlencode({"text": f"Câu hỏi {marker}?", "csrf_token": asker.token}),
+                {"X-Outbox": "1"},
+            )
             if status != 204:
                 run.errors.append(f"ask {status}")
             n, next_question = n + 1, next_question + 6.0
         if run.question_ids[meeting]:
             voter = rng.choice(askers)
-            status, _, _ = voter.request("POST", f"/questions/questions/{rng.choice(sorted(run.question_ids[meeting]))}/vote",
-                                         urlencode({"csrf_token": voter.token}), {"HX-Request": "true"})
+            status, _, _ = voter.request(
+                "POST",
+                f"/questions/questions/{rng.choice(sorted(run.question_ids[meeting]))}/vote",
+                urlencode({"csrf_token": voter.token}),
+                {"HX-Request": "true"},
+            )
             if status not in (204, 422):  # 422: a voter drew their own question, which the UI never offers
                 run.errors.append(f"vote {status}")
         halt.wait(0.6)
@@ -220,14 +260,27 @@ def bare_publisher(run: Run, control: str, halt: threading.Event) -> None:
         run.sent[marker] = time.monotonic()
         frame = f"event: queue\ndata: <li>{marker}</li>\n\n"
         body = json.dumps({"items": [{"channel": f"bare:{meeting}", "formats": {"http-stream": {"content": frame}}}]})
-        urllib.request.urlopen(urllib.request.Request(control + "/publish/", data=body.encode(),
-                                                      headers={"Content-Type": "application/json"}), timeout=5).read()
+        urllib.request.urlopen(
+            urllib.request.Request(
+                control + "/publish/", data=body.encode(), headers={"Content-Type": "application/json"}
+            ),
+            timeout=5,
+        ).read()
         n += 1
         halt.wait(6.0 / run.meetings)  # the same question rate as the intranet phase
 
 
-def phase(name: str, args, engine, server: subprocess.Popen, stream_paths: list[str], cookies: list[str],
-          start_traffic, page_port: int, page_paths: list[str]) -> None:
+def phase(
+    name: str,
+    args,
+    engine,
+    server: subprocess.Popen,
+    stream_paths: list[str],
+    cookies: list[str],
+    start_traffic,
+    page_port: int,
+    page_paths: list[str],
+) -> None:
     run = Run(args.meetings, args.participants // args.meetings)
     before = {"pushpin": rss_kib(engine.process.pid), "gunicorn": rss_kib(server.pid)}
 
@@ -238,13 +291,17 @@ def phase(name: str, args, engine, server: subprocess.Popen, stream_paths: list[
         await asyncio.sleep(3)
         after = {"pushpin": rss_kib(engine.process.pid), "gunicorn": rss_kib(server.pid)}
         opening = time.monotonic() - started
-        print(f"  {name}: {run.opened} streams open in {opening:.0f} s ({len(run.errors)} errors: "
-              f"{sorted(set(run.errors))[:5]}); memory KiB before {before}, "
-              f"after {after}; Pushpin per stream {(after['pushpin'] - before['pushpin']) / max(run.opened, 1):.1f} KiB",
-              flush=True)
+        print(
+            f"  {name}: {run.opened} streams open in {opening:.0f} s ({len(run.errors)} errors: "
+            f"{sorted(set(run.errors))[:5]}); memory KiB before {before}, "
+            f"after {after}; Pushpin per stream {(after['pushpin'] - before['pushpin']) / max(run.opened, 1):.1f} KiB",
+            flush=True,
+        )
         halt = threading.Event()
-        threads = [threading.Thread(target=page_loader, args=(run, page_port, page_paths, cookies, halt), daemon=True),
-                   *start_traffic(run, halt)]
+        threads = [
+            threading.Thread(target=page_loader, args=(run, page_port, page_paths, cookies, halt), daemon=True),
+            *start_traffic(run, halt),
+        ]
         for thread in threads:
             thread.start()
         await asyncio.sleep(args.seconds)
@@ -276,8 +333,11 @@ def main() -> None:
     with seeded_cell(SEED.replace("sys.argv[3]", str(args.meetings)), args.users, PASSWORD) as (env, instance, first):
         env = {**env, "BENCH_LOG": str(Path(instance) / "servers.log")}
         sids = [first + n for n in range(args.meetings)]
-        print(f"{args.participants} pages over {args.meetings} meetings, {args.users} members; gunicorn 2x16 gthread, "
-              f"PostgreSQL + Redis, Pushpin; {args.seconds} s of traffic per phase", flush=True)
+        print(
+            f"{args.participants} pages over {args.meetings} meetings, {args.users} members; gunicorn 2x16 gthread, "
+            f"PostgreSQL + Redis, Pushpin; {args.seconds} s of traffic per phase",
+            flush=True,
+        )
 
         # The ceiling: bare hold, bare publisher, bare page.
         Path(instance, "bare.py").write_text(BARE_APP)
@@ -285,9 +345,19 @@ def main() -> None:
         with pushpin([f"127.0.0.1:{port}"], KEY, log_level=1) as engine:
             server = gunicorn("bare:app", {**env, "PYTHONPATH": instance}, port)
             try:
-                phase("bare", args, engine, server, [f"/hold/{i % args.meetings}" for i in range(args.participants)],
-                      [""], lambda run, halt: [threading.Thread(target=bare_publisher, args=(run, engine.control, halt),
-                                                                daemon=True)], port, ["/page"])
+                phase(
+                    "bare",
+                    args,
+                    engine,
+                    server,
+                    [f"/hold/{i % args.meetings}" for i in range(args.participants)],
+                    [""],
+                    lambda run, halt: [
+                        threading.Thread(target=bare_publisher, args=(run, engine.control, halt), daemon=True)
+                    ],
+                    port,
+                    ["/page"],
+                )
             finally:
                 stop([server])
 
@@ -298,15 +368,28 @@ def main() -> None:
             try:
                 clients = [Client(port).login(f"dv{i:04d}", PASSWORD) for i in range(args.users)]
                 cookies = [c.cookie() for c in clients]
-                askers = [clients[i::args.meetings][:3] for i in range(args.meetings)]
+                askers = [clients[i :: args.meetings][:3] for i in range(args.meetings)]
 
                 def traffic(run, halt):
-                    return [threading.Thread(target=meeting_driver, args=(run, m, sid, askers[m], halt), daemon=True)
-                            for m, sid in enumerate(sids)]
+                    return [
+                        threading.Thread(target=meeting_driver, args=(run, m, sid, askers[m], halt), daemon=True)
+                        for m, sid in enumerate(sids)
+                    ]
 
-                phase("intranet", args, engine, server,
-                      [f"/questions/sessions/{sids[i % args.meetings]}/stream?sort=votes" for i in range(args.participants)],
-                      cookies, traffic, port, [f"/questions/sessions/{sid}" for sid in sids])
+                phase(
+                    "intranet",
+                    args,
+                    engine,
+                    server,
+                    [
+                        f"/questions/sessions/{sids[i % args.meetings]}/stream?sort=votes"
+                        for i in range(args.participants)
+                    ],
+                    cookies,
+                    traffic,
+                    port,
+                    [f"/questions/sessions/{sid}" for sid in sids],
+                )
             finally:
                 stop([server])
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", flush=True)

@@ -23,6 +23,7 @@ instance folder, and the cause of every 5xx is reported from it.
 
 The clients are one asyncio process on the same 2 cores as the server: figures are a floor.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,11 +42,14 @@ from client import BIN, ROOT, SEED_LIVE_MEETINGS, Client, answering, free_port, 
 
 PASSWORD = "bench password 2026"
 
-SEED = SEED_LIVE_MEETINGS + """
+SEED = (
+    SEED_LIVE_MEETINGS
+    + """
 meeting = live_meeting("Benchmark")
 db.session.commit()
 print(meeting.id)
 """
+)
 
 # The app as served, but with the seed's cheap password hashes: sign-ins would otherwise upgrade each
 # member's hash to argon2's full cost, which is not what this benchmark measures.
@@ -100,9 +104,12 @@ class Driver(threading.Thread):
                 marker = f"BENCHQ{n:05d}X"
                 asker = self.askers[n % len(self.askers)]
                 self.sent[marker] = started = time.monotonic()
-                status, _, _ = asker.request("POST", f"/questions/sessions/{self.sid}/ask",
-                                          urlencode({"text": f"Câu hỏi {marker} về chuyên đề?",
-                                                     "csrf_token": asker.token}), {"X-Outbox": "1"})
+                status, _, _ = asker.request(
+                    "POST",
+                    f"/questions/sessions/{self.sid}/ask",
+                    urlencode({"text": f"Câu hỏi {marker} về chuyên đề?", "csrf_token": asker.token}),
+                    {"X-Outbox": "1"},
+                )
                 self.ask_times.append(time.monotonic() - started)
                 if status != 204:
                     self.errors += 1
@@ -114,8 +121,12 @@ class Driver(threading.Thread):
             if ids:
                 voter = rng.choice(self.askers)
                 started = time.monotonic()
-                status, _, _ = voter.request("POST", f"/questions/questions/{rng.choice(ids)}/vote",
-                                          urlencode({"on": "1", "csrf_token": voter.token}), {"HX-Request": "true"})
+                status, _, _ = voter.request(
+                    "POST",
+                    f"/questions/questions/{rng.choice(ids)}/vote",
+                    urlencode({"on": "1", "csrf_token": voter.token}),
+                    {"HX-Request": "true"},
+                )
                 self.vote_times.append(time.monotonic() - started)
                 # 422: a voter drew their own question — a refusal the UI never offers, not a failure
                 if status not in (204, 422):
@@ -204,8 +215,9 @@ async def sse_participant(port, path, cookie, sent, arrivals, stop, errors, read
     while not stop.is_set():
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\n"
-                         f"Accept: text/event-stream\r\n\r\n".encode())
+            writer.write(
+                f"GET {path} HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n".encode()
+            )
             status, _ = await _read_head(reader)
             if status != 200:
                 errors.append(f"sse {status}")
@@ -290,17 +302,30 @@ async def run_clients(kind, port, path, cookies, count, seconds, sent, warmup=0.
     if kind == "sse":
         ready: list[float] = []
         began = time.monotonic()
-        tasks = [asyncio.create_task(sse_participant(port, path, cookies[i % len(cookies)], sent, arrivals, stop, errors,
-                                                     ready, page, arrive=10.0)) for i in range(count)]
+        tasks = [
+            asyncio.create_task(
+                sse_participant(
+                    port, path, cookies[i % len(cookies)], sent, arrivals, stop, errors, ready, page, arrive=10.0
+                )
+            )
+            for i in range(count)
+        ]
         while len(ready) + len(errors) < count and time.monotonic() - began < 180:
             await asyncio.sleep(0.2)
-        print(f"    {len(ready)} streams open and framed {time.monotonic() - began:.1f} s after the first "
-              f"arrival ({len(errors)} errors)", flush=True)
+        print(
+            f"    {len(ready)} streams open and framed {time.monotonic() - began:.1f} s after the first "
+            f"arrival ({len(errors)} errors)",
+            flush=True,
+        )
         if on_warm:
             on_warm()
     else:
-        tasks = [asyncio.create_task(poll_participant(port, path, cookies[i % len(cookies)], sent, arrivals,
-                                                      latencies, stop, errors)) for i in range(count)]
+        tasks = [
+            asyncio.create_task(
+                poll_participant(port, path, cookies[i % len(cookies)], sent, arrivals, latencies, stop, errors)
+            )
+            for i in range(count)
+        ]
     if warmup:
         await asyncio.sleep(warmup)
         latencies.clear()
@@ -334,20 +359,28 @@ class AccessLog:
         with self.lines.open(errors="replace") as fh:
             fh.seek(self.offset if since_mark else 0)
             rows = [line.split()[-3:] for line in fh]
-        return [(path, status, int(took) / 1000 if took.isdigit() else float(took[:-2]))
-                for path, status, took in (r for r in rows if len(r) == 3)
-                if path.startswith("/") and status.isdigit() and (took.isdigit() or took[:-2].isdigit())]
+        return [
+            (path, status, int(took) / 1000 if took.isdigit() else float(took[:-2]))
+            for path, status, took in (r for r in rows if len(r) == 3)
+            if path.startswith("/") and status.isdigit() and (took.isdigit() or took[:-2].isdigit())
+        ]
 
     def since_mark(self, needle: str, exact: bool = False) -> list[float]:
         """Server times (ms) of the answered requests whose path contains ``needle`` (or is it)."""
-        return [ms for path, status, ms in self.rows()
-                if needle in path and status in ("200", "204", "304", "422") and (not exact or path == needle)]
+        return [
+            ms
+            for path, status, ms in self.rows()
+            if needle in path and status in ("200", "204", "304", "422") and (not exact or path == needle)
+        ]
 
 
 def server_figures(log: AccessLog, needle: str, name: str = "server", exact: bool = False) -> dict:
     times = log.since_mark(needle.split("?")[0], exact)
-    return {f"{name}_n": len(times), f"{name}_p50_ms": round(q(times, 50), 1) if times else None,
-            f"{name}_p99_ms": round(q(times, 99), 1) if times else None}
+    return {
+        f"{name}_n": len(times),
+        f"{name}_p50_ms": round(q(times, 50), 1) if times else None,
+        f"{name}_p99_ms": round(q(times, 99), 1) if times else None,
+    }
 
 
 def traffic_phase(kind, port, sid, cookies, askers, participants, seconds, log, bare_port=None):
@@ -355,8 +388,11 @@ def traffic_phase(kind, port, sid, cookies, askers, participants, seconds, log, 
     stop = threading.Event()
     driver = Driver(port, sid, askers, stop)
     newcomers = Newcomers(port, f"/questions/sessions/{sid}", cookies, bare_port, stop)
-    path = (f"/questions/sessions/{sid}/stream?sort=votes" if kind == "sse"
-            else f"/questions/sessions/{sid}/poll/queue,speakers,mine?sort=votes")
+    path = (
+        f"/questions/sessions/{sid}/stream?sort=votes"
+        if kind == "sse"
+        else f"/questions/sessions/{sid}/poll/queue,speakers,mine?sort=votes"
+    )
     sent = driver.sent
 
     def traffic() -> None:
@@ -366,8 +402,17 @@ def traffic_phase(kind, port, sid, cookies, askers, participants, seconds, log, 
 
     async def main():
         if kind == "sse":  # the traffic starts once every stream is open
-            result = await run_clients(kind, port, path, cookies, participants, seconds, sent, on_warm=traffic,
-                                       page=f"/questions/sessions/{sid}")
+            result = await run_clients(
+                kind,
+                port,
+                path,
+                cookies,
+                participants,
+                seconds,
+                sent,
+                on_warm=traffic,
+                page=f"/questions/sessions/{sid}",
+            )
         else:
             clients = asyncio.create_task(run_clients(kind, port, path, cookies, participants, seconds, sent))
             await asyncio.sleep(2)
@@ -382,25 +427,41 @@ def traffic_phase(kind, port, sid, cookies, askers, participants, seconds, log, 
     settled = [m for m, t0 in sent.items() if time.monotonic() - t0 > 3]  # the last ones may still be in flight
     delays = [d for m in settled for d in arrivals.get(m, [])]
     missing = sum(participants - len(arrivals.get(m, [])) for m in settled)
-    return {"questions": len(sent), "votes": driver.votes, "driver_errors": driver.errors,
-            "driver_error_kinds": sorted(driver.error_kinds),
-            "client_errors": len(errors), "error_kinds": sorted(set(errors))[:5], "missing": missing,
-            "delivery_p50": q(delays, 50), "delivery_p95": q(delays, 95), "delivery_max": max(delays or [0]),
-            "poll_n": len(latencies), "poll_p50": q(latencies, 50) * 1000 if latencies else None,
-            "poll_p99": q(latencies, 99) * 1000 if latencies else None,
-            **_ms("ask", driver.ask_times), **_ms("vote", driver.vote_times), **_ms("page", newcomers.times),
-            **_ms("bare", newcomers.bare_times), "page_errors": sorted(set(newcomers.errors))[:5],
-            **(server_figures(log, "/poll/queue") if kind == "poll" else {}),
-            **server_figures(log, "/ask", "server_ask"), **server_figures(log, "/vote", "server_vote"),
-            **server_figures(log, f"/questions/sessions/{sid}", "server_page", exact=True)}
+    return {
+        "questions": len(sent),
+        "votes": driver.votes,
+        "driver_errors": driver.errors,
+        "driver_error_kinds": sorted(driver.error_kinds),
+        "client_errors": len(errors),
+        "error_kinds": sorted(set(errors))[:5],
+        "missing": missing,
+        "delivery_p50": q(delays, 50),
+        "delivery_p95": q(delays, 95),
+        "delivery_max": max(delays or [0]),
+        "poll_n": len(latencies),
+        "poll_p50": q(latencies, 50) * 1000 if latencies else None,
+        "poll_p99": q(latencies, 99) * 1000 if latencies else None,
+        **_ms("ask", driver.ask_times),
+        **_ms("vote", driver.vote_times),
+        **_ms("page", newcomers.times),
+        **_ms("bare", newcomers.bare_times),
+        "page_errors": sorted(set(newcomers.errors))[:5],
+        **(server_figures(log, "/poll/queue") if kind == "poll" else {}),
+        **server_figures(log, "/ask", "server_ask"),
+        **server_figures(log, "/vote", "server_vote"),
+        **server_figures(log, f"/questions/sessions/{sid}", "server_page", exact=True),
+    }
 
 
 def _ms(name: str, times: list[float]) -> dict:
     """Count, p50 and p99 in milliseconds."""
     if not times:
         return {}
-    return {f"{name}_n": len(times), f"{name}_p50_ms": round(q(times, 50) * 1000, 1),
-            f"{name}_p99_ms": round(q(times, 99) * 1000, 1)}
+    return {
+        f"{name}_n": len(times),
+        f"{name}_p50_ms": round(q(times, 50) * 1000, 1),
+        f"{name}_p99_ms": round(q(times, 99) * 1000, 1),
+    }
 
 
 def ramp(port, path, cookies, start, step, limit, log, most=3000):
@@ -409,12 +470,16 @@ def ramp(port, path, cookies, start, step, limit, log, most=3000):
     the figures are the room in session, not the storm of its first seconds."""
     held, count, rows = 0, start, []
     while True:
-        _, latencies, errors = asyncio.run(run_clients("poll", port, path, cookies, count, 20, {}, warmup=8,
-                                                       on_warm=log.mark))
+        _, latencies, errors = asyncio.run(
+            run_clients("poll", port, path, cookies, count, 20, {}, warmup=8, on_warm=log.mark)
+        )
         p99 = q(latencies, 99) * 1000
         rows.append((count, len(latencies), q(latencies, 50) * 1000, p99, len(errors)))
-        print(f"    {count:5d} polling participants: {len(latencies)} polls, client p50 {rows[-1][2]:.1f} ms, "
-              f"p99 {p99:.1f} ms, {len(errors)} errors; {server_figures(log, path)}", flush=True)
+        print(
+            f"    {count:5d} polling participants: {len(latencies)} polls, client p50 {rows[-1][2]:.1f} ms, "
+            f"p99 {p99:.1f} ms, {len(errors)} errors; {server_figures(log, path)}",
+            flush=True,
+        )
         if p99 >= limit or errors:
             return held, rows
         held = count
@@ -427,15 +492,46 @@ def serve(app_spec: str, env: dict, threads: int, log: AccessLog, embedded: bool
     """gunicorn on a free port: as `make run` (``embedded``: intranet/gunicorn_conf.py), or 2 gthread
     workers of ``threads``. Its error output goes to ``<access log>.err`` (see ``server_errors``)."""
     port = free_port()
-    served = (["-c", "intranet/gunicorn_conf.py"] if embedded else
-              ["--workers", "2", "--worker-class", "gthread", "--threads", str(threads), "--worker-connections", "4000",
-               "--keep-alive", "75", "--backlog", "4096", "--graceful-timeout", "2"])
+    served = (
+        ["-c", "intranet/gunicorn_conf.py"]
+        if embedded
+        else [
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--worker-connections",
+            "4000",
+            "--keep-alive",
+            "75",
+            "--backlog",
+            "4096",
+            "--graceful-timeout",
+            "2",
+        ]
+    )
     errors = open(f"{log.path}.err", "w")
     if embedded:
         log.lines = Path(f"{log.path}.err")
-    server = subprocess.Popen([str(BIN / "gunicorn"), *served, "--bind", f"127.0.0.1:{port}",
-                               "--access-logfile", str(log.path), "--access-logformat", "%(U)s %(s)s %(D)s", app_spec],
-                              cwd=ROOT, env=env, stdout=errors, stderr=errors)
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            *served,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            str(log.path),
+            "--access-logformat",
+            "%(U)s %(s)s %(D)s",
+            app_spec,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=errors,
+        stderr=errors,
+    )
     if answering(server, port):
         return server, port
     raise RuntimeError(f"{app_spec} did not start: {Path(f'{log.path}.err').read_text()}")
@@ -447,10 +543,16 @@ def server_errors(log: AccessLog) -> str:
 
     answers = Counter(" ".join(r[:2]) for r in log.rows(since_mark=False) if r[1].startswith("5"))
     text = Path(f"{log.path}.err").read_text(errors="replace")
-    causes = Counter(block.strip().splitlines()[-1] for block in re.split(r"^(?=Traceback)", text, flags=re.M)
-                     if block.startswith("Traceback"))
-    causes.update(line.strip() for line in text.splitlines()  # gunicorn's own format, or the app's (make run)
-                  if re.search(r"\[(ERROR|CRITICAL)\]| (ERROR|CRITICAL) \[", line))
+    causes = Counter(
+        block.strip().splitlines()[-1]
+        for block in re.split(r"^(?=Traceback)", text, flags=re.M)
+        if block.startswith("Traceback")
+    )
+    causes.update(
+        line.strip()
+        for line in text.splitlines()  # gunicorn's own format, or the app's (make run)
+        if re.search(r"\[(ERROR|CRITICAL)\]| (ERROR|CRITICAL) \[", line)
+    )
     return f"5xx answers: {dict(answers) or 'none'}; server errors: {dict(causes.most_common(8)) or 'none'}"
 
 
@@ -469,23 +571,34 @@ def main() -> None:
             threads = args.participants // 2 + 100
             Path(instance, "benchapp.py").write_text(BENCH_APP)
             Path(instance, "bare.py").write_text(BARE_APP)
-            server, port = serve("benchapp:app", {**env, "PYTHONPATH": f"{instance}:{ROOT}"}, threads, log, args.embedded)
+            server, port = serve(
+                "benchapp:app", {**env, "PYTHONPATH": f"{instance}:{ROOT}"}, threads, log, args.embedded
+            )
             servers.append(server)
             bare_log = AccessLog(Path(instance) / "bare-access.log")
             bare, bare_port = serve("bare:app", {**env, "PYTHONPATH": instance}, 100, bare_log, args.embedded)
             servers.append(bare)
-            print(("gunicorn -c intranet/gunicorn_conf.py (1 gevent worker), SQLite, in-process bus" if args.embedded
-                   else f"gunicorn 2 workers x {threads} threads, PostgreSQL + Redis")
-                  + f", {args.participants} participants, {args.seconds} s per phase", flush=True)
+            print(
+                (
+                    "gunicorn -c intranet/gunicorn_conf.py (1 gevent worker), SQLite, in-process bus"
+                    if args.embedded
+                    else f"gunicorn 2 workers x {threads} threads, PostgreSQL + Redis"
+                )
+                + f", {args.participants} participants, {args.seconds} s per phase",
+                flush=True,
+            )
             cookies = [Client(port).login(f"dv{i:04d}", PASSWORD).cookie() for i in range(args.participants)]
             askers = [Client(port).login(f"dv{i:04d}", PASSWORD) for i in range(min(20, args.participants))]
             for kind in ("sse", "poll"):
-                result = traffic_phase(kind, port, sid, cookies, askers, args.participants, args.seconds, log, bare_port)
+                result = traffic_phase(
+                    kind, port, sid, cookies, askers, args.participants, args.seconds, log, bare_port
+                )
                 print(f"  {kind}: {result}", flush=True)
             if args.ramp:
                 print("  ramp, page poll (unchanged, 304):", flush=True)
-                held, _ = ramp(port, f"/questions/sessions/{sid}/poll/queue,speakers,mine?sort=votes", cookies, 300,
-                               300, 200, log)
+                held, _ = ramp(
+                    port, f"/questions/sessions/{sid}/poll/queue,speakers,mine?sort=votes", cookies, 300, 300, 200, log
+                )
                 print(f"  page poll holds {held} participants at p99 < 200 ms", flush=True)
                 print("  ramp, bare Flask endpoint:", flush=True)
                 held, _ = ramp(bare_port, "/poll", [""], 300, 300, 200, bare_log)

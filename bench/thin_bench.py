@@ -13,6 +13,7 @@ the server and the bytes it sent (bodies as sent, compressed or not; headers not
 content is painted (first contentful paint: stylesheets block it) and until its first live region has
 been updated once (``live:swapped``; pages without one: "—"). Bounded: every wait has a timeout.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,9 @@ PROFILES = {
     "modest": {"latency": 300, "downloadThroughput": 256_000 / 8, "uploadThroughput": 256_000 / 8},
 }
 
-SEED = SEED_CELL + """
+SEED = (
+    SEED_CELL
+    + """
 from intranet_scheduling import documents
 from intranet_scheduling.models import DocumentKind
 from intranet_questions import services as questions
@@ -58,6 +61,7 @@ scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
 db.session.commit()
 print(meeting.id)
 """
+)
 
 INIT = """
 window.__bench = {swap: null};
@@ -75,11 +79,31 @@ def serve(tree: Path, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
         if (plugin / "__init__.py").exists():
             (links / f"intranet_{plugin.name}").symlink_to(plugin)
     port = free_port()
-    server = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                               "--worker-class", "gthread", "--threads", "64", "--timeout", "0", "--no-sendfile",  # sendfile bytes are not logged
-                               "--access-logfile", str(log), "--access-logformat", "%(U)s %(s)s %(B)s", "wsgi:app"],
-                              cwd=tree, env={**env, "PYTHONPATH": f"{tree}:{links}"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "64",
+            "--timeout",
+            "0",
+            "--no-sendfile",  # sendfile bytes are not logged
+            "--access-logfile",
+            str(log),
+            "--access-logformat",
+            "%(U)s %(s)s %(B)s",
+            "wsgi:app",
+        ],
+        cwd=tree,
+        env={**env, "PYTHONPATH": f"{tree}:{links}"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -127,8 +151,9 @@ def sign_in(context, username: str = "dv0000") -> None:
     static files) is loaded, so the first visit starts with an empty cache."""
     login = context.request.get("/login").text()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
-    answer = context.request.post("/login", form={"username": username, "password": PASSWORD, "csrf_token": token},
-                                  max_redirects=0)
+    answer = context.request.post(
+        "/login", form={"username": username, "password": PASSWORD, "csrf_token": token}, max_redirects=0
+    )
     assert answer.status == 302, answer.status
 
 
@@ -139,8 +164,12 @@ def visit(page, wire: Wire, url: str, live: bool) -> dict:
     swap = wait_for(page, "window.__bench.swap") if live else None
     page.wait_for_timeout(1000)  # late requests (the service worker's) count too
     requests, sent = wire.read()
-    return {"kb": round(sent / 1024, 1), "requests": requests, "content_s": round(paint / 1000, 2),
-            "live_s": round(swap / 1000, 2) if swap is not None else None}
+    return {
+        "kb": round(sent / 1024, 1),
+        "requests": requests,
+        "content_s": round(paint / 1000, 2),
+        "live_s": round(swap / 1000, 2) if swap is not None else None,
+    }
 
 
 def run_profile(browser, port: int, log: Path, sid: int, conditions: dict) -> dict:
@@ -201,15 +230,20 @@ def question_delay(browser, port: int, sid: int, conditions: dict) -> float:
 def table(results: dict) -> str:
     lines = []
     for profile, pages in results.items():
-        lines += [f"\n{profile}", "| page | visit | KB sent | requests | content painted (s) | live region updated (s) |",
-                  "|---|---|---:|---:|---:|---:|"]
+        lines += [
+            f"\n{profile}",
+            "| page | visit | KB sent | requests | content painted (s) | live region updated (s) |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
         for label, visits in pages.items():
             if not isinstance(visits, dict):
                 continue
             for kind, f in visits.items():
                 live = "—" if f["live_s"] is None else f["live_s"]
                 lines.append(f"| {label} | {kind} | {f['kb']} | {f['requests']} | {f['content_s']} | {live} |")
-        lines.append(f"\nA question sent from the queue page reached the chair's page in {pages['question to chair (s)']} s.")
+        lines.append(
+            f"\nA question sent from the queue page reached the chair's page in {pages['question to chair (s)']} s."
+        )
     return "\n".join(lines)
 
 
@@ -226,11 +260,20 @@ def main() -> None:
         server, port = serve(args.tree.resolve(), env, log)
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-background-networking",
-                                                   "--disable-component-update", "--disable-sync", "--no-first-run"])
-                results = {name: run_profile(browser, port, log, sid, PROFILES[name])
-                           for name in args.profiles.split(",")}
+                browser = pw.chromium.launch(
+                    executable_path=CHROMIUM,
+                    headless=True,
+                    args=[
+                        "--no-sandbox",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--no-first-run",
+                    ],
+                )
+                results = {
+                    name: run_profile(browser, port, log, sid, PROFILES[name]) for name in args.profiles.split(",")
+                }
                 browser.close()
         finally:
             stop([server])

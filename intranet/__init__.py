@@ -1,4 +1,5 @@
 """The intranet core: ``create_app`` builds the Flask application."""
+
 from __future__ import annotations
 
 import logging

@@ -5,6 +5,7 @@ office's admin changes which roles hold which permission on the roles page, stor
 ``PermissionGrant`` rows that override the defaults. ``can()`` is the one question a plugin asks:
 no plugin compares roles itself (tests/test_permissions.py scans for it).
 """
+
 from __future__ import annotations
 
 from flask import abort, g, has_app_context
@@ -59,11 +60,19 @@ def grants(office_id: int) -> dict[str, frozenset[Role]]:
     grants), read once per request."""
     cache = g.setdefault("_intranet_grants", {}) if has_app_context() else {}
     if office_id not in cache:
-        chosen = {(name, role): granted for name, role, granted in db.session.execute(
-            select(PermissionGrant.permission, PermissionGrant.role, PermissionGrant.granted)
-            .where(PermissionGrant.office_id == office_id))}
-        cache[office_id] = {name: frozenset(r for r in Role if chosen.get((name, r), r in perm.roles))
-                            for name, perm in manager().permissions.items() if name not in FIXED}
+        chosen = {
+            (name, role): granted
+            for name, role, granted in db.session.execute(
+                select(PermissionGrant.permission, PermissionGrant.role, PermissionGrant.granted).where(
+                    PermissionGrant.office_id == office_id
+                )
+            )
+        }
+        cache[office_id] = {
+            name: frozenset(r for r in Role if chosen.get((name, r), r in perm.roles))
+            for name, perm in manager().permissions.items()
+            if name not in FIXED
+        }
     return cache[office_id]
 
 
@@ -83,8 +92,14 @@ def change_grants(office: Office, wanted: dict[tuple[str, Role], bool], *, actor
                 row = PermissionGrant(office_id=office.id, permission=name, role=role)
                 db.session.add(row)
             row.granted, row.updated_by_id = granted, getattr(actor, "id", None)
-        record("permission.grant" if granted else "permission.revoke", "permission", name, office_id=office.id,
-               actor=actor, role=role.value)
+        record(
+            "permission.grant" if granted else "permission.revoke",
+            "permission",
+            name,
+            office_id=office.id,
+            actor=actor,
+            role=role.value,
+        )
         changed += 1
     g.pop("_intranet_grants", None)
     if changed:
@@ -103,10 +118,16 @@ def can(user, permission: str, office_id: int) -> bool:
 
 def holders(permission: str, office_id: int) -> list[User]:
     """The active users holding ``permission`` in the office, by name (e.g. a meeting's participants)."""
-    query = (select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
-             .where(RoleAssignment.office_id == office_id, RoleAssignment.role.in_(list(grants(office_id)[permission])),
-                    User.active.is_(True))
-             .order_by(User.full_name))
+    query = (
+        select(User)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.office_id == office_id,
+            RoleAssignment.role.in_(list(grants(office_id)[permission])),
+            User.active.is_(True),
+        )
+        .order_by(User.full_name)
+    )
     return list(db.session.scalars(query).unique())
 
 

@@ -1,6 +1,7 @@
 """Zip archives from users (.docx, .pptx and any later zip-based format), opened only after their
 directory shows they cannot blow up: few entries, a bounded total once unpacked, no entry packed more
 tightly than real documents are. Every read of an uploaded archive goes through ``open_archive``."""
+
 from __future__ import annotations
 
 import io
@@ -35,8 +36,8 @@ def _directory_size(data: bytes) -> tuple[int, int]:
     start = data.rfind(_END, max(0, len(data) - 22 - 0xFFFF))
     if start < 0 or len(data) - start < 22:
         raise NotAnArchive
-    _, _, _, _, entries, size, _, _ = struct.unpack(_END_FORMAT, data[start:start + 22])
-    if data[max(0, start - 20):start].startswith(_ZIP64_LOCATOR):
+    _, _, _, _, entries, size, _, _ = struct.unpack(_END_FORMAT, data[start : start + 22])
+    if data[max(0, start - 20) : start].startswith(_ZIP64_LOCATOR):
         entries = size = 0xFFFFFFFF  # zip64 is for archives far larger than a meeting document
     return entries, size
 
@@ -54,9 +55,14 @@ def open_archive(data: bytes) -> zipfile.ZipFile:
         raise NotAnArchive from exc
     members = archive.infolist()
     unpacked = sum(info.file_size for info in members)
-    if (len(members) > MAX_ENTRIES or unpacked > MAX_UNPACKED or unpacked > MAX_RATIO * len(data)
-            or any(info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1)
-                   for info in members)):
+    if (
+        len(members) > MAX_ENTRIES
+        or unpacked > MAX_UNPACKED
+        or unpacked > MAX_RATIO * len(data)
+        or any(
+            info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1) for info in members
+        )
+    ):
         raise DecompressionBomb
     return archive
 
@@ -91,8 +97,15 @@ def read_xml(archive: zipfile.ZipFile, name: str, start=None, end=None, text=Non
                 parser.Parse(chunk, False)
         parser.Parse(b"", True)
     # A missing part, a damaged or encrypted entry, an unknown compression method.
-    except (expat.ExpatError, KeyError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
-            NotImplementedError) as exc:
+    except (
+        expat.ExpatError,
+        KeyError,
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
         raise BadXML(str(exc)) from exc
 
 

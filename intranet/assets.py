@@ -13,6 +13,7 @@ Pages and fragments are compressed by Flask-Compress (brotli, else gzip). Never 
 (server-sent events must reach the browser frame by frame, not buffered into a compressor), 304s and
 anything under 500 bytes — a live poll stays a few bytes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -113,10 +114,10 @@ def _identity_validators(wsgi_app):
         if tags and ":" in tags:
             environ["HTTP_IF_NONE_MATCH"] = _ENCODED_TAG.sub('"', tags)
         return wsgi_app(environ, start_response)
+
     return app
 
 
 def _cache_for_good(headers, path: str, url: str) -> None:
     headers["Cache-Control"] = IMMUTABLE
     headers["X-Content-Type-Options"] = "nosniff"
-

@@ -2,6 +2,7 @@
 
 The event joins the caller's transaction, so it is written exactly when the change is.
 """
+
 from __future__ import annotations
 
 from flask import has_request_context
@@ -11,8 +12,9 @@ from .extensions import db
 from .models import AuditEvent
 
 
-def record(action: str, object_type: str, object_id, *, office_id: int | None, actor=None, anonymous: bool = False,
-           **details) -> AuditEvent:
+def record(
+    action: str, object_type: str, object_id, *, office_id: int | None, actor=None, anonymous: bool = False, **details
+) -> AuditEvent:
     """Add an AuditEvent to the session. ``actor`` defaults to the signed-in user (None from the CLI);
     ``anonymous`` records that the change happened, not by whom (an anonymous member's act)."""
     if anonymous:
@@ -31,8 +33,9 @@ def record(action: str, object_type: str, object_id, *, office_id: int | None, a
     return event
 
 
-def record_change(action: str, obj, *, office_id: int | None, actor=None, anonymous: bool = False,
-                  **details) -> AuditEvent:
+def record_change(
+    action: str, obj, *, office_id: int | None, actor=None, anonymous: bool = False, **details
+) -> AuditEvent:
     """``record`` for a model instance: names it by its table and primary key (flushing a new one)."""
     if getattr(obj, "id", None) is None:
         db.session.flush()

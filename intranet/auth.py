@@ -1,6 +1,7 @@
 """Sign-in, sign-out, my account and its sessions, password change (forced on first sign-in for issued
 passwords). Sessions live on the server (intranet/sessions.py); failed sign-ins slow down per username
 and address (intranet/lockout.py)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -22,8 +23,15 @@ from .security import local_path
 bp = Blueprint("auth", __name__)
 
 # Pages a user who must change their password may still reach.
-_ALLOWED_BEFORE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "main.set_language", "main.healthz",
-                                   "main.readyz", "main.metrics", "static"}
+_ALLOWED_BEFORE_PASSWORD_CHANGE = {
+    "auth.change_password",
+    "auth.logout",
+    "main.set_language",
+    "main.healthz",
+    "main.readyz",
+    "main.metrics",
+    "static",
+}
 
 
 class LoginForm(Form):
@@ -34,7 +42,9 @@ class LoginForm(Form):
 
 class AccountForm(Form):
     full_name = StringField(_l("Full name"), validators=[required(), max_length(200)])
-    email = EmailField(_l("E-mail"), validators=[Optional(), Email(message=_l("Not a valid e-mail address.")), max_length(254)])
+    email = EmailField(
+        _l("E-mail"), validators=[Optional(), Email(message=_l("Not a valid e-mail address.")), max_length(254)]
+    )
     locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
 
 
@@ -82,8 +92,9 @@ def sign_in(user: User, remember: bool = False) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_IP_LIMIT"], methods=["POST"], deduct_when=_password_was_wrong,
-               scope="login-ip")
+@limiter.limit(
+    lambda: current_app.config["LOGIN_IP_LIMIT"], methods=["POST"], deduct_when=_password_was_wrong, scope="login-ip"
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -93,8 +104,14 @@ def login():
         wait = lockout.wait_seconds(username)
         if wait:
             metrics.SIGNIN_FAILURES.labels("throttled").inc()
-            flash(_("Too many failed attempts for this username from your address. Try again in %(seconds)d "
-                    "seconds, or sign in from another computer.", seconds=wait), "error")
+            flash(
+                _(
+                    "Too many failed attempts for this username from your address. Try again in %(seconds)d "
+                    "seconds, or sign in from another computer.",
+                    seconds=wait,
+                ),
+                "error",
+            )
             return render_template("auth/login.html", form=form), 429
         user = db.session.scalar(select(User).where(func.lower(User.username) == username))
         if user is None:
@@ -131,12 +148,20 @@ def logout():
 def account():
     form = AccountForm(obj=current_user)
     if form.validate_on_submit():
-        changed = {f: getattr(form, f).data for f in ("full_name", "email", "locale")
-                   if getattr(form, f).data != getattr(current_user, f)}
+        changed = {
+            f: getattr(form, f).data
+            for f in ("full_name", "email", "locale")
+            if getattr(form, f).data != getattr(current_user, f)
+        }
         form.populate_obj(current_user)
         if changed:
-            record("user.update_self", "user_account", current_user.id, office_id=current_user.office_id,
-                   fields=sorted(changed))
+            record(
+                "user.update_self",
+                "user_account",
+                current_user.id,
+                office_id=current_user.office_id,
+                fields=sorted(changed),
+            )
         db.session.commit()
         flash(_("Your details are saved."), "success")
         return redirect(url_for("auth.account"))

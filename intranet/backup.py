@@ -13,6 +13,7 @@ An archive is a gzipped tar holding:
 
 The archive holds the secret key and every document: it is written with mode 600.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -222,8 +223,11 @@ def create(path: Path, app: Flask | None = None) -> dict:
     }
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        with os.fdopen(fd, "wb") as out, tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar, \
-                tempfile.TemporaryDirectory(prefix=".intranet-backup-", dir=path.parent) as scratch:
+        with (
+            os.fdopen(fd, "wb") as out,
+            tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar,
+            tempfile.TemporaryDirectory(prefix=".intranet-backup-", dir=path.parent) as scratch,
+        ):
             dump = Path(scratch) / "database"
             _dump_database(engine, dump)
             _add(tar, DATABASE[kind], dump, members)
@@ -305,12 +309,17 @@ def _read(path: Path, stage: Path, keep=lambda name: True) -> dict:
     try:
         manifest = json.loads(manifest_bytes)
         if manifest.get("format") != FORMAT:
-            raise BackupError(f"archive format {manifest.get('format')!r} is not supported (this version reads "
-                              f"{FORMAT})")
+            raise BackupError(
+                f"archive format {manifest.get('format')!r} is not supported (this version reads {FORMAT})"
+            )
         expected = manifest["members"]
         required = {SECRET, DATABASE[manifest["database"]]}
-        if not (isinstance(manifest["migration_heads"], list) and isinstance(manifest["plugins"], dict)
-                and isinstance(manifest["app_version"], str) and isinstance(manifest["created_at"], str)):
+        if not (
+            isinstance(manifest["migration_heads"], list)
+            and isinstance(manifest["plugins"], dict)
+            and isinstance(manifest["app_version"], str)
+            and isinstance(manifest["created_at"], str)
+        ):
             raise TypeError
     except (ValueError, KeyError, TypeError, AttributeError):
         raise BackupError(f"the archive's {MANIFEST} is unreadable or incomplete") from None
@@ -348,17 +357,22 @@ def _check_restorable(manifest: dict) -> list[str]:
         raise BackupError(
             f"the archive's database is at migration {', '.join(newer)}, which this code does not know: it was "
             f"made by a newer version (app {manifest['app_version']}). Install that version or a later one to "
-            "restore it.")
+            "restore it."
+        )
     notes = []
     if manifest["migration_heads"] != code_heads():
-        notes.append(f"the archive's database is at migration {', '.join(manifest['migration_heads']) or 'none'}; "
-                     f"this code's head is {', '.join(code_heads())}: after restoring, run "
-                     "`flask --app wsgi db upgrade`")
+        notes.append(
+            f"the archive's database is at migration {', '.join(manifest['migration_heads']) or 'none'}; "
+            f"this code's head is {', '.join(code_heads())}: after restoring, run "
+            "`flask --app wsgi db upgrade`"
+        )
     here = installed_plugins()
     for name, plugin_version in sorted(manifest["plugins"].items()):
         if name not in here:
-            notes.append(f"plugin {name} {plugin_version} is in the archive but not installed here: its data is "
-                         "restored, and unused until it is installed")
+            notes.append(
+                f"plugin {name} {plugin_version} is in the archive but not installed here: its data is "
+                "restored, and unused until it is installed"
+            )
     return notes
 
 
@@ -378,9 +392,12 @@ def verify(path: Path) -> Checked:
 
 def _tables_with_rows(engine: Engine) -> list[str]:
     with engine.connect() as connection:
-        return [name for name in inspect(connection).get_table_names()
-                if name != "alembic_version"
-                and connection.execute(select(1).select_from(table(name)).limit(1)).first() is not None]
+        return [
+            name
+            for name in inspect(connection).get_table_names()
+            if name != "alembic_version"
+            and connection.execute(select(1).select_from(table(name)).limit(1)).first() is not None
+        ]
 
 
 def _existing_files(app: Flask, engine: Engine) -> list[Path]:
@@ -404,8 +421,19 @@ def _restore_database(engine: Engine, kind: str, dump: Path) -> None:
     existing.drop_all(engine)
     engine.dispose()
     uri, env = _libpq(engine.url)
-    _run(["pg_restore", "--no-owner", "--no-acl", "--clean", "--if-exists", "--exit-on-error",
-          f"--dbname={uri}", str(dump)], env)
+    _run(
+        [
+            "pg_restore",
+            "--no-owner",
+            "--no-acl",
+            "--clean",
+            "--if-exists",
+            "--exit-on-error",
+            f"--dbname={uri}",
+            str(dump),
+        ],
+        env,
+    )
 
 
 def _write_secret(instance: Path, key: str) -> None:
@@ -428,23 +456,31 @@ def restore(path: Path, force: bool = False, app: Flask | None = None) -> list[s
     if not force:
         rows, files = _tables_with_rows(engine), _existing_files(app, engine)
         if rows or files:
-            what = ([f"rows in {', '.join(rows[:5])}{' …' if len(rows) > 5 else ''}"] if rows else []) + \
-                   ([f"{len(files)} file(s), e.g. {files[0]}"] if files else [])
-            raise BackupError(f"the target instance is not empty ({'; '.join(what)}). Restore into an empty "
-                              "instance, or pass --force to replace its database and overwrite its files.")
+            what = ([f"rows in {', '.join(rows[:5])}{' …' if len(rows) > 5 else ''}"] if rows else []) + (
+                [f"{len(files)} file(s), e.g. {files[0]}"] if files else []
+            )
+            raise BackupError(
+                f"the target instance is not empty ({'; '.join(what)}). Restore into an empty "
+                "instance, or pass --force to replace its database and overwrite its files."
+            )
     instance = Path(app.instance_path).resolve()
     dirs = data_dirs(app)
     stage = Path(tempfile.mkdtemp(prefix=".restore-", dir=instance))
     try:
         manifest = _read(Path(path), stage)
         if manifest["database"] != kind:
-            raise BackupError(f"the archive holds a {manifest['database']} database and this instance uses {kind}; "
-                              "restore into an instance with the same database engine")
-        missing = sorted({PurePosixPath(name).parts[1] for name in manifest["members"] if name.startswith("files/")}
-                         - set(dirs))
+            raise BackupError(
+                f"the archive holds a {manifest['database']} database and this instance uses {kind}; "
+                "restore into an instance with the same database engine"
+            )
+        missing = sorted(
+            {PurePosixPath(name).parts[1] for name in manifest["members"] if name.startswith("files/")} - set(dirs)
+        )
         if missing:
-            raise BackupError(f"the archive holds files of {', '.join(missing)}: set that folder in this instance's "
-                              "configuration before restoring")
+            raise BackupError(
+                f"the archive holds files of {', '.join(missing)}: set that folder in this instance's "
+                "configuration before restoring"
+            )
         dump = stage / DATABASE[kind]
         _check_database_member(manifest, dump)
         notes = _check_restorable(manifest)
@@ -461,9 +497,11 @@ def restore(path: Path, force: bool = False, app: Flask | None = None) -> list[s
         from_file = key_file.exists() and key_file.read_text().strip() == app.config.get("SECRET_KEY")
         _write_secret(instance, key)
         if app.config.get("SECRET_KEY") != key and not from_file:
-            notes.append(f"the archive's secret key was written to {instance / SECRET}; this instance's SECRET_KEY "
-                         "setting differs and overrides it: unset it (or set it to the archived key) so that "
-                         "sessions and signed links stay valid")
+            notes.append(
+                f"the archive's secret key was written to {instance / SECRET}; this instance's SECRET_KEY "
+                "setting differs and overrides it: unset it (or set it to the archived key) so that "
+                "sessions and signed links stay valid"
+            )
         return notes
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -486,8 +524,10 @@ def create_command(path: Path) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     size = sum(m["size"] for m in manifest["members"].values())
-    click.echo(f"{path}: {len(manifest['members'])} members, {size} bytes before compression, "
-               f"migration {', '.join(manifest['migration_heads']) or 'none'}")
+    click.echo(
+        f"{path}: {len(manifest['members'])} members, {size} bytes before compression, "
+        f"migration {', '.join(manifest['migration_heads']) or 'none'}"
+    )
 
 
 @backup_group.command("verify")
@@ -499,9 +539,11 @@ def verify_command(path: Path) -> None:
     except BackupError as exc:
         raise click.ClickException(f"{path}: {exc}") from None
     manifest = checked.manifest
-    click.echo(f"{path}: OK, made {manifest['created_at']} by app {manifest['app_version']}, "
-               f"{manifest['database']} at migration {', '.join(manifest['migration_heads']) or 'none'}, "
-               f"{len(manifest['members'])} members")
+    click.echo(
+        f"{path}: OK, made {manifest['created_at']} by app {manifest['app_version']}, "
+        f"{manifest['database']} at migration {', '.join(manifest['migration_heads']) or 'none'}, "
+        f"{len(manifest['members'])} members"
+    )
     for note in checked.notes:
         click.echo(f"note: {note}")
 

@@ -3,6 +3,7 @@ checks: backup.py, doctor.py).
 
 Unknown names exit with code 2 and a clear message (click's usage-error convention).
 """
+
 from __future__ import annotations
 
 import click
@@ -43,7 +44,11 @@ def list_plugins(code: str | None) -> None:
     if not pm.infos:
         click.echo("no plugins installed")
     for name, info in sorted(pm.infos.items()):
-        state = ("on" if name in enabled else "off") if office else ("default on" if info.default_enabled else "default off")
+        state = (
+            ("on" if name in enabled else "off")
+            if office
+            else ("default on" if info.default_enabled else "default off")
+        )
         requires = f"  requires: {', '.join(info.requires)}" if info.requires else ""
         click.echo(f"{name:<20} {info.version:<10} {state:<12} {info.title_en}{requires}")
 
@@ -111,8 +116,9 @@ def create_admin_command(username: str, full_name: str, code: str, office_name: 
             if not office_name:
                 raise click.UsageError(f"office {code!r} does not exist: give --office-name to create it")
             office = create_office(code=code, name=office_name, parent=None)
-        user, password = create_user(username=username, full_name=full_name, office=office, roles=(Role.ADMIN,),
-                                     via="console")
+        user, password = create_user(
+            username=username, full_name=full_name, office=office, roles=(Role.ADMIN,), via="console"
+        )
     except ServiceError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
@@ -132,8 +138,10 @@ def seed_demo_command() -> None:
     accounts = seed_demo()
     db.session.commit()
     # The set-up's last words (`make run`): everything else it does is quiet.
-    click.echo("\nDemo accounts. The passwords are shown only now "
-               "(flask --app wsgi users reset-password NAME issues a new one).\n")
+    click.echo(
+        "\nDemo accounts. The passwords are shown only now "
+        "(flask --app wsgi users reset-password NAME issues a new one).\n"
+    )
     click.echo(f"  {'username':<12} {'who':<34} password")
     for username, role, password in accounts:
         click.echo(f"  {username:<12} {role:<34} {password}")

@@ -4,6 +4,7 @@
 as such. Values are parsed with the type of their default so ``INTRANET_LOGIN_IP_LIMIT`` stays a string
 and ``INTRANET_MAX_CONTENT_LENGTH`` an int.
 """
+
 from __future__ import annotations
 
 import os
@@ -100,5 +101,5 @@ def sqlalchemy_url(url: str, instance_path: str) -> str:
     # Heroku-style and bare postgres URLs go through psycopg 3.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

@@ -1,4 +1,5 @@
 """The core's own hook implementations: it uses the same hooks as the plugins (Datasette's way)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -6,6 +6,7 @@ Every cell is quoted, so a separator or a line break inside a text cannot start 
 itself be read as a formula. Numbers stay numbers. The file starts with a byte-order mark so Excel
 reads Vietnamese as UTF-8.
 """
+
 from __future__ import annotations
 
 import csv

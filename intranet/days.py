@@ -2,6 +2,7 @@
 and a period's bounds are days in the office's zone (``BABEL_DEFAULT_TIMEZONE``, Asia/Ho_Chi_Minh by
 default): a meeting at 05:19 in Hà Nội is 22:19 UTC the evening before. Every day comparison goes
 through here, never through ``datetime.date()`` of a UTC moment."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time

@@ -1,4 +1,5 @@
 """Demo data for ``make run``: a city procuracy and one of its district procuracies with a full cell."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -31,21 +32,41 @@ DISTRICT_PEOPLE = [
 
 def seed_demo() -> list[tuple[str, str, str]]:
     """Create the demo; return (username, what they are, password) for each account."""
-    city = create_office(code="VKS-CT", name="Viện kiểm sát nhân dân thành phố Cần Thơ", parent=None,
-                         party_committee="ĐẢNG BỘ VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ CẦN THƠ",
-                         cell_name="CHI BỘ VĂN PHÒNG")
-    district = create_office(code="VKS-PD", name="Viện kiểm sát nhân dân huyện Phong Điền", parent=city,
-                             party_committee="ĐẢNG BỘ VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ CẦN THƠ",
-                             cell_name="CHI BỘ VIỆN KIỂM SÁT NHÂN DÂN HUYỆN PHONG ĐIỀN")
-    update_office(district, document_place="Phong Điền", document_number_suffix="CB",
-                  document_recipients="Đảng ủy Viện kiểm sát nhân dân thành phố Cần Thơ (để báo cáo)\n"
-                                      "Các đảng viên trong chi bộ\nLưu chi bộ")
+    city = create_office(
+        code="VKS-CT",
+        name="Viện kiểm sát nhân dân thành phố Cần Thơ",
+        parent=None,
+        party_committee="ĐẢNG BỘ VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ CẦN THƠ",
+        cell_name="CHI BỘ VĂN PHÒNG",
+    )
+    district = create_office(
+        code="VKS-PD",
+        name="Viện kiểm sát nhân dân huyện Phong Điền",
+        parent=city,
+        party_committee="ĐẢNG BỘ VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ CẦN THƠ",
+        cell_name="CHI BỘ VIỆN KIỂM SÁT NHÂN DÂN HUYỆN PHONG ĐIỀN",
+    )
+    update_office(
+        district,
+        document_place="Phong Điền",
+        document_number_suffix="CB",
+        document_recipients="Đảng ủy Viện kiểm sát nhân dân thành phố Cần Thơ (để báo cáo)\n"
+        "Các đảng viên trong chi bộ\nLưu chi bộ",
+    )
     accounts, people = [], {}
 
     def add(username, full_name, office, roles, status, what):
         password = temporary_password()
-        user, _ = create_user(username=username, full_name=full_name, office=office, roles=roles,
-                              party_status=status, email=f"{username}@vks.example", password=password, via="demo")
+        user, _ = create_user(
+            username=username,
+            full_name=full_name,
+            office=office,
+            roles=roles,
+            party_status=status,
+            email=f"{username}@vks.example",
+            password=password,
+            via="demo",
+        )
         accounts.append((username, what, password))
         people[username] = user
         return user
@@ -58,6 +79,8 @@ def seed_demo() -> list[tuple[str, str, str]]:
     grant_role(guest, district, Role.GUEST)
     manager().for_office(district.id).intranet_demo_data(office=district, people=people, actor=people["bithu"])
     # Notices older than a fortnight have been read, a day after they came: the bell shows what is recent.
-    for notice in db.session.scalars(select(Notification).where(Notification.created_at < utcnow() - timedelta(days=14))):
+    for notice in db.session.scalars(
+        select(Notification).where(Notification.created_at < utcnow() - timedelta(days=14))
+    ):
         notice.read_at = notice.created_at + timedelta(days=1)
     return accounts

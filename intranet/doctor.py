@@ -4,6 +4,7 @@ Each check returns findings; a ``fail`` makes the command exit with 1, a ``warn`
 their own through the ``intranet_doctor_checks`` hook (the meetings plugin checks each office's Jitsi).
 The CLI speaks English, like every console command of the project.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,28 +40,53 @@ def check_config(app: Flask) -> list[Finding]:
     if not key:
         findings.append(Finding(FAIL, "secret key", "SECRET_KEY is empty"))
     elif len(key) < MIN_SECRET_LENGTH:
-        findings.append(Finding(FAIL, "secret key", f"SECRET_KEY has {len(key)} characters; use at least "
-                                f"{MIN_SECRET_LENGTH} random ones (python3 -c 'import secrets; "
-                                "print(secrets.token_urlsafe(48))'), or unset it to use instance/secret_key"))
+        findings.append(
+            Finding(
+                FAIL,
+                "secret key",
+                f"SECRET_KEY has {len(key)} characters; use at least "
+                f"{MIN_SECRET_LENGTH} random ones (python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'), or unset it to use instance/secret_key",
+            )
+        )
     elif any(word in key.lower() for word in PLACEHOLDER_WORDS):
-        findings.append(Finding(FAIL, "secret key", "SECRET_KEY looks like a placeholder copied from an example; "
-                                "generate a random one"))
+        findings.append(
+            Finding(
+                FAIL, "secret key", "SECRET_KEY looks like a placeholder copied from an example; generate a random one"
+            )
+        )
     else:
         findings.append(Finding(OK, "secret key", f"set, {len(key)} characters"))
     env = cfg.get("ENV")
     if env == "production":
         insecure = [name for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE") if not cfg.get(name)]
         if insecure:
-            findings.append(Finding(FAIL, "cookies", f"{', '.join(insecure)} off in production: sign-in cookies "
-                                    "would travel over plain http (is TESTING set?)"))
+            findings.append(
+                Finding(
+                    FAIL,
+                    "cookies",
+                    f"{', '.join(insecure)} off in production: sign-in cookies "
+                    "would travel over plain http (is TESTING set?)",
+                )
+            )
         else:
             findings.append(Finding(OK, "environment", "production, cookies sent over HTTPS only"))
         if urlsplit(str(cfg.get("BASE_URL", ""))).scheme != "https":
-            findings.append(Finding(WARN, "base URL", f"BASE_URL is {cfg.get('BASE_URL')}: links in e-mails "
-                                    "should use the public https:// address"))
+            findings.append(
+                Finding(
+                    WARN,
+                    "base URL",
+                    f"BASE_URL is {cfg.get('BASE_URL')}: links in e-mails should use the public https:// address",
+                )
+            )
     elif env == "development":
-        findings.append(Finding(WARN, "environment", "ENV is development: cookies lack the Secure flag; set "
-                                "INTRANET_ENV=production on a server"))
+        findings.append(
+            Finding(
+                WARN,
+                "environment",
+                "ENV is development: cookies lack the Secure flag; set INTRANET_ENV=production on a server",
+            )
+        )
     else:
         findings.append(Finding(FAIL, "environment", f"ENV is {env!r}; it must be production or development"))
     return findings
@@ -83,17 +109,28 @@ def check_database() -> list[Finding]:
         return [Finding(OK, "database", f"reachable, at migration {', '.join(current)} (this code's head)")]
     newer = [head for head in current if not known_revision(head)]
     if newer:
-        return [Finding(FAIL, "migrations", f"the database is at {', '.join(newer)}, unknown to this code: it was "
-                        "upgraded by a newer version; install that version")]
-    return [Finding(FAIL, "migrations", f"the database is at {', '.join(current) or 'no migration'}, this code "
-                    f"expects {', '.join(expected)}: run flask --app wsgi db upgrade")]
+        return [
+            Finding(
+                FAIL,
+                "migrations",
+                f"the database is at {', '.join(newer)}, unknown to this code: it was "
+                "upgraded by a newer version; install that version",
+            )
+        ]
+    return [
+        Finding(
+            FAIL,
+            "migrations",
+            f"the database is at {', '.join(current) or 'no migration'}, this code "
+            f"expects {', '.join(expected)}: run flask --app wsgi db upgrade",
+        )
+    ]
 
 
 def check_redis(app: Flask) -> list[Finding]:
     url = app.config.get("REDIS_URL")
     if not url:
-        return [Finding(OK, "redis", "not configured: one process only (in-process live bus, rate limits in "
-                        "memory)")]
+        return [Finding(OK, "redis", "not configured: one process only (in-process live bus, rate limits in memory)")]
     import redis
 
     parts = urlsplit(url)  # shown without its password
@@ -126,11 +163,16 @@ def _check_dir(subject: str, path: Path) -> Finding:
     if not path.is_dir():
         return Finding(FAIL, subject, f"{path} is not a directory")
     if not _writable(path):
-        return Finding(FAIL, subject, f"{path} is not writable by this user (uid {os.geteuid()}): uploads and "
-                       "backups would fail; chown it to the service's user")
+        return Finding(
+            FAIL,
+            subject,
+            f"{path} is not writable by this user (uid {os.geteuid()}): uploads and "
+            "backups would fail; chown it to the service's user",
+        )
     if path.stat().st_mode & 0o007:
-        return Finding(WARN, subject, f"{path} is open to every local user (mode "
-                       f"{oct(path.stat().st_mode & 0o777)}); chmod o-rwx")
+        return Finding(
+            WARN, subject, f"{path} is open to every local user (mode {oct(path.stat().st_mode & 0o777)}); chmod o-rwx"
+        )
     return Finding(OK, subject, f"{path} is writable")
 
 
@@ -165,8 +207,11 @@ def check_smtp(app: Flask) -> list[Finding]:
                 smtp.login(cfg["SMTP_USER"], cfg.get("SMTP_PASSWORD", ""))
     except (OSError, smtplib.SMTPException) as exc:
         return [Finding(FAIL, "smtp", f"cannot talk to {where}: {exc or type(exc).__name__}")]
-    return [Finding(OK, "smtp", f"{where} answers EHLO{' and accepts the login' if cfg.get('SMTP_USER') else ''} "
-                    "(nothing sent)")]
+    return [
+        Finding(
+            OK, "smtp", f"{where} answers EHLO{' and accepts the login' if cfg.get('SMTP_USER') else ''} (nothing sent)"
+        )
+    ]
 
 
 def check_plugins() -> list[Finding]:

@@ -1,4 +1,5 @@
 """Error pages in the user's language: every 4xx gets a clear message, and a 500 is logged and polite."""
+
 from __future__ import annotations
 
 from flask import Flask, Request, current_app, jsonify, render_template, request
@@ -28,8 +29,10 @@ TITLES = {
     429: _l("Too many attempts"),
     500: _l("Server error"),
 }
-CSRF_MESSAGE = _l("The form expired or did not come from this site. Reload the page and send it again; "
-                  "what you typed may need to be entered again.")
+CSRF_MESSAGE = _l(
+    "The form expired or did not come from this site. Reload the page and send it again; "
+    "what you typed may need to be entered again."
+)
 
 
 def _render(code: int, message=None):

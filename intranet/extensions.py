@@ -1,4 +1,5 @@
 """Flask extension instances, bound to the app in ``create_app``."""
+
 import sqlite3
 
 from flask_babel import Babel

@@ -7,6 +7,7 @@ exactly with its ``moov``, a WebM an EBML header of doctype ``webm`` followed by
 No maintained pure-Python library checks the MP4 or WebM container strictly (mutagen reads tags and
 lets boxes run past the end of the file), so their top-level structure is walked here, to the
 standards (ISO/IEC 14496-12, RFC 8794 / RFC 9559)."""
+
 from __future__ import annotations
 
 import io
@@ -34,8 +35,9 @@ OFFICE_MAIN = {
 MAX_PIXELS = 50_000_000  # an image a browser must decode; a "pixel bomb" is refused like a zip bomb
 # Reading a PDF's structure decompresses only cross-reference and object streams, which are small: a
 # PDF whose streams would unpack past these is refused as damaged, not read into memory.
-PDF_LIMITS = {f"{name}_maximum_output_length": 16 * 1024 * 1024
-              for name in ("zlib", "lzw", "run_length", "jbig2", "brotli")}
+PDF_LIMITS = {
+    f"{name}_maximum_output_length": 16 * 1024 * 1024 for name in ("zlib", "lzw", "run_length", "jbig2", "brotli")
+}
 
 
 class Damaged(ValueError):
@@ -151,7 +153,7 @@ def _vint(data: bytes, offset: int, marker: bool) -> tuple[int, int, bool]:
     if offset + length > len(data):
         raise Damaged("a truncated EBML number")
     first = data[offset] if marker else data[offset] & (0xFF >> length)
-    value = int.from_bytes(bytes([first]) + data[offset + 1:offset + length], "big")
+    value = int.from_bytes(bytes([first]) + data[offset + 1 : offset + length], "big")
     return value, offset + length, value == (1 << (7 * length)) - 1
 
 
@@ -188,8 +190,13 @@ def _webm(data: bytes) -> str:
 
 _FORMATS: list[tuple[Callable[[bytes], bool], Callable[[bytes], str | None]]] = [
     (lambda d: d.startswith(b"%PDF-"), _pdf),
-    (lambda d: d.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a"))
-     or (d[:4] == b"RIFF" and d[8:12] == b"WEBP"), _image),
+    (
+        lambda d: (
+            d.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a"))
+            or (d[:4] == b"RIFF" and d[8:12] == b"WEBP")
+        ),
+        _image,
+    ),
     (lambda d: d[4:8] == b"ftyp", _mp4),
     (lambda d: d.startswith(b"\x1a\x45\xdf\xa3"), _webm),
     (lambda d: d.startswith(b"PK\x03\x04"), _office),

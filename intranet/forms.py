@@ -1,5 +1,6 @@
 """Shared form pieces: the base form every form derives from, translated validators and the
 password rules."""
+
 from __future__ import annotations
 
 import re
@@ -100,4 +101,3 @@ def new_password_fields():
 def form_errors_text(form) -> str:
     """A form's errors as one message (lazy strings made plain first)."""
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
-

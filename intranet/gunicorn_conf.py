@@ -14,6 +14,7 @@ several, set REDIS_URL so every worker's streams see every worker's events) and
 INTRANET_WORKER_CONNECTIONS. Keep LIVE_STREAMS_PER_PROCESS well under the worker's connections, so
 pages and polls always find room.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,9 @@ accesslog = "-"
 # an anonymous question (docs/security/anonymity.md).
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 # gunicorn's own lines and access lines in the app's format (text or JSON), with the request id.
-logconfig_dict = logs.gunicorn_logconfig_dict(os.environ.get("INTRANET_LOG_FORMAT", "text"),
-                                              os.environ.get("INTRANET_LOG_LEVEL", "INFO"))
+logconfig_dict = logs.gunicorn_logconfig_dict(
+    os.environ.get("INTRANET_LOG_FORMAT", "text"), os.environ.get("INTRANET_LOG_LEVEL", "INFO")
+)
 # With several workers and PROMETHEUS_MULTIPROC_DIR: a dead worker's live-stream gauge is forgotten.
 child_exit = metrics.child_exit
 # Recent gunicorn's admin socket defaults to one path per system user: servers side by side would share it.
@@ -51,4 +53,6 @@ def on_starting(server) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = worker_connections + 256
     if soft != resource.RLIM_INFINITY and soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard))
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard)
+        )

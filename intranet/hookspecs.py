@@ -12,6 +12,7 @@ Two kinds of call:
 Every hookspec is typed; a hook that wants one answer is ``firstresult``. Each signature and docstring
 below is copied into the README's plugin section; a test keeps the two in step.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -31,8 +32,15 @@ PROJECT = "intranet"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-STARTUP_HOOKS = frozenset({"intranet_plugin_info", "intranet_blueprints", "intranet_cli_commands",
-                           "intranet_permissions", "intranet_doctor_checks"})
+STARTUP_HOOKS = frozenset(
+    {
+        "intranet_plugin_info",
+        "intranet_blueprints",
+        "intranet_cli_commands",
+        "intranet_permissions",
+        "intranet_doctor_checks",
+    }
+)
 
 
 # --- start-up hooks -------------------------------------------------------------------------------

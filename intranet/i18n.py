@@ -1,5 +1,6 @@
 """Locale and time zone: Vietnamese unless the user or the visitor chose otherwise; dates shown in
 Asia/Ho_Chi_Minh (BABEL_DEFAULT_TIMEZONE), stored in UTC."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, session

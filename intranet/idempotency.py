@@ -11,6 +11,7 @@ A key belongs to one request: the user, the endpoint and a hash of the request (
 fields but the CSRF token, uploaded files). The same key on another endpoint or with another body is
 a client's mistake, refused with 422 and a message — never "replayed", which would drop the change.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,14 +59,14 @@ def idempotent(view):
         if key is None or not current_user.is_authenticated:
             return view(*args, **kwargs)
         if not KEY_PATTERN.fullmatch(key):
-            return Response("Idempotency-Key: 16–64 letters, digits, '-' or '_'", status=400,
-                            mimetype="text/plain")
+            return Response("Idempotency-Key: 16–64 letters, digits, '-' or '_'", status=400, mimetype="text/plain")
         fingerprint = _fingerprint()
         earlier = _find(key)
         if earlier is not None:
             return _replay(earlier, fingerprint)
-        row = IdempotencyKey(user_id=current_user.id, key=key, endpoint=request.endpoint or "",
-                             request_hash=fingerprint)
+        row = IdempotencyKey(
+            user_id=current_user.id, key=key, endpoint=request.endpoint or "", request_hash=fingerprint
+        )
         db.session.add(row)
         try:
             db.session.flush()  # a concurrent twin waits here for our commit, then fails the unique key
@@ -81,8 +82,9 @@ def idempotent(view):
 
 
 def _find(key: str) -> IdempotencyKey | None:
-    return db.session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == current_user.id,
-                                                          IdempotencyKey.key == key))
+    return db.session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == current_user.id, IdempotencyKey.key == key)
+    )
 
 
 def _settle(row: IdempotencyKey, response: Response) -> None:
@@ -95,8 +97,9 @@ def _settle(row: IdempotencyKey, response: Response) -> None:
         return
     row.status_code = response.status_code
     row.location = response.headers.get("Location")
-    db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == row.user_id,
-                                                    IdempotencyKey.created_at < utcnow() - KEEP))
+    db.session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.user_id == row.user_id, IdempotencyKey.created_at < utcnow() - KEEP)
+    )
     db.session.commit()
 
 
@@ -116,8 +119,11 @@ def _fingerprint() -> str:
 
 def _replay(earlier: IdempotencyKey, fingerprint: str) -> Response:
     if earlier.endpoint != (request.endpoint or "") or earlier.request_hash not in (None, fingerprint):
-        return Response(_("This Idempotency-Key was already used for another request. Send each change with "
-                          "a key of its own."), status=422, mimetype="text/plain")
+        return Response(
+            _("This Idempotency-Key was already used for another request. Send each change with a key of its own."),
+            status=422,
+            mimetype="text/plain",
+        )
     # The twin that ran first may not have written its answer yet; it did succeed (its key committed).
     response = Response(status=earlier.status_code or 204)
     if earlier.location:

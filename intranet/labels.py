@@ -1,4 +1,5 @@
 """Translated names of the core's enums, for forms and templates."""
+
 from flask_babel import lazy_gettext as _l
 
 from .models import PartyStatus, Role

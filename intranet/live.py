@@ -9,6 +9,7 @@ In-process by default (one server process). With ``REDIS_URL`` the versions live
 process holds one pub/sub connection that fans events out to its own subscribers, so an event
 published by one worker reaches the streams held by every other.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -210,8 +211,12 @@ class InProcessBus(_LocalFanout):
         return render()
 
     def status(self) -> dict:
-        return {"backend": self.backend, "ok": True, "subscribers": self.subscriber_count(),
-                "streams": self.streams.total}
+        return {
+            "backend": self.backend,
+            "ok": True,
+            "subscribers": self.subscriber_count(),
+            "streams": self.streams.total,
+        }
 
 
 # INCR and PUBLISH in one atomic step, so subscribers see versions in order and none is skipped.
@@ -342,7 +347,7 @@ class RedisBus(_LocalFanout):
                 for message in pubsub.listen():
                     if message.get("type") != "pmessage":
                         continue
-                    channel = message["channel"].decode()[len(topic_prefix):]
+                    channel = message["channel"].decode()[len(topic_prefix) :]
                     payload = json.loads(message["data"])
                     version = int(payload["v"])
                     if version > self._versions.get(channel, 0):
@@ -361,8 +366,12 @@ class RedisBus(_LocalFanout):
             ok = bool(self._redis.ping())
         except redis.RedisError:
             ok = False
-        return {"backend": self.backend, "ok": ok, "subscribers": self.subscriber_count(),
-                "streams": self.streams.total}
+        return {
+            "backend": self.backend,
+            "ok": ok,
+            "subscribers": self.subscriber_count(),
+            "streams": self.streams.total,
+        }
 
 
 Bus = InProcessBus | RedisBus
@@ -486,6 +495,7 @@ class Region:
     """A live region of a page: the SSE event (and poll) name, the bus channel whose changes re-render
     it, its renderer, and — when every viewer allowed to see this variant gets the same HTML —
     ``share``, the variant's name, so the render is made once per change (see SharedRenders)."""
+
     event: str
     channel: str
     render: Callable[[], str]
@@ -530,8 +540,9 @@ def frame(regions: list[Region], versions: list[int | None], index: int) -> str:
         return "\n".join(f"data: {line}" for line in html.splitlines() or [""])
 
     shared = region.share is not None and version is not None
-    data = _end_transaction(lambda: bus().renders.get((*_render_key(region, version), "data"), lines)
-                            if shared else lines())
+    data = _end_transaction(
+        lambda: bus().renders.get((*_render_key(region, version), "data"), lines) if shared else lines()
+    )
     ids = ".".join("0" if v is None else str(v) for v in versions)
     return f"id: {ids}\nevent: {region.event}\n{data}\n\n"
 
@@ -545,8 +556,11 @@ def poll_regions(regions: list[Region]) -> Response:
     versions = [version_or_none(r.channel) for r in regions]  # before rendering: no change is lost
     switches = version_or_none(SWITCHES)
     known = _versions_in_tag(channels, switches)
-    body = "".join(frame(regions, versions, i) for i in range(len(regions))
-                   if known is None or versions[i] is None or known[i] != versions[i])
+    body = "".join(
+        frame(regions, versions, i)
+        for i in range(len(regions))
+        if known is None or versions[i] is None or known[i] != versions[i]
+    )
     response = Response(body, mimetype="text/plain")
     if None not in versions and switches is not None:
         response.set_etag(_etag(channels, versions, switches))
@@ -591,11 +605,17 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     heartbeat = float(app.config["LIVE_HEARTBEAT_SECONDS"])
     max_age = float(app.config.get("LIVE_STREAM_MAX_SECONDS", 300))
     the_bus = bus()
-    release = the_bus.streams.take(str(session.get("_user_id", "")), int(app.config["LIVE_STREAMS_PER_USER"]),
-                                   int(app.config["LIVE_STREAMS_PER_PROCESS"]))
+    release = the_bus.streams.take(
+        str(session.get("_user_id", "")),
+        int(app.config["LIVE_STREAMS_PER_USER"]),
+        int(app.config["LIVE_STREAMS_PER_PROCESS"]),
+    )
     if release is None:
-        response = Response(_("Too many live pages open: this one is updated every few seconds instead."),
-                            status=429, mimetype="text/plain")
+        response = Response(
+            _("Too many live pages open: this one is updated every few seconds instead."),
+            status=429,
+            mimetype="text/plain",
+        )
         response.headers["Retry-After"] = "60"
         return response
     client = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
@@ -627,7 +647,7 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
                 due = [last_sent[i] + _interval(i in prompt, min_interval) - now for i in pending]
                 wait = min([*due, last_write + heartbeat - now, checked + CLIENT_CHECK_SECONDS - now])
                 got = sub.get(timeout=max(0.0, wait))
-                for event in ([got, *sub.drain()] if got is not None else []):
+                for event in [got, *sub.drain()] if got is not None else []:
                     for i in by_channel.get(event.channel, ()):
                         if event.version > max(pending.get(i, 0), sent[i] or 0):
                             pending[i] = event.version
@@ -666,8 +686,12 @@ def _stream_unavailable() -> Response:
     EventSource, which live.js takes as "poll now" (polls render in full without the bus) and tries
     the stream again after Retry-After."""
     message = _("Live updates are paused; this page refreshes itself every few seconds.")
-    return Response(message, status=503, mimetype="text/plain",
-                    headers={"Retry-After": str(STREAM_RETRY_SECONDS), "Cache-Control": "no-store"})
+    return Response(
+        message,
+        status=503,
+        mimetype="text/plain",
+        headers={"Retry-After": str(STREAM_RETRY_SECONDS), "Cache-Control": "no-store"},
+    )
 
 
 def _client_gone(client: socket.socket | None) -> bool:

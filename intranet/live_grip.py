@@ -21,6 +21,7 @@ one app process). It replays the stream view as that user in a request context, 
 view makes, and renders only the region asked for. A grant refreshes its recipe, so the newest
 authorised viewer's rights are the ones the render runs under.
 """
+
 from __future__ import annotations
 
 import json
@@ -139,8 +140,12 @@ class PushpinEngine:
         now_step = int(time.time() // self._step)
         steps = range(self._closed_step + 1, now_step + 1)
         if steps:
-            self._send([{"channel": self._expiry_channel(step), "formats": {"http-stream": {"action": "close"}}}
-                        for step in steps])
+            self._send(
+                [
+                    {"channel": self._expiry_channel(step), "formats": {"http-stream": {"action": "close"}}}
+                    for step in steps
+                ]
+            )
             self._closed_step = now_step
 
     def _version(self, channel: str) -> int | None:
@@ -153,8 +158,15 @@ class PushpinEngine:
         path = request.full_path.rstrip("?")
         ttl = 2 * self._max_age
         for region, channel in zip(regions, channels):
-            recipe = json.dumps({"path": path, "user": current_user.id, "event": region.event,
-                                 "shared": region.share is not None, "locale": str(get_locale())})
+            recipe = json.dumps(
+                {
+                    "path": path,
+                    "user": current_user.id,
+                    "event": region.event,
+                    "shared": region.share is not None,
+                    "locale": str(get_locale()),
+                }
+            )
             key = f"{self._prefix}:{region.channel}"
             if self._redis is None:
                 self._local.setdefault(key, {})[channel] = (recipe, time.time() + ttl)
@@ -206,8 +218,9 @@ class PushpinEngine:
                 now = time.monotonic()
                 ready = [c for c, (due, _) in self._pending.items() if due <= now]
                 if not ready:
-                    soonest = min([due for due, _ in self._pending.values()] + [r[0] for r in self._rechecks],
-                                  default=next_expiry)
+                    soonest = min(
+                        [due for due, _ in self._pending.values()] + [r[0] for r in self._rechecks], default=next_expiry
+                    )
                     self._lock.wait(timeout=max(0.0, min(soonest, next_expiry) - now))
                     continue
                 for channel in ready:
@@ -243,8 +256,11 @@ class PushpinEngine:
         Runs under a per-channel lock (Redis when shared): a render made earlier can never be
         published after a later one."""
         # Without Redis there is one app process, whose single publisher thread is already in order.
-        lock = nullcontext() if self._redis is None else \
-            self._redis.lock(f"{self._prefix}:lock:{bus_channel}", timeout=30, blocking_timeout=30)
+        lock = (
+            nullcontext()
+            if self._redis is None
+            else self._redis.lock(f"{self._prefix}:lock:{bus_channel}", timeout=30, blocking_timeout=30)
+        )
         with lock:
             version = live.bus().version(bus_channel)
             done = f"{self._prefix}:published:{bus_channel}"

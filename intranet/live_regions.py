@@ -16,6 +16,7 @@ while the plugin is off, the sign-in page when signed out).
 Another plugin never names these routes or regions: it offers a template slot and the owner of the
 regions fills it (``intranet_template_slot``), so the slot is empty where the owner is off.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -39,6 +40,7 @@ class LiveRegion:
     questions): both get the viewer's ``user_id`` too, and its render is never shared. Any other
     region is the same for every viewer it is ``allowed`` to and for the same options, so it is
     rendered once per change for all of them."""
+
     name: str
     channel: Callable[..., str]
     render: Callable[..., str]
@@ -57,9 +59,16 @@ class LiveRegions:
     the page's stream and poll URLs carry it. ``office_of``, for an object that invited guests of
     other offices may reach, opens both routes to them as ``intranet.plugins.cross_office_view`` does."""
 
-    def __init__(self, bp: Blueprint, rule: str, *, load: Callable[..., Any],
-                 options: Callable[[Any], dict] = lambda obj: {}, min_interval: float = 1.0,
-                 office_of: Callable[..., int | None] | None = None) -> None:
+    def __init__(
+        self,
+        bp: Blueprint,
+        rule: str,
+        *,
+        load: Callable[..., Any],
+        options: Callable[[Any], dict] = lambda obj: {},
+        min_interval: float = 1.0,
+        office_of: Callable[..., int | None] | None = None,
+    ) -> None:
         self.blueprint, self.load, self.options, self.min_interval = bp.name, load, options, min_interval
         self.regions: dict[str, LiveRegion] = {}
         self.pages: dict[str, tuple[str, ...]] = {}
@@ -80,8 +89,15 @@ class LiveRegions:
 
     # --- declaring --------------------------------------------------------------------------------
 
-    def region(self, name: str, channel: Callable[..., str], render: Callable[..., str], *,
-               allowed: Callable[[Any], bool] | None = None, per_user: bool = False) -> LiveRegion:
+    def region(
+        self,
+        name: str,
+        channel: Callable[..., str],
+        render: Callable[..., str],
+        *,
+        allowed: Callable[[Any], bool] | None = None,
+        per_user: bool = False,
+    ) -> LiveRegion:
         if name in self.regions or not name or "," in name:
             raise ValueError(f"live region {name!r} of {self.blueprint!r}: declared twice or not a name")
         self.regions[name] = LiveRegion(name, channel, render, allowed, per_user)
@@ -92,7 +108,9 @@ class LiveRegions:
         the stream's default."""
         unknown = [r for r in regions if r not in self.regions]
         if unknown or not regions or name in self.pages:
-            raise ValueError(f"live page {name!r} of {self.blueprint!r}: undeclared regions {unknown} or declared twice")
+            raise ValueError(
+                f"live page {name!r} of {self.blueprint!r}: undeclared regions {unknown} or declared twice"
+            )
         self.pages[name] = regions
 
     # --- using ------------------------------------------------------------------------------------
@@ -105,10 +123,13 @@ class LiveRegions:
         regions = self._build(self.pages[page], url_args, options, current_user.id)
         versions = [live.version_or_none(region.channel) for region in regions]  # before rendering: no change is lost
         since = "" if None in versions else ".".join(map(str, versions))
-        return {"regions": {region.event: live.render_region(region, version)
-                            for region, version in zip(regions, versions)},
-                "stream_url": url_for(f"{self.blueprint}.stream", page=page, **url_args, **query, since=since),
-                "poll_url": url_for(f"{self.blueprint}.poll", regions=",".join(self.pages[page]), **url_args, **query)}
+        return {
+            "regions": {
+                region.event: live.render_region(region, version) for region, version in zip(regions, versions)
+            },
+            "stream_url": url_for(f"{self.blueprint}.stream", page=page, **url_args, **query, since=since),
+            "poll_url": url_for(f"{self.blueprint}.poll", regions=",".join(self.pages[page]), **url_args, **query),
+        }
 
     # --- the generated views ----------------------------------------------------------------------
 
@@ -136,9 +157,14 @@ class LiveRegions:
         built = []
         for region in map(self.regions.__getitem__, names):
             own = region.viewer(user_id)
-            built.append(live.Region(region.name, region.channel(**url_args, **own),
-                                     lambda r=region, own=own: r.render(**url_args, **options, **own),
-                                     None if region.per_user else region.name + variant))
+            built.append(
+                live.Region(
+                    region.name,
+                    region.channel(**url_args, **own),
+                    lambda r=region, own=own: r.render(**url_args, **options, **own),
+                    None if region.per_user else region.name + variant,
+                )
+            )
         return built
 
     def _poll_channels(self, regions: str, **url_args) -> tuple[str, ...]:

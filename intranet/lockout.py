@@ -11,6 +11,7 @@ they have not failed from. Across usernames, one address is capped by Flask-Limi
 When a known account's count from one address reaches the free allowance, its owner is told (at most
 once a day) through the notifications service.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -56,17 +57,20 @@ def failed(username: str, user: User | None) -> None:
     now = utcnow()
     match = (LoginThrottle.username == username) & (LoginThrottle.address == address)
     # Forget an old count, then add one atomically (two failures at once both count).
-    db.session.execute(update(LoginThrottle).where(match, LoginThrottle.last_failure_at < now - FORGET_AFTER)
-                       .values(failures=0))
-    added = db.session.execute(update(LoginThrottle).where(match)
-                               .values(failures=LoginThrottle.failures + 1, last_failure_at=now)).rowcount
+    db.session.execute(
+        update(LoginThrottle).where(match, LoginThrottle.last_failure_at < now - FORGET_AFTER).values(failures=0)
+    )
+    added = db.session.execute(
+        update(LoginThrottle).where(match).values(failures=LoginThrottle.failures + 1, last_failure_at=now)
+    ).rowcount
     if not added:
         try:
             with db.session.begin_nested():
                 db.session.add(LoginThrottle(username=username, address=address, failures=1, last_failure_at=now))
         except IntegrityError:  # another request made the row first
-            db.session.execute(update(LoginThrottle).where(match)
-                               .values(failures=LoginThrottle.failures + 1, last_failure_at=now))
+            db.session.execute(
+                update(LoginThrottle).where(match).values(failures=LoginThrottle.failures + 1, last_failure_at=now)
+            )
     failures = db.session.get(LoginThrottle, (username, address), populate_existing=True).failures
     if user is not None and failures == current_app.config["LOGIN_FREE_FAILURES"]:
         _tell_owner(user, address, failures)
@@ -76,13 +80,18 @@ def failed(username: str, user: User | None) -> None:
 def succeeded(username: str) -> None:
     """Clear this address's count for ``username`` (the caller commits)."""
     username, address = _key(username)
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == username,
-                                                   LoginThrottle.address == address))
+    db.session.execute(
+        delete(LoginThrottle).where(LoginThrottle.username == username, LoginThrottle.address == address)
+    )
 
 
 def _tell_owner(user: User, address: str, failures: int) -> None:
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         title = _("Repeated failed sign-ins to your account")
-        body = _("%(count)d wrong passwords for your account came from the address %(address)s. If this was "
-                 "not you, change your password and look at your active sessions.", count=failures, address=address)
+        body = _(
+            "%(count)d wrong passwords for your account came from the address %(address)s. If this was "
+            "not you, change your password and look at your active sessions.",
+            count=failures,
+            address=address,
+        )
     notify([user], title, body, link=link_to("auth.account"), key=f"auth.failed-sign-ins:{utcnow():%Y-%m-%d}")

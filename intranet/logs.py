@@ -8,6 +8,7 @@ otherwise it is generated. It is returned in the response's ``X-Request-ID`` hea
 Anonymity: no log line may link a member to an anonymous question. So nothing here logs a user id, a
 client address, a browser or a request body, and no view may log them on the questions routes.
 """
+
 from __future__ import annotations
 
 import logging

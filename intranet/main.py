@@ -1,5 +1,6 @@
 """Start page, language switch, liveness and readiness checks, metrics, and the navigation every page
 shows."""
+
 from __future__ import annotations
 
 from alembic.runtime.migration import MigrationContext
@@ -24,7 +25,9 @@ def navigation():
         office_id = current_user.office_id
         items = [
             item
-            for result in manager().for_office(office_id).intranet_nav_items(office=current_user.office, user=current_user)
+            for result in manager()
+            .for_office(office_id)
+            .intranet_nav_items(office=current_user.office, user=current_user)
             for item in result
             if item.permission is None or can(current_user, item.permission, office_id)
         ]
@@ -73,22 +76,28 @@ def readyz():
     except Exception as exc:  # reported, not raised: this is the readiness check
         current, database = None, {"status": "down", "error": type(exc).__name__}
     heads = set(code_heads())
-    migrations = {"status": "ok" if current == heads else "down", "head": sorted(heads),
-                  "current": None if current is None else sorted(current)}
+    migrations = {
+        "status": "ok" if current == heads else "down",
+        "head": sorted(heads),
+        "current": None if current is None else sorted(current),
+    }
     bus = live.bus().status()
     live_bus = {"status": "ok" if bus.pop("ok") else "down", **bus}
     counting_in_memory = limiter.limiter.storage is not limiter.storage  # Flask-Limiter's fallback is on
-    rate_limits = {"backend": "redis" if current_app.config["REDIS_URL"] else "memory",
-                   "status": "fallback" if counting_in_memory or not limiter.storage.check() else "ok"}
+    rate_limits = {
+        "backend": "redis" if current_app.config["REDIS_URL"] else "memory",
+        "status": "fallback" if counting_in_memory or not limiter.storage.check() else "ok",
+    }
     if database["status"] != "ok" or migrations["status"] != "ok":
         status = "down"
     elif live_bus["status"] != "ok" or rate_limits["status"] != "ok":
         status = "degraded"
     else:
         status = "ok"
-    return (jsonify(status=status, database=database, migrations=migrations, live_bus=live_bus,
-                    rate_limits=rate_limits),
-            503 if status == "down" else 200)
+    return (
+        jsonify(status=status, database=database, migrations=migrations, live_bus=live_bus, rate_limits=rate_limits),
+        503 if status == "down" else 200,
+    )
 
 
 @bp.get("/metrics", endpoint="metrics")

@@ -6,6 +6,7 @@ never by raw path, and no metric names a user. Under gunicorn with several worke
 its values there and any worker's ``/metrics`` sums them all; gunicorn's ``child_exit`` hook must call
 ``child_exit`` below so a dead worker's open streams stop counting.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -26,11 +27,14 @@ from prometheus_client import (
     multiprocess,
 )
 
-REQUEST_SECONDS = Histogram("intranet_http_request_duration_seconds",
-                            "Time to answer a request (until the response starts), by URL rule",
-                            ["method", "endpoint", "status"])
-LIVE_STREAMS = Gauge("intranet_live_streams_open", "Live-update streams open (the live bus's subscribers)",
-                     multiprocess_mode="livesum")
+REQUEST_SECONDS = Histogram(
+    "intranet_http_request_duration_seconds",
+    "Time to answer a request (until the response starts), by URL rule",
+    ["method", "endpoint", "status"],
+)
+LIVE_STREAMS = Gauge(
+    "intranet_live_streams_open", "Live-update streams open (the live bus's subscribers)", multiprocess_mode="livesum"
+)
 POLLS_UNCHANGED = Counter("intranet_live_polls_unchanged", "Live polls answered 304 Not Modified")
 EVENTS_PUBLISHED = Counter("intranet_live_events_published", "Events published on the live bus")
 SIGNIN_FAILURES = Counter("intranet_signin_failures", "Refused sign-ins", ["reason"])
@@ -105,8 +109,11 @@ def allowed() -> bool:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(net.strip(), strict=False)
-               for net in cfg["METRICS_ALLOW"].split(",") if net.strip())
+    return any(
+        address in ipaddress.ip_network(net.strip(), strict=False)
+        for net in cfg["METRICS_ALLOW"].split(",")
+        if net.strip()
+    )
 
 
 def exposition() -> Response:

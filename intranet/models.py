@@ -1,4 +1,5 @@
 """Core tables: offices, users, roles per office, permission grants, plugin switches, audit events."""
+
 from __future__ import annotations
 
 import enum
@@ -104,9 +105,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="RESTRICT"), index=True)
-    party_status: Mapped[PartyStatus | None] = mapped_column(
-        text_enum(PartyStatus, 16)
-    )
+    party_status: Mapped[PartyStatus | None] = mapped_column(text_enum(PartyStatus, 16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on password change/reset and deactivation: every older session cookie stops working.
@@ -199,9 +198,7 @@ class RoleAssignment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(
-        text_enum(Role, 16)
-    )
+    role: Mapped[Role] = mapped_column(text_enum(Role, 16))
 
     user: Mapped[User] = relationship(back_populates="roles")
     office: Mapped[Office] = relationship()

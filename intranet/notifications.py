@@ -4,6 +4,7 @@ every plugin needs it: scheduling reminds, evaluations commend and remind.
 ``notify`` adds the rows to the caller's transaction; e-mails go out after the commit (``send_pending``
 is called by the request teardown and by the CLI), so a rolled-back change sends nothing.
 """
+
 from __future__ import annotations
 
 import smtplib
@@ -66,11 +67,26 @@ def notify(users, title: str, body: str = "", link: str = "", key: str | None = 
     """Queue a notification for each user (skipping those who already had ``key``); returns the new ones."""
     users = [u for u in users if u.active]
     if key is not None and users:
-        already = set(db.session.scalars(select(Notification.user_id).where(
-            Notification.key == key, Notification.user_id.in_([u.id for u in users]))))
+        already = set(
+            db.session.scalars(
+                select(Notification.user_id).where(
+                    Notification.key == key, Notification.user_id.in_([u.id for u in users])
+                )
+            )
+        )
         users = [u for u in users if u.id not in already]
-    created = [Notification(user_id=u.id, office_id=u.office_id, key=key, title=title, body=body, link=link,
-                            created_at=_dated.get() or utcnow()) for u in users]
+    created = [
+        Notification(
+            user_id=u.id,
+            office_id=u.office_id,
+            key=key,
+            title=title,
+            body=body,
+            link=link,
+            created_at=_dated.get() or utcnow(),
+        )
+        for u in users
+    ]
     db.session.add_all(created)
     db.session.info.setdefault("mail_pending", []).extend((u.email, title, body, link) for u in users if u.email)
     return created
@@ -118,15 +134,19 @@ def send_pending(app: Flask | None = None) -> int:
 
 
 def unread_count(user) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
 
 
 @bp.get("/")
 @login_required
 def index():
-    items = db.session.scalars(select(Notification).where(Notification.user_id == current_user.id)
-                               .order_by(Notification.id.desc()).limit(100)).all()
+    items = db.session.scalars(
+        select(Notification).where(Notification.user_id == current_user.id).order_by(Notification.id.desc()).limit(100)
+    ).all()
     return render_template("notifications.html", items=items)
 
 
@@ -144,8 +164,11 @@ def open_one(notification_id: int):
 @bp.post("/read-all")
 @login_required
 def read_all():
-    db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
-                                                  Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
     db.session.commit()
     return redirect(same_site_path(request.referrer) or url_for("notifications.index"))
 

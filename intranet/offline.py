@@ -7,6 +7,7 @@ meeting's documents) is stored only once the member chose "keep on this device",
 every visit. ``X-Offline-Version`` names the content's version so the page offering "keep" can tell
 a kept copy is out of date and fetch the new one. Signing out empties the store (static/js/offline.js).
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -29,7 +30,9 @@ def offline_copy(kind: str):
         def wrapper(*args, **kwargs):
             g.offline_copy = kind
             return view(*args, **kwargs)
+
         return wrapper
+
     return decorate
 
 

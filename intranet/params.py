@@ -4,6 +4,7 @@
 overflow a database column; here a number is ASCII digits (an optional minus) within a stated range,
 and a date lies between ``DATE_MIN`` and ``DATE_MAX``. Anything else is a clear 400 or form error.
 """
+
 from __future__ import annotations
 
 import re
@@ -64,8 +65,7 @@ def int_list_param(name: str, lo: int = 0, hi: int = INT_MAX, source=None) -> li
     for raw in (request.form if source is None else source).getlist(name):
         value = parse_int(raw, lo, hi)
         if value is None:
-            raise BadParameter(_l("“%(name)s” must be a whole number from %(lo)d to %(hi)d.",
-                                  name=name, lo=lo, hi=hi))
+            raise BadParameter(_l("“%(name)s” must be a whole number from %(lo)d to %(hi)d.", name=name, lo=lo, hi=hi))
         values.append(value)
     return values
 

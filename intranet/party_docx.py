@@ -6,6 +6,7 @@ italics on the right —; the kind of document and its summary; the body with ta
 content; page numbers from page two; the signature and the recipients ("Nơi nhận:").
 
 What varies per office is its ``Layout``, set by the office's admin (``office`` columns)."""
+
 from __future__ import annotations
 
 import io
@@ -82,17 +83,27 @@ def default_recipients(office: Office) -> list[str]:
 
 def layout_of(office: Office) -> Layout:
     recipients = [line.strip(" -,.;") for line in (office.document_recipients or "").splitlines()]
-    return Layout(committee=committee_name(office), cell=cell_name(office), place=office.document_place or "",
-                  number_suffix=office.document_number_suffix or DEFAULT_NUMBER_SUFFIX,
-                  recipients=[r for r in recipients if r] or default_recipients(office))
+    return Layout(
+        committee=committee_name(office),
+        cell=cell_name(office),
+        place=office.document_place or "",
+        number_suffix=office.document_number_suffix or DEFAULT_NUMBER_SUFFIX,
+        recipients=[r for r in recipients if r] or default_recipients(office),
+    )
 
 
 def secretary_name(office: Office) -> str:
     """Who signs for the cell ("T/M CHI BỘ / BÍ THƯ"): the office's active secretary."""
-    return db.session.scalar(
-        select(User.full_name).join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(RoleAssignment.office_id == office.id, RoleAssignment.role == Role.SECRETARY, User.active.is_(True))
-        .order_by(RoleAssignment.id).limit(1)) or ""
+    return (
+        db.session.scalar(
+            select(User.full_name)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.office_id == office.id, RoleAssignment.role == Role.SECRETARY, User.active.is_(True))
+            .order_by(RoleAssignment.id)
+            .limit(1)
+        )
+        or ""
+    )
 
 
 def vn_date(day: date) -> str:
@@ -168,8 +179,15 @@ def _page_numbers(section) -> None:
         run._r.append(element)
 
 
-def header(doc: Docx, layout: Layout, day: date, *, kind_code: str | None = None, number: int | None = None,
-           draft: bool = False) -> None:
+def header(
+    doc: Docx,
+    layout: Layout,
+    day: date,
+    *,
+    kind_code: str | None = None,
+    number: int | None = None,
+    draft: bool = False,
+) -> None:
     """The header; ``kind_code`` ("NQ", "CTr", "BC") adds the number line, left blank to fill in by hand
     when the document has no number yet; a ``draft`` says "DỰ THẢO" under it."""
     table = doc.add_table(rows=1, cols=2)
@@ -201,11 +219,13 @@ def title(doc: Docx, kind: str, summary: str) -> None:
     paragraph(doc, "-----", center=True)
 
 
-def paragraph(doc: Docx, text: str, *, bold=False, italic=False, center=False, justify=False, space_before=0,
-              size=None):
+def paragraph(
+    doc: Docx, text: str, *, bold=False, italic=False, center=False, justify=False, space_before=0, size=None
+):
     paragraph = doc.add_paragraph()
-    paragraph.alignment = (WD_ALIGN_PARAGRAPH.CENTER if center else
-                           WD_ALIGN_PARAGRAPH.JUSTIFY if justify else WD_ALIGN_PARAGRAPH.LEFT)
+    paragraph.alignment = (
+        WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.JUSTIFY if justify else WD_ALIGN_PARAGRAPH.LEFT
+    )
     paragraph.paragraph_format.space_before = Pt(space_before)
     if justify:
         paragraph.paragraph_format.first_line_indent = Cm(1)
@@ -216,8 +236,18 @@ def paragraph(doc: Docx, text: str, *, bold=False, italic=False, center=False, j
     return paragraph
 
 
-def cell_line(cell, text: str, *, first: bool = False, bold=False, italic=False, underline=False, size=None,
-              center=True, space_before=0):
+def cell_line(
+    cell,
+    text: str,
+    *,
+    first: bool = False,
+    bold=False,
+    italic=False,
+    underline=False,
+    size=None,
+    center=True,
+    space_before=0,
+):
     paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.LEFT
     paragraph.paragraph_format.space_before = Pt(space_before)
@@ -261,8 +291,13 @@ def column_widths(rows: list[list[str]], total: float = TEXT_WIDTH_CM) -> list[f
     least widths goes to each column by what it still wants."""
     columns = list(zip(*rows))
     wanted = [max(_text_cm(str(text)) for text in c) + CELL_PADDING_CM for c in columns]
-    least = [max(max(_text_cm(w) for text in c for w in (str(text).split() or [""])) + CELL_PADDING_CM,
-                 min(want, UNWRAPPED_CM)) for c, want in zip(columns, wanted)]
+    least = [
+        max(
+            max(_text_cm(w) for text in c for w in (str(text).split() or [""])) + CELL_PADDING_CM,
+            min(want, UNWRAPPED_CM),
+        )
+        for c, want in zip(columns, wanted)
+    ]
     spare = total - sum(least)
     if spare <= 0:
         return [total * w / sum(least) for w in least]
@@ -283,8 +318,9 @@ def _widths(result, widths: list[float]) -> None:
             cell.width = Cm(width)
 
 
-def signatures(doc: Docx, *, right: tuple[str, str], left: tuple[str, str] | None = None,
-               recipients: list[str] | None = None) -> None:
+def signatures(
+    doc: Docx, *, right: tuple[str, str], left: tuple[str, str] | None = None, recipients: list[str] | None = None
+) -> None:
     """Two columns: the recipients ("Nơi nhận:") or a second signer on the left, the signer on the
     right — the capacity in capitals ("T/M CHI BỘ\\nBÍ THƯ"), room to sign, the name."""
     doc.add_paragraph()
@@ -352,9 +388,21 @@ def to_pdfs(documents: dict[str, bytes]) -> dict[str, bytes]:
             source = Path(folder) / f"{name}.docx"
             source.write_bytes(data)
             sources.append(str(source))
-        subprocess.run([_office_binary(), "--headless", f"-env:UserInstallation=file://{folder}/profile",
-                        "--convert-to", "pdf", "--outdir", folder, *sources],
-                       check=True, capture_output=True, timeout=60 + 20 * len(sources))
+        subprocess.run(
+            [
+                _office_binary(),
+                "--headless",
+                f"-env:UserInstallation=file://{folder}/profile",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                folder,
+                *sources,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60 + 20 * len(sources),
+        )
         return {name: (Path(folder) / f"{name}.pdf").read_bytes() for name in documents}
 
 

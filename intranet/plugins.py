@@ -4,6 +4,7 @@ A plugin is any object (usually a module) whose functions carry ``@hookimpl``. I
 ``intranet.plugins`` entry-point group, so a built-in plugin and one installed with ``pip install`` are
 found the same way. The manager lives on the app (``app.extensions["intranet_plugins"]``).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,16 @@ from .models import Office, PluginState, Role
 ENTRY_POINT_GROUP = "intranet.plugins"
 CORE = "core"
 
-__all__ = ["hookimpl", "PluginInfo", "NavItem", "Permission", "PluginError", "public_view", "cross_office_view",
-           "manager"]
+__all__ = [
+    "hookimpl",
+    "PluginInfo",
+    "NavItem",
+    "Permission",
+    "PluginError",
+    "public_view",
+    "cross_office_view",
+    "manager",
+]
 
 
 @dataclass(frozen=True)
@@ -206,7 +215,8 @@ class PluginManager:
         """The offices where ``name`` is on: what a command run outside any office (cron) works on."""
         chosen: dict[int, dict[str, bool]] = {office_id: {} for office_id in db.session.scalars(select(Office.id))}
         for office_id, plugin, enabled in db.session.execute(
-                select(PluginState.office_id, PluginState.plugin, PluginState.enabled)):
+            select(PluginState.office_id, PluginState.plugin, PluginState.enabled)
+        ):
             chosen.setdefault(office_id, {})[plugin] = enabled
         return [office_id for office_id, states in chosen.items() if name in self._resolve(states)]
 
@@ -243,15 +253,21 @@ class PluginManager:
             missing = [r for r in info.requires if r not in on]
             if missing:
                 raise PluginError(
-                    _("“%(plugin)s” needs %(missing)s. Turn that on first.",
-                      plugin=info.title(), missing=", ".join(self._title(m) for m in missing))
+                    _(
+                        "“%(plugin)s” needs %(missing)s. Turn that on first.",
+                        plugin=info.title(),
+                        missing=", ".join(self._title(m) for m in missing),
+                    )
                 )
         else:
             dependants = [n for n in on if name in self.infos[n].requires]
             if dependants:
                 raise PluginError(
-                    _("“%(plugin)s” is needed by %(dependants)s. Turn those off first.",
-                      plugin=info.title(), dependants=", ".join(self._title(d) for d in dependants))
+                    _(
+                        "“%(plugin)s” is needed by %(dependants)s. Turn those off first.",
+                        plugin=info.title(),
+                        dependants=", ".join(self._title(d) for d in dependants),
+                    )
                 )
 
     def _title(self, name: str) -> str:

@@ -2,6 +2,7 @@
 characters: the archive is opened through ``archives.open_archive`` (so a bomb never gets here) and its
 XML parts are fed to expat a chunk at a time, so the worker never holds a whole part, a parsed tree or
 more than the limit of text. A new format is one more entry in ``_READERS``."""
+
 from __future__ import annotations
 
 import posixpath
@@ -19,6 +20,7 @@ PREVIEW_LIMIT = 1_000_000  # characters (about 1 MB); the rest of a longer docum
 class Preview:
     """What a page shows of a document: blocks in reading order, each a paragraph (a string) or a
     table (``{"rows": [[cell lines, …] per cell, …] per row}``), as JSON stores them."""
+
     blocks: list[str | dict]
     cut: bool  # the document has more text than the preview holds
 
@@ -48,7 +50,7 @@ class _Blocks:
     def _fit(self, text: str) -> str:
         """``text`` as far as the room left allows (the rest of the preview is then cut)."""
         if len(text) > self.room:
-            text, self.cut = text[:self.room], True
+            text, self.cut = text[: self.room], True
         self.room -= len(text)
         return text
 
@@ -165,10 +167,13 @@ class _Numbering:
         def start(tag, attrs):
             value = _val(attrs)
             if tag == "abstractNum":
-                at["abstract"] = abstract.setdefault(next((v for k, v in attrs.items() if k.endswith("abstractNumId")), ""), {})
+                at["abstract"] = abstract.setdefault(
+                    next((v for k, v in attrs.items() if k.endswith("abstractNumId")), ""), {}
+                )
             elif tag == "lvl" and at["abstract"] is not None:
-                at["level"] = at["abstract"].setdefault(next((v for k, v in attrs.items() if k.endswith("ilvl")), "0"),
-                                                      ["decimal", "%1.", 1])
+                at["level"] = at["abstract"].setdefault(
+                    next((v for k, v in attrs.items() if k.endswith("ilvl")), "0"), ["decimal", "%1.", 1]
+                )
             elif tag == "num":
                 at["num"] = next((v for k, v in attrs.items() if k.endswith("numId")), "")
             elif tag == "abstractNumId" and at["num"] is not None:
@@ -186,8 +191,9 @@ class _Numbering:
                 at["num"] = None
 
         read_xml(archive, name, start=start, end=end)
-        self.levels = {num: {lvl: tuple(spec) for lvl, spec in abstract.get(ident, {}).items()}
-                       for num, ident in nums.items()}
+        self.levels = {
+            num: {lvl: tuple(spec) for lvl, spec in abstract.get(ident, {}).items()} for num, ident in nums.items()
+        }
 
     def _read_styles(self, archive, name) -> None:
         at: dict[str, str | None] = {"style": None}
@@ -209,7 +215,7 @@ class _Numbering:
             return ""
         depth = int(level)
         counters = self.counters.setdefault(number["numId"], [])
-        counters[:] = counters[:depth + 1] + [0] * (depth + 1 - len(counters))
+        counters[:] = counters[: depth + 1] + [0] * (depth + 1 - len(counters))
         counters[depth] = counters[depth] + 1 if counters[depth] else levels[level][2]
         fmt, text, _start = levels[level]
         if fmt == "bullet":
@@ -234,8 +240,21 @@ def _format(n: int, fmt: str) -> str:
 
 def _roman(n: int) -> str:
     out = ""
-    for value, numeral in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
-                           (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+    for value, numeral in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
         count, n = divmod(n, value)
         out += numeral * count
     return out
@@ -251,11 +270,15 @@ def _relationships(archive: zipfile.ZipFile, part: str, kind: str | None = None)
     targets = {}
 
     def start(tag, attrs):
-        if (tag == "Relationship" and attrs.get("TargetMode") != "External"
-                and (kind is None or attrs.get("Type", "").rpartition("/")[2] == kind)):
+        if (
+            tag == "Relationship"
+            and attrs.get("TargetMode") != "External"
+            and (kind is None or attrs.get("Type", "").rpartition("/")[2] == kind)
+        ):
             target = attrs.get("Target", "")
-            targets[attrs.get("Id", "")] = (target.lstrip("/") if target.startswith("/")
-                                            else posixpath.normpath(posixpath.join(folder, target)))
+            targets[attrs.get("Id", "")] = (
+                target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            )
 
     read_xml(archive, posixpath.join(folder, "_rels", f"{base}.rels"), start=start)
     return targets

@@ -8,6 +8,7 @@ A boosted form (``hx-boost``: a file sent with its progress shown) is a page tha
 refused: 422 with the reason, the chosen file still in the form, or on success the flash and an
 ``HX-Redirect`` to ``back``.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,13 @@ def _refused(message: str, back: str):
     return redirect(back)
 
 
-def respond(change: Callable[[], Any], back: str, success: str | Callable[[Any], str] | None = None, form=None,
-            trigger: dict | Callable[[Any], dict] | None = None):
+def respond(
+    change: Callable[[], Any],
+    back: str,
+    success: str | Callable[[Any], str] | None = None,
+    form=None,
+    trigger: dict | Callable[[Any], dict] | None = None,
+):
     """Validate ``form`` (if given), run ``change()`` and commit, or roll back on ``ServiceError``;
     then answer: a redirect to ``back`` with the success (a text, or a function of ``change()``'s
     result) or refusal flashed, or for htmx and the outbox 204 (with ``trigger`` — a dict, or a

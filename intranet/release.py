@@ -6,5 +6,6 @@ never edited (a fix is a new migration). ``tests/test_upgrade.py`` builds a data
 and checks that the data survived and is served. When cutting a release: tag it ``v<version>``, move the
 CHANGELOG's "Unreleased" entries under it, and set these two names to the release just made.
 """
+
 PREVIOUS_RELEASE = "0.1.0"
 PREVIOUS_RELEASE_HEAD = "0010"  # the last migration of 0.1.0 (commit 3035c53, before server-side sessions)

@@ -8,6 +8,7 @@ it was written against. Every such folder is added to Alembic's ``version_locati
 (whose default here is ``heads``) migrates the core and every installed plugin, and
 ``flask db new-revision OWNER -m …`` writes a revision into that owner's folder only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -115,8 +116,15 @@ def new_revision(owner: str, message: str, autogenerate: bool = True) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     requires = [r for r in manager().infos[owner].requires if _has_branch(script, r)]
     depends_on = [script.get_revision(f"{label}@head").revision for label in (CORE, *requires)]
-    command.revision(config, message, autogenerate=autogenerate, head="base", branch_label=owner,
-                     version_path=str(folder), depends_on=depends_on)
+    command.revision(
+        config,
+        message,
+        autogenerate=autogenerate,
+        head="base",
+        branch_label=owner,
+        version_path=str(folder),
+        depends_on=depends_on,
+    )
 
 
 @click.command("new-revision")

@@ -14,6 +14,7 @@ per-page difference we need (the Jitsi room's frames) is a line here. Rules:
   Cache-Control (live polls keep their ETag revalidation, files their own rules); static files are
   never marked.
 """
+
 from __future__ import annotations
 
 import re
@@ -68,8 +69,12 @@ def _set_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for browsers without CSP level 2
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
-    if request.endpoint != "static" and not (request.endpoint or "").endswith(".static") \
-            and "Cache-Control" not in headers and current_user.is_authenticated:
+    if (
+        request.endpoint != "static"
+        and not (request.endpoint or "").endswith(".static")
+        and "Cache-Control" not in headers
+        and current_user.is_authenticated
+    ):
         headers["Cache-Control"] = "no-store"
     return response
 
@@ -101,4 +106,3 @@ def same_site_path(url: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or parts.netloc != request.host:
         return None
     return local_path((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
-

@@ -2,6 +2,7 @@
 every request is a greenlet on one thread, so a long call into C that never yields — argon2's
 password hashing takes tens of milliseconds by design — would stall every page and live stream of
 the process meanwhile. Such calls go through ``off_loop``."""
+
 from __future__ import annotations
 
 import sys

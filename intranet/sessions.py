@@ -8,6 +8,7 @@ for every copy of either cookie, and "sign out everywhere" deletes all of a user
 ``last_seen_at`` and the address are written at most once per ``SESSION_TOUCH_SECONDS`` per session,
 in their own short transaction, so a page view costs no write.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,8 +36,13 @@ def _client_address() -> str:
 def start(user: User) -> UserSession:
     """A new session for ``user`` (added to the caller's transaction); ``user.get_id()`` now names it."""
     token = secrets.token_urlsafe(32)
-    row = UserSession(user_id=user.id, token_hash=_hash(token), auth_version=user.auth_version,
-                      address=_client_address(), user_agent=(request.user_agent.string or "")[:255])
+    row = UserSession(
+        user_id=user.id,
+        token_hash=_hash(token),
+        auth_version=user.auth_version,
+        address=_client_address(),
+        user_agent=(request.user_agent.string or "")[:255],
+    )
     db.session.add(row)
     _prune(user.id)
     user.session_token = token
@@ -46,8 +52,9 @@ def start(user: User) -> UserSession:
 def _prune(user_id: int) -> None:
     """Drop the user's sessions idle longer than a remember-me cookie lives."""
     idle = current_app.config["REMEMBER_COOKIE_DURATION"]
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user_id,
-                                                 UserSession.last_seen_at < utcnow() - idle))
+    db.session.execute(
+        delete(UserSession).where(UserSession.user_id == user_id, UserSession.last_seen_at < utcnow() - idle)
+    )
 
 
 def load(user_id: str) -> User | None:
@@ -57,9 +64,11 @@ def load(user_id: str) -> User | None:
     if uid is None or not token:
         return None
     row = db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == _hash(token))
+        select(UserSession)
+        .where(UserSession.token_hash == _hash(token))
         # Roles come in the same query: nearly every page checks them (a live poll does little else).
-        .options(joinedload(UserSession.user).joinedload(User.roles)))
+        .options(joinedload(UserSession.user).joinedload(User.roles))
+    )
     if row is None or row.user_id != uid:
         return None
     user = row.user
@@ -74,8 +83,11 @@ def load(user_id: str) -> User | None:
 def _touch(session_id: int) -> None:
     # Its own connection and transaction: a GET commits nothing, and the request's session stays clean.
     with db.engine.begin() as connection:
-        connection.execute(update(UserSession).where(UserSession.id == session_id)
-                           .values(last_seen_at=utcnow(), address=_client_address()))
+        connection.execute(
+            update(UserSession)
+            .where(UserSession.id == session_id)
+            .values(last_seen_at=utcnow(), address=_client_address())
+        )
 
 
 def current_id(user: User) -> int | None:
@@ -115,9 +127,11 @@ def listing(user: User) -> list[ShownSession]:
     from ua_parser import parse
 
     current = current_id(user)
-    rows = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id,
-                                                        UserSession.auth_version == user.auth_version)
-                              .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+    rows = db.session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.auth_version == user.auth_version)
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    )
     shown = []
     for row in rows:
         parsed = parse(row.user_agent)
@@ -125,6 +139,7 @@ def listing(user: User) -> list[ShownSession]:
         system = parsed.os.family if parsed.os else ""
         if parsed.device and parsed.device.family not in ("Other", "") and parsed.device.family != system:
             system = f"{system} ({parsed.device.family})" if system else parsed.device.family
-        shown.append(ShownSession(row.id, browser, system, row.address, row.created_at, row.last_seen_at,
-                                  row.id == current))
+        shown.append(
+            ShownSession(row.id, browser, system, row.address, row.created_at, row.last_seen_at, row.id == current)
+        )
     return shown

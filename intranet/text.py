@@ -11,6 +11,7 @@ Forms apply it to every text field (``intranet.forms.Form``), services call ``cl
 they check a text, and the model layer (``guard_columns``) cleans every String/Text/JSON value as it
 is assigned, so nothing reaches the database uncleaned.
 """
+
 from __future__ import annotations
 
 import re
@@ -85,5 +86,9 @@ def guard_columns(base) -> None:
                 continue
             cleaner = _column_cleaner(prop.columns[0].type)
             if cleaner is not None:
-                event.listen(getattr(class_, prop.key), "set",
-                             lambda target, value, old, initiator, clean=cleaner: clean(value), retval=True)
+                event.listen(
+                    getattr(class_, prop.key),
+                    "set",
+                    lambda target, value, old, initiator, clean=cleaner: clean(value),
+                    retval=True,
+                )

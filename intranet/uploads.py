@@ -2,6 +2,7 @@
 really is (``filetypes``: structure, not name), whether it would unpack into a bomb (``archives``),
 and the text preview, read as a stream and cut at ``previews.PREVIEW_LIMIT``. The rules are written
 down in docs/security/uploads.md."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,14 @@ def inspect(data: bytes, accepted: set[str], max_size: int, not_accepted: str) -
         current_app.logger.info("upload refused as damaged: %s", exc)
         raise UploadRefused(_("The file is damaged and cannot be opened.")) from exc
     except DecompressionBomb as exc:
-        raise UploadRefused(_("This file would unpack to far more than its size, so it was refused (it may be a "
-                              "“zip bomb”). Accepted: at most %(mb)d MB once unpacked, packed at most %(ratio)d "
-                              "times, images up to %(mp)d megapixels. Save it again from the office program, or "
-                              "send it as PDF.", mb=MAX_UNPACKED // (1024 * 1024), ratio=MAX_RATIO,
-                              mp=MAX_PIXELS // 1_000_000)) from exc
+        raise UploadRefused(
+            _(
+                "This file would unpack to far more than its size, so it was refused (it may be a "
+                "“zip bomb”). Accepted: at most %(mb)d MB once unpacked, packed at most %(ratio)d "
+                "times, images up to %(mp)d megapixels. Save it again from the office program, or "
+                "send it as PDF.",
+                mb=MAX_UNPACKED // (1024 * 1024),
+                ratio=MAX_RATIO,
+                mp=MAX_PIXELS // 1_000_000,
+            )
+        ) from exc

@@ -3,6 +3,7 @@ through the same services as the UI), ``login``; every test starts from empty ta
 
 Set INTRANET_TEST_DATABASE_URL / REDIS_URL to run the same suite on PostgreSQL and Redis.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,6 @@ from intranet.extensions import db, limiter  # noqa: E402
 
 # Cheap hashes keep the suite fast; the production parameters are argon2-cffi's defaults.
 models._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
 
 
 @pytest.fixture(scope="session")
@@ -100,19 +100,33 @@ class Data:
         from intranet.admin.services import create_office
 
         with self.app.app_context():
-            office = create_office(code=code, name=name or f"Office {code}", parent=self._office(parent) if parent else None)
+            office = create_office(
+                code=code, name=name or f"Office {code}", parent=self._office(parent) if parent else None
+            )
             db.session.commit()
             return office.id
 
-    def user(self, username: str, office: str, roles=("member",), password: str | None = PASSWORD,
-             status: str | None = "official", **fields) -> int:
+    def user(
+        self,
+        username: str,
+        office: str,
+        roles=("member",),
+        password: str | None = PASSWORD,
+        status: str | None = "official",
+        **fields,
+    ) -> int:
         from intranet.admin.services import create_user
 
         with self.app.app_context():
-            user, _ = create_user(username=username, full_name=fields.pop("full_name", username.title()),
-                                  office=self._office(office), roles=tuple(models.Role(r) for r in roles),
-                                  party_status=models.PartyStatus(status) if status else None, password=password,
-                                  **fields)
+            user, _ = create_user(
+                username=username,
+                full_name=fields.pop("full_name", username.title()),
+                office=self._office(office),
+                roles=tuple(models.Role(r) for r in roles),
+                party_status=models.PartyStatus(status) if status else None,
+                password=password,
+                **fields,
+            )
             db.session.commit()
             return user.id
 

@@ -1,6 +1,7 @@
 """Run by tests/test_example_plugin.py with the python of a venv holding the intranet's and the example
 plugin's wheels (not the work tree): ``setup`` adds two offices with a secretary each, ``visit`` signs
 each in and prints what they get from the notice board, as JSON."""
+
 import html
 import json
 import re
@@ -18,8 +19,14 @@ def setup(app):
     with app.app_context():
         for code in ("ONE", "TWO"):
             office = create_office(code=code, name=f"Office {code}", parent=None)
-            create_user(username=f"sec_{code.lower()}", full_name=f"Secretary {code}", office=office,
-                        roles=(Role.SECRETARY,), party_status=PartyStatus.OFFICIAL, password=PASSWORD)
+            create_user(
+                username=f"sec_{code.lower()}",
+                full_name=f"Secretary {code}",
+                office=office,
+                roles=(Role.SECRETARY,),
+                party_status=PartyStatus.OFFICIAL,
+                password=PASSWORD,
+            )
         db.session.commit()
 
 
@@ -35,8 +42,14 @@ def visit(app):
         named = re.search(r'data-live-poll="([^"]+)"', board.text)
         poll = poll or (named and html.unescape(named.group(1)))
         live = client.get(poll)
-        seen[username] = {"board": board.status_code, "posted": posted.status_code, "page": board.text,
-                          "home": client.get("/").text, "poll": live.status_code, "live": live.text}
+        seen[username] = {
+            "board": board.status_code,
+            "posted": posted.status_code,
+            "page": board.text,
+            "home": client.get("/").text,
+            "poll": live.status_code,
+            "live": live.text,
+        }
     print(json.dumps(seen))
 
 

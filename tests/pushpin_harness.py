@@ -1,5 +1,6 @@
 """Debian's Pushpin on throwaway loopback ports, configured from the repository's own
 deploy/pushpin/pushpin.conf (only ports, paths and the key differ), for the tests and bench/."""
+
 from __future__ import annotations
 
 import configparser
@@ -52,8 +53,12 @@ def pushpin(targets: list[str], key: str, *, log_level: int = 2) -> Iterator[Pus
     conf["global"].update(rundir=str(work / "run"), ipc_prefix="t-")
     conf["runner"].update(http_port=f"127.0.0.1:{http_port}", logdir=str(work / "log"), log_level=str(log_level))
     conf["proxy"]["sig_key"] = key
-    conf["handler"].update(push_in_http_port=str(control_port), push_in_spec=f"ipc://{work}/run/push-in",
-                           push_in_sub_specs=f"ipc://{work}/run/push-sub", command_spec=f"ipc://{work}/run/command")
+    conf["handler"].update(
+        push_in_http_port=str(control_port),
+        push_in_spec=f"ipc://{work}/run/push-in",
+        push_in_sub_specs=f"ipc://{work}/run/push-sub",
+        command_spec=f"ipc://{work}/run/command",
+    )
     for sub in ("run", "log"):
         (work / sub).mkdir()
     with (work / "pushpin.conf").open("w") as f:
@@ -61,8 +66,9 @@ def pushpin(targets: list[str], key: str, *, log_level: int = 2) -> Iterator[Pus
     (work / "routes").write_text(f"* {' '.join(targets)}\n")
     log = work / "pushpin.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(["pushpin", "--config", str(work / "pushpin.conf"), "--merge-output"],
-                                   stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            ["pushpin", "--config", str(work / "pushpin.conf"), "--merge-output"], stdout=out, stderr=subprocess.STDOUT
+        )
     running = Pushpin(http_port, f"http://127.0.0.1:{control_port}", log, process)
     try:
         _wait_ready(running, process)
@@ -84,8 +90,9 @@ def _wait_ready(running: Pushpin, process: subprocess.Popen) -> None:
             raise RuntimeError(f"pushpin exited: {running.log_text()}")
         # Ready when the control API publishes and the client port accepts (condure starts last).
         try:
-            request = urllib.request.Request(running.control + "/publish/", data=b'{"items": []}',
-                                             headers={"Content-Type": "application/json"})
+            request = urllib.request.Request(
+                running.control + "/publish/", data=b'{"items": []}', headers={"Content-Type": "application/json"}
+            )
             urllib.request.urlopen(request, timeout=1).read()
             with socket.create_connection(("127.0.0.1", running.port), timeout=1):
                 return

@@ -1,4 +1,5 @@
 """Helpers shared by the test modules and both conftests."""
+
 from __future__ import annotations
 
 import http.cookiejar
@@ -66,23 +67,55 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(app, database_url: str, instance: Path, port: int | None = None, workers: int = 1,
-          worker_class: str = "gthread", **env: str) -> tuple[subprocess.Popen, str]:
+def serve(
+    app,
+    database_url: str,
+    instance: Path,
+    port: int | None = None,
+    workers: int = 1,
+    worker_class: str = "gthread",
+    **env: str,
+) -> tuple[subprocess.Popen, str]:
     """The app in a gunicorn process of its own (CSRF on, as in production) on ``port`` or a free
     loopback port; ``env`` adds to the environment (e.g. REDIS_URL). Returns the process and its base
     URL; the server's log is ``instance / "server.log"``."""
     port = port or free_port()
     instance.mkdir(parents=True, exist_ok=True)
     log = (instance / "server.log").open("ab")
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": app.config["SECRET_KEY"],
-           "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"], "INTRANET_INSTANCE_PATH": str(instance),
-           "INTRANET_ENV": "development", **env}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                               "--worker-class", worker_class, "--threads", "8", "--graceful-timeout", "2",
-                               # gunicorn 27's control socket has one default path per user: servers
-                               # started side by side (CI's two passes) would take it from each other.
-                               "--no-control-socket", "wsgi:app"],
-                              cwd=ROOT, env=env, stdout=log, stderr=log)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"],
+        "INTRANET_INSTANCE_PATH": str(instance),
+        "INTRANET_ENV": "development",
+        **env,
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            worker_class,
+            "--threads",
+            "8",
+            "--graceful-timeout",
+            "2",
+            # gunicorn 27's control socket has one default path per user: servers
+            # started side by side (CI's two passes) would take it from each other.
+            "--no-control-socket",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
     log.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60  # a loaded CI machine starts a worker slowly
@@ -112,7 +145,9 @@ class Browser:
         return self.opener.open(request, timeout=10)
 
     def sign_in(self, base: str, username: str):
-        return self.post(base + "/login", {"username": username, "password": PASSWORD, "csrf_token": self.token(base + "/login")})
+        return self.post(
+            base + "/login", {"username": username, "password": PASSWORD, "csrf_token": self.token(base + "/login")}
+        )
 
 
 class RedisServer:
@@ -125,9 +160,22 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.process = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -146,7 +194,9 @@ class RedisServer:
 
 
 PG_TEST_URL = os.environ.get("INTRANET_TEST_DATABASE_URL", "")
-pg_only = pytest.mark.skipif(not PG_TEST_URL.startswith("postgres"), reason="INTRANET_TEST_DATABASE_URL is not PostgreSQL")
+pg_only = pytest.mark.skipif(
+    not PG_TEST_URL.startswith("postgres"), reason="INTRANET_TEST_DATABASE_URL is not PostgreSQL"
+)
 
 
 class ThrowawayDatabases:

@@ -1,4 +1,5 @@
 """Administration: offices, users, roles, switches, CSV import, audit; every admin stays in their subtree."""
+
 import io
 
 import pytest
@@ -56,8 +57,17 @@ def test_cross_office_attempts_get_404_and_change_nothing(app, client, cell, log
     login("distadmin")
     url = route.format(other_member=cell["other_member"], other_office=office_id(app, "OTHER"))
     before = count(app, AuditEvent)
-    response = getattr(client, method)(url, data={"full_name": "Hacked", "enabled": "1", "role-office_id": 1,
-                                                  "role-role": "admin", "code": "HACK", "name": "Hacked"})
+    response = getattr(client, method)(
+        url,
+        data={
+            "full_name": "Hacked",
+            "enabled": "1",
+            "role-office_id": 1,
+            "role-role": "admin",
+            "code": "HACK",
+            "name": "Hacked",
+        },
+    )
     assert response.status_code == 404
     assert "othermember" not in response.text and "Hacked" not in response.text
     assert count(app, AuditEvent) == before
@@ -83,8 +93,16 @@ def test_nonexistent_ids_are_404(client, cell, login):
 def test_create_office_and_duplicate_code(app, client, cell, login):
     login("cityadmin")
     city = office_id(app, "CITY")
-    response = client.post("/admin/offices", data={"code": "pd2", "name": "Phong Điền 2", "parent_id": city,
-                                                   "party_committee": "", "cell_name": "CHI BỘ PD2"})
+    response = client.post(
+        "/admin/offices",
+        data={
+            "code": "pd2",
+            "name": "Phong Điền 2",
+            "parent_id": city,
+            "party_committee": "",
+            "cell_name": "CHI BỘ PD2",
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         office = db.session.scalar(select(Office).where(Office.code == "PD2"))
@@ -107,8 +125,9 @@ def test_office_cannot_move_under_its_own_child(app, client, cell, login):
 def test_admin_cannot_move_own_top_office_out_of_reach(app, client, cell, login):
     login("distadmin")
     dist = office_id(app, "DIST")
-    response = client.post(f"/admin/offices/{dist}", data={"code": "DIST", "name": "Renamed",
-                                                           "parent_id": office_id(app, "OTHER")})
+    response = client.post(
+        f"/admin/offices/{dist}", data={"code": "DIST", "name": "Renamed", "parent_id": office_id(app, "OTHER")}
+    )
     assert response.status_code == 200  # the only parent offered is the current one
     with app.app_context():
         assert db.session.get(Office, dist).parent.code == "CITY"
@@ -116,19 +135,31 @@ def test_admin_cannot_move_own_top_office_out_of_reach(app, client, cell, login)
 
 def test_create_user_issues_a_temporary_password(app, client, cell, login):
     login("distadmin")
-    response = client.post("/admin/users/new", data={
-        "username": "New.Member", "full_name": "Trần Văn Mới", "email": "", "office_id": office_id(app, "DIST"),
-        "party_status": "probationary", "roles": ["member", "committee"]})
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "username": "New.Member",
+            "full_name": "Trần Văn Mới",
+            "email": "",
+            "office_id": office_id(app, "DIST"),
+            "party_status": "probationary",
+            "roles": ["member", "committee"],
+        },
+    )
     assert response.status_code == 200 and "Mật khẩu tạm thời" in response.text
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "new.member"))
         assert user.must_change_password and user.party_status.value == "probationary"
         assert user.roles_in(user.office_id) == {Role.MEMBER, Role.COMMITTEE}
-    taken = client.post("/admin/users/new", data={"username": "member1", "full_name": "X",
-                                                  "office_id": office_id(app, "DIST"), "party_status": ""})
+    taken = client.post(
+        "/admin/users/new",
+        data={"username": "member1", "full_name": "X", "office_id": office_id(app, "DIST"), "party_status": ""},
+    )
     assert "Tên đăng nhập “member1” đã có người dùng." in taken.text
-    invalid = client.post("/admin/users/new", data={"username": "a b", "full_name": "",
-                                                    "office_id": office_id(app, "DIST"), "party_status": ""})
+    invalid = client.post(
+        "/admin/users/new",
+        data={"username": "a b", "full_name": "", "office_id": office_id(app, "DIST"), "party_status": ""},
+    )
     assert "Trường này là bắt buộc." in invalid.text and "3–64 ký tự" in invalid.text
 
 
@@ -159,8 +190,9 @@ def test_grant_and_revoke_roles(app, client, cell, login):
     client.post(f"/admin/users/{member}/roles", data={"role-office_id": dist, "role-role": "committee"})
     assert count(app, RoleAssignment, RoleAssignment.user_id == member, RoleAssignment.role == Role.COMMITTEE) == 1
     with app.app_context():
-        assignment = db.session.scalar(select(RoleAssignment.id).where(RoleAssignment.user_id == member,
-                                                                      RoleAssignment.role == Role.COMMITTEE))
+        assignment = db.session.scalar(
+            select(RoleAssignment.id).where(RoleAssignment.user_id == member, RoleAssignment.role == Role.COMMITTEE)
+        )
     client.post(f"/admin/users/{member}/roles/{assignment}/delete")
     assert count(app, RoleAssignment, RoleAssignment.user_id == member, RoleAssignment.role == Role.COMMITTEE) == 0
     with app.app_context():
@@ -199,8 +231,9 @@ CSV_BAD = (
 
 
 def upload(client, content: bytes, name="people.csv"):
-    return client.post("/admin/users/import", data={"file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/users/import", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data"
+    )
 
 
 def test_csv_import_creates_everyone_with_temporary_passwords(app, client, cell, login):
@@ -229,11 +262,14 @@ def test_csv_with_bad_rows_reports_each_and_writes_nothing(app, client, cell, lo
     assert (count(app, User), count(app, AuditEvent)) == before
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"name,office\nx,y\n", "Thiếu cột: username, full_name, office_code"),
-    (b"username,full_name,office_code\n", "Tệp không có dòng nào"),
-    ("username,full_name,office_code\nnv,Nguyễn,DIST\n".encode("utf-16"), "Thiếu cột"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"name,office\nx,y\n", "Thiếu cột: username, full_name, office_code"),
+        (b"username,full_name,office_code\n", "Tệp không có dòng nào"),
+        ("username,full_name,office_code\nnv,Nguyễn,DIST\n".encode("utf-16"), "Thiếu cột"),
+    ],
+)
 def test_csv_file_level_errors(client, cell, login, content, message):
     login("distadmin")
     assert message in upload(client, content).text

@@ -1,6 +1,7 @@
 """Anonymity across stores: a member's rating cannot be linked to its receipt by any column, system
 column (SQLite rowid, PostgreSQL xmin/ctid), row order or time; a question asked with the documents in a
 fully anonymous meeting names its author nowhere (page, audit, logs). Threat model: docs/security/anonymity.md."""
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,12 @@ RATERS = 18  # six batches of three: a join by row order guesses all six right w
 
 def _rate(client, login, sid, username, i):
     login(username)
-    scores = {"preparation": str(1 + i % 5), "content": str(1 + (i // 5) % 5), "discussion": "3",
-              "comment": f"nhận xét số {i}"}
+    scores = {
+        "preparation": str(1 + i % 5),
+        "content": str(1 + (i // 5) % 5),
+        "discussion": "3",
+        "comment": f"nhận xét số {i}",
+    }
     assert client.post(f"/evaluations/sessions/{sid}/rate", data=scores).status_code == 302
 
 
@@ -60,8 +65,10 @@ def test_no_join_links_a_rating_to_its_receipt(app, client, data, qcell, login):
         rating_columns = {c["name"]: c for c in inspect(db.engine).get_columns("evaluations_rating")}
         receipt_columns = set(c["name"] for c in inspect(db.engine).get_columns("evaluations_rating_receipt"))
         assert rating_columns.keys() & receipt_columns == {"office_id", "session_id"}
-        assert not any(isinstance(c["type"], DateTime) or "date" in str(c["type"]).lower()
-                       or "time" in str(c["type"]).lower() for c in rating_columns.values())
+        assert not any(
+            isinstance(c["type"], DateTime) or "date" in str(c["type"]).lower() or "time" in str(c["type"]).lower()
+            for c in rating_columns.values()
+        )
         ids = db.session.scalars(select(Rating.id)).all()
         assert len(set(ids)) == RATERS and not any(i.isdigit() for i in ids)
 
@@ -83,6 +90,7 @@ def test_no_join_links_a_rating_to_its_receipt(app, client, data, qcell, login):
 
         # The audit log says nothing of who rated what either.
         from intranet.models import AuditEvent
+
         assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("evaluations.rat%"))).all()
 
 
@@ -103,8 +111,16 @@ def _documents_sent_meeting(app, mode: str) -> int:
         meeting.group.clear()
         scheduling.set_group(meeting, [_user("member2"), _user("member3")], _user("member2"), None, None)
         settings = queue.settings_for(meeting)
-        queue.save_settings(meeting, _user("bithu"), anonymity=Anonymity(mode), premoderation=False,
-                            sort=settings.sort, quiet_first=True, open_limit=3, chair=None)
+        queue.save_settings(
+            meeting,
+            _user("bithu"),
+            anonymity=Anonymity(mode),
+            premoderation=False,
+            sort=settings.sort,
+            quiet_first=True,
+            open_limit=3,
+            chair=None,
+        )
         scheduling.advance(meeting, SessionStatus.DOCUMENTS_SENT, None)
         db.session.commit()
     return sid
@@ -115,8 +131,7 @@ def _asked_section(client, sid) -> str:
     return page.split('<article id="member-questions">')[1].split("</article>")[0]
 
 
-def test_a_fully_anonymous_question_sent_with_the_documents_names_its_author_nowhere(app, client, qcell, login,
-                                                                                      caplog):
+def test_a_fully_anonymous_question_sent_with_the_documents_names_its_author_nowhere(app, client, qcell, login, caplog):
     from intranet.models import AuditEvent
     from intranet_questions.models import Question
     from intranet_scheduling.models import MemberQuestion
@@ -171,8 +186,16 @@ def test_a_stricter_mode_later_hides_the_author_of_an_earlier_question(app, clie
     assert "Member1" in _asked_section(client, sid)
     with app.test_request_context():
         meeting = db.session.get(Session, sid)
-        queue.save_settings(meeting, _user("bithu"), anonymity=Anonymity.ANONYMOUS, premoderation=False,
-                            sort=queue.settings_for(meeting).sort, quiet_first=True, open_limit=3, chair=None)
+        queue.save_settings(
+            meeting,
+            _user("bithu"),
+            anonymity=Anonymity.ANONYMOUS,
+            premoderation=False,
+            sort=queue.settings_for(meeting).sort,
+            quiet_first=True,
+            open_limit=3,
+            chair=None,
+        )
         db.session.commit()
     assert "Member1" not in _asked_section(client, sid)
     login("bithu")

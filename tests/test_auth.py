@@ -1,4 +1,5 @@
 """Sign-in, rate limits, forced password change, sessions, cookies, my account."""
+
 from support import PASSWORD
 
 from intranet.models import User
@@ -48,8 +49,9 @@ def test_address_is_rate_limited_across_accounts(app, client, cell):
         for name in ("a1", "a2", "a3", "a4"):
             client.post("/login", data={"username": name, "password": "whatever!!"})
         assert client.post("/login", data={"username": "member1", "password": PASSWORD}).status_code == 429
-        other_ip = client.post("/login", data={"username": "member1", "password": PASSWORD},
-                               environ_base={"REMOTE_ADDR": "10.9.9.9"})
+        other_ip = client.post(
+            "/login", data={"username": "member1", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+        )
         assert other_ip.status_code == 302
     finally:
         app.config["LOGIN_IP_LIMIT"] = "300 per 10 minutes"
@@ -76,20 +78,29 @@ def test_issued_password_must_be_changed_first(client, data, cell):
     client.post("/login", data={"username": "member1", "password": temp})
     assert client.get("/").location.endswith("/account/password")
     assert client.get("/admin/").location.endswith("/account/password")
-    weak = client.post("/account/password", data={"current_password": temp, "new_password": "short",
-                                                  "confirm": "short"})
+    weak = client.post(
+        "/account/password", data={"current_password": temp, "new_password": "short", "confirm": "short"}
+    )
     assert "Dùng ít nhất 10 ký tự." in weak.text
-    with_name = client.post("/account/password", data={"current_password": temp, "new_password": "member1-is-me",
-                                                       "confirm": "member1-is-me"})
+    with_name = client.post(
+        "/account/password",
+        data={"current_password": temp, "new_password": "member1-is-me", "confirm": "member1-is-me"},
+    )
     assert "không được chứa tên đăng nhập" in with_name.text
-    mismatch = client.post("/account/password", data={"current_password": temp, "new_password": "a good long one",
-                                                      "confirm": "a good long two"})
+    mismatch = client.post(
+        "/account/password",
+        data={"current_password": temp, "new_password": "a good long one", "confirm": "a good long two"},
+    )
     assert "Hai mật khẩu không khớp." in mismatch.text
-    wrong = client.post("/account/password", data={"current_password": "nope", "new_password": "a good long one",
-                                                   "confirm": "a good long one"})
+    wrong = client.post(
+        "/account/password",
+        data={"current_password": "nope", "new_password": "a good long one", "confirm": "a good long one"},
+    )
     assert "Mật khẩu hiện tại không đúng." in wrong.text
-    ok = client.post("/account/password", data={"current_password": temp, "new_password": "a good long one",
-                                                "confirm": "a good long one"})
+    ok = client.post(
+        "/account/password",
+        data={"current_password": temp, "new_password": "a good long one", "confirm": "a good long one"},
+    )
     assert ok.status_code == 302
     assert client.get("/").status_code == 200  # still signed in, with the new auth version
 
@@ -111,8 +122,9 @@ def test_session_cookie_flags(app, client, cell):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     from intranet import create_app
 
-    production = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x", "ENV": "production",
-                             "INSTANCE_PATH": app.instance_path})
+    production = create_app(
+        {"DATABASE_URL": "sqlite://", "SECRET_KEY": "x", "ENV": "production", "INSTANCE_PATH": app.instance_path}
+    )
     assert production.config["SESSION_COOKIE_SECURE"] and production.config["REMEMBER_COOKIE_SECURE"]
 
 

@@ -2,6 +2,7 @@
 ``backup create``, ``verify`` and ``restore`` into an empty instance, and every table (row by row),
 file and the secret key must come back; damaged archives and archives from newer code are refused
 before anything is touched. On SQLite always, on PostgreSQL when INTRANET_TEST_DATABASE_URL is one."""
+
 from __future__ import annotations
 
 import io
@@ -64,19 +65,25 @@ def table_rows(app) -> dict[str, list[tuple]]:
         metadata = MetaData()
         metadata.reflect(db.engine)
         with db.engine.connect() as connection:
-            return {name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
-                    for name, table in sorted(metadata.tables.items())}
+            return {
+                name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
+                for name, table in sorted(metadata.tables.items())
+            }
 
 
 def instance_files(app) -> dict[str, bytes]:
     """The instance folder's data files (the SQLite database is compared as tables)."""
     root = Path(app.instance_path)
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name.startswith("intranet.sqlite3")}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith("intranet.sqlite3")
+    }
 
 
-def rewrite(archive: Path, target: Path, *, members: dict[str, bytes] | None = None,
-            manifest: dict | None = None) -> None:
+def rewrite(
+    archive: Path, target: Path, *, members: dict[str, bytes] | None = None, manifest: dict | None = None
+) -> None:
     """Copy an archive, replacing some members' bytes and/or the manifest (as a damaged disk or a newer
     version would have left it)."""
     with tarfile.open(archive) as source, tarfile.open(target, "w:gz") as out:
@@ -196,7 +203,7 @@ def test_a_truncated_or_flipped_archive_is_refused(small, tmp_path):
     truncated.write_bytes(data[: len(data) // 2])
     flipped = tmp_path / "flipped.tar.gz"
     middle = len(data) // 2
-    flipped.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:])
+    flipped.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :])
     for bad in (truncated, flipped):
         result = cli(target, "backup", "restore", str(bad))
         assert result.exit_code != 0
@@ -271,8 +278,13 @@ def test_backup_is_consistent_while_the_app_writes(tmp_path):
             n += 1
             with writer_engine.begin() as connection:  # two rows per transaction
                 for suffix in ("a", "b"):
-                    connection.execute(text("INSERT INTO office (code, name, party_committee, cell_name, "
-                                            "created_at) VALUES (:c, :n, '', '', CURRENT_TIMESTAMP)"), {"c": f"W{n}{suffix}", "n": f"Office {n}"})
+                    connection.execute(
+                        text(
+                            "INSERT INTO office (code, name, party_committee, cell_name, "
+                            "created_at) VALUES (:c, :n, '', '', CURRENT_TIMESTAMP)"
+                        ),
+                        {"c": f"W{n}{suffix}", "n": f"Office {n}"},
+                    )
 
     thread = threading.Thread(target=write)
     thread.start()
@@ -294,5 +306,6 @@ def test_backup_is_consistent_while_the_app_writes(tmp_path):
         assert cli(target, "backup", "restore", str(archive)).exit_code == 0
         with target.app_context():
             codes = db.session.scalars(text("SELECT code FROM office")).all()
-        assert len(codes) % 2 == 0 and {c[:-1] for c in codes if c.endswith("a")} == {c[:-1] for c in codes
-                                                                                     if c.endswith("b")}
+        assert len(codes) % 2 == 0 and {c[:-1] for c in codes if c.endswith("a")} == {
+            c[:-1] for c in codes if c.endswith("b")
+        }

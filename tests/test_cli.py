@@ -1,4 +1,5 @@
 """`flask --app wsgi plugins …`, `seed-demo`, `users reset-password`, `users create-admin`."""
+
 import os
 import subprocess
 import sys
@@ -29,8 +30,11 @@ def test_plugins_list_enable_disable(app, cell):
 
 
 def test_unknown_plugin_or_office_exits_2(app, cell):
-    for args in (("plugins", "enable", "nope", "--office", "DIST"), ("plugins", "disable", "hello", "--office", "XX"),
-                 ("plugins", "list", "--office", "XX")):
+    for args in (
+        ("plugins", "enable", "nope", "--office", "DIST"),
+        ("plugins", "disable", "hello", "--office", "XX"),
+        ("plugins", "list", "--office", "XX"),
+    ):
         result = run(app, *args)
         assert result.exit_code == 2, result.output
         assert "unknown" in result.output
@@ -75,8 +79,18 @@ def test_reset_password_from_the_console(app, cell):
 
 def test_the_first_administrator_of_a_fresh_installation(app):
     assert run(app, "users", "create-admin", "quantri", "--full-name", "Quản Trị", "--office", "VKS").exit_code == 2
-    result = run(app, "users", "create-admin", "quantri", "--full-name", "Quản Trị", "--office", "VKS",
-                 "--office-name", "Viện kiểm sát tỉnh")
+    result = run(
+        app,
+        "users",
+        "create-admin",
+        "quantri",
+        "--full-name",
+        "Quản Trị",
+        "--office",
+        "VKS",
+        "--office-name",
+        "Viện kiểm sát tỉnh",
+    )
     assert result.exit_code == 0, result.output
     password = result.output.split(": ")[1].strip()
     client = app.test_client()
@@ -92,15 +106,25 @@ def test_the_first_administrator_of_a_fresh_installation(app):
 def test_seed_demo_prints_the_accounts_last(app, database_url, tmp_path):
     """As `make run` runs it, in its own process: nothing (log lines included) comes after the accounts."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTRANET_")}
-    env.update(DATABASE_URL=database_url, INTRANET_INSTANCE_PATH=str(tmp_path), INTRANET_ENV="development",
-               SECRET_KEY="test-secret-key")
-    seeded = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    env.update(
+        DATABASE_URL=database_url,
+        INTRANET_INSTANCE_PATH=str(tmp_path),
+        INTRANET_ENV="development",
+        SECRET_KEY="test-secret-key",
+    )
+    seeded = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert seeded.returncode == 0, seeded.stderr
     lines = [ln for ln in (seeded.stdout + seeded.stderr).splitlines() if ln.strip()]
     with app.app_context():
         usernames = set(db.session.scalars(select(User.username)))
-    table = lines[-len(usernames):]
+    table = lines[-len(usernames) :]
     assert {ln.split()[0] for ln in table} == usernames  # one line per account, and they end the output
     assert lines[-len(usernames) - 1].split() == ["username", "who", "password"]
     assert lines[-len(usernames) - 2].startswith("Demo accounts.")

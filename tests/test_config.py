@@ -1,5 +1,6 @@
 """Configuration: defaults in code, INTRANET_* / DATABASE_URL / REDIS_URL / SECRET_KEY from the
 environment, a generated secret key kept in the instance folder."""
+
 import os
 import stat
 
@@ -8,9 +9,16 @@ from intranet.config import from_environment, sqlalchemy_url
 
 
 def test_environment_overrides_defaults():
-    cfg = from_environment({"INTRANET_LOGIN_IP_LIMIT": "9 per minute", "INTRANET_MAX_CONTENT_LENGTH": "1024",
-                            "DATABASE_URL": "postgres://u@h/db", "REDIS_URL": "redis://x", "SECRET_KEY": "s",
-                            "INTRANET_LIVE_HEARTBEAT_SECONDS": "5"})
+    cfg = from_environment(
+        {
+            "INTRANET_LOGIN_IP_LIMIT": "9 per minute",
+            "INTRANET_MAX_CONTENT_LENGTH": "1024",
+            "DATABASE_URL": "postgres://u@h/db",
+            "REDIS_URL": "redis://x",
+            "SECRET_KEY": "s",
+            "INTRANET_LIVE_HEARTBEAT_SECONDS": "5",
+        }
+    )
     assert cfg["LOGIN_IP_LIMIT"] == "9 per minute" and cfg["MAX_CONTENT_LENGTH"] == 1024
     assert cfg["LIVE_HEARTBEAT_SECONDS"] == 5
     assert (cfg["DATABASE_URL"], cfg["REDIS_URL"], cfg["SECRET_KEY"]) == ("postgres://u@h/db", "redis://x", "s")

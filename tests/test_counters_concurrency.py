@@ -1,6 +1,7 @@
 """Denormalised counters stay equal to their rows when many requests change them at once, on real
 PostgreSQL (SQLite has one writer at a time, so the race cannot happen there). Set
 INTRANET_TEST_DATABASE_URL to a PostgreSQL database to run these (CI's second pass does)."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,8 @@ from intranet_scheduling.models import Session
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("INTRANET_TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="needs PostgreSQL: set INTRANET_TEST_DATABASE_URL=postgresql://… (the race is PostgreSQL's)")
+    reason="needs PostgreSQL: set INTRANET_TEST_DATABASE_URL=postgresql://… (the race is PostgreSQL's)",
+)
 
 VOTERS, QUESTIONS, THREADS = 24, 6, 16
 
@@ -104,20 +106,28 @@ def test_votes_racing_a_merge_end_on_the_surviving_question(app, data, qcell):
     assert counts[duplicate] == (0, 0)
 
 
-
 def test_one_participants_batches_in_parallel_lose_no_count(app, qcell):
     """A page's batches reach two workers at once: every reconnect is counted, none overwritten."""
     _configure(app)
     sid = _online(app)
     _enter(app, sid, "member1", ago=timedelta(minutes=10))
     start = _now_ms(-500)
-    batches = [_batch(app, sid, "member1", f"b-par-{i:04d}", events=[
-        {"t": start + i * 10_000, "kind": "dropped"}, {"t": start + i * 10_000 + 1000, "kind": "reconnected"}])
-        for i in range(THREADS * 2)]
+    batches = [
+        _batch(
+            app,
+            sid,
+            "member1",
+            f"b-par-{i:04d}",
+            events=[
+                {"t": start + i * 10_000, "kind": "dropped"},
+                {"t": start + i * 10_000 + 1000, "kind": "reconnected"},
+            ],
+        )
+        for i in range(THREADS * 2)
+    ]
 
     def send(batch):
-        meetings.ingest(db.session.get(Session, sid), db.session.get(User, qcell["member"]), batch,
-                        datetime.now(UTC))
+        meetings.ingest(db.session.get(Session, sid), db.session.get(User, qcell["member"]), batch, datetime.now(UTC))
 
     assert _in_parallel(app, batches, send) == []
     with app.app_context():
@@ -142,8 +152,13 @@ def test_tasks_added_at_once_get_distinct_numbers(app, qcell):
         secretary = db.session.scalar(select(User.id).where(User.username == "bithu"))
 
     def add(i):
-        evaluations.add_task(db.session.get(Session, sid), db.session.get(User, secretary), what=f"Việc số {i}",
-                             owner=None, due=date.today() + timedelta(days=30))
+        evaluations.add_task(
+            db.session.get(Session, sid),
+            db.session.get(User, secretary),
+            what=f"Việc số {i}",
+            owner=None,
+            due=date.today() + timedelta(days=30),
+        )
 
     assert _in_parallel(app, list(range(THREADS * 2)), add) == []
     with app.app_context():

@@ -1,5 +1,6 @@
 """Days in the office's zone (Asia/Ho_Chi_Minh): a meeting early in the morning in Vietnam is the evening
 before in UTC, and must still be on its own day for due dates, "today" and the review."""
+
 from datetime import date, datetime, time
 
 import pytest
@@ -22,8 +23,16 @@ def _utc(day: date, clock: time) -> datetime:
 
 def _meeting(starts_at: datetime, **kw):
     office = db.session.scalar(select(Office).where(Office.code == "DIST"))
-    return services.create_session(office, kind=SessionKind.THEMATIC, title="Chuyên đề sáng sớm", starts_at=starts_at,
-                                   duration_minutes=90, place="Hội trường", mode=SessionMode.IN_PERSON, **kw)
+    return services.create_session(
+        office,
+        kind=SessionKind.THEMATIC,
+        title="Chuyên đề sáng sớm",
+        starts_at=starts_at,
+        duration_minutes=90,
+        place="Hội trường",
+        mode=SessionMode.IN_PERSON,
+        **kw,
+    )
 
 
 def _people(*names):

@@ -1,5 +1,6 @@
 """The production files in deploy/: the env template names every setting the code reads, the timers'
 services run commands the app really has, and systemd accepts the units."""
+
 from __future__ import annotations
 
 import configparser
@@ -19,8 +20,13 @@ SYSTEMD = DEPLOY / "systemd"
 UNPREFIXED = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}  # read with and without INTRANET_ (intranet/config.py)
 # Read from the environment outside the config dict: by create_app, and by gunicorn's config file.
 OUTSIDE_CONFIG = {"INTRANET_INSTANCE_PATH", "INTRANET_BIND", "INTRANET_WORKERS", "INTRANET_WORKER_CONNECTIONS"}
-MY_UNITS = ("intranet.service", "intranet-reminders.service", "intranet-reminders.timer",
-            "intranet-rollup.service", "intranet-rollup.timer")
+MY_UNITS = (
+    "intranet.service",
+    "intranet-reminders.service",
+    "intranet-reminders.timer",
+    "intranet-rollup.service",
+    "intranet-rollup.timer",
+)
 
 
 def _variable(key: str) -> str:
@@ -80,8 +86,9 @@ def test_the_app_service_reloads_gracefully_and_restarts():
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
 def test_systemd_accepts_the_units():
-    result = subprocess.run(["systemd-analyze", "verify", "--man=no", *(str(SYSTEMD / n) for n in MY_UNITS)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *(str(SYSTEMD / n) for n in MY_UNITS)], capture_output=True, text=True
+    )
     # The only complaint allowed: the app is not installed in /opt/intranet on this machine.
     problems = [line for line in result.stderr.splitlines() if line and "/opt/intranet/" not in line]
     assert problems == []

@@ -1,5 +1,6 @@
 """The README and docs/ stand alone: every link (and every document named in code) points at a file the
 repository holds, and every #anchor at a heading of that file; nothing outside the repository."""
+
 import re
 from pathlib import Path
 

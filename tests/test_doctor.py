@@ -1,6 +1,7 @@
 """``flask --app wsgi doctor`` against real services: a healthy production-like instance (migrated
 database, a real redis-server, a real SMTP server, a private upload folder, an office's Jitsi with token
 auth) passes with exit code 0; each fault is named in plain words and makes the exit code 1."""
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,10 @@ def redis_url():
     if not shutil.which("redis-server"):
         pytest.skip("redis-server is not installed")
     port = free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     try:
         for _ in range(100):
@@ -70,9 +73,17 @@ def healthy(tmp_path, redis_url, smtp_port):
     folder = tmp_path / "instance"
     folder.mkdir(mode=0o700)
     (folder / "uploads").mkdir(mode=0o700)
-    return app_config(f"sqlite:///{folder / 'intranet.sqlite3'}", folder, TESTING=False, ENV="production",
-                      SECRET_KEY=STRONG_KEY, REDIS_URL=redis_url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_port,
-                      BASE_URL="https://intranet.example.gov.vn")
+    return app_config(
+        f"sqlite:///{folder / 'intranet.sqlite3'}",
+        folder,
+        TESTING=False,
+        ENV="production",
+        SECRET_KEY=STRONG_KEY,
+        REDIS_URL=redis_url,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=smtp_port,
+        BASE_URL="https://intranet.example.gov.vn",
+    )
 
 
 def build(settings: dict, revision: str = "heads", jitsi: dict | None = None):
@@ -100,7 +111,11 @@ def doctor(app):
     return app.test_cli_runner().invoke(args=["doctor"])
 
 
-SELF_HOSTED = {"jitsi_domain": "127.0.0.1", "app_id": "intranet", "app_secret": "a-prosody-app-secret-of-32-bytes-or-more"}
+SELF_HOSTED = {
+    "jitsi_domain": "127.0.0.1",
+    "app_id": "intranet",
+    "app_secret": "a-prosody-app-secret-of-32-bytes-or-more",
+}
 
 
 def test_a_healthy_instance_passes(healthy):
@@ -109,9 +124,15 @@ def test_a_healthy_instance_passes(healthy):
     result = doctor(build(healthy, jitsi={**SELF_HOSTED, "auth": JitsiAuth.HS256}))
     assert result.exit_code == 0, result.output
     assert "[FAIL]" not in result.output and "No problem found." in result.output
-    for line in ("[ok  ] secret key", "[ok  ] environment: production", "[ok  ] database: reachable, at migration",
-                 "[ok  ] redis: 127.0.0.1:", "[ok  ] SCHEDULING_UPLOAD_DIR", "[ok  ] smtp: 127.0.0.1:",
-                 "[ok  ] jitsi (DIST): 127.0.0.1, auth hs256"):
+    for line in (
+        "[ok  ] secret key",
+        "[ok  ] environment: production",
+        "[ok  ] database: reachable, at migration",
+        "[ok  ] redis: 127.0.0.1:",
+        "[ok  ] SCHEDULING_UPLOAD_DIR",
+        "[ok  ] smtp: 127.0.0.1:",
+        "[ok  ] jitsi (DIST): 127.0.0.1, auth hs256",
+    ):
         assert line in result.output, result.output
 
 
@@ -154,8 +175,13 @@ def test_an_upload_path_that_is_a_file_is_named(healthy, tmp_path):
     assert f"[FAIL] SCHEDULING_UPLOAD_DIR: {tmp_path / 'not-a-dir'} is not a directory" in result.output
 
 
-@pytest.mark.parametrize("key, message", [("change-me-to-a-long-random-string-please", "SECRET_KEY looks like a placeholder"),
-                                          ("short", "SECRET_KEY has 5 characters")])
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("change-me-to-a-long-random-string-please", "SECRET_KEY looks like a placeholder"),
+        ("short", "SECRET_KEY has 5 characters"),
+    ],
+)
 def test_a_weak_secret_key_is_named(healthy, key, message):
     result = doctor(build({**healthy, "SECRET_KEY": key}))
     assert result.exit_code == 1 and f"[FAIL] secret key: {message}" in result.output
@@ -163,7 +189,9 @@ def test_a_weak_secret_key_is_named(healthy, key, message):
 
 def test_insecure_cookies_in_production_and_a_wrong_env(healthy):
     result = doctor(build({**healthy, "TESTING": True}))  # TESTING drops the Secure flag
-    assert result.exit_code == 1 and "[FAIL] cookies: SESSION_COOKIE_SECURE, REMEMBER_COOKIE_SECURE off" in result.output
+    assert (
+        result.exit_code == 1 and "[FAIL] cookies: SESSION_COOKIE_SECURE, REMEMBER_COOKIE_SECURE off" in result.output
+    )
     result = doctor(build({**healthy, "ENV": "prod"}))
     assert result.exit_code == 1 and "[FAIL] environment: ENV is 'prod'" in result.output
 
@@ -177,8 +205,16 @@ def test_a_closed_smtp_port_is_named(healthy):
 def test_bad_jitsi_settings_are_named(healthy):
     from intranet_meetings.models import JitsiAuth
 
-    app = build(healthy, jitsi={"jitsi_domain": "meet.intranet.invalid", "auth": JitsiAuth.JAAS, "app_id": "tenant",
-                                "jaas_key_id": "tenant/key", "jaas_private_key": "-----BEGIN PRIVATE KEY-----\nnot a key"})
+    app = build(
+        healthy,
+        jitsi={
+            "jitsi_domain": "meet.intranet.invalid",
+            "auth": JitsiAuth.JAAS,
+            "app_id": "tenant",
+            "jaas_key_id": "tenant/key",
+            "jaas_private_key": "-----BEGIN PRIVATE KEY-----\nnot a key",
+        },
+    )
     result = doctor(app)
     assert result.exit_code == 1
     assert "[FAIL] jitsi (DIST): meet.intranet.invalid does not resolve" in result.output

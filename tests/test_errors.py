@@ -1,4 +1,5 @@
 """Bad input gets a clear message in the user's language, never a 500; CSRF is enforced."""
+
 import io
 import re
 
@@ -39,8 +40,9 @@ def test_oversize_form_is_413_with_message(app, client, cell, login):
     import io
 
     big = b"username,full_name,office_code\n" + b"x" * (app.config["MAX_FORM_SIZE"] + 10)
-    upload = client.post("/admin/users/import", data={"file": (io.BytesIO(big), "big.csv")},
-                         content_type="multipart/form-data")
+    upload = client.post(
+        "/admin/users/import", data={"file": (io.BytesIO(big), "big.csv")}, content_type="multipart/form-data"
+    )
     assert upload.status_code == 200
 
 
@@ -75,11 +77,14 @@ def test_a_posted_action_answers_each_client_its_way(app, client, cell, login):
 
     login("distadmin")
     with app.app_context():
-        me, member = (db.session.scalar(select(User.id).where(User.username == name))
-                      for name in ("distadmin", "member1"))
+        me, member = (
+            db.session.scalar(select(User.id).where(User.username == name)) for name in ("distadmin", "member1")
+        )
     refused = client.post(f"/admin/users/{me}/active")
-    assert refused.status_code == 302 and "Bạn không thể tự khóa tài khoản của mình" in client.get(
-        refused.headers["Location"]).text
+    assert (
+        refused.status_code == 302
+        and "Bạn không thể tự khóa tài khoản của mình" in client.get(refused.headers["Location"]).text
+    )
     quiet = client.post(f"/admin/users/{me}/active", headers={"X-Outbox": "1"})
     assert quiet.status_code == 422 and quiet.mimetype == "text/plain"
     assert quiet.text == "Bạn không thể tự khóa tài khoản của mình."
@@ -98,9 +103,12 @@ def test_a_boosted_form_is_a_page_that_stays_put_when_refused(app, client, meeti
     boosted = {"HX-Request": "true", "HX-Boosted": "true"}
 
     def send(content: bytes, name: str, **extra):
-        return client.post(f"/scheduling/sessions/{sid}/documents", headers={**boosted, **extra},
-                           data={"kind": "report", "file": (io.BytesIO(content), name)},
-                           content_type="multipart/form-data")
+        return client.post(
+            f"/scheduling/sessions/{sid}/documents",
+            headers={**boosted, **extra},
+            data={"kind": "report", "file": (io.BytesIO(content), name)},
+            content_type="multipart/form-data",
+        )
 
     refused = send(b"<html>not a report</html>", "bao-cao.docx")
     assert refused.status_code == 422 and refused.mimetype == "text/plain"
@@ -124,10 +132,15 @@ def test_services_refuse_with_the_one_error_class():
 
     root = Path(__file__).resolve().parent.parent
     found = []
-    for path in [*(root / "intranet").rglob("*.py"), *(root / "plugins").rglob("*.py"), *(root / "examples").rglob("*.py")]:
+    for path in [
+        *(root / "intranet").rglob("*.py"),
+        *(root / "plugins").rglob("*.py"),
+        *(root / "examples").rglob("*.py"),
+    ]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef) and any(
-                    isinstance(n, ast.Attribute) and n.attr == "field" and getattr(n.value, "id", "") == "self"
-                    for n in ast.walk(node)):
+                isinstance(n, ast.Attribute) and n.attr == "field" and getattr(n.value, "id", "") == "self"
+                for n in ast.walk(node)
+            ):
                 found.append(f"{path.relative_to(root)}:{node.name}")
     assert found == ["intranet/refusals.py:ServiceError"]

@@ -1,5 +1,6 @@
 """Evaluations plugin: conclusion, resolution tasks, minutes and resolution documents (.docx), the
 group's evaluation, anonymous ratings, participation and the passive rule, the periodic review."""
+
 from __future__ import annotations
 
 import io
@@ -34,9 +35,16 @@ def _user(username: str) -> User:
 def _held(app, *, kind=SessionKind.THEMATIC, when=PAST, absent=("member3",), close=True, group=True) -> int:
     """A meeting already held: group, attendance (``absent`` missing, member2 excused), then closed."""
     with app.test_request_context():
-        meeting = scheduling.create_session(_office(), kind=kind, title="Chuyên đề học tập", starts_at=when,
-                                            duration_minutes=120, place="Hội trường", mode=SessionMode.IN_PERSON,
-                                            record_past=True)
+        meeting = scheduling.create_session(
+            _office(),
+            kind=kind,
+            title="Chuyên đề học tập",
+            starts_at=when,
+            duration_minutes=120,
+            place="Hội trường",
+            mode=SessionMode.IN_PERSON,
+            record_past=True,
+        )
         if kind == SessionKind.THEMATIC and group:
             meeting.group.clear()
             scheduling.set_group(meeting, [_user("member1"), _user("phobithu")], _user("member1"), None, None)
@@ -70,20 +78,33 @@ def _meeting(sid):
 def test_deputy_drafts_the_conclusion_and_only_the_secretary_records_it(app, client, qcell, login):
     sid = _held(app)
     login("phobithu")
-    client.post(f"/evaluations/sessions/{sid}/record", data={"chair_id": "0", "taker_id": str(qcell["committee"]),
-                                                             "conclusion": "Bản nháp", "final": "0"})
-    refused = client.post(f"/evaluations/sessions/{sid}/record", data={
-        "chair_id": "0", "taker_id": "0", "conclusion": "Chốt", "final": "1"}, follow_redirects=True)
+    client.post(
+        f"/evaluations/sessions/{sid}/record",
+        data={"chair_id": "0", "taker_id": str(qcell["committee"]), "conclusion": "Bản nháp", "final": "0"},
+    )
+    refused = client.post(
+        f"/evaluations/sessions/{sid}/record",
+        data={"chair_id": "0", "taker_id": "0", "conclusion": "Chốt", "final": "1"},
+        follow_redirects=True,
+    )
     assert "Chỉ bí thư mới làm được việc này" in refused.text
     login("member1")
-    member = client.post(f"/evaluations/sessions/{sid}/record", data={"chair_id": "0", "taker_id": "0",
-                                                                       "conclusion": "X", "final": "0"},
-                         follow_redirects=True)
+    member = client.post(
+        f"/evaluations/sessions/{sid}/record",
+        data={"chair_id": "0", "taker_id": "0", "conclusion": "X", "final": "0"},
+        follow_redirects=True,
+    )
     assert "Chỉ bí thư hoặc phó bí thư mới soạn được" in member.text
     login("bithu")
-    client.post(f"/evaluations/sessions/{sid}/record", data={"chair_id": str(qcell["secretary"]),
-                                                             "taker_id": str(qcell["committee"]),
-                                                             "conclusion": "Kết luận chính thức", "final": "1"})
+    client.post(
+        f"/evaluations/sessions/{sid}/record",
+        data={
+            "chair_id": str(qcell["secretary"]),
+            "taker_id": str(qcell["committee"]),
+            "conclusion": "Kết luận chính thức",
+            "final": "1",
+        },
+    )
     with app.app_context():
         record = services.record_for(_meeting(sid))
         assert (record.conclusion, record.final, record.taker_id) == ("Kết luận chính thức", True, qcell["committee"])
@@ -95,15 +116,27 @@ def test_tasks_are_numbered_dated_after_the_meeting_and_followed_up_by_their_own
     sid = _held(app)
     login("bithu")
     before = (PAST - timedelta(days=2)).strftime("%Y-%m-%d")
-    refused = client.post(f"/evaluations/sessions/{sid}/tasks", data={"what": "Sớm quá", "owner_id": "0", "due": before},
-                          follow_redirects=True)
+    refused = client.post(
+        f"/evaluations/sessions/{sid}/tasks",
+        data={"what": "Sớm quá", "owner_id": "0", "due": before},
+        follow_redirects=True,
+    )
     assert "Thời hạn không thể trước buổi sinh hoạt" in refused.text
-    garbage = client.post(f"/evaluations/sessions/{sid}/tasks", data={"what": "Ngày sai", "owner_id": "0",
-                                                                      "due": "31/02/x"}, follow_redirects=True)
+    garbage = client.post(
+        f"/evaluations/sessions/{sid}/tasks",
+        data={"what": "Ngày sai", "owner_id": "0", "due": "31/02/x"},
+        follow_redirects=True,
+    )
     assert garbage.status_code == 200 and "Hãy nhập ngày theo dạng ngày/tháng/năm" in garbage.text
     for what, within in (("Một", 1), ("Hai", 60), ("Ba", 90)):
-        client.post(f"/evaluations/sessions/{sid}/tasks", data={
-            "what": what, "owner_id": str(qcell["member"]), "due": (date.today() + timedelta(days=within)).isoformat()})
+        client.post(
+            f"/evaluations/sessions/{sid}/tasks",
+            data={
+                "what": what,
+                "owner_id": str(qcell["member"]),
+                "due": (date.today() + timedelta(days=within)).isoformat(),
+            },
+        )
     with app.app_context():
         first = db.session.scalar(select(Task).where(Task.what == "Một")).id
     client.post(f"/evaluations/tasks/{first}/delete")
@@ -122,13 +155,24 @@ def test_tasks_are_numbered_dated_after_the_meeting_and_followed_up_by_their_own
 def test_overdue_tasks_show_on_the_secretary_home_page_and_the_next_meeting(app, client, qcell, login):
     sid = _held(app, when=datetime.now(UTC) - timedelta(days=40))
     with app.test_request_context():
-        task = services.add_task(_meeting(sid), _user("bithu"), what="Nộp kế hoạch cá nhân", owner=_user("member1"),
-                                 due=date.today() - timedelta(days=5))
+        task = services.add_task(
+            _meeting(sid),
+            _user("bithu"),
+            what="Nộp kế hoạch cá nhân",
+            owner=_user("member1"),
+            due=date.today() - timedelta(days=5),
+        )
         db.session.commit()
     with app.test_request_context():
-        upcoming = scheduling.create_session(_office(), kind=SessionKind.REGULAR, title="Tháng tới",
-                                             starts_at=datetime.now(UTC) + timedelta(days=5),
-                                             duration_minutes=90, place="", mode=SessionMode.IN_PERSON)
+        upcoming = scheduling.create_session(
+            _office(),
+            kind=SessionKind.REGULAR,
+            title="Tháng tới",
+            starts_at=datetime.now(UTC) + timedelta(days=5),
+            duration_minutes=90,
+            place="",
+            mode=SessionMode.IN_PERSON,
+        )
         db.session.commit()
         upcoming_id = upcoming.id
     login("bithu")
@@ -149,9 +193,16 @@ def _discussion(app, sid):
     with app.test_request_context():
         meeting = _meeting(sid)
         meeting.status = SessionStatus.IN_PROGRESS
-        settings = queue.save_settings(meeting, _user("bithu"), anonymity=queue.Anonymity.ANONYMOUS,
-                                       premoderation=False, sort=queue.Sort.VOTES, quiet_first=True, open_limit=3,
-                                       chair=None)
+        settings = queue.save_settings(
+            meeting,
+            _user("bithu"),
+            anonymity=queue.Anonymity.ANONYMOUS,
+            premoderation=False,
+            sort=queue.Sort.VOTES,
+            quiet_first=True,
+            open_limit=3,
+            chair=None,
+        )
         queue.ask(meeting, _user("chiuy"), "Câu hỏi ẩn danh")
         settings.anonymity = queue.Anonymity.NAMED  # names shown from here on; the earlier author stays hidden
         db.session.flush()
@@ -177,31 +228,44 @@ def test_minutes_are_drafted_from_the_record_edited_signed_and_exported(app, cli
         text = "\n".join(s["text"] for s in doc.content["sections"])
         doc_id, count = doc.id, len(doc.content["sections"])
     # The record: attendance with the excused reason and the absentee, the discussion from the queue.
-    assert "Vắng có lý do: 1 đồng chí: Đảng Viên Hai (Ốm)" in text and "Vắng không có lý do: 1 đồng chí: Đảng Viên Ba" in text
+    assert (
+        "Vắng có lý do: 1 đồng chí: Đảng Viên Hai (Ốm)" in text
+        and "Vắng không có lý do: 1 đồng chí: Đảng Viên Ba" in text
+    )
     assert "Câu hỏi có tên (đồng chí Member1" in text
     assert "Câu hỏi ẩn danh (ẩn danh" in text and "Chi Ủy (1 lượt, 2 phút 30 giây)" in text
     assert "Chi Ủy;" not in text.split("Câu hỏi ẩn danh")[1].split("\n")[0]  # the anonymous author stays unnamed
     sections = [f"Đoạn {i}" for i in range(count)]
     client.post(f"/evaluations/documents/{doc_id}", data={"action": "save", "section": sections})
-    refused = client.post(f"/evaluations/documents/{doc_id}", data={"action": "sign", "section": sections},
-                          follow_redirects=True)
+    refused = client.post(
+        f"/evaluations/documents/{doc_id}", data={"action": "sign", "section": sections}, follow_redirects=True
+    )
     assert "Chỉ bí thư mới làm được việc này" in refused.text
     login("bithu")
     client.post(f"/evaluations/documents/{doc_id}", data={"action": "sign", "section": sections})
-    locked = client.post(f"/evaluations/documents/{doc_id}", data={"action": "save", "section": sections},
-                         follow_redirects=True)
+    locked = client.post(
+        f"/evaluations/documents/{doc_id}", data={"action": "save", "section": sections}, follow_redirects=True
+    )
     assert "Văn bản đã ký: hãy đính chính" in locked.text
     corrected = [*sections[:-1], "Đoạn cuối đã đính chính"]
-    client.post(f"/evaluations/documents/{doc_id}", data={"action": "correct", "section": corrected,
-                                                          "reason": "Sửa giờ kết thúc"})
+    client.post(
+        f"/evaluations/documents/{doc_id}",
+        data={"action": "correct", "section": corrected, "reason": "Sửa giờ kết thúc"},
+    )
     with app.app_context():
         versions = shelf.versions(_meeting(sid), "minutes")
         assert [(v.version, v.signed_at is not None) for v in versions] == [(2, True), (1, True)]
         assert versions[1].content["sections"][-1]["text"] == f"Đoạn {count - 1}"  # the signed version is kept
         assert versions[0].correction_reason == "Sửa giờ kết thúc"
-        actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("evaluations.minutes.%"))))
-        assert actions == {"evaluations.minutes.draft", "evaluations.minutes.edit", "evaluations.minutes.sign",
-                           "evaluations.minutes.correct"}
+        actions = set(
+            db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("evaluations.minutes.%")))
+        )
+        assert actions == {
+            "evaluations.minutes.draft",
+            "evaluations.minutes.edit",
+            "evaluations.minutes.sign",
+            "evaluations.minutes.correct",
+        }
         newest = versions[0].id
     exported = client.get(f"/evaluations/documents/{newest}.docx")
     assert exported.mimetype.endswith("wordprocessingml.document")
@@ -229,8 +293,13 @@ def test_the_minutes_name_the_guest_the_real_closing_time_the_topic_and_the_prog
         meeting, secretary = _meeting(sid), _user("bithu")
         programme = scheduling.programme_for(meeting.office_id, PAST.year + 1)
         meeting.programme_item = scheduling.add_programme_item(
-            programme, quarter=1, topic_group=scheduling.topic_groups(meeting.office_id)[0],
-            title="Chuyên đề học tập", lead=None, actor=secretary)
+            programme,
+            quarter=1,
+            topic_group=scheduling.topic_groups(meeting.office_id)[0],
+            title="Chuyên đề học tập",
+            lead=None,
+            actor=secretary,
+        )
         meetings.invite_guest(meeting, secretary, "othermember")
         db.session.commit()
     with app.test_request_context():
@@ -253,8 +322,13 @@ def test_the_minutes_name_the_guest_the_real_closing_time_the_topic_and_the_prog
 def test_the_resolution_is_numbered_when_signed_and_lists_its_tasks(app, client, qcell, login):
     sid = _held(app)
     with app.test_request_context():
-        services.add_task(_meeting(sid), _user("bithu"), what="Hoàn thiện quy chế", owner=_user("member1"),
-                          due=date.today() + timedelta(days=30))
+        services.add_task(
+            _meeting(sid),
+            _user("bithu"),
+            what="Hoàn thiện quy chế",
+            owner=_user("member1"),
+            due=date.today() + timedelta(days=30),
+        )
         db.session.commit()
     login("bithu")
     client.post(f"/evaluations/sessions/{sid}/resolution")
@@ -262,8 +336,11 @@ def test_the_resolution_is_numbered_when_signed_and_lists_its_tasks(app, client,
         doc = shelf.current(_meeting(sid), "resolution")
         doc_id, sections = doc.id, [s["text"] for s in doc.content["sections"]]
     client.post(f"/evaluations/documents/{doc_id}", data={"action": "sign", "section": sections})
-    refused = client.post(f"/evaluations/sessions/{sid}/tasks", data={
-        "what": "Muộn", "owner_id": "0", "due": (date.today() + timedelta(days=3)).isoformat()}, follow_redirects=True)
+    refused = client.post(
+        f"/evaluations/sessions/{sid}/tasks",
+        data={"what": "Muộn", "owner_id": "0", "due": (date.today() + timedelta(days=3)).isoformat()},
+        follow_redirects=True,
+    )
     assert "Nghị quyết đã ký" in refused.text
     opened = docx.Document(io.BytesIO(client.get(f"/evaluations/documents/{doc_id}.docx").data))
     assert "Số 01-NQ/CB" in opened.tables[0].rows[0].cells[0].text
@@ -276,8 +353,9 @@ def test_the_resolution_is_numbered_when_signed_and_lists_its_tasks(app, client,
 def test_the_resolution_is_signed_for_the_cell_by_its_secretary_whoever_chaired(app, qcell):
     sid = _held(app)
     with app.test_request_context():
-        services.save_record(_meeting(sid), _user("bithu"), chair=_user("phobithu"), taker=None, conclusion="Chốt",
-                             final=True)
+        services.save_record(
+            _meeting(sid), _user("bithu"), chair=_user("phobithu"), taker=None, conclusion="Chốt", final=True
+        )
         resolution = documents.draft(_meeting(sid), "resolution", _user("bithu"))
         assert resolution.content["signers"]["right"] == ["T/M CHI BỘ\nBÍ THƯ", "Bithu"]
 
@@ -308,8 +386,10 @@ def test_pdf_when_libreoffice_is_there(app, client, qcell, login):
 def test_group_evaluation_is_seen_by_the_group_and_commends_it(app, client, qcell, login):
     sid = _held(app)
     login("bithu")
-    client.post(f"/evaluations/sessions/{sid}/group", data={"strengths": "Chuẩn bị kỹ", "weaknesses": "Hơi dài",
-                                                            "rating": "excellent", "commend": "y", "final": "1"})
+    client.post(
+        f"/evaluations/sessions/{sid}/group",
+        data={"strengths": "Chuẩn bị kỹ", "weaknesses": "Hơi dài", "rating": "excellent", "commend": "y", "final": "1"},
+    )
     login("member1")  # in the group
     page = client.get(f"/evaluations/sessions/{sid}").text
     assert "Chuẩn bị kỹ" in page and "Xuất sắc" in page
@@ -318,15 +398,19 @@ def test_group_evaluation_is_seen_by_the_group_and_commends_it(app, client, qcel
     with app.app_context():
         commended = set(db.session.scalars(select(Note.user_id).where(Note.kind == NoteKind.COMMENDATION)))
         assert commended == {qcell["member"], qcell["deputy"]}
-        assert db.session.scalar(select(func.count(Notification.id)).where(
-            Notification.user_id == qcell["member"])) >= 2
+        assert (
+            db.session.scalar(select(func.count(Notification.id)).where(Notification.user_id == qcell["member"])) >= 2
+        )
 
 
-@pytest.mark.parametrize("scores, message", [
-    ({"preparation": "6", "content": "3", "discussion": "3"}, "Hãy chọn điểm từ 1 đến 5"),
-    ({"preparation": "0", "content": "3", "discussion": "3"}, "Hãy chọn điểm từ 1 đến 5"),
-    ({"content": "3", "discussion": "3"}, "Hãy chọn điểm từ 1 đến 5"),
-])
+@pytest.mark.parametrize(
+    "scores, message",
+    [
+        ({"preparation": "6", "content": "3", "discussion": "3"}, "Hãy chọn điểm từ 1 đến 5"),
+        ({"preparation": "0", "content": "3", "discussion": "3"}, "Hãy chọn điểm từ 1 đến 5"),
+        ({"content": "3", "discussion": "3"}, "Hãy chọn điểm từ 1 đến 5"),
+    ],
+)
 def test_a_rating_out_of_range_is_refused(app, client, qcell, login, scores, message):
     sid = _held(app)
     login("member1")
@@ -385,16 +469,19 @@ def test_participation_flags_passive_members_and_the_secretary_reminds_them(app,
     assert "Thụ động" not in row(qcell["member"])
     refused = client.post(f"/evaluations/members/{qcell['m3']}/reminder", data={"reason": "  "}, follow_redirects=True)
     assert "Hãy nêu lý do" in refused.text  # a reminder needs its reason
-    client.post(f"/evaluations/members/{qcell['m3']}/reminder",
-                data={"reason": "Đề nghị đồng chí tham gia tích cực hơn"})
+    client.post(
+        f"/evaluations/members/{qcell['m3']}/reminder", data={"reason": "Đề nghị đồng chí tham gia tích cực hơn"}
+    )
     client.post(f"/evaluations/members/{qcell['member']}/commendation", data={"reason": "Phát biểu có chất lượng"})
     listed = client.get(f"/evaluations/participation?year={(quarter_start - timedelta(days=5)).year}").text
     assert "Đề nghị đồng chí tham gia tích cực hơn" in listed.split("Biểu dương và nhắc nhở")[1]
     with app.app_context():
         notes = {(n.user_id, n.kind) for n in db.session.scalars(select(Note))}
         assert notes == {(qcell["m3"], NoteKind.REMINDER), (qcell["member"], NoteKind.COMMENDATION)}
-        assert db.session.scalar(select(Notification.title).where(Notification.user_id == qcell["m3"])) == \
-            "Nhắc nhở của bí thư chi bộ"
+        assert (
+            db.session.scalar(select(Notification.title).where(Notification.user_id == qcell["m3"]))
+            == "Nhắc nhở của bí thư chi bộ"
+        )
     login("member3")
     mine = client.get(f"/evaluations/me?year={(quarter_start - timedelta(days=5)).year}").text
     assert "tham gia tích cực hơn" in mine and mine.count("<strong>vắng</strong>") == 3
@@ -437,8 +524,12 @@ def test_people_outside_the_cell_are_kept_out(app, client, qcell, login, usernam
     sid = _held(app)
     login(username)
     assert client.get(f"/evaluations/sessions/{sid}").status_code == status
-    assert client.post(f"/evaluations/sessions/{sid}/rate", data={"preparation": "5", "content": "5",
-                                                                  "discussion": "5"}).status_code == status
+    assert (
+        client.post(
+            f"/evaluations/sessions/{sid}/rate", data={"preparation": "5", "content": "5", "discussion": "5"}
+        ).status_code
+        == status
+    )
 
 
 def test_demo_year_has_signed_minutes_and_a_review(app):
@@ -459,8 +550,13 @@ def test_demo_year_has_signed_minutes_and_a_review(app):
 def test_the_next_minutes_review_overdue_tasks_of_earlier_resolutions(app, client, qcell, login):
     earlier = _held(app, when=datetime.now(UTC) - timedelta(days=60))
     with app.test_request_context():
-        services.add_task(_meeting(earlier), _user("bithu"), what="Báo cáo kết quả học tập", owner=_user("member1"),
-                          due=date.today() - timedelta(days=20))
+        services.add_task(
+            _meeting(earlier),
+            _user("bithu"),
+            what="Báo cáo kết quả học tập",
+            owner=_user("member1"),
+            due=date.today() - timedelta(days=20),
+        )
         db.session.commit()
     later = _held(app, kind=SessionKind.REGULAR, when=datetime.now(UTC) - timedelta(days=1))
     login("bithu")
@@ -489,8 +585,9 @@ def test_roles_and_the_hall_count_as_participation_and_excused_as_neither(app, d
         sid = _held(app, when=when - timedelta(days=ago), absent=(), close=False)
         with app.test_request_context():
             meeting, secretary = _meeting(sid), _user("bithu")
-            services.save_record(meeting, secretary, chair=secretary, taker=_user("chiuy"), conclusion="Kết luận",
-                                  final=True)
+            services.save_record(
+                meeting, secretary, chair=secretary, taker=_user("chiuy"), conclusion="Kết luận", final=True
+            )
             turn = queue.add_hall_speaker(meeting, _user("member4"), secretary)
             queue.give_floor(turn, secretary)
             queue.finish(turn, secretary)
@@ -514,8 +611,9 @@ def _held_with_discussion(app, when) -> None:
         turn = queue.raise_hand(meeting, _user("phobithu"))
         queue.give_floor(turn, _user("bithu"))
         queue.finish(turn, _user("bithu"))
-        services.save_record(meeting, _user("bithu"), chair=_user("bithu"), taker=_user("chiuy"), conclusion="Kết luận",
-                             final=True)
+        services.save_record(
+            meeting, _user("bithu"), chair=_user("bithu"), taker=_user("chiuy"), conclusion="Kết luận", final=True
+        )
         scheduling.advance(meeting, SessionStatus.CLOSED, None)
         db.session.commit()
 

@@ -1,6 +1,7 @@
 """The example outside plugin (examples/intranet-noticeboard), built and installed from wheels into a
 fresh venv beside the intranet's own wheel: its branch migrates, it is switched on for one office and
 answers there only, in Vietnamese from its own catalogue."""
+
 import json
 import shutil
 import sqlite3
@@ -17,8 +18,18 @@ EXAMPLE = ROOT / "examples" / "intranet-noticeboard"
 def test_example_plugin_from_its_wheel(tmp_path):
     source = tmp_path / "example"  # a copy: compiling its catalogue leaves the work tree alone
     shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build"))
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-d",
-                    str(source / "intranet_noticeboard" / "translations")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "compile",
+            "-d",
+            str(source / "intranet_noticeboard" / "translations"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     env = Venv(tmp_path / "venv")
     env.install(build_wheel(ROOT, tmp_path / "dist"))
     env.install(build_wheel(source, tmp_path / "dist"))

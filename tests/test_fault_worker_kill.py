@@ -6,6 +6,7 @@ browser's outbox sends them: each action with its own Idempotency-Key, sent agai
 after a connection error, a 5xx or a 429 until the server acknowledges it. Half-way through, one
 worker is killed; gunicorn starts another. Afterwards: every acknowledged question and vote is stored,
 none twice, and every question's vote counter equals its vote rows."""
+
 from __future__ import annotations
 
 import http.client
@@ -35,7 +36,8 @@ from intranet_questions.models import Question, Vote
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("INTRANET_TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="the fault suite needs PostgreSQL: set INTRANET_TEST_DATABASE_URL=postgresql://… (and REDIS_URL)")
+    reason="the fault suite needs PostgreSQL: set INTRANET_TEST_DATABASE_URL=postgresql://… (and REDIS_URL)",
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS, ASKS_EACH, DEADLINE_S, TIMEOUT_S = 12, 3, 45, 20
@@ -50,13 +52,37 @@ def _free_port() -> int:
 
 def _serve(app, database_url: str, instance: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": app.config["SECRET_KEY"],
-           "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"], "INTRANET_INSTANCE_PATH": str(instance),
-           "INTRANET_ENV": "development"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                               "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "2",
-                               "--no-control-socket", "wsgi:app"],  # as tests/support.py's serve()
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"],
+        "INTRANET_INSTANCE_PATH": str(instance),
+        "INTRANET_ENV": "development",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
+            "--graceful-timeout",
+            "2",
+            "--no-control-socket",
+            "wsgi:app",
+        ],  # as tests/support.py's serve()
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -102,8 +128,9 @@ class Member:
                 time.sleep(0.1)
 
     def _post(self, path: str, fields: dict, headers: dict | None = None):
-        request = urllib.request.Request(self.base + path, data=urllib.parse.urlencode(fields).encode(),
-                                         headers=headers or {})
+        request = urllib.request.Request(
+            self.base + path, data=urllib.parse.urlencode(fields).encode(), headers=headers or {}
+        )
         return self.opener.open(request, timeout=TIMEOUT_S)
 
     def open_meeting(self, sid: int) -> None:

@@ -1,5 +1,6 @@
 """Faults and abuse the intranet must survive (issue 11): a body too large for its view, a plugin
 switched off, SQLite under a meeting's load, Redis going away and coming back."""
+
 from __future__ import annotations
 
 import http.cookiejar
@@ -49,8 +50,11 @@ def test_an_oversize_login_form_is_refused_unread(app, client, csrf):
     body = _Body(size)
     app.config["WTF_CSRF_ENABLED"] = csrf
     try:
-        response = client.post("/login", content_type="application/x-www-form-urlencoded",
-                               environ_overrides={"wsgi.input": body, "CONTENT_LENGTH": str(size)})
+        response = client.post(
+            "/login",
+            content_type="application/x-www-form-urlencoded",
+            environ_overrides={"wsgi.input": body, "CONTENT_LENGTH": str(size)},
+        )
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 413 and "Dữ liệu gửi lên quá lớn." in response.text
@@ -61,8 +65,11 @@ def test_a_chunked_body_is_cut_off_at_the_cap(app, client):
     body = _Body(59 * 1024 * 1024)
     app.config["WTF_CSRF_ENABLED"] = True
     try:  # no Content-Length: the server marks the stream as terminated (chunked transfer)
-        response = client.post("/login", content_type="application/x-www-form-urlencoded",
-                               environ_overrides={"wsgi.input": body, "wsgi.input_terminated": True})
+        response = client.post(
+            "/login",
+            content_type="application/x-www-form-urlencoded",
+            environ_overrides={"wsgi.input": body, "wsgi.input_terminated": True},
+        )
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 413 and "Dữ liệu gửi lên quá lớn." in response.text
@@ -92,8 +99,7 @@ def test_every_route_of_a_switched_off_plugin_answers_404(app, data, qcell, logi
         token = calendar.issue_token(db.session.get(User, qcell["member"]))
         db.session.commit()
         office_id = db.session.scalar(select(Office.id).where(Office.code == "DIST"))
-    ids = {"session_id": sid, "office_id": office_id, "token": token, "filename": "x.js",
-           "year": 2026, "month": 1}
+    ids = {"session_id": sid, "office_id": office_id, "token": token, "filename": "x.js", "year": 2026, "month": 1}
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in manager(app)._blueprint_owner]
     polls = [r for r in rules if getattr(app.view_functions[r.endpoint], "_live_channel", None)]
     assert len(polls) >= 3 and any(r.endpoint == "meetings.ping" for r in rules)
@@ -234,8 +240,10 @@ class _Member:
     """One participant's browser against a real server (the session app: CSRF off)."""
 
     def __init__(self, base: str, username: str) -> None:
-        self.base, self.opener = base, urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.base, self.opener = (
+            base,
+            urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())),
+        )
         self.statuses: list[tuple[str, int]] = []
         self.send("/login", {"username": username, "password": PASSWORD})
 
@@ -283,8 +291,9 @@ def test_sqlite_holds_a_meeting_of_50_concurrent_clients(app, data, qcell):
         # Everyone asks at once, then everyone votes for ten others' questions while polling the queue.
         _all_at_once(members, lambda i, m: m.send(f"/questions/sessions/{sid}/ask", {"text": f"Câu hỏi số {i}"}))
         with app.app_context():
-            asked = db.session.execute(select(Question.id, Question.author_id).where(Question.session_id == sid)
-                                       .order_by(Question.id)).all()
+            asked = db.session.execute(
+                select(Question.id, Question.author_id).where(Question.session_id == sid).order_by(Question.id)
+            ).all()
         assert len(asked) == CLIENTS
         position = {author: k for k, (_id, author) in enumerate(asked)}
 
@@ -302,6 +311,10 @@ def test_sqlite_holds_a_meeting_of_50_concurrent_clients(app, data, qcell):
     assert len(members) == CLIENTS and all(len(m.statuses) == 22 for m in members)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Vote).where(Vote.session_id == sid)) == 10 * CLIENTS
-        counts = db.session.execute(select(Question.votes, func.count(Vote.question_id)).outerjoin(
-            Vote, Vote.question_id == Question.id).where(Question.session_id == sid).group_by(Question.id)).all()
+        counts = db.session.execute(
+            select(Question.votes, func.count(Vote.question_id))
+            .outerjoin(Vote, Vote.question_id == Question.id)
+            .where(Question.session_id == sid)
+            .group_by(Question.id)
+        ).all()
         assert all(stored == rows == 10 for stored, rows in counts)

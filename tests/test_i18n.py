@@ -1,4 +1,5 @@
 """Vietnamese by default, English complete, a language switch, dates in Asia/Ho_Chi_Minh."""
+
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,12 +14,19 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 
 
 def _extracted_ids():
-    method_map = [("intranet/**.py", "python"), ("plugins/**.py", "python"),
-                  ("intranet/templates/**.html", "jinja2"), ("plugins/**/templates/**.html", "jinja2")]
+    method_map = [
+        ("intranet/**.py", "python"),
+        ("plugins/**.py", "python"),
+        ("intranet/templates/**.html", "jinja2"),
+        ("plugins/**/templates/**.html", "jinja2"),
+    ]
     ids = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map=method_map, keywords=KEYWORDS,
-            directory_filter=lambda d: not Path(d).name.startswith((".", "_")) and Path(d).name != "tests"):
+        str(ROOT),
+        method_map=method_map,
+        keywords=KEYWORDS,
+        directory_filter=lambda d: not Path(d).name.startswith((".", "_")) and Path(d).name != "tests",
+    ):
         ids.add(message if isinstance(message, str) else message[0])
     return ids
 

@@ -2,6 +2,7 @@
 module reaching into another's private names. Read from the source (``ast``), so an import inside a
 function counts as much as one at the top: a cycle hidden in a function is still a cycle. Only the
 imports made for type annotations (``if TYPE_CHECKING:``) are left out: they never run."""
+
 from __future__ import annotations
 
 import ast
@@ -9,8 +10,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"intranet": ROOT / "intranet"} | {
-    f"intranet_{folder.name}": folder for folder in sorted((ROOT / "plugins").iterdir())
-    if (folder / "__init__.py").is_file()}
+    f"intranet_{folder.name}": folder
+    for folder in sorted((ROOT / "plugins").iterdir())
+    if (folder / "__init__.py").is_file()
+}
 
 
 def _modules() -> dict[str, Path]:
@@ -74,8 +77,10 @@ def _targets(base: str, names: list[str]) -> set[str]:
 
 
 def _graph() -> dict[str, set[str]]:
-    return {module: {t for base, names, _ in _imports(module) for t in _targets(base, names)} - {module}
-            for module in MODULES}
+    return {
+        module: {t for base, names, _ in _imports(module) for t in _targets(base, names)} - {module}
+        for module in MODULES
+    }
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -86,7 +91,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [node, nxt] if nxt in path else [node, nxt]
+                return path[path.index(nxt) :] + [node, nxt] if nxt in path else [node, nxt]
             if nxt not in state and (found := visit(nxt, path + [node])):
                 return found
         state[node] = 2
@@ -117,7 +122,9 @@ def test_no_module_imports_another_modules_private_names():
         for base, names, line in _imports(module):
             if base.split(".")[0] not in PACKAGES or base == module:
                 continue
-            offenders += [f"{MODULES[module].relative_to(ROOT)}:{line} takes {base}.{n}"
-                          for n in names if n.startswith("_") and not n.startswith("__")
-                          and f"{base}.{n}" not in MODULES]
+            offenders += [
+                f"{MODULES[module].relative_to(ROOT)}:{line} takes {base}.{n}"
+                for n in names
+                if n.startswith("_") and not n.startswith("__") and f"{base}.{n}" not in MODULES
+            ]
     assert not offenders, "private names used across modules:\n" + "\n".join(offenders)

@@ -1,5 +1,6 @@
 """Hostile input (issue 11, items 7, 9, 10, 11): one text-cleaning rule for every stored text, CSV
 exports no spreadsheet evaluates, whole numbers parsed by one helper, dates within one range."""
+
 from __future__ import annotations
 
 import csv
@@ -35,8 +36,14 @@ PAST = datetime.now(UTC) - timedelta(days=3)
 HOSTILE = "Bie\u0302n\x00 ba\u0309n\x0b\x01\u202e\u200b\ufeff"
 HOSTILE_LINES = "Do\u0300ng\r\nhai\x0b\tba\x00\u2067"
 INVISIBLE = "\u200b\u202e\u2066\u200d\ufeff"
-FORM_MODULES = ["intranet.auth", "intranet.admin.forms", "intranet_scheduling.forms", "intranet_meetings.forms",
-                "intranet_questions.forms", "intranet_evaluations.forms"]
+FORM_MODULES = [
+    "intranet.auth",
+    "intranet.admin.forms",
+    "intranet_scheduling.forms",
+    "intranet_meetings.forms",
+    "intranet_questions.forms",
+    "intranet_evaluations.forms",
+]
 
 
 def _office(code="DIST") -> Office:
@@ -75,6 +82,7 @@ def _bound(app, form_class, values: dict):
 
 # --- item 7: the text rule -------------------------------------------------------------------------
 
+
 def test_the_rule():
     assert clean_text(HOSTILE) == "Biên bản"
     assert clean_text("a\tb\nc") == "a b c"  # single-line: whitespace controls become spaces
@@ -95,8 +103,11 @@ def test_every_text_field_of_every_form_is_cleaned_and_invisible_text_refused(ap
     checked = 0
     for form_class in _all_forms():
         with app.test_request_context():
-            names = [f.name for f in form_class() if isinstance(f, StringField) and not isinstance(f, PasswordField)
-                     and f.type != "CSRFTokenField"]
+            names = [
+                f.name
+                for f in form_class()
+                if isinstance(f, StringField) and not isinstance(f, PasswordField) and f.type != "CSRFTokenField"
+            ]
         for name in names:
             form = _bound(app, form_class, {name: HOSTILE_LINES})
             multiline = isinstance(form[name], TextAreaField)
@@ -113,7 +124,9 @@ def test_the_model_layer_cleans_whatever_path_sets_a_text(app, cell):
     with app.test_request_context():
         user = _user("member1")
         user.full_name = "Nguye\u0302\u0303n\x00 Va\u0306n\u202e"
-        db.session.add(AuditEvent(action="x", object_type="y", object_id="1", details={"note": "a\x00b", "n": [1, "\x01c"]}))
+        db.session.add(
+            AuditEvent(action="x", object_type="y", object_id="1", details={"note": "a\x00b", "n": [1, "\x01c"]})
+        )
         db.session.commit()
         db.session.expire_all()
         assert _user("member1").full_name == "Nguyễn Văn"
@@ -141,8 +154,15 @@ def test_every_text_column_of_every_model_is_guarded(app):
 def test_control_characters_in_a_meeting_title_are_cleaned_and_refused_when_nothing_is_left(app, client, cell, login):
     login("bithu")
     day = (date.today() + timedelta(days=10)).isoformat()
-    fields = dict(kind="regular", day=day, time="08:00", duration_minutes="90", place="P\x00", mode="in_person",
-                  programme_item_id="0")
+    fields = dict(
+        kind="regular",
+        day=day,
+        time="08:00",
+        duration_minutes="90",
+        place="P\x00",
+        mode="in_person",
+        programme_item_id="0",
+    )
     refused = client.post("/scheduling/sessions/new", data={**fields, "title": INVISIBLE})
     assert refused.status_code == 200 and "không có ký tự nhìn thấy" in refused.text
     created = client.post("/scheduling/sessions/new", data={**fields, "title": "Họp\x0b\x01 chi bộ"})
@@ -156,13 +176,21 @@ def test_nul_in_a_name_a_conclusion_and_an_upload_filename_is_never_stored(app, 
     login("distadmin")
     with app.app_context():
         dist = _office().id
-    client.post("/admin/users/new", data={"username": "nulname", "full_name": "Trần\x00 Văn\u200b A",
-                                          "office_id": dist, "party_status": "official"})
+    client.post(
+        "/admin/users/new",
+        data={
+            "username": "nulname",
+            "full_name": "Trần\x00 Văn\u200b A",
+            "office_id": dist,
+            "party_status": "official",
+        },
+    )
     sid = _held(app)
     login("bithu")
-    client.post(f"/evaluations/sessions/{sid}/record", data={"chair_id": qcell["secretary"],
-                                                              "taker_id": qcell["deputy"],
-                                                              "conclusion": "Kết\x00 luận\r\ndòng 2\x0c"})
+    client.post(
+        f"/evaluations/sessions/{sid}/record",
+        data={"chair_id": qcell["secretary"], "taker_id": qcell["deputy"], "conclusion": "Kết\x00 luận\r\ndòng 2\x0c"},
+    )
     with app.app_context():
         assert _user("nulname").full_name == "Trần Văn A"
         assert db.session.scalar(select(Record.conclusion)) == "Kết luận\ndòng 2"
@@ -174,9 +202,16 @@ def test_nul_in_a_name_a_conclusion_and_an_upload_filename_is_never_stored(app, 
 
 def _held(app) -> int:
     with app.test_request_context():
-        meeting = scheduling.create_session(_office(), kind=SessionKind.REGULAR, title="Sinh hoạt", starts_at=PAST,
-                                            duration_minutes=120, place="", mode=SessionMode.IN_PERSON,
-                                            record_past=True)
+        meeting = scheduling.create_session(
+            _office(),
+            kind=SessionKind.REGULAR,
+            title="Sinh hoạt",
+            starts_at=PAST,
+            duration_minutes=120,
+            place="",
+            mode=SessionMode.IN_PERSON,
+            record_past=True,
+        )
         scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
         scheduling.take_attendance(meeting, {u.id for u in scheduling.members(meeting.office_id)}, None)
         scheduling.advance(meeting, SessionStatus.CLOSED, None)
@@ -202,8 +237,9 @@ def test_docx_exports_open_even_with_control_characters_already_stored(app, clie
         content = {**doc.content, "subtitle": "Tiêu\x0b\x01 đề\x00"}
         content["sections"] = [{**s, "text": "Đoạn\x01 một\u202e\n\x00hai"} for s in content["sections"]]
         # Written past the model layer, as rows stored before the rule existed would be.
-        db.session.execute(update(CellDocument).where(CellDocument.id == doc.id)
-                           .values(title="BIÊN BẢN\x0b\x01", content=content))
+        db.session.execute(
+            update(CellDocument).where(CellDocument.id == doc.id).values(title="BIÊN BẢN\x0b\x01", content=content)
+        )
         db.session.execute(update(Session).where(Session.id == sid).values(title="Họp\x0b\x01 tháng"))
         db.session.commit()
         doc_id = doc.id
@@ -220,9 +256,16 @@ def test_docx_exports_open_even_with_control_characters_already_stored(app, clie
 
 def test_an_invisible_question_is_refused_as_empty(app, client, qcell, login):
     with app.app_context():
-        meeting = scheduling.create_session(_office(), kind=SessionKind.REGULAR, title="Họp", starts_at=PAST,
-                                            duration_minutes=90, place="", mode=SessionMode.IN_PERSON,
-                                            record_past=True)
+        meeting = scheduling.create_session(
+            _office(),
+            kind=SessionKind.REGULAR,
+            title="Họp",
+            starts_at=PAST,
+            duration_minutes=90,
+            place="",
+            mode=SessionMode.IN_PERSON,
+            record_past=True,
+        )
         scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
         db.session.commit()
         sid = meeting.id
@@ -235,6 +278,7 @@ def test_an_invisible_question_is_refused_as_empty(app, client, qcell, login):
 
 # --- item 9: CSV ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"])
 def test_a_cell_that_would_be_a_formula_is_text(value):
     assert safe_cell(value) == "'" + value
@@ -243,39 +287,65 @@ def test_a_cell_that_would_be_a_formula_is_text(value):
 
 def test_every_cell_is_quoted_so_embedded_separators_start_no_cell():
     text = to_csv(["h"], [["a;=cmd|' /C calc'!A0", "x\n=1+1", 3]])
-    assert text.startswith("\ufeff\"h\"")
+    assert text.startswith('\ufeff"h"')
     assert list(csv.reader(io.StringIO(text[1:]))) == [["h"], ["a;=cmd|' /C calc'!A0", "x\n=1+1", "3"]]
     assert '"a;=cmd' in text
 
 
 def test_queue_and_speakers_csv_neutralise_formulas_and_speak_the_users_language(app, client, qcell, data, login):
-    data.user("formula", "DIST", full_name="=HYPERLINK(\"http://evil\")")
+    data.user("formula", "DIST", full_name='=HYPERLINK("http://evil")')
     with app.test_request_context():
-        meeting = scheduling.create_session(_office(), kind=SessionKind.REGULAR, title="Họp", starts_at=PAST,
-                                            duration_minutes=90, place="", mode=SessionMode.IN_PERSON,
-                                            record_past=True)
+        meeting = scheduling.create_session(
+            _office(),
+            kind=SessionKind.REGULAR,
+            title="Họp",
+            starts_at=PAST,
+            duration_minutes=90,
+            place="",
+            mode=SessionMode.IN_PERSON,
+            record_past=True,
+        )
         scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
         settings = queue.settings_for(meeting)
-        queue.save_settings(meeting, _user("bithu"), anonymity=queue.Anonymity.NAMED, premoderation=False,
-                            sort=settings.sort, quiet_first=False, open_limit=3, chair=None)
+        queue.save_settings(
+            meeting,
+            _user("bithu"),
+            anonymity=queue.Anonymity.NAMED,
+            premoderation=False,
+            sort=settings.sort,
+            quiet_first=False,
+            open_limit=3,
+            chair=None,
+        )
         queue.ask(meeting, _user("formula"), "@SUM(1+1)*cmd|' /C calc'!A0")
         queue.raise_hand(meeting, _user("formula"))
         db.session.commit()
         sid = meeting.id
     login("bithu")
     rows = list(csv.reader(io.StringIO(client.get(f"/questions/sessions/{sid}/queue.csv").data.decode("utf-8-sig"))))
-    assert rows[1][2] == "'@SUM(1+1)*cmd|' /C calc'!A0" and rows[1][4] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[1][2] == "'@SUM(1+1)*cmd|' /C calc'!A0" and rows[1][4] == '\'=HYPERLINK("http://evil")'
     assert rows[1][8] == "Trong hàng đợi"  # the status, not "open"
-    speakers = list(csv.reader(io.StringIO(client.get(f"/questions/sessions/{sid}/speakers.csv").data.decode("utf-8-sig"))))
+    speakers = list(
+        csv.reader(io.StringIO(client.get(f"/questions/sessions/{sid}/speakers.csv").data.decode("utf-8-sig")))
+    )
     assert speakers[1][0].startswith("'=") and speakers[1][1:3] == ["giơ tay", "Chờ phát biểu"]
 
 
 # --- item 10: whole numbers -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["/evaluations/review?year=²", "/evaluations/me?year=²",
-                                 "/evaluations/participation?year=²", "/evaluations/review?year=٢٠٢٦",
-                                 "/evaluations/review?year=9999", "/evaluations/review?year=2026&quarter=²",
-                                 "/evaluations/review.docx?year=²"])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/evaluations/review?year=²",
+        "/evaluations/me?year=²",
+        "/evaluations/participation?year=²",
+        "/evaluations/review?year=٢٠٢٦",
+        "/evaluations/review?year=9999",
+        "/evaluations/review?year=2026&quarter=²",
+        "/evaluations/review.docx?year=²",
+    ],
+)
 def test_a_number_in_the_query_string_is_ascii_digits_in_range_or_a_clear_400(client, qcell, login, url):
     login("bithu")
     response = client.get(url)
@@ -306,15 +376,20 @@ def test_ask_target_and_attendance_never_500_on_unicode_digits(app, client, qcel
     assert asked.status_code == 200 and "Hãy chọn một câu hỏi thảo luận" in asked.text
     login("bithu")
     assert client.post(f"/scheduling/sessions/{sid}/attendance", data={"present": ["²"]}).status_code == 400
-    assert client.post(f"/scheduling/sessions/{sid}/attendance", data={"present": [str(qcell["member"])]}
-                       ).status_code == 302
+    assert (
+        client.post(f"/scheduling/sessions/{sid}/attendance", data={"present": [str(qcell["member"])]}).status_code
+        == 302
+    )
 
 
 def test_a_rating_of_unicode_digits_is_refused_not_a_500(app, client, qcell, login):
     sid = _held(app)
     login("member1")
-    page = client.post(f"/evaluations/sessions/{sid}/rate", data={"preparation": "²", "content": "4",
-                                                                   "discussion": "4"}, follow_redirects=True)
+    page = client.post(
+        f"/evaluations/sessions/{sid}/rate",
+        data={"preparation": "²", "content": "4", "discussion": "4"},
+        follow_redirects=True,
+    )
     assert page.status_code == 200
 
 
@@ -340,10 +415,13 @@ def test_no_code_parses_request_numbers_by_itself():
     """``isdigit()`` takes "²", ``int()`` and ``type=int`` take "٣": request numbers go through params."""
     root = Path(__file__).resolve().parent.parent
     pattern = re.compile(r"\.isdigit\(\)|\btype=int\b|(?<!\w)int\(request")
-    offenders = [f"{path.relative_to(root)}:{number}" for folder in ("intranet", "plugins")
-                 for path in (root / folder).rglob("*.py")
-                 for number, line in enumerate(path.read_text().splitlines(), 1)
-                 if pattern.search(line) and "click.option" not in line]  # a CLI option is not a request
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("intranet", "plugins")
+        for path in (root / folder).rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line) and "click.option" not in line
+    ]  # a CLI option is not a request
     assert offenders == []
 
 
@@ -363,15 +441,25 @@ def test_integer_fields_of_every_form_take_ascii_digits_within_an_integer_column
 
 # --- item 11: dates ---------------------------------------------------------------------------------
 
+
 def test_date_fields_of_every_form_are_held_to_the_supported_range(app):
     checked = 0
     for form_class in _all_forms():
         with app.test_request_context():
-            names = [f.name for f in form_class() if isinstance(f, (DateField, DateTimeField))
-                     and f.type in ("DateField", "DateTimeField", "DateTimeLocalField")]
+            names = [
+                f.name
+                for f in form_class()
+                if isinstance(f, (DateField, DateTimeField))
+                and f.type in ("DateField", "DateTimeField", "DateTimeLocalField")
+            ]
         for name in names:
-            for raw, ok in (("0001-01-01", False), ("9999-12-31", False), ("1929-12-31", False),
-                            ("1930-01-01", True), ("2100-12-31", True)):
+            for raw, ok in (
+                ("0001-01-01", False),
+                ("9999-12-31", False),
+                ("1929-12-31", False),
+                ("1930-01-01", True),
+                ("2100-12-31", True),
+            ):
                 errors = _bound(app, form_class, {name: raw})[name].errors
                 assert (errors == []) == ok, (form_class, name, raw, errors)
             checked += 1
@@ -381,9 +469,19 @@ def test_date_fields_of_every_form_are_held_to_the_supported_range(app):
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-06-01"])
 def test_a_meeting_on_year_1_or_9999_gets_a_clear_message(app, client, cell, login, day):
     login("bithu")
-    page = client.post("/scheduling/sessions/new", data=dict(
-        kind="regular", title="Họp", day=day, time="00:00", duration_minutes="90", place="", mode="in_person",
-        programme_item_id="0"))
+    page = client.post(
+        "/scheduling/sessions/new",
+        data=dict(
+            kind="regular",
+            title="Họp",
+            day=day,
+            time="00:00",
+            duration_minutes="90",
+            place="",
+            mode="in_person",
+            programme_item_id="0",
+        ),
+    )
     assert page.status_code == 200 and "Hãy nhập ngày từ 01/01/1930 đến 31/12/2100" in page.text
     with app.app_context():
         assert db.session.scalar(select(Session)) is None

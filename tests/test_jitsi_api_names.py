@@ -2,6 +2,7 @@
 every command it executes and every event it listens to is checked against the list read from
 jitsi-meet's source (tests/e2e/jitsi_stand_in/real_api.json, which says where and at which commit);
 the browser test checks the constructor options and the stand-in's own surface the same way."""
+
 import json
 import re
 from pathlib import Path

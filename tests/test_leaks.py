@@ -1,6 +1,7 @@
 """Information leaks to members: a right is checked before anything is looked up, and what a member may
 not know of is answered exactly as what does not exist — a refusal never tells whether an account
 exists, nor the state of a question the member cannot see."""
+
 from __future__ import annotations
 
 import re
@@ -64,9 +65,13 @@ def test_the_chair_right_is_checked_before_the_question_state(app, qcell):
     qid = _ask(app, sid, "member2", "Đang mở")
     with app.test_request_context():
         question, member = db.session.get(Question, qid), _user("member1")
-        for change in (lambda: queue.approve(question, member), lambda: queue.reopen(question, member),
-                       lambda: queue.hide(question, member, ""), lambda: queue.edit(question, member, ""),
-                       lambda: queue.merge(question, None, member)):
+        for change in (
+            lambda: queue.approve(question, member),
+            lambda: queue.reopen(question, member),
+            lambda: queue.hide(question, member, ""),
+            lambda: queue.edit(question, member, ""),
+            lambda: queue.merge(question, None, member),
+        ):
             with pytest.raises(ServiceError) as refused:
                 change()
             assert str(refused.value) == "Chỉ người chủ trì buổi sinh hoạt mới làm được việc này."
@@ -76,12 +81,15 @@ def test_a_member_without_the_right_gets_403_before_any_lookup(app, client, qcel
     sid = _meeting(app)
     qid = _ask(app, sid, "member1", "Có thật")
     login("khach")  # a guest role in the office: no part in the cell's queue
-    for url in (f"/questions/questions/{qid}/vote", "/questions/questions/999999/vote",
-                f"/questions/sessions/{sid}/hand", "/questions/sessions/999999/hand"):
+    for url in (
+        f"/questions/questions/{qid}/vote",
+        "/questions/questions/999999/vote",
+        f"/questions/sessions/{sid}/hand",
+        "/questions/sessions/999999/hand",
+    ):
         assert client.post(url, data={"on": "1"}).status_code == 403, url
     login("member1")
     for url in ("/admin/users/1/roles/1/delete", "/admin/users/999999/roles/1/delete"):
         assert client.post(url).status_code == 403, url
     assert client.post(f"/evaluations/members/{qcell['m2']}/reminder").status_code == 403
     assert client.post("/evaluations/members/999999/reminder").status_code == 403
-

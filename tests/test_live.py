@@ -1,5 +1,6 @@
 """The live bus: publish/subscribe, SSE streaming with coalescing, ETag polling without a database
 query, and (with REDIS_URL) fan-out across processes."""
+
 import os
 import subprocess
 import sys
@@ -144,8 +145,13 @@ def test_redis_event_from_another_process_reaches_a_subscriber_here():
     prefix = f"intranet-test-{os.getpid()}-xproc"
     bus = live.RedisBus(os.environ["REDIS_URL"], prefix)
     with bus.subscribe("room:1") as sub:
-        out = subprocess.run([sys.executable, "-c", PUBLISHER, os.environ["REDIS_URL"], prefix],
-                             capture_output=True, text=True, check=True, timeout=30)
+        out = subprocess.run(
+            [sys.executable, "-c", PUBLISHER, os.environ["REDIS_URL"], prefix],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
         got = sub.get(timeout=5)
     assert got is not None and got.data == {"from": "other process"}
     assert got.version == int(out.stdout.strip()) == bus.version("room:1")
@@ -156,8 +162,9 @@ def test_redis_subscriber_in_a_server_process_gets_events_published_here():
     """Another process holds the subscription (as a worker holding SSE streams would); this one publishes."""
     prefix = f"intranet-test-{os.getpid()}-sse"
     bus = live.RedisBus(os.environ["REDIS_URL"], prefix)
-    server = subprocess.Popen([sys.executable, "-c", STREAM_SERVER, os.environ["REDIS_URL"], prefix],
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", STREAM_SERVER, os.environ["REDIS_URL"], prefix], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert server.stdout.readline().strip() == "subscribed"
         bus.publish("room:2", {"n": 1})

@@ -1,6 +1,7 @@
 """Declared live regions (intranet/live_regions.py): the routes made from a plugin's declarations, with
 every check, through the outside test plugin's regions (tests/outside_plugin/hello_plugin): ``notes``
 for anyone of the office, ``count`` for the holders of ``hello.greet`` (members, not a bare admin)."""
+
 import pytest
 from flask import Blueprint
 
@@ -30,8 +31,10 @@ def test_a_declared_region_gets_a_stream_and_a_poll(app, client, data, cell, log
     polled = client.get(f"/hello/{office}/poll/notes,count")
     assert polled.status_code == 200 and polled.headers["ETag"]
     assert _frames(polled.text) == {"notes": '<ul id="notes"><li>hi</li></ul>', "count": '<p id="count">1</p>'}
-    assert client.get(f"/hello/{office}/poll/notes,count", headers={"If-None-Match": polled.headers["ETag"]}) \
-        .status_code == 304
+    assert (
+        client.get(f"/hello/{office}/poll/notes,count", headers={"If-None-Match": polled.headers["ETag"]}).status_code
+        == 304
+    )
     stream = client.get(f"/hello/{office}/stream?page=all", buffered=False)
     frames = (chunk.decode() for chunk in stream.response)
     assert stream.mimetype == "text/event-stream" and "event: ready" in next(frames)
@@ -49,8 +52,9 @@ def test_the_first_page_declared_is_the_streams_default(app, client, data, cell,
     stream.close()
 
 
-@pytest.mark.parametrize("url", ["/hello/{office}/stream?page=all", "/hello/{office}/poll/notes",
-                                 "/hello/{office}/poll/count"])
+@pytest.mark.parametrize(
+    "url", ["/hello/{office}/stream?page=all", "/hello/{office}/poll/notes", "/hello/{office}/poll/count"]
+)
 def test_the_declared_checks_guard_both_routes(app, client, data, cell, login, url):
     data.enable("hello", "DIST")
     data.enable("hello", "OTHER")
@@ -75,8 +79,15 @@ def test_a_region_the_viewer_is_not_allowed_is_refused(app, client, data, cell, 
     assert client.get(f"/hello/{office}/stream?page=notes").status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/hello/{office}/poll/nothing", "/hello/{office}/poll/notes,notes",
-                                 "/hello/{office}/poll/notes,", "/hello/{office}/stream?page=nothing"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/hello/{office}/poll/nothing",
+        "/hello/{office}/poll/notes,notes",
+        "/hello/{office}/poll/notes,",
+        "/hello/{office}/stream?page=nothing",
+    ],
+)
 def test_undeclared_regions_and_pages_are_404(app, client, data, cell, login, url):
     data.enable("hello", "DIST")
     login("member1")

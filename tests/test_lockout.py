@@ -1,5 +1,6 @@
 """Failed sign-ins slow down one username from one address; the owner elsewhere and the office are not
 locked out, and the owner is told."""
+
 import re
 from datetime import timedelta
 
@@ -16,8 +17,9 @@ SLOWED = "Quá nhiều lần thử sai"
 
 
 def _try(client, username, password, address):
-    return client.post("/login", data={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/login", data={"username": username, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def _fail(client, username, address, times=1):
@@ -84,6 +86,7 @@ def test_unknown_and_known_usernames_get_the_same_answers(client, app, cell):
     _fail(client, "nobody-here", ATTACKER, times=5)
     known, unknown = _try(client, "member1", "x" * 12, ATTACKER), _try(client, "nobody-here", "x" * 12, ATTACKER)
     assert known.status_code == unknown.status_code == 429
+
     def same(text: str) -> str:  # the seconds may differ
         return re.sub(r"\d+", "#", text.replace("member1", "nobody-here"))
 

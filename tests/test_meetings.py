@@ -1,5 +1,6 @@
 """Meetings plugin: Jitsi tokens as prosody checks them, the quality state machine, the ingest, rights,
 the office's settings, external-link check-in, guests, the board's figures, roll-up."""
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,12 @@ def _configure(app, **fields) -> None:
     with app.app_context():
         office = _office()
         config = services.config_for(office.id)
-        config.jitsi_domain, config.auth, config.app_id, config.app_secret = "meet.test", JitsiAuth.HS256, "chibo", SECRET
+        config.jitsi_domain, config.auth, config.app_id, config.app_secret = (
+            "meet.test",
+            JitsiAuth.HS256,
+            "chibo",
+            SECRET,
+        )
         for name, value in fields.items():
             setattr(config, name, value)
         db.session.merge(config)
@@ -43,9 +49,16 @@ def _configure(app, **fields) -> None:
 
 def _online(app, *, starts_in=timedelta(minutes=10), status=SessionStatus.IN_PROGRESS) -> int:
     with app.test_request_context():
-        session = scheduling.create_session(_office(), kind=SessionKind.REGULAR, title="Sinh hoạt trực tuyến",
-                                            starts_at=datetime.now(UTC) + starts_in, duration_minutes=90,
-                                            place="", mode=SessionMode.ONLINE, record_past=True)
+        session = scheduling.create_session(
+            _office(),
+            kind=SessionKind.REGULAR,
+            title="Sinh hoạt trực tuyến",
+            starts_at=datetime.now(UTC) + starts_in,
+            duration_minutes=90,
+            place="",
+            mode=SessionMode.ONLINE,
+            record_past=True,
+        )
         if status != SessionStatus.PLANNED:
             scheduling.advance(session, status, None)
         db.session.commit()
@@ -69,8 +82,14 @@ def test_self_hosted_token_carries_the_claims_prosody_checks(app, client, qcell,
     claims = _decode(answer["jwt"])
     assert claims["room"] == room == answer["room"] and claims["room"] != "*" and len(room) >= 24
     assert claims["sub"] == "meet.test" and claims["nbf"] < time.time() < claims["exp"] <= time.time() + 16 * 60
-    assert claims["context"]["user"] == {"id": str(qcell["member"]), "name": "Member1", "email": "", "avatar": "",
-                                         "moderator": "false", "affiliation": "member"}
+    assert claims["context"]["user"] == {
+        "id": str(qcell["member"]),
+        "name": "Member1",
+        "email": "",
+        "avatar": "",
+        "moderator": "false",
+        "affiliation": "member",
+    }
     login("bithu")
     chair = _decode(client.get(f"/meetings/sessions/{sid}/token").get_json()["jwt"])["context"]["user"]
     assert (chair["moderator"], chair["affiliation"]) == ("true", "owner")  # JaaS, and token_affiliation
@@ -92,11 +111,18 @@ def test_a_token_is_for_one_room_and_expires(app, qcell):
 
 def test_jaas_token_is_rs256_with_the_key_id(app, qcell):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     with app.app_context():
-        config = OfficeConfig(office_id=1, jitsi_domain="8x8.vc", auth=JitsiAuth.JAAS, app_id="vpaas-magic-cookie-1",
-                              jaas_key_id="vpaas-magic-cookie-1/abc", jaas_private_key=pem)
+        config = OfficeConfig(
+            office_id=1,
+            jitsi_domain="8x8.vc",
+            auth=JitsiAuth.JAAS,
+            app_id="vpaas-magic-cookie-1",
+            jaas_key_id="vpaas-magic-cookie-1/abc",
+            jaas_private_key=pem,
+        )
         token = jitsi.token(config, "8x8.vc", "chibo-1", _user("bithu"), moderator=True)
     assert jwt.get_unverified_header(token)["kid"] == "vpaas-magic-cookie-1/abc"
     claims = jwt.decode(token, key.public_key(), algorithms=["RS256"], audience="jitsi", issuer="chat")
@@ -141,8 +167,15 @@ def test_the_room_opens_only_from_the_set_time(app, client, qcell, login):
 
 
 def _config(**kw) -> OfficeConfig:
-    base = dict(rtt_degraded_ms=400, rtt_poor_ms=1000, loss_degraded_pct=3.0, loss_poor_pct=10.0, quality_degraded=60,
-                quality_poor=30, samples_to_change=3)
+    base = dict(
+        rtt_degraded_ms=400,
+        rtt_poor_ms=1000,
+        loss_degraded_pct=3.0,
+        loss_poor_pct=10.0,
+        quality_degraded=60,
+        quality_poor=30,
+        samples_to_change=3,
+    )
     base.update(kw)
     return OfficeConfig(**base)
 
@@ -197,35 +230,52 @@ def test_joining_counts_as_present_and_a_drop_is_counted_once(app, client, qcell
     login("member1")
     assert client.get(f"/meetings/sessions/{sid}").status_code == 200  # the server sees the member enter
     url = f"/meetings/sessions/{sid}/ingest"
-    joined = client.post(url, json=_batch(app, sid, "member1", "b-join-01", events=[{"t": _now_ms(), "kind": "joined"}]))
-    assert joined.get_json() == {"state": "good", "advice": "full", "duplicate": False, "ignored": 0,
-                                 "floor": False}
+    joined = client.post(
+        url, json=_batch(app, sid, "member1", "b-join-01", events=[{"t": _now_ms(), "kind": "joined"}])
+    )
+    assert joined.get_json() == {"state": "good", "advice": "full", "duplicate": False, "ignored": 0, "floor": False}
     poor = [{"t": _now_ms(i / 10), "rtt": 1500} for i in range(2)]
-    assert client.post(url, json=_batch(app, sid, "member1", "b-poor-01", samples=poor)).get_json()["advice"] == "audio_only"
-    drop = _batch(app, sid, "member1", "b-drop-01", events=[{"t": _now_ms(1), "kind": "dropped",
-                                                             "detail": {"name": "conference.connectionError"}}])
+    assert (
+        client.post(url, json=_batch(app, sid, "member1", "b-poor-01", samples=poor)).get_json()["advice"]
+        == "audio_only"
+    )
+    drop = _batch(
+        app,
+        sid,
+        "member1",
+        "b-drop-01",
+        events=[{"t": _now_ms(1), "kind": "dropped", "detail": {"name": "conference.connectionError"}}],
+    )
     assert client.post(url, json=drop).get_json()["state"] == "disconnected"
     replay = client.post(url, json=drop).get_json()
     assert replay["duplicate"] is True
     client.post(url, json=_batch(app, sid, "member1", "b-back-01", events=[{"t": _now_ms(2), "kind": "reconnected"}]))
     with app.app_context():
         person = db.session.get(Participant, (sid, qcell["member"]))
-        assert (person.drops, person.reconnects, person.state, person.worst) == (1, 1, Quality.GOOD,
-                                                                                 Quality.DISCONNECTED)
-        present = db.session.scalar(select(Attendance.present).where(Attendance.session_id == sid,
-                                                                     Attendance.user_id == qcell["member"]))
+        assert (person.drops, person.reconnects, person.state, person.worst) == (
+            1,
+            1,
+            Quality.GOOD,
+            Quality.DISCONNECTED,
+        )
+        present = db.session.scalar(
+            select(Attendance.present).where(Attendance.session_id == sid, Attendance.user_id == qcell["member"])
+        )
         assert present is True  # through the scheduling plugin's hook
         kinds = [e.kind for e in db.session.scalars(select(Event).order_by(Event.at, Event.id))]
         assert kinds == ["joined", "state", "dropped", "reconnected"]
 
 
-@pytest.mark.parametrize("body, status", [
-    ("not json", 400),
-    ("[1, 2]", 422),
-    (json.dumps({"batch": "x", "token": "t"}), 422),
-    (json.dumps({"batch": "good-batch-id", "token": "forged"}), 422),
-    (json.dumps({"batch": "good-batch-id", "token": None, "samples": "many"}), 422),
-])
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ("not json", 400),
+        ("[1, 2]", 422),
+        (json.dumps({"batch": "x", "token": "t"}), 422),
+        (json.dumps({"batch": "good-batch-id", "token": "forged"}), 422),
+        (json.dumps({"batch": "good-batch-id", "token": None, "samples": "many"}), 422),
+    ],
+)
 def test_malformed_batches_are_refused_cleanly(app, client, qcell, login, body, status):
     _configure(app)
     sid = _online(app)
@@ -254,9 +304,17 @@ def test_samples_from_the_future_or_the_far_past_are_ignored(app, client, qcell,
     _configure(app)
     sid = _online(app)
     login("member1")
-    samples = [{"t": _now_ms(3600), "rtt": 10}, {"t": _now_ms(-3600), "rtt": 10}, {"t": "soon", "rtt": 10},
-               {"t": _now_ms(), "rtt": "fast"}, {"t": _now_ms(), "rtt": 120}, {"t": 1e30, "rtt": 1}]
-    answer = client.post(f"/meetings/sessions/{sid}/ingest", json=_batch(app, sid, "member1", samples=samples)).get_json()
+    samples = [
+        {"t": _now_ms(3600), "rtt": 10},
+        {"t": _now_ms(-3600), "rtt": 10},
+        {"t": "soon", "rtt": 10},
+        {"t": _now_ms(), "rtt": "fast"},
+        {"t": _now_ms(), "rtt": 120},
+        {"t": 1e30, "rtt": 1},
+    ]
+    answer = client.post(
+        f"/meetings/sessions/{sid}/ingest", json=_batch(app, sid, "member1", samples=samples)
+    ).get_json()
     assert answer["ignored"] == 5
     with app.app_context():
         assert db.session.scalar(select(func.count(Sample.id))) == 1
@@ -278,9 +336,22 @@ def test_board_report_and_participation(app, client, qcell, login):
     login("member2")
     _enter(app, sid, "member2", ago=timedelta(seconds=301))
     start = _now_ms(-300)
-    client.post(f"/meetings/sessions/{sid}/ingest", json=_batch(app, sid, "member2", "b-m2-0001", mode="audio", events=[
-        {"t": start, "kind": "joined"}, {"t": start + 120_000, "kind": "dropped"},
-        {"t": start + 150_000, "kind": "reconnected"}, {"t": start + 270_000, "kind": "left"}]))
+    client.post(
+        f"/meetings/sessions/{sid}/ingest",
+        json=_batch(
+            app,
+            sid,
+            "member2",
+            "b-m2-0001",
+            mode="audio",
+            events=[
+                {"t": start, "kind": "joined"},
+                {"t": start + 120_000, "kind": "dropped"},
+                {"t": start + 150_000, "kind": "reconnected"},
+                {"t": start + 270_000, "kind": "left"},
+            ],
+        ),
+    )
     login("member1")
     assert client.get(f"/meetings/sessions/{sid}/board").status_code == 403
     login("bithu")
@@ -301,23 +372,35 @@ def test_board_report_and_participation(app, client, qcell, login):
 def test_external_link_check_in_records_attendance(app, client, qcell, login):
     sid = _online(app)
     login("member1")
-    refused = client.post(f"/meetings/sessions/{sid}/room", data={"provider": "external", "external_url": "x"},
-                          follow_redirects=True)
+    refused = client.post(
+        f"/meetings/sessions/{sid}/room", data={"provider": "external", "external_url": "x"}, follow_redirects=True
+    )
     assert "Chỉ bí thư và chi ủy mới thiết lập phòng họp" in refused.text
     login("bithu")
-    bad = client.post(f"/meetings/sessions/{sid}/room", data={"provider": "external", "external_url": "zoom"},
-                      follow_redirects=True)
+    bad = client.post(
+        f"/meetings/sessions/{sid}/room", data={"provider": "external", "external_url": "zoom"}, follow_redirects=True
+    )
     assert "Hãy dán đường dẫn họp" in bad.text
-    client.post(f"/meetings/sessions/{sid}/room", data={"provider": "external", "external_url": "https://zoom.example/j/1",
-                                                        "dial_in": "Gọi 024 000 0000, mã 123"})
+    client.post(
+        f"/meetings/sessions/{sid}/room",
+        data={
+            "provider": "external",
+            "external_url": "https://zoom.example/j/1",
+            "dial_in": "Gọi 024 000 0000, mã 123",
+        },
+    )
     login("member1")
     page = client.get(f"/meetings/sessions/{sid}").text
     assert "https://zoom.example/j/1" in page and "Gọi 024 000 0000" in page
     client.post(f"/meetings/sessions/{sid}/check-in")
     assert "Bạn đã điểm danh" in client.get(f"/meetings/sessions/{sid}").text
     with app.app_context():
-        assert db.session.scalar(select(Attendance.present).where(Attendance.session_id == sid,
-                                                                  Attendance.user_id == qcell["member"])) is True
+        assert (
+            db.session.scalar(
+                select(Attendance.present).where(Attendance.session_id == sid, Attendance.user_id == qcell["member"])
+            )
+            is True
+        )
         assert db.session.get(Participant, (sid, qcell["member"])).mode == Mode.LINK
 
 
@@ -329,22 +412,42 @@ def test_jitsi_settings_only_by_the_office_admin_and_secrets_stay_hidden(app, cl
         dist = _office().id
     assert client.get(f"/meetings/config/{dist}").status_code == 404
     login("distadmin")
-    form = {"jitsi_domain": "meet.vks.gov.vn", "backup_domains": "meet2.vks.gov.vn", "auth": "hs256", "app_id": "chibo",
-            "app_secret": SECRET, "jaas_key_id": "", "jaas_private_key": "", "open_minutes_before": "30",
-            "rtt_degraded_ms": "400", "rtt_poor_ms": "1000", "loss_degraded_pct": "3", "loss_poor_pct": "10",
-            "quality_degraded": "60", "quality_poor": "30", "samples_to_change": "3"}
+    form = {
+        "jitsi_domain": "meet.vks.gov.vn",
+        "backup_domains": "meet2.vks.gov.vn",
+        "auth": "hs256",
+        "app_id": "chibo",
+        "app_secret": SECRET,
+        "jaas_key_id": "",
+        "jaas_private_key": "",
+        "open_minutes_before": "30",
+        "rtt_degraded_ms": "400",
+        "rtt_poor_ms": "1000",
+        "loss_degraded_pct": "3",
+        "loss_poor_pct": "10",
+        "quality_degraded": "60",
+        "quality_poor": "30",
+        "samples_to_change": "3",
+    }
     client.post("/meetings/config", data=form)
     page = client.get("/meetings/config").text
     assert "meet.vks.gov.vn" in page and SECRET not in page
     client.post("/meetings/config", data={**form, "app_secret": "", "open_minutes_before": "45"})  # secret kept
     bad = client.post("/meetings/config", data={**form, "jitsi_domain": "not a domain"}, follow_redirects=True)
     assert "không phải tên miền" in bad.text
-    broken = client.post("/meetings/config", data={**form, "auth": "jaas", "jaas_key_id": "k",
-                                                   "jaas_private_key": "-----BEGIN nonsense"}, follow_redirects=True)
+    broken = client.post(
+        "/meetings/config",
+        data={**form, "auth": "jaas", "jaas_key_id": "k", "jaas_private_key": "-----BEGIN nonsense"},
+        follow_redirects=True,
+    )
     assert "Không ký được token bằng khóa này" in broken.text
     with app.app_context():
         config = services.config_for(dist)
-        assert (config.app_secret, config.open_minutes_before, config.backup_domains) == (SECRET, 45, "meet2.vks.gov.vn")
+        assert (config.app_secret, config.open_minutes_before, config.backup_domains) == (
+            SECRET,
+            45,
+            "meet2.vks.gov.vn",
+        )
         audit = " ".join(json.dumps(e.details) for e in db.session.scalars(select(AuditEvent)))
         assert SECRET not in audit and "app_secret" in audit
 
@@ -353,8 +456,10 @@ def test_old_samples_are_rolled_up(app, client, qcell, login):
     _configure(app)
     sid = _online(app)
     login("member1")
-    client.post(f"/meetings/sessions/{sid}/ingest", json=_batch(app, sid, "member1", samples=[
-        {"t": _now_ms(-i), "rtt": 100 + i, "loss": i} for i in range(5)]))
+    client.post(
+        f"/meetings/sessions/{sid}/ingest",
+        json=_batch(app, sid, "member1", samples=[{"t": _now_ms(-i), "rtt": 100 + i, "loss": i} for i in range(5)]),
+    )
     with app.app_context():
         later = datetime.now(UTC) + timedelta(hours=30)
         assert services.roll_up(timedelta(hours=24), now=later) == 5

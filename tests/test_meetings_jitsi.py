@@ -2,6 +2,7 @@
 the tenant), the member's language passed to Jitsi, the media events that stand in for
 getConnectionStats on older builds, the board saying which signals each verdict rests on, and Jitsi's
 own raise-hand tied to the cell's speakers list both ways."""
+
 from __future__ import annotations
 
 import html
@@ -30,8 +31,10 @@ def test_self_hosted_script_is_at_the_root_and_the_language_is_the_members(app, 
     sid = _online(app)
     login("member1")
     page = _page_data(client, sid)
-    assert page["scripts"] == {"meet.test": "https://meet.test/external_api.js",
-                               "backup.test": "https://backup.test/external_api.js"}
+    assert page["scripts"] == {
+        "meet.test": "https://meet.test/external_api.js",
+        "backup.test": "https://backup.test/external_api.js",
+    }
     assert page["lang"] == "vi"
 
 
@@ -45,8 +48,14 @@ def test_jaas_script_is_under_the_tenant(app, client, qcell, login):
 
 
 def test_media_failures_count_when_jitsi_gives_no_stats():
-    config = OfficeConfig(rtt_degraded_ms=300, rtt_poor_ms=800, loss_degraded_pct=3, loss_poor_pct=10,
-                          quality_degraded=60, quality_poor=30)
+    config = OfficeConfig(
+        rtt_degraded_ms=300,
+        rtt_poor_ms=800,
+        loss_degraded_pct=3,
+        loss_poor_pct=10,
+        quality_degraded=60,
+        quality_poor=30,
+    )
     assert quality.verdict(config, rtt_ms=50, media="failed") == Quality.POOR
     assert quality.verdict(config, rtt_ms=50, media="interrupted") == Quality.DEGRADED
     assert quality.verdict(config, rtt_ms=900, media="interrupted") == Quality.POOR
@@ -59,12 +68,16 @@ def test_the_board_says_what_each_verdict_rests_on(app, client, qcell, login):
     for username, stats in (("member1", False), ("bithu", True)):
         login(username)
         client.get(f"/meetings/sessions/{sid}")
-        events = [{"t": _now_ms(), "kind": "joined", "detail": {}},
-                  {"t": _now_ms(), "kind": "info", "detail": {"name": "signals", "stats": stats}}]
+        events = [
+            {"t": _now_ms(), "kind": "joined", "detail": {}},
+            {"t": _now_ms(), "kind": "info", "detail": {"name": "signals", "stats": stats}},
+        ]
         # An older build: the round trip is fine, but Jitsi says the call's connection failed.
         samples = [] if stats else [{"t": _now_ms(), "rtt": 40, "media": "failed"}]
-        answer = client.post(f"/meetings/sessions/{sid}/ingest", json=_batch(app, sid, username, events=events,
-                                                                             samples=samples, mode="video"))
+        answer = client.post(
+            f"/meetings/sessions/{sid}/ingest",
+            json=_batch(app, sid, username, events=events, samples=samples, mode="video"),
+        )
         assert answer.status_code == 200, answer.text
     assert answer.get_json()["state"] == "good"
     board = client.get(f"/meetings/sessions/{sid}/board").text
@@ -76,8 +89,9 @@ def test_the_board_says_what_each_verdict_rests_on(app, client, qcell, login):
 
 def _hand(client, app, sid, username, raised, n):
     event = {"t": _now_ms(), "kind": "hand", "detail": {"raised": raised}}
-    answer = client.post(f"/meetings/sessions/{sid}/ingest",
-                         json=_batch(app, sid, username, batch=f"hand-{n:04d}", events=[event]))
+    answer = client.post(
+        f"/meetings/sessions/{sid}/ingest", json=_batch(app, sid, username, batch=f"hand-{n:04d}", events=[event])
+    )
     assert answer.status_code == 200, answer.text
     return answer.get_json()
 
@@ -85,8 +99,10 @@ def _hand(client, app, sid, username, raised, n):
 def test_jitsis_own_raise_hand_joins_and_leaves_the_list_and_the_floor_comes_back(app, client, qcell, login):
     def turns():
         with app.app_context():
-            return [(t.source, t.state) for t in db.session.scalars(select(Speaker).where(Speaker.session_id == sid)
-                                                                     .order_by(Speaker.id))]
+            return [
+                (t.source, t.state)
+                for t in db.session.scalars(select(Speaker).where(Speaker.session_id == sid).order_by(Speaker.id))
+            ]
 
     _configure(app)
     sid = _online(app)

@@ -1,6 +1,7 @@
 """A meeting's room follows the meeting: its kind comes from the meeting's mode and the office's Jitsi
 until the planners pin one (so distancing and a newly configured Jitsi reach every room); following in
 text counts as being in the meeting and shows so on the chair's board."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -17,9 +18,15 @@ from intranet_scheduling.models import Attendance, Session, SessionKind, Session
 
 def _in_person(app, title="Sinh hoạt tại hội trường") -> int:
     with app.test_request_context():
-        session = scheduling.create_session(_office(), kind=SessionKind.REGULAR, title=title,
-                                            starts_at=datetime.now(UTC) + timedelta(days=3),
-                                            duration_minutes=90, place="Hội trường", mode=SessionMode.IN_PERSON)
+        session = scheduling.create_session(
+            _office(),
+            kind=SessionKind.REGULAR,
+            title=title,
+            starts_at=datetime.now(UTC) + timedelta(days=3),
+            duration_minutes=90,
+            place="Hội trường",
+            mode=SessionMode.IN_PERSON,
+        )
         db.session.commit()
         return session.id
 
@@ -82,8 +89,11 @@ def test_only_planners_pin_and_a_pin_needs_a_known_kind(app, client, qcell, logi
     login("member1")
     client.post(f"/meetings/sessions/{sid}/room", data={"provider": "in_person", "external_url": "", "dial_in": ""})
     login("bithu")
-    bad = client.post(f"/meetings/sessions/{sid}/room", data={"provider": "carrier-pigeon", "external_url": "",
-                                                              "dial_in": ""}, follow_redirects=True)
+    bad = client.post(
+        f"/meetings/sessions/{sid}/room",
+        data={"provider": "carrier-pigeon", "external_url": "", "dial_in": ""},
+        follow_redirects=True,
+    )
     assert bad.status_code == 200
     with app.app_context():
         room = services.room_for(db.session.get(Session, sid))
@@ -98,8 +108,12 @@ def test_following_in_text_counts_as_in_the_meeting_and_shows_on_the_board(app, 
     with app.app_context():
         person = db.session.get(Participant, (sid, qcell["m2"]))
         assert person.mode == Mode.FOLLOW and person.first_joined_at is not None and not person.connected
-        assert db.session.scalar(select(Attendance.present).where(Attendance.session_id == sid,
-                                                                  Attendance.user_id == qcell["m2"])) is True
+        assert (
+            db.session.scalar(
+                select(Attendance.present).where(Attendance.session_id == sid, Attendance.user_id == qcell["m2"])
+            )
+            is True
+        )
     login("bithu")
     row = client.get(f"/meetings/sessions/{sid}/board").text.split(f'id="board-{qcell["m2"]}"')[1].split("</tr>")[0]
     assert "theo dõi văn bản" in row and "chưa vào" not in row
@@ -121,7 +135,9 @@ def test_a_room_page_left_open_beside_follow_along_does_not_undo_it(app, client,
     login("member2")
     client.get(f"/meetings/sessions/{sid}")
     client.get(f"/meetings/sessions/{sid}/follow")
-    client.post(f"/meetings/sessions/{sid}/ingest", json=_batch(app, sid, "member2", "b-m2-left", mode="video",
-                                                                events=[{"t": _now_ms(0), "kind": "left"}]))
+    client.post(
+        f"/meetings/sessions/{sid}/ingest",
+        json=_batch(app, sid, "member2", "b-m2-left", mode="video", events=[{"t": _now_ms(0), "kind": "left"}]),
+    )
     with app.app_context():
         assert db.session.get(Participant, (sid, qcell["m2"])).mode == Mode.FOLLOW

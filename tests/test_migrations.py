@@ -1,6 +1,7 @@
 """The migrations (the core's history and each plugin's branch) build the schema from empty and match
 the models exactly (SQLite, and PostgreSQL when INTRANET_TEST_DATABASE_URL is set); a database at the
 old single head gains the plugins' branches; a plugin's revision is written into its own folder."""
+
 import os
 from pathlib import Path
 
@@ -100,16 +101,20 @@ def test_the_document_layout_moves_from_the_evaluations_settings_to_the_office(t
     with app.app_context():
         flask_migrate.upgrade(directory=str(MIGRATIONS), revision="0015_anon")
         with db.engine.begin() as conn:
-            conn.exec_driver_sql("INSERT INTO office (id, code, name, party_committee, cell_name, created_at) "
-                                 "VALUES (1, 'PD', 'Phong Điền', '', '', '2026-01-01'), "
-                                 "(2, 'CT', 'Cần Thơ', '', '', '2026-01-01')")
+            conn.exec_driver_sql(
+                "INSERT INTO office (id, code, name, party_committee, cell_name, created_at) "
+                "VALUES (1, 'PD', 'Phong Điền', '', '', '2026-01-01'), "
+                "(2, 'CT', 'Cần Thơ', '', '', '2026-01-01')"
+            )
             conn.exec_driver_sql("INSERT INTO evaluations_office_settings VALUES (1, 2, 3, 'Phong Điền', 'NQ/CB')")
         flask_migrate.upgrade(directory=str(MIGRATIONS), revision="heads")
         with db.engine.connect() as conn:
-            rows = conn.exec_driver_sql("SELECT code, document_place, document_number_suffix, document_recipients "
-                                        "FROM office ORDER BY id").all()
+            rows = conn.exec_driver_sql(
+                "SELECT code, document_place, document_number_suffix, document_recipients FROM office ORDER BY id"
+            ).all()
         assert [tuple(r) for r in rows] == [("PD", "Phong Điền", "CB", ""), ("CT", "", "CB", "")]
         flask_migrate.downgrade(directory=str(MIGRATIONS), revision="evaluations@-1")
         with db.engine.connect() as conn:
-            assert tuple(conn.exec_driver_sql("SELECT place_name, resolution_suffix FROM evaluations_office_settings")
-                         .one()) == ("Phong Điền", "NQ/CB")
+            assert tuple(
+                conn.exec_driver_sql("SELECT place_name, resolution_suffix FROM evaluations_office_settings").one()
+            ) == ("Phong Điền", "NQ/CB")

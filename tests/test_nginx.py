@@ -5,6 +5,7 @@ a throwaway certificate, everything on loopback. Clients connect from two loopba
 server's rate-limit counters outlive a test, so the other tests use other source addresses.
 
 Needs Debian's nginx (`make test` installs it when run as root); skipped with a message otherwise."""
+
 from __future__ import annotations
 
 import datetime
@@ -33,8 +34,9 @@ from intranet.extensions import db
 
 SITE = ROOT / "deploy" / "nginx" / "intranet.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-needs_nginx = pytest.mark.skipif(not Path(NGINX).exists(),
-                                 reason="nginx is not installed: `sudo apt-get install nginx` (make test does it as root)")
+needs_nginx = pytest.mark.skipif(
+    not Path(NGINX).exists(), reason="nginx is not installed: `sudo apt-get install nginx` (make test does it as root)"
+)
 UPLOAD_LIMIT = DEFAULTS["MAX_CONTENT_LENGTH"]
 
 
@@ -44,6 +46,7 @@ def test_nginx_refuses_bodies_where_the_app_does():
 
 
 # ---- the harness (test_scale_out.py uses it too) ------------------------------------------------------
+
 
 def certificate(directory: Path) -> tuple[Path, Path]:
     """A throwaway self-signed certificate for 127.0.0.1 and localhost."""
@@ -55,16 +58,25 @@ def certificate(directory: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            False,
+        )
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -97,31 +109,38 @@ class Nginx:
         workdir.mkdir(parents=True, exist_ok=True)
         self.cafile, key = certificate(workdir)
         (workdir / "site.conf").write_text(site(app_ports, self.http_port, self.https_port, self.cafile, key))
-        temp = "\n".join(f"    {kind}_temp_path {workdir / kind};" for kind in ("client_body", "proxy", "fastcgi",
-                                                                                 "uwsgi", "scgi"))
+        temp = "\n".join(
+            f"    {kind}_temp_path {workdir / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
         (workdir / "nginx.conf").write_text(f"""
 user {getpass.getuser()};
 worker_processes 1;
 daemon off;
-pid {workdir / 'nginx.pid'};
-error_log {workdir / 'error.log'} warn;
+pid {workdir / "nginx.pid"};
+error_log {workdir / "error.log"} warn;
 events {{ worker_connections 512; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
-    access_log {workdir / 'access.log'};
+    access_log {workdir / "access.log"};
 {temp}
-    include {workdir / 'site.conf'};
+    include {workdir / "site.conf"};
 }}
 """)
         self.process = None
 
     def start(self) -> Nginx:
-        check = subprocess.run([NGINX, "-t", "-p", str(self.workdir), "-c", str(self.workdir / "nginx.conf")],
-                               capture_output=True, text=True)
+        check = subprocess.run(
+            [NGINX, "-t", "-p", str(self.workdir), "-c", str(self.workdir / "nginx.conf")],
+            capture_output=True,
+            text=True,
+        )
         assert check.returncode == 0, check.stderr
-        self.process = subprocess.Popen([NGINX, "-p", str(self.workdir), "-c", str(self.workdir / "nginx.conf")],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [NGINX, "-p", str(self.workdir), "-c", str(self.workdir / "nginx.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -146,11 +165,13 @@ class Client:
         self.last_set_cookie: list[str] = []
 
     def connect(self, timeout: float = 30) -> http.client.HTTPSConnection:
-        return http.client.HTTPSConnection("127.0.0.1", self.proxy.https_port, context=self.tls, timeout=timeout,
-                                           source_address=(self.source, 0))
+        return http.client.HTTPSConnection(
+            "127.0.0.1", self.proxy.https_port, context=self.tls, timeout=timeout, source_address=(self.source, 0)
+        )
 
-    def open(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-             timeout: float = 30) -> http.client.HTTPResponse:
+    def open(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 30
+    ) -> http.client.HTTPResponse:
         """Send a request; the caller reads the response (a stream stays open)."""
         conn = self.connect(timeout)
         cookie = "; ".join(f"{k}={m.value}" for k, m in self.cookies.items())
@@ -173,11 +194,17 @@ class Client:
         return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.decode()).group(1)
 
     def post_form(self, path: str, fields: dict, headers: dict | None = None):
-        return self.request("POST", path, urllib.parse.urlencode(fields).encode(),
-                            {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+        return self.request(
+            "POST",
+            path,
+            urllib.parse.urlencode(fields).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
+        )
 
     def sign_in(self, username: str, password: str = PASSWORD):
-        return self.post_form("/login", {"username": username, "password": password, "csrf_token": self.token("/login")})
+        return self.post_form(
+            "/login", {"username": username, "password": password, "csrf_token": self.token("/login")}
+        )
 
 
 class Stream:
@@ -204,18 +231,24 @@ class Stream:
 
 def production_env(**extra: str) -> dict[str, str]:
     """The app as deployed behind nginx: production cookies, one trusted proxy."""
-    return {"INTRANET_ENV": "production", "INTRANET_TRUSTED_PROXIES": "1",
-            "GUNICORN_CMD_ARGS": "--keep-alive 75", **extra}  # as intranet/gunicorn_conf.py: above nginx's 60 s
+    return {
+        "INTRANET_ENV": "production",
+        "INTRANET_TRUSTED_PROXIES": "1",
+        "GUNICORN_CMD_ARGS": "--keep-alive 75",
+        **extra,
+    }  # as intranet/gunicorn_conf.py: above nginx's 60 s
 
 
 def ask(client: Client, sid: int, text: str) -> int:
     token = client.token(f"/questions/sessions/{sid}")
-    response, _ = client.post_form(f"/questions/sessions/{sid}/ask", {"text": text, "csrf_token": token},
-                                   {"X-Outbox": "1"})
+    response, _ = client.post_form(
+        f"/questions/sessions/{sid}/ask", {"text": text, "csrf_token": token}, {"X-Outbox": "1"}
+    )
     return response.status
 
 
 # ---- through nginx ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def stack(app, database_url, tmp_path_factory):
@@ -223,8 +256,12 @@ def stack(app, database_url, tmp_path_factory):
     if not Path(NGINX).exists():
         pytest.skip("nginx is not installed: `sudo apt-get install nginx` (make test does it as root)")
     work = tmp_path_factory.mktemp("nginx")
-    server, base = serve(app, database_url, work / "app", **production_env(
-        INTRANET_LOGIN_IP_LIMIT="3 per 10 minutes", INTRANET_SCHEDULING_MAX_UPLOAD=str(UPLOAD_LIMIT)))
+    server, base = serve(
+        app,
+        database_url,
+        work / "app",
+        **production_env(INTRANET_LOGIN_IP_LIMIT="3 per 10 minutes", INTRANET_SCHEDULING_MAX_UPLOAD=str(UPLOAD_LIMIT)),
+    )
     proxy = Nginx(work / "nginx", [int(base.rsplit(":", 1)[1])])
     try:
         yield proxy.start()
@@ -265,8 +302,9 @@ def test_the_sign_in_limit_is_kept_per_client_address(stack, cell):
         assert first.sign_in(f"nobody{i}", **wrong)[0].status == 200
     # The fourth is refused, whatever address the client claims: nginx replaces X-Forwarded-For.
     token = first.token("/login")
-    response, _ = first.post_form("/login", {"username": "nobody3", "password": "x", "csrf_token": token},
-                                  {"X-Forwarded-For": "127.0.0.9"})
+    response, _ = first.post_form(
+        "/login", {"username": "nobody3", "password": "x", "csrf_token": token}, {"X-Forwarded-For": "127.0.0.9"}
+    )
     assert response.status == 429
     assert second.sign_in("nobody4", **wrong)[0].status == 200  # another office is not affected
     assert second.sign_in("member1")[0].status == 302
@@ -294,9 +332,11 @@ def test_a_live_event_passes_nginx_at_once(stack, app, cell):
 def _multipart(size: int) -> tuple[bytes, str]:
     """A form whose whole body is ``size`` bytes: the kind field and a PNG image padded to fit."""
     boundary = "intranet-test-boundary"
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nimage\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="anh.png"\r\n'
-            f"Content-Type: image/png\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nimage\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="anh.png"\r\n'
+        f"Content-Type: image/png\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
     buffer = io.BytesIO()
     Image.new("RGB", (1, 1)).save(buffer, "PNG")  # a real image (uploads are checked), then padding
@@ -314,8 +354,12 @@ def test_an_upload_at_the_limit_passes_and_one_byte_more_is_refused(stack, app, 
     token = secretary.token(f"/scheduling/sessions/{sid}")
     for size, status in ((UPLOAD_LIMIT + 1, 413), (UPLOAD_LIMIT, 302)):
         body, boundary = _multipart(size)
-        response, _ = secretary.request("POST", f"/scheduling/sessions/{sid}/documents", body, {
-            "Content-Type": f"multipart/form-data; boundary={boundary}", "X-CSRFToken": token})
+        response, _ = secretary.request(
+            "POST",
+            f"/scheduling/sessions/{sid}/documents",
+            body,
+            {"Content-Type": f"multipart/form-data; boundary={boundary}", "X-CSRFToken": token},
+        )
         assert response.status == status
     with app.app_context():
         stored = db.session.scalars(select(Document)).all()
@@ -325,7 +369,9 @@ def test_an_upload_at_the_limit_passes_and_one_byte_more_is_refused(stack, app, 
 @needs_nginx
 @pytest.mark.parametrize("path", ["/static/css/intranet.css", "/questions/static/questions/questions.js"])
 def test_static_files_come_from_nginx_with_cache_headers_and_gzip(stack, path):
-    local = ROOT / ("intranet" + path if path.startswith("/static/") else "plugins/questions" + path[len("/questions"):])
+    local = ROOT / (
+        "intranet" + path if path.startswith("/static/") else "plugins/questions" + path[len("/questions") :]
+    )
     assert local.is_file(), f"{local} moved: update this test"
     response, body = Client(stack).request("GET", path, headers={"Accept-Encoding": "gzip"})
     assert response.status == 200

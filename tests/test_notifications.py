@@ -1,4 +1,5 @@
 """Notifications: the bell, reading, privacy, e-mail after commit only (a real SMTP server on loopback)."""
+
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
@@ -83,7 +84,7 @@ def test_mail_goes_out_after_commit_and_never_after_rollback(app, data, cell, sm
     assert _notify(app, cell["member"], commit=False) == 0
     assert smtp.messages == []
     assert _notify(app, cell["member"], title="Nhắc lịch họp") == 1
-    (recipients, content), = smtp.messages
+    ((recipients, content),) = smtp.messages
     assert recipients == ["member1@example.org"] and "/scheduling/" in content
 
 
@@ -116,5 +117,6 @@ def test_notification_links_are_built_from_routes(app):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "notify":
                 links = [k.value for k in node.keywords if k.arg == "link"] + node.args[3:4]
-                assert not any(isinstance(link, (ast.Constant, ast.JoinedStr)) for link in links), \
+                assert not any(isinstance(link, (ast.Constant, ast.JoinedStr)) for link in links), (
                     f"{path.relative_to(root)}:{node.lineno} writes a notification's link by hand; use link_to"
+                )

@@ -1,5 +1,6 @@
 """Observability: request ids, JSON log lines, /metrics (protected; summed over gunicorn workers),
 /healthz (liveness, no database query) and /readyz (dependencies)."""
+
 from __future__ import annotations
 
 import io
@@ -26,8 +27,11 @@ GENERATED = re.compile(r"[0-9a-f]{32}")
 
 
 def _samples(text: str) -> dict[tuple[str, frozenset], float]:
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def _value(samples: dict, name: str, **labels: str) -> float:
@@ -143,8 +147,12 @@ def test_metrics_are_protected(app, client, monkeypatch):
     assert client.get("/metrics", environ_base=far, headers={"Authorization": "Bearer anything"}).status_code == 404
     monkeypatch.setitem(app.config, "METRICS_TOKEN", "s3cret-token")
     assert client.get("/metrics", environ_base=far, headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
-    assert client.get("/metrics", headers={"X-Forwarded-For": "1.2.3.4",
-                                           "Authorization": "Bearer s3cret-token"}).status_code == 200
+    assert (
+        client.get(
+            "/metrics", headers={"X-Forwarded-For": "1.2.3.4", "Authorization": "Bearer s3cret-token"}
+        ).status_code
+        == 200
+    )
     for wrong in ("Bearer s3cret-tokeN", "s3cret-token", "Basic s3cret-token", "Bearer "):
         assert client.get("/metrics", environ_base=far, headers={"Authorization": wrong}).status_code == 404
 
@@ -198,8 +206,16 @@ def test_metrics_after_requests(app, client, data, login, qcell):
     assert grew("intranet_http_request_duration_seconds_count", method="POST", endpoint="/login", status="200") == 1
     assert not any(value == poll for (_name, labels) in after for _key, value in labels)
     assert client.get("/no/such/page").status_code == 404
-    assert _value(_scrape(client), "intranet_http_request_duration_seconds_count",
-                  method="GET", endpoint="<unmatched>", status="404") >= 1
+    assert (
+        _value(
+            _scrape(client),
+            "intranet_http_request_duration_seconds_count",
+            method="GET",
+            endpoint="<unmatched>",
+            status="404",
+        )
+        >= 1
+    )
 
 
 # --- /healthz and /readyz ---------------------------------------------------------------------------
@@ -277,14 +293,27 @@ def test_metrics_and_json_logs_under_gunicorn_workers(app, database_url, tmp_pat
     conf, multiproc = tmp_path / "gunicorn.conf.py", tmp_path / "prometheus"
     conf.write_text(GUNICORN_CONF)
     multiproc.mkdir()
-    server, base = serve(app, database_url, tmp_path / "instance", workers=2, GUNICORN_CMD_ARGS=f"--config {conf}",
-                         PROMETHEUS_MULTIPROC_DIR=str(multiproc), INTRANET_LOG_FORMAT="json")
+    server, base = serve(
+        app,
+        database_url,
+        tmp_path / "instance",
+        workers=2,
+        GUNICORN_CMD_ARGS=f"--config {conf}",
+        PROMETHEUS_MULTIPROC_DIR=str(multiproc),
+        INTRANET_LOG_FORMAT="json",
+    )
     try:
+
         def healthz_count() -> float:
             code, _headers, body = _get(base + "/metrics")
             assert code == 200
-            return _value(_samples(body), "intranet_http_request_duration_seconds_count",
-                          method="GET", endpoint="/healthz", status="200")
+            return _value(
+                _samples(body),
+                "intranet_http_request_duration_seconds_count",
+                method="GET",
+                endpoint="/healthz",
+                status="200",
+            )
 
         start, ids, made = healthz_count(), set(), 0
         # Concurrent requests until both workers have answered (each keeps its own file, by pid).
@@ -327,6 +356,7 @@ def test_metrics_under_one_gevent_worker(app, database_url, tmp_path, qcell):
     sid = _meeting(app)
     server, base = serve(app, database_url, tmp_path / "instance", worker_class="gevent")
     try:
+
         def scrape() -> dict:
             code, _headers, body = _get(base + "/metrics")
             assert code == 200
@@ -336,8 +366,9 @@ def test_metrics_under_one_gevent_worker(app, database_url, tmp_path, qcell):
         member = Browser()
         member.sign_in(base, "member1")
         poll = member.opener.open(f"{base}/questions/sessions/{sid}/poll/queue", timeout=10)
-        unchanged = urllib.request.Request(f"{base}/questions/sessions/{sid}/poll/queue",
-                                           headers={"If-None-Match": poll.headers["ETag"]})
+        unchanged = urllib.request.Request(
+            f"{base}/questions/sessions/{sid}/poll/queue", headers={"If-None-Match": poll.headers["ETag"]}
+        )
         with pytest.raises(urllib.error.HTTPError) as not_modified:
             member.opener.open(unchanged, timeout=10)
         assert not_modified.value.code == 304
@@ -346,8 +377,10 @@ def test_metrics_under_one_gevent_worker(app, database_url, tmp_path, qcell):
         during = scrape()  # the one worker reads its stream count when scraped
         stream.close()
         assert _value(during, "intranet_live_streams_open") == 1
-        assert (_value(during, "intranet_live_polls_unchanged_total")
-                - _value(before, "intranet_live_polls_unchanged_total")) == 1
+        assert (
+            _value(during, "intranet_live_polls_unchanged_total")
+            - _value(before, "intranet_live_polls_unchanged_total")
+        ) == 1
         _until(lambda: _value(scrape(), "intranet_live_streams_open") == 0)
     finally:
         server.terminate()

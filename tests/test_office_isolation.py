@@ -1,6 +1,7 @@
 """Every route that names an object, tried by a member and by an admin of another office on the
 objects of this one: 4xx, never the data, never a change. Routes added later (plugins included) are
 picked up from the URL map, so a new view without its office check fails here."""
+
 from datetime import UTC
 
 import pytest
@@ -21,13 +22,25 @@ def _targets(app, cell):
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         assignment = db.session.scalar(select(RoleAssignment.id).where(RoleAssignment.user_id == cell["member"]))
-        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Member1 secret topic",
-                                          starts_at=datetime.now(UTC) + timedelta(days=5),
-                                          duration_minutes=90, place="", mode=SessionMode.IN_PERSON)
+        session = services.create_session(
+            dist,
+            kind=SessionKind.THEMATIC,
+            title="Member1 secret topic",
+            starts_at=datetime.now(UTC) + timedelta(days=5),
+            duration_minutes=90,
+            place="",
+            mode=SessionMode.IN_PERSON,
+        )
         question = services.add_question(session, "Member1 question", None)
         group = services.topic_groups(dist.id)[0]
-        item = services.add_programme_item(services.programme_for(dist.id, 2030), quarter=1, topic_group=group,
-                                           title="Member1 topic", lead=None, actor=None)
+        item = services.add_programme_item(
+            services.programme_for(dist.id, 2030),
+            quarter=1,
+            topic_group=group,
+            title="Member1 topic",
+            lead=None,
+            actor=None,
+        )
         from intranet.notifications import notify
 
         note = notify([db.session.get(User, cell["member"])], "Member1 private notice")[0]
@@ -43,8 +56,13 @@ def _targets(app, cell):
         report = io.BytesIO()
         pdf.write(report)
         db.session.commit()  # an upload commits on its own
-        document = documents.upload(session, documents.DocumentKind.REPORT, "member1.pdf", report.getvalue(),
-                                    db.session.get(User, cell["member"]))
+        document = documents.upload(
+            session,
+            documents.DocumentKind.REPORT,
+            "member1.pdf",
+            report.getvalue(),
+            db.session.get(User, cell["member"]),
+        )
         from intranet_questions import services as queue
 
         scheduling_advance(session)
@@ -57,18 +75,31 @@ def _targets(app, cell):
 
         services.advance(session, SessionStatus.CLOSED, None)
         secretary = db.session.get(User, cell["secretary"])
-        task = evaluations.add_task(session, secretary, what="Member1 task", owner=member,
-                                    due=days.day_of(session.starts_at))
+        task = evaluations.add_task(
+            session, secretary, what="Member1 task", owner=member, due=days.day_of(session.starts_at)
+        )
         paper = papers.draft(session, "minutes", secretary)
         from intranet.models import UserSession
 
         signed_in = UserSession(user_id=cell["member"], token_hash="0" * 64, auth_version=member.auth_version)
         db.session.add(signed_in)
         db.session.commit()
-        return {"user_id": cell["member"], "office_id": dist.id, "assignment_id": assignment,
-                "session_id": session.id, "question_id": question.id, "group_id": group.id, "item_id": item.id,
-                "notification_id": note.id, "document_id": document.id, "queued_id": queued.id, "turn_id": turn.id,
-                "task_id": task.id, "cell_document_id": paper.id, "user_session_id": signed_in.id}
+        return {
+            "user_id": cell["member"],
+            "office_id": dist.id,
+            "assignment_id": assignment,
+            "session_id": session.id,
+            "question_id": question.id,
+            "group_id": group.id,
+            "item_id": item.id,
+            "notification_id": note.id,
+            "document_id": document.id,
+            "queued_id": queued.id,
+            "turn_id": turn.id,
+            "task_id": task.id,
+            "cell_document_id": paper.id,
+            "user_session_id": signed_in.id,
+        }
 
 
 def scheduling_advance(session):
@@ -114,10 +145,30 @@ def test_no_route_serves_or_changes_another_offices_objects(app, data, cell, log
 
 GARBAGE = [
     {},
-    {"full_name": "", "title": "", "text": " ", "ask-text": "", "day": "not-a-date", "time": "25:99",
-     "duration_minutes": "many", "quorum_percent": "x", "members": ["abc"], "lead_id": "-1", "kind": "nope",
-     "mode": "nope", "quarter": "9", "topic_group_id": "0", "present": ["x"], "enabled": "maybe",
-     "role-office_id": "x", "role-role": "pope", "code": "", "name": "", "parent_id": "x", "answer": "perhaps"},
+    {
+        "full_name": "",
+        "title": "",
+        "text": " ",
+        "ask-text": "",
+        "day": "not-a-date",
+        "time": "25:99",
+        "duration_minutes": "many",
+        "quorum_percent": "x",
+        "members": ["abc"],
+        "lead_id": "-1",
+        "kind": "nope",
+        "mode": "nope",
+        "quarter": "9",
+        "topic_group_id": "0",
+        "present": ["x"],
+        "enabled": "maybe",
+        "role-office_id": "x",
+        "role-role": "pope",
+        "code": "",
+        "name": "",
+        "parent_id": "x",
+        "answer": "perhaps",
+    },
 ]
 
 
@@ -129,8 +180,11 @@ def test_no_route_answers_bad_input_with_a_server_error(app, data, cell, login, 
     with app.app_context():
         from intranet.admin.services import grant_role
 
-        grant_role(db.session.get(User, cell["secretary"]), db.session.scalar(select(Office).where(Office.code == "DIST")),
-                   __import__("intranet.models", fromlist=["Role"]).Role.ADMIN)
+        grant_role(
+            db.session.get(User, cell["secretary"]),
+            db.session.scalar(select(Office).where(Office.code == "DIST")),
+            __import__("intranet.models", fromlist=["Role"]).Role.ADMIN,
+        )
         db.session.commit()
     targets = _targets(app, cell)
     client = app.test_client()
@@ -139,9 +193,12 @@ def test_no_route_answers_bad_input_with_a_server_error(app, data, cell, login, 
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint in {"auth.logout", "auth.login"}:
             continue
-        values = {arg: targets.get(arg, (rule.defaults or {}).get(arg, "hello" if arg == "name" else 2030
-                                                                    if arg == "year" else "en"))
-                  for arg in rule.arguments}
+        values = {
+            arg: targets.get(
+                arg, (rule.defaults or {}).get(arg, "hello" if arg == "name" else 2030 if arg == "year" else "en")
+            )
+            for arg in rule.arguments
+        }
         with app.test_request_context():
             from flask import url_for
 

@@ -2,6 +2,7 @@
 the demo's minutes and resolution, the yearly programme and the review, checked in the .docx and, when
 LibreOffice is installed, in the PDF it renders (header, number, signature, recipients, page numbers);
 the office's layout set by its admin."""
+
 from __future__ import annotations
 
 import io
@@ -33,15 +34,24 @@ SUPERIOR = "- Đảng ủy Viện kiểm sát nhân dân thành phố Cần Thơ
 
 def test_summary_line_lowers_the_titles_first_word_but_not_a_name():
     assert party_docx.summary_case("Nâng cao chất lượng sinh hoạt") == "nâng cao chất lượng sinh hoạt"
-    assert party_docx.summary_case("Học tập và làm theo tư tưởng Hồ Chí Minh") == "học tập và làm theo tư tưởng Hồ Chí Minh"
+    assert (
+        party_docx.summary_case("Học tập và làm theo tư tưởng Hồ Chí Minh")
+        == "học tập và làm theo tư tưởng Hồ Chí Minh"
+    )
     assert party_docx.summary_case("Hồ Chí Minh với công tác kiểm sát") == "Hồ Chí Minh với công tác kiểm sát"
     assert party_docx.summary_case("HĐND và công tác giám sát") == "HĐND và công tác giám sát"
 
 
 def test_columns_are_sized_by_their_content():
-    rows = [["TT", "Nhiệm vụ", "Người thực hiện", "Thời hạn"],
-            ["1", "Hoàn thiện quy chế làm việc của chi bộ và gửi các đảng viên góp ý trước kỳ sinh hoạt tới",
-             "Nguyễn Văn Hùng", "30/06/2027"]]
+    rows = [
+        ["TT", "Nhiệm vụ", "Người thực hiện", "Thời hạn"],
+        [
+            "1",
+            "Hoàn thiện quy chế làm việc của chi bộ và gửi các đảng viên góp ý trước kỳ sinh hoạt tới",
+            "Nguyễn Văn Hùng",
+            "30/06/2027",
+        ],
+    ]
     number, task, owner, due = party_docx.column_widths(rows)
     assert abs(number + task + owner + due - party_docx.TEXT_WIDTH_CM) < 0.01
     assert number < 1.5 and task > 7 and task > owner > number
@@ -56,12 +66,16 @@ def _demo(app):
 def _demo_documents() -> dict[str, bytes]:
     """The demo's newest signed minutes and resolution (one thematic meeting), its programme, its review."""
     office = db.session.scalar(select(Office).where(Office.code == "VKS-PD"))
-    resolution = db.session.scalars(select(CellDocument).where(
-        CellDocument.office_id == office.id, CellDocument.kind == DocumentKind.RESOLUTION)
-        .order_by(CellDocument.id.desc())).first()
-    minutes = db.session.scalars(select(CellDocument).where(
-        CellDocument.session_id == resolution.session_id, CellDocument.kind == DocumentKind.MINUTES)
-        .order_by(CellDocument.version.desc())).first()
+    resolution = db.session.scalars(
+        select(CellDocument)
+        .where(CellDocument.office_id == office.id, CellDocument.kind == DocumentKind.RESOLUTION)
+        .order_by(CellDocument.id.desc())
+    ).first()
+    minutes = db.session.scalars(
+        select(CellDocument)
+        .where(CellDocument.session_id == resolution.session_id, CellDocument.kind == DocumentKind.MINUTES)
+        .order_by(CellDocument.version.desc())
+    ).first()
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     today = datetime.now(tz).date()
     return {
@@ -116,14 +130,20 @@ def _columns(page) -> tuple[str, str, str]:
 
 def test_every_document_type_renders_to_pdf_in_the_layout(app):
     if not party_docx.pdf_available():
-        pytest.skip("LibreOffice is not installed (no `soffice` or `libreoffice` on PATH): "
-                    "the PDF layout is not checked; install libreoffice-writer-nogui")
+        pytest.skip(
+            "LibreOffice is not installed (no `soffice` or `libreoffice` on PATH): "
+            "the PDF layout is not checked; install libreoffice-writer-nogui"
+        )
     _demo(app)
     with app.test_request_context():
         made = _demo_documents()
     pdfs = party_docx.to_pdfs(made)  # one LibreOffice run for all four
-    signed_by = {"bien-ban": ("THƯ KÝ", "CHỦ TRÌ"), "nghi-quyet": ("T/M CHI BỘ BÍ THƯ", SECRETARY),
-                 "chuong-trinh": ("T/M CHI BỘ BÍ THƯ", SECRETARY), "bao-cao": ("T/M CHI BỘ BÍ THƯ", SECRETARY)}
+    signed_by = {
+        "bien-ban": ("THƯ KÝ", "CHỦ TRÌ"),
+        "nghi-quyet": ("T/M CHI BỘ BÍ THƯ", SECRETARY),
+        "chuong-trinh": ("T/M CHI BỘ BÍ THƯ", SECRETARY),
+        "bao-cao": ("T/M CHI BỘ BÍ THƯ", SECRETARY),
+    }
     numbers = {"nghi-quyet": r"Số \d{2}-NQ/CB", "chuong-trinh": r"Số\s+-CTr/CB", "bao-cao": r"Số\s+-BC/CB"}
     for name, pdf in pdfs.items():
         pages = PdfReader(io.BytesIO(pdf)).pages
@@ -153,16 +173,26 @@ def test_the_admin_sets_the_offices_layout(app, client, login, cell):
     login("distadmin")
     page = client.get(f"/admin/offices/{office_id}")
     assert "Đảng ủy City procuracy (để báo cáo)" in page.text  # the default recipients, as the placeholder
-    form = {"code": "DIST", "name": "District", "parent_id": str(parent_id), "party_committee": COMMITTEE,
-            "cell_name": CELL, "document_place": "Phong Điền", "document_number_suffix": "CB/ĐU",
-            "document_recipients": "Đảng ủy Khối (để báo cáo)\nLưu chi bộ"}
+    form = {
+        "code": "DIST",
+        "name": "District",
+        "parent_id": str(parent_id),
+        "party_committee": COMMITTEE,
+        "cell_name": CELL,
+        "document_place": "Phong Điền",
+        "document_number_suffix": "CB/ĐU",
+        "document_recipients": "Đảng ủy Khối (để báo cáo)\nLưu chi bộ",
+    }
     refused = client.post(f"/admin/offices/{office_id}", data={**form, "document_number_suffix": "C B"})
     assert refused.status_code == 200 and "Không có khoảng trắng" in refused.text
     assert client.post(f"/admin/offices/{office_id}", data=form).status_code == 302
     with app.app_context():
         layout = party_docx.layout_of(db.session.get(Office, office_id))
     assert (layout.place, layout.number_suffix, layout.recipients) == (
-        "Phong Điền", "CB/ĐU", ["Đảng ủy Khối (để báo cáo)", "Lưu chi bộ"])
+        "Phong Điền",
+        "CB/ĐU",
+        ["Đảng ủy Khối (để báo cáo)", "Lưu chi bộ"],
+    )
 
 
 def test_members_download_the_programme_and_the_review_of_their_own_cell(client, login, cell):

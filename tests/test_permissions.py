@@ -1,5 +1,6 @@
 """Permissions as data: plugins declare permissions with default roles, each office's admin changes which
 roles hold them on the roles page (audited, office-scoped), and no plugin compares roles itself."""
+
 from __future__ import annotations
 
 import ast
@@ -44,29 +45,41 @@ def plugin_sources() -> list[Path]:
     return [*ROOT.glob("plugins/**/*.py"), *ROOT.glob("examples/**/*.py"), *ROOT.glob("tests/outside_plugin/**/*.py")]
 
 
-@pytest.mark.parametrize("source", [
-    "from intranet.models import RoleAssignment",
-    "CHAIR_ROLES = frozenset({Role.SECRETARY})",
-    "def chair(user, office_id):\n    return Role.SECRETARY in user.roles_in(office_id)",
-    "def chair(user):\n    return any(a.role for a in user.roles)",
-    "def member(user, office_id):\n    return bool(user.roles_in(office_id) & CELL_ROLES)",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from intranet.models import RoleAssignment",
+        "CHAIR_ROLES = frozenset({Role.SECRETARY})",
+        "def chair(user, office_id):\n    return Role.SECRETARY in user.roles_in(office_id)",
+        "def chair(user):\n    return any(a.role for a in user.roles)",
+        "def member(user, office_id):\n    return bool(user.roles_in(office_id) & CELL_ROLES)",
+    ],
+)
 def test_the_scan_finds_a_role_comparison(source):
     assert role_comparisons(source)
 
 
 def test_the_scan_allows_declaring_default_roles():
-    assert role_comparisons('Permission("x.y", "Y", frozenset({Role.SECRETARY}))\nPermission("x.z", "Z", CELL_ROLES)') == []
+    assert (
+        role_comparisons('Permission("x.y", "Y", frozenset({Role.SECRETARY}))\nPermission("x.z", "Z", CELL_ROLES)')
+        == []
+    )
 
 
 def test_no_plugin_compares_roles_directly():
     """Every right a plugin checks goes through ``intranet.access.can`` (or ``holders``), so the office's
     grants decide it: no plugin reads a user's roles or keeps a role set of its own."""
-    offenders = [f"{path.relative_to(ROOT)}:{line}" for path in plugin_sources()
-                 for line in role_comparisons(path.read_text(encoding="utf-8"))]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in plugin_sources()
+        for line in role_comparisons(path.read_text(encoding="utf-8"))
+    ]
     templates = [*ROOT.glob("plugins/**/templates/**/*.html"), *ROOT.glob("examples/**/templates/**/*.html")]
-    offenders += [str(path.relative_to(ROOT)) for path in templates
-                  if re.search(r"\.roles(_in)?\b", path.read_text(encoding="utf-8"))]
+    offenders += [
+        str(path.relative_to(ROOT))
+        for path in templates
+        if re.search(r"\.roles(_in)?\b", path.read_text(encoding="utf-8"))
+    ]
     assert offenders == []
 
 
@@ -76,7 +89,9 @@ def test_every_right_a_plugin_asks_for_is_declared(app):
 
     asked = set()
     for path in [*plugin_sources(), *ROOT.glob("intranet/**/*.py")]:
-        asked |= set(re.findall(r"""(?:can|holders)\([^()]*?["']([a-z_]+\.[a-z_]+)["']""", path.read_text(encoding="utf-8")))
+        asked |= set(
+            re.findall(r"""(?:can|holders)\([^()]*?["']([a-z_]+\.[a-z_]+)["']""", path.read_text(encoding="utf-8"))
+        )
     assert asked and asked - {"noticeboard.post", "hello.greet"} <= set(manager(app).permissions)
 
 
@@ -95,8 +110,9 @@ def _save(client, office_id: int, change):
     page = client.get(f"/admin/roles?office={office_id}").text
     shown = re.findall(r'<input type="hidden" name="shown" value="([^"]+)">', page)
     assert shown == _checked(page)
-    return client.post(f"/admin/roles/{office_id}", data={"grant": change(_checked(page)), "shown": shown},
-                       follow_redirects=True)
+    return client.post(
+        f"/admin/roles/{office_id}", data={"grant": change(_checked(page)), "shown": shown}, follow_redirects=True
+    )
 
 
 def test_defaults_come_from_the_declarations_without_any_row(app, data, qcell):
@@ -106,7 +122,9 @@ def test_defaults_come_from_the_declarations_without_any_row(app, data, qcell):
         assert db.session.scalar(select(PermissionGrant)) is None
         deputy = db.session.scalar(select(User).where(User.username == "newdeputy"))
         member = db.session.get(User, qcell["member"])
-        assert can(deputy, "questions.moderate", deputy.office_id) and can(deputy, "evaluations.draft", deputy.office_id)
+        assert can(deputy, "questions.moderate", deputy.office_id) and can(
+            deputy, "evaluations.draft", deputy.office_id
+        )
         assert not can(deputy, "scheduling.approve", deputy.office_id)
         assert not can(member, "questions.moderate", member.office_id)
         assert [u.username for u in holders("questions.name_chair", member.office_id)] == ["bithu"]
@@ -131,7 +149,8 @@ def test_a_grant_edited_on_the_roles_page_changes_what_members_may_do_in_that_of
     login("othermember")  # ... and the other office's member still does not chair theirs
     assert client.get(f"/questions/sessions/{other_meeting}/chair").status_code == 403
     assert [(a.office_id, a.action, a.object_id, a.details["role"]) for a in _audit(app)] == [
-        (_office_id(app, "DIST"), "permission.grant", "questions.moderate", "member")]
+        (_office_id(app, "DIST"), "permission.grant", "questions.moderate", "member")
+    ]
 
     login("distadmin")  # back to the default: the row goes, the change is audited
     _save(client, dist, lambda boxes: [b for b in boxes if b != "questions.moderate:member"])
@@ -171,17 +190,27 @@ def test_two_admins_saving_at_once_keep_both_changes(app, client, qcell, login):
     login("cityadmin", c=city)  # ... the city's admin grants one right meanwhile ...
     _save(city, dist, lambda boxes: [*boxes, "questions.moderate:member"])
     shown = re.findall(r'<input type="hidden" name="shown" value="([^"]+)">', stale)
-    client.post(f"/admin/roles/{dist}", data={  # ... and the district's admin then saves another
-        "grant": [*_checked(stale), "evaluations.draft:committee"], "shown": shown})
-    assert {(r.permission, r.role.value) for r in _rows(app)} == {("questions.moderate", "member"),
-                                                                  ("evaluations.draft", "committee")}
+    client.post(
+        f"/admin/roles/{dist}",
+        data={  # ... and the district's admin then saves another
+            "grant": [*_checked(stale), "evaluations.draft:committee"],
+            "shown": shown,
+        },
+    )
+    assert {(r.permission, r.role.value) for r in _rows(app)} == {
+        ("questions.moderate", "member"),
+        ("evaluations.draft", "committee"),
+    }
 
 
 @pytest.mark.parametrize("value", ["core.admin:member", "questions.fly:member", "questions.moderate:king", "x"])
 def test_a_forged_or_fixed_grant_is_refused_with_a_message(app, client, qcell, login, value):
     login("distadmin")
-    page = client.post(f"/admin/roles/{_office_id(app, 'DIST')}", data={"grant": ["questions.moderate:member", value]},
-                       follow_redirects=True)
+    page = client.post(
+        f"/admin/roles/{_office_id(app, 'DIST')}",
+        data={"grant": ["questions.moderate:member", value]},
+        follow_redirects=True,
+    )
     assert page.status_code == 200 and "quyền không tồn tại" in page.text
     assert _rows(app) == [] and _audit(app) == []
 
@@ -200,7 +229,8 @@ def _rows(app) -> list[PermissionGrant]:
 
 def _audit(app) -> list[AuditEvent]:
     with app.app_context():
-        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("permission."))
-                                  .order_by(AuditEvent.id)).all()
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action.startswith("permission.")).order_by(AuditEvent.id)
+        ).all()
         db.session.expunge_all()
         return list(rows)

@@ -1,6 +1,7 @@
 """A plugin reaches another only through what it declared: the plugins it ``requires`` (their endpoints,
 URLs, modules) and the template slots other plugins fill. Anything else is a dependency nobody sees —
 switch the other plugin off, or rename its route or live region, and the page breaks silently."""
+
 import re
 from pathlib import Path
 
@@ -18,8 +19,12 @@ def _plugins(app) -> dict[str, dict]:
     for name in manager(app).infos:
         module = manager(app).pm.get_plugin(name).__name__.split(".")[0]
         blueprints = {bp_name for bp_name, bp in app.blueprints.items() if bp.import_name.split(".")[0] == module}
-        plugins[name] = {"module": module, "folder": manager(app).package_dir(name), "blueprints": blueprints,
-                         "prefixes": {app.blueprints[b].url_prefix for b in blueprints if app.blueprints[b].url_prefix}}
+        plugins[name] = {
+            "module": module,
+            "folder": manager(app).package_dir(name),
+            "blueprints": blueprints,
+            "prefixes": {app.blueprints[b].url_prefix for b in blueprints if app.blueprints[b].url_prefix},
+        }
     return plugins
 
 
@@ -47,11 +52,16 @@ def test_plugins_reach_other_plugins_only_through_what_they_declare(app):
         if plugin["folder"] is None:
             continue
         allowed = {name, *manager(app).infos[name].requires}
-        others = [other for other_name, other in plugins.items()
-                  if other_name not in allowed and other["module"] != plugin["module"]]
+        others = [
+            other
+            for other_name, other in plugins.items()
+            if other_name not in allowed and other["module"] != plugin["module"]
+        ]
         for path, text in _sources(plugin["folder"]):
             for other in others:
-                hidden += [f"{path.relative_to(plugin['folder'].parent)}: {hit}" for hit in _reaches(text, other, endpoints)]
+                hidden += [
+                    f"{path.relative_to(plugin['folder'].parent)}: {hit}" for hit in _reaches(text, other, endpoints)
+                ]
     assert hidden == [], "reaches a plugin it does not require (use a template slot):\n" + "\n".join(hidden)
 
 

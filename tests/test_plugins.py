@@ -1,4 +1,5 @@
 """The plugin contract: discovery by entry point, per-office switches, gating, hooks, requirements."""
+
 import ast
 import inspect
 import re
@@ -192,11 +193,20 @@ def test_office_hooks_are_called_only_through_the_office_scoped_caller():
     files = [*(ROOT / "intranet").rglob("*.py"), *(ROOT / "plugins").rglob("*.py"), *(ROOT / "examples").rglob("*.py")]
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
-            through_pm = (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
-                          and node.value.attr == "hook" and node.attr not in hookspecs.STARTUP_HOOKS)
-            by_name = (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "getattr" and node.args
-                       and isinstance(node.args[0], ast.Attribute) and node.args[0].attr == "hook"
-                       and path != ROOT / "intranet" / "plugins.py")
+            through_pm = (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "hook"
+                and node.attr not in hookspecs.STARTUP_HOOKS
+            )
+            by_name = (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "getattr"
+                and node.args
+                and isinstance(node.args[0], ast.Attribute)
+                and node.args[0].attr == "hook"
+                and path != ROOT / "intranet" / "plugins.py"
+            )
             if through_pm or by_name:
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, "office hooks called unscoped: " + ", ".join(offenders)
@@ -221,7 +231,10 @@ def test_the_office_scoped_caller_is_made_once_per_office_state(app, data, cell)
 def test_builtin_plugins_implement_only_known_hooks(app):
     pm = manager(app).pm
     known = set(_hook_names()) | {
-        name for info in manager(app).infos.values() if info.hookspecs for name in dir(info.hookspecs)
+        name
+        for info in manager(app).infos.values()
+        if info.hookspecs
+        for name in dir(info.hookspecs)
         if name.startswith("intranet_")
     }
     for name, plugin in pm.list_name_plugin():
@@ -232,8 +245,18 @@ def test_builtin_plugins_implement_only_known_hooks(app):
 
 
 def test_plugin_tables_are_prefixed_and_carry_office_id(app):
-    core = {"office", "user_account", "role_assignment", "plugin_state", "audit_event", "notification", "idempotency_key",
-            "user_session", "login_throttle", "permission_grant"}
+    core = {
+        "office",
+        "user_account",
+        "role_assignment",
+        "plugin_state",
+        "audit_event",
+        "notification",
+        "idempotency_key",
+        "user_session",
+        "login_throttle",
+        "permission_grant",
+    }
     plugins = set(manager(app).infos)
     for table in db.metadata.sorted_tables:
         if table.name in core:

@@ -1,5 +1,6 @@
 """Document previews keep what a reader needs of a .docx's structure: list numbers as Word shows them
 (numbered by the paragraph or by its style, several levels, bullets) and tables, cell by cell."""
+
 import io
 import zipfile
 
@@ -26,8 +27,10 @@ NUMBERING = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 
 def numbered(text: str, num: int, level: int = 0) -> str:
-    return (f'<w:p><w:pPr><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{num}"/></w:numPr></w:pPr>'
-            f"<w:r><w:t>{text}</w:t></w:r></w:p>")
+    return (
+        f'<w:p><w:pPr><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{num}"/></w:numPr></w:pPr>'
+        f"<w:r><w:t>{text}</w:t></w:r></w:p>"
+    )
 
 
 def with_body(body: str, numbering: bytes | None = None) -> bytes:
@@ -36,16 +39,33 @@ def with_body(body: str, numbering: bytes | None = None) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for info in document.infolist():
-            archive.writestr(info, numbering if numbering and info.filename == "word/numbering.xml" else document.read(info))
+            archive.writestr(
+                info, numbering if numbering and info.filename == "word/numbering.xml" else document.read(info)
+            )
     return out.getvalue()
 
 
 def test_numbered_paragraphs_carry_their_labels_on_every_level():
-    body = "".join([numbered("Thực trạng", 2), numbered("Mục tiêu", 1), numbered("Chính trị", 1, 1),
-                    numbered("Nghiệp vụ", 1, 1), numbered("Giải pháp", 1), numbered("Tổ chức", 1, 1),
-                    numbered("Kiến nghị", 2)])
-    assert previews.extract(DOCX, with_body(body, NUMBERING)).blocks == ["Phần IV. Thực trạng", "1. Mục tiêu", "a) Chính trị", "b) Nghiệp vụ",
-                                "2. Giải pháp", "a) Tổ chức", "Phần V. Kiến nghị"]
+    body = "".join(
+        [
+            numbered("Thực trạng", 2),
+            numbered("Mục tiêu", 1),
+            numbered("Chính trị", 1, 1),
+            numbered("Nghiệp vụ", 1, 1),
+            numbered("Giải pháp", 1),
+            numbered("Tổ chức", 1, 1),
+            numbered("Kiến nghị", 2),
+        ]
+    )
+    assert previews.extract(DOCX, with_body(body, NUMBERING)).blocks == [
+        "Phần IV. Thực trạng",
+        "1. Mục tiêu",
+        "a) Chính trị",
+        "b) Nghiệp vụ",
+        "2. Giải pháp",
+        "a) Tổ chức",
+        "Phần V. Kiến nghị",
+    ]
 
 
 def test_list_styles_number_and_bullet_paragraphs_as_word_does():
@@ -57,15 +77,21 @@ def test_list_styles_number_and_bullet_paragraphs_as_word_does():
     saved = io.BytesIO()
     document.save(saved)
     assert previews.extract(DOCX, saved.getvalue()).blocks == [
-        "Nhiệm vụ", "1. Học tập", "2. Rèn luyện", "3. Công tác", "• Ghi chú"]
+        "Nhiệm vụ",
+        "1. Học tập",
+        "2. Rèn luyện",
+        "3. Công tác",
+        "• Ghi chú",
+    ]
 
 
 def table_docx() -> bytes:
     document = docx.Document()
     document.add_paragraph("Phân công")
     table = document.add_table(rows=3, cols=3)
-    for r, row in enumerate([("TT", "Nhiệm vụ", "Người thực hiện"), ("1", "Chuẩn bị báo cáo", "Tổ 1"),
-                             ("2", "Gửi tài liệu", "")]):
+    for r, row in enumerate(
+        [("TT", "Nhiệm vụ", "Người thực hiện"), ("1", "Chuẩn bị báo cáo", "Tổ 1"), ("2", "Gửi tài liệu", "")]
+    ):
         for c, value in enumerate(row):
             table.cell(r, c).text = value
     table.cell(1, 1).add_paragraph("trước ngày 10")

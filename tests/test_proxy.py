@@ -1,5 +1,6 @@
 """Behind a proxy (INTRANET_TRUSTED_PROXIES): the client's address, scheme and host come from the
 proxy's X-Forwarded-* headers; with the default (0) those headers are ignored, so nobody forges them."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,12 @@ SLOWED = "Quá nhiều lần thử sai"
 
 
 def _post_login(client, username, password, forwarded_for, **headers):
-    return client.post("/login", data={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": PROXY}, headers={"X-Forwarded-For": forwarded_for, **headers})
+    return client.post(
+        "/login",
+        data={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": PROXY},
+        headers={"X-Forwarded-For": forwarded_for, **headers},
+    )
 
 
 @pytest.fixture
@@ -74,7 +79,11 @@ def test_external_urls_use_the_public_scheme_and_host(proxied):
         seen["url"] = url_for("auth.login", _external=True)
         return ""
 
-    forwarded = {"X-Forwarded-For": "192.0.2.1", "X-Forwarded-Proto": "https",
-                 "X-Forwarded-Host": "intranet.example.gov.vn", "X-Forwarded-Port": "443"}
+    forwarded = {
+        "X-Forwarded-For": "192.0.2.1",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "intranet.example.gov.vn",
+        "X-Forwarded-Port": "443",
+    }
     proxied.test_client().get("/proxy-probe", base_url="http://127.0.0.1:8000", headers=forwarded)
     assert seen["url"] == "https://intranet.example.gov.vn/login"

@@ -1,6 +1,7 @@
 """The production push engine, for real: Debian's Pushpin (installed by `make test` as root) in front of
 gunicorn processes that share the database and a private Redis. Pushpin holds the streams; the app
 decides who may subscribe and publishes each change once."""
+
 from __future__ import annotations
 
 import http.client
@@ -19,8 +20,7 @@ KEY = "test-pushpin-key-of-thirty-two-bytes!"
 
 
 def _grip_sig(key: str) -> str:
-    return jwt.encode({"iss": "pushpin", "exp": datetime.now(UTC) + timedelta(minutes=5)}, key,
-                      algorithm="HS256")
+    return jwt.encode({"iss": "pushpin", "exp": datetime.now(UTC) + timedelta(minutes=5)}, key, algorithm="HS256")
 
 
 # --- the app side, without the engine --------------------------------------------------------------
@@ -30,8 +30,9 @@ def _grip_sig(key: str) -> str:
 def grip_app(database_url, tmp_path):
     from intranet import create_app
 
-    return create_app(app_config(database_url, tmp_path / "instance", PUSHPIN_SIG_KEY=KEY,
-                                 PUSHPIN_PUBLISH_URLS="http://127.0.0.1:9"))
+    return create_app(
+        app_config(database_url, tmp_path / "instance", PUSHPIN_SIG_KEY=KEY, PUSHPIN_PUBLISH_URLS="http://127.0.0.1:9")
+    )
 
 
 def test_a_signed_request_gets_a_hold_on_the_granted_channels_only(grip_app, app, qcell, login):
@@ -48,8 +49,11 @@ def test_a_signed_request_gets_a_hold_on_the_granted_channels_only(grip_app, app
     assert "event: queue\n" in held.text and "event: mine\n" in held.text  # the initial frames, in full
 
     # Someone else's key, or no signature at all: not Pushpin, so the stream is served in-process.
-    forged = client.get(f"/questions/sessions/{sid}/stream", headers={"Grip-Sig": _grip_sig("a-key-that-is-not-the-shared-one-at-all")},
-                        buffered=False)
+    forged = client.get(
+        f"/questions/sessions/{sid}/stream",
+        headers={"Grip-Sig": _grip_sig("a-key-that-is-not-the-shared-one-at-all")},
+        buffered=False,
+    )
     assert "Grip-Hold" not in forged.headers and forged.mimetype == "text/event-stream"
     forged.close()
 
@@ -99,8 +103,9 @@ class Frames:
 
 
 @pushpin_only
-def test_a_client_held_through_pushpin_gets_what_another_instance_publishes(app, database_url, tmp_path, qcell,
-                                                                              redis_url):
+def test_a_client_held_through_pushpin_gets_what_another_instance_publishes(
+    app, database_url, tmp_path, qcell, redis_url
+):
     sid = _meeting(app)
     port_a = free_port()
     with pushpin([f"127.0.0.1:{port_a}"], KEY) as engine:
@@ -121,15 +126,21 @@ def test_a_client_held_through_pushpin_gets_what_another_instance_publishes(app,
             server_a.terminate()
             server_a.wait(timeout=20)
             token = asker.token(f"{base_b}/questions/sessions/{sid}")
-            answer = asker.post(f"{base_b}/questions/sessions/{sid}/ask",
-                                {"text": "Qua Pushpin từ máy chủ B", "csrf_token": token}, {"X-Outbox": "1"})
+            answer = asker.post(
+                f"{base_b}/questions/sessions/{sid}/ask",
+                {"text": "Qua Pushpin từ máy chủ B", "csrf_token": token},
+                {"X-Outbox": "1"},
+            )
             assert answer.status == 204
             assert frames.wait_for("Qua Pushpin từ máy chủ B"), frames.text
 
             # A per-user region is announced, not rendered for everyone: the listener asks through B.
             listener_token = listener.token(f"{base_b}/questions/sessions/{sid}")
-            listener.post(f"{base_b}/questions/sessions/{sid}/ask",
-                          {"text": "Câu hỏi của tôi", "csrf_token": listener_token}, {"X-Outbox": "1"})
+            listener.post(
+                f"{base_b}/questions/sessions/{sid}/ask",
+                {"text": "Câu hỏi của tôi", "csrf_token": listener_token},
+                {"X-Outbox": "1"},
+            )
             assert frames.wait_for("event: changed\ndata: mine\n"), frames.text
             assert "Câu hỏi của tôi" in frames.text  # and the shared queue shows it to all
         finally:
@@ -138,14 +149,17 @@ def test_a_client_held_through_pushpin_gets_what_another_instance_publishes(app,
                 server.wait(timeout=20)
 
 
-
 @pushpin_only
 def test_pushpin_holds_nothing_the_app_refuses(app, data, database_url, tmp_path, qcell, redis_url):
     sid = _meeting(app)
     port = free_port()
     with pushpin([f"127.0.0.1:{port}"], KEY) as engine:
-        env = {"REDIS_URL": redis_url, "INTRANET_PUSHPIN_SIG_KEY": KEY, "INTRANET_PUSHPIN_PUBLISH_URLS": engine.control,
-               "INTRANET_LIVE_STREAM_MAX_SECONDS": "3"}
+        env = {
+            "REDIS_URL": redis_url,
+            "INTRANET_PUSHPIN_SIG_KEY": KEY,
+            "INTRANET_PUSHPIN_PUBLISH_URLS": engine.control,
+            "INTRANET_LIVE_STREAM_MAX_SECONDS": "3",
+        }
         server, base = serve(app, database_url, tmp_path / "a", port=port, **env)
         try:
             path = f"/questions/sessions/{sid}/stream"

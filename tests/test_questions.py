@@ -1,4 +1,5 @@
 """Questions plugin: the queue, anonymity, votes, moderation, speakers list, live regions, exports, hooks."""
+
 from __future__ import annotations
 
 import csv
@@ -27,8 +28,14 @@ def _office(code: str) -> Office:
 def _meeting(app, status=SessionStatus.IN_PROGRESS, code="DIST", questions=()) -> int:
     with app.app_context():
         session = scheduling.create_session(
-            _office(code), kind=SessionKind.THEMATIC, title="Học tập chuyên đề", duration_minutes=120, place="Hội trường",
-            mode=SessionMode.HYBRID, starts_at=datetime.now(UTC) + timedelta(hours=1))
+            _office(code),
+            kind=SessionKind.THEMATIC,
+            title="Học tập chuyên đề",
+            duration_minutes=120,
+            place="Hội trường",
+            mode=SessionMode.HYBRID,
+            starts_at=datetime.now(UTC) + timedelta(hours=1),
+        )
         for text in questions:
             scheduling.add_question(session, text, None)
         if status != SessionStatus.PLANNED:
@@ -60,10 +67,17 @@ def _settings(app, session_id, **changes):
     def save(chair_user):
         meeting = db.session.get(Session, session_id)
         current = services.settings_for(meeting)
-        fields = dict(anonymity=current.anonymity, premoderation=current.premoderation, sort=current.sort,
-                      quiet_first=current.quiet_first, open_limit=current.open_limit, chair=current.chair)
+        fields = dict(
+            anonymity=current.anonymity,
+            premoderation=current.premoderation,
+            sort=current.sort,
+            quiet_first=current.quiet_first,
+            open_limit=current.open_limit,
+            chair=current.chair,
+        )
         fields.update(changes)
         services.save_settings(meeting, chair_user, **fields)
+
     _as(app, "bithu", save)
 
 
@@ -80,11 +94,14 @@ def test_members_ask_and_everyone_in_the_cell_sees_the_question(app, client, qce
     assert "Nghị quyết áp dụng thế nào?" in page and "Ẩn danh" in page  # default: anonymous to members
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "Hãy viết câu hỏi"),
-    ("   \n\t ", "Hãy viết câu hỏi"),
-    ("x" * 501, "Tối đa 500 ký tự"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "Hãy viết câu hỏi"),
+        ("   \n\t ", "Hãy viết câu hỏi"),
+        ("x" * 501, "Tối đa 500 ký tự"),
+    ],
+)
 def test_bad_question_text_is_a_clear_message(app, client, qcell, login, text, message):
     sid = _meeting(app)
     login("member1")
@@ -100,8 +117,11 @@ def test_markup_in_a_question_is_shown_as_text(app, client, qcell, login):
     sid = _meeting(app)
     _ask(app, sid, "member1", '<script>alert(1)</script><b onmouseover="x">đậm</b>')
     login("member2")
-    for url in (f"/questions/sessions/{sid}", f"/questions/sessions/{sid}/poll/queue",
-                f"/questions/sessions/{sid}/screen"):
+    for url in (
+        f"/questions/sessions/{sid}",
+        f"/questions/sessions/{sid}/poll/queue",
+        f"/questions/sessions/{sid}/screen",
+    ):
         body = client.get(url).text
         assert "<script>alert(1)" not in body and "<b onmouseover" not in body
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
@@ -115,13 +135,18 @@ def test_a_question_may_target_a_discussion_question_of_this_meeting_only(app, c
         foreign = db.session.get(Session, other).questions[0].id
     login("member1")
     client.post(f"/questions/sessions/{sid}/ask", data={"text": "Về câu một", "target": str(mine)})
-    refused = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Lạc chỗ", "target": str(foreign)},
-                          follow_redirects=True)
+    refused = client.post(
+        f"/questions/sessions/{sid}/ask", data={"text": "Lạc chỗ", "target": str(foreign)}, follow_redirects=True
+    )
     assert "Hãy chọn một câu hỏi thảo luận của buổi này" in refused.text
-    garbage = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Rác", "target": "abc"}, follow_redirects=True)
+    garbage = client.post(
+        f"/questions/sessions/{sid}/ask", data={"text": "Rác", "target": "abc"}, follow_redirects=True
+    )
     assert garbage.status_code == 200
     with app.app_context():
-        assert [(q.text, q.discussion_question_id) for q in db.session.scalars(select(Question))] == [("Về câu một", mine)]
+        assert [(q.text, q.discussion_question_id) for q in db.session.scalars(select(Question))] == [
+            ("Về câu một", mine)
+        ]
     assert "Về: Câu hỏi thảo luận một" in client.get(f"/questions/sessions/{sid}").text
 
 
@@ -142,8 +167,11 @@ def test_closed_meeting_takes_no_questions_votes_or_hands(app, client, qcell, lo
     qid = _ask(app, sid, "member1", "Trước khi kết thúc")
     _as(app, "bithu", lambda u: scheduling.advance(db.session.get(Session, sid), SessionStatus.CLOSED, u))
     login("member2")
-    for url, data in ((f"/questions/sessions/{sid}/ask", {"text": "Muộn"}), (f"/questions/questions/{qid}/vote", {"on": "1"}),
-                      (f"/questions/sessions/{sid}/hand", {})):
+    for url, data in (
+        (f"/questions/sessions/{sid}/ask", {"text": "Muộn"}),
+        (f"/questions/questions/{qid}/vote", {"on": "1"}),
+        (f"/questions/sessions/{sid}/hand", {}),
+    ):
         response = client.post(url, data=data, headers={"HX-Request": "true"})
         assert response.status_code == 422 and "Buổi sinh hoạt đã kết thúc" in response.text
     with app.app_context():
@@ -156,7 +184,11 @@ def test_questions_about_the_report_arrive_in_the_queue_through_the_hook(app, cl
     client.post(f"/scheduling/sessions/{sid}/ask", data={"ask-text": "Báo cáo trang 3 nói gì?"})
     with app.app_context():
         question = db.session.scalar(select(Question))
-        assert question.text == "Báo cáo trang 3 nói gì?" and question.from_report and question.author_id == qcell["member"]
+        assert (
+            question.text == "Báo cáo trang 3 nói gì?"
+            and question.from_report
+            and question.author_id == qcell["member"]
+        )
     assert "Gửi kèm tài liệu" in client.get(f"/questions/sessions/{sid}").text
 
 
@@ -175,8 +207,12 @@ def _texts(app, client, sid):
     surfaces["chair"] = chair.text if chair.status_code == 200 else ""
     export = client.get(f"/questions/sessions/{sid}/queue.csv")
     surfaces["csv"] = export.data.decode("utf-8-sig") if export.status_code == 200 else ""
-    stream = client.get(f"/questions/sessions/{sid}/stream?page=chair" if chair.status_code == 200
-                        else f"/questions/sessions/{sid}/stream", buffered=False)
+    stream = client.get(
+        f"/questions/sessions/{sid}/stream?page=chair"
+        if chair.status_code == 200
+        else f"/questions/sessions/{sid}/stream",
+        buffered=False,
+    )
     frames = iter(stream.response)
     surfaces["sse"] = "".join(next(frames).decode() for _ in range(3))
     stream.close()
@@ -184,11 +220,14 @@ def _texts(app, client, sid):
     return {k: re.sub(r"<select.*?</select>", "", v, flags=re.S) for k, v in surfaces.items()}
 
 
-@pytest.mark.parametrize("mode, member_sees, chair_sees", [
-    (Anonymity.NAMED, True, True),
-    (Anonymity.CHAIR_ONLY, False, True),
-    (Anonymity.ANONYMOUS, False, False),
-])
+@pytest.mark.parametrize(
+    "mode, member_sees, chair_sees",
+    [
+        (Anonymity.NAMED, True, True),
+        (Anonymity.CHAIR_ONLY, False, True),
+        (Anonymity.ANONYMOUS, False, False),
+    ],
+)
 def test_who_sees_the_author_in_each_mode(app, client, qcell, login, mode, member_sees, chair_sees):
     sid = _meeting(app)
     _settings(app, sid, anonymity=mode)
@@ -311,19 +350,27 @@ def test_an_idempotency_key_is_bound_to_its_endpoint_and_body(app, client, qcell
     key = {"X-Outbox": "1", "Idempotency-Key": "shared-key-0123456789"}
     assert client.post(f"/questions/sessions/{sid}/ask", data={"text": "Câu của tôi"}, headers=key).status_code == 204
     reused = client.post(f"/questions/questions/{qid}/vote", data={"on": "1"}, headers=key)
-    assert reused.status_code == 422 and "Idempotency-Key" in reused.text and "Idempotent-Replayed" not in reused.headers
+    assert (
+        reused.status_code == 422 and "Idempotency-Key" in reused.text and "Idempotent-Replayed" not in reused.headers
+    )
     other_body = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Câu khác hẳn"}, headers=key)
     assert other_body.status_code == 422
-    other_question = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Câu của tôi"},
-                                 headers={**key, "Idempotency-Key": "fresh-key-0123456789"})
+    other_question = client.post(
+        f"/questions/sessions/{sid}/ask",
+        data={"text": "Câu của tôi"},
+        headers={**key, "Idempotency-Key": "fresh-key-0123456789"},
+    )
     assert other_question.status_code == 204
     with app.app_context():
         assert db.session.get(Question, qid).votes == 0
         assert sorted(db.session.scalars(select(Question.text).where(Question.author_id == qcell["m2"]))) == [
-            "Câu của tôi", "Câu của tôi"]
+            "Câu của tôi",
+            "Câu của tôi",
+        ]
     # The same key and body after a new CSRF token (a reload) is still the same request: replayed.
-    again = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Câu của tôi", "csrf_token": "new"},
-                        headers=key)
+    again = client.post(
+        f"/questions/sessions/{sid}/ask", data={"text": "Câu của tôi", "csrf_token": "new"}, headers=key
+    )
     assert again.status_code == 204 and again.headers["Idempotent-Replayed"] == "true"
 
 
@@ -338,8 +385,10 @@ def test_votes_refused_on_own_question_other_office_and_hidden(app, client, data
     assert client.post(f"/questions/questions/{qid}/vote", data={"on": "1"}).status_code == 404
     _as(app, "bithu", lambda u: services.hide(db.session.get(Question, qid), u, "Trùng"))
     login("member2")  # a hidden question is, for a member, one that does not exist
-    assert client.post(f"/questions/questions/{qid}/vote", data={"on": "1"},
-                       headers={"HX-Request": "true"}).status_code == 404
+    assert (
+        client.post(f"/questions/questions/{qid}/vote", data={"on": "1"}, headers={"HX-Request": "true"}).status_code
+        == 404
+    )
     with app.app_context():
         assert db.session.scalar(select(func.count(Vote.user_id))) == 0
 
@@ -406,8 +455,11 @@ def test_chair_pins_answers_hides_edits_and_merges(app, client, qcell, login):
     client.post(f"/questions/questions/{b}/moderate", data={"action": "hide", "hide-reason": ""})  # refused: no reason
     with app.app_context():
         qa, qb, qc = (db.session.get(Question, i) for i in (a, b, c))
-        assert (qa.status, qa.text, qa.original_text) == (QuestionStatus.ANSWERED, "Câu hỏi có lỗi chính tả",
-                                                          "Câu hoi có lỗi chính tả")
+        assert (qa.status, qa.text, qa.original_text) == (
+            QuestionStatus.ANSWERED,
+            "Câu hỏi có lỗi chính tả",
+            "Câu hoi có lỗi chính tả",
+        )
         assert services.settings_for(db.session.get(Session, sid)).current_question_id is None
         assert qc.status == QuestionStatus.MERGED and qc.merged_into_id == b
         # The duplicate's vote and its author's support moved across.
@@ -421,14 +473,32 @@ def test_chair_pins_answers_hides_edits_and_merges(app, client, qcell, login):
     assert "Bạn đã viết: Câu hoi có lỗi chính tả" in client.get(f"/questions/sessions/{sid}/poll/mine").text
 
 
-@pytest.mark.parametrize("username, chairs", [
-    ("bithu", True), ("phobithu", True), ("chiuy", False), ("member1", False), ("member2", True),
-])
+@pytest.mark.parametrize(
+    "username, chairs",
+    [
+        ("bithu", True),
+        ("phobithu", True),
+        ("chiuy", False),
+        ("member1", False),
+        ("member2", True),
+    ],
+)
 def test_only_the_chair_moderates(app, client, qcell, login, username, chairs):
     sid = _meeting(app)
-    _as(app, "bithu", lambda u: services.save_settings(  # the secretary names member2 to chair this meeting
-        db.session.get(Session, sid), u, anonymity=Anonymity.CHAIR_ONLY, premoderation=False, sort=Sort.VOTES,
-        quiet_first=True, open_limit=3, chair=_user("member2")))
+    _as(
+        app,
+        "bithu",
+        lambda u: services.save_settings(  # the secretary names member2 to chair this meeting
+            db.session.get(Session, sid),
+            u,
+            anonymity=Anonymity.CHAIR_ONLY,
+            premoderation=False,
+            sort=Sort.VOTES,
+            quiet_first=True,
+            open_limit=3,
+            chair=_user("member2"),
+        ),
+    )
     qid = _ask(app, sid, "member3", "Ai điều hành?")
     login(username)
     assert client.get(f"/questions/sessions/{sid}/chair").status_code == (200 if chairs else 403)
@@ -440,12 +510,17 @@ def test_only_the_chair_moderates(app, client, qcell, login, username, chairs):
 def test_only_the_secretary_names_the_chair(app, client, qcell, login):
     sid = _meeting(app)
     login("phobithu")
-    client.post(f"/questions/sessions/{sid}/settings", data={
-        "anonymity": "named", "sort": "votes", "open_limit": "3", "chair_id": str(qcell["m2"])})
+    client.post(
+        f"/questions/sessions/{sid}/settings",
+        data={"anonymity": "named", "sort": "votes", "open_limit": "3", "chair_id": str(qcell["m2"])},
+    )
     with app.app_context():
         assert services.settings_for(db.session.get(Session, sid)).chair_id is None
-    page = client.post(f"/questions/sessions/{sid}/settings", data={
-        "anonymity": "named", "sort": "votes", "open_limit": "99", "chair_id": "0"}, follow_redirects=True).text
+    page = client.post(
+        f"/questions/sessions/{sid}/settings",
+        data={"anonymity": "named", "sort": "votes", "open_limit": "99", "chair_id": "0"},
+        follow_redirects=True,
+    ).text
     assert "Từ 1 đến 20" in page
 
 
@@ -454,8 +529,13 @@ def test_people_outside_the_meeting_are_kept_out(app, client, qcell, login, user
     sid = _meeting(app)
     qid = _ask(app, sid, "member1", "Riêng chi bộ")
     login(username)
-    for url in (f"/questions/sessions/{sid}", f"/questions/sessions/{sid}/screen", f"/questions/sessions/{sid}/stream",
-                f"/questions/sessions/{sid}/poll/queue", f"/questions/sessions/{sid}/queue.csv"):
+    for url in (
+        f"/questions/sessions/{sid}",
+        f"/questions/sessions/{sid}/screen",
+        f"/questions/sessions/{sid}/stream",
+        f"/questions/sessions/{sid}/poll/queue",
+        f"/questions/sessions/{sid}/queue.csv",
+    ):
         assert client.get(url).status_code == status, url
     assert client.post(f"/questions/questions/{qid}/vote", data={"on": "1"}).status_code == status
 
@@ -513,8 +593,11 @@ def test_closing_the_meeting_ends_the_turns(app, qcell):
     sid = _meeting(app)
     _as(app, "member2", lambda u: services.raise_hand(db.session.get(Session, sid), u))
     _as(app, "member3", lambda u: services.raise_hand(db.session.get(Session, sid), u))
-    _as(app, "bithu", lambda u: services.give_floor(
-        db.session.scalar(select(Speaker).where(Speaker.user_id == qcell["m2"])), u))
+    _as(
+        app,
+        "bithu",
+        lambda u: services.give_floor(db.session.scalar(select(Speaker).where(Speaker.user_id == qcell["m2"])), u),
+    )
     _as(app, "bithu", lambda u: scheduling.advance(db.session.get(Session, sid), SessionStatus.CLOSED, u))
     with app.app_context():
         states = {t.user_id: t.state for t in db.session.scalars(select(Speaker))}
@@ -534,8 +617,11 @@ def test_every_change_that_moves_a_counter_publishes_the_counters_region(app, qc
         return db.session.get(Session, sid)
 
     def turn_of(username):
-        return db.session.scalar(select(Speaker).where(Speaker.session_id == sid, Speaker.user_id == _user(username).id)
-                                 .order_by(Speaker.id.desc()))
+        return db.session.scalar(
+            select(Speaker)
+            .where(Speaker.session_id == sid, Speaker.user_id == _user(username).id)
+            .order_by(Speaker.id.desc())
+        )
 
     def question(text):
         return db.session.scalar(select(Question).where(Question.session_id == sid, Question.text == text))
@@ -632,8 +718,11 @@ def test_a_page_polls_all_its_regions_in_one_request_and_gets_only_what_changed(
     forged = client.get(url, headers={"If-None-Match": f'"{versions}-{"0" * 24}"'})
     assert _regions_in(forged.text) == ["queue", "speakers", "mine"]
     login("member2")
-    assert _regions_in(client.get(url, headers={"If-None-Match": changed.headers["ETag"]}).text) == \
-        ["queue", "speakers", "mine"]
+    assert _regions_in(client.get(url, headers={"If-None-Match": changed.headers["ETag"]}).text) == [
+        "queue",
+        "speakers",
+        "mine",
+    ]
 
 
 def test_a_page_poll_of_a_chair_region_needs_the_chair(app, client, qcell, login):
@@ -642,8 +731,10 @@ def test_a_page_poll_of_a_chair_region_needs_the_chair(app, client, qcell, login
     assert client.get(f"/questions/sessions/{sid}/poll/queue,moderation").status_code == 403
     assert client.get(f"/questions/sessions/{sid}/poll/queue,nothing").status_code == 404
     login("bithu")
-    assert _regions_in(client.get(f"/questions/sessions/{sid}/poll/moderation,chair-speakers").text) == \
-        ["moderation", "chair-speakers"]
+    assert _regions_in(client.get(f"/questions/sessions/{sid}/poll/moderation,chair-speakers").text) == [
+        "moderation",
+        "chair-speakers",
+    ]
 
 
 def test_shared_renders_are_made_once_per_change(app, client, qcell, login):
@@ -671,13 +762,19 @@ def test_the_same_idempotency_key_delivers_once(app, client, qcell, login):
     first = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Một lần thôi"}, headers=key)
     again = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Một lần thôi"}, headers=key)
     assert first.status_code == again.status_code == 204 and again.headers["Idempotent-Replayed"] == "true"
-    other = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Câu khác"},
-                        headers={**key, "Idempotency-Key": "ffffeeeeddddccccbbbb"})
+    other = client.post(
+        f"/questions/sessions/{sid}/ask",
+        data={"text": "Câu khác"},
+        headers={**key, "Idempotency-Key": "ffffeeeeddddccccbbbb"},
+    )
     assert other.status_code == 204
-    refused = client.post(f"/questions/sessions/{sid}/ask", data={"text": ""},
-                          headers={**key, "Idempotency-Key": "0000111122223333"})
+    refused = client.post(
+        f"/questions/sessions/{sid}/ask", data={"text": ""}, headers={**key, "Idempotency-Key": "0000111122223333"}
+    )
     assert refused.status_code == 422
-    bad_key = client.post(f"/questions/sessions/{sid}/ask", data={"text": "x"}, headers={**key, "Idempotency-Key": "<>"})
+    bad_key = client.post(
+        f"/questions/sessions/{sid}/ask", data={"text": "x"}, headers={**key, "Idempotency-Key": "<>"}
+    )
     assert bad_key.status_code == 400
     with app.app_context():
         texts = sorted(db.session.scalars(select(Question.text)))
@@ -697,7 +794,9 @@ def test_csv_exports_the_queue_and_the_speakers(app, client, qcell, login):
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["#", "Thời điểm hỏi", "Câu hỏi"]
     assert rows[1][2] == "Xuất, với dấu phẩy" and rows[1][4] == "Member1" and rows[1][7] == "1"
-    speakers = list(csv.reader(io.StringIO(client.get(f"/questions/sessions/{sid}/speakers.csv").data.decode("utf-8-sig"))))
+    speakers = list(
+        csv.reader(io.StringIO(client.get(f"/questions/sessions/{sid}/speakers.csv").data.decode("utf-8-sig")))
+    )
     assert speakers[1][0] == "Đảng Viên Ba" and speakers[1][2] == "Chờ phát biểu"
 
 

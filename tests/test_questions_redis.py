@@ -1,5 +1,6 @@
 """Across worker processes through Redis: a question posted to one gunicorn process reaches the SSE
 stream a member holds on another. Runs when REDIS_URL is set (CI's second pass)."""
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,11 @@ def test_a_question_posted_to_one_worker_reaches_a_stream_on_another(app, databa
             time.sleep(0.05)
         assert "event: queue\n" in "".join(frames), "the stream did not open"
         token = asker.token(f"{base_b}/questions/sessions/{sid}")
-        answer = asker.post(f"{base_b}/questions/sessions/{sid}/ask",
-                            {"text": "Qua Redis từ tiến trình khác", "csrf_token": token}, {"X-Outbox": "1"})
+        answer = asker.post(
+            f"{base_b}/questions/sessions/{sid}/ask",
+            {"text": "Qua Redis từ tiến trình khác", "csrf_token": token},
+            {"X-Outbox": "1"},
+        )
         assert answer.status == 204
         deadline = time.monotonic() + 10
         while "Qua Redis từ tiến trình khác" not in "".join(frames) and time.monotonic() < deadline:

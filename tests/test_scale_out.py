@@ -3,6 +3,7 @@ nginx upstream, sharing PostgreSQL, Redis and SECRET_KEY. A live event published
 client attached to the other, and a sign-in made through nginx holds on both.
 
 Runs when INTRANET_TEST_DATABASE_URL and REDIS_URL are set (CI's second pass) and nginx is installed."""
+
 from __future__ import annotations
 
 import http.client
@@ -15,18 +16,26 @@ from support import serve
 from test_nginx import NGINX, Client, Nginx, Stream, ask, production_env
 
 pytestmark = [
-    pytest.mark.skipif(not (os.environ.get("INTRANET_TEST_DATABASE_URL") and os.environ.get("REDIS_URL")),
-                       reason="scale-out needs a shared database and Redis: set INTRANET_TEST_DATABASE_URL and REDIS_URL"),
-    pytest.mark.skipif(not Path(NGINX).exists(),
-                       reason="nginx is not installed: `sudo apt-get install nginx` (make test does it as root)"),
+    pytest.mark.skipif(
+        not (os.environ.get("INTRANET_TEST_DATABASE_URL") and os.environ.get("REDIS_URL")),
+        reason="scale-out needs a shared database and Redis: set INTRANET_TEST_DATABASE_URL and REDIS_URL",
+    ),
+    pytest.mark.skipif(
+        not Path(NGINX).exists(),
+        reason="nginx is not installed: `sudo apt-get install nginx` (make test does it as root)",
+    ),
 ]
 
 
 @pytest.fixture
 def hosts(app, database_url, tmp_path):
     """Two app servers behind one nginx; yields (nginx, [(port, instance folder)])."""
-    servers = [serve(app, database_url, tmp_path / name, **production_env(GUNICORN_CMD_ARGS="--keep-alive 75 --access-logfile -"))
-               for name in ("host-a", "host-b")]
+    servers = [
+        serve(
+            app, database_url, tmp_path / name, **production_env(GUNICORN_CMD_ARGS="--keep-alive 75 --access-logfile -")
+        )
+        for name in ("host-a", "host-b")
+    ]
     ports = [int(base.rsplit(":", 1)[1]) for _, base in servers]
     proxy = Nginx(tmp_path / "nginx", ports)
     try:

@@ -1,4 +1,5 @@
 """Scheduling plugin: programme, meetings, distancing mode, presenting group, questions, attendance."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -38,8 +39,14 @@ def _office(code):
 
 def _session(app, **kw):
     with app.app_context():
-        fields = dict(kind=SessionKind.THEMATIC, title="Học tập Nghị quyết", duration_minutes=120, place="Hội trường",
-                      mode=SessionMode.IN_PERSON, starts_at=datetime.now(UTC) + timedelta(days=10))
+        fields = dict(
+            kind=SessionKind.THEMATIC,
+            title="Học tập Nghị quyết",
+            duration_minutes=120,
+            place="Hội trường",
+            mode=SessionMode.IN_PERSON,
+            starts_at=datetime.now(UTC) + timedelta(days=10),
+        )
         fields.update(kw)
         session = services.create_session(_office("DIST"), **fields)
         db.session.commit()
@@ -74,9 +81,18 @@ def test_secretary_plans_a_meeting_and_members_cannot(app, client, cell2, login)
     assert client.get("/scheduling/sessions/new").status_code == 403
     client.post("/logout")
     login("chiuy")
-    response = client.post("/scheduling/sessions/new", data={
-        "kind": "thematic", "title": "Chuyên đề quý IV", "duration_minutes": 120, "place": "Phòng họp",
-        "mode": "in_person", "programme_item_id": 0, **_form_day()})
+    response = client.post(
+        "/scheduling/sessions/new",
+        data={
+            "kind": "thematic",
+            "title": "Chuyên đề quý IV",
+            "duration_minutes": 120,
+            "place": "Phòng họp",
+            "mode": "in_person",
+            "programme_item_id": 0,
+            **_form_day(),
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         session = db.session.scalar(select(Session))
@@ -84,16 +100,27 @@ def test_secretary_plans_a_meeting_and_members_cannot(app, client, cell2, login)
         assert (local.hour, local.minute) == (8, 0) and session.status == SessionStatus.PLANNED
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"day": "2020-01-01"}, "Buổi sinh hoạt phải diễn ra trong tương lai."),
-    ({"day": "31/02/2027"}, "Hãy nhập ngày"),
-    ({"duration_minutes": 5}, "Từ 15 đến 600 phút."),
-    ({"title": ""}, "Trường này là bắt buộc."),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"day": "2020-01-01"}, "Buổi sinh hoạt phải diễn ra trong tương lai."),
+        ({"day": "31/02/2027"}, "Hãy nhập ngày"),
+        ({"duration_minutes": 5}, "Từ 15 đến 600 phút."),
+        ({"title": ""}, "Trường này là bắt buộc."),
+    ],
+)
 def test_bad_meeting_input_gets_a_clear_message(app, client, cell2, login, change, message):
     login("bithu")
-    form = {"kind": "regular", "title": "Sinh hoạt thường kỳ", "duration_minutes": 90, "place": "", "mode": "online",
-            "programme_item_id": 0, **_form_day(), **change}
+    form = {
+        "kind": "regular",
+        "title": "Sinh hoạt thường kỳ",
+        "duration_minutes": 90,
+        "place": "",
+        "mode": "online",
+        "programme_item_id": 0,
+        **_form_day(),
+        **change,
+    }
     response = client.post("/scheduling/sessions/new", data=form)
     assert response.status_code == 200 and message in response.text
     with app.app_context():
@@ -106,8 +133,10 @@ def test_programme_drafted_by_committee_approved_by_secretary(app, client, cell2
         group = services.topic_groups(_office("DIST").id)[1].id
     page = client.get("/scheduling/programme/2027")
     assert page.status_code == 200 and "Nháp" in page.text
-    client.post("/scheduling/programme/2027", data={"quarter": 1, "topic_group_id": group,
-                                                   "title": "Kỹ năng kiểm sát", "lead_id": cell2["member"]})
+    client.post(
+        "/scheduling/programme/2027",
+        data={"quarter": 1, "topic_group_id": group, "title": "Kỹ năng kiểm sát", "lead_id": cell2["member"]},
+    )
     assert "Kỹ năng kiểm sát" in client.get("/scheduling/programme/2027").text
     assert client.post("/scheduling/programme/2027/approve").status_code == 403  # committee cannot approve
     client.post("/logout")
@@ -115,8 +144,9 @@ def test_programme_drafted_by_committee_approved_by_secretary(app, client, cell2
     client.post("/scheduling/programme/2027/approve")
     page = client.get("/scheduling/programme/2027")
     assert "Đã phê duyệt" in page.text and "quý: 2, 3, 4" in page.text
-    refused = client.post("/scheduling/programme/2027", data={"quarter": 2, "topic_group_id": group,
-                                                             "title": "Thêm", "lead_id": 0})
+    refused = client.post(
+        "/scheduling/programme/2027", data={"quarter": 2, "topic_group_id": group, "title": "Thêm", "lead_id": 0}
+    )
     assert "không thể thay đổi" in refused.text
     with app.app_context():
         assert db.session.scalar(select(Programme)).status == ProgrammeStatus.APPROVED
@@ -127,8 +157,9 @@ def test_programme_rejects_a_topic_group_of_another_office(app, client, cell2, l
         foreign = services.topic_groups(_office("OTHER").id)[0].id
         db.session.commit()
     login("bithu")
-    response = client.post("/scheduling/programme/2027", data={"quarter": 1, "topic_group_id": foreign,
-                                                              "title": "X", "lead_id": 0})
+    response = client.post(
+        "/scheduling/programme/2027", data={"quarter": 1, "topic_group_id": foreign, "title": "X", "lead_id": 0}
+    )
     assert response.status_code == 200  # not a valid choice: refused by the form
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Programme)) == 1
@@ -153,18 +184,28 @@ def test_group_of_two_or_three_from_this_cell(app, client, cell2, login):
     url = f"/scheduling/sessions/{sid}/group"
     one = client.post(url, data={"members": [cell2["member"]], "lead_id": cell2["member"]}, follow_redirects=True)
     assert "Nhóm chuẩn bị gồm 2 hoặc 3 đảng viên." in one.text
-    foreign = client.post(url, data={"members": [cell2["member"], cell2["other_member"]], "lead_id": cell2["member"]},
-                          follow_redirects=True)
+    foreign = client.post(
+        url,
+        data={"members": [cell2["member"], cell2["other_member"]], "lead_id": cell2["member"]},
+        follow_redirects=True,
+    )
     assert foreign.status_code == 200
     late = (FUTURE + timedelta(days=30)).strftime("%Y-%m-%d")
-    too_late = client.post(url, data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["member"],
-                                      "report_due": late}, follow_redirects=True)
+    too_late = client.post(
+        url,
+        data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["member"], "report_due": late},
+        follow_redirects=True,
+    )
     assert "Hạn nộp báo cáo phải trước buổi sinh hoạt." in too_late.text
-    past = client.post(url, data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["member"],
-                                  "report_due": "2020-01-01"}, follow_redirects=True)
+    past = client.post(
+        url,
+        data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["member"], "report_due": "2020-01-01"},
+        follow_redirects=True,
+    )
     assert "Hạn nộp báo cáo không thể ở trong quá khứ." in past.text
-    ok = client.post(url, data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["m2"]},
-                     follow_redirects=True)
+    ok = client.post(
+        url, data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["m2"]}, follow_redirects=True
+    )
     assert "Đã lưu nhóm chuẩn bị." in ok.text
     client.post("/logout")
     login("member1")
@@ -175,8 +216,10 @@ def test_group_of_two_or_three_from_this_cell(app, client, cell2, login):
 def test_questions_visible_to_group_first_then_to_all(app, client, cell2, login):
     sid = _session(app)
     login("bithu")
-    client.post(f"/scheduling/sessions/{sid}/group", data={"members": [cell2["member"], cell2["m2"]],
-                                                           "lead_id": cell2["member"]})
+    client.post(
+        f"/scheduling/sessions/{sid}/group",
+        data={"members": [cell2["member"], cell2["m2"]], "lead_id": cell2["member"]},
+    )
     client.post(f"/scheduling/sessions/{sid}/questions", data={"text": "Liên hệ thực tiễn đơn vị?"})
     page = client.get(f"/scheduling/sessions/{sid}").text
     assert "Liên hệ thực tiễn đơn vị?" in page and "từ 3 đến 5 câu hỏi" in page
@@ -196,20 +239,23 @@ def test_questions_visible_to_group_first_then_to_all(app, client, cell2, login)
 def test_attendance_answers_and_quorum(app, client, cell2, login):
     sid = _session(app)
     login("member1")
-    no_reason = client.post(f"/scheduling/sessions/{sid}/answer", data={"answer": "excused", "reason": " "},
-                            follow_redirects=True)
+    no_reason = client.post(
+        f"/scheduling/sessions/{sid}/answer", data={"answer": "excused", "reason": " "}, follow_redirects=True
+    )
     assert "Hãy cho biết lý do vắng mặt." in no_reason.text
     client.post(f"/scheduling/sessions/{sid}/answer", data={"answer": "excused", "reason": "Đi công tác"})
     assert client.post(f"/scheduling/sessions/{sid}/attendance", data={"present": [1]}).status_code == 403
     client.post("/logout")
     login("bithu")
     # Official members: bithu, member1, chiuy, member2, member3 (5); dubi is probationary.
-    client.post(f"/scheduling/sessions/{sid}/attendance", data={"present": [cell2["secretary"], cell2["prob"],
-                                                                           cell2["m2"]]})
+    client.post(
+        f"/scheduling/sessions/{sid}/attendance", data={"present": [cell2["secretary"], cell2["prob"], cell2["m2"]]}
+    )
     page = client.get(f"/scheduling/sessions/{sid}").text
     assert "CHƯA đủ số lượng" in page and "vắng có lý do 1" in page
-    client.post(f"/scheduling/sessions/{sid}/attendance", data={"present": [cell2["secretary"], cell2["m2"],
-                                                                           cell2["m3"]]})
+    client.post(
+        f"/scheduling/sessions/{sid}/attendance", data={"present": [cell2["secretary"], cell2["m2"], cell2["m3"]]}
+    )
     assert "Đủ số lượng" in client.get(f"/scheduling/sessions/{sid}").text
     with app.app_context():
         summary = services.summary(db.session.get(Session, sid))
@@ -247,8 +293,15 @@ def test_states_move_forward_and_closing_locks_the_record(app, client, cell2, lo
         assert db.session.get(Session, sid).status == SessionStatus.CLOSED
     again = client.post(f"/scheduling/sessions/{sid}/advance", follow_redirects=True)
     assert "đã kết thúc" in again.text
-    edit = {"kind": "thematic", "title": "Sửa sau khi kết thúc", "duration_minutes": 120, "place": "",
-            "mode": "in_person", "programme_item_id": 0, **_form_day()}
+    edit = {
+        "kind": "thematic",
+        "title": "Sửa sau khi kết thúc",
+        "duration_minutes": 120,
+        "place": "",
+        "mode": "in_person",
+        "programme_item_id": 0,
+        **_form_day(),
+    }
     refused = client.post(f"/scheduling/sessions/{sid}/edit", data=edit)
     assert "chỉ bí thư được đính chính" in refused.text
     answer = client.post(f"/scheduling/sessions/{sid}/answer", data={"answer": "attend"}, follow_redirects=True)
@@ -319,7 +372,9 @@ def test_demo_holds_a_realistic_year(app):
         assert any(s.starts_at > datetime.now(UTC) + timedelta(days=40) for s in sessions)
         past = [s for s in sessions if s.starts_at < datetime.now(UTC)]
         assert all(s.status == SessionStatus.CLOSED and services.summary(s).quorum for s in past)
-        assert all(len(s.group) in (2, 3) and 3 <= len(s.questions) <= 5 for s in sessions if s.kind == SessionKind.THEMATIC)
+        assert all(
+            len(s.group) in (2, 3) and 3 <= len(s.questions) <= 5 for s in sessions if s.kind == SessionKind.THEMATIC
+        )
         statuses = [p.status for p in db.session.scalars(select(Programme).order_by(Programme.year))]
         assert statuses == [ProgrammeStatus.APPROVED, ProgrammeStatus.DRAFT]
 
@@ -339,7 +394,9 @@ def test_private_calendar_feed_issue_use_revoke(app, client, cell2, login):
     assert [str(e["summary"]) for e in events] == ["Chuyên đề có lịch"]
     assert events[0]["dtend"].dt - events[0]["dtstart"].dt == timedelta(minutes=120)
     # A new link replaces the old one; revoking ends it; a guessed one never worked.
-    newer = __import__("re").search(r'value="(http[^"]+\.ics)"', client.post("/scheduling/calendar/issue").text).group(1)
+    newer = (
+        __import__("re").search(r'value="(http[^"]+\.ics)"', client.post("/scheduling/calendar/issue").text).group(1)
+    )
     assert app.test_client().get(path).status_code == 404
     new_path = newer.split("localhost", 1)[1]
     assert app.test_client().get(new_path).status_code == 200
@@ -398,8 +455,9 @@ def test_quorum_rule_is_set_by_the_secretary(app, client, cell2, login):
     login("bithu")
     bad = client.post("/scheduling/quorum", data={"quorum_percent": 20}, follow_redirects=True)
     assert "Từ 50 đến 99." in bad.text
-    client.post(f"/scheduling/sessions/{sid}/attendance", data={"present": [cell2["secretary"], cell2["m2"],
-                                                                           cell2["m3"]]})
+    client.post(
+        f"/scheduling/sessions/{sid}/attendance", data={"present": [cell2["secretary"], cell2["m2"], cell2["m3"]]}
+    )
     assert "Đủ số lượng: hơn 50% số đảng viên chính thức có mặt." in client.get(f"/scheduling/sessions/{sid}").text
     client.post("/scheduling/quorum", data={"quorum_percent": 66})
     page = client.get(f"/scheduling/sessions/{sid}").text  # 3 of 5 official members is 60%
@@ -453,20 +511,24 @@ def test_a_room_join_marks_the_member_present_through_the_hook(app, cell2):
         session = db.session.get(Session, sid)
         member = db.session.get(User, cell2["member"])
         manager(app).for_office(session.office_id).intranet_session_member_joined(
-            session=session, user=member, source="jitsi")
+            session=session, user=member, source="jitsi"
+        )
         db.session.commit()
         row = session.attendance[0]
         assert (row.user_id, row.present, row.taken_by) == (member.id, True, "jitsi")
 
 
-@pytest.mark.parametrize("username,roles,may_plan", [
-    ("phobithu", ("deputy", "member"), True),
-    ("chiuy2", ("committee", "member"), True),
-    ("khach", ("guest",), False),
-    ("dangvien", ("member",), False),
-])
+@pytest.mark.parametrize(
+    "username,roles,may_plan",
+    [
+        ("phobithu", ("deputy", "member"), True),
+        ("chiuy2", ("committee", "member"), True),
+        ("khach", ("guest",), False),
+        ("dangvien", ("member",), False),
+    ],
+)
 def test_who_may_plan(app, client, data, cell2, login, username, roles, may_plan):
     data.user(username, "DIST", roles=roles)
     login(username)
     assert (client.get("/scheduling/sessions/new").status_code == 200) == may_plan
-    assert (client.post("/scheduling/programme/2031/approve").status_code == 403)  # only the secretary
+    assert client.post("/scheduling/programme/2031/approve").status_code == 403  # only the secretary

@@ -1,4 +1,5 @@
 """Documents sent ahead: content-checked uploads, versions, preview text, visibility, read receipts."""
+
 import io
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -40,9 +41,15 @@ def meeting(app, data, cell):
     data.user("member3", "DIST")
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
-        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề",
-                                          starts_at=datetime.now(UTC) + timedelta(days=9),
-                                          duration_minutes=120, place="", mode=SessionMode.IN_PERSON)
+        session = services.create_session(
+            dist,
+            kind=SessionKind.THEMATIC,
+            title="Chuyên đề",
+            starts_at=datetime.now(UTC) + timedelta(days=9),
+            duration_minutes=120,
+            place="",
+            mode=SessionMode.IN_PERSON,
+        )
         people = {u.username: u for u in services.members(dist.id)}
         services.set_group(session, [people["member1"], people["member2"]], people["member1"], None, None)
         db.session.commit()
@@ -50,8 +57,12 @@ def meeting(app, data, cell):
 
 
 def upload(client, sid, content: bytes, name: str, kind="report"):
-    return client.post(f"/scheduling/sessions/{sid}/documents", data={"kind": kind, "file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data", follow_redirects=True)
+    return client.post(
+        f"/scheduling/sessions/{sid}/documents",
+        data={"kind": kind, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def count(app):
@@ -94,11 +105,14 @@ def make_pdf() -> bytes:
 PDF = make_pdf()
 
 
-@pytest.mark.parametrize("content,name,kind,message", [
-    (b"MZ\x90\x00 not a document", "bao-cao.docx", "report", "Không nhận loại tệp này"),
-    (PDF, "video.mp4", "video", "Không nhận loại tệp này"),
-    (b"", "empty.docx", "report", "Tệp rỗng."),
-])
+@pytest.mark.parametrize(
+    "content,name,kind,message",
+    [
+        (b"MZ\x90\x00 not a document", "bao-cao.docx", "report", "Không nhận loại tệp này"),
+        (PDF, "video.mp4", "video", "Không nhận loại tệp này"),
+        (b"", "empty.docx", "report", "Tệp rỗng."),
+    ],
+)
 def test_wrong_files_are_refused_by_content(app, client, meeting, login, content, name, kind, message):
     login("member1")
     assert message in upload(client, meeting, content, name, kind).text
@@ -144,7 +158,9 @@ def test_members_see_documents_only_once_sent_and_receipts_follow(app, client, m
     login("bithu", c=secretary)
     secretary.post(f"/scheduling/sessions/{meeting}/advance")  # send to members
     pdf = outsider.get(f"/scheduling/documents/{doc}")
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and "inline" in pdf.headers["Content-Disposition"]
+    assert (
+        pdf.status_code == 200 and pdf.mimetype == "application/pdf" and "inline" in pdf.headers["Content-Disposition"]
+    )
     outsider.get(f"/scheduling/documents/{doc}")  # a second opening keeps the first time
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(DocumentRead)) == 1  # once, member3's

@@ -1,5 +1,6 @@
 """Redirect targets from the request stay on this site; every response carries the security headers;
 no template has inline script or style."""
+
 import re
 from pathlib import Path
 
@@ -50,8 +51,16 @@ def test_sign_in_follows_a_local_next(client, cell):
     assert response.location == "/account?x=1"
 
 
-@pytest.mark.parametrize("target", HOSTILE + ["http://localhost//evil.example/x", "http://localhost/\\evil.example",
-                                              "http://localhost.evil.example/x", "http://evil.example/x"])
+@pytest.mark.parametrize(
+    "target",
+    HOSTILE
+    + [
+        "http://localhost//evil.example/x",
+        "http://localhost/\\evil.example",
+        "http://localhost.evil.example/x",
+        "http://evil.example/x",
+    ],
+)
 def test_language_switch_never_follows_a_hostile_referrer(client, cell, target):
     try:
         response = client.post("/lang/en", headers={"Referer": target})

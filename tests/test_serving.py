@@ -1,6 +1,7 @@
 """The app served as `make run` serves it (gunicorn with intranet/gunicorn_conf.py, in a subprocess):
 open live streams never take the places that serve pages, a closed browser frees its stream, and a
 stream past the caps is refused (the page then polls)."""
+
 from __future__ import annotations
 
 import http.client
@@ -36,9 +37,15 @@ def _free_port() -> int:
 def _meeting(app) -> int:
     with app.app_context():
         office = db.session.scalar(select(Office).where(Office.code == "DIST"))
-        meeting = scheduling.create_session(office, kind=SessionKind.THEMATIC, title="Họp chi bộ", duration_minutes=120,
-                                            place="Hội trường", mode=SessionMode.HYBRID,
-                                            starts_at=datetime.now(UTC) + timedelta(hours=1))
+        meeting = scheduling.create_session(
+            office,
+            kind=SessionKind.THEMATIC,
+            title="Họp chi bộ",
+            duration_minutes=120,
+            place="Hội trường",
+            mode=SessionMode.HYBRID,
+            starts_at=datetime.now(UTC) + timedelta(hours=1),
+        )
         scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
         db.session.commit()
         return meeting.id
@@ -52,13 +59,29 @@ def serve(app, database_url, tmp_path, qcell):
 
     def start(**config) -> int:
         port = _free_port()
-        env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key",
-               "INTRANET_INSTANCE_PATH": str(tmp_path), "INTRANET_ENV": "development",
-               "INTRANET_BIND": f"127.0.0.1:{port}", "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"],
-               **{f"INTRANET_{k}": str(v) for k, v in config.items()}}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "INTRANET_INSTANCE_PATH": str(tmp_path),
+            "INTRANET_ENV": "development",
+            "INTRANET_BIND": f"127.0.0.1:{port}",
+            "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"],
+            **{f"INTRANET_{k}": str(v) for k, v in config.items()},
+        }
         log = open(tmp_path / f"gunicorn-{port}.log", "w")
-        servers.append((subprocess.Popen([str(GUNICORN), "-c", "intranet/gunicorn_conf.py", "wsgi:app"], cwd=ROOT,
-                                         env=env, stdout=log, stderr=log), log))
+        servers.append(
+            (
+                subprocess.Popen(
+                    [str(GUNICORN), "-c", "intranet/gunicorn_conf.py", "wsgi:app"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=log,
+                ),
+                log,
+            )
+        )
         for _ in range(300):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -81,8 +104,12 @@ def _sign_in(port: int, username: str) -> str:
     response = conn.getresponse()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.read().decode()).group(1)
     cookie = response.headers["Set-Cookie"].split(";", 1)[0]
-    conn.request("POST", "/login", urlencode({"username": username, "password": PASSWORD, "csrf_token": token}),
-                 {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    conn.request(
+        "POST",
+        "/login",
+        urlencode({"username": username, "password": PASSWORD, "csrf_token": token}),
+        {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     response = conn.getresponse()
     response.read()
     assert response.status == 302
@@ -159,8 +186,10 @@ def test_a_closed_browser_frees_its_stream_before_any_heartbeat(serve):
 def test_the_process_cap_refuses_streams_beyond_it(serve):
     start, meeting = serve
     port = start(LIVE_STREAMS_PER_PROCESS=2)
-    streams = [_open_stream(port, f"/questions/sessions/{meeting}/stream?page=member", _sign_in(port, name))
-               for name in ("member1", "member2", "member3")]
+    streams = [
+        _open_stream(port, f"/questions/sessions/{meeting}/stream?page=member", _sign_in(port, name))
+        for name in ("member1", "member2", "member3")
+    ]
     try:
         assert [status for _, status in streams] == [200, 200, 429]
     finally:

@@ -1,4 +1,5 @@
 """Server-side sessions: sign-out ends a session for every copy of its cookies; my sessions; admin."""
+
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -8,8 +9,10 @@ from intranet.extensions import db
 from intranet.models import AuditEvent, utcnow
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-PHONE = ("Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) "
-         "Chrome/126.0.0.0 Mobile Safari/537.36")
+PHONE = (
+    "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
 
 
 def _rows():
@@ -132,8 +135,10 @@ def test_an_office_admin_ends_a_users_sessions(app, cell):
 
 def test_password_change_ends_the_other_sessions_only(app, cell):
     laptop, phone = _sign_in(app), _sign_in(app, user_agent=PHONE)
-    response = laptop.post("/account/password", data={"current_password": PASSWORD, "new_password": "another good one",
-                                                      "confirm": "another good one"})
+    response = laptop.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": "another good one", "confirm": "another good one"},
+    )
     assert response.status_code == 302
     assert _signed_in(laptop) and not _signed_in(phone)
 

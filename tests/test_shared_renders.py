@@ -1,6 +1,7 @@
 """A live region shared by a kind of viewer is rendered once per change, whatever the number of its
 viewers, pages and frames alike — and, with Redis as the bus, whatever the number of server processes.
 Renders are counted (Flask's ``template_rendered`` signal), not timed."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Thin links: static files under content-hashed names, cached for good and pre-compressed; pages
 compressed; streams and 304 polls left as they were (intranet/assets.py)."""
+
 from __future__ import annotations
 
 import gzip
@@ -112,8 +113,9 @@ def test_event_streams_are_never_compressed(app, client, data, cell, login):
     login("member1")
     for _ in range(60):
         client.post("/hello/")
-    response = client.get(f"/hello/{_office_id(data, cell)}/stream", headers={"Accept-Encoding": "gzip, br"},
-                          buffered=False)
+    response = client.get(
+        f"/hello/{_office_id(data, cell)}/stream", headers={"Accept-Encoding": "gzip, br"}, buffered=False
+    )
     assert response.mimetype == "text/event-stream" and "Content-Encoding" not in response.headers
     frames = (chunk.decode() for chunk in response.response)
     assert next(frames).startswith("retry:")
@@ -137,9 +139,15 @@ def _meeting(app, report: str = "Bản báo cáo lần thứ nhất") -> int:
     with app.test_request_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         secretary = db.session.scalar(select(User).where(User.username == "bithu"))
-        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề",
-                                           starts_at=datetime.now(UTC) + timedelta(minutes=5),
-                                           duration_minutes=90, place="", mode=SessionMode.ONLINE)
+        session = services.create_session(
+            dist,
+            kind=SessionKind.THEMATIC,
+            title="Chuyên đề",
+            starts_at=datetime.now(UTC) + timedelta(minutes=5),
+            duration_minutes=90,
+            place="",
+            mode=SessionMode.ONLINE,
+        )
         _upload(session, report, secretary)
         services.add_question(session, "Khó khăn lớn nhất là gì?", secretary)
         services.advance(session, SessionStatus.IN_PROGRESS, None)
@@ -194,8 +202,11 @@ def test_documents_page_carries_text_versions_and_questions(app, client, data, c
     from intranet_scheduling.models import Session
 
     with app.test_request_context():
-        _upload(db.session.get(Session, sid), "Bản báo cáo lần thứ hai",
-                db.session.scalar(select(User).where(User.username == "bithu")))
+        _upload(
+            db.session.get(Session, sid),
+            "Bản báo cáo lần thứ hai",
+            db.session.scalar(select(User).where(User.username == "bithu")),
+        )
         db.session.commit()
     newer = client.get(f"/meetings/sessions/{sid}/documents")
     assert "Bản báo cáo lần thứ hai" in newer.text and "Phiên bản 2" in newer.text

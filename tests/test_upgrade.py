@@ -2,6 +2,7 @@
 migration head and filled with rows written in its SQL goes through ``flask db upgrade``; every row
 keeps its values (new columns may appear) and the app serves the data. On SQLite always, on
 PostgreSQL when INTRANET_TEST_DATABASE_URL is one."""
+
 from __future__ import annotations
 
 import json
@@ -30,42 +31,152 @@ def rows_of_the_previous_release(password_hash: str) -> list[tuple[str, dict]]:
     plugin switch, an audit record, a notification, a meeting with a document, a queue question, the
     office's Jitsi settings."""
     return [
-        ("office", {"id": 1, "code": "DIST", "name": "Viện kiểm sát nhân dân quận Ninh Kiều", "party_committee": "",
-                    "cell_name": "CHI BỘ 1", "parent_id": None, "created_at": NOW}),
-        *[("user_account", {"id": uid, "username": name, "full_name": full, "email": f"{name}@vks.gov.vn",
-                            "password_hash": password_hash, "office_id": 1, "party_status": "official",
-                            "active": True, "must_change_password": False, "auth_version": 1, "locale": "vi",
-                            "created_at": NOW, "last_login_at": None})
-          for uid, name, full in [(1, "bithu", "Nguyễn Văn Hùng"), (2, "dangvien1", "Phạm Quốc Bảo")]],
-        *[("role_assignment", {"id": rid, "user_id": uid, "office_id": 1, "role": role})
-          for rid, uid, role in [(1, 1, "secretary"), (2, 1, "member"), (3, 2, "member")]],
-        ("plugin_state", {"office_id": 1, "plugin": "questions", "enabled": True, "updated_at": NOW,
-                          "updated_by_id": 1}),
-        ("audit_event", {"id": 1, "created_at": NOW, "actor_id": 1, "office_id": 1, "action": "core.office.create",
-                         "object_type": "office", "object_id": "1", "details": json.dumps({"code": "DIST"})}),
-        ("notification", {"id": 1, "user_id": 2, "office_id": 1, "key": "welcome", "title": "Họp chi bộ tháng 12",
-                          "body": "Mời đồng chí dự họp.", "link": "/scheduling/", "created_at": NOW,
-                          "read_at": None}),
-        ("scheduling_session", {"id": 1, "office_id": 1, "kind": "regular",
-                                "title": "Sinh hoạt chi bộ thường kỳ tháng 12", "starts_at": NOW + timedelta(days=3),
-                                "duration_minutes": 120, "place": "Hội trường cơ quan", "mode": "in_person",
-                                "mode_before_distancing": None, "status": "planned", "programme_item_id": None,
-                                "report_due": None, "created_at": NOW}),
-        ("scheduling_document", {"id": 1, "office_id": 1, "session_id": 1, "kind": "report", "version": 1,
-                                 "filename": "bao-cao-thang-12.pdf", "stored_name": STORED,
-                                 "content_type": "application/pdf", "size": len(PDF), "preview_text": "Phần I\nPhần II",
-                                 "uploaded_by_id": 1, "uploaded_at": NOW}),
-        ("questions_question", {"id": 1, "office_id": 1, "session_id": 1, "author_id": 2, "anonymity": "named",
-                                "through_chair": False, "discussion_question_id": None, "from_report": False,
-                                "text": "Đề nghị làm rõ chỉ tiêu phát triển đảng viên năm tới",
-                                "original_text": None, "edited_at": None, "status": "open", "hidden_reason": "",
-                                "merged_into_id": None, "votes": 0, "created_at": NOW, "answered_at": None}),
-        ("meetings_office_config", {"office_id": 1, "jitsi_domain": "meet.vks.gov.vn", "backup_domains": "",
-                                    "auth": "hs256", "app_id": "intranet",
-                                    "app_secret": "a-prosody-app-secret-of-32-bytes-or-more", "jaas_key_id": "",
-                                    "jaas_private_key": "", "open_minutes_before": 30, "rtt_degraded_ms": 400,
-                                    "rtt_poor_ms": 1000, "loss_degraded_pct": 3.0, "loss_poor_pct": 10.0,
-                                    "quality_degraded": 60, "quality_poor": 30, "samples_to_change": 3}),
+        (
+            "office",
+            {
+                "id": 1,
+                "code": "DIST",
+                "name": "Viện kiểm sát nhân dân quận Ninh Kiều",
+                "party_committee": "",
+                "cell_name": "CHI BỘ 1",
+                "parent_id": None,
+                "created_at": NOW,
+            },
+        ),
+        *[
+            (
+                "user_account",
+                {
+                    "id": uid,
+                    "username": name,
+                    "full_name": full,
+                    "email": f"{name}@vks.gov.vn",
+                    "password_hash": password_hash,
+                    "office_id": 1,
+                    "party_status": "official",
+                    "active": True,
+                    "must_change_password": False,
+                    "auth_version": 1,
+                    "locale": "vi",
+                    "created_at": NOW,
+                    "last_login_at": None,
+                },
+            )
+            for uid, name, full in [(1, "bithu", "Nguyễn Văn Hùng"), (2, "dangvien1", "Phạm Quốc Bảo")]
+        ],
+        *[
+            ("role_assignment", {"id": rid, "user_id": uid, "office_id": 1, "role": role})
+            for rid, uid, role in [(1, 1, "secretary"), (2, 1, "member"), (3, 2, "member")]
+        ],
+        (
+            "plugin_state",
+            {"office_id": 1, "plugin": "questions", "enabled": True, "updated_at": NOW, "updated_by_id": 1},
+        ),
+        (
+            "audit_event",
+            {
+                "id": 1,
+                "created_at": NOW,
+                "actor_id": 1,
+                "office_id": 1,
+                "action": "core.office.create",
+                "object_type": "office",
+                "object_id": "1",
+                "details": json.dumps({"code": "DIST"}),
+            },
+        ),
+        (
+            "notification",
+            {
+                "id": 1,
+                "user_id": 2,
+                "office_id": 1,
+                "key": "welcome",
+                "title": "Họp chi bộ tháng 12",
+                "body": "Mời đồng chí dự họp.",
+                "link": "/scheduling/",
+                "created_at": NOW,
+                "read_at": None,
+            },
+        ),
+        (
+            "scheduling_session",
+            {
+                "id": 1,
+                "office_id": 1,
+                "kind": "regular",
+                "title": "Sinh hoạt chi bộ thường kỳ tháng 12",
+                "starts_at": NOW + timedelta(days=3),
+                "duration_minutes": 120,
+                "place": "Hội trường cơ quan",
+                "mode": "in_person",
+                "mode_before_distancing": None,
+                "status": "planned",
+                "programme_item_id": None,
+                "report_due": None,
+                "created_at": NOW,
+            },
+        ),
+        (
+            "scheduling_document",
+            {
+                "id": 1,
+                "office_id": 1,
+                "session_id": 1,
+                "kind": "report",
+                "version": 1,
+                "filename": "bao-cao-thang-12.pdf",
+                "stored_name": STORED,
+                "content_type": "application/pdf",
+                "size": len(PDF),
+                "preview_text": "Phần I\nPhần II",
+                "uploaded_by_id": 1,
+                "uploaded_at": NOW,
+            },
+        ),
+        (
+            "questions_question",
+            {
+                "id": 1,
+                "office_id": 1,
+                "session_id": 1,
+                "author_id": 2,
+                "anonymity": "named",
+                "through_chair": False,
+                "discussion_question_id": None,
+                "from_report": False,
+                "text": "Đề nghị làm rõ chỉ tiêu phát triển đảng viên năm tới",
+                "original_text": None,
+                "edited_at": None,
+                "status": "open",
+                "hidden_reason": "",
+                "merged_into_id": None,
+                "votes": 0,
+                "created_at": NOW,
+                "answered_at": None,
+            },
+        ),
+        (
+            "meetings_office_config",
+            {
+                "office_id": 1,
+                "jitsi_domain": "meet.vks.gov.vn",
+                "backup_domains": "",
+                "auth": "hs256",
+                "app_id": "intranet",
+                "app_secret": "a-prosody-app-secret-of-32-bytes-or-more",
+                "jaas_key_id": "",
+                "jaas_private_key": "",
+                "open_minutes_before": 30,
+                "rtt_degraded_ms": 400,
+                "rtt_poor_ms": 1000,
+                "loss_degraded_pct": 3.0,
+                "loss_poor_pct": 10.0,
+                "quality_degraded": 60,
+                "quality_poor": 30,
+                "samples_to_change": 3,
+            },
+        ),
     ]
 
 
@@ -79,13 +190,16 @@ def restart_sequences(connection, tables: set[str]) -> None:
     """Rows inserted with explicit ids leave PostgreSQL's sequences behind; a real database would not."""
     for table in sorted(tables):
         if "id" in {c["name"] for c in inspect(connection).get_columns(table)}:
-            connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                    f"(SELECT max(id) FROM \"{table}\"))"))
+            connection.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM \"{table}\"))")
+            )
 
 
 def snapshot(connection, tables: set[str]) -> dict[str, list[dict]]:
-    return {table: [dict(row._mapping) for row in connection.execute(text(f'SELECT * FROM "{table}"'))]
-            for table in sorted(tables)}
+    return {
+        table: [dict(row._mapping) for row in connection.execute(text(f'SELECT * FROM "{table}"'))]
+        for table in sorted(tables)
+    }
 
 
 def primary_key(connection, table: str) -> list[str]:

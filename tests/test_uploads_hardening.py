@@ -1,6 +1,7 @@
 """Uploads under attack (issue 11, items 1, 17, 18): zip bombs refused from the zip directory with the
 worker's memory measured, previews cut at a bound, file types checked by their structure, every file
 sent with nosniff and a safe Content-Disposition, version numbers unique under concurrent uploads."""
+
 from __future__ import annotations
 
 import functools
@@ -94,8 +95,11 @@ def box(kind: bytes, payload: bytes = b"") -> bytes:
 
 def make_mp4() -> bytes:
     """ftyp, moov with its movie header, mdat: the boxes ISO/IEC 14496-12 asks for."""
-    return (box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2avc1mp41")
-            + box(b"moov", box(b"mvhd", bytes(100))) + box(b"mdat", bytes(64)))
+    return (
+        box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2avc1mp41")
+        + box(b"moov", box(b"mvhd", bytes(100)))
+        + box(b"mdat", bytes(64))
+    )
 
 
 def element(ident: bytes, payload: bytes) -> bytes:
@@ -104,8 +108,13 @@ def element(ident: bytes, payload: bytes) -> bytes:
 
 def make_webm() -> bytes:
     """An EBML header of doctype webm, then a Segment with Info and Tracks (RFC 9559)."""
-    header = element(b"\x1a\x45\xdf\xa3", element(b"\x42\x86", b"\x01") + element(b"\x42\x82", b"webm")
-                     + element(b"\x42\x87", b"\x04") + element(b"\x42\x85", b"\x02"))
+    header = element(
+        b"\x1a\x45\xdf\xa3",
+        element(b"\x42\x86", b"\x01")
+        + element(b"\x42\x82", b"webm")
+        + element(b"\x42\x87", b"\x04")
+        + element(b"\x42\x85", b"\x02"),
+    )
     info = element(b"\x15\x49\xa9\x66", element(b"\x2a\xd7\xb1", b"\x0f\x42\x40"))
     tracks = element(b"\x16\x54\xae\x6b", element(b"\xae", element(b"\xd7", b"\x01")))
     return header + element(b"\x18\x53\x80\x67", info + tracks)
@@ -121,19 +130,30 @@ HTML_AS_MP4 = b"<!--ftyp--><html><body><script>alert(document.cookie)</script></
 def meeting(app, data, cell):
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
-        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề",
-                                          starts_at=datetime.now(UTC) + timedelta(days=9),
-                                          duration_minutes=120, place="", mode=SessionMode.IN_PERSON)
+        session = services.create_session(
+            dist,
+            kind=SessionKind.THEMATIC,
+            title="Chuyên đề",
+            starts_at=datetime.now(UTC) + timedelta(days=9),
+            duration_minutes=120,
+            place="",
+            mode=SessionMode.IN_PERSON,
+        )
         member = db.session.scalar(select(User).where(User.username == "member1"))
-        services.set_group(session, [member, db.session.scalar(select(User).where(User.username == "bithu"))],
-                           member, None, None)
+        services.set_group(
+            session, [member, db.session.scalar(select(User).where(User.username == "bithu"))], member, None, None
+        )
         db.session.commit()
         return session.id
 
 
 def upload(client, sid, content: bytes, name: str, kind="report"):
-    return client.post(f"/scheduling/sessions/{sid}/documents", data={"kind": kind, "file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data", follow_redirects=True)
+    return client.post(
+        f"/scheduling/sessions/{sid}/documents",
+        data={"kind": kind, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def stored(app) -> list[Document]:
@@ -170,8 +190,28 @@ def test_a_long_document_is_previewed_up_to_the_bound_and_marked_cut(app, client
     (document,) = stored(app)
     # Cut at the bound; the stored-text rule then strips each paragraph's ends (spaces where Word kept them).
     assert document.preview_cut and 990_000 <= sum(map(len, document.preview)) <= 1_000_000
-    assert document.preview[0].startswith(("chi", "bộ", "đảng", "viên", "nghị", "quyết", "báo", "cáo", "sinh",
-                                             "hoạt", "chuyên", "đề", "kiểm", "điểm", "phát", "biểu", "thảo", "luận"))
+    assert document.preview[0].startswith(
+        (
+            "chi",
+            "bộ",
+            "đảng",
+            "viên",
+            "nghị",
+            "quyết",
+            "báo",
+            "cáo",
+            "sinh",
+            "hoạt",
+            "chuyên",
+            "đề",
+            "kiểm",
+            "điểm",
+            "phát",
+            "biểu",
+            "thảo",
+            "luận",
+        )
+    )
     preview = client.get(f"/scheduling/documents/{document.id}/preview").text
     assert 'id="preview-cut"' in preview and "Bản xem trước dừng ở đây" in preview
     short = upload(client, meeting, docx_with_body([paragraph("Ngắn gọn")]), "ngan.docx")
@@ -247,22 +287,33 @@ print(json.dumps({"before_kib": before, "after_kib": after, "status": page.statu
 EXTRACTION_BOUND_MIB = 64
 
 
-@pytest.mark.parametrize("name,make,expect", [
-    ("bomb", lambda: zip_bomb(256), "có thể là “bom nén”"),
-    ("long", lambda: long_docx(10_000_000), "phiên bản 1"),
-])
+@pytest.mark.parametrize(
+    "name,make,expect",
+    [
+        ("bomb", lambda: zip_bomb(256), "có thể là “bom nén”"),
+        ("long", lambda: long_docx(10_000_000), "phiên bản 1"),
+    ],
+)
 def test_the_workers_memory_stays_bounded_whatever_the_document_unpacks_to(tmp_path, name, make, expect):
     """A real upload through the route, in a child process whose own peak RSS is reset just before and
     read just after (the old code took the bomb past the child's 3 GiB address-space limit)."""
     path = tmp_path / f"{name}.docx"
     path.write_bytes(make())
-    result = subprocess.run([sys.executable, "-c", CHILD, str(path)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     measured = json.loads(result.stdout.strip().splitlines()[-1])
     grown_mib = (measured["after_kib"] - measured["before_kib"]) / 1024
-    print(f"{name}: {path.stat().st_size / MiB:.1f} MiB file, peak RSS {measured['before_kib'] / 1024:.0f} → "
-          f"{measured['after_kib'] / 1024:.0f} MiB (+{grown_mib:.1f})")
+    print(
+        f"{name}: {path.stat().st_size / MiB:.1f} MiB file, peak RSS {measured['before_kib'] / 1024:.0f} → "
+        f"{measured['after_kib'] / 1024:.0f} MiB (+{grown_mib:.1f})"
+    )
     assert measured["status"] == 200 and expect in measured["page"]
     assert grown_mib < EXTRACTION_BOUND_MIB
 
@@ -303,15 +354,18 @@ def test_html_with_ftyp_at_byte_4_is_refused_not_served_as_video(app, client, me
     assert stored(app) == []
 
 
-@pytest.mark.parametrize("content,kind,content_type", [
-    (make_mp4(), "video", "video/mp4"),
-    (make_webm(), "video", "video/webm"),
-    (make_pdf(), "report", "application/pdf"),
-    (make_image("PNG"), "image", "image/png"),
-    (make_image("JPEG"), "image", "image/jpeg"),
-    (make_image("GIF"), "image", "image/gif"),
-    (make_image("WEBP"), "image", "image/webp"),
-])
+@pytest.mark.parametrize(
+    "content,kind,content_type",
+    [
+        (make_mp4(), "video", "video/mp4"),
+        (make_webm(), "video", "video/webm"),
+        (make_pdf(), "report", "application/pdf"),
+        (make_image("PNG"), "image", "image/png"),
+        (make_image("JPEG"), "image", "image/jpeg"),
+        (make_image("GIF"), "image", "image/gif"),
+        (make_image("WEBP"), "image", "image/webp"),
+    ],
+)
 def test_each_accepted_type_is_recognised_by_its_structure(app, client, meeting, login, content, kind, content_type):
     login("member1")
     assert "phiên bản 1" in upload(client, meeting, content, "tep", kind=kind).text
@@ -325,17 +379,20 @@ def _broken_png() -> bytes:
     return bytes(data)
 
 
-@pytest.mark.parametrize("content,kind,why", [
-    (make_mp4()[:-10], "video", "an mp4 whose last box runs past the end"),
-    (box(b"ftyp", b"isom\0\0\0\0") + box(b"mdat", bytes(16)), "video", "an mp4 without moov"),
-    (make_webm()[:-3], "video", "a truncated webm"),
-    (make_webm().replace(b"webm", b"html"), "video", "EBML of another doctype"),
-    (b"%PDF-1.7\n<script>alert(1)</script>\n", "report", "a PDF header without a PDF"),
-    (make_pdf().replace(b"/Catalog", b"/Catalug"), "report", "a PDF without a catalogue"),
-    (_broken_png(), "image", "a PNG with a broken chunk"),
-    (b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script>", "image", "a PNG signature before HTML"),
-    (b"GIF89a<script>alert(1)</script>", "image", "a GIF signature before script"),
-])
+@pytest.mark.parametrize(
+    "content,kind,why",
+    [
+        (make_mp4()[:-10], "video", "an mp4 whose last box runs past the end"),
+        (box(b"ftyp", b"isom\0\0\0\0") + box(b"mdat", bytes(16)), "video", "an mp4 without moov"),
+        (make_webm()[:-3], "video", "a truncated webm"),
+        (make_webm().replace(b"webm", b"html"), "video", "EBML of another doctype"),
+        (b"%PDF-1.7\n<script>alert(1)</script>\n", "report", "a PDF header without a PDF"),
+        (make_pdf().replace(b"/Catalog", b"/Catalug"), "report", "a PDF without a catalogue"),
+        (_broken_png(), "image", "a PNG with a broken chunk"),
+        (b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script>", "image", "a PNG signature before HTML"),
+        (b"GIF89a<script>alert(1)</script>", "image", "a GIF signature before script"),
+    ],
+)
 def test_a_magic_number_alone_is_not_enough(app, client, meeting, login, content, kind, why):
     login("member1")
     page = upload(client, meeting, content, "tep", kind=kind)
@@ -369,7 +426,8 @@ def test_documents_are_sent_with_nosniff_and_a_safe_disposition(app, client, mee
     shown = client.get(f"/scheduling/documents/{pdf.id}")
     assert shown.headers["X-Content-Type-Options"] == "nosniff" and shown.mimetype == "application/pdf"
     assert shown.headers["Content-Disposition"] == (
-        "inline; filename=\"Bao cao quy 1_.pdf\"; filename*=UTF-8''B%C3%A1o%20c%C3%A1o%20qu%C3%BD%201%3B.pdf")
+        "inline; filename=\"Bao cao quy 1_.pdf\"; filename*=UTF-8''B%C3%A1o%20c%C3%A1o%20qu%C3%BD%201%3B.pdf"
+    )
     assert "private" in shown.headers["Cache-Control"] and "public" not in shown.headers["Cache-Control"]
     sent = client.get(f"/scheduling/documents/{report.id}")
     assert sent.headers["X-Content-Type-Options"] == "nosniff"
@@ -378,15 +436,26 @@ def test_documents_are_sent_with_nosniff_and_a_safe_disposition(app, client, mee
     assert ranged.status_code == 206 and ranged.data == b"%PDF"
 
 
-@pytest.mark.parametrize("name,inline,expected", [
-    ("a\r\nSet-Cookie: x=1.pdf", True, "inline; filename=\"aSet-Cookie_ x_1.pdf\"; filename*=UTF-8''aSet-Cookie%3A%20x%3D1.pdf"),
-    ('say "hi".pdf', False, "attachment; filename=\"say _hi_.pdf\"; filename*=UTF-8''say%20%22hi%22.pdf"),
-    ("../../etc/passwd", False, "attachment; filename=\"passwd\"; filename*=UTF-8''passwd"),
-    ("..\\..\\boot.ini", False, "attachment; filename=\"boot.ini\"; filename*=UTF-8''boot.ini"),
-    ("\u202egpj.exe", False, "attachment; filename=\"gpj.exe\"; filename*=UTF-8''gpj.exe"),
-    ("Nghị quyết.docx", False, "attachment; filename=\"Nghi quyet.docx\"; filename*=UTF-8''Ngh%E1%BB%8B%20quy%E1%BA%BFt.docx"),
-    ("", False, "attachment; filename=\"file\"; filename*=UTF-8''file"),
-])
+@pytest.mark.parametrize(
+    "name,inline,expected",
+    [
+        (
+            "a\r\nSet-Cookie: x=1.pdf",
+            True,
+            "inline; filename=\"aSet-Cookie_ x_1.pdf\"; filename*=UTF-8''aSet-Cookie%3A%20x%3D1.pdf",
+        ),
+        ('say "hi".pdf', False, "attachment; filename=\"say _hi_.pdf\"; filename*=UTF-8''say%20%22hi%22.pdf"),
+        ("../../etc/passwd", False, "attachment; filename=\"passwd\"; filename*=UTF-8''passwd"),
+        ("..\\..\\boot.ini", False, "attachment; filename=\"boot.ini\"; filename*=UTF-8''boot.ini"),
+        ("\u202egpj.exe", False, "attachment; filename=\"gpj.exe\"; filename*=UTF-8''gpj.exe"),
+        (
+            "Nghị quyết.docx",
+            False,
+            "attachment; filename=\"Nghi quyet.docx\"; filename*=UTF-8''Ngh%E1%BB%8B%20quy%E1%BA%BFt.docx",
+        ),
+        ("", False, "attachment; filename=\"file\"; filename*=UTF-8''file"),
+    ],
+)
 def test_content_disposition_names(name, inline, expected):
     from intranet.files import content_disposition
 
@@ -406,7 +475,11 @@ def test_every_other_download_goes_through_the_helper(app, client, meeting, logi
         assert response.status_code == 200, name
         assert response.headers["X-Content-Type-Options"] == "nosniff", name
         disposition = response.headers["Content-Disposition"]
-        assert disposition.startswith("attachment; filename=") and name in disposition and "filename*=UTF-8''" in disposition
+        assert (
+            disposition.startswith("attachment; filename=")
+            and name in disposition
+            and "filename*=UTF-8''" in disposition
+        )
     assert set(feed.headers["Cache-Control"].split(", ")) == {"private", "max-age=300"}
 
 
@@ -470,18 +543,39 @@ def test_the_migration_numbers_duplicate_versions_again_in_upload_order(tmp_path
     with app.app_context():
         flask_migrate.upgrade(directory=str(MIGRATIONS), revision="0010")
         now = "2026-11-01 08:00:00+00:00"
-        db.session.execute(text("INSERT INTO office (id, code, name, party_committee, cell_name, created_at) "
-                                "VALUES (1, 'D', 'D', '', '', :now)"), {"now": now})
-        db.session.execute(text("INSERT INTO scheduling_session (id, office_id, kind, title, starts_at, duration_minutes, "
-                                "place, mode, status, created_at) VALUES (1, 1, 'thematic', 'T', :now, 60, '', "
-                                "'in_person', 'planned', :now)"), {"now": now})
-        rows = [(1, "report", 1), (2, "report", 1), (3, "report", 2), (4, "slides", 1), (5, "report", 2),
-                (6, "report", 3), (7, "slides", 2)]
+        db.session.execute(
+            text(
+                "INSERT INTO office (id, code, name, party_committee, cell_name, created_at) "
+                "VALUES (1, 'D', 'D', '', '', :now)"
+            ),
+            {"now": now},
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO scheduling_session (id, office_id, kind, title, starts_at, duration_minutes, "
+                "place, mode, status, created_at) VALUES (1, 1, 'thematic', 'T', :now, 60, '', "
+                "'in_person', 'planned', :now)"
+            ),
+            {"now": now},
+        )
+        rows = [
+            (1, "report", 1),
+            (2, "report", 1),
+            (3, "report", 2),
+            (4, "slides", 1),
+            (5, "report", 2),
+            (6, "report", 3),
+            (7, "slides", 2),
+        ]
         for ident, kind, version in rows:
-            db.session.execute(text("INSERT INTO scheduling_document (id, office_id, session_id, kind, version, filename, "
-                                    "stored_name, content_type, size, preview_text, uploaded_at) VALUES (:id, 1, 1, "
-                                    ":kind, :version, 'f', :name, 'application/pdf', 1, '', :now)"),
-                               {"id": ident, "kind": kind, "version": version, "name": f"s{ident}", "now": now})
+            db.session.execute(
+                text(
+                    "INSERT INTO scheduling_document (id, office_id, session_id, kind, version, filename, "
+                    "stored_name, content_type, size, preview_text, uploaded_at) VALUES (:id, 1, 1, "
+                    ":kind, :version, 'f', :name, 'application/pdf', 1, '', :now)"
+                ),
+                {"id": ident, "kind": kind, "version": version, "name": f"s{ident}", "now": now},
+            )
         db.session.commit()
         flask_migrate.upgrade(directory=str(MIGRATIONS), revision="heads")
         after = db.session.execute(text("SELECT id, version, preview_cut FROM scheduling_document ORDER BY id")).all()

@@ -1,5 +1,6 @@
 """The project's wheel is complete: installed into an empty venv it migrates an empty instance with
 ``flask --app intranet db upgrade`` (the migrations and the app factory ship inside the package)."""
+
 import sqlite3
 from pathlib import Path
 

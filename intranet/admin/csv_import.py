@@ -1,5 +1,6 @@
 """Import user accounts from a CSV file: all rows are checked first; if any row is wrong nothing is
 written and every wrong row is reported with its line number and reasons."""
+
 from __future__ import annotations
 
 import csv
@@ -24,16 +25,25 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Both the codes and the words a Vietnamese office writes in its spreadsheet are accepted.
 ROLE_WORDS = {
-    "admin": Role.ADMIN, "quản trị": Role.ADMIN,
-    "secretary": Role.SECRETARY, "bí thư": Role.SECRETARY,
-    "deputy": Role.DEPUTY, "phó bí thư": Role.DEPUTY,
-    "committee": Role.COMMITTEE, "chi ủy viên": Role.COMMITTEE, "cấp ủy viên": Role.COMMITTEE,
-    "member": Role.MEMBER, "đảng viên": Role.MEMBER,
-    "guest": Role.GUEST, "khách": Role.GUEST,
+    "admin": Role.ADMIN,
+    "quản trị": Role.ADMIN,
+    "secretary": Role.SECRETARY,
+    "bí thư": Role.SECRETARY,
+    "deputy": Role.DEPUTY,
+    "phó bí thư": Role.DEPUTY,
+    "committee": Role.COMMITTEE,
+    "chi ủy viên": Role.COMMITTEE,
+    "cấp ủy viên": Role.COMMITTEE,
+    "member": Role.MEMBER,
+    "đảng viên": Role.MEMBER,
+    "guest": Role.GUEST,
+    "khách": Role.GUEST,
 }
 STATUS_WORDS = {
-    "official": PartyStatus.OFFICIAL, "chính thức": PartyStatus.OFFICIAL,
-    "probationary": PartyStatus.PROBATIONARY, "dự bị": PartyStatus.PROBATIONARY,
+    "official": PartyStatus.OFFICIAL,
+    "chính thức": PartyStatus.OFFICIAL,
+    "probationary": PartyStatus.PROBATIONARY,
+    "dự bị": PartyStatus.PROBATIONARY,
 }
 
 
@@ -93,8 +103,13 @@ def check(data: bytes, offices: dict[str, Office]) -> tuple[ImportReport, list[d
     header = [_norm(h or "") for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        report.file_errors.append(_("Missing columns: %(cols)s. The first line must name the columns: %(all)s.",
-                                    cols=", ".join(missing), all=", ".join(COLUMNS)))
+        report.file_errors.append(
+            _(
+                "Missing columns: %(cols)s. The first line must name the columns: %(all)s.",
+                cols=", ".join(missing),
+                all=", ".join(COLUMNS),
+            )
+        )
         return report, parsed
     reader.fieldnames = header
     seen: dict[str, int] = {}
@@ -132,8 +147,9 @@ def check(data: bytes, offices: dict[str, Office]) -> tuple[ImportReport, list[d
             errors.append(_("E-mail address is not valid."))
         office = offices.get(cells.get("office_code", "").upper())
         if office is None:
-            errors.append(_("Unknown office code “%(code)s”, or an office you do not manage.",
-                            code=cells.get("office_code", "")))
+            errors.append(
+                _("Unknown office code “%(code)s”, or an office you do not manage.", code=cells.get("office_code", ""))
+            )
         roles = []
         for word in _split_roles(cells.get("roles", "")):
             role = ROLE_WORDS.get(_norm(word))
@@ -146,8 +162,16 @@ def check(data: bytes, offices: dict[str, Office]) -> tuple[ImportReport, list[d
         if status_word and status is None:
             errors.append(_("Party status must be “official” (chính thức) or “probationary” (dự bị)."))
         report.rows.append(entry)
-        parsed.append({"username": username, "full_name": entry.full_name, "email": email, "office": office,
-                       "roles": tuple(roles) or (Role.MEMBER,), "party_status": status})
+        parsed.append(
+            {
+                "username": username,
+                "full_name": entry.full_name,
+                "email": email,
+                "office": office,
+                "roles": tuple(roles) or (Role.MEMBER,),
+                "party_status": status,
+            }
+        )
     return report, parsed
 
 

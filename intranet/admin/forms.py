@@ -1,4 +1,5 @@
 """Admin forms; every message goes through Flask-Babel."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -15,10 +16,14 @@ def _office_field(label):
 
 
 class OfficeForm(Form):
-    code = StringField(_l("Code"), validators=[
-        required(), max_length(32),
-        Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", message=_l("Letters, digits, dash and underscore only.")),
-    ])
+    code = StringField(
+        _l("Code"),
+        validators=[
+            required(),
+            max_length(32),
+            Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", message=_l("Letters, digits, dash and underscore only.")),
+        ],
+    )
     name = StringField(_l("Office name"), validators=[required(), max_length(200)])
     party_committee = StringField(_l("Party committee (document header)"), validators=[max_length(200)])
     cell_name = StringField(_l("Party cell (document header)"), validators=[max_length(200)])
@@ -27,26 +32,34 @@ class OfficeForm(Form):
 
 class OfficeEditForm(OfficeForm):
     """The office's page also sets the rest of its documents' layout."""
+
     document_place = StringField(_l("Place on the documents' date line"), validators=[max_length(100)])
-    document_number_suffix = StringField(_l("Issuer's code after document numbers (Số 05-NQ/…)"), validators=[
-        required(), max_length(20),
-        Regexp(r"^[^\s/]+(/[^\s/]+)*$", message=_l("No spaces; parts separated by “/”."))])
-    document_recipients = TextAreaField(_l("Recipients of the documents, one a line"),
-                                        validators=[max_length(2000)])
+    document_number_suffix = StringField(
+        _l("Issuer's code after document numbers (Số 05-NQ/…)"),
+        validators=[
+            required(),
+            max_length(20),
+            Regexp(r"^[^\s/]+(/[^\s/]+)*$", message=_l("No spaces; parts separated by “/”.")),
+        ],
+    )
+    document_recipients = TextAreaField(_l("Recipients of the documents, one a line"), validators=[max_length(2000)])
 
 
 class UserForm(Form):
     username = StringField(_l("Username"), validators=[required(), max_length(64), valid_username])
     full_name = StringField(_l("Full name"), validators=[required(), max_length(200)])
-    email = EmailField(_l("E-mail"), validators=[Optional(), Email(message=_l("Not a valid e-mail address.")),
-                                                  max_length(254)])
+    email = EmailField(
+        _l("E-mail"), validators=[Optional(), Email(message=_l("Not a valid e-mail address.")), max_length(254)]
+    )
     office_id = _office_field(_l("Office"))
     party_status = SelectField(_l("Party membership"), choices=[], validate_choice=True)
     roles = SelectMultipleField(_l("Roles in this office"), choices=[], validate_choice=True)
 
     def set_choices(self, office_choices):
         self.office_id.choices = office_choices
-        self.party_status.choices = [("", _l("Not a party member"))] + [(s.value, label) for s, label in STATUS_LABELS.items()]
+        self.party_status.choices = [("", _l("Not a party member"))] + [
+            (s.value, label) for s, label in STATUS_LABELS.items()
+        ]
         if self.roles is not None:
             self.roles.choices = [(r.value, label) for r, label in ROLE_LABELS.items()]
 
@@ -62,10 +75,13 @@ class RoleForm(Form):
 
 
 class ImportForm(Form):
-    file = FileField(_l("CSV file"), validators=[
-        FileRequired(message=_l("Choose a file.")),
-        FileAllowed(["csv", "txt"], message=_l("Choose a .csv file.")),
-    ])
+    file = FileField(
+        _l("CSV file"),
+        validators=[
+            FileRequired(message=_l("Choose a file.")),
+            FileAllowed(["csv", "txt"], message=_l("Choose a .csv file.")),
+        ],
+    )
 
 
 class ActionForm(Form):

@@ -1,4 +1,5 @@
 """Admin start page and offices."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
@@ -78,10 +79,12 @@ def index():
         "offices": len(ids),
         "users": db.session.scalar(select(func.count()).select_from(User).where(User.office_id.in_(ids))),
         "inactive": db.session.scalar(
-            select(func.count()).select_from(User).where(User.office_id.in_(ids), User.active.is_(False))),
+            select(func.count()).select_from(User).where(User.office_id.in_(ids), User.active.is_(False))
+        ),
     }
     recent = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.office_id.in_(ids)).order_by(AuditEvent.id.desc()).limit(10)).all()
+        select(AuditEvent).where(AuditEvent.office_id.in_(ids)).order_by(AuditEvent.id.desc()).limit(10)
+    ).all()
     return render_template("admin/index.html", counts=counts, recent=recent)
 
 
@@ -93,8 +96,13 @@ def offices():
     if form.validate_on_submit():
         parent = managed_office_or_404(form.parent_id.data)
         try:
-            office = create_office(code=form.code.data, name=form.name.data, parent=parent,
-                                   party_committee=form.party_committee.data, cell_name=form.cell_name.data)
+            office = create_office(
+                code=form.code.data,
+                name=form.name.data,
+                parent=parent,
+                party_committee=form.party_committee.data,
+                cell_name=form.cell_name.data,
+            )
             db.session.commit()
         except (ServiceError, IntegrityError) as exc:
             form_error(form, exc)
@@ -110,15 +118,23 @@ def edit_office(office_id: int):
     top_level_for_admin = office.parent_id not in require_admin()
     form = OfficeEditForm(obj=office)
     # The admin's own top office keeps its parent: moving it would leave the admin's reach.
-    form.parent_id.choices = ([(office.parent_id or 0, office.parent.name if office.parent else _l("— none —"))]
-                              if top_level_for_admin else office_choices())
+    form.parent_id.choices = (
+        [(office.parent_id or 0, office.parent.name if office.parent else _l("— none —"))]
+        if top_level_for_admin
+        else office_choices()
+    )
     if not form.is_submitted():
         form.parent_id.data = office.parent_id or 0
     if form.validate_on_submit():
-        fields = dict(code=form.code.data, name=form.name.data.strip(), party_committee=form.party_committee.data,
-                      cell_name=form.cell_name.data, document_place=form.document_place.data.strip(),
-                      document_number_suffix=form.document_number_suffix.data.strip(),
-                      document_recipients=form.document_recipients.data.strip())
+        fields = dict(
+            code=form.code.data,
+            name=form.name.data.strip(),
+            party_committee=form.party_committee.data,
+            cell_name=form.cell_name.data,
+            document_place=form.document_place.data.strip(),
+            document_number_suffix=form.document_number_suffix.data.strip(),
+            document_recipients=form.document_recipients.data.strip(),
+        )
         if not top_level_for_admin:
             fields["parent"] = managed_office_or_404(form.parent_id.data)
         try:
@@ -129,5 +145,6 @@ def edit_office(office_id: int):
         else:
             flash(_("Office “%(name)s” saved.", name=office.name), "success")
             return redirect(url_for("admin.offices"))
-    return render_template("admin/office_edit.html", office=office, form=form,
-                           default_recipients=default_recipients(office))
+    return render_template(
+        "admin/office_edit.html", office=office, form=form, default_recipients=default_recipients(office)
+    )

@@ -1,5 +1,6 @@
 """Admin: the roles page. Who holds each role in an office, and which roles hold each permission
 there (the plugins' declared defaults until the office's admin changes them)."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -26,8 +27,11 @@ def _key(permission: str, role: Role) -> str:
 def roles():
     office = chosen_office()
     holders = db.session.scalars(
-        select(RoleAssignment).where(RoleAssignment.office_id == office.id)
-        .join(User).order_by(RoleAssignment.role, User.full_name)).all()
+        select(RoleAssignment)
+        .where(RoleAssignment.office_id == office.id)
+        .join(User)
+        .order_by(RoleAssignment.role, User.full_name)
+    ).all()
     by_role: dict[Role, list[RoleAssignment]] = {r: [] for r in Role}
     for assignment in holders:
         by_role[assignment.role].append(assignment)
@@ -37,9 +41,19 @@ def roles():
         owner = p.name.split(".", 1)[0]
         fixed = p.name in FIXED
         groups.setdefault(pm.infos[owner].title() if owner in pm.infos else _("Core"), []).append(
-            (p, fixed, p.roles if fixed else held[p.name]))
-    return render_template("admin/roles.html", office=office, offices=office_choices(), by_role=by_role, groups=groups,
-                           roles=list(Role), key=_key, action=ActionForm(), managed=require_admin())
+            (p, fixed, p.roles if fixed else held[p.name])
+        )
+    return render_template(
+        "admin/roles.html",
+        office=office,
+        offices=office_choices(),
+        by_role=by_role,
+        groups=groups,
+        roles=list(Role),
+        key=_key,
+        action=ActionForm(),
+        managed=require_admin(),
+    )
 
 
 @bp.post("/roles/<int:office_id>")

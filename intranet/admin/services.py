@@ -3,6 +3,7 @@
 Each function changes the session and records the audit event; the caller commits (or rolls back, so a
 refused change writes nothing).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -33,8 +34,9 @@ def office_code_taken(code: str, except_id: int | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def create_office(*, code: str, name: str, parent: Office | None, party_committee: str = "", cell_name: str = "",
-                  actor=None) -> Office:
+def create_office(
+    *, code: str, name: str, parent: Office | None, party_committee: str = "", cell_name: str = "", actor=None
+) -> Office:
     code, name = clean_text(code).upper(), clean_text(name)
     if not name:
         raise ServiceError(_("Enter the office's name."), "name")
@@ -42,8 +44,15 @@ def create_office(*, code: str, name: str, parent: Office | None, party_committe
         raise ServiceError(_("The office code “%(code)s” is already used.", code=code), "code")
     office = Office(code=code, name=name, parent=parent, party_committee=party_committee, cell_name=cell_name)
     db.session.add(office)
-    record_change("office.create", office, office_id=office.id, actor=actor, code=code, name=office.name,
-                  parent=parent.code if parent else None)
+    record_change(
+        "office.create",
+        office,
+        office_id=office.id,
+        actor=actor,
+        code=code,
+        name=office.name,
+        parent=parent.code if parent else None,
+    )
     manager().for_office(office.id).intranet_office_created(office=office, actor=actor)
     return office
 
@@ -65,8 +74,9 @@ def _apply(obj, action: str, office_id: int, actor, fields: dict) -> None:
     for key, value in changed.items():
         setattr(obj, key, value)
     if changed:
-        record_change(action, obj, office_id=office_id, actor=actor,
-                      fields={k: getattr(v, "code", v) for k, v in changed.items()})
+        record_change(
+            action, obj, office_id=office_id, actor=actor, fields={k: getattr(v, "code", v) for k, v in changed.items()}
+        )
 
 
 def _is_within(candidate: Office, ancestor: Office) -> bool:
@@ -85,9 +95,18 @@ def username_taken(username: str) -> bool:
     return db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None
 
 
-def create_user(*, username: str, full_name: str, office: Office, email: str = "",
-                party_status: PartyStatus | None = None, roles: tuple[Role, ...] = (), password: str | None = None,
-                actor=None, via: str = "form") -> tuple[User, str | None]:
+def create_user(
+    *,
+    username: str,
+    full_name: str,
+    office: Office,
+    email: str = "",
+    party_status: PartyStatus | None = None,
+    roles: tuple[Role, ...] = (),
+    password: str | None = None,
+    actor=None,
+    via: str = "form",
+) -> tuple[User, str | None]:
     """Create an account. Without ``password`` a temporary one is issued, returned once, and must be
     changed at first sign-in."""
     username, full_name = clean_text(username).lower(), clean_text(full_name)
@@ -100,8 +119,14 @@ def create_user(*, username: str, full_name: str, office: Office, email: str = "
     issued = None
     if password is None:
         password = issued = temporary_password()
-    user = User(username=username, full_name=full_name, email=email or "", office=office,
-                party_status=party_status, must_change_password=issued is not None)
+    user = User(
+        username=username,
+        full_name=full_name,
+        email=email or "",
+        office=office,
+        party_status=party_status,
+        must_change_password=issued is not None,
+    )
     user.set_password(password)
     db.session.add(user)
     record_change("user.create", user, office_id=office.id, actor=actor, username=username, via=via)
@@ -145,8 +170,9 @@ def grant_role(user: User, office: Office, role: Role, *, actor=None) -> bool:
     assignment = RoleAssignment(user=user, office=office, role=role)
     db.session.add(assignment)
     record_change("role.grant", assignment, office_id=office.id, actor=actor, user=user.username, role=role)
-    manager().for_office(office.id).intranet_role_changed(user=user, office=office, role=role, granted=True,
-                                                          actor=actor)
+    manager().for_office(office.id).intranet_role_changed(
+        user=user, office=office, role=role, granted=True, actor=actor
+    )
     return True
 
 
@@ -158,6 +184,7 @@ def revoke_role(user: User, office: Office, role: Role, *, actor=None) -> bool:
         return False
     record_change("role.revoke", assignment, office_id=office.id, actor=actor, user=user.username, role=role)
     user.roles.remove(assignment)
-    manager().for_office(office.id).intranet_role_changed(user=user, office=office, role=role, granted=False,
-                                                          actor=actor)
+    manager().for_office(office.id).intranet_role_changed(
+        user=user, office=office, role=role, granted=False, actor=actor
+    )
     return True

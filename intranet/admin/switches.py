@@ -1,4 +1,5 @@
 """Admin: per-office plugin switches and the audit log."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -23,8 +24,9 @@ def plugins():
     pm = manager()
     enabled = pm.enabled(office.id)
     rows = [(info, info.name in enabled) for info in sorted(pm.infos.values(), key=lambda i: i.name)]
-    return render_template("admin/plugins.html", office=office, rows=rows, offices=office_choices(),
-                           action=ActionForm(), infos=pm.infos)
+    return render_template(
+        "admin/plugins.html", office=office, rows=rows, offices=office_choices(), action=ActionForm(), infos=pm.infos
+    )
 
 
 @bp.post("/plugins/<int:office_id>/<name>")
@@ -42,9 +44,12 @@ def switch_plugin(office_id: int, name: str):
         flash(str(exc), "error")
     else:
         title = pm.infos[name].title()
-        flash(_("“%(plugin)s” is on for %(office)s.", plugin=title, office=office.name) if enable
-              else _("“%(plugin)s” is off for %(office)s. Its data is kept.", plugin=title, office=office.name),
-              "success")
+        flash(
+            _("“%(plugin)s” is on for %(office)s.", plugin=title, office=office.name)
+            if enable
+            else _("“%(plugin)s” is off for %(office)s. Its data is kept.", plugin=title, office=office.name),
+            "success",
+        )
     return redirect(url_for("admin.plugins", office=office.id))
 
 
@@ -55,7 +60,10 @@ def audit():
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     query = query.options(joinedload(AuditEvent.actor), joinedload(AuditEvent.office))
-    page = db.paginate(query.order_by(AuditEvent.id.desc()), page=page_param(),
-                       per_page=current_app.config["AUDIT_PAGE_SIZE"], error_out=False)
-    return render_template("admin/audit.html", page=page, offices=office_choices(), office_id=office_id,
-                           action=action)
+    page = db.paginate(
+        query.order_by(AuditEvent.id.desc()),
+        page=page_param(),
+        per_page=current_app.config["AUDIT_PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template("admin/audit.html", page=page, offices=office_choices(), office_id=office_id, action=action)

@@ -1,4 +1,5 @@
 """Admin: user accounts, their roles, and CSV import."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -39,10 +40,19 @@ def users():
         like = f"%{q.lower()}%"
         query = query.where(or_(func.lower(User.username).like(like), func.lower(User.full_name).like(like)))
     query = query.options(joinedload(User.office), selectinload(User.roles).joinedload(RoleAssignment.office))
-    page = db.paginate(query.order_by(User.office_id, User.full_name), page=page_param(), per_page=PAGE_SIZE,
-                       error_out=False)
-    return render_template("admin/users.html", page=page, offices=office_choices(), office_id=office_id, q=q,
-                           role_labels=ROLE_LABELS, status_labels=STATUS_LABELS, action=ActionForm())
+    page = db.paginate(
+        query.order_by(User.office_id, User.full_name), page=page_param(), per_page=PAGE_SIZE, error_out=False
+    )
+    return render_template(
+        "admin/users.html",
+        page=page,
+        offices=office_choices(),
+        office_id=office_id,
+        q=q,
+        role_labels=ROLE_LABELS,
+        status_labels=STATUS_LABELS,
+        action=ActionForm(),
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -54,10 +64,15 @@ def new_user():
     if form.validate_on_submit():
         office = managed_office_or_404(form.office_id.data)
         try:
-            user, password = create_user(username=form.username.data, full_name=form.full_name.data,
-                                         email=form.email.data, office=office,
-                                         party_status=_status(form.party_status.data),
-                                         roles=tuple(Role(r) for r in form.roles.data), actor=current_user)
+            user, password = create_user(
+                username=form.username.data,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                office=office,
+                party_status=_status(form.party_status.data),
+                roles=tuple(Role(r) for r in form.roles.data),
+                actor=current_user,
+            )
             db.session.commit()
         except (ServiceError, IntegrityError) as exc:
             form_error(form, exc)
@@ -75,16 +90,30 @@ def edit_user(user_id: int):
         form.party_status.data = user.party_status.value if user.party_status else ""
     if form.validate_on_submit():
         office = managed_office_or_404(form.office_id.data)
-        update_user(user, full_name=form.full_name.data.strip(), email=(form.email.data or "").strip(),
-                    office_id=office.id, party_status=_status(form.party_status.data), actor=current_user)
+        update_user(
+            user,
+            full_name=form.full_name.data.strip(),
+            email=(form.email.data or "").strip(),
+            office_id=office.id,
+            party_status=_status(form.party_status.data),
+            actor=current_user,
+        )
         db.session.commit()
         flash(_("The details of %(name)s are updated.", name=user.full_name), "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     role_form = RoleForm(prefix="role")
     role_form.office_id.choices = office_choices()
     role_form.office_id.data = user.office_id
-    return render_template("admin/user_edit.html", user=user, form=form, role_form=role_form, action=ActionForm(),
-                           role_labels=ROLE_LABELS, managed=require_admin(), sessions=sessions.listing(user))
+    return render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        role_form=role_form,
+        action=ActionForm(),
+        role_labels=ROLE_LABELS,
+        managed=require_admin(),
+        sessions=sessions.listing(user),
+    )
 
 
 @bp.post("/users/<int:user_id>/end-sessions")
@@ -101,8 +130,11 @@ def end_user_sessions(user_id: int):
 def toggle_active(user_id: int):
     user = managed_user_or_404(user_id)
     back = url_for("admin.users") if request.form.get("back") == "list" else url_for("admin.edit_user", user_id=user.id)
-    return respond(lambda: set_active(user, not user.active, actor=current_user), back,
-                   _("Account deactivated; the user is signed out.") if user.active else _("Account activated."))
+    return respond(
+        lambda: set_active(user, not user.active, actor=current_user),
+        back,
+        _("Account deactivated; the user is signed out.") if user.active else _("Account activated."),
+    )
 
 
 @bp.post("/users/<int:user_id>/reset-password")
@@ -136,8 +168,11 @@ def remove_role(user_id: int, assignment_id: int):
     assignment = db.session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.user_id != user.id or assignment.office_id not in require_admin():
         abort(404)
-    return respond(lambda: revoke_role(user, assignment.office, assignment.role, actor=current_user),
-                   url_for("admin.edit_user", user_id=user.id), _("Role removed."))
+    return respond(
+        lambda: revoke_role(user, assignment.office, assignment.role, actor=current_user),
+        url_for("admin.edit_user", user_id=user.id),
+        _("Role removed."),
+    )
 
 
 @bp.route("/users/import", methods=["GET", "POST"])
@@ -151,8 +186,9 @@ def import_csv():
         report = import_users(form.file.data.read(), offices, actor=current_user)
         if report.ok:
             db.session.commit()
-            return render_template("admin/password_issued.html",
-                                   issued=[(r, r.password) for r in report.rows], imported=True)
+            return render_template(
+                "admin/password_issued.html", issued=[(r, r.password) for r in report.rows], imported=True
+            )
         db.session.rollback()
     return render_template("admin/import.html", form=form, report=report, columns=COLUMNS)
 
@@ -162,5 +198,8 @@ def import_template():
     """A sample file an office can fill in from Excel (UTF-8 with BOM so Excel reads the accents)."""
     require_admin()
     office = db.session.get(Office, current_user.office_id)
-    return csv_response("users-template.csv", COLUMNS,
-                        [["nguyenvana", "Nguyễn Văn A", "a@example.org", office.code, "đảng viên", "chính thức"]])
+    return csv_response(
+        "users-template.csv",
+        COLUMNS,
+        [["nguyenvana", "Nguyễn Văn A", "a@example.org", office.code, "đảng viên", "chính thức"]],
+    )

@@ -1,5 +1,6 @@
 """Evaluations: a meeting's conclusion, resolution and minutes as signed documents, the secretary's
 evaluation of the presenting group, members' anonymous ratings, participation, the periodic review."""
+
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -10,12 +11,16 @@ from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
 @hookimpl
 def intranet_plugin_info():
     return PluginInfo(
-        name="evaluations", title_vi="Đánh giá", title_en="Evaluations", version="0.1.0", default_enabled=True,
+        name="evaluations",
+        title_vi="Đánh giá",
+        title_en="Evaluations",
+        version="0.1.0",
+        default_enabled=True,
         requires=("scheduling",),
         description_vi="Kết luận, nghị quyết và biên bản (.docx), đánh giá nhóm chuẩn bị, đảng viên chấm điểm "
-                       "buổi sinh hoạt, mức độ tham gia, biểu dương và nhắc nhở, báo cáo định kỳ.",
+        "buổi sinh hoạt, mức độ tham gia, biểu dương và nhắc nhở, báo cáo định kỳ.",
         description_en="Conclusion, resolution and minutes (.docx), the group's evaluation, members' ratings, "
-                       "participation, commendations and reminders, the periodic review.",
+        "participation, commendations and reminders, the periodic review.",
     )
 
 
@@ -29,16 +34,26 @@ def intranet_blueprints():
 
 @hookimpl
 def intranet_permissions():
-    return [Permission("evaluations.sign", _l("Record conclusions, sign minutes and resolutions, evaluate, commend"),
-                       frozenset({Role.SECRETARY})),
-            Permission("evaluations.draft", _l("Draft conclusions, minutes, resolutions and evaluations"),
-                       frozenset({Role.SECRETARY, Role.DEPUTY}))]
+    return [
+        Permission(
+            "evaluations.sign",
+            _l("Record conclusions, sign minutes and resolutions, evaluate, commend"),
+            frozenset({Role.SECRETARY}),
+        ),
+        Permission(
+            "evaluations.draft",
+            _l("Draft conclusions, minutes, resolutions and evaluations"),
+            frozenset({Role.SECRETARY, Role.DEPUTY}),
+        ),
+    ]
 
 
 @hookimpl
 def intranet_nav_items(office, user):
-    return [NavItem(_l("Evaluations"), "evaluations.index", order=40),
-            NavItem(_l("Review"), "evaluations.review", order=45)]
+    return [
+        NavItem(_l("Evaluations"), "evaluations.index", order=40),
+        NavItem(_l("Review"), "evaluations.review", order=45),
+    ]
 
 
 @hookimpl

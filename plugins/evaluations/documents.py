@@ -4,6 +4,7 @@ document format (python-docx) and as PDF when LibreOffice is installed.
 
 The documents are Vietnamese party documents whatever language the reader's screen is in, so their
 wording lives here in Vietnamese (``formats.py``) rather than in the UI catalogue."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -48,17 +49,28 @@ def gather(session: Session) -> dict:
             discussion["speakers"] += part.get("speakers", [])
     guests = [guest for part in hooks.intranet_session_guests(session=session) for guest in (part or [])]
     reports = [d.filename for d in scheduling_documents(session)]
-    return {"session": session, "office": office, "record": record, "summary": summary,
-            "discussion": discussion, "guests": guests, "tasks": tasks(session), "settings": office_settings(office.id),
-            "reports": reports,
-            "overdue": overdue_tasks(office.id, days.day_of(session.starts_at), before=session)}
+    return {
+        "session": session,
+        "office": office,
+        "record": record,
+        "summary": summary,
+        "discussion": discussion,
+        "guests": guests,
+        "tasks": tasks(session),
+        "settings": office_settings(office.id),
+        "reports": reports,
+        "overdue": overdue_tasks(office.id, days.day_of(session.starts_at), before=session),
+    }
 
 
 def scheduling_documents(session: Session):
     from intranet_scheduling.models import Document as SchedulingDocument
 
-    return db.session.scalars(select(SchedulingDocument).where(SchedulingDocument.session_id == session.id)
-                              .order_by(SchedulingDocument.kind, SchedulingDocument.version.desc()))
+    return db.session.scalars(
+        select(SchedulingDocument)
+        .where(SchedulingDocument.session_id == session.id)
+        .order_by(SchedulingDocument.kind, SchedulingDocument.version.desc())
+    )
 
 
 def draft(session: Session, kind: str, actor) -> Document:
@@ -92,8 +104,13 @@ def edit(document: Document, actor, texts: list[str]) -> None:
         raise ServiceError(_("This document is signed: correct it instead."))
     document.content = _with_texts(document.content, texts)
     document.updated_by_id, document.updated_at = actor.id, utcnow()
-    audit(f"evaluations.{document.kind.value}.edit", Document.__tablename__, document.id,
-          office_id=document.office_id, actor=actor)
+    audit(
+        f"evaluations.{document.kind.value}.edit",
+        Document.__tablename__,
+        document.id,
+        office_id=document.office_id,
+        actor=actor,
+    )
 
 
 def _with_texts(content: dict, texts: list[str]) -> dict:
@@ -112,8 +129,15 @@ def sign(document: Document, actor) -> None:
     if document.kind == DocumentKind.RESOLUTION and document.number is None:
         document.number = _next_number(document)
     document.signed_by_id, document.signed_at = actor.id, utcnow()
-    audit(f"evaluations.{document.kind.value}.sign", Document.__tablename__, document.id,
-          office_id=document.office_id, actor=actor, version=document.version, number=document.number)
+    audit(
+        f"evaluations.{document.kind.value}.sign",
+        Document.__tablename__,
+        document.id,
+        office_id=document.office_id,
+        actor=actor,
+        version=document.version,
+        number=document.number,
+    )
 
 
 def _next_number(document: Document) -> int:
@@ -122,9 +146,13 @@ def _next_number(document: Document) -> int:
     # The office's row lock first, then max + 1 in a later statement: two resolutions signed at once
     # get two numbers (the rule for every stored count or number: docs/security/ingest.md).
     db.session.execute(select(Office.id).where(Office.id == document.office_id).with_for_update(key_share=True))
-    used = db.session.scalar(select(func.max(Document.number)).where(
-        Document.office_id == document.office_id, Document.kind == DocumentKind.RESOLUTION,
-        func.extract("year", Document.signed_at) == year))
+    used = db.session.scalar(
+        select(func.max(Document.number)).where(
+            Document.office_id == document.office_id,
+            Document.kind == DocumentKind.RESOLUTION,
+            func.extract("year", Document.signed_at) == year,
+        )
+    )
     return (used or 0) + 1
 
 
@@ -138,14 +166,31 @@ def correct(document: Document, actor, texts: list[str], reason: str) -> Documen
         raise ServiceError(_("Correct the newest version."))
     reason = checked_text(reason, "reason", limit=1000)
     now = utcnow()
-    corrected = Document(office_id=document.office_id, session_id=document.session_id, kind=document.kind,
-                         version=document.version + 1, number=document.number, title=document.title,
-                         content=_with_texts(document.content, texts), signed_by_id=actor.id, signed_at=now,
-                         correction_reason=reason, updated_by_id=actor.id, updated_at=now)
+    corrected = Document(
+        office_id=document.office_id,
+        session_id=document.session_id,
+        kind=document.kind,
+        version=document.version + 1,
+        number=document.number,
+        title=document.title,
+        content=_with_texts(document.content, texts),
+        signed_by_id=actor.id,
+        signed_at=now,
+        correction_reason=reason,
+        updated_by_id=actor.id,
+        updated_at=now,
+    )
     db.session.add(corrected)
     db.session.flush()
-    audit(f"evaluations.{document.kind.value}.correct", Document.__tablename__, corrected.id,
-          office_id=document.office_id, actor=actor, previous_version=document.version, reason=reason)
+    audit(
+        f"evaluations.{document.kind.value}.correct",
+        Document.__tablename__,
+        corrected.id,
+        office_id=document.office_id,
+        actor=actor,
+        previous_version=document.version,
+        reason=reason,
+    )
     return corrected
 
 
@@ -156,4 +201,3 @@ def to_docx(document: Document) -> bytes:
     from .docx_format import build
 
     return party_docx.to_bytes(build(document, db.session.get(Office, document.office_id)))
-

@@ -1,6 +1,7 @@
 """The minutes and resolution as .docx, in the party's layout (``intranet.party_docx``): the header,
 the title, the sections with their tables, the signatures — and, for the resolution, the number
 and the recipients."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -18,8 +19,13 @@ def build(document, office) -> Docx:
     office_layout = layout.layout_of(office)
     resolution = document.kind.value == "resolution"
     doc = layout.new_document()
-    layout.header(doc, office_layout, date.fromisoformat(content["date"]),
-                  kind_code="NQ" if resolution else None, number=document.number)
+    layout.header(
+        doc,
+        office_layout,
+        date.fromisoformat(content["date"]),
+        kind_code="NQ" if resolution else None,
+        number=document.number,
+    )
     layout.title(doc, document.title, content["subtitle"])
     for section in content["sections"]:
         centred = section.get("align") == "center"  # "CHI BỘ … QUYẾT NGHỊ:", a line of its own
@@ -32,8 +38,12 @@ def build(document, office) -> Docx:
         elif section["table"] == "tasks" and content.get("tasks"):
             layout.table(doc, TASKS_HEADER, content["tasks"])
     if document.correction_reason:
-        layout.paragraph(doc, f"(Bản đính chính lần {document.version - 1}: {document.correction_reason})",
-                         italic=True, space_before=6)
+        layout.paragraph(
+            doc,
+            f"(Bản đính chính lần {document.version - 1}: {document.correction_reason})",
+            italic=True,
+            space_before=6,
+        )
     signers = content["signers"]
     if resolution:
         layout.signatures(doc, right=tuple(signers["right"]), recipients=office_layout.recipients)

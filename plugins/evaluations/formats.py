@@ -4,6 +4,7 @@ purpose: these are party documents, filed and read in Vietnamese whatever the sc
 Each returns ``{"title", "subtitle", "date", "sections": [{"heading", "text", "table"}], "attendance",
 "tasks", "signers"}``; ``table`` names the table the .docx places after a section's text; a section
 with ``"align": "center"`` is a heading line of its own ("CHI BỘ … QUYẾT NGHỊ:")."""
+
 from __future__ import annotations
 
 from intranet.days import local
@@ -25,14 +26,22 @@ def _attendance(summary) -> dict:
             status, reason = "Vắng không lý do", ""
         kind = "dự bị" if member.party_status == PartyStatus.PROBATIONARY else "chính thức"
         rows.append([member.full_name, kind, status, reason])
-    return {"official": summary.official, "probationary": summary.probationary, "present": summary.present,
-            "excused": summary.excused, "absent": summary.absent, "quorum": summary.quorum,
-            "quorum_percent": summary.quorum_percent, "rows": rows}
+    return {
+        "official": summary.official,
+        "probationary": summary.probationary,
+        "present": summary.present,
+        "excused": summary.excused,
+        "absent": summary.absent,
+        "quorum": summary.quorum,
+        "quorum_percent": summary.quorum_percent,
+        "rows": rows,
+    }
 
 
 def _tasks(tasks) -> list[list[str]]:
-    return [[str(t.number), t.what, t.owner.full_name if t.owner else "Chi ủy", t.due.strftime("%d/%m/%Y")]
-            for t in tasks]
+    return [
+        [str(t.number), t.what, t.owner.full_name if t.owner else "Chi ủy", t.due.strftime("%d/%m/%Y")] for t in tasks
+    ]
 
 
 def _minutes_text(seconds: int) -> str:
@@ -47,47 +56,80 @@ def minutes(facts: dict) -> dict:
     absent = [r[0] for r in attendance["rows"] if r[2] == "Vắng không lý do"]
     chair = record.chair.full_name if record.chair else "…"
     taker = record.taker.full_name if record.taker else "…"
-    quorum = (f"Số đảng viên chính thức có mặt vượt quá {attendance['quorum_percent']}% số đảng viên chính thức: "
-              "buổi sinh hoạt đủ điều kiện tiến hành." if attendance["quorum"]
-              else "Số đảng viên chính thức có mặt chưa đủ theo quy định.")
+    quorum = (
+        f"Số đảng viên chính thức có mặt vượt quá {attendance['quorum_percent']}% số đảng viên chính thức: "
+        "buổi sinh hoạt đủ điều kiện tiến hành."
+        if attendance["quorum"]
+        else "Số đảng viên chính thức có mặt chưa đủ theo quy định."
+    )
     thematic = session.kind.value == "thematic"
     sections = [
-        {"heading": "I. THỜI GIAN, ĐỊA ĐIỂM, HÌNH THỨC",
-         "text": (f"Vào lúc {start:%H} giờ {start:%M}, {vn_date(start)}, tại {session.place or '…'}, "
-                  f"{cell_in_text(office)} tổ chức {KINDS[session.kind.value]} "
-                  f"(hình thức {MODES[session.mode.value]}).") + (f"\nChuyên đề: {session.title}." if thematic
-                                                                 else f"\nNội dung: {session.title}."),
-         "table": None},
-        {"heading": "II. THÀNH PHẦN",
-         "text": (f"Chủ trì: đồng chí {chair}. Thư ký: đồng chí {taker}.\n"
-                  f"Tổng số đảng viên của chi bộ: {attendance['official'] + attendance['probationary']} đồng chí "
-                  f"(chính thức {attendance['official']}, dự bị {attendance['probationary']}). "
-                  f"Có mặt: {attendance['present']} đồng chí. "
-                  f"Vắng có lý do: {attendance['excused']} đồng chí{': ' + '; '.join(excused) if excused else ''}. "
-                  f"Vắng không có lý do: {attendance['absent']} đồng chí{': ' + ', '.join(absent) if absent else ''}.\n"
-                  + _guests(facts["guests"]) + quorum),
-         "table": "attendance"},
+        {
+            "heading": "I. THỜI GIAN, ĐỊA ĐIỂM, HÌNH THỨC",
+            "text": (
+                f"Vào lúc {start:%H} giờ {start:%M}, {vn_date(start)}, tại {session.place or '…'}, "
+                f"{cell_in_text(office)} tổ chức {KINDS[session.kind.value]} "
+                f"(hình thức {MODES[session.mode.value]})."
+            )
+            + (f"\nChuyên đề: {session.title}." if thematic else f"\nNội dung: {session.title}."),
+            "table": None,
+        },
+        {
+            "heading": "II. THÀNH PHẦN",
+            "text": (
+                f"Chủ trì: đồng chí {chair}. Thư ký: đồng chí {taker}.\n"
+                f"Tổng số đảng viên của chi bộ: {attendance['official'] + attendance['probationary']} đồng chí "
+                f"(chính thức {attendance['official']}, dự bị {attendance['probationary']}). "
+                f"Có mặt: {attendance['present']} đồng chí. "
+                f"Vắng có lý do: {attendance['excused']} đồng chí{': ' + '; '.join(excused) if excused else ''}. "
+                f"Vắng không có lý do: {attendance['absent']} đồng chí{': ' + ', '.join(absent) if absent else ''}.\n"
+                + _guests(facts["guests"])
+                + quorum
+            ),
+            "table": "attendance",
+        },
         {"heading": "III. NỘI DUNG", "text": _agenda(session) + _overdue(facts["overdue"]), "table": None},
     ]
     if thematic:
-        sections.append({"heading": "1. Trình bày chuyên đề", "text": _presentation(session, facts["reports"]),
-                         "table": None})
+        sections.append(
+            {"heading": "1. Trình bày chuyên đề", "text": _presentation(session, facts["reports"]), "table": None}
+        )
     sections += [
-        {"heading": ("2. " if thematic else "1. ") + "Thảo luận", "text": _discussion(facts["discussion"]),
-         "table": None},
-        {"heading": ("3. " if thematic else "2. ") + "Kết luận của đồng chí chủ trì",
-         "text": record.conclusion or "…", "table": None},
+        {
+            "heading": ("2. " if thematic else "1. ") + "Thảo luận",
+            "text": _discussion(facts["discussion"]),
+            "table": None,
+        },
+        {
+            "heading": ("3. " if thematic else "2. ") + "Kết luận của đồng chí chủ trì",
+            "text": record.conclusion or "…",
+            "table": None,
+        },
     ]
     if thematic:
-        sections.append({"heading": "4. Nghị quyết",
-                         "text": "Chi bộ thống nhất thông qua Nghị quyết chuyên đề với các nhiệm vụ sau:",
-                         "table": "tasks"})
-    sections.append({"heading": "",
-                     "text": f"{_closing(session, start)} Biên bản đã được đọc lại cho chi bộ nghe và được thông qua.",
-                     "table": None})
-    return {"title": "BIÊN BẢN", "subtitle": _subtitle(session, start), "date": start.date().isoformat(),
-            "sections": sections, "attendance": attendance, "tasks": _tasks(facts["tasks"]),
-            "signers": {"left": ["THƯ KÝ", taker], "right": ["CHỦ TRÌ", chair]}}
+        sections.append(
+            {
+                "heading": "4. Nghị quyết",
+                "text": "Chi bộ thống nhất thông qua Nghị quyết chuyên đề với các nhiệm vụ sau:",
+                "table": "tasks",
+            }
+        )
+    sections.append(
+        {
+            "heading": "",
+            "text": f"{_closing(session, start)} Biên bản đã được đọc lại cho chi bộ nghe và được thông qua.",
+            "table": None,
+        }
+    )
+    return {
+        "title": "BIÊN BẢN",
+        "subtitle": _subtitle(session, start),
+        "date": start.date().isoformat(),
+        "sections": sections,
+        "attendance": attendance,
+        "tasks": _tasks(facts["tasks"]),
+        "signers": {"left": ["THƯ KÝ", taker], "right": ["CHỦ TRÌ", chair]},
+    }
 
 
 def _guests(guests: list[dict]) -> str:
@@ -120,12 +162,16 @@ def _programme_year(session, start) -> int:
 
 def _agenda(session) -> str:
     if session.kind.value != "thematic":
-        return ("Chương trình: đánh giá kết quả thực hiện nhiệm vụ tháng; thảo luận; triển khai nhiệm vụ "
-                "tháng tới; kết luận.")
+        return (
+            "Chương trình: đánh giá kết quả thực hiện nhiệm vụ tháng; thảo luận; triển khai nhiệm vụ "
+            "tháng tới; kết luận."
+        )
     questions = "\n".join(f"{i}) {q.text}" for i, q in enumerate(session.questions, start=1))
-    return ("Chương trình: nhóm chuẩn bị trình bày chuyên đề; chi bộ thảo luận theo các câu hỏi gợi ý; "
-            "đồng chí chủ trì kết luận; chi bộ thông qua Nghị quyết."
-            + (f"\nCâu hỏi thảo luận:\n{questions}" if questions else ""))
+    return (
+        "Chương trình: nhóm chuẩn bị trình bày chuyên đề; chi bộ thảo luận theo các câu hỏi gợi ý; "
+        "đồng chí chủ trì kết luận; chi bộ thông qua Nghị quyết."
+        + (f"\nCâu hỏi thảo luận:\n{questions}" if questions else "")
+    )
 
 
 def _overdue(overdue) -> str:
@@ -139,8 +185,11 @@ def _overdue(overdue) -> str:
 def _presentation(session, reports: list[str]) -> str:
     lead = next((m.user.full_name for m in session.group if m.is_lead), None)
     names = ", ".join(m.user.full_name for m in session.group)
-    text = (f"Đồng chí {lead} thay mặt nhóm chuẩn bị ({names}) trình bày báo cáo chuyên đề." if lead
-            else "Nhóm chuẩn bị trình bày báo cáo chuyên đề.")
+    text = (
+        f"Đồng chí {lead} thay mặt nhóm chuẩn bị ({names}) trình bày báo cáo chuyên đề."
+        if lead
+        else "Nhóm chuẩn bị trình bày báo cáo chuyên đề."
+    )
     if reports:
         text += f"\nTài liệu đã gửi đảng viên trước buổi sinh hoạt: {', '.join(reports)}."
     return text
@@ -155,8 +204,13 @@ def _discussion(discussion: dict) -> str:
             state = "đã được trả lời" if q["answered"] else "chưa được trả lời"
             lines.append(f"- {q['text']} ({who}; {q['votes']} lượt ủng hộ; {state})")
     if discussion["speakers"]:
-        lines.append("Các đồng chí phát biểu: " + "; ".join(
-            f"{s['name']} ({s['times']} lượt, {_minutes_text(s['seconds'])})" for s in discussion["speakers"]) + ".")
+        lines.append(
+            "Các đồng chí phát biểu: "
+            + "; ".join(
+                f"{s['name']} ({s['times']} lượt, {_minutes_text(s['seconds'])})" for s in discussion["speakers"]
+            )
+            + "."
+        )
     return "\n".join(lines) or "…"
 
 
@@ -165,19 +219,35 @@ def resolution(facts: dict) -> dict:
     start = local(session.starts_at)
     secretary = secretary_name(office) or "…"  # signs for the cell ("T/M CHI BỘ / BÍ THƯ"), whoever chaired
     sections = [
-        {"heading": "",
-         "text": ("- Căn cứ Điều lệ Đảng Cộng sản Việt Nam;\n"
-                  f"- Căn cứ chương trình sinh hoạt chuyên đề năm {_programme_year(session, start)} của chi bộ;\n"
-                  f"- Căn cứ kết quả buổi sinh hoạt chuyên đề {vn_date(start)},"), "table": None},
+        {
+            "heading": "",
+            "text": (
+                "- Căn cứ Điều lệ Đảng Cộng sản Việt Nam;\n"
+                f"- Căn cứ chương trình sinh hoạt chuyên đề năm {_programme_year(session, start)} của chi bộ;\n"
+                f"- Căn cứ kết quả buổi sinh hoạt chuyên đề {vn_date(start)},"
+            ),
+            "table": None,
+        },
         # Its own centred line; the two words never part.
         {"heading": f"{cell_name(office)} QUYẾT\u00a0NGHỊ:", "text": "", "table": None, "align": "center"},
         {"heading": "I. ĐÁNH GIÁ", "text": record.conclusion or "…", "table": None},
         {"heading": "II. NHIỆM VỤ, GIẢI PHÁP", "text": "Chi bộ giao các nhiệm vụ sau:", "table": "tasks"},
-        {"heading": "III. TỔ CHỨC THỰC HIỆN",
-         "text": ("Các đồng chí được giao nhiệm vụ tổ chức thực hiện và báo cáo kết quả tại các kỳ sinh hoạt "
-                  "tiếp theo. Chi ủy theo dõi, đôn đốc việc thực hiện Nghị quyết này."), "table": None},
+        {
+            "heading": "III. TỔ CHỨC THỰC HIỆN",
+            "text": (
+                "Các đồng chí được giao nhiệm vụ tổ chức thực hiện và báo cáo kết quả tại các kỳ sinh hoạt "
+                "tiếp theo. Chi ủy theo dõi, đôn đốc việc thực hiện Nghị quyết này."
+            ),
+            "table": None,
+        },
     ]
     # The recipients ("Nơi nhận:") are the office's layout, added by the .docx.
-    return {"title": "NGHỊ QUYẾT", "subtitle": f"về {summary_case(session.title)}", "date": start.date().isoformat(),
-            "sections": sections, "attendance": None, "tasks": _tasks(facts["tasks"]),
-            "signers": {"right": ["T/M CHI BỘ\nBÍ THƯ", secretary]}}
+    return {
+        "title": "NGHỊ QUYẾT",
+        "subtitle": f"về {summary_case(session.title)}",
+        "date": start.date().isoformat(),
+        "sections": sections,
+        "attendance": None,
+        "tasks": _tasks(facts["tasks"]),
+        "signers": {"right": ["T/M CHI BỘ\nBÍ THƯ", secretary]},
+    }

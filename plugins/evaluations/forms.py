@@ -1,4 +1,5 @@
 """Evaluation forms; the services check the rules, the forms only read and type the fields."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -11,10 +12,17 @@ from .models import GroupRating, TaskStatus
 
 BAD_DATE = _l("Enter a date as dd/mm/yyyy.")
 NUMBER = _l("Enter a number.")
-RATING_LABELS = {GroupRating.EXCELLENT: _l("Excellent"), GroupRating.GOOD: _l("Good"), GroupRating.FAIR: _l("Fair"),
-                 GroupRating.WEAK: _l("Weak")}
-STATUS_LABELS = {TaskStatus.OPEN: _l("Not started"), TaskStatus.IN_PROGRESS: _l("In progress"),
-                 TaskStatus.DONE: _l("Done")}
+RATING_LABELS = {
+    GroupRating.EXCELLENT: _l("Excellent"),
+    GroupRating.GOOD: _l("Good"),
+    GroupRating.FAIR: _l("Fair"),
+    GroupRating.WEAK: _l("Weak"),
+}
+STATUS_LABELS = {
+    TaskStatus.OPEN: _l("Not started"),
+    TaskStatus.IN_PROGRESS: _l("In progress"),
+    TaskStatus.DONE: _l("Done"),
+}
 SCORES = [(str(n), str(n)) for n in range(1, 6)]
 
 
@@ -54,10 +62,16 @@ class NoteForm(Form):
 
 
 class SettingsForm(Form):
-    absences_per_quarter = IntegerField(_l("Passive: absences without reason in a quarter"),
-                                        validators=[InputRequired(message=NUMBER)], invalid_value_message=NUMBER)
-    silent_meetings = IntegerField(_l("Passive: meetings attended in a row without a question or a word"),
-                                   validators=[InputRequired(message=NUMBER)], invalid_value_message=NUMBER)
+    absences_per_quarter = IntegerField(
+        _l("Passive: absences without reason in a quarter"),
+        validators=[InputRequired(message=NUMBER)],
+        invalid_value_message=NUMBER,
+    )
+    silent_meetings = IntegerField(
+        _l("Passive: meetings attended in a row without a question or a word"),
+        validators=[InputRequired(message=NUMBER)],
+        invalid_value_message=NUMBER,
+    )
 
 
 class CorrectionForm(Form):

@@ -2,6 +2,7 @@
 signed documents with their versions, the secretary's evaluation of the presenting group, members'
 anonymous ratings, commendations and reminders, the office's rule for passive members. Every table is
 ``evaluations_*`` and carries ``office_id``; a meeting is the scheduling plugin's ``Session``."""
+
 from __future__ import annotations
 
 import enum
@@ -17,7 +18,7 @@ from intranet_scheduling.models import Session
 
 
 class DocumentKind(str, enum.Enum):
-    MINUTES = "minutes"        # biên bản
+    MINUTES = "minutes"  # biên bản
     RESOLUTION = "resolution"  # nghị quyết
 
 
@@ -42,6 +43,7 @@ class NoteKind(str, enum.Enum):
 class Record(db.Model):
     """Who chaired and who took the minutes, and the conclusion: recorded by the secretary, drafted
     by a deputy (``final`` is False until the secretary records it)."""
+
     __tablename__ = "evaluations_record"
 
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
@@ -59,6 +61,7 @@ class Record(db.Model):
 
 class Task(db.Model):
     """One numbered task of a meeting's resolution: what, who, by when; followed up by its owner."""
+
     __tablename__ = "evaluations_task"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +82,7 @@ class Task(db.Model):
 class CellDocument(db.Model):
     """A version of a meeting's minutes or resolution. The newest version is the current one; a signed
     version never changes — a correction adds a version with its reason, and the earlier stays."""
+
     __tablename__ = "evaluations_document"
     __table_args__ = (UniqueConstraint("session_id", "kind", "version"),)
 
@@ -103,6 +107,7 @@ class CellDocument(db.Model):
 
 class GroupEvaluation(db.Model):
     """The secretary's evaluation of a thematic meeting's presenting group; the group reads it."""
+
     __tablename__ = "evaluations_group_evaluation"
 
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
@@ -118,6 +123,7 @@ class GroupEvaluation(db.Model):
 
 class RatingReceipt(db.Model):
     """That a member has rated a meeting — and nothing of what they said (see Rating)."""
+
     __tablename__ = "evaluations_rating_receipt"
 
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
@@ -130,6 +136,7 @@ class PendingRating(db.Model):
     the receipt, so the database links the two (same transaction id, same moment): what it says is
     therefore sealed (encrypted with a key only the application holds) and the row is deleted when
     the rating is released into ``Rating``. No author, no time, a random key."""
+
     __tablename__ = "evaluations_rating_pending"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
@@ -142,6 +149,7 @@ class Rating(db.Model):
     """A member's rating of a meeting, kept apart from its receipt: a random key, no time, no author,
     written only in shuffled batches of several members' ratings, in a transaction of their own, so
     nothing (column, transaction id, row order) links a rating to the person who gave it."""
+
     __tablename__ = "evaluations_rating"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
@@ -155,6 +163,7 @@ class Rating(db.Model):
 
 class Note(db.Model):
     """A commendation or a reminder given to a member, with its reason."""
+
     __tablename__ = "evaluations_note"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,6 +181,7 @@ class Note(db.Model):
 class OfficeSettings(db.Model):
     """What an office sets for itself: when a member counts as passive (either threshold). Its
     documents' layout is the core's (``office`` columns, ``intranet.party_docx``)."""
+
     __tablename__ = "evaluations_office_settings"
 
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)

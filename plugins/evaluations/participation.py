@@ -3,6 +3,7 @@ plugin), the roles the member held (chair and minute-taker from the meeting's re
 group), and whatever other plugins report through ``intranet_session_participation`` (questions
 asked and times spoken, in the hall too, from the question queue; minutes connected and drops from
 the meetings plugin). The office's rule then flags the passive members."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ ROLES = ("chaired", "took_minutes", "presented")  # a part in the meeting whatev
 @dataclass
 class Line:
     """One member at one meeting."""
+
     session: Session
     attendance: str | None  # PRESENT / EXCUSED / ABSENT, None while attendance was not taken
     documents_read: int
@@ -56,18 +58,29 @@ class MemberRecord:
 
 
 def closed_sessions(office_id: int, start: datetime, end: datetime) -> list[Session]:
-    return list(db.session.scalars(select(Session).where(
-        Session.office_id == office_id, Session.status == SessionStatus.CLOSED, Session.starts_at >= start,
-        Session.starts_at < end).order_by(Session.starts_at)))
+    return list(
+        db.session.scalars(
+            select(Session)
+            .where(
+                Session.office_id == office_id,
+                Session.status == SessionStatus.CLOSED,
+                Session.starts_at >= start,
+                Session.starts_at < end,
+            )
+            .order_by(Session.starts_at)
+        )
+    )
 
 
 def _reads_before(ids: list[int]) -> dict[tuple[int, int], int]:
     """Documents of each meeting each member opened before it started: (session id, user id) -> count."""
     rows = db.session.execute(
         select(Document.session_id, DocumentRead.user_id, func.count(func.distinct(DocumentRead.document_id)))
-        .join(Document, Document.id == DocumentRead.document_id).join(Session, Session.id == Document.session_id)
+        .join(Document, Document.id == DocumentRead.document_id)
+        .join(Session, Session.id == Document.session_id)
         .where(Document.session_id.in_(ids), DocumentRead.opened_at < Session.starts_at)
-        .group_by(Document.session_id, DocumentRead.user_id)).all()
+        .group_by(Document.session_id, DocumentRead.user_id)
+    ).all()
     return {(session_id, user_id): count for session_id, user_id, count in rows}
 
 
@@ -76,9 +89,13 @@ def _attendance(ids: list[int]) -> dict[int, dict[int, str]]:
     rows: dict[int, list[Attendance]] = {i: [] for i in ids}
     for row in db.session.scalars(select(Attendance).where(Attendance.session_id.in_(ids))):
         rows[row.session_id].append(row)
-    return {session_id: {a.user_id: PRESENT if a.present else EXCUSED if a.answer == Answer.EXCUSED else ABSENT
-                         for a in taken}
-            for session_id, taken in rows.items() if any(a.present is not None for a in taken)}
+    return {
+        session_id: {
+            a.user_id: PRESENT if a.present else EXCUSED if a.answer == Answer.EXCUSED else ABSENT for a in taken
+        }
+        for session_id, taken in rows.items()
+        if any(a.present is not None for a in taken)
+    }
 
 
 def _roles(ids: list[int]) -> dict[int, dict[int, dict[str, int]]]:
@@ -92,8 +109,9 @@ def _roles(ids: list[int]) -> dict[int, dict[int, dict[str, int]]]:
     for record in db.session.scalars(select(Record).where(Record.session_id.in_(ids))):
         held(record.session_id, record.chair_id, "chaired")
         held(record.session_id, record.taker_id, "took_minutes")
-    for session_id, user_id in db.session.execute(select(GroupMember.session_id, GroupMember.user_id)
-                                                  .where(GroupMember.session_id.in_(ids))):
+    for session_id, user_id in db.session.execute(
+        select(GroupMember.session_id, GroupMember.user_id).where(GroupMember.session_id.in_(ids))
+    ):
         held(session_id, user_id, "presented")
     return roles
 
@@ -114,17 +132,24 @@ def lines(office_id: int, sessions: list[Session]) -> dict[int, dict[int, Line]]
     result = {}
     for session in sessions:
         taken = attendance.get(session.id)
-        result[session.id] = {m.id: Line(session, taken.get(m.id, ABSENT) if taken else None,
-                                         reads.get((session.id, m.id), 0), facts.get((session.id, m.id), {}))
-                              for m in members}
+        result[session.id] = {
+            m.id: Line(
+                session,
+                taken.get(m.id, ABSENT) if taken else None,
+                reads.get((session.id, m.id), 0),
+                facts.get((session.id, m.id), {}),
+            )
+            for m in members
+        }
     return result
 
 
 def cell_records(office_id: int, start: datetime, end: datetime) -> list[MemberRecord]:
     sessions = closed_sessions(office_id, start, end)
     per_session = list(lines(office_id, sessions).values())
-    records = [MemberRecord(u, [lines[u.id] for lines in per_session if u.id in lines])
-               for u in scheduling.members(office_id)]
+    records = [
+        MemberRecord(u, [lines[u.id] for lines in per_session if u.id in lines]) for u in scheduling.members(office_id)
+    ]
     rule = office_settings(office_id)
     for record in records:
         record.passive_reasons = passive_reasons(record, rule.absences_per_quarter, rule.silent_meetings)

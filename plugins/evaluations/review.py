@@ -1,6 +1,7 @@
 """The periodic review of a cell (a quarter or a year): meetings held against the programme,
 attendance and discussion rates, average ratings, connection problems, commendations and reminders,
 resolution tasks done and overdue — the figures behind the review page, its charts and its .docx."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -86,19 +87,41 @@ def review(office_id: int, year: int, quarter: int | None, today: date) -> Revie
         rated = rated_per_session[session.id]
         if rated.shown:
             scores.append(rated)
-        rows.append(SessionRow(session.title, days.day_of(session.starts_at), session.kind.value,
-                               len(present) if taken else None, len(members), spoke if known else None,
-                               round(mean([rated.preparation, rated.content, rated.discussion]), 2)
-                               if rated.shown else None))
-    planned = db.session.scalar(
-        select(func.count(ProgrammeItem.id)).join(Programme, Programme.id == ProgrammeItem.programme_id)
-        .where(Programme.office_id == office_id, Programme.year == year,
-               *([ProgrammeItem.quarter == quarter] if quarter else []))) or 0
-    notes = dict(db.session.execute(select(Note.kind, func.count(Note.id)).where(
-        Note.office_id == office_id, Note.created_at >= start, Note.created_at < end).group_by(Note.kind)).all())
+        rows.append(
+            SessionRow(
+                session.title,
+                days.day_of(session.starts_at),
+                session.kind.value,
+                len(present) if taken else None,
+                len(members),
+                spoke if known else None,
+                round(mean([rated.preparation, rated.content, rated.discussion]), 2) if rated.shown else None,
+            )
+        )
+    planned = (
+        db.session.scalar(
+            select(func.count(ProgrammeItem.id))
+            .join(Programme, Programme.id == ProgrammeItem.programme_id)
+            .where(
+                Programme.office_id == office_id,
+                Programme.year == year,
+                *([ProgrammeItem.quarter == quarter] if quarter else []),
+            )
+        )
+        or 0
+    )
+    notes = dict(
+        db.session.execute(
+            select(Note.kind, func.count(Note.id))
+            .where(Note.office_id == office_id, Note.created_at >= start, Note.created_at < end)
+            .group_by(Note.kind)
+        ).all()
+    )
     tasks = list(db.session.scalars(select(Task).where(Task.session_id.in_([s.id for s in sessions]))))
     return Review(
-        year=year, quarter=quarter, planned_thematic=planned,
+        year=year,
+        quarter=quarter,
+        planned_thematic=planned,
         held_thematic=sum(s.kind == SessionKind.THEMATIC for s in sessions),
         held_regular=sum(s.kind == SessionKind.REGULAR for s in sessions),
         expected_regular=_months_elapsed(start, end, today),
@@ -108,23 +131,28 @@ def review(office_id: int, year: int, quarter: int | None, today: date) -> Revie
         rating_content=round(mean(r.content for r in scores), 2) if scores else None,
         rating_discussion=round(mean(r.discussion for r in scores), 2) if scores else None,
         connection_drops=drops if drops_known else None,
-        commendations=notes.get(NoteKind.COMMENDATION, 0), reminders=notes.get(NoteKind.REMINDER, 0),
+        commendations=notes.get(NoteKind.COMMENDATION, 0),
+        reminders=notes.get(NoteKind.REMINDER, 0),
         tasks_done=sum(t.status == TaskStatus.DONE for t in tasks),
         tasks_overdue=sum(t.status != TaskStatus.DONE and t.due < today for t in tasks),
         tasks_open=sum(t.status != TaskStatus.DONE and t.due >= today for t in tasks),
-        sessions=rows)
+        sessions=rows,
+    )
 
 
 def chart(result: Review) -> dict:
     """The series the review page's charts draw (percentages per meeting; None where not known)."""
+
     def share(part, whole):
         return round(100 * part / whole, 1) if part is not None and whole else None
 
-    return {"labels": [r.day.strftime("%d/%m") for r in result.sessions],
-            "present": [share(r.present, r.members) for r in result.sessions],
-            "spoke": [share(r.spoke, r.present) for r in result.sessions],
-            "rating": [r.rating for r in result.sessions],
-            "tasks": [result.tasks_done, result.tasks_overdue, result.tasks_open]}
+    return {
+        "labels": [r.day.strftime("%d/%m") for r in result.sessions],
+        "present": [share(r.present, r.members) for r in result.sessions],
+        "spoke": [share(r.spoke, r.present) for r in result.sessions],
+        "rating": [r.rating for r in result.sessions],
+        "tasks": [result.tasks_done, result.tasks_overdue, result.tasks_open],
+    }
 
 
 def _months_elapsed(start: datetime, end: datetime, today: date) -> int:
@@ -154,19 +182,36 @@ def to_docx(office: Office, result: Review, day: date) -> bytes:
         ["Sinh hoạt thường kỳ đã tổ chức / số tháng", f"{result.held_regular} / {result.expected_regular}"],
         ["Tỷ lệ đảng viên dự sinh hoạt", show(result.attendance_rate, " %")],
         ["Tỷ lệ đảng viên có mặt tham gia phát biểu, đặt câu hỏi", show(result.discussion_rate, " %")],
-        ["Điểm đánh giá trung bình: chuẩn bị / nội dung / thảo luận (1–5)",
-         f"{show(result.rating_preparation)} / {show(result.rating_content)} / {show(result.rating_discussion)}"],
+        [
+            "Điểm đánh giá trung bình: chuẩn bị / nội dung / thảo luận (1–5)",
+            f"{show(result.rating_preparation)} / {show(result.rating_content)} / {show(result.rating_discussion)}",
+        ],
         ["Số lần mất kết nối trong sinh hoạt trực tuyến", show(result.connection_drops)],
         ["Lượt biểu dương / nhắc nhở", f"{result.commendations} / {result.reminders}"],
-        ["Nhiệm vụ theo nghị quyết: hoàn thành / quá hạn / đang thực hiện",
-         f"{result.tasks_done} / {result.tasks_overdue} / {result.tasks_open}"],
+        [
+            "Nhiệm vụ theo nghị quyết: hoàn thành / quá hạn / đang thực hiện",
+            f"{result.tasks_done} / {result.tasks_overdue} / {result.tasks_open}",
+        ],
     ]
     layout.paragraph(doc, "I. KẾT QUẢ CHUNG", bold=True, space_before=12)
     layout.table(doc, ["Nội dung", "Kết quả"], figures)
     layout.paragraph(doc, "II. CÁC BUỔI SINH HOẠT", bold=True, space_before=12)
-    layout.table(doc, ["TT", "Buổi sinh hoạt", "Ngày", "Có mặt", "Phát biểu", "Đánh giá"],
-                 [[str(i), r.title, r.day.strftime("%d/%m/%Y"), f"{show(r.present)}/{r.members}", show(r.spoke),
-                   show(r.rating)] for i, r in enumerate(result.sessions, start=1)])
-    layout.signatures(doc, right=("T/M CHI BỘ\nBÍ THƯ", layout.secretary_name(office)),
-                      recipients=office_layout.recipients)
+    layout.table(
+        doc,
+        ["TT", "Buổi sinh hoạt", "Ngày", "Có mặt", "Phát biểu", "Đánh giá"],
+        [
+            [
+                str(i),
+                r.title,
+                r.day.strftime("%d/%m/%Y"),
+                f"{show(r.present)}/{r.members}",
+                show(r.spoke),
+                show(r.rating),
+            ]
+            for i, r in enumerate(result.sessions, start=1)
+        ],
+    )
+    layout.signatures(
+        doc, right=("T/M CHI BỘ\nBÍ THƯ", layout.secretary_name(office)), recipients=office_layout.recipients
+    )
     return layout.to_bytes(doc)

@@ -1,6 +1,7 @@
 """Sealing a held rating (``PendingRating``): authenticated encryption (Fernet) under a key derived
 from the application's SECRET_KEY, so someone who reads the database but not the server's
 configuration cannot read a rating while its row still sits next to its receipt."""
+
 from __future__ import annotations
 
 import base64
@@ -17,7 +18,8 @@ PURPOSE = b"intranet evaluations: held ratings"
 def _fernet() -> Fernet:
     secret = current_app.config["SECRET_KEY"]
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=PURPOSE).derive(
-        secret.encode() if isinstance(secret, str) else secret)
+        secret.encode() if isinstance(secret, str) else secret
+    )
     return Fernet(base64.urlsafe_b64encode(key))
 
 

@@ -2,6 +2,7 @@
 evaluation of the group, members' anonymous ratings, commendations and reminders. Free of Flask
 request objects; each function changes the database session and audits, the caller commits, or rolls
 back when ServiceError is raised."""
+
 from __future__ import annotations
 
 import random
@@ -46,7 +47,6 @@ AGGREGATE_MINIMUM = 3  # ratings are shown only once this many have answered, so
 TEXT_MAX = 5000
 
 
-
 def is_secretary(user, office_id: int) -> bool:
     return can(user, "evaluations.sign", office_id)
 
@@ -80,15 +80,22 @@ def checked_text(value: str | None, field: str, *, required: bool = True, limit:
 def record_for(session: Session) -> Record:
     found = db.session.get(Record, session.id)
     if found is None:
-        secretary = next((u for u in scheduling.members(session.office_id)
-                          if can(u, "evaluations.sign", session.office_id)), None)
-        found = Record(session_id=session.id, office_id=session.office_id, chair_id=secretary and secretary.id,
-                       conclusion="", final=False)
+        secretary = next(
+            (u for u in scheduling.members(session.office_id) if can(u, "evaluations.sign", session.office_id)), None
+        )
+        found = Record(
+            session_id=session.id,
+            office_id=session.office_id,
+            chair_id=secretary and secretary.id,
+            conclusion="",
+            final=False,
+        )
     return found
 
 
-def save_record(session: Session, actor, *, chair: User | None, taker: User | None, conclusion: str,
-                final: bool) -> Record:
+def save_record(
+    session: Session, actor, *, chair: User | None, taker: User | None, conclusion: str, final: bool
+) -> Record:
     """The deputy drafts; the secretary records (``final``). Locked once the minutes are signed."""
     drafter_or_refuse(actor, session)
     if final:
@@ -106,8 +113,13 @@ def save_record(session: Session, actor, *, chair: User | None, taker: User | No
     row.final, row.updated_by_id, row.updated_at = final, actor.id, utcnow()
     if db.inspect(row).transient:
         db.session.add(row)
-    audit("evaluations.conclusion." + ("record" if final else "draft"), Record.__tablename__, session.id,
-          office_id=session.office_id, actor=actor)
+    audit(
+        "evaluations.conclusion." + ("record" if final else "draft"),
+        Record.__tablename__,
+        session.id,
+        office_id=session.office_id,
+        actor=actor,
+    )
     return row
 
 
@@ -140,8 +152,16 @@ def add_task(session: Session, actor, *, what: str, owner: User | None, due: dat
     # two numbers (the rule for every stored count or number: docs/security/ingest.md).
     db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update(key_share=True))
     number = (db.session.scalar(select(func.max(Task.number)).where(Task.session_id == session.id)) or 0) + 1
-    task = Task(office_id=session.office_id, session_id=session.id, number=number, what=what,
-                owner_id=owner and owner.id, due=due, status=TaskStatus.OPEN, progress="")
+    task = Task(
+        office_id=session.office_id,
+        session_id=session.id,
+        number=number,
+        what=what,
+        owner_id=owner and owner.id,
+        due=due,
+        status=TaskStatus.OPEN,
+        progress="",
+    )
     db.session.add(task)
     db.session.flush()
     audit("evaluations.task.add", Task.__tablename__, task.id, office_id=session.office_id, actor=actor, what=what)
@@ -166,29 +186,42 @@ def report_progress(task: Task, actor, *, status: TaskStatus, progress: str) -> 
     task.progress = checked_text(progress, "progress", required=False, limit=2000)
     task.status = status
     task.done_at = utcnow() if status == TaskStatus.DONE else None
-    audit("evaluations.task.progress", Task.__tablename__, task.id, office_id=task.office_id, actor=actor,
-          status=status.value)
+    audit(
+        "evaluations.task.progress",
+        Task.__tablename__,
+        task.id,
+        office_id=task.office_id,
+        actor=actor,
+        status=status.value,
+    )
 
 
 def overdue_tasks(office_id: int, today: date, before: Session | None = None) -> list[Task]:
     """Tasks past their due date and not done; with ``before``, only those of earlier meetings."""
-    query = (select(Task).join(Session, Session.id == Task.session_id)
-             .where(Task.office_id == office_id, Task.due < today, Task.status != TaskStatus.DONE))
+    query = (
+        select(Task)
+        .join(Session, Session.id == Task.session_id)
+        .where(Task.office_id == office_id, Task.due < today, Task.status != TaskStatus.DONE)
+    )
     if before is not None:
         query = query.where(Session.starts_at < before.starts_at)
     return list(db.session.scalars(query.order_by(Task.due, Task.id)))
 
 
 def my_tasks(user: User) -> list[Task]:
-    return list(db.session.scalars(select(Task).where(Task.owner_id == user.id)
-                                   .order_by(Task.status == TaskStatus.DONE, Task.due)))
+    return list(
+        db.session.scalars(
+            select(Task).where(Task.owner_id == user.id).order_by(Task.status == TaskStatus.DONE, Task.due)
+        )
+    )
 
 
 # --- the secretary's evaluation of the group -------------------------------------------------------
 
 
-def save_group_evaluation(session: Session, actor, *, strengths: str, weaknesses: str, rating: GroupRating,
-                          commend: bool, final: bool) -> GroupEvaluation:
+def save_group_evaluation(
+    session: Session, actor, *, strengths: str, weaknesses: str, rating: GroupRating, commend: bool, final: bool
+) -> GroupEvaluation:
     drafter_or_refuse(actor, session)
     if final:
         secretary_or_refuse(actor, session)
@@ -204,16 +237,33 @@ def save_group_evaluation(session: Session, actor, *, strengths: str, weaknesses
     row.weaknesses = checked_text(weaknesses, "weaknesses", required=False)
     row.rating, row.commend, row.final = rating, commend, final
     row.updated_by_id, row.updated_at = actor.id, utcnow()
-    audit("evaluations.group." + ("evaluate" if final else "draft"), GroupEvaluation.__tablename__, session.id,
-          office_id=session.office_id, actor=actor, rating=rating.value, commend=commend)
+    audit(
+        "evaluations.group." + ("evaluate" if final else "draft"),
+        GroupEvaluation.__tablename__,
+        session.id,
+        office_id=session.office_id,
+        actor=actor,
+        rating=rating.value,
+        commend=commend,
+    )
     if final:
         group = [m.user for m in session.group]
-        notify(group, _("The secretary evaluated your group's presentation"), session.title,
-               link=link_to("evaluations.session", session_id=session.id), key=f"evaluations:group:{session.id}")
+        notify(
+            group,
+            _("The secretary evaluated your group's presentation"),
+            session.title,
+            link=link_to("evaluations.session", session_id=session.id),
+            key=f"evaluations:group:{session.id}",
+        )
         if commend:
             for member in group:
-                give_note(member, actor, NoteKind.COMMENDATION,
-                          _("Presenting group of “%(title)s”", title=session.title), session=session)
+                give_note(
+                    member,
+                    actor,
+                    NoteKind.COMMENDATION,
+                    _("Presenting group of “%(title)s”", title=session.title),
+                    session=session,
+                )
     return row
 
 
@@ -248,10 +298,15 @@ def rate(session: Session, user: User, *, preparation: int, content: int, discus
         raise ServiceError(_("You have already rated this meeting."))
     for value, field in ((preparation, "preparation"), (content, "content"), (discussion, "discussion")):
         if value is None or not SCORE_RANGE[0] <= value <= SCORE_RANGE[1]:
-            raise ServiceError(_("Choose a score from %(low)d to %(high)d.", low=SCORE_RANGE[0],
-                                 high=SCORE_RANGE[1]), field)
-    values = {"preparation": preparation, "content": content, "discussion": discussion,
-              "comment": checked_text(comment, "comment", required=False, limit=1000)}
+            raise ServiceError(
+                _("Choose a score from %(low)d to %(high)d.", low=SCORE_RANGE[0], high=SCORE_RANGE[1]), field
+            )
+    values = {
+        "preparation": preparation,
+        "content": content,
+        "discussion": discussion,
+        "comment": checked_text(comment, "comment", required=False, limit=1000),
+    }
     db.session.add(RatingReceipt(session_id=session.id, user_id=user.id, office_id=session.office_id))
     db.session.add(PendingRating(office_id=session.office_id, session_id=session.id, sealed=seal(values)))
 
@@ -262,8 +317,9 @@ def release_ratings(session: Session) -> int:
     receipt (the caller commits), so no rating shares a transaction id with a receipt; a batch is
     never smaller than the threshold, so the difference between two published averages is always
     the mean of at least that many members."""
-    held = list(db.session.scalars(select(PendingRating).where(PendingRating.session_id == session.id)
-                                   .with_for_update()))
+    held = list(
+        db.session.scalars(select(PendingRating).where(PendingRating.session_id == session.id).with_for_update())
+    )
     if len(held) < AGGREGATE_MINIMUM:
         return 0
     gone = db.session.execute(delete(PendingRating).where(PendingRating.id.in_([h.id for h in held]))).rowcount
@@ -272,12 +328,18 @@ def release_ratings(session: Session) -> int:
         return 0
     rows = [values for values in map(unseal, (h.sealed for h in held)) if values is not None]
     if len(rows) < len(held):
-        current_app.logger.warning("%d held ratings could not be unsealed (SECRET_KEY changed) and are dropped",
-                                   len(held) - len(rows))
+        current_app.logger.warning(
+            "%d held ratings could not be unsealed (SECRET_KEY changed) and are dropped", len(held) - len(rows)
+        )
     random.SystemRandom().shuffle(rows)
     if rows:
-        db.session.execute(insert(Rating), [{"id": uuid.uuid4().hex, "office_id": session.office_id,
-                                             "session_id": session.id, **values} for values in rows])
+        db.session.execute(
+            insert(Rating),
+            [
+                {"id": uuid.uuid4().hex, "office_id": session.office_id, "session_id": session.id, **values}
+                for values in rows
+            ],
+        )
     return len(rows)
 
 
@@ -310,8 +372,13 @@ def ratings_of(sessions: list[Session]) -> dict[int, Ratings]:
 def _summary(rows: list[Rating]) -> Ratings:
     if len(rows) < AGGREGATE_MINIMUM:
         return Ratings(None, None, None, None, [])
-    return Ratings(len(rows), round(mean(r.preparation for r in rows), 2), round(mean(r.content for r in rows), 2),
-                   round(mean(r.discussion for r in rows), 2), sorted(r.comment for r in rows if r.comment))
+    return Ratings(
+        len(rows),
+        round(mean(r.preparation for r in rows), 2),
+        round(mean(r.content for r in rows), 2),
+        round(mean(r.discussion for r in rows), 2),
+        sorted(r.comment for r in rows if r.comment),
+    )
 
 
 # --- commendations and reminders -------------------------------------------------------------------
@@ -323,12 +390,24 @@ def give_note(member: User, actor, kind: NoteKind, reason: str, *, session: Sess
     if not clean_text(reason, multiline=True):
         raise ServiceError(_("Say why: the member reads the reason with the note."), "reason")
     reason = checked_text(reason, "reason", limit=1000)
-    note = Note(office_id=member.office_id, user_id=member.id, session_id=session and session.id, kind=kind,
-                reason=reason, given_by_id=actor.id)
+    note = Note(
+        office_id=member.office_id,
+        user_id=member.id,
+        session_id=session and session.id,
+        kind=kind,
+        reason=reason,
+        given_by_id=actor.id,
+    )
     db.session.add(note)
     db.session.flush()
-    audit(f"evaluations.{kind.value}", Note.__tablename__, note.id, office_id=member.office_id, actor=actor,
-          user_id=member.id)
+    audit(
+        f"evaluations.{kind.value}",
+        Note.__tablename__,
+        note.id,
+        office_id=member.office_id,
+        actor=actor,
+        user_id=member.id,
+    )
     title = _("You were commended") if kind == NoteKind.COMMENDATION else _("A reminder from the cell secretary")
     notify([member], title, reason, link=link_to("evaluations.me"))
     return note
@@ -346,7 +425,8 @@ def notes(office_id: int, user_id: int | None = None) -> list[Note]:
 
 def office_settings(office_id: int) -> OfficeSettings:
     return db.session.get(OfficeSettings, office_id) or OfficeSettings(
-        office_id=office_id, absences_per_quarter=2, silent_meetings=3)
+        office_id=office_id, absences_per_quarter=2, silent_meetings=3
+    )
 
 
 def save_office_settings(office_id: int, actor, *, absences_per_quarter: int, silent_meetings: int) -> OfficeSettings:
@@ -359,6 +439,13 @@ def save_office_settings(office_id: int, actor, *, absences_per_quarter: int, si
     settings.absences_per_quarter, settings.silent_meetings = absences_per_quarter, silent_meetings
     if db.inspect(settings).transient:
         db.session.add(settings)
-    audit("evaluations.settings", OfficeSettings.__tablename__, office_id, office_id=office_id, actor=actor,
-          absences_per_quarter=absences_per_quarter, silent_meetings=silent_meetings)
+    audit(
+        "evaluations.settings",
+        OfficeSettings.__tablename__,
+        office_id,
+        office_id=office_id,
+        actor=actor,
+        absences_per_quarter=absences_per_quarter,
+        silent_meetings=silent_meetings,
+    )
     return settings

@@ -1,6 +1,7 @@
 """The versions of a meeting's minutes and resolution, newest first: a signed version is never
 changed, a correction is a new version. Read by the services (nothing changes once signed) and by
 the documents module that drafts and signs them."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -13,9 +14,13 @@ from .models import DocumentKind
 
 
 def versions(session: Session, kind: str) -> list[Document]:
-    return list(db.session.scalars(select(Document).where(Document.session_id == session.id,
-                                                          Document.kind == DocumentKind(kind))
-                                   .order_by(Document.version.desc())))
+    return list(
+        db.session.scalars(
+            select(Document)
+            .where(Document.session_id == session.id, Document.kind == DocumentKind(kind))
+            .order_by(Document.version.desc())
+        )
+    )
 
 
 def current(session: Session, kind: str) -> Document | None:

@@ -1,5 +1,6 @@
 """Evaluation pages: a meeting's closing (record, tasks, group evaluation, ratings, documents), the
 documents' editor, members' participation, the periodic review."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -32,8 +33,7 @@ from .forms import (
 from .models import CellDocument as Document
 from .models import GroupRating, NoteKind, Task, TaskStatus
 
-bp = Blueprint("evaluations", __name__, url_prefix="/evaluations", template_folder="templates",
-               static_folder="static")
+bp = Blueprint("evaluations", __name__, url_prefix="/evaluations", template_folder="templates", static_folder="static")
 
 
 @bp.app_template_global("evaluations_labels")
@@ -69,8 +69,6 @@ def _own(model, ident):
     return obj
 
 
-
-
 def _people() -> list[User]:
     return scheduling.members(_office_id())
 
@@ -89,14 +87,27 @@ def _page(meeting: Session, anchor: str = "") -> str:
 @bp.route("/")
 def index():
     _member_or_403()
-    closed = db.session.scalars(select(Session).where(Session.office_id == _office_id(),
-                                                      Session.status == SessionStatus.CLOSED)
-                                .order_by(Session.starts_at.desc()).limit(24)).all()
-    signed = {d.session_id for d in db.session.scalars(select(Document).where(
-        Document.office_id == _office_id(), Document.kind == "minutes", Document.signed_at.is_not(None)))}
-    return render_template("evaluations/index.html", closed=closed, signed=signed,
-                           overdue=services.overdue_tasks(_office_id(), days.today()),
-                           drafter=services.is_drafter(current_user, _office_id()))
+    closed = db.session.scalars(
+        select(Session)
+        .where(Session.office_id == _office_id(), Session.status == SessionStatus.CLOSED)
+        .order_by(Session.starts_at.desc())
+        .limit(24)
+    ).all()
+    signed = {
+        d.session_id
+        for d in db.session.scalars(
+            select(Document).where(
+                Document.office_id == _office_id(), Document.kind == "minutes", Document.signed_at.is_not(None)
+            )
+        )
+    }
+    return render_template(
+        "evaluations/index.html",
+        closed=closed,
+        signed=signed,
+        overdue=services.overdue_tasks(_office_id(), days.today()),
+        drafter=services.is_drafter(current_user, _office_id()),
+    )
 
 
 @bp.route("/sessions/<int:session_id>")
@@ -106,8 +117,9 @@ def session(session_id: int):
     people = _people()
     choices = [(0, "—"), *((u.id, u.full_name) for u in people)]
     record = services.record_for(meeting)
-    record_form = RecordForm(formdata=None, chair_id=record.chair_id or 0, taker_id=record.taker_id or 0,
-                             conclusion=record.conclusion)
+    record_form = RecordForm(
+        formdata=None, chair_id=record.chair_id or 0, taker_id=record.taker_id or 0, conclusion=record.conclusion
+    )
     record_form.chair_id.choices = record_form.taker_id.choices = choices
     task_form = TaskForm()
     task_form.owner_id.choices = choices
@@ -117,15 +129,26 @@ def session(session_id: int):
         group_form.rating.data = evaluation.rating.value
     in_group = scheduling.in_group(meeting, current_user)
     return render_template(
-        "evaluations/session.html", session=meeting, drafter=drafter,
-        secretary=services.is_secretary(current_user, meeting.office_id), record=record, record_form=record_form,
-        tasks=services.tasks(meeting), task_form=task_form, progress_form=ProgressForm(),
-        evaluation=evaluation if (drafter or in_group) else None, group_form=group_form,
-        sees_evaluation=drafter or in_group, ratings=services.ratings(meeting), rate_form=RateForm(),
+        "evaluations/session.html",
+        session=meeting,
+        drafter=drafter,
+        secretary=services.is_secretary(current_user, meeting.office_id),
+        record=record,
+        record_form=record_form,
+        tasks=services.tasks(meeting),
+        task_form=task_form,
+        progress_form=ProgressForm(),
+        evaluation=evaluation if (drafter or in_group) else None,
+        group_form=group_form,
+        sees_evaluation=drafter or in_group,
+        ratings=services.ratings(meeting),
+        rate_form=RateForm(),
         may_rate=services.may_rate(meeting, current_user) and not services.has_rated(meeting, current_user),
         has_rated=services.has_rated(meeting, current_user),
-        minutes=shelf.current(meeting, "minutes"), resolution=shelf.current(meeting, "resolution"),
-        today=days.today())
+        minutes=shelf.current(meeting, "minutes"),
+        resolution=shelf.current(meeting, "resolution"),
+        today=days.today(),
+    )
 
 
 @bp.post("/sessions/<int:session_id>/record")
@@ -134,10 +157,19 @@ def save_record(session_id: int):
     form = RecordForm()
     form.chair_id.choices = form.taker_id.choices = [(0, "—"), *((u.id, u.full_name) for u in _people())]
     final = request.form.get("final") == "1"
-    return respond(lambda: services.save_record(meeting, current_user, chair=_person(form.chair_id),
-                                                taker=_person(form.taker_id), conclusion=form.conclusion.data,
-                                                final=final),
-                   _page(meeting, "#record"), _("The conclusion is recorded.") if final else _("Draft saved."), form)
+    return respond(
+        lambda: services.save_record(
+            meeting,
+            current_user,
+            chair=_person(form.chair_id),
+            taker=_person(form.taker_id),
+            conclusion=form.conclusion.data,
+            final=final,
+        ),
+        _page(meeting, "#record"),
+        _("The conclusion is recorded.") if final else _("Draft saved."),
+        form,
+    )
 
 
 @bp.post("/sessions/<int:session_id>/tasks")
@@ -145,8 +177,14 @@ def add_task(session_id: int):
     meeting = _meeting(session_id)
     form = TaskForm()
     form.owner_id.choices = [(0, "—"), *((u.id, u.full_name) for u in _people())]
-    return respond(lambda: services.add_task(meeting, current_user, what=form.what.data, owner=_person(form.owner_id),
-                                             due=form.due.data), _page(meeting, "#tasks"), _("Task added."), form)
+    return respond(
+        lambda: services.add_task(
+            meeting, current_user, what=form.what.data, owner=_person(form.owner_id), due=form.due.data
+        ),
+        _page(meeting, "#tasks"),
+        _("Task added."),
+        form,
+    )
 
 
 @bp.post("/tasks/<int:task_id>/delete")
@@ -160,10 +198,19 @@ def remove_task(task_id: int):
 def report_progress(task_id: int):
     task = _own(Task, task_id)
     form = ProgressForm()
-    back = request.form.get("back") == "mine" and url_for("evaluations.me") or _page(
-        db.session.get(Session, task.session_id), "#tasks")
-    return respond(lambda: services.report_progress(task, current_user, status=TaskStatus(form.status.data),
-                                                    progress=form.progress.data), back, _("Progress saved."), form)
+    back = (
+        request.form.get("back") == "mine"
+        and url_for("evaluations.me")
+        or _page(db.session.get(Session, task.session_id), "#tasks")
+    )
+    return respond(
+        lambda: services.report_progress(
+            task, current_user, status=TaskStatus(form.status.data), progress=form.progress.data
+        ),
+        back,
+        _("Progress saved."),
+        form,
+    )
 
 
 @bp.post("/sessions/<int:session_id>/group")
@@ -171,10 +218,20 @@ def evaluate_group(session_id: int):
     meeting = _meeting(session_id)
     form = GroupEvaluationForm()
     final = request.form.get("final") == "1"
-    return respond(lambda: services.save_group_evaluation(
-        meeting, current_user, strengths=form.strengths.data, weaknesses=form.weaknesses.data,
-        rating=GroupRating(form.rating.data), commend=form.commend.data, final=final),
-        _page(meeting, "#group"), _("The evaluation is given.") if final else _("Draft saved."), form)
+    return respond(
+        lambda: services.save_group_evaluation(
+            meeting,
+            current_user,
+            strengths=form.strengths.data,
+            weaknesses=form.weaknesses.data,
+            rating=GroupRating(form.rating.data),
+            commend=form.commend.data,
+            final=final,
+        ),
+        _page(meeting, "#group"),
+        _("The evaluation is given.") if final else _("Draft saved."),
+        form,
+    )
 
 
 @bp.post("/sessions/<int:session_id>/rate")
@@ -185,10 +242,18 @@ def rate(session_id: int):
     def score(field) -> int | None:
         return parse_int(field.data, 1, 5)
 
-    response = respond(lambda: services.rate(meeting, current_user, preparation=score(form.preparation),
-                                             content=score(form.content), discussion=score(form.discussion),
-                                             comment=form.comment.data),
-                       _page(meeting, "#ratings"), _("Thank you: your rating is recorded, without your name."))
+    response = respond(
+        lambda: services.rate(
+            meeting,
+            current_user,
+            preparation=score(form.preparation),
+            content=score(form.content),
+            discussion=score(form.discussion),
+            comment=form.comment.data,
+        ),
+        _page(meeting, "#ratings"),
+        _("Thank you: your rating is recorded, without your name."),
+    )
     if services.release_ratings(meeting):  # a transaction of its own, after the receipt's commit
         db.session.commit()
     return response
@@ -222,9 +287,11 @@ def document(cell_document_id: int):
             abort(403)
         texts = request.form.getlist("section")
         action = request.form.get("action")
-        change = {"save": lambda: documents.edit(doc, current_user, texts),
-                  "sign": lambda: (documents.edit(doc, current_user, texts), documents.sign(doc, current_user)),
-                  "correct": lambda: documents.correct(doc, current_user, texts, correction.reason.data)}.get(action)
+        change = {
+            "save": lambda: documents.edit(doc, current_user, texts),
+            "sign": lambda: (documents.edit(doc, current_user, texts), documents.sign(doc, current_user)),
+            "correct": lambda: documents.correct(doc, current_user, texts, correction.reason.data),
+        }.get(action)
         if change is None:
             abort(400)
         try:
@@ -234,16 +301,27 @@ def document(cell_document_id: int):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            flash({"save": _("Draft saved."), "sign": _("Signed."), "correct": _("The correction is signed; the "
-                                                                                   "earlier version is kept.")}[action],
-                  "success")
+            flash(
+                {
+                    "save": _("Draft saved."),
+                    "sign": _("Signed."),
+                    "correct": _("The correction is signed; the earlier version is kept."),
+                }[action],
+                "success",
+            )
             newest = shelf.current(meeting, doc.kind.value)
             return redirect(url_for("evaluations.document", cell_document_id=newest.id))
-    return render_template("evaluations/document.html", document=doc, session=meeting, drafter=drafter,
-                           secretary=services.is_secretary(current_user, doc.office_id),
-                           newest=shelf.current(meeting, doc.kind.value),
-                           versions=shelf.versions(meeting, doc.kind.value), correction=correction,
-                           pdf=party_docx.pdf_available())
+    return render_template(
+        "evaluations/document.html",
+        document=doc,
+        session=meeting,
+        drafter=drafter,
+        secretary=services.is_secretary(current_user, doc.office_id),
+        newest=shelf.current(meeting, doc.kind.value),
+        versions=shelf.versions(meeting, doc.kind.value),
+        correction=correction,
+        pdf=party_docx.pdf_available(),
+    )
 
 
 def _send(doc: Document, extension: str):
@@ -272,11 +350,23 @@ def _year() -> int:
 def me():
     _member_or_403()
     year = _year()
-    record = next((r for r in participation.cell_records(_office_id(), *reviews.period(year, None))
-                   if r.user.id == current_user.id), None)
-    return render_template("evaluations/me.html", record=record, year=year,
-                           notes=services.notes(_office_id(), current_user.id),
-                           tasks=services.my_tasks(current_user), progress_form=ProgressForm(), today=days.today())
+    record = next(
+        (
+            r
+            for r in participation.cell_records(_office_id(), *reviews.period(year, None))
+            if r.user.id == current_user.id
+        ),
+        None,
+    )
+    return render_template(
+        "evaluations/me.html",
+        record=record,
+        year=year,
+        notes=services.notes(_office_id(), current_user.id),
+        tasks=services.my_tasks(current_user),
+        progress_form=ProgressForm(),
+        today=days.today(),
+    )
 
 
 @bp.route("/participation")
@@ -286,11 +376,16 @@ def cell_participation():
     year = _year()
     settings = services.office_settings(_office_id())
     form = SettingsForm(formdata=None, obj=settings)
-    return render_template("evaluations/participation.html", year=year,
-                           records=participation.cell_records(_office_id(), *reviews.period(year, None)),
-                           settings=settings, settings_form=form, note_form=NoteForm(),
-                           secretary=services.is_secretary(current_user, _office_id()),
-                           notes=services.notes(_office_id())[:30])
+    return render_template(
+        "evaluations/participation.html",
+        year=year,
+        records=participation.cell_records(_office_id(), *reviews.period(year, None)),
+        settings=settings,
+        settings_form=form,
+        note_form=NoteForm(),
+        secretary=services.is_secretary(current_user, _office_id()),
+        notes=services.notes(_office_id())[:30],
+    )
 
 
 @bp.post("/members/<int:user_id>/commendation", defaults={"kind": "commendation"})
@@ -302,18 +397,27 @@ def give_note(user_id: int, kind: str):
     if member is None or member.office_id != _office_id():
         abort(404)
     form = NoteForm()
-    return respond(lambda: services.give_note(member, current_user, NoteKind(kind), form.reason.data),
-                   url_for("evaluations.cell_participation"),
-                   _("Commendation recorded.") if kind == "commendation" else _("Reminder sent."))
+    return respond(
+        lambda: services.give_note(member, current_user, NoteKind(kind), form.reason.data),
+        url_for("evaluations.cell_participation"),
+        _("Commendation recorded.") if kind == "commendation" else _("Reminder sent."),
+    )
 
 
 @bp.post("/settings")
 def save_settings():
     form = SettingsForm()
-    return respond(lambda: services.save_office_settings(
-        _office_id(), current_user, absences_per_quarter=form.absences_per_quarter.data,
-        silent_meetings=form.silent_meetings.data), url_for("evaluations.cell_participation"),
-        _("The participation rules are saved."), form)
+    return respond(
+        lambda: services.save_office_settings(
+            _office_id(),
+            current_user,
+            absences_per_quarter=form.absences_per_quarter.data,
+            silent_meetings=form.silent_meetings.data,
+        ),
+        url_for("evaluations.cell_participation"),
+        _("The participation rules are saved."),
+        form,
+    )
 
 
 # --- the periodic review ----------------------------------------------------------------------------
@@ -328,8 +432,14 @@ def review():
     _member_or_403()
     year, quarter = _period()
     result = reviews.review(_office_id(), year, quarter, days.today())
-    return render_template("evaluations/review.html", review=result, year=year, quarter=quarter,
-                           chart=reviews.chart(result), pdf=party_docx.pdf_available())
+    return render_template(
+        "evaluations/review.html",
+        review=result,
+        year=year,
+        quarter=quarter,
+        chart=reviews.chart(result),
+        pdf=party_docx.pdf_available(),
+    )
 
 
 @bp.route("/review.docx", defaults={"extension": "docx"})
@@ -339,8 +449,11 @@ def review_file(extension: str):
     _member_or_403()
     year, quarter = _period()
     result = reviews.review(_office_id(), year, quarter, days.today())
-    return party_docx.send(reviews.to_docx(current_user.office, result, days.today()),
-                           f"bao-cao-{result.label.replace('/', '-')}", extension)
+    return party_docx.send(
+        reviews.to_docx(current_user.office, result, days.today()),
+        f"bao-cao-{result.label.replace('/', '-')}",
+        extension,
+    )
 
 
 # --- panels for other pages (template slots) ---------------------------------------------------------
@@ -358,5 +471,6 @@ def session_panel(meeting: Session) -> str:
     """On a meeting's page: the tasks of earlier meetings still overdue (for the agenda), and the link
     to the meeting's closing once it is closed."""
     overdue = services.overdue_tasks(meeting.office_id, days.today(), before=meeting)
-    return render_template("evaluations/_session.html", session=meeting, overdue=overdue,
-                           thematic=meeting.kind == SessionKind.THEMATIC)
+    return render_template(
+        "evaluations/_session.html", session=meeting, overdue=overdue, thematic=meeting.kind == SessionKind.THEMATIC
+    )

@@ -1,5 +1,6 @@
 """Meetings: online rooms on Jitsi (token auth, connection-quality log, fallback ladder), an external
 link with check-in, or the hall; the chair's live connection board; attendance from the room."""
+
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -12,12 +13,16 @@ from . import hookspecs
 @hookimpl
 def intranet_plugin_info():
     return PluginInfo(
-        name="meetings", title_vi="Phòng họp trực tuyến", title_en="Meeting rooms", version="0.1.0",
-        default_enabled=True, requires=("scheduling",),
+        name="meetings",
+        title_vi="Phòng họp trực tuyến",
+        title_en="Meeting rooms",
+        version="0.1.0",
+        default_enabled=True,
+        requires=("scheduling",),
         description_vi="Phòng họp Jitsi có ghi nhận chất lượng kết nối và tự hạ cấp khi mạng yếu; đường dẫn "
-                       "họp ngoài (Zoom, Teams) có điểm danh; họp trực tiếp; bảng theo dõi kết nối của chủ trì.",
+        "họp ngoài (Zoom, Teams) có điểm danh; họp trực tiếp; bảng theo dõi kết nối của chủ trì.",
         description_en="Jitsi rooms that log connection quality and step down on a weak link; an external "
-                       "link with check-in; in person; the chair's connection board.",
+        "link with check-in; in person; the chair's connection board.",
         hookspecs=hookspecs,
         # Samples older than MEETINGS_SAMPLE_KEEP_HOURS are rolled up (meetings roll-up); each participant's
         # ingest takes MEETINGS_INGEST_BURST items at once, refilled at MEETINGS_INGEST_PER_MINUTE.
@@ -56,11 +61,15 @@ def intranet_room_providers():
 
 @hookimpl
 def intranet_permissions():
-    return [Permission("meetings.join", _l("Join the cell's meeting rooms"), CELL_ROLES),
-            Permission("meetings.moderate", _l("Moderate a meeting's room and read its connection board"),
-                       frozenset({Role.SECRETARY, Role.DEPUTY})),
-            Permission("meetings.invite", _l("Invite guests from other offices to a meeting"),
-                       frozenset({Role.SECRETARY}))]
+    return [
+        Permission("meetings.join", _l("Join the cell's meeting rooms"), CELL_ROLES),
+        Permission(
+            "meetings.moderate",
+            _l("Moderate a meeting's room and read its connection board"),
+            frozenset({Role.SECRETARY, Role.DEPUTY}),
+        ),
+        Permission("meetings.invite", _l("Invite guests from other offices to a meeting"), frozenset({Role.SECRETARY})),
+    ]
 
 
 @hookimpl

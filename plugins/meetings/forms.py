@@ -1,4 +1,5 @@
 """Meeting-room forms; the services check the rules."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -23,8 +24,9 @@ class RoomForm(Form):
 
 
 class GuestForm(Form):
-    username = StringField(_l("Username of the guest (e.g. from the superior party committee)"),
-                           validators=[max_length(64)])
+    username = StringField(
+        _l("Username of the guest (e.g. from the superior party committee)"), validators=[max_length(64)]
+    )
 
 
 class NotesForm(Form):
@@ -33,12 +35,17 @@ class NotesForm(Form):
 
 class ConfigForm(Form):
     jitsi_domain = StringField(_l("Jitsi domain"), validators=[max_length(200)])
-    backup_domains = TextAreaField(_l("Backup Jitsi domains (one per line, tried in order)"),
-                                   validators=[max_length(2000)])
-    auth = SelectField(_l("Token auth"), choices=[
-        (JitsiAuth.NONE.value, _l("None (an open Jitsi)")),
-        (JitsiAuth.HS256.value, _l("Self-hosted token auth: app id and secret (HS256)")),
-        (JitsiAuth.JAAS.value, _l("Jitsi as a Service: key id and private key (RS256)"))])
+    backup_domains = TextAreaField(
+        _l("Backup Jitsi domains (one per line, tried in order)"), validators=[max_length(2000)]
+    )
+    auth = SelectField(
+        _l("Token auth"),
+        choices=[
+            (JitsiAuth.NONE.value, _l("None (an open Jitsi)")),
+            (JitsiAuth.HS256.value, _l("Self-hosted token auth: app id and secret (HS256)")),
+            (JitsiAuth.JAAS.value, _l("Jitsi as a Service: key id and private key (RS256)")),
+        ],
+    )
     app_id = StringField(_l("App id (self-hosted) or tenant (JaaS)"), validators=[max_length(200)])
     app_secret = PasswordField(_l("App secret"), validators=[max_length(500)])
     jaas_key_id = StringField(_l("JaaS API key id"), validators=[max_length(300)])

@@ -1,4 +1,5 @@
 """Hooks the meetings plugin defines (added to the manager through ``PluginInfo.hookspecs``)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

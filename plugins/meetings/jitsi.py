@@ -8,6 +8,7 @@ string fields; ``moderator`` "true" only for the chair and the secretary. jitsi-
 modules ignore that claim: a self-hosted server needs jitsi-contrib's ``token_affiliation`` module, which
 makes an occupant the room's owner for ``affiliation`` "owner" (or ``moderator`` "true"), everyone else
 a member (README "Jitsi set-up"); JaaS reads ``moderator`` itself."""
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,9 @@ SKEW_SECONDS = 60
 LIFETIME_SECONDS = 15 * 60  # a rejoin asks for a fresh one
 
 
-def token(config: OfficeConfig, domain: str, room_name: str, user, *, moderator: bool,
-          now: float | None = None) -> str | None:
+def token(
+    config: OfficeConfig, domain: str, room_name: str, user, *, moderator: bool, now: float | None = None
+) -> str | None:
     """The token for ``user`` to enter ``room_name`` on ``domain``; None for an open Jitsi."""
     if config.auth == JitsiAuth.NONE:
         return None
@@ -31,9 +33,16 @@ def token(config: OfficeConfig, domain: str, room_name: str, user, *, moderator:
         "nbf": now - SKEW_SECONDS,
         "iat": now,
         "exp": now + LIFETIME_SECONDS,
-        "context": {"user": {"id": str(user.id), "name": user.full_name, "email": user.email or "",
-                             "avatar": "", "moderator": "true" if moderator else "false",
-                             "affiliation": "owner" if moderator else "member"}},
+        "context": {
+            "user": {
+                "id": str(user.id),
+                "name": user.full_name,
+                "email": user.email or "",
+                "avatar": "",
+                "moderator": "true" if moderator else "false",
+                "affiliation": "owner" if moderator else "member",
+            }
+        },
     }
     if config.auth == JitsiAuth.HS256:
         claims.update(iss=config.app_id, aud=config.app_id, sub=domain)

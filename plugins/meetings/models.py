@@ -1,6 +1,7 @@
 """Meeting-room tables: each office's Jitsi settings and thresholds, a meeting's room, invited guests,
 each participant's connection state and counters, the event log, recent quality samples and the
 batches already taken. Every table is ``meetings_*`` and carries ``office_id``."""
+
 from __future__ import annotations
 
 import enum
@@ -15,6 +16,7 @@ from intranet.models import User, UTCDateTime, text_enum, utcnow
 
 class Quality(str, enum.Enum):
     """A participant's link, from best to worst; ``rank`` orders them."""
+
     GOOD = "good"
     DEGRADED = "degraded"
     POOR = "poor"
@@ -29,20 +31,21 @@ class Mode(str, enum.Enum):
     VIDEO = "video"
     LOW_VIDEO = "low_video"
     AUDIO = "audio"
-    FOLLOW = "follow"   # follow-along: text, queue and notes, almost no bandwidth
-    HALL = "hall"       # in the meeting room itself
-    LINK = "link"       # checked in to an external meeting link
+    FOLLOW = "follow"  # follow-along: text, queue and notes, almost no bandwidth
+    HALL = "hall"  # in the meeting room itself
+    LINK = "link"  # checked in to an external meeting link
 
 
 class JitsiAuth(str, enum.Enum):
-    NONE = "none"       # an open Jitsi (no token)
-    HS256 = "hs256"     # self-hosted prosody token auth with app id and secret
-    JAAS = "jaas"       # 8x8 Jitsi as a Service, RS256 with key id and private key
+    NONE = "none"  # an open Jitsi (no token)
+    HS256 = "hs256"  # self-hosted prosody token auth with app id and secret
+    JAAS = "jaas"  # 8x8 Jitsi as a Service, RS256 with key id and private key
 
 
 class OfficeConfig(db.Model):
     """An office's rooms: its Jitsi and the thresholds of the fallback ladder. Secrets stay here:
     never rendered, never logged, never sent to a browser."""
+
     __tablename__ = "meetings_office_config"
 
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
@@ -84,6 +87,7 @@ class Room(db.Model):
 
 class Guest(db.Model):
     """Someone from another office (e.g. the superior party committee) the secretary invited."""
+
     __tablename__ = "meetings_guest"
 
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
@@ -97,6 +101,7 @@ class Guest(db.Model):
 
 class Participant(db.Model):
     """One person in one meeting's room: the state the server keeps and the counters of the report."""
+
     __tablename__ = "meetings_participant"
 
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
@@ -132,6 +137,7 @@ class Participant(db.Model):
 
 class Event(db.Model):
     """Join, leave, drop, reconnect, pre-call check, state change, ladder step, error — with times."""
+
     __tablename__ = "meetings_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,6 +151,7 @@ class Event(db.Model):
 
 class Sample(db.Model):
     """One measurement of a participant's link; rolled up into the participant after a while."""
+
     __tablename__ = "meetings_sample"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,9 +159,9 @@ class Sample(db.Model):
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    rtt_ms: Mapped[float | None] = mapped_column(Float)       # round trip to the intranet
-    loss_pct: Mapped[float | None] = mapped_column(Float)     # Jitsi's packet loss
-    quality: Mapped[float | None] = mapped_column(Float)      # Jitsi's connection quality, %
+    rtt_ms: Mapped[float | None] = mapped_column(Float)  # round trip to the intranet
+    loss_pct: Mapped[float | None] = mapped_column(Float)  # Jitsi's packet loss
+    quality: Mapped[float | None] = mapped_column(Float)  # Jitsi's connection quality, %
     bitrate_kbps: Mapped[float | None] = mapped_column(Float)
     downlink_mbps: Mapped[float | None] = mapped_column(Float)  # the browser's Network Information
     verdict: Mapped[Quality] = mapped_column(text_enum(Quality))
@@ -162,6 +169,7 @@ class Sample(db.Model):
 
 class Batch(db.Model):
     """A batch of samples already taken, so a retried or replayed batch counts once."""
+
     __tablename__ = "meetings_batch"
 
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)

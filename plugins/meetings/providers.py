@@ -1,4 +1,5 @@
 """The ways to hold a meeting's room, gathered from ``intranet_room_providers``."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ class RoomProvider:
 
 BUILT_IN = [
     RoomProvider("jitsi", _l("Online room (Jitsi)"), "meetings/room_jitsi.html"),
-    RoomProvider("external", _l("External link (Zoom, Teams…) with check-in"), "meetings/room_external.html",
-                 needs_link=True),
+    RoomProvider(
+        "external", _l("External link (Zoom, Teams…) with check-in"), "meetings/room_external.html", needs_link=True
+    ),
     RoomProvider("in_person", _l("In person, in the hall"), "meetings/room_in_person.html"),
 ]
 

@@ -2,13 +2,18 @@
 state moves only when the same verdict comes ``samples_to_change`` times in a row (hysteresis), so a
 single bad second does not flap the page down the ladder and back. Being cut off is different: a
 drop is reported by an event and applies at once."""
+
 from __future__ import annotations
 
 from .models import OfficeConfig, Participant, Quality
 
 # What a page in the call does in each state: the fallback ladder's rung (services._advice).
-ADVICE = {Quality.GOOD: "full", Quality.DEGRADED: "low_video", Quality.POOR: "audio_only",
-          Quality.DISCONNECTED: "follow_along"}
+ADVICE = {
+    Quality.GOOD: "full",
+    Quality.DEGRADED: "low_video",
+    Quality.POOR: "audio_only",
+    Quality.DISCONNECTED: "follow_along",
+}
 
 
 # Jitsi's own word on the media path, sent by the page where the build has no getConnectionStats too:
@@ -21,9 +26,11 @@ def verdict(config: OfficeConfig, *, rtt_ms=None, loss_pct=None, quality=None, m
     worst = MEDIA.get(media, Quality.GOOD)
     if worst == Quality.POOR:
         return worst
-    checks = ((rtt_ms, config.rtt_degraded_ms, config.rtt_poor_ms, False),
-              (loss_pct, config.loss_degraded_pct, config.loss_poor_pct, False),
-              (quality, config.quality_degraded, config.quality_poor, True))
+    checks = (
+        (rtt_ms, config.rtt_degraded_ms, config.rtt_poor_ms, False),
+        (loss_pct, config.loss_degraded_pct, config.loss_poor_pct, False),
+        (quality, config.quality_degraded, config.quality_poor, True),
+    )
     for value, degraded, poor, lower_is_worse in checks:
         if value is None:
             continue

@@ -1,6 +1,7 @@
 """Meeting rooms, free of Flask request objects: the office's settings, a meeting's room and guests,
 who may join and who moderates, joins and check-ins, the ingest of quality batches with the state
 machine, the chair's board and the report. The caller commits, or rolls back on ServiceError."""
+
 from __future__ import annotations
 
 import hashlib
@@ -32,11 +33,10 @@ from .models import Batch, Event, Guest, JitsiAuth, Mode, OfficeConfig, Particip
 
 DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:\d{2,5})?$")
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-MAX_ITEMS = 60          # samples or events in one batch (5 minutes at one every 5 s)
+MAX_ITEMS = 60  # samples or events in one batch (5 minutes at one every 5 s)
 PAST_LIMIT = timedelta(minutes=15)  # a batch retried after a drop may be this old
 FUTURE_LIMIT = timedelta(seconds=30)
 EVENT_KINDS = {"joined", "left", "dropped", "reconnected", "precheck", "ladder", "error", "info", "hand"}
-
 
 
 class RateLimited(ServiceError):
@@ -60,15 +60,34 @@ def notes_channel(session_id: int) -> str:
 
 def config_for(office_id: int) -> OfficeConfig:
     return db.session.get(OfficeConfig, office_id) or OfficeConfig(
-        office_id=office_id, jitsi_domain="", backup_domains="", auth=JitsiAuth.NONE, app_id="", app_secret="",
-        jaas_key_id="", jaas_private_key="", open_minutes_before=30, rtt_degraded_ms=400, rtt_poor_ms=1000,
-        loss_degraded_pct=3.0, loss_poor_pct=10.0, quality_degraded=60, quality_poor=30, samples_to_change=3)
+        office_id=office_id,
+        jitsi_domain="",
+        backup_domains="",
+        auth=JitsiAuth.NONE,
+        app_id="",
+        app_secret="",
+        jaas_key_id="",
+        jaas_private_key="",
+        open_minutes_before=30,
+        rtt_degraded_ms=400,
+        rtt_poor_ms=1000,
+        loss_degraded_pct=3.0,
+        loss_poor_pct=10.0,
+        quality_degraded=60,
+        quality_poor=30,
+        samples_to_change=3,
+    )
 
 
 THRESHOLDS = {  # field: (lowest, highest)
-    "open_minutes_before": (0, 240), "rtt_degraded_ms": (50, 5000), "rtt_poor_ms": (100, 10000),
-    "loss_degraded_pct": (0.5, 50), "loss_poor_pct": (1, 90), "quality_degraded": (10, 100),
-    "quality_poor": (0, 90), "samples_to_change": (1, 10),
+    "open_minutes_before": (0, 240),
+    "rtt_degraded_ms": (50, 5000),
+    "rtt_poor_ms": (100, 10000),
+    "loss_degraded_pct": (0.5, 50),
+    "loss_poor_pct": (1, 90),
+    "quality_degraded": (10, 100),
+    "quality_poor": (0, 90),
+    "samples_to_change": (1, 10),
 }
 
 
@@ -81,13 +100,17 @@ def save_config(office_id: int, actor, *, secrets_given: dict[str, str], **field
     domains = [fields["jitsi_domain"], *fields["backup_domains"].replace(",", "\n").splitlines()]
     for value in (d.strip().lower() for d in domains):
         if value and not DOMAIN.match(value):
-            raise ServiceError(_("“%(domain)s” is not a domain name (e.g. meet.example.gov.vn).", domain=value),
-                               "jitsi_domain")
+            raise ServiceError(
+                _("“%(domain)s” is not a domain name (e.g. meet.example.gov.vn).", domain=value), "jitsi_domain"
+            )
     for name, (low, high) in THRESHOLDS.items():
         if fields[name] is None or not low <= fields[name] <= high:
             raise ServiceError(_("Between %(low)s and %(high)s.", low=low, high=high), name)
-    if fields["rtt_poor_ms"] <= fields["rtt_degraded_ms"] or fields["loss_poor_pct"] <= fields["loss_degraded_pct"] \
-            or fields["quality_poor"] >= fields["quality_degraded"]:
+    if (
+        fields["rtt_poor_ms"] <= fields["rtt_degraded_ms"]
+        or fields["loss_poor_pct"] <= fields["loss_degraded_pct"]
+        or fields["quality_poor"] >= fields["quality_degraded"]
+    ):
         raise ServiceError(_("Each “poor” threshold must be worse than its “degraded” one."), "rtt_poor_ms")
     for name, value in fields.items():
         setattr(config, name, value.strip().lower() if name in ("jitsi_domain", "backup_domains") else value)
@@ -98,9 +121,16 @@ def save_config(office_id: int, actor, *, secrets_given: dict[str, str], **field
     if db.inspect(config).transient:
         db.session.add(config)
     # The audit names what changed, never a secret's value.
-    audit("meetings.config", OfficeConfig.__tablename__, office_id, office_id=office_id, actor=actor,
-          jitsi_domain=config.jitsi_domain, auth=config.auth.value,
-          secrets_changed=sorted(k for k, v in secrets_given.items() if v.strip()))
+    audit(
+        "meetings.config",
+        OfficeConfig.__tablename__,
+        office_id,
+        office_id=office_id,
+        actor=actor,
+        jitsi_domain=config.jitsi_domain,
+        auth=config.auth.value,
+        secrets_changed=sorted(k for k, v in secrets_given.items() if v.strip()),
+    )
     return config
 
 
@@ -109,14 +139,20 @@ def _check_auth(config: OfficeConfig) -> None:
 
     if config.auth == JitsiAuth.NONE:
         return
-    if not config.app_id or (config.auth == JitsiAuth.HS256 and not config.app_secret) or (
-            config.auth == JitsiAuth.JAAS and not (config.jaas_key_id and config.jaas_private_key)):
-        raise ServiceError(_("Token auth needs the app id and its secret (or, for JaaS, the key id and private key)."),
-                           "auth")
+    if (
+        not config.app_id
+        or (config.auth == JitsiAuth.HS256 and not config.app_secret)
+        or (config.auth == JitsiAuth.JAAS and not (config.jaas_key_id and config.jaas_private_key))
+    ):
+        raise ServiceError(
+            _("Token auth needs the app id and its secret (or, for JaaS, the key id and private key)."), "auth"
+        )
     try:  # sign once now, so a broken key is found here and not by members at the meeting
         jitsi.token(config, config.jitsi_domain or "example.org", "check", _Probe(), moderator=False)
     except Exception as exc:
-        raise ServiceError(_("The key could not sign a token: check the private key (PEM)."), "jaas_private_key") from exc
+        raise ServiceError(
+            _("The key could not sign a token: check the private key (PEM)."), "jaas_private_key"
+        ) from exc
 
 
 class _Probe:
@@ -148,8 +184,13 @@ def kind_of(session: Session, room: Room | None) -> str:
 def room_for(session: Session) -> Room:
     """The meeting's room, made on first use, its kind brought up to date (``kind_of``)."""
     room = db.session.get(Room, session.id) or Room(
-        session_id=session.id, office_id=session.office_id, room_name="chibo-" + secrets.token_hex(12),
-        external_url="", dial_in="", notes="")
+        session_id=session.id,
+        office_id=session.office_id,
+        room_name="chibo-" + secrets.token_hex(12),
+        external_url="",
+        dial_in="",
+        notes="",
+    )
     room.provider = kind_of(session, room)
     db.session.add(room)
     db.session.flush()
@@ -169,8 +210,9 @@ def set_room(session: Session, actor, *, provider: str, external_url: str, dial_
     if (provider == "external" or external_url) and not re.match(r"^https?://[^\s<>\"']{4,490}$", external_url):
         raise ServiceError(_("Paste the meeting's link, starting with https://"), "external_url")
     if provider == "jitsi" and not config_for(session.office_id).jitsi_domain:
-        raise ServiceError(_("This office has no Jitsi yet: its administrator sets it under Meeting rooms."),
-                           "provider")
+        raise ServiceError(
+            _("This office has no Jitsi yet: its administrator sets it under Meeting rooms."), "provider"
+        )
     room = room_for(session)
     if provider == FOLLOW_MEETING:
         room.pinned_at = room.pinned_by_id = None
@@ -178,8 +220,15 @@ def set_room(session: Session, actor, *, provider: str, external_url: str, dial_
     else:
         room.provider, room.pinned_at, room.pinned_by_id = provider, utcnow(), actor.id
     room.external_url, room.dial_in = external_url, (dial_in or "").strip()[:2000]
-    audit("meetings.room", Room.__tablename__, session.id, office_id=session.office_id, actor=actor, provider=provider,
-          pinned=room.pinned_at is not None)
+    audit(
+        "meetings.room",
+        Room.__tablename__,
+        session.id,
+        office_id=session.office_id,
+        actor=actor,
+        provider=provider,
+        pinned=room.pinned_at is not None,
+    )
     return room
 
 
@@ -227,12 +276,23 @@ def invite_guest(session: Session, actor, username: str) -> Guest:
     if found is None:
         found = Guest(session_id=session.id, user_id=guest.id, office_id=session.office_id, invited_by_id=actor.id)
         db.session.add(found)
-        audit("meetings.guest.invite", Guest.__tablename__, session.id, office_id=session.office_id, actor=actor,
-              user_id=guest.id)
+        audit(
+            "meetings.guest.invite",
+            Guest.__tablename__,
+            session.id,
+            office_id=session.office_id,
+            actor=actor,
+            user_id=guest.id,
+        )
         from intranet.notifications import link_to, notify
 
-        notify([guest], _("You are invited to a party cell meeting"), session.title,
-               link=link_to("meetings.room", session_id=session.id), key=f"meetings:guest:{session.id}")
+        notify(
+            [guest],
+            _("You are invited to a party cell meeting"),
+            session.title,
+            link=link_to("meetings.room", session_id=session.id),
+            key=f"meetings:guest:{session.id}",
+        )
     return found
 
 
@@ -280,10 +340,24 @@ def participant(session: Session, user: User, *, lock: bool = False) -> Particip
     if found is None:
         try:
             with db.session.begin_nested():
-                db.session.add(Participant(
-                    session_id=session.id, user_id=user.id, office_id=session.office_id, state=Quality.DISCONNECTED,
-                    worst=Quality.GOOD, mode=Mode.VIDEO, connected=False, connected_seconds=0, drops=0, reconnects=0,
-                    candidate_count=0, rolled_samples=0, rolled_rtt_sum=0.0, rolled_loss_max=0.0))
+                db.session.add(
+                    Participant(
+                        session_id=session.id,
+                        user_id=user.id,
+                        office_id=session.office_id,
+                        state=Quality.DISCONNECTED,
+                        worst=Quality.GOOD,
+                        mode=Mode.VIDEO,
+                        connected=False,
+                        connected_seconds=0,
+                        drops=0,
+                        reconnects=0,
+                        candidate_count=0,
+                        rolled_samples=0,
+                        rolled_rtt_sum=0.0,
+                        rolled_loss_max=0.0,
+                    )
+                )
         except IntegrityError:  # the same person's concurrent request made it first
             pass
         found = db.session.scalars(query).one()
@@ -302,8 +376,11 @@ def enter(session: Session, user: User, now: datetime | None = None) -> None:
 
 
 def _log(session: Session, user: User, kind: str, at: datetime, detail: dict | None = None) -> None:
-    db.session.add(Event(office_id=session.office_id, session_id=session.id, user_id=user.id, kind=kind, at=at,
-                         detail=detail or {}))
+    db.session.add(
+        Event(
+            office_id=session.office_id, session_id=session.id, user_id=user.id, kind=kind, at=at, detail=detail or {}
+        )
+    )
 
 
 def _connect(session: Session, person: Participant, user: User, at: datetime, source: str) -> bool:
@@ -323,8 +400,9 @@ def _first_join(session: Session, person: Participant, user: User, at: datetime,
     if person.first_joined_at is None:
         person.first_joined_at = at
         # Attendance works the same in every mode: the scheduling plugin marks the member present.
-        manager().for_office(session.office_id).intranet_session_member_joined(session=session, user=user,
-                                                                             source=source)
+        manager().for_office(session.office_id).intranet_session_member_joined(
+            session=session, user=user, source=source
+        )
 
 
 def _uncounted_seconds(person: Participant, until: datetime) -> int:
@@ -407,22 +485,36 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
     now = now or utcnow()
     if not may_join(user, session):
         raise ServiceError(_("Only members of this cell and invited guests join its meetings."))
-    if not isinstance(payload, dict) or not isinstance(payload.get("batch"), str) \
-            or not BATCH_ID.match(payload["batch"]):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("batch"), str)
+        or not BATCH_ID.match(payload["batch"])
+    ):
         raise ServiceError("batch: 8–64 letters, digits, '-' or '_'")
     if not hmac.compare_digest(str(payload.get("token", "")), ingest_token(session.id, user.id)):
         raise ServiceError("token")
     samples, events = payload.get("samples", []), payload.get("events", [])
-    if not isinstance(samples, list) or not isinstance(events, list) or len(samples) > MAX_ITEMS \
-            or len(events) > MAX_ITEMS:
+    if (
+        not isinstance(samples, list)
+        or not isinstance(events, list)
+        or len(samples) > MAX_ITEMS
+        or len(events) > MAX_ITEMS
+    ):
         raise ServiceError(f"samples, events: lists of at most {MAX_ITEMS}")
     _refuse_unless_open(session)  # a closed meeting's report stays as it was closed
     person = participant(session, user, lock=True)
     if db.session.get(Batch, (session.id, user.id, payload["batch"])) is not None:
         return Verdict(person.state, _advice(person), duplicate=True)
     _spend(person, 1 + len(samples) + len(events), now)
-    db.session.add(Batch(session_id=session.id, user_id=user.id, batch_id=payload["batch"], office_id=session.office_id,
-                         received_at=now))
+    db.session.add(
+        Batch(
+            session_id=session.id,
+            user_id=user.id,
+            batch_id=payload["batch"],
+            office_id=session.office_id,
+            received_at=now,
+        )
+    )
     config = config_for(session.office_id)
     before = (person.state, person.connected, person.drops, person.mode)
     ignored = 0
@@ -455,15 +547,18 @@ def _spend(person: Participant, cost: int, now: datetime) -> None:
     """A token bucket per participant, kept on its locked row (so it holds across workers and without
     Redis): ``MEETINGS_INGEST_BURST`` items at once, refilled at ``MEETINGS_INGEST_PER_MINUTE``. A page
     sends one sample every 5 s; a page back from 15 minutes offline sends its backlog within the burst."""
-    burst, per_second = (current_app.config["MEETINGS_INGEST_BURST"],
-                         current_app.config["MEETINGS_INGEST_PER_MINUTE"] / 60)
+    burst, per_second = (
+        current_app.config["MEETINGS_INGEST_BURST"],
+        current_app.config["MEETINGS_INGEST_PER_MINUTE"] / 60,
+    )
     allowance = burst if person.ingest_allowance is None else person.ingest_allowance
     if person.ingest_checked_at is not None:
         allowance = min(burst, allowance + max(0.0, (now - person.ingest_checked_at).total_seconds()) * per_second)
     if cost > allowance:
         wait = math.ceil((cost - allowance) / per_second)
-        raise RateLimited(_("Too many connection reports from this page: wait %(seconds)d seconds.", seconds=wait),
-                          wait)
+        raise RateLimited(
+            _("Too many connection reports from this page: wait %(seconds)d seconds.", seconds=wait), wait
+        )
     person.ingest_allowance, person.ingest_checked_at = allowance - cost, now
 
 
@@ -497,9 +592,20 @@ def _apply_sample(session, user, person: Participant, item: dict, at: datetime, 
     if rtt is None and loss is None and conn is None and media is None:
         return False
     seen = verdict = quality.verdict(config, rtt_ms=rtt, loss_pct=loss, quality=conn, media=media)
-    db.session.add(Sample(office_id=session.office_id, session_id=session.id, user_id=user.id, at=at, rtt_ms=rtt,
-                          loss_pct=loss, quality=conn, bitrate_kbps=_number(item.get("bitrate"), 0, 1_000_000),
-                          downlink_mbps=_number(item.get("downlink"), 0, 10_000), verdict=verdict))
+    db.session.add(
+        Sample(
+            office_id=session.office_id,
+            session_id=session.id,
+            user_id=user.id,
+            at=at,
+            rtt_ms=rtt,
+            loss_pct=loss,
+            quality=conn,
+            bitrate_kbps=_number(item.get("bitrate"), 0, 1_000_000),
+            downlink_mbps=_number(item.get("downlink"), 0, 10_000),
+            verdict=verdict,
+        )
+    )
     if person.connected:
         if quality.observe(person, seen, config.samples_to_change):
             _log(session, user, "state", at, {"state": person.state.value})
@@ -511,8 +617,10 @@ def _apply_event(session, user, person: Participant, item: dict, at: datetime) -
     if kind not in EVENT_KINDS:
         return False
     detail = item.get("detail") if isinstance(item.get("detail"), dict) else {}
-    detail = {str(k)[:40]: (v if isinstance(v, (int, float, bool)) or v is None else str(v)[:200])
-              for k, v in list(detail.items())[:12]}
+    detail = {
+        str(k)[:40]: (v if isinstance(v, (int, float, bool)) or v is None else str(v)[:200])
+        for k, v in list(detail.items())[:12]
+    }
     if kind in ("joined", "reconnected"):  # the page says "reconnected" when a join follows a drop
         was_connected = person.connected
         if not _connect(session, person, user, at, "jitsi"):
@@ -525,8 +633,9 @@ def _apply_event(session, user, person: Participant, item: dict, at: datetime) -
     elif kind == "left":
         _disconnect(person, at)
     elif kind == "hand":  # Jitsi's own raise-hand button, passed on to whoever keeps a speakers list
-        manager().for_office(session.office_id).intranet_session_hand(session=session, user=user,
-                                                                      raised=detail.get("raised") is True)
+        manager().for_office(session.office_id).intranet_session_hand(
+            session=session, user=user, raised=detail.get("raised") is True
+        )
     _log(session, user, kind, at, detail)
     return True
 
@@ -558,8 +667,19 @@ def board(session: Session, now: datetime | None = None) -> list[Row]:
         p = people.get(user.id)
         joined = bool(p and p.first_joined_at)
         mode = p.mode if joined else (Mode.HALL if user.id in in_hall else None)
-        rows.append(Row(user, user.id in guest_ids, joined, bool(p and p.connected), p.state if p else None, mode,
-                        p.drops if p else 0, minutes_connected(p, now) if p else 0, p.worst if joined else None))
+        rows.append(
+            Row(
+                user,
+                user.id in guest_ids,
+                joined,
+                bool(p and p.connected),
+                p.state if p else None,
+                mode,
+                p.drops if p else 0,
+                minutes_connected(p, now) if p else 0,
+                p.worst if joined else None,
+            )
+        )
     order = {None: 5, Quality.DISCONNECTED: 0, Quality.POOR: 1, Quality.DEGRADED: 2, Quality.GOOD: 3}
     return sorted(rows, key=lambda r: (not r.joined, order[r.state] if r.joined else 9, r.user.full_name))
 
@@ -583,7 +703,9 @@ def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]
     for person in db.session.scalars(select(Participant).where(Participant.session_id.in_(online))):
         people[person.session_id][person.user_id] = person
     invited: dict[int, list[int]] = {i: [] for i in online}
-    for session_id, user_id in db.session.execute(select(Guest.session_id, Guest.user_id).where(Guest.session_id.in_(online))):
+    for session_id, user_id in db.session.execute(
+        select(Guest.session_id, Guest.user_id).where(Guest.session_id.in_(online))
+    ):
         invited[session_id].append(user_id)
     cells: dict[int, list[int]] = {}
     now, result = utcnow(), {}
@@ -592,15 +714,21 @@ def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]
             cells[session.office_id] = [u.id for u in scheduling.members(session.office_id)]
         here = people[session.id]
         result[session.id] = {
-            user_id: {"minutes_connected": minutes_connected(here[user_id], now) if user_id in here else 0,
-                      "drops": here[user_id].drops if user_id in here else 0}
-            for user_id in dict.fromkeys([*cells[session.office_id], *invited[session.id]])}
+            user_id: {
+                "minutes_connected": minutes_connected(here[user_id], now) if user_id in here else 0,
+                "drops": here[user_id].drops if user_id in here else 0,
+            }
+            for user_id in dict.fromkeys([*cells[session.office_id], *invited[session.id]])
+        }
     return result
 
 
 def events(session: Session, limit: int = 200) -> list[Event]:
-    return list(db.session.scalars(select(Event).where(Event.session_id == session.id)
-                                   .order_by(Event.at.desc(), Event.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Event).where(Event.session_id == session.id).order_by(Event.at.desc(), Event.id.desc()).limit(limit)
+        )
+    )
 
 
 # --- keeping the samples table small --------------------------------------------------------------------
@@ -611,13 +739,25 @@ def roll_up(older_than: timedelta, now: datetime | None = None) -> int:
     returns how many were folded. ``flask --app wsgi meetings roll-up`` runs it (cron)."""
     cutoff = (now or utcnow()) - older_than
     rows = db.session.execute(
-        select(Sample.session_id, Sample.user_id, func.count(Sample.id), func.coalesce(func.sum(Sample.rtt_ms), 0.0),
-               func.coalesce(func.max(Sample.loss_pct), 0.0))
-        .where(Sample.at < cutoff).group_by(Sample.session_id, Sample.user_id)).all()
+        select(
+            Sample.session_id,
+            Sample.user_id,
+            func.count(Sample.id),
+            func.coalesce(func.sum(Sample.rtt_ms), 0.0),
+            func.coalesce(func.max(Sample.loss_pct), 0.0),
+        )
+        .where(Sample.at < cutoff)
+        .group_by(Sample.session_id, Sample.user_id)
+    ).all()
     for session_id, user_id, count, rtt_sum, loss_max in rows:
-        person = db.session.scalars(select(Participant).where(  # locked: an ingest may be changing it too
-            Participant.session_id == session_id, Participant.user_id == user_id)
-            .with_for_update().execution_options(populate_existing=True)).first()
+        person = db.session.scalars(
+            select(Participant)
+            .where(  # locked: an ingest may be changing it too
+                Participant.session_id == session_id, Participant.user_id == user_id
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
         if person is not None:
             person.rolled_samples += count
             person.rolled_rtt_sum += float(rtt_sum)
@@ -630,8 +770,11 @@ def roll_up(older_than: timedelta, now: datetime | None = None) -> int:
 def close_room(session: Session) -> None:
     """The meeting closed: whoever is still connected is counted up to now and disconnected."""
     now = utcnow()
-    for person in db.session.scalars(select(Participant).where(Participant.session_id == session.id,
-                                                                Participant.connected.is_(True))
-                                     .with_for_update().execution_options(populate_existing=True)):
+    for person in db.session.scalars(
+        select(Participant)
+        .where(Participant.session_id == session.id, Participant.connected.is_(True))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ):
         _disconnect(person, min(now, person.last_seen_at or now))
     live.publish_on_commit(board_channel(session.id), prompt=True)

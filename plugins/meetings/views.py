@@ -1,6 +1,7 @@
 """Meeting-room pages: the room (Jitsi, external link or hall), the token for a rejoin, the quality
 ingest, the link probes of the pre-call check, follow-along mode, the chair's board and report, the
 room's settings and guests, the office's Jitsi settings; and the ``meetings roll-up`` command."""
+
 from __future__ import annotations
 
 import hashlib
@@ -83,24 +84,36 @@ def room(session_id: int):
     providers = all_providers(meeting.office_id)
     provider = providers.get(room.provider) or providers["in_person"]
     page = {
-        "session": meeting.id, "ingest": url_for("meetings.ingest", session_id=meeting.id),
+        "session": meeting.id,
+        "ingest": url_for("meetings.ingest", session_id=meeting.id),
         "token": url_for("meetings.fresh_token", session_id=meeting.id),
         "ingestToken": services.ingest_token(meeting.id, current_user.id),
-        "ping": url_for("meetings.ping", session_id=meeting.id), "probe": url_for("meetings.probe", session_id=meeting.id),
+        "ping": url_for("meetings.ping", session_id=meeting.id),
+        "probe": url_for("meetings.probe", session_id=meeting.id),
         "probeBytes": len(PROBE),
         "follow": url_for("meetings.follow", session_id=meeting.id),
-        "domains": jitsi.domains(config), "room": jitsi.room_path(config, room.room_name),
-        "name": current_user.full_name, "lang": str(get_locale()),
+        "domains": jitsi.domains(config),
+        "room": jitsi.room_path(config, room.room_name),
+        "name": current_user.full_name,
+        "lang": str(get_locale()),
     }
     page["scripts"] = {domain: jitsi.script_url(config, domain) for domain in page["domains"]}
     if provider.name == "jitsi":
         allow_frames(*page["domains"])  # their external_api.js and the call's iframe
-    return render_template(provider.template, session=meeting, room=room, office_config=config, page=page,
-                           is_open=services.room_open(meeting), opens_at=services.opens_at(meeting),
-                           moderator=services.is_moderator(current_user, meeting),
-                           checked_in=_checked_in(meeting),
-                           providers=providers, followed=services.followed_kind(meeting, config),
-                           planner=can(current_user, "scheduling.plan", meeting.office_id))
+    return render_template(
+        provider.template,
+        session=meeting,
+        room=room,
+        office_config=config,
+        page=page,
+        is_open=services.room_open(meeting),
+        opens_at=services.opens_at(meeting),
+        moderator=services.is_moderator(current_user, meeting),
+        checked_in=_checked_in(meeting),
+        providers=providers,
+        followed=services.followed_kind(meeting, config),
+        planner=can(current_user, "scheduling.plan", meeting.office_id),
+    )
 
 
 def _checked_in(meeting: Session) -> bool:
@@ -122,8 +135,9 @@ def fresh_token(session_id: int):
         abort(400)
     services.enter(meeting, current_user._get_current_object())
     db.session.commit()
-    token = jitsi.token(config, domain, room.room_name, current_user,
-                        moderator=services.is_moderator(current_user, meeting))
+    token = jitsi.token(
+        config, domain, room.room_name, current_user, moderator=services.is_moderator(current_user, meeting)
+    )
     response = jsonify(jwt=token, room=jitsi.room_path(config, room.room_name), domain=domain)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -152,8 +166,11 @@ def ingest(session_id: int):
     except ServiceError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 422
-    floor = manager().for_office(meeting.office_id).intranet_session_floor(session=meeting,
-                                                                           user=current_user._get_current_object())
+    floor = (
+        manager()
+        .for_office(meeting.office_id)
+        .intranet_session_floor(session=meeting, user=current_user._get_current_object())
+    )
     return jsonify({**verdict.as_json(), "floor": bool(floor)})
 
 
@@ -177,8 +194,11 @@ def probe(session_id: int):
 @guest_view
 def check_in(session_id: int):
     meeting = _meeting(session_id)
-    return respond(lambda: services.check_in(meeting, current_user._get_current_object()),
-                   url_for("meetings.room", session_id=meeting.id), _("You are checked in: you count as present."))
+    return respond(
+        lambda: services.check_in(meeting, current_user._get_current_object()),
+        url_for("meetings.room", session_id=meeting.id),
+        _("You are checked in: you count as present."),
+    )
 
 
 # --- live regions: the chair's notes (follow-along) and the connection board ---------------------------
@@ -190,16 +210,18 @@ def _notes_html(session_id: int) -> str:
 
 def _board_html(session_id: int) -> str:
     meeting = db.session.get(Session, session_id)
-    return render_template("meetings/_board.html", rows=services.board(meeting), session=meeting,
-                           signals=signals.basis(meeting.id))
+    return render_template(
+        "meetings/_board.html", rows=services.board(meeting), session=meeting, signals=signals.basis(meeting.id)
+    )
 
 
 # The live regions of a meeting's pages (routes /sessions/<id>/stream?page=… and /sessions/<id>/poll/…),
 # each shared by all its viewers: one render per change.
 live_regions = LiveRegions(bp, "/sessions/<int:session_id>", load=_meeting, office_of=_office_of)
 live_regions.region("notes", services.notes_channel, _notes_html)
-live_regions.region("board", services.board_channel, _board_html,
-                    allowed=lambda meeting: services.is_moderator(current_user, meeting))
+live_regions.region(
+    "board", services.board_channel, _board_html, allowed=lambda meeting: services.is_moderator(current_user, meeting)
+)
 live_regions.page("follow", "notes")
 live_regions.page("board", "board")
 
@@ -218,8 +240,14 @@ def follow(session_id: int):
     services.follow_along(meeting, current_user._get_current_object())
     db.session.commit()
     documents = _latest_documents(meeting)
-    return render_template("meetings/follow.html", session=meeting, room=room, documents=documents,
-                           documents_version=_documents_version(meeting, documents), **live_regions.page_context("follow", {"session_id": meeting.id}, {}))
+    return render_template(
+        "meetings/follow.html",
+        session=meeting,
+        room=room,
+        documents=documents,
+        documents_version=_documents_version(meeting, documents),
+        **live_regions.page_context("follow", {"session_id": meeting.id}, {}),
+    )
 
 
 @bp.route("/sessions/<int:session_id>/documents")
@@ -230,16 +258,25 @@ def documents(session_id: int):
     member keeps on their device to read with no connection."""
     meeting = _meeting(session_id)
     documents = _latest_documents(meeting)
-    response = Response(render_template("meetings/documents.html", session=meeting, documents=documents,
-                                        questions=_discussion_questions(meeting),
-                                        version=_documents_version(meeting, documents)))
+    response = Response(
+        render_template(
+            "meetings/documents.html",
+            session=meeting,
+            documents=documents,
+            questions=_discussion_questions(meeting),
+            version=_documents_version(meeting, documents),
+        )
+    )
     response.headers["X-Offline-Version"] = _documents_version(meeting, documents)
     return response
 
 
 def _latest_documents(meeting: Session) -> list[SchedulingDocument]:
-    documents = db.session.scalars(select(SchedulingDocument).where(SchedulingDocument.session_id == meeting.id)
-                                   .order_by(SchedulingDocument.kind, SchedulingDocument.version.desc())).all()
+    documents = db.session.scalars(
+        select(SchedulingDocument)
+        .where(SchedulingDocument.session_id == meeting.id)
+        .order_by(SchedulingDocument.kind, SchedulingDocument.version.desc())
+    ).all()
     latest = {}
     for document in documents:
         latest.setdefault(document.kind, document)
@@ -266,8 +303,13 @@ def board(session_id: int):
     meeting = _moderated(session_id)
     room = services.room_for(meeting)
     db.session.commit()
-    return render_template("meetings/board.html", session=meeting, room=room, notes_form=NotesForm(notes=room.notes),
-                           **live_regions.page_context("board", {"session_id": meeting.id}, {}))
+    return render_template(
+        "meetings/board.html",
+        session=meeting,
+        room=room,
+        notes_form=NotesForm(notes=room.notes),
+        **live_regions.page_context("board", {"session_id": meeting.id}, {}),
+    )
 
 
 @bp.post("/sessions/<int:session_id>/notes")
@@ -275,16 +317,21 @@ def board(session_id: int):
 def save_notes(session_id: int):
     meeting = _moderated(session_id)
     form = NotesForm()
-    return respond(lambda: services.save_notes(meeting, current_user, form.notes.data),
-                   url_for("meetings.board", session_id=meeting.id), _("Notes sent to follow-along."), form)
+    return respond(
+        lambda: services.save_notes(meeting, current_user, form.notes.data),
+        url_for("meetings.board", session_id=meeting.id),
+        _("Notes sent to follow-along."),
+        form,
+    )
 
 
 @bp.route("/sessions/<int:session_id>/report")
 @guest_view
 def report(session_id: int):
     meeting = _moderated(session_id)
-    return render_template("meetings/report.html", session=meeting, rows=services.board(meeting),
-                           events=services.events(meeting))
+    return render_template(
+        "meetings/report.html", session=meeting, rows=services.board(meeting), events=services.events(meeting)
+    )
 
 
 # --- the room's settings and guests (the meeting's planners) -------------------------------------------
@@ -295,17 +342,30 @@ def set_room(session_id: int):
     meeting = _meeting(session_id)
     form = RoomForm()
     form.provider.choices = _room_choices(meeting.office_id)
-    return respond(lambda: services.set_room(meeting, current_user, provider=form.provider.data,
-                                             external_url=form.external_url.data, dial_in=form.dial_in.data),
-                   url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("The meeting room is set."), form)
+    return respond(
+        lambda: services.set_room(
+            meeting,
+            current_user,
+            provider=form.provider.data,
+            external_url=form.external_url.data,
+            dial_in=form.dial_in.data,
+        ),
+        url_for("scheduling.session", session_id=meeting.id) + "#meeting-room",
+        _("The meeting room is set."),
+        form,
+    )
 
 
 @bp.post("/sessions/<int:session_id>/guests")
 def invite_guest(session_id: int):
     meeting = _meeting(session_id)
     form = GuestForm()
-    return respond(lambda: services.invite_guest(meeting, current_user, form.username.data),
-                   url_for("scheduling.session", session_id=meeting.id) + "#meeting-room", _("Guest invited."), form)
+    return respond(
+        lambda: services.invite_guest(meeting, current_user, form.username.data),
+        url_for("scheduling.session", session_id=meeting.id) + "#meeting-room",
+        _("Guest invited."),
+        form,
+    )
 
 
 def session_panel(meeting: Session) -> str:
@@ -314,21 +374,36 @@ def session_panel(meeting: Session) -> str:
         return ""
     room = db.session.get(Room, meeting.id)
     pinned = room is not None and room.pinned_at is not None
-    form = RoomForm(formdata=None, provider=room.provider if pinned else services.FOLLOW_MEETING,
-                    external_url=room.external_url if room else "", dial_in=room.dial_in if room else "")
+    form = RoomForm(
+        formdata=None,
+        provider=room.provider if pinned else services.FOLLOW_MEETING,
+        external_url=room.external_url if room else "",
+        dial_in=room.dial_in if room else "",
+    )
     form.provider.choices = _room_choices(meeting.office_id)
-    return render_template("meetings/_session.html", session=meeting, room=room, form=form, guest_form=GuestForm(),
-                           guests=services.guests(meeting), providers=all_providers(meeting.office_id), pinned=pinned,
-                           kind=services.kind_of(meeting, room),
-                           followed=services.followed_kind(meeting, services.config_for(meeting.office_id)),
-                           planner=can(current_user, "scheduling.plan", meeting.office_id),
-                           moderator=services.is_moderator(current_user, meeting),
-                           is_open=services.room_open(meeting), opens_at=services.opens_at(meeting))
+    return render_template(
+        "meetings/_session.html",
+        session=meeting,
+        room=room,
+        form=form,
+        guest_form=GuestForm(),
+        guests=services.guests(meeting),
+        providers=all_providers(meeting.office_id),
+        pinned=pinned,
+        kind=services.kind_of(meeting, room),
+        followed=services.followed_kind(meeting, services.config_for(meeting.office_id)),
+        planner=can(current_user, "scheduling.plan", meeting.office_id),
+        moderator=services.is_moderator(current_user, meeting),
+        is_open=services.room_open(meeting),
+        opens_at=services.opens_at(meeting),
+    )
 
 
 def _room_choices(office_id: int) -> list[tuple[str, str]]:
-    return [(services.FOLLOW_MEETING, _("Follow the meeting's mode (in the hall, or online when it is online)")),
-            *((p.name, p.label) for p in all_providers(office_id).values())]
+    return [
+        (services.FOLLOW_MEETING, _("Follow the meeting's mode (in the hall, or online when it is online)")),
+        *((p.name, p.label) for p in all_providers(office_id).values()),
+    ]
 
 
 # --- the office's Jitsi ---------------------------------------------------------------------------------
@@ -344,8 +419,10 @@ def config(office_id: int | None):
         form.auth.data = current.auth.value
         form.app_secret.data = form.jaas_private_key.data = ""  # secrets never go back to a browser
     if form.validate_on_submit():
-        fields = {name: getattr(form, name).data for name in (
-            "jitsi_domain", "backup_domains", "app_id", "jaas_key_id", *services.THRESHOLDS)}
+        fields = {
+            name: getattr(form, name).data
+            for name in ("jitsi_domain", "backup_domains", "app_id", "jaas_key_id", *services.THRESHOLDS)
+        }
         fields["auth"] = JitsiAuth(form.auth.data)
         given = {"app_secret": form.app_secret.data or "", "jaas_private_key": form.jaas_private_key.data or ""}
         try:
@@ -359,8 +436,13 @@ def config(office_id: int | None):
             return redirect(url_for("meetings.config", office_id=office.id))
     elif request.method == "POST":
         flash(form_errors_text(form), "error")
-    return render_template("meetings/config.html", form=form, office=office, has_secret=bool(current.app_secret),
-                           has_key=bool(current.jaas_private_key))
+    return render_template(
+        "meetings/config.html",
+        form=form,
+        office=office,
+        has_secret=bool(current.app_secret),
+        has_key=bool(current.jaas_private_key),
+    )
 
 
 @cli.command("roll-up")

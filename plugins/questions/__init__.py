@@ -1,4 +1,5 @@
 """Questions: the live question queue (anonymous if wished, votes, moderation) and the speakers list."""
+
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -9,14 +10,20 @@ from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
 @hookimpl
 def intranet_plugin_info():
     return PluginInfo(
-        name="questions", title_vi="Hỏi đáp trực tiếp", title_en="Live questions", version="0.1.0",
-        default_enabled=True, requires=("scheduling",),
+        name="questions",
+        title_vi="Hỏi đáp trực tiếp",
+        title_en="Live questions",
+        version="0.1.0",
+        default_enabled=True,
+        requires=("scheduling",),
         description_vi="Hàng đợi câu hỏi trước và trong buổi sinh hoạt (ẩn danh nếu muốn), bình chọn, "
-                       "điều hành, danh sách phát biểu, màn hình chiếu.",
+        "điều hành, danh sách phát biểu, màn hình chiếu.",
         description_en="Question queue before and during a meeting (anonymous if wished), votes, moderation, "
-                       "speakers list, projector view.",
-        config={"QUESTIONS_MAX_LENGTH": 500,  # characters in one question
-                "QUESTIONS_OPEN_LIMIT": 3},  # a member's open questions in a meeting, until the chair changes it
+        "speakers list, projector view.",
+        config={
+            "QUESTIONS_MAX_LENGTH": 500,  # characters in one question
+            "QUESTIONS_OPEN_LIMIT": 3,
+        },  # a member's open questions in a meeting, until the chair changes it
     )
 
 
@@ -30,10 +37,15 @@ def intranet_blueprints():
 
 @hookimpl
 def intranet_permissions():
-    return [Permission("questions.take_part", _l("Ask, vote and ask to speak in the cell's meetings"), CELL_ROLES),
-            Permission("questions.moderate", _l("Chair the question queue and the speakers list"),
-                       frozenset({Role.SECRETARY, Role.DEPUTY})),
-            Permission("questions.name_chair", _l("Name the member who chairs a meeting"), frozenset({Role.SECRETARY}))]
+    return [
+        Permission("questions.take_part", _l("Ask, vote and ask to speak in the cell's meetings"), CELL_ROLES),
+        Permission(
+            "questions.moderate",
+            _l("Chair the question queue and the speakers list"),
+            frozenset({Role.SECRETARY, Role.DEPUTY}),
+        ),
+        Permission("questions.name_chair", _l("Name the member who chairs a meeting"), frozenset({Role.SECRETARY})),
+    ]
 
 
 @hookimpl
@@ -47,8 +59,11 @@ def intranet_template_slot(slot, office, user, context):
     name this plugin's routes or regions, and where it is off their slot is simply empty."""
     from . import views
 
-    render = {"session_page": views.panel_html, "meeting_room": views.room_html,
-              "meeting_follow": views.follow_html}.get(slot)
+    render = {
+        "session_page": views.panel_html,
+        "meeting_room": views.room_html,
+        "meeting_follow": views.follow_html,
+    }.get(slot)
     return None if render is None else Markup(render(context["session"]))
 
 

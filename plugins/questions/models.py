@@ -1,5 +1,6 @@
 """Question-queue tables: per-meeting settings, questions, votes, the speakers list. Every table is
 ``questions_*`` and carries ``office_id``; a meeting is the scheduling plugin's ``Session``."""
+
 from __future__ import annotations
 
 import enum
@@ -14,8 +15,9 @@ from intranet.models import User, UTCDateTime, text_enum, utcnow
 
 class Anonymity(str, enum.Enum):
     """Who sees a question's author, from the most open to the most closed."""
-    NAMED = "named"          # everyone
-    CHAIR_ONLY = "chair"     # the chair; other members see no name
+
+    NAMED = "named"  # everyone
+    CHAIR_ONLY = "chair"  # the chair; other members see no name
     ANONYMOUS = "anonymous"  # nobody, the chair included (the author sees their own questions)
 
     @property
@@ -24,11 +26,11 @@ class Anonymity(str, enum.Enum):
 
 
 class QuestionStatus(str, enum.Enum):
-    PENDING = "pending"    # waiting for the chair's approval (pre-moderation)
+    PENDING = "pending"  # waiting for the chair's approval (pre-moderation)
     OPEN = "open"
     ANSWERED = "answered"
     HIDDEN = "hidden"
-    MERGED = "merged"      # a duplicate folded into another question
+    MERGED = "merged"  # a duplicate folded into another question
 
 
 class Sort(str, enum.Enum):
@@ -44,13 +46,14 @@ class SpeakerState(str, enum.Enum):
 
 
 class SpeakerSource(str, enum.Enum):
-    QUEUE = "queue"   # raised a hand on the queue page
-    ROOM = "room"     # raised a hand in the online room
-    HALL = "hall"     # the chair added someone speaking in the hall
+    QUEUE = "queue"  # raised a hand on the queue page
+    ROOM = "room"  # raised a hand in the online room
+    HALL = "hall"  # the chair added someone speaking in the hall
 
 
 class QueueSettings(db.Model):
     """The chair's choices for one meeting; a row appears when the chair first saves them."""
+
     __tablename__ = "questions_settings"
 
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
@@ -81,7 +84,8 @@ class Question(db.Model):
     through_chair: Mapped[bool] = mapped_column(Boolean, default=False)
     # None: to the presenting group; otherwise one of the meeting's discussion questions.
     discussion_question_id: Mapped[int | None] = mapped_column(
-        ForeignKey("scheduling_discussion_question.id", ondelete="SET NULL"))
+        ForeignKey("scheduling_discussion_question.id", ondelete="SET NULL")
+    )
     from_report: Mapped[bool] = mapped_column(Boolean, default=False)  # asked about the documents beforehand
     text: Mapped[str] = mapped_column(Text)
     original_text: Mapped[str | None] = mapped_column(Text)  # kept when the chair corrects a typo
@@ -108,6 +112,7 @@ class Vote(db.Model):
 
 class Speaker(db.Model):
     """One turn on the speakers list: a raised hand, then the floor, then done."""
+
     __tablename__ = "questions_speaker"
 
     id: Mapped[int] = mapped_column(primary_key=True)

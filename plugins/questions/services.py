@@ -1,6 +1,7 @@
 """The question queue and speakers list, free of Flask request objects. Each function changes the
 database session, audits where the change is the chair's, and announces the live channels it touched
 once the caller commits; it raises ServiceError (translated) to refuse, and the caller rolls back."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,6 @@ OPEN_LIMIT_RANGE = (1, 20)
 LIVE = (QuestionStatus.OPEN, QuestionStatus.ANSWERED)  # what members see in the queue
 
 
-
 # --- channels ---------------------------------------------------------------------------------------
 
 
@@ -48,18 +48,24 @@ def mine_channel(session_id: int, user_id: int) -> str:
 # regions show something it moved. The chair's counters (the moderation region, on the queue channel)
 # count the members who have spoken, so the floor given or ended moves the queue channel too.
 PUBLISHES = {
-    "question": ("queue", "mine"),           # asked, moderated, voted: the queue, the counters, the author's part
-    "hand": ("speakers", "mine"),            # a hand raised or lowered: no counter moves
+    "question": ("queue", "mine"),  # asked, moderated, voted: the queue, the counters, the author's part
+    "hand": ("speakers", "mine"),  # a hand raised or lowered: no counter moves
     "floor": ("speakers", "queue", "mine"),  # the floor given or ended: "members have spoken" moves
-    "meeting": ("queue", "speakers"),        # the settings, the question on screen, the close
+    "meeting": ("queue", "speakers"),  # the settings, the question on screen, the close
 }
 _SHARED = {"queue": queue_channel, "speakers": speakers_channel}
 
 
 def _announce(change: str, session_id: int, user_id: int | None = None, *, prompt: bool = True) -> None:
     """Publish at commit what ``change`` moved; a vote (``prompt=False``) waits to be coalesced."""
-    live.publish_on_commit(*(mine_channel(session_id, user_id) if name == "mine" else _SHARED[name](session_id)
-                             for name in PUBLISHES[change] if name != "mine" or user_id is not None), prompt=prompt)
+    live.publish_on_commit(
+        *(
+            mine_channel(session_id, user_id) if name == "mine" else _SHARED[name](session_id)
+            for name in PUBLISHES[change]
+            if name != "mine" or user_id is not None
+        ),
+        prompt=prompt,
+    )
 
 
 def _announce_queue(question: Question, *, prompt: bool = True) -> None:
@@ -75,9 +81,15 @@ def settings_for(session: Session) -> QueueSettings:
 
 
 def default_settings(session: Session) -> QueueSettings:
-    return QueueSettings(session_id=session.id, office_id=session.office_id, anonymity=Anonymity.CHAIR_ONLY,
-                         premoderation=False, sort=Sort.VOTES, quiet_first=True,
-                         open_limit=current_app.config["QUESTIONS_OPEN_LIMIT"])
+    return QueueSettings(
+        session_id=session.id,
+        office_id=session.office_id,
+        anonymity=Anonymity.CHAIR_ONLY,
+        premoderation=False,
+        sort=Sort.VOTES,
+        quiet_first=True,
+        open_limit=current_app.config["QUESTIONS_OPEN_LIMIT"],
+    )
 
 
 def is_participant(user, session: Session) -> bool:
@@ -130,27 +142,50 @@ def _chair_or_refuse(user, session: Session) -> QueueSettings:
 # --- settings --------------------------------------------------------------------------------------
 
 
-def save_settings(session: Session, actor, *, anonymity: Anonymity, premoderation: bool, sort: Sort,
-                  quiet_first: bool, open_limit: int, chair: User | None) -> QueueSettings:
+def save_settings(
+    session: Session,
+    actor,
+    *,
+    anonymity: Anonymity,
+    premoderation: bool,
+    sort: Sort,
+    quiet_first: bool,
+    open_limit: int,
+    chair: User | None,
+) -> QueueSettings:
     settings = _chair_or_refuse(actor, session)
     _open_or_refuse(session)
     if not OPEN_LIMIT_RANGE[0] <= open_limit <= OPEN_LIMIT_RANGE[1]:
-        raise ServiceError(_("Between %(low)d and %(high)d.", low=OPEN_LIMIT_RANGE[0], high=OPEN_LIMIT_RANGE[1]),
-                           "open_limit")
+        raise ServiceError(
+            _("Between %(low)d and %(high)d.", low=OPEN_LIMIT_RANGE[0], high=OPEN_LIMIT_RANGE[1]), "open_limit"
+        )
     chair_id = chair.id if chair else None
     if chair_id != settings.chair_id and not can(actor, "questions.name_chair", session.office_id):
         raise ServiceError(_("Only the secretary names the chair of a meeting."), "chair_id")
     if chair is not None and not is_participant(chair, session):
         raise ServiceError(_("“%(name)s” is not a member of this cell.", name=chair.full_name), "chair_id")
-    previous = {"anonymity": settings.anonymity.value, "premoderation": settings.premoderation,
-                "open_limit": settings.open_limit, "chair_id": settings.chair_id}
+    previous = {
+        "anonymity": settings.anonymity.value,
+        "premoderation": settings.premoderation,
+        "open_limit": settings.open_limit,
+        "chair_id": settings.chair_id,
+    }
     settings.anonymity, settings.premoderation, settings.sort = anonymity, premoderation, sort
     settings.quiet_first, settings.open_limit, settings.chair_id = quiet_first, open_limit, chair_id
     if db.inspect(settings).transient:
         db.session.add(settings)
-    record("questions.settings", QueueSettings.__tablename__, session.id, office_id=session.office_id, actor=actor,
-           previous=previous, anonymity=anonymity.value, premoderation=premoderation, open_limit=open_limit,
-           chair_id=chair_id)
+    record(
+        "questions.settings",
+        QueueSettings.__tablename__,
+        session.id,
+        office_id=session.office_id,
+        actor=actor,
+        previous=previous,
+        anonymity=anonymity.value,
+        premoderation=premoderation,
+        open_limit=open_limit,
+        chair_id=chair_id,
+    )
     _announce("meeting", session.id)
     return settings
 
@@ -170,8 +205,16 @@ def clean_text(text: str | None, *, limited: bool = True) -> str:
     return text
 
 
-def ask(session: Session, user: User, text: str, *, discussion_question_id: int | None = None,
-        through_chair: bool = False, from_report: bool = False, asked_at: datetime | None = None) -> Question:
+def ask(
+    session: Session,
+    user: User,
+    text: str,
+    *,
+    discussion_question_id: int | None = None,
+    through_chair: bool = False,
+    from_report: bool = False,
+    asked_at: datetime | None = None,
+) -> Question:
     # A question sent with the documents was checked by the scheduling plugin (its own, longer limit).
     text = clean_text(text, limited=not from_report)
     _participant_or_refuse(user, session)
@@ -183,13 +226,23 @@ def ask(session: Session, user: User, text: str, *, discussion_question_id: int 
     settings = settings_for(session)
     # Questions sent with the documents are the group's preparation material: not counted against the cap.
     if not from_report and open_count(session, user) >= settings.open_limit:
-        raise ServiceError(_("You already have %(count)d questions waiting. Wait until one is answered.",
-                             count=settings.open_limit), "text")
-    question = Question(office_id=session.office_id, session_id=session.id, author_id=user.id,
-                        anonymity=settings.anonymity, through_chair=through_chair,
-                        discussion_question_id=discussion_question_id, from_report=from_report, text=text,
-                        status=QuestionStatus.PENDING if settings.premoderation else QuestionStatus.OPEN,
-                        created_at=asked_at or utcnow(), votes=0)
+        raise ServiceError(
+            _("You already have %(count)d questions waiting. Wait until one is answered.", count=settings.open_limit),
+            "text",
+        )
+    question = Question(
+        office_id=session.office_id,
+        session_id=session.id,
+        author_id=user.id,
+        anonymity=settings.anonymity,
+        through_chair=through_chair,
+        discussion_question_id=discussion_question_id,
+        from_report=from_report,
+        text=text,
+        status=QuestionStatus.PENDING if settings.premoderation else QuestionStatus.OPEN,
+        created_at=asked_at or utcnow(),
+        votes=0,
+    )
     db.session.add(question)
     db.session.flush()
     _announce_queue(question)
@@ -197,9 +250,16 @@ def ask(session: Session, user: User, text: str, *, discussion_question_id: int 
 
 
 def open_count(session: Session, user: User) -> int:
-    return db.session.scalar(select(func.count(Question.id)).where(
-        Question.session_id == session.id, Question.author_id == user.id,
-        Question.status.in_((QuestionStatus.PENDING, QuestionStatus.OPEN)))) or 0
+    return (
+        db.session.scalar(
+            select(func.count(Question.id)).where(
+                Question.session_id == session.id,
+                Question.author_id == user.id,
+                Question.status.in_((QuestionStatus.PENDING, QuestionStatus.OPEN)),
+            )
+        )
+        or 0
+    )
 
 
 # --- votes -----------------------------------------------------------------------------------------
@@ -222,8 +282,15 @@ def set_vote(question: Question, user: User, on: bool) -> bool:
         return False
     try:
         with db.session.begin_nested():
-            db.session.execute(insert(Vote).values(question_id=question.id, user_id=user.id, office_id=question.office_id,
-                                                   session_id=question.session_id, created_at=utcnow()))
+            db.session.execute(
+                insert(Vote).values(
+                    question_id=question.id,
+                    user_id=user.id,
+                    office_id=question.office_id,
+                    session_id=question.session_id,
+                    created_at=utcnow(),
+                )
+            )
     except IntegrityError:  # already voted (or the member's twin request got there first): one vote, as asked
         pass
     _count_votes(question)
@@ -237,8 +304,12 @@ def _lock_votes(question: Question) -> None:
     was granted: ``UPDATE … SET votes=(SELECT count(*) …)`` alone counts from the snapshot taken before
     it waited for a concurrent voter, and lost that voter's vote. SQLite has one writer at a time.
     The question is read again under the lock, so a status check after it sees the latest status."""
-    db.session.scalars(select(Question).where(Question.id == question.id).with_for_update(key_share=True)
-                       .execution_options(populate_existing=True)).one()
+    db.session.scalars(
+        select(Question)
+        .where(Question.id == question.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def _count_votes(question: Question) -> None:
@@ -252,8 +323,9 @@ def _count_votes(question: Question) -> None:
 
 
 def voted_ids(session: Session, user: User) -> set[int]:
-    return set(db.session.scalars(select(Vote.question_id).where(Vote.session_id == session.id,
-                                                                 Vote.user_id == user.id)))
+    return set(
+        db.session.scalars(select(Vote.question_id).where(Vote.session_id == session.id, Vote.user_id == user.id))
+    )
 
 
 # --- moderation ------------------------------------------------------------------------------------
@@ -375,8 +447,9 @@ def merge(duplicate: Question, into: Question, actor) -> None:
 def author_shown(question: Question, settings: QueueSettings, *, to_chair: bool) -> bool:
     """Whether a viewer other than the author may see who asked. The strictest of the question's own
     setting, the meeting's current one and "through the chair" wins, so no change reveals an author."""
-    rank = max(question.anonymity.rank, settings.anonymity.rank,
-               Anonymity.CHAIR_ONLY.rank if question.through_chair else 0)
+    rank = max(
+        question.anonymity.rank, settings.anonymity.rank, Anonymity.CHAIR_ONLY.rank if question.through_chair else 0
+    )
     if rank == Anonymity.NAMED.rank:
         return True
     return to_chair and rank == Anonymity.CHAIR_ONLY.rank
@@ -395,10 +468,16 @@ def author_shown_in_mode(session: Session, viewer, asked: str) -> bool:
 
 
 def queue(session: Session, sort: Sort, *, statuses=LIVE) -> list[Question]:
-    order = ((Question.votes.desc(), Question.created_at, Question.id) if sort == Sort.VOTES
-             else (Question.created_at, Question.id))
-    return list(db.session.scalars(select(Question).where(Question.session_id == session.id,
-                                                          Question.status.in_(statuses)).order_by(*order)))
+    order = (
+        (Question.votes.desc(), Question.created_at, Question.id)
+        if sort == Sort.VOTES
+        else (Question.created_at, Question.id)
+    )
+    return list(
+        db.session.scalars(
+            select(Question).where(Question.session_id == session.id, Question.status.in_(statuses)).order_by(*order)
+        )
+    )
 
 
 def current_question(session: Session, settings: QueueSettings) -> Question | None:
@@ -411,13 +490,23 @@ def current_question(session: Session, settings: QueueSettings) -> Question | No
 
 
 def my_questions(session: Session, user_id: int) -> list[Question]:
-    return list(db.session.scalars(select(Question).where(Question.session_id == session.id,
-                                                          Question.author_id == user_id).order_by(Question.id)))
+    return list(
+        db.session.scalars(
+            select(Question)
+            .where(Question.session_id == session.id, Question.author_id == user_id)
+            .order_by(Question.id)
+        )
+    )
 
 
 def my_turns(session: Session, user_id: int) -> list[Speaker]:
-    return list(db.session.scalars(select(Speaker).where(Speaker.session_id == session.id,
-                                                         Speaker.user_id == user_id).order_by(Speaker.raised_at)))
+    return list(
+        db.session.scalars(
+            select(Speaker)
+            .where(Speaker.session_id == session.id, Speaker.user_id == user_id)
+            .order_by(Speaker.raised_at)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -432,28 +521,46 @@ class Counters:
 
 
 def counters(session: Session, participant_count: int) -> Counters:
-    by_status = dict(db.session.execute(select(Question.status, func.count()).where(
-        Question.session_id == session.id).group_by(Question.status)).all())
-    votes, voters = db.session.execute(select(func.count(), func.count(func.distinct(Vote.user_id))).where(
-        Vote.session_id == session.id)).one()
-    spoke = db.session.scalar(select(func.count(func.distinct(Speaker.user_id))).where(
-        Speaker.session_id == session.id, Speaker.state.in_((SpeakerState.SPEAKING, SpeakerState.DONE))))
-    return Counters(questions=sum(n for s, n in by_status.items() if s != QuestionStatus.MERGED),
-                    pending=by_status.get(QuestionStatus.PENDING, 0), answered=by_status.get(QuestionStatus.ANSWERED, 0),
-                    votes=votes, voters=voters, spoke=spoke, participants=participant_count)
+    by_status = dict(
+        db.session.execute(
+            select(Question.status, func.count()).where(Question.session_id == session.id).group_by(Question.status)
+        ).all()
+    )
+    votes, voters = db.session.execute(
+        select(func.count(), func.count(func.distinct(Vote.user_id))).where(Vote.session_id == session.id)
+    ).one()
+    spoke = db.session.scalar(
+        select(func.count(func.distinct(Speaker.user_id))).where(
+            Speaker.session_id == session.id, Speaker.state.in_((SpeakerState.SPEAKING, SpeakerState.DONE))
+        )
+    )
+    return Counters(
+        questions=sum(n for s, n in by_status.items() if s != QuestionStatus.MERGED),
+        pending=by_status.get(QuestionStatus.PENDING, 0),
+        answered=by_status.get(QuestionStatus.ANSWERED, 0),
+        votes=votes,
+        voters=voters,
+        spoke=spoke,
+        participants=participant_count,
+    )
 
 
 # --- speakers list ---------------------------------------------------------------------------------
 
 
 def _turns(session: Session, *states: SpeakerState) -> list[Speaker]:
-    return list(db.session.scalars(select(Speaker).where(Speaker.session_id == session.id,
-                                                         Speaker.state.in_(states)).order_by(Speaker.raised_at,
-                                                                                              Speaker.id)))
+    return list(
+        db.session.scalars(
+            select(Speaker)
+            .where(Speaker.session_id == session.id, Speaker.state.in_(states))
+            .order_by(Speaker.raised_at, Speaker.id)
+        )
+    )
 
 
-def raise_hand(session: Session, user: User, *, source: SpeakerSource = SpeakerSource.QUEUE,
-               question: Question | None = None) -> Speaker:
+def raise_hand(
+    session: Session, user: User, *, source: SpeakerSource = SpeakerSource.QUEUE, question: Question | None = None
+) -> Speaker:
     """Join the speakers list — to speak, or to reply to ``question``."""
     _participant_or_refuse(user, session)
     _open_or_refuse(session)
@@ -461,8 +568,15 @@ def raise_hand(session: Session, user: User, *, source: SpeakerSource = SpeakerS
         raise ServiceError(_("Choose a question of this meeting's queue."))
     if any(t.user_id == user.id for t in _turns(session, SpeakerState.WAITING, SpeakerState.SPEAKING)):
         raise ServiceError(_("You are already on the speakers list."))
-    turn = Speaker(office_id=session.office_id, session_id=session.id, user_id=user.id, source=source,
-                   question_id=question.id if question else None, state=SpeakerState.WAITING, raised_at=utcnow())
+    turn = Speaker(
+        office_id=session.office_id,
+        session_id=session.id,
+        user_id=user.id,
+        source=source,
+        question_id=question.id if question else None,
+        state=SpeakerState.WAITING,
+        raised_at=utcnow(),
+    )
     db.session.add(turn)
     db.session.flush()
     _announce("hand", session.id, turn.user_id)
@@ -533,8 +647,10 @@ def close_queue(session: Session) -> None:
     """The meeting closed: whoever speaks is done, hands still up are lowered."""
     now = utcnow()
     for turn in _turns(session, SpeakerState.SPEAKING, SpeakerState.WAITING):
-        turn.state, turn.ended_at = (SpeakerState.DONE if turn.state == SpeakerState.SPEAKING
-                                     else SpeakerState.WITHDRAWN), now
+        turn.state, turn.ended_at = (
+            (SpeakerState.DONE if turn.state == SpeakerState.SPEAKING else SpeakerState.WITHDRAWN),
+            now,
+        )
         _announce("floor", session.id, turn.user_id)
     _announce("meeting", session.id)
 
@@ -544,8 +660,8 @@ class SpeakersList:
     speaking: Speaker | None
     waiting: list[Speaker]
     seconds: dict[int, int]  # user id -> seconds spoken in this meeting
-    turns: dict[int, int]    # user id -> turns taken
-    names: dict[int, str]    # user id -> name, of those who spoke
+    turns: dict[int, int]  # user id -> turns taken
+    names: dict[int, str]  # user id -> name, of those who spoke
 
 
 def speakers(session: Session, settings: QueueSettings) -> SpeakersList:
@@ -580,7 +696,9 @@ def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]
         questions[question.session_id].append(question)
     for turn in db.session.scalars(select(Speaker).where(Speaker.session_id.in_(ids))):
         turns[turn.session_id].append(turn)
-    stored = {s.session_id: s for s in db.session.scalars(select(QueueSettings).where(QueueSettings.session_id.in_(ids)))}
+    stored = {
+        s.session_id: s for s in db.session.scalars(select(QueueSettings).where(QueueSettings.session_id.in_(ids)))
+    }
     cells: dict[int, list[User]] = {}
     result = {}
     for session in sessions:
@@ -589,7 +707,9 @@ def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]
         settings = stored.get(session.id) or default_settings(session)
         if session.office_id not in cells:
             cells[session.office_id] = participants(session)
-        record = {u.id: {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0} for u in cells[session.office_id]}
+        record = {
+            u.id: {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0} for u in cells[session.office_id]
+        }
 
         def row(user_id: int, record=record) -> dict[str, int]:
             return record.setdefault(user_id, {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0})
@@ -609,11 +729,20 @@ def discussion(session: Session) -> dict:
     """The discussion for the minutes: questions raised (the author named only when the meeting showed
     names) and the speakers with their time."""
     settings = settings_for(session)
-    questions = [{"text": q.text, "author": q.author.full_name if author_shown(q, settings, to_chair=False) else None,
-                  "votes": q.votes, "answered": q.status == QuestionStatus.ANSWERED,
-                  "discussion_question_id": q.discussion_question_id, "asked_at": q.created_at}
-                 for q in queue(session, Sort.TIME)]
+    questions = [
+        {
+            "text": q.text,
+            "author": q.author.full_name if author_shown(q, settings, to_chair=False) else None,
+            "votes": q.votes,
+            "answered": q.status == QuestionStatus.ANSWERED,
+            "discussion_question_id": q.discussion_question_id,
+            "asked_at": q.created_at,
+        }
+        for q in queue(session, Sort.TIME)
+    ]
     listing = speakers(session, settings)
-    spoken = [{"name": name, "times": listing.turns[uid], "seconds": listing.seconds[uid]}
-              for uid, name in listing.names.items()]
+    spoken = [
+        {"name": name, "times": listing.turns[uid], "seconds": listing.seconds[uid]}
+        for uid, name in listing.names.items()
+    ]
     return {"questions": questions, "speakers": spoken}

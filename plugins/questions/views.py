@@ -3,6 +3,7 @@
 
 A posted action answers a plain form with a redirect and a flash, an htmx request with 204 (the live
 regions bring the change), and the browser's outbox (``X-Outbox``) with 204 or 422 and the reason."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -44,6 +45,7 @@ from .models import Anonymity, Question, QuestionStatus, Sort, Speaker, SpeakerS
 
 bp = Blueprint("questions", __name__, url_prefix="/questions", template_folder="templates", static_folder="static")
 
+
 @bp.app_template_global("questions_sort_labels")
 def questions_sort_labels():
     return SORT_LABELS
@@ -83,8 +85,11 @@ def _question(queued_id: int) -> tuple[Question, Session]:
     if not services.is_cell_member(current_user, current_user.office_id):
         abort(403)
     question = db.session.get(Question, queued_id)
-    if question is None or question.office_id != current_user.office_id or \
-            not services.visible_to(question, current_user):
+    if (
+        question is None
+        or question.office_id != current_user.office_id
+        or not services.visible_to(question, current_user)
+    ):
         abort(404)
     return question, _meeting(question.session_id)
 
@@ -136,8 +141,13 @@ def _region_html(region: str, session_id: int, sort: Sort, user_id: int | None =
     scripts, frames leave it empty. The member's votes are marked by the page script, never here."""
     meeting = db.session.get(Session, session_id)
     settings = services.settings_for(meeting)
-    common = {"session": meeting, "settings": settings, "sort": sort, "closed": meeting.status == SessionStatus.CLOSED,
-              "csrf": live.TOKEN_SLOT}
+    common = {
+        "session": meeting,
+        "settings": settings,
+        "sort": sort,
+        "closed": meeting.status == SessionStatus.CLOSED,
+        "csrf": live.TOKEN_SLOT,
+    }
     if region in ("queue", "screen"):
         current = services.current_question(meeting, settings)
         questions = [q for q in services.queue(meeting, sort) if current is None or q.id != current.id]
@@ -146,22 +156,35 @@ def _region_html(region: str, session_id: int, sort: Sort, user_id: int | None =
     if region == "moderation":
         people = services.participants(meeting)
         return render_template(
-            "questions/_moderation.html", current=services.current_question(meeting, settings),
+            "questions/_moderation.html",
+            current=services.current_question(meeting, settings),
             pending=services.queue(meeting, Sort.TIME, statuses=(QuestionStatus.PENDING,)),
             questions=services.queue(meeting, sort, statuses=(QuestionStatus.OPEN,)),
             done=services.queue(meeting, Sort.TIME, statuses=(QuestionStatus.ANSWERED, QuestionStatus.HIDDEN)),
-            counters=services.counters(meeting, len(people)), **common)
+            counters=services.counters(meeting, len(people)),
+            **common,
+        )
     if region in ("speakers", "chair-speakers", "screen-speaker"):
-        return render_template("questions/_speakers.html", listing=services.speakers(meeting, settings),
-                               chair=region == "chair-speakers", screen=region == "screen-speaker",
-                               people=services.participants(meeting) if region == "chair-speakers" else [],
-                               hall_form=HallSpeakerForm(), **common)
+        return render_template(
+            "questions/_speakers.html",
+            listing=services.speakers(meeting, settings),
+            chair=region == "chair-speakers",
+            screen=region == "screen-speaker",
+            people=services.participants(meeting) if region == "chair-speakers" else [],
+            hall_form=HallSpeakerForm(),
+            **common,
+        )
     if region == "mine":  # two queries: the member's own questions and turns
         turns = services.my_turns(meeting, user_id)
         my_turn = next((t for t in turns if t.state in (SpeakerState.WAITING, SpeakerState.SPEAKING)), None)
         my_seconds = sum(t.seconds() for t in turns if t.state in (SpeakerState.SPEAKING, SpeakerState.DONE))
-        return render_template("questions/_mine.html", mine=services.my_questions(meeting, user_id), my_turn=my_turn,
-                               my_seconds=my_seconds, **common)
+        return render_template(
+            "questions/_mine.html",
+            mine=services.my_questions(meeting, user_id),
+            my_turn=my_turn,
+            my_seconds=my_seconds,
+            **common,
+        )
     abort(404)
 
 
@@ -171,14 +194,16 @@ def _is_chair(meeting: Session) -> bool:
 
 # The live regions of a meeting's pages (routes /sessions/<id>/stream?page=… and /sessions/<id>/poll/…).
 # Every region but the member's own part is shared by all its viewers: one render per change and order.
-live_regions = LiveRegions(bp, "/sessions/<int:session_id>", load=_meeting,
-                           options=lambda meeting: {"sort": _sort(meeting)})
+live_regions = LiveRegions(
+    bp, "/sessions/<int:session_id>", load=_meeting, options=lambda meeting: {"sort": _sort(meeting)}
+)
 live_regions.region("queue", services.queue_channel, partial(_region_html, "queue"))
 live_regions.region("speakers", services.speakers_channel, partial(_region_html, "speakers"))
 live_regions.region("mine", services.mine_channel, partial(_region_html, "mine"), per_user=True)
 live_regions.region("moderation", services.queue_channel, partial(_region_html, "moderation"), allowed=_is_chair)
-live_regions.region("chair-speakers", services.speakers_channel, partial(_region_html, "chair-speakers"),
-                    allowed=_is_chair)
+live_regions.region(
+    "chair-speakers", services.speakers_channel, partial(_region_html, "chair-speakers"), allowed=_is_chair
+)
 live_regions.region("screen", services.queue_channel, partial(_region_html, "screen"))
 live_regions.region("screen-speaker", services.speakers_channel, partial(_region_html, "screen-speaker"))
 live_regions.page("member", "queue", "speakers", "mine")
@@ -197,8 +222,14 @@ def _live_page(meeting: Session, page: str, sort: Sort) -> dict:
 
 
 def _page_context(meeting: Session, page: str, settings, sort: Sort) -> dict:
-    return {"session": meeting, "settings": settings, "sort": sort, "page": page,
-            "closed": meeting.status == SessionStatus.CLOSED, **_live_page(meeting, page, sort)}
+    return {
+        "session": meeting,
+        "settings": settings,
+        "sort": sort,
+        "page": page,
+        "closed": meeting.status == SessionStatus.CLOSED,
+        **_live_page(meeting, page, sort),
+    }
 
 
 # --- pages -----------------------------------------------------------------------------------------
@@ -206,11 +237,15 @@ def _page_context(meeting: Session, page: str, settings, sort: Sort) -> dict:
 
 @bp.route("/")
 def index():
-    meetings = db.session.scalars(select(Session).where(Session.office_id == current_user.office_id)
-                                  .order_by(Session.starts_at.desc()).limit(30)).all()
+    meetings = db.session.scalars(
+        select(Session).where(Session.office_id == current_user.office_id).order_by(Session.starts_at.desc()).limit(30)
+    ).all()
     ongoing = [m for m in meetings if m.status != SessionStatus.CLOSED]
-    return render_template("questions/index.html", ongoing=sorted(ongoing, key=lambda m: m.starts_at),
-                           closed=[m for m in meetings if m.status == SessionStatus.CLOSED][:10])
+    return render_template(
+        "questions/index.html",
+        ongoing=sorted(ongoing, key=lambda m: m.starts_at),
+        closed=[m for m in meetings if m.status == SessionStatus.CLOSED][:10],
+    )
 
 
 @bp.route("/sessions/<int:session_id>")
@@ -222,9 +257,14 @@ def member(session_id: int):
     form = AskForm()
     form.target.choices = [(TO_GROUP, _("The presenting group")), *((q.id, q.text[:120]) for q in meeting.questions)]
     context = _page_context(meeting, "member", settings, sort)
-    return render_template("questions/member.html", form=form, chair=services.is_chair(current_user, meeting, settings),
-                           my_votes=sorted(services.voted_ids(meeting, current_user)),
-                           max_length=_max_length(), **context)
+    return render_template(
+        "questions/member.html",
+        form=form,
+        chair=services.is_chair(current_user, meeting, settings),
+        my_votes=sorted(services.voted_ids(meeting, current_user)),
+        max_length=_max_length(),
+        **context,
+    )
 
 
 def _max_length() -> int:
@@ -247,7 +287,9 @@ def chair(session_id: int):
 def screen(session_id: int):
     meeting = _meeting(session_id)
     settings = services.settings_for(meeting)
-    return render_template("questions/screen.html", **_page_context(meeting, "screen", settings, _sort(meeting, settings)))
+    return render_template(
+        "questions/screen.html", **_page_context(meeting, "screen", settings, _sort(meeting, settings))
+    )
 
 
 # --- member actions --------------------------------------------------------------------------------
@@ -263,9 +305,13 @@ def ask(session_id: int):
         return respond(lambda: _refuse(_("Choose one of this meeting's discussion questions.")), _member_url(meeting))
     target_id = target or None
     user = current_user._get_current_object()
-    return respond(lambda: services.ask(meeting, user, form.text.data, discussion_question_id=target_id,
-                                     through_chair=bool(form.through_chair.data)),
-                   _member_url(meeting, "#mine"), _("Your question is in the queue."))
+    return respond(
+        lambda: services.ask(
+            meeting, user, form.text.data, discussion_question_id=target_id, through_chair=bool(form.through_chair.data)
+        ),
+        _member_url(meeting, "#mine"),
+        _("Your question is in the queue."),
+    )
 
 
 def _refuse(message: str):
@@ -282,10 +328,15 @@ def vote(queued_id: int):
     user = current_user._get_current_object()
     on = VOTE_STATES.get(request.form.get("on", ""))
     if on is None:
-        return respond(lambda: _refuse(_("Say whether you vote for this question or take your vote back.")),
-                       _member_url(meeting, f"#q{question.id}"))
-    return respond(lambda: services.set_vote(question, user, on), _member_url(meeting, f"#q{question.id}"),
-                   trigger=lambda now: {"questions:voted": {"id": question.id, "on": now}})
+        return respond(
+            lambda: _refuse(_("Say whether you vote for this question or take your vote back.")),
+            _member_url(meeting, f"#q{question.id}"),
+        )
+    return respond(
+        lambda: services.set_vote(question, user, on),
+        _member_url(meeting, f"#q{question.id}"),
+        trigger=lambda now: {"questions:voted": {"id": question.id, "on": now}},
+    )
 
 
 @bp.post("/sessions/<int:session_id>/hand")
@@ -300,8 +351,11 @@ def raise_hand(session_id: int):
             abort(404)
     source = SpeakerSource.ROOM if request.form.get("source") == "room" else SpeakerSource.QUEUE
     user = current_user._get_current_object()
-    return respond(lambda: services.raise_hand(meeting, user, source=source, question=question),
-                   _member_url(meeting, "#mine"), _("Your hand is raised: the chair sees you on the list."))
+    return respond(
+        lambda: services.raise_hand(meeting, user, source=source, question=question),
+        _member_url(meeting, "#mine"),
+        _("Your hand is raised: the chair sees you on the list."),
+    )
 
 
 @bp.post("/turns/<int:turn_id>/withdraw")
@@ -319,14 +373,29 @@ def save_settings(session_id: int):
     form = SettingsForm()
     form.chair_id.choices = [(0, "—"), *((u.id, u.full_name) for u in services.participants(meeting))]
     chair_user = next((u for u in services.participants(meeting) if u.id == form.chair_id.data), None)
-    return respond(lambda: services.save_settings(
-        meeting, current_user, anonymity=Anonymity(form.anonymity.data), premoderation=form.premoderation.data,
-        sort=Sort(form.sort.data), quiet_first=form.quiet_first.data, open_limit=form.open_limit.data,
-        chair=chair_user), _chair_url(meeting), _("The queue's settings are changed."), form=form)
+    return respond(
+        lambda: services.save_settings(
+            meeting,
+            current_user,
+            anonymity=Anonymity(form.anonymity.data),
+            premoderation=form.premoderation.data,
+            sort=Sort(form.sort.data),
+            quiet_first=form.quiet_first.data,
+            open_limit=form.open_limit.data,
+            chair=chair_user,
+        ),
+        _chair_url(meeting),
+        _("The queue's settings are changed."),
+        form=form,
+    )
 
 
-ONE_CLICK = {"approve": services.approve, "pin": services.pin, "answer": services.mark_answered,
-             "reopen": services.reopen}
+ONE_CLICK = {
+    "approve": services.approve,
+    "pin": services.pin,
+    "answer": services.mark_answered,
+    "reopen": services.reopen,
+}
 
 
 @bp.post("/questions/<int:queued_id>/approve", defaults={"action": "approve"})
@@ -345,8 +414,11 @@ def unpin(session_id: int):
 
 
 # What each correction says it did.
-MODERATED = {"edit": _l("The question is corrected."), "hide": _l("The question is hidden."),
-             "merge": _l("The question is merged into the one chosen; its support counts there.")}
+MODERATED = {
+    "edit": _l("The question is corrected."),
+    "hide": _l("The question is hidden."),
+    "merge": _l("The question is merged into the one chosen; its support counts there."),
+}
 
 
 @bp.route("/questions/<int:queued_id>/moderate", methods=["GET", "POST"])
@@ -355,10 +427,15 @@ def moderate(queued_id: int):
     question, meeting = _question(queued_id)
     settings = _chair_page(meeting)
     edit_form, hide_form, merge_form = EditForm(prefix="edit"), HideForm(prefix="hide"), MergeForm(prefix="merge")
-    others = [q for q in services.queue(meeting, Sort.TIME, statuses=(QuestionStatus.OPEN, QuestionStatus.PENDING))
-              if q.id != question.id]
-    merge_form.into.choices = [(0, _("— choose the question it repeats —")),
-                               *((q.id, f"#{q.id} · {q.text[:100]}") for q in others)]
+    others = [
+        q
+        for q in services.queue(meeting, Sort.TIME, statuses=(QuestionStatus.OPEN, QuestionStatus.PENDING))
+        if q.id != question.id
+    ]
+    merge_form.into.choices = [
+        (0, _("— choose the question it repeats —")),
+        *((q.id, f"#{q.id} · {q.text[:100]}") for q in others),
+    ]
     if request.method == "POST":
         action = request.form.get("action")
         change = {
@@ -382,9 +459,16 @@ def moderate(queued_id: int):
             flash(str(MODERATED[action]), "success")
             return redirect(_chair_url(meeting, f"#q{question.id}"))
     edit_form.text.data = edit_form.text.data or question.text
-    return render_template("questions/moderate.html", session=meeting, question=question, settings=settings,
-                           edit_form=edit_form, hide_form=hide_form, merge_form=merge_form,
-                           author_shown=services.author_shown(question, settings, to_chair=True))
+    return render_template(
+        "questions/moderate.html",
+        session=meeting,
+        question=question,
+        settings=settings,
+        edit_form=edit_form,
+        hide_form=hide_form,
+        merge_form=merge_form,
+        author_shown=services.author_shown(question, settings, to_chair=True),
+    )
 
 
 @bp.post("/sessions/<int:session_id>/speakers")
@@ -395,8 +479,9 @@ def add_hall_speaker(session_id: int):
     form.user_id.choices = [(i, u.full_name) for i, u in people.items()]
     if not form.validate_on_submit():
         return respond(lambda: _refuse(_("Choose a member of this cell.")), _chair_url(meeting))
-    return respond(lambda: services.add_hall_speaker(meeting, people[form.user_id.data], current_user),
-                   _chair_url(meeting))
+    return respond(
+        lambda: services.add_hall_speaker(meeting, people[form.user_id.data], current_user), _chair_url(meeting)
+    )
 
 
 @bp.post("/turns/<int:turn_id>/floor", defaults={"action": "floor"})
@@ -419,15 +504,41 @@ def export_queue(session_id: int):
     meeting = _meeting(session_id)
     settings = _chair_page(meeting)
     targets = {q.id: q.text for q in meeting.questions}
-    rows = [[q.id, _when(q.created_at), q.text, q.original_text or "",
-             q.author.full_name if services.author_shown(q, settings, to_chair=True) else "",
-             _("yes") if q.through_chair else "", targets.get(q.discussion_question_id, _("The presenting group")),
-             q.votes, str(STATUS_LABELS[q.status]), _when(q.answered_at), q.hidden_reason, q.merged_into_id or ""]
-            for q in services.queue(meeting, Sort.TIME, statuses=tuple(QuestionStatus))]
-    return csv_response(f"questions-{meeting.id}.csv",
-                ["#", _("Asked at"), _("Question"), _("Original text"), _("Author"), _("Through the chair"),
-                 _("Addressed to"), _("Votes"), _("Status"), _("Answered at"), _("Reason hidden"), _("Merged into")],
-                rows)
+    rows = [
+        [
+            q.id,
+            _when(q.created_at),
+            q.text,
+            q.original_text or "",
+            q.author.full_name if services.author_shown(q, settings, to_chair=True) else "",
+            _("yes") if q.through_chair else "",
+            targets.get(q.discussion_question_id, _("The presenting group")),
+            q.votes,
+            str(STATUS_LABELS[q.status]),
+            _when(q.answered_at),
+            q.hidden_reason,
+            q.merged_into_id or "",
+        ]
+        for q in services.queue(meeting, Sort.TIME, statuses=tuple(QuestionStatus))
+    ]
+    return csv_response(
+        f"questions-{meeting.id}.csv",
+        [
+            "#",
+            _("Asked at"),
+            _("Question"),
+            _("Original text"),
+            _("Author"),
+            _("Through the chair"),
+            _("Addressed to"),
+            _("Votes"),
+            _("Status"),
+            _("Answered at"),
+            _("Reason hidden"),
+            _("Merged into"),
+        ],
+        rows,
+    )
 
 
 @bp.route("/sessions/<int:session_id>/speakers.csv")
@@ -435,11 +546,33 @@ def export_speakers(session_id: int):
     meeting = _meeting(session_id)
     _chair_page(meeting)
     turns = db.session.scalars(select(Speaker).where(Speaker.session_id == meeting.id).order_by(Speaker.raised_at))
-    rows = [[t.user.full_name, str(SOURCE_LABELS[t.source]), str(SPEAKER_STATE_LABELS[t.state]), _when(t.raised_at), _when(t.started_at),
-             _when(t.ended_at), t.seconds(), t.question_id or ""] for t in turns]
-    return csv_response(f"speakers-{meeting.id}.csv", [_("Member"), _("Source"), _("State"), _("Hand raised"),
-                                               _("Floor given"), _("Finished"), _("Seconds spoken"),
-                                               _("Reply to question")], rows)
+    rows = [
+        [
+            t.user.full_name,
+            str(SOURCE_LABELS[t.source]),
+            str(SPEAKER_STATE_LABELS[t.state]),
+            _when(t.raised_at),
+            _when(t.started_at),
+            _when(t.ended_at),
+            t.seconds(),
+            t.question_id or "",
+        ]
+        for t in turns
+    ]
+    return csv_response(
+        f"speakers-{meeting.id}.csv",
+        [
+            _("Member"),
+            _("Source"),
+            _("State"),
+            _("Hand raised"),
+            _("Floor given"),
+            _("Finished"),
+            _("Seconds spoken"),
+            _("Reply to question"),
+        ],
+        rows,
+    )
 
 
 # --- what other plugins' pages show of the queue (template slots) ------------------------------------
@@ -456,8 +589,12 @@ def panel_html(meeting: Session) -> str:
         return ""
     settings = services.settings_for(meeting)
     counts = services.counters(meeting, 0)
-    return render_template("questions/_panel.html", session=meeting, counters=counts,
-                           chair=services.is_chair(current_user, meeting, settings))
+    return render_template(
+        "questions/_panel.html",
+        session=meeting,
+        counters=counts,
+        chair=services.is_chair(current_user, meeting, settings),
+    )
 
 
 def follow_html(meeting: Session) -> str:

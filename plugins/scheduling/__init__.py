@@ -1,4 +1,5 @@
 """Scheduling: the yearly programme, meetings, presenting groups, discussion questions, attendance."""
+
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -11,12 +12,18 @@ from . import hookspecs
 @hookimpl
 def intranet_plugin_info():
     return PluginInfo(
-        name="scheduling", title_vi="Lịch sinh hoạt", title_en="Scheduling", version="0.1.0", default_enabled=True,
+        name="scheduling",
+        title_vi="Lịch sinh hoạt",
+        title_en="Scheduling",
+        version="0.1.0",
+        default_enabled=True,
         description_vi="Chương trình năm, buổi sinh hoạt, nhóm chuẩn bị chuyên đề, câu hỏi thảo luận, điểm danh.",
         description_en="Yearly programme, meetings, presenting groups, discussion questions, attendance.",
         hookspecs=hookspecs,
-        config={"SCHEDULING_MAX_UPLOAD": 50 * 1024 * 1024,  # one meeting document
-                "SCHEDULING_UPLOAD_DIR": ""},  # empty: instance/uploads
+        config={
+            "SCHEDULING_MAX_UPLOAD": 50 * 1024 * 1024,  # one meeting document
+            "SCHEDULING_UPLOAD_DIR": "",
+        },  # empty: instance/uploads
     )
 
 
@@ -38,12 +45,19 @@ def intranet_cli_commands():
 @hookimpl
 def intranet_permissions():
     return [
-        Permission("scheduling.plan", _l("Plan meetings, groups, questions; take attendance"),
-                   frozenset({Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE})),
-        Permission("scheduling.approve", _l("Approve the programme; correct a closed meeting"),
-                   frozenset({Role.SECRETARY})),
-        Permission("scheduling.attend", _l("Attend the cell's meetings: roll call, assignments, reminders"),
-                   frozenset({Role.MEMBER})),
+        Permission(
+            "scheduling.plan",
+            _l("Plan meetings, groups, questions; take attendance"),
+            frozenset({Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE}),
+        ),
+        Permission(
+            "scheduling.approve", _l("Approve the programme; correct a closed meeting"), frozenset({Role.SECRETARY})
+        ),
+        Permission(
+            "scheduling.attend",
+            _l("Attend the cell's meetings: roll call, assignments, reminders"),
+            frozenset({Role.MEMBER}),
+        ),
     ]
 
 

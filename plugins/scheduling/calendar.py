@@ -1,5 +1,6 @@
 """The private iCalendar feed: one revocable token per user, stored hashed; the feed lists the
 meetings of the user's office that the scheduling plugin shows them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -35,8 +36,7 @@ def revoke_token(user, audit: bool = True) -> bool:
     db.session.delete(existing)
     db.session.flush()
     if audit:
-        record("scheduling.calendar.revoke", CalendarToken.__tablename__, user.id, office_id=user.office_id,
-               actor=user)
+        record("scheduling.calendar.revoke", CalendarToken.__tablename__, user.id, office_id=user.office_id, actor=user)
     return True
 
 
@@ -56,8 +56,9 @@ def feed(user, host: str, labels: dict) -> bytes:
     calendar.add("prodid", "-//intranet//scheduling//VI")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", user.office.cell_name or user.office.name)
-    sessions = db.session.scalars(select(Session).where(Session.office_id == user.office_id)
-                                  .order_by(Session.starts_at))
+    sessions = db.session.scalars(
+        select(Session).where(Session.office_id == user.office_id).order_by(Session.starts_at)
+    )
     for session in sessions:
         event = Event()
         event.add("uid", f"session-{session.id}@{host}")

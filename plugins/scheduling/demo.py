@@ -1,5 +1,6 @@
 """Demo year for `make run`: an approved programme, monthly regular meetings, a thematic meeting each
 quarter with its group and questions; the past ones closed with attendance taken."""
+
 from __future__ import annotations
 
 from datetime import date, time, timedelta
@@ -32,41 +33,72 @@ def seed(office, people, actor) -> None:
     items, teams = {}, {}
     for quarter, group_index, title, team in THEMES:
         items[(year, quarter)] = services.add_programme_item(
-            programme, quarter=quarter, topic_group=groups[group_index], title=title, lead=people[team[0]],
-            actor=actor)
+            programme, quarter=quarter, topic_group=groups[group_index], title=title, lead=people[team[0]], actor=actor
+        )
         teams[(year, quarter)] = team
     services.approve_programme(programme, actor)
 
     # Next year's programme is still a draft with its first topic, so the months ahead are not empty.
     draft = services.programme_for(office.id, year + 1)
     items[(year + 1, 1)] = services.add_programme_item(
-        draft, quarter=1, topic_group=groups[0], title="Học tập chuyên đề năm về tư tưởng Hồ Chí Minh",
-        lead=people["dangvien2"], actor=actor)
+        draft,
+        quarter=1,
+        topic_group=groups[0],
+        title="Học tập chuyên đề năm về tư tưởng Hồ Chí Minh",
+        lead=people["dangvien2"],
+        actor=actor,
+    )
     teams[(year + 1, 1)] = ["dangvien2", "dangvien1"]
     for month_index in range(12 + 3):  # this year, then the first three months of the next
         y, month = year + month_index // 12, month_index % 12 + 1
-        regular = _meeting(office, actor, SessionKind.REGULAR, f"Sinh hoạt chi bộ thường kỳ tháng {month}/{y}",
-                           days.at(date(y, month, 5), time(14)), "Hội trường cơ quan", None)
+        regular = _meeting(
+            office,
+            actor,
+            SessionKind.REGULAR,
+            f"Sinh hoạt chi bộ thường kỳ tháng {month}/{y}",
+            days.at(date(y, month, 5), time(14)),
+            "Hội trường cơ quan",
+            None,
+        )
         _close_if_past(regular, people, actor, absent=f"dangvien{month % 6 + 1}")
         quarter = (month + 2) // 3
         if month % 3 == 2 and (y, quarter) in items:
             team = teams[(y, quarter)]
-            thematic = _meeting(office, actor, SessionKind.THEMATIC, items[(y, quarter)].title,
-                                days.at(date(y, month, 20), time(8)),
-                                "Hội trường cơ quan", items[(y, quarter)])
+            thematic = _meeting(
+                office,
+                actor,
+                SessionKind.THEMATIC,
+                items[(y, quarter)].title,
+                days.at(date(y, month, 20), time(8)),
+                "Hội trường cơ quan",
+                items[(y, quarter)],
+            )
             with dated(thematic.starts_at - timedelta(days=30)):  # the group hears of it a month ahead
-                services.set_group(thematic, [people[u] for u in team], people[team[0]],
-                                   days.day_of(thematic.starts_at) - timedelta(days=7), actor)
+                services.set_group(
+                    thematic,
+                    [people[u] for u in team],
+                    people[team[0]],
+                    days.day_of(thematic.starts_at) - timedelta(days=7),
+                    actor,
+                )
             for question in QUESTIONS[: 3 + quarter % 2]:
                 services.add_question(thematic, question, actor)
             _close_if_past(thematic, people, actor, absent="dubi2")
 
 
 def _meeting(office, actor, kind, title, starts_at, place, item):
-    return services.create_session(office, kind=kind, title=title, starts_at=starts_at, place=place,
-                                   duration_minutes=120 if kind == SessionKind.THEMATIC else 90,
-                                   mode=SessionMode.IN_PERSON, programme_item=item, actor=actor,
-                                   record_past=starts_at <= utcnow())
+    return services.create_session(
+        office,
+        kind=kind,
+        title=title,
+        starts_at=starts_at,
+        place=place,
+        duration_minutes=120 if kind == SessionKind.THEMATIC else 90,
+        mode=SessionMode.IN_PERSON,
+        programme_item=item,
+        actor=actor,
+        record_past=starts_at <= utcnow(),
+    )
 
 
 def _close_if_past(session, people, actor, absent: str) -> None:

@@ -1,6 +1,7 @@
 """Documents sent ahead: checked through ``intranet.uploads`` (real structure, never the name; no zip
 bomb; a preview cut at a bound), stored outside the web root under a random name, versions kept, first
 opening per member recorded."""
+
 from __future__ import annotations
 
 import os
@@ -51,9 +52,14 @@ def upload(session: Session, kind: DocumentKind, filename: str, data: bytes, act
     is left behind on a refusal or a failure."""
     try:
         inspected = uploads.inspect(
-            data, ALLOWED[kind], current_app.config["SCHEDULING_MAX_UPLOAD"],
-            _("This kind of file is not accepted here. Reports: .docx or PDF; slides: .pptx or PDF; videos: MP4 "
-              "or WebM; images: PNG, JPEG, GIF or WebP."))
+            data,
+            ALLOWED[kind],
+            current_app.config["SCHEDULING_MAX_UPLOAD"],
+            _(
+                "This kind of file is not accepted here. Reports: .docx or PDF; slides: .pptx or PDF; videos: MP4 "
+                "or WebM; images: PNG, JPEG, GIF or WebP."
+            ),
+        )
     except uploads.UploadRefused as exc:
         raise ServiceError(str(exc), "file") from exc
     stored = secrets.token_hex(16)
@@ -62,9 +68,17 @@ def upload(session: Session, kind: DocumentKind, filename: str, data: bytes, act
     temporary.write_bytes(data)
     os.replace(temporary, target)  # never a half-written file under the final name
     try:
-        return _add_version(session, kind, actor, stored_name=stored, filename=clean_text(Path(filename).name)[:255] or "file",
-                            content_type=inspected.content_type, size=len(data), preview=inspected.preview.blocks,
-                            preview_cut=inspected.preview.cut)
+        return _add_version(
+            session,
+            kind,
+            actor,
+            stored_name=stored,
+            filename=clean_text(Path(filename).name)[:255] or "file",
+            content_type=inspected.content_type,
+            size=len(data),
+            preview=inspected.preview.blocks,
+            preview_cut=inspected.preview.cut,
+        )
     except BaseException:
         db.session.rollback()
         target.unlink(missing_ok=True)
@@ -73,14 +87,31 @@ def upload(session: Session, kind: DocumentKind, filename: str, data: bytes, act
 
 def _add_version(session: Session, kind: DocumentKind, actor, **fields) -> Document:
     for attempt in range(1, VERSION_ATTEMPTS + 1):
-        version = (db.session.scalar(select(func.max(Document.version)).where(
-            Document.session_id == session.id, Document.kind == kind)) or 0) + 1
-        document = Document(office_id=session.office_id, session_id=session.id, kind=kind, version=version,
-                            uploaded_by_id=actor.id, **fields)
+        version = (
+            db.session.scalar(
+                select(func.max(Document.version)).where(Document.session_id == session.id, Document.kind == kind)
+            )
+            or 0
+        ) + 1
+        document = Document(
+            office_id=session.office_id,
+            session_id=session.id,
+            kind=kind,
+            version=version,
+            uploaded_by_id=actor.id,
+            **fields,
+        )
         db.session.add(document)
         try:
-            record_change("scheduling.document.upload", document, office_id=session.office_id, actor=actor,
-                          kind=kind, version=version, filename=document.filename)  # flushes: the conflict shows
+            record_change(
+                "scheduling.document.upload",
+                document,
+                office_id=session.office_id,
+                actor=actor,
+                kind=kind,
+                version=version,
+                filename=document.filename,
+            )  # flushes: the conflict shows
             db.session.commit()
             return document
         except IntegrityError:
@@ -90,8 +121,9 @@ def _add_version(session: Session, kind: DocumentKind, actor, **fields) -> Docum
 
 
 def mark_read(document: Document, user) -> None:
-    exists = db.session.scalar(select(DocumentRead.id).where(DocumentRead.document_id == document.id,
-                                                             DocumentRead.user_id == user.id))
+    exists = db.session.scalar(
+        select(DocumentRead.id).where(DocumentRead.document_id == document.id, DocumentRead.user_id == user.id)
+    )
     if exists is None:
         db.session.add(DocumentRead(office_id=document.office_id, document_id=document.id, user_id=user.id))
 
@@ -103,8 +135,9 @@ class Shelf:
 
 
 def shelf(session: Session) -> Shelf:
-    documents = db.session.scalars(select(Document).where(Document.session_id == session.id)
-                                   .order_by(Document.kind, Document.version.desc())).all()
+    documents = db.session.scalars(
+        select(Document).where(Document.session_id == session.id).order_by(Document.kind, Document.version.desc())
+    ).all()
     latest, seen = [], set()
     for document in documents:
         if document.kind not in seen:

@@ -1,4 +1,5 @@
 """Scheduling forms; messages through Flask-Babel."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -11,10 +12,16 @@ from intranet.forms import Form, max_length, required
 from .models import Answer, DocumentKind, SessionKind, SessionMode
 
 KIND_LABELS = {SessionKind.REGULAR: _l("Regular meeting"), SessionKind.THEMATIC: _l("Thematic meeting")}
-MODE_LABELS = {SessionMode.IN_PERSON: _l("In person"), SessionMode.ONLINE: _l("Online"),
-               SessionMode.HYBRID: _l("Hybrid")}
-ANSWER_LABELS = {Answer.ATTEND: _l("I will attend"), Answer.ONLINE: _l("I will attend online"),
-                 Answer.EXCUSED: _l("I cannot attend")}
+MODE_LABELS = {
+    SessionMode.IN_PERSON: _l("In person"),
+    SessionMode.ONLINE: _l("Online"),
+    SessionMode.HYBRID: _l("Hybrid"),
+}
+ANSWER_LABELS = {
+    Answer.ATTEND: _l("I will attend"),
+    Answer.ONLINE: _l("I will attend online"),
+    Answer.EXCUSED: _l("I cannot attend"),
+}
 BAD_DATE = _l("Enter a date as dd/mm/yyyy.")
 BAD_TIME = _l("Enter a time as hh:mm.")
 MINUTES = _l("Enter the duration in minutes.")
@@ -25,9 +32,12 @@ class SessionForm(Form):
     title = StringField(_l("Title or topic"), validators=[required(), max_length(300)])
     day = DateField(_l("Date"), validators=[InputRequired(message=BAD_DATE)], invalid_value_message=BAD_DATE)
     time = TimeField(_l("Start time"), validators=[InputRequired(message=BAD_TIME)], invalid_value_message=BAD_TIME)
-    duration_minutes = IntegerField(_l("Duration (minutes)"), default=90, invalid_value_message=MINUTES, validators=[
-        InputRequired(message=MINUTES),
-        NumberRange(15, 600, message=_l("Between 15 and 600 minutes."))])
+    duration_minutes = IntegerField(
+        _l("Duration (minutes)"),
+        default=90,
+        invalid_value_message=MINUTES,
+        validators=[InputRequired(message=MINUTES), NumberRange(15, 600, message=_l("Between 15 and 600 minutes."))],
+    )
     place = StringField(_l("Place"), validators=[max_length(300)])
     mode = SelectField(_l("Mode"), choices=[(m.value, label) for m, label in MODE_LABELS.items()])
     programme_item_id = SelectField(_l("Topic of the programme"), coerce=int, choices=[], validate_choice=True)
@@ -45,6 +55,7 @@ class QuestionForm(Form):
 
 class AskForm(QuestionForm):
     """A member's question to the presenting group, beside the planners' questions on the same page."""
+
     text = TextAreaField(_l("Your question about the report"), validators=[required(), max_length(1000)])
 
 
@@ -64,8 +75,12 @@ class TopicGroupForm(Form):
     name = StringField(_l("New topic group"), validators=[required(), max_length(200)])
 
 
-DOCUMENT_LABELS = {DocumentKind.REPORT: _l("Report"), DocumentKind.SLIDES: _l("Slides"),
-                   DocumentKind.VIDEO: _l("Video"), DocumentKind.IMAGE: _l("Image")}
+DOCUMENT_LABELS = {
+    DocumentKind.REPORT: _l("Report"),
+    DocumentKind.SLIDES: _l("Slides"),
+    DocumentKind.VIDEO: _l("Video"),
+    DocumentKind.IMAGE: _l("Image"),
+}
 
 
 class DocumentForm(Form):
@@ -74,6 +89,11 @@ class DocumentForm(Form):
 
 
 class QuorumForm(Form):
-    quorum_percent = IntegerField(_l("Quorum: more than this percentage of official members present"), validators=[
-        InputRequired(message=_l("Enter a whole number.")), NumberRange(50, 99, message=_l("Between 50 and 99."))],
-        invalid_value_message=_l("Enter a whole number."))
+    quorum_percent = IntegerField(
+        _l("Quorum: more than this percentage of official members present"),
+        validators=[
+            InputRequired(message=_l("Enter a whole number.")),
+            NumberRange(50, 99, message=_l("Between 50 and 99.")),
+        ],
+        invalid_value_message=_l("Enter a whole number."),
+    )

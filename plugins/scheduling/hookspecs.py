@@ -1,6 +1,7 @@
 """Hooks the scheduling plugin calls, for other plugins to implement (added to the manager through
 ``PluginInfo.hookspecs``). Called through the office-scoped proxy: only plugins enabled for the
 session's office hear them."""
+
 from __future__ import annotations
 
 from datetime import datetime

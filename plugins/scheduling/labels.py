@@ -1,4 +1,5 @@
 """Translated names of the scheduling states."""
+
 from flask_babel import lazy_gettext as _l
 
 from .models import ProgrammeStatus, SessionStatus

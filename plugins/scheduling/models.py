@@ -1,5 +1,6 @@
 """Scheduling tables: topic catalogue, yearly programme, sessions, presenting groups, discussion
 questions, attendance. Every table is ``scheduling_*`` and carries ``office_id``."""
+
 from __future__ import annotations
 
 import enum
@@ -65,8 +66,8 @@ class Programme(db.Model):
     office: Mapped[Office] = relationship()
     approved_by: Mapped[User | None] = relationship()
     items: Mapped[list[ProgrammeItem]] = relationship(
-        back_populates="programme", cascade="all, delete-orphan",
-        order_by="(ProgrammeItem.quarter, ProgrammeItem.id)")
+        back_populates="programme", cascade="all, delete-orphan", order_by="(ProgrammeItem.quarter, ProgrammeItem.id)"
+    )
 
 
 class ProgrammeItem(db.Model):
@@ -102,17 +103,20 @@ class Session(db.Model):
     mode_before_distancing: Mapped[SessionMode | None] = mapped_column(text_enum(SessionMode))
     status: Mapped[SessionStatus] = mapped_column(text_enum(SessionStatus), default=SessionStatus.PLANNED)
     programme_item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("scheduling_programme_item.id", ondelete="SET NULL"))
+        ForeignKey("scheduling_programme_item.id", ondelete="SET NULL")
+    )
     report_due: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it was actually closed (the minutes say so)
 
     office: Mapped[Office] = relationship()
     programme_item: Mapped[ProgrammeItem | None] = relationship()
-    group: Mapped[list[GroupMember]] = relationship(back_populates="session", cascade="all, delete-orphan",
-                                                    order_by="(GroupMember.is_lead.desc(), GroupMember.id)")
+    group: Mapped[list[GroupMember]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="(GroupMember.is_lead.desc(), GroupMember.id)"
+    )
     questions: Mapped[list[DiscussionQuestion]] = relationship(
-        back_populates="session", cascade="all, delete-orphan", order_by="DiscussionQuestion.position")
+        back_populates="session", cascade="all, delete-orphan", order_by="DiscussionQuestion.position"
+    )
     attendance: Mapped[list[Attendance]] = relationship(back_populates="session", cascade="all, delete-orphan")
 
 
@@ -209,7 +213,9 @@ class Document(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     preview: Mapped[list] = mapped_column(JSON, default=list)  # previews.Preview.blocks: paragraphs and tables
-    preview_cut: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the document has more text than the preview
+    preview_cut: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )  # the document has more text than the preview
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

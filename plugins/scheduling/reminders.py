@@ -1,5 +1,6 @@
 """The reminders the `flask --app wsgi scheduling send-reminders` command (run from cron) sends before
 each meeting, in the offices where scheduling is on."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,10 +25,14 @@ def remind(days: int) -> int:
     """Remind every member of meetings starting within ``days``; once per member and meeting."""
     now = utcnow()
     sent = 0
-    upcoming = db.session.scalars(select(Session).where(
-        Session.office_id.in_(manager().offices_with("scheduling")),
-        Session.starts_at > now, Session.starts_at <= now + timedelta(days=days),
-        Session.status != SessionStatus.CLOSED)).all()
+    upcoming = db.session.scalars(
+        select(Session).where(
+            Session.office_id.in_(manager().offices_with("scheduling")),
+            Session.starts_at > now,
+            Session.starts_at <= now + timedelta(days=days),
+            Session.status != SessionStatus.CLOSED,
+        )
+    ).all()
     for session in upcoming:
         answered = {a.user_id for a in session.attendance if a.answer}
         latest = documents.shelf(session).latest if session.status != SessionStatus.PLANNED else []
@@ -35,13 +40,26 @@ def remind(days: int) -> int:
             body = _("%(when)s, %(place)s.", when=when(session), place=session.place or "—")
             if member.id not in answered:
                 body += " " + _("Please tell whether you will attend.")
-            sent += len(notify([member], _("Reminder: “%(title)s”", title=session.title), body, session_link(session),
-                               key=f"reminder:{session.id}"))
+            sent += len(
+                notify(
+                    [member],
+                    _("Reminder: “%(title)s”", title=session.title),
+                    body,
+                    session_link(session),
+                    key=f"reminder:{session.id}",
+                )
+            )
             unread = [d.filename for d in latest if member.id not in {r.user_id for r in d.reads}]
             if unread:
-                sent += len(notify([member], _("Not read yet: %(files)s", files=", ".join(unread)),
-                                   _("Read the documents before “%(title)s”.", title=session.title),
-                                   session_link(session, "documents"), key=f"unread:{session.id}"))
+                sent += len(
+                    notify(
+                        [member],
+                        _("Not read yet: %(files)s", files=", ".join(unread)),
+                        _("Read the documents before “%(title)s”.", title=session.title),
+                        session_link(session, "documents"),
+                        key=f"unread:{session.id}",
+                    )
+                )
     return sent
 
 
@@ -49,11 +67,15 @@ cli = AppGroup("scheduling", help="Scheduling tasks for cron.")
 
 
 @cli.command("send-reminders")
-@click.option("--days", default=2, show_default=True, type=click.IntRange(0, 60),
-              help="Remind of meetings starting within this many days.")
+@click.option(
+    "--days",
+    default=2,
+    show_default=True,
+    type=click.IntRange(0, 60),
+    help="Remind of meetings starting within this many days.",
+)
 def send_reminders(days: int) -> None:
     count = remind(days)
     db.session.commit()
     mailed = send_pending(current_app._get_current_object())
     click.echo(f"{count} reminders created, {mailed} e-mails sent")
-

@@ -1,5 +1,6 @@
 """Scheduling logic, free of Flask request objects: views, CLI and tests call it alike. Each function
 changes the session and audits; the caller commits, or rolls back when ServiceError is raised."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,8 +59,9 @@ ORDER = [SessionStatus.PLANNED, SessionStatus.DOCUMENTS_SENT, SessionStatus.IN_P
 def ensure_catalogue(office_id: int) -> None:
     """Seed the topic groups the first time an office uses the plugin."""
     if db.session.scalar(select(TopicGroup.id).where(TopicGroup.office_id == office_id).limit(1)) is None:
-        db.session.add_all(TopicGroup(office_id=office_id, name=name, position=i)
-                           for i, name in enumerate(DEFAULT_TOPIC_GROUPS))
+        db.session.add_all(
+            TopicGroup(office_id=office_id, name=name, position=i) for i, name in enumerate(DEFAULT_TOPIC_GROUPS)
+        )
 
 
 def topic_groups(office_id: int, *, active_only: bool = True) -> list[TopicGroup]:
@@ -82,8 +84,9 @@ def add_topic_group(office_id: int, name: str, actor) -> TopicGroup:
 
 def set_topic_group_active(group: TopicGroup, active: bool, actor) -> None:
     group.active = active
-    record_change("scheduling.topic_group." + ("activate" if active else "retire"), group,
-                  office_id=group.office_id, actor=actor)
+    record_change(
+        "scheduling.topic_group." + ("activate" if active else "retire"), group, office_id=group.office_id, actor=actor
+    )
 
 
 def programme_for(office_id: int, year: int) -> Programme:
@@ -100,17 +103,31 @@ def _draft(programme: Programme) -> None:
         raise ServiceError(_("The programme is approved; it can no longer be changed."))
 
 
-def add_programme_item(programme: Programme, *, quarter: int, topic_group: TopicGroup, title: str,
-                       lead: User | None, actor) -> ProgrammeItem:
+def add_programme_item(
+    programme: Programme, *, quarter: int, topic_group: TopicGroup, title: str, lead: User | None, actor
+) -> ProgrammeItem:
     _draft(programme)
     if topic_group.office_id != programme.office_id:
         raise ServiceError(_("Choose a topic group of this office."), "topic_group_id")
     _same_office(lead, programme.office_id, "lead_id")
-    item = ProgrammeItem(office_id=programme.office_id, programme=programme, quarter=quarter,
-                         topic_group=topic_group, title=clean_text(title), lead=lead)
+    item = ProgrammeItem(
+        office_id=programme.office_id,
+        programme=programme,
+        quarter=quarter,
+        topic_group=topic_group,
+        title=clean_text(title),
+        lead=lead,
+    )
     db.session.add(item)
-    record_change("scheduling.programme.add_item", item, office_id=programme.office_id, actor=actor,
-                  year=programme.year, quarter=quarter, title=item.title)
+    record_change(
+        "scheduling.programme.add_item",
+        item,
+        office_id=programme.office_id,
+        actor=actor,
+        year=programme.year,
+        quarter=quarter,
+        title=item.title,
+    )
     return item
 
 
@@ -127,8 +144,9 @@ def approve_programme(programme: Programme, actor) -> None:
     programme.status = ProgrammeStatus.APPROVED
     programme.approved_by_id = actor.id
     programme.approved_at = utcnow()
-    record_change("scheduling.programme.approve", programme, office_id=programme.office_id, actor=actor,
-                  year=programme.year)
+    record_change(
+        "scheduling.programme.approve", programme, office_id=programme.office_id, actor=actor, year=programme.year
+    )
 
 
 def quarters_without_thematic(programme: Programme) -> list[int]:
@@ -176,28 +194,64 @@ def summary_quorum(office_id: int) -> int:
 
 def set_quorum(office_id: int, percent: int, actor) -> None:
     if not QUORUM_RANGE[0] <= percent <= QUORUM_RANGE[1]:
-        raise ServiceError(_("The quorum is a share between %(low)d%% and %(high)d%%.",
-                             low=QUORUM_RANGE[0], high=QUORUM_RANGE[1]), "quorum_percent")
+        raise ServiceError(
+            _("The quorum is a share between %(low)d%% and %(high)d%%.", low=QUORUM_RANGE[0], high=QUORUM_RANGE[1]),
+            "quorum_percent",
+        )
     settings = settings_for(office_id)
     previous, settings.quorum_percent = settings.quorum_percent, percent
-    record("scheduling.quorum", OfficeSettings.__tablename__, office_id, office_id=office_id, actor=actor,
-           previous=previous, percent=percent)
+    record(
+        "scheduling.quorum",
+        OfficeSettings.__tablename__,
+        office_id,
+        office_id=office_id,
+        actor=actor,
+        previous=previous,
+        percent=percent,
+    )
 
 
-def create_session(office: Office, *, kind: SessionKind, title: str, starts_at: datetime, duration_minutes: int,
-                   place: str, mode: SessionMode, report_due: date | None = None,
-                   programme_item: ProgrammeItem | None = None, actor=None, record_past: bool = False) -> Session:
+def create_session(
+    office: Office,
+    *,
+    kind: SessionKind,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    place: str,
+    mode: SessionMode,
+    report_due: date | None = None,
+    programme_item: ProgrammeItem | None = None,
+    actor=None,
+    record_past: bool = False,
+) -> Session:
     """``record_past`` enters a meeting already held (e.g. the months before the office started)."""
     if starts_at <= utcnow() and not record_past:
         raise ServiceError(_("The meeting must start in the future."), "day")
-    session = Session(office_id=office.id, kind=kind, title=clean_text(title), starts_at=starts_at,
-                      duration_minutes=duration_minutes, place=clean_text(place), mode=mode, report_due=report_due,
-                      programme_item=programme_item, status=SessionStatus.PLANNED)
+    session = Session(
+        office_id=office.id,
+        kind=kind,
+        title=clean_text(title),
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        place=clean_text(place),
+        mode=mode,
+        report_due=report_due,
+        programme_item=programme_item,
+        status=SessionStatus.PLANNED,
+    )
     if mode == SessionMode.IN_PERSON and distancing(office.id):
         session.mode, session.mode_before_distancing = SessionMode.ONLINE, SessionMode.IN_PERSON
     db.session.add(session)
-    record_change("scheduling.session.create", session, office_id=office.id, actor=actor, title=session.title,
-                  kind=kind, starts_at=starts_at.isoformat())
+    record_change(
+        "scheduling.session.create",
+        session,
+        office_id=office.id,
+        actor=actor,
+        title=session.title,
+        kind=kind,
+        starts_at=starts_at.isoformat(),
+    )
     manager().for_office(office.id).intranet_session_created(session=session, actor=actor)
     return session
 
@@ -213,8 +267,12 @@ def _editable(session: Session, corrector: bool) -> str:
 
 def update_session(session: Session, *, actor, corrector: bool = False, **fields) -> None:
     action = _editable(session, corrector)
-    if "starts_at" in fields and fields["starts_at"] != session.starts_at and fields["starts_at"] <= utcnow() \
-            and session.status != SessionStatus.CLOSED:
+    if (
+        "starts_at" in fields
+        and fields["starts_at"] != session.starts_at
+        and fields["starts_at"] <= utcnow()
+        and session.status != SessionStatus.CLOSED
+    ):
         raise ServiceError(_("The meeting must start in the future."), "day")
     before = {k: getattr(session, k) for k in fields}
     for key, value in fields.items():
@@ -234,19 +292,24 @@ def advance(session: Session, status: SessionStatus, actor) -> None:
     session.status = status
     if status == SessionStatus.CLOSED:
         session.closed_at = utcnow()
-    record_change("scheduling.session.status", session, office_id=session.office_id, actor=actor,
-                  previous=previous, status=status)
+    record_change(
+        "scheduling.session.status", session, office_id=session.office_id, actor=actor, previous=previous, status=status
+    )
     if status == SessionStatus.DOCUMENTS_SENT:
         notices.documents_sent(session, members(session.office_id))
-    manager().for_office(session.office_id).intranet_session_status_changed(session=session, previous=previous,
-                                                                            actor=actor)
+    manager().for_office(session.office_id).intranet_session_status_changed(
+        session=session, previous=previous, actor=actor
+    )
 
 
 def set_distancing(office: Office, on: bool, actor) -> list[Session]:
     """Turn every upcoming in-person session online (and back); returns the sessions changed."""
     settings_for(office.id).distancing = on
-    upcoming = db.session.scalars(select(Session).where(
-        Session.office_id == office.id, Session.starts_at > utcnow(), Session.status != SessionStatus.CLOSED))
+    upcoming = db.session.scalars(
+        select(Session).where(
+            Session.office_id == office.id, Session.starts_at > utcnow(), Session.status != SessionStatus.CLOSED
+        )
+    )
     changed = []
     for session in upcoming:
         if on and session.mode == SessionMode.IN_PERSON:
@@ -256,8 +319,14 @@ def set_distancing(office: Office, on: bool, actor) -> list[Session]:
             session.mode, session.mode_before_distancing = session.mode_before_distancing, None
             changed.append(session)
     db.session.flush()
-    record("scheduling.distancing." + ("on" if on else "off"), OfficeSettings.__tablename__, office.id,
-           office_id=office.id, actor=actor, sessions=[s.id for s in changed])
+    record(
+        "scheduling.distancing." + ("on" if on else "off"),
+        OfficeSettings.__tablename__,
+        office.id,
+        office_id=office.id,
+        actor=actor,
+        sessions=[s.id for s in changed],
+    )
     if changed:
         notices.distancing_changed(members(office.id), on, changed)
     return changed
@@ -285,15 +354,24 @@ def set_group(session: Session, people: list[User], lead: User, report_due: date
     for person in people:
         session.group.append(GroupMember(office_id=session.office_id, user=person, is_lead=person.id == lead.id))
     session.report_due = report_due
-    record_change("scheduling.group.set", session, office_id=session.office_id, actor=actor,
-                  members=[p.username for p in people], lead=lead.username)
+    record_change(
+        "scheduling.group.set",
+        session,
+        office_id=session.office_id,
+        actor=actor,
+        members=[p.username for p in people],
+        lead=lead.username,
+    )
     notices.group_assigned(session)
 
 
 def add_question(session: Session, text: str, actor) -> DiscussionQuestion:
     _editable(session, corrector=False)
-    question = DiscussionQuestion(office_id=session.office_id, text=clean_text(text, multiline=True),
-                                  position=max((q.position for q in session.questions), default=0) + 1)
+    question = DiscussionQuestion(
+        office_id=session.office_id,
+        text=clean_text(text, multiline=True),
+        position=max((q.position for q in session.questions), default=0) + 1,
+    )
     session.questions.append(question)
     record_change("scheduling.question.add", question, office_id=session.office_id, actor=actor, text=question.text)
     return question
@@ -328,14 +406,22 @@ def ask_about_report(session: Session, user: User, text: str) -> MemberQuestion:
         raise ServiceError(_("At most %(max)d characters.", max=QUESTION_MAX), "text")
     _same_office(user, session.office_id, "text")
     mode = anonymity(session)
-    question = MemberQuestion(office_id=session.office_id, session_id=session.id, text=text, anonymity=mode,
-                              user_id=None if mode == ANONYMOUS else user.id, created_at=utcnow())
+    question = MemberQuestion(
+        office_id=session.office_id,
+        session_id=session.id,
+        text=text,
+        anonymity=mode,
+        user_id=None if mode == ANONYMOUS else user.id,
+        created_at=utcnow(),
+    )
     db.session.add(question)
     # The audit says that a question was asked; by whom only where everyone may see the author.
-    record_change("scheduling.member_question.ask", question, office_id=session.office_id, actor=user,
-                  anonymous=mode != NAMED)
+    record_change(
+        "scheduling.member_question.ask", question, office_id=session.office_id, actor=user, anonymous=mode != NAMED
+    )
     manager().for_office(session.office_id).intranet_session_question_asked(
-        session=session, user=user, text=text, asked_at=question.created_at)
+        session=session, user=user, text=text, asked_at=question.created_at
+    )
     return question
 
 
@@ -350,8 +436,11 @@ def anonymity(session: Session) -> str:
 
 
 def member_questions(session: Session) -> list[MemberQuestion]:
-    return list(db.session.scalars(select(MemberQuestion).where(MemberQuestion.session_id == session.id)
-                                   .order_by(MemberQuestion.id)))
+    return list(
+        db.session.scalars(
+            select(MemberQuestion).where(MemberQuestion.session_id == session.id).order_by(MemberQuestion.id)
+        )
+    )
 
 
 def member_question_author(question: MemberQuestion, session: Session, viewer) -> str | None:
@@ -359,8 +448,11 @@ def member_question_author(question: MemberQuestion, session: Session, viewer) -
     (``intranet_session_author_shown``); without a queue, only questions asked with names show them."""
     if question.user is None:
         return None
-    shown = manager().for_office(session.office_id).intranet_session_author_shown(
-        session=session, viewer=viewer, asked=question.anonymity)
+    shown = (
+        manager()
+        .for_office(session.office_id)
+        .intranet_session_author_shown(session=session, viewer=viewer, asked=question.anonymity)
+    )
     if shown is None:
         shown = question.anonymity == NAMED
     return question.user.full_name if shown else None
@@ -401,8 +493,14 @@ def take_attendance(session: Session, present_ids: set[int], actor, source: str 
     for member in members(session.office_id):
         row = _attendance_row(session, member)
         row.present, row.taken_by = member.id in present_ids, source
-    record_change("scheduling.attendance.take", session, office_id=session.office_id, actor=actor,
-                  present=sorted(present_ids), source=source)
+    record_change(
+        "scheduling.attendance.take",
+        session,
+        office_id=session.office_id,
+        actor=actor,
+        present=sorted(present_ids),
+        source=source,
+    )
 
 
 def mark_present(session: Session, user: User, source: str) -> None:

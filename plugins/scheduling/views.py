@@ -1,5 +1,6 @@
 """Scheduling pages: meetings list, the meeting hub, the yearly programme, the topic catalogue, my
 assignments. Every lookup is limited to the signed-in user's office (404 otherwise)."""
+
 from __future__ import annotations
 
 import calendar as pycalendar
@@ -53,10 +54,16 @@ from .models import (
 
 bp = Blueprint("scheduling", __name__, url_prefix="/scheduling", template_folder="templates")
 
+
 @bp.app_template_global("scheduling_labels")
 def scheduling_labels():
-    return {"kind": KIND_LABELS, "mode": MODE_LABELS, "answer": ANSWER_LABELS, "status": STATUS_LABELS,
-            "programme": PROGRAMME_LABELS}
+    return {
+        "kind": KIND_LABELS,
+        "mode": MODE_LABELS,
+        "answer": ANSWER_LABELS,
+        "status": STATUS_LABELS,
+        "programme": PROGRAMME_LABELS,
+    }
 
 
 def _office_id() -> int:
@@ -105,22 +112,34 @@ def _next_or_refuse(session: Session) -> SessionStatus:
 @bp.route("/")
 def index():
     now = utcnow()
-    sessions = db.session.scalars(select(Session).where(Session.office_id == _office_id())
-                                  .order_by(Session.starts_at)).all()
+    sessions = db.session.scalars(
+        select(Session).where(Session.office_id == _office_id()).order_by(Session.starts_at)
+    ).all()
     upcoming = [s for s in sessions if s.starts_at >= now and s.status != SessionStatus.CLOSED]
     past = [s for s in reversed(sessions) if s not in upcoming]
     quorum = QuorumForm(quorum_percent=services.summary_quorum(_office_id()))
-    return render_template("scheduling/index.html", upcoming=upcoming, past=past, planner=planner(),
-                           secretary=secretary(), distancing=services.distancing(_office_id()), action=ActionForm(),
-                           quorum_form=quorum)
+    return render_template(
+        "scheduling/index.html",
+        upcoming=upcoming,
+        past=past,
+        planner=planner(),
+        secretary=secretary(),
+        distancing=services.distancing(_office_id()),
+        action=ActionForm(),
+        quorum_form=quorum,
+    )
 
 
 @bp.post("/quorum")
 def quorum():
     _require(secretary())
     form = QuorumForm()
-    return respond(lambda: services.set_quorum(_office_id(), form.quorum_percent.data, current_user),
-                   url_for("scheduling.index"), _("Quorum rule saved."), form=form)
+    return respond(
+        lambda: services.set_quorum(_office_id(), form.quorum_percent.data, current_user),
+        url_for("scheduling.index"),
+        _("Quorum rule saved."),
+        form=form,
+    )
 
 
 @bp.route("/month", defaults={"year": None, "month": None})
@@ -135,23 +154,38 @@ def month(year: int | None, month: int | None):
     weeks = pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
     start, end = days.at(weeks[0][0]), days.at(weeks[-1][-1] + timedelta(days=1))
     by_day: dict = {}
-    for session in db.session.scalars(select(Session).where(
-            Session.office_id == _office_id(), Session.starts_at >= start, Session.starts_at < end)
-            .order_by(Session.starts_at)):
+    for session in db.session.scalars(
+        select(Session)
+        .where(Session.office_id == _office_id(), Session.starts_at >= start, Session.starts_at < end)
+        .order_by(Session.starts_at)
+    ):
         by_day.setdefault(days.day_of(session.starts_at), []).append(session)
     first = date(year, month, 1)
     previous = first - timedelta(days=1)
     following = first + timedelta(days=32)
-    return render_template("scheduling/month.html", weeks=weeks, by_day=by_day, first=first, tz=tz,
-                           previous=previous, following=following, today=days.today())
+    return render_template(
+        "scheduling/month.html",
+        weeks=weeks,
+        by_day=by_day,
+        first=first,
+        tz=tz,
+        previous=previous,
+        following=following,
+        today=days.today(),
+    )
 
 
 def _session_form(session: Session | None = None) -> SessionForm:
     form = SessionForm(obj=session)
-    items = db.session.scalars(select(ProgrammeItem).join(Programme).where(
-        ProgrammeItem.office_id == _office_id()).order_by(Programme.year.desc(), ProgrammeItem.quarter)).all()
+    items = db.session.scalars(
+        select(ProgrammeItem)
+        .join(Programme)
+        .where(ProgrammeItem.office_id == _office_id())
+        .order_by(Programme.year.desc(), ProgrammeItem.quarter)
+    ).all()
     form.programme_item_id.choices = [(0, _("— not from the programme —"))] + [
-        (i.id, f"{i.programme.year} Q{i.quarter}: {i.title}") for i in items]
+        (i.id, f"{i.programme.year} Q{i.quarter}: {i.title}") for i in items
+    ]
     if session is not None and not form.is_submitted():
         local = days.local(session.starts_at)
         form.day.data, form.time.data = local.date(), local.time()
@@ -163,9 +197,15 @@ def _session_form(session: Session | None = None) -> SessionForm:
 def _fields(form: SessionForm) -> dict:
     starts = days.at(form.day.data, form.time.data)
     item = _own(ProgrammeItem, form.programme_item_id.data) if form.programme_item_id.data else None
-    return dict(kind=SessionKind(form.kind.data), title=form.title.data, starts_at=starts,
-                duration_minutes=form.duration_minutes.data, place=form.place.data or "",
-                mode=SessionMode(form.mode.data), programme_item=item)
+    return dict(
+        kind=SessionKind(form.kind.data),
+        title=form.title.data,
+        starts_at=starts,
+        duration_minutes=form.duration_minutes.data,
+        place=form.place.data or "",
+        mode=SessionMode(form.mode.data),
+        programme_item=item,
+    )
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])
@@ -221,13 +261,24 @@ def session(session_id: int):
     group_form.lead_id.data = next((m.user_id for m in session.group if m.is_lead), None)
     group_form.report_due.data = session.report_due
     return render_template(
-        "scheduling/session.html", session=session, planner=is_planner, in_group=grouped,
-        show_questions=show_questions, question_warning=services.question_warning(session),
-        summary=services.summary(session, people), answer_form=answer_form, group_form=group_form,
-        question_form=QuestionForm(), action=ActionForm(), is_member=services.is_member(current_user, _office_id()),
-        next_status=_next_status(session), ask_form=AskForm(prefix="ask"),
+        "scheduling/session.html",
+        session=session,
+        planner=is_planner,
+        in_group=grouped,
+        show_questions=show_questions,
+        question_warning=services.question_warning(session),
+        summary=services.summary(session, people),
+        answer_form=answer_form,
+        group_form=group_form,
+        question_form=QuestionForm(),
+        action=ActionForm(),
+        is_member=services.is_member(current_user, _office_id()),
+        next_status=_next_status(session),
+        ask_form=AskForm(prefix="ask"),
         member_questions=services.member_questions(session),
-        member_question_author=services.member_question_author, **documents_context(session, people))
+        member_question_author=services.member_question_author,
+        **documents_context(session, people),
+    )
 
 
 def _next_status(session: Session) -> SessionStatus | None:
@@ -239,8 +290,11 @@ def _next_status(session: Session) -> SessionStatus | None:
 def advance(session_id: int):
     _require(planner())
     session = _own(Session, session_id)
-    return respond(lambda: services.advance(session, _next_or_refuse(session), current_user),
-                   url_for("scheduling.session", session_id=session.id), form=ActionForm())
+    return respond(
+        lambda: services.advance(session, _next_or_refuse(session), current_user),
+        url_for("scheduling.session", session_id=session.id),
+        form=ActionForm(),
+    )
 
 
 @bp.post("/sessions/<int:session_id>/group")
@@ -250,9 +304,18 @@ def set_group(session_id: int):
     form = GroupForm()
     people = {u.id: u for u in services.members(_office_id())}
     form.members.choices = form.lead_id.choices = [(i, u.full_name) for i, u in people.items()]
-    return respond(lambda: services.set_group(session, [people[i] for i in form.members.data],
-                                              people[form.lead_id.data], form.report_due.data, current_user),
-                   url_for("scheduling.session", session_id=session.id), _("Presenting group saved."), form=form)
+    return respond(
+        lambda: services.set_group(
+            session,
+            [people[i] for i in form.members.data],
+            people[form.lead_id.data],
+            form.report_due.data,
+            current_user,
+        ),
+        url_for("scheduling.session", session_id=session.id),
+        _("Presenting group saved."),
+        form=form,
+    )
 
 
 @bp.post("/sessions/<int:session_id>/questions")
@@ -260,8 +323,11 @@ def add_question(session_id: int):
     _require(planner())
     session = _own(Session, session_id)
     form = QuestionForm()
-    return respond(lambda: services.add_question(session, form.text.data, current_user),
-                   url_for("scheduling.session", session_id=session.id) + "#questions", form=form)
+    return respond(
+        lambda: services.add_question(session, form.text.data, current_user),
+        url_for("scheduling.session", session_id=session.id) + "#questions",
+        form=form,
+    )
 
 
 @bp.post("/sessions/<int:session_id>/questions/<int:question_id>/delete")
@@ -271,18 +337,25 @@ def remove_question(session_id: int, question_id: int):
     question = _own(DiscussionQuestion, question_id)
     if question.session_id != session.id:
         abort(404)
-    return respond(lambda: services.remove_question(question, current_user),
-                   url_for("scheduling.session", session_id=session.id) + "#questions", form=ActionForm())
+    return respond(
+        lambda: services.remove_question(question, current_user),
+        url_for("scheduling.session", session_id=session.id) + "#questions",
+        form=ActionForm(),
+    )
 
 
 @bp.post("/sessions/<int:session_id>/answer")
 def answer(session_id: int):
     session = _own(Session, session_id)
     form = AnswerForm()
-    return respond(lambda: services.answer(session, current_user._get_current_object(), Answer(form.answer.data),
-                                           form.reason.data),
-                   url_for("scheduling.session", session_id=session.id) + "#attendance", _("Your answer is recorded."),
-                   form=form)
+    return respond(
+        lambda: services.answer(
+            session, current_user._get_current_object(), Answer(form.answer.data), form.reason.data
+        ),
+        url_for("scheduling.session", session_id=session.id) + "#attendance",
+        _("Your answer is recorded."),
+        form=form,
+    )
 
 
 @bp.post("/sessions/<int:session_id>/ask")
@@ -290,10 +363,14 @@ def ask(session_id: int):
     session = _own(Session, session_id)
     form = AskForm(prefix="ask")
     anonymous = services.anonymity(session) == services.ANONYMOUS
-    return respond(lambda: services.ask_about_report(session, current_user._get_current_object(), form.text.data),
-                   url_for("scheduling.session", session_id=session.id) + "#member-questions",
-                   _("Your question is sent without your name: it is kept under no name, so it is not listed here.")
-                   if anonymous else _("Your question is sent to the presenting group."), form=form)
+    return respond(
+        lambda: services.ask_about_report(session, current_user._get_current_object(), form.text.data),
+        url_for("scheduling.session", session_id=session.id) + "#member-questions",
+        _("Your question is sent without your name: it is kept under no name, so it is not listed here.")
+        if anonymous
+        else _("Your question is sent to the presenting group."),
+        form=form,
+    )
 
 
 @bp.post("/sessions/<int:session_id>/attendance")
@@ -301,9 +378,12 @@ def take_attendance(session_id: int):
     _require(planner())
     session = _own(Session, session_id)
     present = set(int_list_param("present"))
-    return respond(lambda: services.take_attendance(session, present, current_user),
-                   url_for("scheduling.session", session_id=session.id) + "#attendance", _("Attendance saved."),
-                   form=ActionForm())
+    return respond(
+        lambda: services.take_attendance(session, present, current_user),
+        url_for("scheduling.session", session_id=session.id) + "#attendance",
+        _("Attendance saved."),
+        form=ActionForm(),
+    )
 
 
 @bp.post("/distancing")
@@ -312,8 +392,12 @@ def distancing():
     on = request.form.get("on") == "1"
     changed = services.set_distancing(current_user.office, on, current_user)
     db.session.commit()
-    flash(_("Distancing mode is on: %(n)d upcoming in-person meetings are now online.", n=len(changed)) if on
-          else _("Distancing mode is off: %(n)d meetings are back in person.", n=len(changed)), "success")
+    flash(
+        _("Distancing mode is on: %(n)d upcoming in-person meetings are now online.", n=len(changed))
+        if on
+        else _("Distancing mode is off: %(n)d meetings are back in person.", n=len(changed)),
+        "success",
+    )
     return redirect(url_for("scheduling.index"))
 
 
@@ -330,24 +414,34 @@ def programme(year: int | None):
     prog = services.programme_for(_office_id(), year)
     form = ProgrammeItemForm()
     form.topic_group_id.choices = [(t.id, t.name) for t in services.topic_groups(_office_id())]
-    form.lead_id.choices = [(0, _("— to be decided —"))] + [(u.id, u.full_name)
-                                                              for u in services.members(_office_id())]
+    form.lead_id.choices = [(0, _("— to be decided —"))] + [(u.id, u.full_name) for u in services.members(_office_id())]
     if form.validate_on_submit():
         _require(planner())
         try:
             services.add_programme_item(
-                prog, quarter=form.quarter.data, topic_group=_own(TopicGroup, form.topic_group_id.data),
-                title=form.title.data, lead=db.session.get(User, form.lead_id.data) if form.lead_id.data else None,
-                actor=current_user)
+                prog,
+                quarter=form.quarter.data,
+                topic_group=_own(TopicGroup, form.topic_group_id.data),
+                title=form.title.data,
+                lead=db.session.get(User, form.lead_id.data) if form.lead_id.data else None,
+                actor=current_user,
+            )
             db.session.commit()
         except ServiceError as exc:
             _refused(form, exc)
         else:
             return redirect(url_for("scheduling.programme", year=year))
     db.session.commit()  # the programme row and a seeded catalogue, made on first view
-    return render_template("scheduling/programme.html", programme=prog, form=form, planner=planner(),
-                           secretary=secretary(), action=ActionForm(),
-                           missing=services.quarters_without_thematic(prog), pdf=party_docx.pdf_available())
+    return render_template(
+        "scheduling/programme.html",
+        programme=prog,
+        form=form,
+        planner=planner(),
+        secretary=secretary(),
+        action=ActionForm(),
+        missing=services.quarters_without_thematic(prog),
+        pdf=party_docx.pdf_available(),
+    )
 
 
 @bp.route("/programme/<int:year>.docx", defaults={"extension": "docx"})
@@ -358,16 +452,19 @@ def programme_file(year: int, extension: str):
         abort(404)
     prog = services.programme_for(_office_id(), year)
     db.session.commit()  # the programme row, made on first view
-    return party_docx.send(programme_document.to_docx(prog),
-                           f"chuong-trinh-{year}", extension)
+    return party_docx.send(programme_document.to_docx(prog), f"chuong-trinh-{year}", extension)
 
 
 @bp.post("/programme/<int:year>/approve")
 def approve_programme(year: int):
     _require(secretary())
     prog = services.programme_for(_office_id(), year)
-    return respond(lambda: services.approve_programme(prog, current_user), url_for("scheduling.programme", year=year),
-                   _("Programme %(year)d approved.", year=year), form=ActionForm())
+    return respond(
+        lambda: services.approve_programme(prog, current_user),
+        url_for("scheduling.programme", year=year),
+        _("Programme %(year)d approved.", year=year),
+        form=ActionForm(),
+    )
 
 
 @bp.post("/programme/items/<int:item_id>/delete")
@@ -375,8 +472,11 @@ def remove_programme_item(item_id: int):
     _require(planner())
     item = _own(ProgrammeItem, item_id)
     year = item.programme.year
-    return respond(lambda: services.remove_programme_item(item, current_user),
-                   url_for("scheduling.programme", year=year), form=ActionForm())
+    return respond(
+        lambda: services.remove_programme_item(item, current_user),
+        url_for("scheduling.programme", year=year),
+        form=ActionForm(),
+    )
 
 
 @bp.route("/topics", methods=["GET", "POST"])
@@ -393,24 +493,28 @@ def topics():
             return redirect(url_for("scheduling.topics"))
     groups = services.topic_groups(_office_id(), active_only=False)
     db.session.commit()
-    return render_template("scheduling/topics.html", groups=groups, form=form, planner=planner(),
-                           action=ActionForm())
+    return render_template("scheduling/topics.html", groups=groups, form=form, planner=planner(), action=ActionForm())
 
 
 @bp.post("/topics/<int:group_id>/toggle")
 def toggle_topic(group_id: int):
     _require(planner())
     group = _own(TopicGroup, group_id)
-    return respond(lambda: services.set_topic_group_active(group, not group.active, current_user),
-                   url_for("scheduling.topics"), form=ActionForm())
+    return respond(
+        lambda: services.set_topic_group_active(group, not group.active, current_user),
+        url_for("scheduling.topics"),
+        form=ActionForm(),
+    )
 
 
 @bp.route("/mine")
 def mine():
     now = utcnow()
-    upcoming = db.session.scalars(select(Session).where(
-        Session.office_id == _office_id(), Session.starts_at >= now,
-        Session.status != SessionStatus.CLOSED).order_by(Session.starts_at)).all()
+    upcoming = db.session.scalars(
+        select(Session)
+        .where(Session.office_id == _office_id(), Session.starts_at >= now, Session.status != SessionStatus.CLOSED)
+        .order_by(Session.starts_at)
+    ).all()
     groups = [s for s in upcoming if services.in_group(s, current_user)]
     unanswered = [s for s in upcoming if not any(a.user_id == current_user.id and a.answer for a in s.attendance)]
     return render_template("scheduling/mine.html", groups=groups, unanswered=unanswered)
@@ -418,9 +522,14 @@ def mine():
 
 def home_panel_context(user) -> dict:
     """What the start page shows: the next meetings, and the user's group assignments."""
-    upcoming = db.session.scalars(select(Session).where(
-        Session.office_id == user.office_id, Session.starts_at >= utcnow(),
-        Session.status != SessionStatus.CLOSED).order_by(Session.starts_at).limit(3)).all()
+    upcoming = db.session.scalars(
+        select(Session)
+        .where(
+            Session.office_id == user.office_id, Session.starts_at >= utcnow(), Session.status != SessionStatus.CLOSED
+        )
+        .order_by(Session.starts_at)
+        .limit(3)
+    ).all()
     return {"upcoming": upcoming, "assigned": [s for s in upcoming if services.in_group(s, user)]}
 
 
@@ -470,12 +579,18 @@ def upload_document(session_id: int):
     session = _own(Session, session_id)
     _require(_may_upload(session))
     form = DocumentForm()
-    return respond(lambda: documents.upload(session, DocumentKind(form.kind.data), form.file.data.filename or "",
-                                            form.file.data.read(current_app.config["SCHEDULING_MAX_UPLOAD"] + 1),
-                                            current_user),
-                   url_for("scheduling.session", session_id=session.id) + "#documents",
-                   lambda document: _("“%(name)s” uploaded (version %(v)d).", name=document.filename,
-                                      v=document.version), form)
+    return respond(
+        lambda: documents.upload(
+            session,
+            DocumentKind(form.kind.data),
+            form.file.data.filename or "",
+            form.file.data.read(current_app.config["SCHEDULING_MAX_UPLOAD"] + 1),
+            current_user,
+        ),
+        url_for("scheduling.session", session_id=session.id) + "#documents",
+        lambda document: _("“%(name)s” uploaded (version %(v)d).", name=document.filename, v=document.version),
+        form,
+    )
 
 
 def _readable(document_id: int) -> Document:
@@ -512,5 +627,11 @@ def documents_context(session: Session, people: list[User]) -> dict:
     if planner():  # document id -> {member id: first opened}
         member_ids = {m.id for m in people}
         receipts = {d.id: {r.user_id: r.opened_at for r in d.reads if r.user_id in member_ids} for d in shelf.latest}
-    return {"sees_documents": True, "shelf": shelf, "receipts": receipts, "may_upload": _may_upload(session),
-            "document_form": DocumentForm(), "kind_labels": DOCUMENT_LABELS}
+    return {
+        "sees_documents": True,
+        "shelf": shelf,
+        "receipts": receipts,
+        "may_upload": _may_upload(session),
+        "document_form": DocumentForm(),
+        "kind_labels": DOCUMENT_LABELS,
+    }

@@ -1,5 +1,6 @@
 """Browser tests: Debian's Chromium driven by Playwright against the app served on a free loopback
 port by a real (threaded) WSGI server, with CSRF on as in production."""
+
 import os
 import shutil
 import threading
@@ -39,11 +40,19 @@ def browser():
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--disable-gpu", "--no-first-run",
-                  # a fake camera and microphone, for the meeting room's pre-call check
-                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-gpu",
+                "--no-first-run",
+                # a fake camera and microphone, for the meeting room's pre-call check
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+            ],
         )
         yield CspWatchedBrowser(browser)
         browser.close()
@@ -88,7 +97,6 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
-
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The core's user flows in headless Chromium: sign in, switch language, switch a plugin and see the
 navigation change; create an account and sign in with it; import a CSV with a bad row."""
+
 import re
 
 from playwright.sync_api import expect
@@ -76,8 +77,9 @@ def test_new_account_must_choose_its_password(page, browser, live_server, cell):
 def test_csv_import_reports_bad_rows_then_imports(page, cell, tmp_path):
     sign_in(page, "distadmin")
     bad = tmp_path / "bad.csv"
-    bad.write_text("username,full_name,office_code,roles\nok.one,Người Một,DIST,đảng viên\nmember1,Trùng,DIST,\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "username,full_name,office_code,roles\nok.one,Người Một,DIST,đảng viên\nmember1,Trùng,DIST,\n", encoding="utf-8"
+    )
     page.goto("/admin/users/import")
     page.get_by_label("Tệp CSV").set_input_files(str(bad))
     page.get_by_role("button", name="Kiểm tra và nhập").click()

@@ -1,5 +1,6 @@
 """The office's document layout in the browser: its administrator sets the place, the issuer code and
 the recipients; the secretary downloads the yearly programme and finds them in the issued document."""
+
 import docx
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -19,8 +20,9 @@ def test_the_admin_sets_the_layout_the_programme_carries_it(page, app, cell, tmp
     page.get_by_label("Địa danh ghi ở dòng ngày tháng văn bản").fill("Phong Điền")
     page.get_by_label("Ký hiệu cơ quan ban hành sau số văn bản").fill("C B")
     recipients = page.get_by_label("Nơi nhận văn bản, mỗi dòng một nơi")
-    expect(recipients).to_have_attribute("placeholder", "Đảng ủy City procuracy (để báo cáo)\nCác đảng viên "
-                                                        "trong chi bộ\nLưu chi bộ")
+    expect(recipients).to_have_attribute(
+        "placeholder", "Đảng ủy City procuracy (để báo cáo)\nCác đảng viên trong chi bộ\nLưu chi bộ"
+    )
     recipients.fill("Đảng ủy Viện kiểm sát thành phố (để báo cáo)\nLưu chi bộ")
     page.get_by_role("button", name="Lưu").click()
     expect(page.locator(".field-error")).to_contain_text("Không có khoảng trắng")  # the form is kept
@@ -39,8 +41,9 @@ def test_the_admin_sets_the_layout_the_programme_carries_it(page, app, cell, tmp
     download.value.save_as(path)
     opened = docx.Document(str(path))
     left, right = opened.tables[0].rows[0].cells
-    assert left.text.startswith("ĐẢNG BỘ VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ CẦN THƠ\nCHI BỘ VIỆN KIỂM SÁT NHÂN DÂN "
-                                "HUYỆN PHONG ĐIỀN\n*\nSố")
+    assert left.text.startswith(
+        "ĐẢNG BỘ VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ CẦN THƠ\nCHI BỘ VIỆN KIỂM SÁT NHÂN DÂN HUYỆN PHONG ĐIỀN\n*\nSố"
+    )
     assert left.text.endswith("-CTr/CB\nDỰ THẢO") and right.text.startswith("ĐẢNG CỘNG SẢN VIỆT NAM\nPhong Điền, ngày")
     paragraphs = [p.text for p in opened.paragraphs]
     assert "CHƯƠNG TRÌNH" in paragraphs and "sinh hoạt chuyên đề năm 2027" in paragraphs

@@ -1,5 +1,6 @@
 """Closing a meeting in the browser: the secretary closes it, records the conclusion and a task, edits
 and signs the minutes and downloads the .docx; three members rate it; the review shows the figures."""
+
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -17,10 +18,16 @@ from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
 def _meeting_in_progress(app) -> int:
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
-        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề quý IV",
-                                           starts_at=datetime.now(UTC) - timedelta(hours=2),
-                                           duration_minutes=120, place="Hội trường", mode=SessionMode.IN_PERSON,
-                                           record_past=True)
+        session = services.create_session(
+            dist,
+            kind=SessionKind.THEMATIC,
+            title="Chuyên đề quý IV",
+            starts_at=datetime.now(UTC) - timedelta(hours=2),
+            duration_minutes=120,
+            place="Hội trường",
+            mode=SessionMode.IN_PERSON,
+            record_past=True,
+        )
         services.advance(session, SessionStatus.IN_PROGRESS, None)
         services.take_attendance(session, {u.id for u in services.members(dist.id)}, None)
         db.session.commit()
@@ -100,9 +107,16 @@ def _quarter_of_meetings(app) -> None:
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         secretary, speaker = (db.session.scalar(select(User).where(User.username == u)) for u in ("bithu", "member2"))
         for ago in (5, 3, 1):
-            session = services.create_session(dist, kind=SessionKind.REGULAR, title=f"Sinh hoạt ngày {ago}",
-                                              starts_at=when - timedelta(days=ago), duration_minutes=90, place="Hội trường",
-                                              mode=SessionMode.IN_PERSON, record_past=True)
+            session = services.create_session(
+                dist,
+                kind=SessionKind.REGULAR,
+                title=f"Sinh hoạt ngày {ago}",
+                starts_at=when - timedelta(days=ago),
+                duration_minutes=90,
+                place="Hội trường",
+                mode=SessionMode.IN_PERSON,
+                record_past=True,
+            )
             services.advance(session, SessionStatus.IN_PROGRESS, None)
             services.take_attendance(session, {u.id for u in services.members(dist.id)}, None)
             evaluations.save_record(session, secretary, chair=secretary, taker=None, conclusion="Kết luận", final=True)

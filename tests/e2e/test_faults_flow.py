@@ -1,5 +1,6 @@
 """Redis goes away under a member's open question queue (a real redis-server, killed): the page
 switches to polling by itself and still shows new questions; when Redis is back it goes live again."""
+
 from playwright.sync_api import expect
 from support import Browser, RedisServer, serve, sign_in
 from test_questions import _meeting
@@ -8,8 +9,9 @@ from test_questions import _meeting
 def test_a_live_page_polls_while_redis_is_away_and_goes_live_again(browser, app, database_url, tmp_path, cell):
     sid = _meeting(app)
     redis_server = RedisServer(tmp_path).start()
-    server, base = serve(app, database_url, tmp_path / "instance", REDIS_URL=redis_server.url,
-                         INTRANET_LIVE_HEARTBEAT_SECONDS="2")
+    server, base = serve(
+        app, database_url, tmp_path / "instance", REDIS_URL=redis_server.url, INTRANET_LIVE_HEARTBEAT_SECONDS="2"
+    )
     context = browser.new_context(base_url=base, viewport={"width": 1200, "height": 900})
     context.set_default_timeout(10_000)
     try:

@@ -2,6 +2,7 @@
 turns the rooms of in-person meetings online except the one the secretary pinned (who sees why); with
 the Jitsi server on a closed port the pre-call check says the server, not the member's link, is down,
 offers follow-along (or the backup server), and the member who follows shows so on the chair's board."""
+
 import socket
 from datetime import UTC, datetime, timedelta
 
@@ -31,8 +32,9 @@ def _fits(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
-def test_an_unreachable_jitsi_is_not_blamed_on_the_member_who_then_follows_in_text(browser, live_server, app, cell,
-                                                                                   jitsi):
+def test_an_unreachable_jitsi_is_not_blamed_on_the_member_who_then_follows_in_text(
+    browser, live_server, app, cell, jitsi
+):
     sid = _online_meeting(app, jitsi, jitsi_domain=f"127.0.0.1:{_closed_port()}")
     chair = _context_page(browser, live_server, "bithu")
     chair.goto(f"/meetings/sessions/{sid}/board")
@@ -76,15 +78,22 @@ def test_the_backup_server_is_offered_when_only_the_main_one_is_down(browser, li
 def _in_person(app, title: str) -> int:
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
-        session = services.create_session(dist, kind=SessionKind.REGULAR, title=title,
-                                           starts_at=datetime.now(UTC) + timedelta(minutes=10),
-                                           duration_minutes=90, place="Hội trường", mode=SessionMode.IN_PERSON)
+        session = services.create_session(
+            dist,
+            kind=SessionKind.REGULAR,
+            title=title,
+            starts_at=datetime.now(UTC) + timedelta(minutes=10),
+            duration_minutes=90,
+            place="Hội trường",
+            mode=SessionMode.IN_PERSON,
+        )
         db.session.commit()
         return session.id
 
 
-def test_distancing_turns_every_unpinned_room_online_and_the_pinned_one_says_why(browser, live_server, app, cell,
-                                                                                 jitsi):
+def test_distancing_turns_every_unpinned_room_online_and_the_pinned_one_says_why(
+    browser, live_server, app, cell, jitsi
+):
     _online_meeting(app, jitsi)  # the office's Jitsi
     followed, pinned = _in_person(app, "Sinh hoạt tháng"), _in_person(app, "Họp chi ủy tại hội trường")
     secretary = _context_page(browser, live_server, "bithu")
@@ -100,7 +109,9 @@ def test_distancing_turns_every_unpinned_room_online_and_the_pinned_one_says_why
     secretary.goto("/scheduling/")
     secretary.once("dialog", lambda dialog: dialog.accept())
     secretary.get_by_role("button", name="Bật chế độ giãn cách").click()
-    expect(secretary.locator(".flash-success")).to_contain_text("2 buổi sinh hoạt trực tiếp sắp tới chuyển sang trực tuyến")
+    expect(secretary.locator(".flash-success")).to_contain_text(
+        "2 buổi sinh hoạt trực tiếp sắp tới chuyển sang trực tuyến"
+    )
 
     member = _context_page(browser, live_server, "member1")
     member.goto(f"/meetings/sessions/{followed}")

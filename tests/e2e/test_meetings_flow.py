@@ -3,6 +3,7 @@ tests/e2e/jitsi_stand_in): the page-side API object frames a conference page and
 Jitsi's own postMessage transport. The pre-call check on a throttled link and to a far server, the
 fallback ladder and the chair's board in another browser, an older Jitsi without connection stats,
 Jitsi's raise-hand and the speakers list, follow-along mode, and the external link's check-in."""
+
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -31,9 +32,15 @@ def _online_meeting(app, jitsi, **config) -> int:
         for name, value in config.items():
             setattr(settings, name, value)
         db.session.merge(settings)
-        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Sinh hoạt trực tuyến",
-                                           starts_at=datetime.now(UTC) + timedelta(minutes=5),
-                                           duration_minutes=90, place="", mode=SessionMode.ONLINE)
+        session = services.create_session(
+            dist,
+            kind=SessionKind.THEMATIC,
+            title="Sinh hoạt trực tuyến",
+            starts_at=datetime.now(UTC) + timedelta(minutes=5),
+            duration_minutes=90,
+            place="",
+            mode=SessionMode.ONLINE,
+        )
         services.advance(session, SessionStatus.IN_PROGRESS, None)
         db.session.commit()
         return session.id
@@ -41,8 +48,11 @@ def _online_meeting(app, jitsi, **config) -> int:
 
 def _context_page(browser, live_server, username, **options):
     options = {"viewport": {"width": 1200, "height": 900}, **options}
-    context = browser.new_context(base_url=live_server, ignore_https_errors=True,  # the stand-in's certificate
-                                  **options)
+    context = browser.new_context(
+        base_url=live_server,
+        ignore_https_errors=True,  # the stand-in's certificate
+        **options,
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     sign_in(page, username)
@@ -65,8 +75,10 @@ def test_pre_call_check_proposes_audio_only_on_a_throttled_link(browser, live_se
     expect(page.locator("#precheck-result")).to_have_attribute("data-proposed", "full")
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 900, "downloadThroughput": 40_000,
-                                                  "uploadThroughput": 40_000})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 900, "downloadThroughput": 40_000, "uploadThroughput": 40_000},
+    )
     page.reload()
     expect(page.locator("#precheck-result")).to_have_attribute("data-proposed", "audio_only", timeout=30_000)
     expect(page.locator("input[name=mode][value=audio_only]")).to_be_checked()
@@ -105,16 +117,19 @@ def test_a_weak_link_and_a_drop_step_the_page_down_and_show_on_the_board(browser
     row = chair.locator(f"#board-{_id(app, 'member1')}")
     expect(row.locator(".state")).to_have_text("tốt")
 
-    conference(member, jitsi).evaluate("StandIn.stats = {connectionQuality: 10, packetLoss: {total: 20}, "
-                                       "bitrate: {download: 40}}")
+    conference(member, jitsi).evaluate(
+        "StandIn.stats = {connectionQuality: 10, packetLoss: {total: 20}, bitrate: {download: 40}}"
+    )
     # The page samples every 5 s; this office changes state on one sample.
     expect(member.locator("#ladder")).to_have_text(re.compile("Đường truyền yếu: đã tắt hình"), timeout=15_000)
     assert ["set-audio-only", True] in conference(member, jitsi).evaluate("StandIn.commands")
     expect(row.locator(".state")).to_have_text("kém", timeout=15_000)
     shot(member, "meetings-ladder")
 
-    conference(member, jitsi).evaluate("StandIn.fire('error-occurred', {error: {name: 'conference.connectionError', "
-                                       "type: 'CONNECTION', isFatal: true}})")
+    conference(member, jitsi).evaluate(
+        "StandIn.fire('error-occurred', {error: {name: 'conference.connectionError', "
+        "type: 'CONNECTION', isFatal: true}})"
+    )
     expect(row.locator(".drops")).to_have_text("1", timeout=15_000)
     expect(member.locator("#jitsi iframe")).to_have_count(1, timeout=15_000)  # rejoined after the back-off
     expect_in_call(member, jitsi)
@@ -230,8 +245,9 @@ def test_external_link_records_check_in_attendance(browser, live_server, app, ce
     member.get_by_role("button", name="Tôi đã vào họp: điểm danh cho tôi").click()
     expect(member.locator("#checked-in")).to_be_visible()
     with app.app_context():
-        present = db.session.scalar(select(Attendance.present).where(Attendance.session_id == sid,
-                                                                     Attendance.user_id == _id(app, "member1")))
+        present = db.session.scalar(
+            select(Attendance.present).where(Attendance.session_id == sid, Attendance.user_id == _id(app, "member1"))
+        )
     assert present is True
     for page in (member, chair):
         page.context.close()

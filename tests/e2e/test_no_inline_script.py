@@ -8,6 +8,8 @@ def test_office_tree_works_without_inline_code(page, data, cell):
     data.office("WARD", parent="DIST", name="Ward procuracy")
     sign_in(page, "cityadmin")
     page.goto("/admin/offices")
-    indent = {name: page.locator("td", has_text=name).first.evaluate("td => parseFloat(getComputedStyle(td).paddingLeft)")
-              for name in ("City procuracy", "District procuracy", "Ward procuracy")}
+    indent = {
+        name: page.locator("td", has_text=name).first.evaluate("td => parseFloat(getComputedStyle(td).paddingLeft)")
+        for name in ("City procuracy", "District procuracy", "Ward procuracy")
+    }
     assert indent["City procuracy"] < indent["District procuracy"] < indent["Ward procuracy"]

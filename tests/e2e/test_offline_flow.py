@@ -2,6 +2,7 @@
 documents kept on the device open with no connection, and are refreshed when a new version is sent;
 the follow-along and queue pages open offline and say so, the outbox holds a question until the link
 returns; the link indicator says connected / offline."""
+
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -29,9 +30,15 @@ def _meeting_with_documents(app) -> int:
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
         secretary = db.session.scalar(select(User).where(User.username == "bithu"))
-        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề chuyển đổi số",
-                                           starts_at=datetime.now(UTC) + timedelta(minutes=5),
-                                           duration_minutes=90, place="", mode=SessionMode.ONLINE)
+        session = services.create_session(
+            dist,
+            kind=SessionKind.THEMATIC,
+            title="Chuyên đề chuyển đổi số",
+            starts_at=datetime.now(UTC) + timedelta(minutes=5),
+            duration_minutes=90,
+            place="",
+            mode=SessionMode.ONLINE,
+        )
         documents.upload(session, DocumentKind.REPORT, "bao-cao.docx", _report("Bản báo cáo lần thứ nhất"), secretary)
         services.add_question(session, "Khó khăn lớn nhất khi số hoá hồ sơ là gì?", secretary)
         services.advance(session, SessionStatus.IN_PROGRESS, None)
@@ -79,8 +86,7 @@ def test_a_repeat_visit_fetches_only_the_page(browser, live_server, app, cell):
     assert page.evaluate("() => getComputedStyle(document.querySelector('.site-header')).position") is not None
     statics = [rid for rid, url in sent.items() if "/static/" in url]
     # Each one comes from the browser's cache: no request, not even a revalidation (a 304).
-    reached = [sent[rid] for rid in statics
-               if rid not in cached and not answered.get(rid, {}).get("fromDiskCache")]
+    reached = [sent[rid] for rid in statics if rid not in cached and not answered.get(rid, {}).get("fromDiskCache")]
     assert reached == []
     assert all(answered[rid]["status"] == 200 for rid in statics if rid in answered)
     context.close()

@@ -1,6 +1,7 @@
 """The office admin gives party members the right to chair the question queue on the roles page; a member
 of the office then opens the chair's view, and the change is in the audit log. Looked at at 1280 and
 390 px wide."""
+
 from playwright.sync_api import expect
 from support import shot, sign_in
 from test_questions import _meeting  # a meeting of DIST in progress

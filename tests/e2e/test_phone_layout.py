@@ -1,6 +1,7 @@
 """A phone (390 px wide) shows every page a member and the secretary reach without sideways scrolling:
 the demo's cell is crawled from the start page, following every link the role sees, and no page may be
 wider than the screen. The menu folds away on a phone and opens on a tap."""
+
 import re
 from urllib.parse import urldefrag, urlparse
 
@@ -14,7 +15,9 @@ from intranet.models import User
 
 PHONE = {"width": 390, "height": 844}
 # Files, feeds and the live regions' machinery are not pages; signing out ends the crawl.
-NOT_PAGES = re.compile(r"\.(docx|pdf|csv|ics|js)$|/documents/\d+$|/(stream|poll|token|ping|probe)(/|$)|/logout|/static/")
+NOT_PAGES = re.compile(
+    r"\.(docx|pdf|csv|ics|js)$|/documents/\d+$|/(stream|poll|token|ping|probe)(/|$)|/logout|/static/"
+)
 PAGES_PER_ROUTE = 2  # months, meetings and documents repeat one template: two of each are enough
 
 
@@ -49,7 +52,7 @@ def _crawl(page, live_server):
         for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
             target = urldefrag(href).url
             if target.startswith(live_server) and not NOT_PAGES.search(urlparse(target).path):
-                queue.append(target[len(live_server):] or "/")
+                queue.append(target[len(live_server) :] or "/")
 
 
 WIDER_THAN_SCREEN = """() => {

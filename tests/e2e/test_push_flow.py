@@ -1,6 +1,7 @@
 """Headless Chromium through the real Pushpin: the member's queue page is served through Pushpin, its
 EventSource is held by Pushpin (not by gunicorn), and a question asked on another app instance, and
 the member's own question (a per-user region, announced and fetched), appear on the page."""
+
 import pytest
 from playwright.sync_api import expect
 from pushpin_harness import MISSING, available, free_port, pushpin, redis_server
@@ -16,8 +17,10 @@ def test_a_question_reaches_a_browser_held_by_pushpin(browser, app, database_url
     port_a = free_port()
     with redis_server() as redis_url, pushpin([f"127.0.0.1:{port_a}"], KEY) as engine:
         env = {"REDIS_URL": redis_url, "INTRANET_PUSHPIN_SIG_KEY": KEY, "INTRANET_PUSHPIN_PUBLISH_URLS": engine.control}
-        servers = [serve(app, database_url, tmp_path / "a", port=port_a, **env),
-                   serve(app, database_url, tmp_path / "b", **env)]
+        servers = [
+            serve(app, database_url, tmp_path / "a", port=port_a, **env),
+            serve(app, database_url, tmp_path / "b", **env),
+        ]
         (_, base_b) = servers[1]
         try:
             context = browser.new_context(base_url=engine.base, viewport={"width": 1200, "height": 900})
@@ -31,8 +34,11 @@ def test_a_question_reaches_a_browser_held_by_pushpin(browser, app, database_url
             asker = Browser()
             asker.sign_in(base_b, "member1")
             token = asker.token(f"{base_b}/questions/sessions/{sid}")
-            asker.post(f"{base_b}/questions/sessions/{sid}/ask",
-                       {"text": "Đến trình duyệt qua Pushpin", "csrf_token": token}, {"X-Outbox": "1"})
+            asker.post(
+                f"{base_b}/questions/sessions/{sid}/ask",
+                {"text": "Đến trình duyệt qua Pushpin", "csrf_token": token},
+                {"X-Outbox": "1"},
+            )
             expect(page.locator("#queue-list")).to_contain_text("Đến trình duyệt qua Pushpin")
 
             page.get_by_label("Câu hỏi của bạn").fill("Câu hỏi riêng của tôi")

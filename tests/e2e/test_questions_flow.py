@@ -1,5 +1,6 @@
 """The question queue in three browsers at once (the chair and two members) plus the projector: what one
 does appears live on the others' screens; a question typed while the link is down arrives once."""
+
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -17,9 +18,15 @@ from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
 def _meeting_in_progress(app) -> int:
     with app.app_context():
         dist = db.session.scalar(select(Office).where(Office.code == "DIST"))
-        session = services.create_session(dist, kind=SessionKind.THEMATIC, title="Chuyên đề quý IV",
-                                           starts_at=datetime.now(UTC) + timedelta(minutes=5),
-                                           duration_minutes=120, place="Hội trường", mode=SessionMode.HYBRID)
+        session = services.create_session(
+            dist,
+            kind=SessionKind.THEMATIC,
+            title="Chuyên đề quý IV",
+            starts_at=datetime.now(UTC) + timedelta(minutes=5),
+            duration_minutes=120,
+            place="Hội trường",
+            mode=SessionMode.HYBRID,
+        )
         services.add_question(session, "Điểm mới của chuyên đề?", None)
         services.advance(session, SessionStatus.IN_PROGRESS, None)
         db.session.commit()
@@ -141,8 +148,10 @@ def test_questions_sent_in_a_row_on_a_slow_link_all_arrive_once_in_order(browser
     expect(page.locator("[data-live-status]")).to_have_text("Trực tiếp")
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 1500,
-                                                  "downloadThroughput": 20_000, "uploadThroughput": 20_000})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 1500, "downloadThroughput": 20_000, "uploadThroughput": 20_000},
+    )
     texts = ["Câu hỏi thứ nhất", "Câu hỏi thứ hai", "Câu hỏi thứ ba"]
     for text in texts:
         page.get_by_label("Câu hỏi của bạn").fill(text)
@@ -151,8 +160,9 @@ def test_questions_sent_in_a_row_on_a_slow_link_all_arrive_once_in_order(browser
     shot(page, "questions-outbox-slow-link")
     expect(page.locator("[data-outbox-status]")).to_be_hidden(timeout=30_000)
     with app.app_context():
-        arrived = db.session.scalars(select(Question.text).where(Question.session_id == sid)
-                                     .order_by(Question.id)).all()
+        arrived = db.session.scalars(
+            select(Question.text).where(Question.session_id == sid).order_by(Question.id)
+        ).all()
     assert arrived == texts
     page.set_viewport_size({"width": 390, "height": 844})
     expect(page.locator("#mine")).to_contain_text("Câu hỏi thứ ba")

@@ -1,5 +1,6 @@
 """A quarter in the browser: the secretary plans the programme and a thematic meeting and assigns the
 group, the committee sets the questions, a member answers, distancing mode turns the meeting online."""
+
 from datetime import datetime, timedelta
 
 import docx

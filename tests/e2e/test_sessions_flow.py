@@ -1,18 +1,22 @@
 """Sessions in Chromium: my account lists where I am signed in and ends one session or all; an admin
 signs a user out everywhere; repeated wrong passwords slow down that browser only; the Content-Security-
 Policy is enforced (an inline script is refused and reported)."""
+
 import re
 
 from playwright.sync_api import expect
 from support import PASSWORD, shot, sign_in
 
-PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/126.0.0.0 Mobile Safari/537.36")
+PHONE_UA = (
+    "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
 
 
 def _phone(browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  user_agent=PHONE_UA)
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 390, "height": 844}, is_mobile=True, user_agent=PHONE_UA
+    )
     context.set_default_timeout(10_000)
     return context.new_page()
 

@@ -1,6 +1,7 @@
 """Uploaded files in a real browser: an image shows inline although it is sent with nosniff, a .docx
 downloads under its exact Vietnamese name (RFC 6266 filename*), a long document's preview says it is
 cut, and an HTML page dressed as MP4 is refused with the damaged-file message."""
+
 from playwright.sync_api import expect
 from support import shot, sign_in
 from test_previews import table_docx

@@ -2,6 +2,7 @@
 
 Everything here is the public plugin contract (``intranet.plugins``, ``intranet.access``, the core's
 models and services): nothing of the intranet's internals."""
+
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -16,8 +17,14 @@ POST = "noticeboard.post"
 @hookimpl
 def intranet_plugin_info():
     # No ``migrations=``: the branch lives in this package's migrations/ folder by default.
-    return PluginInfo(name="noticeboard", title_vi="Bảng tin", title_en="Notice board", version="0.1.0",
-                      description_vi="Thông báo ngắn của chi bộ.", description_en="Short notices of the cell.")
+    return PluginInfo(
+        name="noticeboard",
+        title_vi="Bảng tin",
+        title_en="Notice board",
+        version="0.1.0",
+        description_vi="Thông báo ngắn của chi bộ.",
+        description_en="Short notices of the cell.",
+    )
 
 
 @hookimpl
@@ -44,7 +51,8 @@ def intranet_template_slot(slot, office, user, context):
     if latest is None:
         return None
     return Markup('<article id="noticeboard-latest"><h3>{}</h3><p>{}</p></article>').format(
-        _l("Latest notice"), escape(latest.text))
+        _l("Latest notice"), escape(latest.text)
+    )
 
 
 @hookimpl

@@ -1,5 +1,6 @@
 """The plugin's one table. Its schema comes from this package's own migration branch (migrations/),
 written with ``flask db new-revision noticeboard -m "…"``."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -32,8 +33,11 @@ def channel(office_id: int) -> str:
 
 
 def notices(office_id: int) -> list[Notice]:
-    return list(db.session.scalars(select(Notice).where(Notice.office_id == office_id)
-                                   .order_by(Notice.created_at.desc(), Notice.id.desc())))
+    return list(
+        db.session.scalars(
+            select(Notice).where(Notice.office_id == office_id).order_by(Notice.created_at.desc(), Notice.id.desc())
+        )
+    )
 
 
 def latest(office_id: int) -> Notice | None:

@@ -1,5 +1,6 @@
 """The board's page and its live region. The core's gate answers 404 before these run while the plugin
 is off for the user's office; the views then check the right to post and read only the user's own office."""
+
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -34,9 +35,12 @@ live_regions.page("board", "notices")
 @bp.get("/")
 def index():
     office_id = current_user.office_id
-    return render_template("noticeboard/index.html", may_post=can(current_user, "noticeboard.post", office_id),
-                           max_length=models.MAX_LENGTH,
-                           **live_regions.page_context("board", {"office_id": office_id}, {}))
+    return render_template(
+        "noticeboard/index.html",
+        may_post=can(current_user, "noticeboard.post", office_id),
+        max_length=models.MAX_LENGTH,
+        **live_regions.page_context("board", {"office_id": office_id}, {}),
+    )
 
 
 @bp.post("/")
@@ -45,5 +49,8 @@ def post():
     if not can(current_user, "noticeboard.post", office_id):
         abort(403)
     # commits, or rolls back and says why; answers with a flash and a redirect (htmx: 204 or 422)
-    return respond(lambda: models.post(office_id, request.form.get("text", ""), current_user),
-                   url_for("noticeboard.index"), _("Notice posted."))
+    return respond(
+        lambda: models.post(office_id, request.form.get("text", ""), current_user),
+        url_for("noticeboard.index"),
+        _("Notice posted."),
+    )

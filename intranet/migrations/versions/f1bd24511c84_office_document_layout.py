@@ -6,23 +6,25 @@ Revises: 0017_permission_grants
 Create Date: 2026-11-30 03:52:47.988685
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f1bd24511c84'
-down_revision = '0017_permission_grants'
+revision = "f1bd24511c84"
+down_revision = "0017_permission_grants"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('office', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('document_place', sa.String(length=100), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('document_number_suffix', sa.String(length=20), nullable=False,
-                                      server_default='CB'))
-        batch_op.add_column(sa.Column('document_recipients', sa.Text(), nullable=False, server_default=''))
+    with op.batch_alter_table("office", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("document_place", sa.String(length=100), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("document_number_suffix", sa.String(length=20), nullable=False, server_default="CB")
+        )
+        batch_op.add_column(sa.Column("document_recipients", sa.Text(), nullable=False, server_default=""))
     # What the secretary had set in the evaluations plugin; its suffix "NQ/CB" becomes the issuer's "CB"
     # (the kind, "NQ", now comes with each document). The plugin's branch drops the old columns.
     op.execute("""
@@ -37,7 +39,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('office', schema=None) as batch_op:
-        batch_op.drop_column('document_recipients')
-        batch_op.drop_column('document_number_suffix')
-        batch_op.drop_column('document_place')
+    with op.batch_alter_table("office", schema=None) as batch_op:
+        batch_op.drop_column("document_recipients")
+        batch_op.drop_column("document_number_suffix")
+        batch_op.drop_column("document_place")

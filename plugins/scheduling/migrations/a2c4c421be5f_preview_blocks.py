@@ -6,18 +6,23 @@ Revises: scheduling_0001_closed_at
 Create Date: 2026-11-30 04:01:24.222467
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a2c4c421be5f'
-down_revision = 'scheduling_0001_closed_at'
+revision = "a2c4c421be5f"
+down_revision = "scheduling_0001_closed_at"
 branch_labels = None
 depends_on = None
 
-document = sa.table("scheduling_document", sa.column("id", sa.Integer), sa.column("preview_text", sa.Text),
-                    sa.column("preview", sa.JSON))
+document = sa.table(
+    "scheduling_document",
+    sa.column("id", sa.Integer),
+    sa.column("preview_text", sa.Text),
+    sa.column("preview", sa.JSON),
+)
 
 
 def upgrade():
@@ -37,8 +42,9 @@ def downgrade():
         batch_op.add_column(sa.Column("preview_text", sa.Text(), nullable=False, server_default=""))
     connection = op.get_bind()
     for ident, blocks in connection.execute(sa.select(document.c.id, document.c.preview)).all():
-        connection.execute(document.update().where(document.c.id == ident)
-                           .values(preview_text="\n".join(_lines(blocks or []))))
+        connection.execute(
+            document.update().where(document.c.id == ident).values(preview_text="\n".join(_lines(blocks or [])))
+        )
     with op.batch_alter_table("scheduling_document") as batch_op:
         batch_op.drop_column("preview")
 

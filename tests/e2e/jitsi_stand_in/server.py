@@ -6,6 +6,7 @@ jitsi-meet's external API and its iframe do. It counts the script's loads and pl
 (``head_delay``), a slow one that allows CORS on its script (``cors_trickle``: seconds over which the
 script's bytes are sent, with ``Access-Control-Allow-Origin: *``) or a build from before July 2026
 (``stats`` False: no ``getConnectionStats``)."""
+
 from __future__ import annotations
 
 import datetime
@@ -77,7 +78,7 @@ def _handler(stand_in: StandInServer):
                 return
             pieces = 10 if trickle else 1
             for i in range(pieces):
-                self.wfile.write(body[i * len(body) // pieces:(i + 1) * len(body) // pieces])
+                self.wfile.write(body[i * len(body) // pieces : (i + 1) * len(body) // pieces])
                 self.wfile.flush()
                 time.sleep((trickle or 0) / pieces)
 
@@ -92,15 +93,22 @@ def _tls() -> ssl.SSLContext:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ADDRESS)])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ADDRESS))]), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ADDRESS))]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     folder = Path(tempfile.mkdtemp(prefix="jitsi-stand-in-"))
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     return context

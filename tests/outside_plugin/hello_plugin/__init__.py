@@ -1,4 +1,5 @@
 """A third-party plugin as an outside author would write it: it imports only the public contract."""
+
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from markupsafe import Markup
@@ -16,6 +17,7 @@ from intranet.plugins import NavItem, Permission, PluginInfo, hookimpl
 
 class HelloNote(db.Model):
     """Created by its own migration branch (``migrations/``), not by the core's."""
+
     __tablename__ = "hello_note"
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(index=True)
@@ -68,16 +70,23 @@ def _own_office(office_id: int) -> int:
 # Routes /hello/<office_id>/stream?page=… and /hello/<office_id>/poll/<regions>, made from the declarations.
 live_regions = LiveRegions(bp, "/<int:office_id>", load=_own_office, min_interval=0.2)
 live_regions.region("notes", channel, _notes_fragment)
-live_regions.region("count", channel, _count_fragment,
-                    allowed=lambda office_id: can(current_user, "hello.greet", office_id))
+live_regions.region(
+    "count", channel, _count_fragment, allowed=lambda office_id: can(current_user, "hello.greet", office_id)
+)
 live_regions.page("notes", "notes")
 live_regions.page("all", "notes", "count")
 
 
 @hookimpl
 def intranet_plugin_info():
-    return PluginInfo(name="hello", title_vi="Xin chào", title_en="Hello", version="0.1",
-                      description_vi="Plugin thử nghiệm.", description_en="A test plugin.")
+    return PluginInfo(
+        name="hello",
+        title_vi="Xin chào",
+        title_en="Hello",
+        version="0.1",
+        description_vi="Plugin thử nghiệm.",
+        description_en="A test plugin.",
+    )
 
 
 @hookimpl
