@@ -71,7 +71,7 @@ lint: $(BIN)/.installed-test
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--ignore-dirs='.* _* .venv build tests examples' -o intranet/translations/messages.pot .
-	$(BIN)/pybabel update -i intranet/translations/messages.pot -d intranet/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i intranet/translations/messages.pot -d intranet/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) build *.egg-info
