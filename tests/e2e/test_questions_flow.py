@@ -208,6 +208,40 @@ def test_a_vote_sent_again_after_a_lost_answer_stays_a_vote(browser, live_server
     page.context.close()
 
 
+def test_a_vote_answered_while_its_region_is_redrawn_still_shows(browser, live_server, app, qcell):
+    """Another member's vote redraws the queue while this member's vote is on its way: the region waits
+    for the answer instead of replacing the form that sent it, so the answer still reaches the page."""
+    import time
+
+    from intranet_questions import services as queue
+    from intranet_scheduling.models import Session
+
+    sid = _meeting_in_progress(app)
+    with app.test_request_context():
+        member1 = db.session.get(User, qcell["member"])
+        qid = queue.ask(db.session.get(Session, sid), member1, "Câu hỏi được nhiều người bình chọn").id
+        db.session.commit()
+    page = _browser_page(browser, live_server, "bithu")
+    page.goto(f"/questions/sessions/{sid}")
+    expect(page.locator("[data-live-status]")).to_have_text("Trực tiếp")
+
+    def meanwhile_another_vote(route):
+        with app.test_request_context():
+            queue.set_vote(db.session.get(Question, qid), db.session.get(User, qcell["m2"]), True)
+            db.session.commit()
+        time.sleep(1.5)  # the redrawn queue reaches the page before this vote's answer does
+        route.continue_()
+
+    page.route(re.compile(r".*/vote$"), meanwhile_another_vote)
+    button = page.locator(f"#q{qid} .vote-button")
+    button.click()
+    expect(page.locator(f"#q{qid} .votes")).to_have_text("2")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    with app.app_context():
+        assert db.session.get(Question, qid).votes == 2
+    page.context.close()
+
+
 def test_a_page_past_the_stream_cap_polls_quietly_and_stays_current(browser, live_server, app, data, cell):
     """The member already holds LIVE_STREAMS_PER_USER streams (other tabs): this page's stream is refused,
     so it polls — saying only that it updates every 2 s — and still shows a new question."""

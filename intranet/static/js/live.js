@@ -10,8 +10,11 @@
 
   function swap(region, html) {
     const active = document.activeElement;
-    if (region.dataset.held || (active && region.contains(active) && active.matches("input, textarea, select"))) {
-      region.pendingHtml = html;  // never wipe what the user is typing or clicking; applied afterwards
+    // Never wipe what the user is typing or clicking, nor a form whose answer is on its way (htmx marks
+    // it .htmx-request): detached, the answer's events would never reach the page. Applied afterwards.
+    if (region.dataset.held || region.querySelector(".htmx-request")
+        || (active && region.contains(active) && active.matches("input, textarea, select"))) {
+      region.pendingHtml = html;
       return;
     }
     delete region.pendingHtml;
@@ -86,6 +89,7 @@
       region.addEventListener("pointerdown", () => { region.dataset.held = "1"; });
       region.addEventListener("pointerup", () => release(region));
       region.addEventListener("focusout", () => release(region));
+      region.addEventListener("htmx:afterRequest", () => release(region));
     });
     if (!window.EventSource || !root.dataset.liveStream) return poll(root, regions, say);
     stream(root, regions, say);
