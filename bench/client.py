@@ -1,4 +1,4 @@
-"""What the benchmarks share: a free port, a signed-in keep-alive HTTP client, and the seed of a cell."""
+"""What the benchmarks share: a free port, a signed-in keep-alive HTTP client, and a seeded database."""
 
 from __future__ import annotations
 
@@ -68,57 +68,13 @@ class Client:
         return self
 
 
-# Run with `python -c SEED_CELL + <the bench's meeting>` and argv (members, password): one office with a
-# secretary and that many members (cheap password hashes, so hundreds sign in quickly); leaves `office`
-# and an open request context for the rest of the script.
-SEED_CELL = """
-import sys
-from argon2 import PasswordHasher
-import intranet.models as models
-models._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-from datetime import datetime, timedelta, timezone
-from intranet.admin.services import create_office, create_user
-from intranet.extensions import db
-from intranet.models import PartyStatus, Role
-from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
-from wsgi import app
-context = app.test_request_context()
-context.push()
-office = create_office(code="BENCH", name="Chi bộ benchmark", parent=None)
-create_user(username="bithu", full_name="Bí thư", office=office, roles=(Role.SECRETARY, Role.MEMBER),
-            party_status=PartyStatus.OFFICIAL, password=sys.argv[2])
-for i in range(int(sys.argv[1])):
-    create_user(username=f"dv{i:04d}", full_name=f"Đảng viên {i:04d}", office=office, roles=(Role.MEMBER,),
-                party_status=PartyStatus.OFFICIAL, password=sys.argv[2])
-"""
-
-# SEED_CELL and a helper for meetings in progress whose question queue is open (20 open questions a member).
-SEED_LIVE_MEETINGS = (
-    SEED_CELL
-    + """
-from intranet_questions.models import QueueSettings
-
-
-def live_meeting(title):
-    meeting = scheduling.create_session(office, kind=SessionKind.THEMATIC, title=title,
-                                        starts_at=datetime.now(timezone.utc) + timedelta(minutes=5),
-                                        duration_minutes=120, place="", mode=SessionMode.ONLINE)
-    scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
-    db.session.add(QueueSettings(session_id=meeting.id, office_id=office.id, open_limit=20))
-    db.session.flush()
-    return meeting
-"""
-)
-
-
 @contextmanager
-def seeded_cell(seed: str, members: int, password: str, *, embedded: bool = False):
-    """A fresh database with the migrations applied and ``seed`` run (``SEED_CELL`` + a meeting, printing
-    its id); yields the servers' environment, the instance folder and the meeting's id. By default a
-    PostgreSQL database on BENCH_PG (default postgresql://postgres@127.0.0.1:5432), dropped afterwards,
-    and Redis on BENCH_REDIS; ``embedded``: what `make run` uses, SQLite in the instance folder and the
-    in-process bus."""
+def seeded_cell(seed: str, members: int, password: str, count: int = 0, *, embedded: bool = False):
+    """A fresh database with the migrations applied and filled by ``bench/seed.py`` (``seed`` names what it
+    makes besides the cell of ``members``, ``count`` how many questions or meetings); yields the servers'
+    environment, the instance folder and the (first) meeting's id. By default a PostgreSQL database on
+    BENCH_PG (default postgresql://postgres@127.0.0.1:5432), dropped afterwards, and Redis on BENCH_REDIS;
+    ``embedded``: what `make run` uses, SQLite in the instance folder and the in-process bus."""
     import psycopg
 
     server_url = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
@@ -147,7 +103,11 @@ def seeded_cell(seed: str, members: int, password: str, *, embedded: bool = Fals
             [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
         )
         seeded = subprocess.run(
-            [sys.executable, "-c", seed, str(members), password], cwd=ROOT, env=env, capture_output=True, text=True
+            [sys.executable, "-m", "bench.seed", seed, str(members), password, str(count)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if seeded.returncode:
             raise SystemExit(seeded.stderr)

@@ -22,24 +22,8 @@ import statistics
 import time
 from pathlib import Path
 
-from client import SEED_CELL, Client, seeded_cell, stop
+from client import Client, seeded_cell, stop
 from questions_bench import PASSWORD, AccessLog, _read_head, q, serve
-
-SEED = (
-    SEED_CELL
-    + """
-from intranet_meetings import services as rooms
-config = rooms.config_for(office.id)
-config.jitsi_domain = "meet.bench"
-db.session.add(config)
-meeting = scheduling.create_session(office, kind=SessionKind.REGULAR, title="Benchmark",
-                                    starts_at=datetime.now(timezone.utc) + timedelta(minutes=5), duration_minutes=120,
-                                    place="", mode=SessionMode.ONLINE)
-scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
-db.session.commit()
-print(meeting.id)
-"""
-)
 
 
 async def post(port: int, path: str, cookie: str, body: bytes, conn):
@@ -151,7 +135,7 @@ def main() -> None:
     args = parser.parse_args()
 
     servers = []
-    with seeded_cell(SEED, args.participants, PASSWORD) as (env, instance, sid):
+    with seeded_cell("jitsi_room", args.participants, PASSWORD) as (env, instance, sid):
         try:
             log = AccessLog(Path(instance) / "access.log")
             server, port = serve("wsgi:app", env, threads=64, log=log)

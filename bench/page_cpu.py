@@ -17,26 +17,9 @@ import pstats
 import sys
 import time
 
-from client import ROOT, SEED_LIVE_MEETINGS, seeded_cell
+from client import ROOT, seeded_cell
 
 PASSWORD = "bench password 2026"
-
-SEED = (
-    SEED_LIVE_MEETINGS
-    + """
-from intranet_questions import services as queue
-from intranet.models import User
-from sqlalchemy import select
-meeting = live_meeting("Benchmark")
-people = db.session.scalars(select(User).where(User.username.like("dv%")).order_by(User.username)).all()
-asked = [queue.ask(meeting, people[i % len(people)], f"Câu hỏi số {i} về chuyên đề?") for i in range(int(sys.argv[3]))]
-for n, question in enumerate(asked):
-    for voter in people[n + 1:n + 1 + n % 7]:
-        queue.set_vote(question, voter, True)
-db.session.commit()
-print(meeting.id)
-"""
-)
 
 
 def cpu_ms(client, path: str, requests: int, headers: dict | None = None, expect: int = 200) -> tuple[float, int]:
@@ -67,8 +50,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    seed = SEED.replace("int(sys.argv[3])", str(args.questions))
-    with seeded_cell(seed, args.members, PASSWORD, embedded=True) as (env, _, sid):
+    with seeded_cell("voted_queue", args.members, PASSWORD, args.questions, embedded=True) as (env, _, sid):
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))
         from wsgi import app

@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from client import BIN, ROOT, SEED_LIVE_MEETINGS, Client, answering, free_port, seeded_cell, stop
+from client import BIN, ROOT, Client, answering, free_port, seeded_cell, stop
 from questions_bench import _read_head, q
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -43,30 +43,6 @@ from pushpin_harness import pushpin  # noqa: E402
 PASSWORD = "bench password 2026"
 KEY = "bench-pushpin-key-of-thirty-two-bytes"
 MARKER = re.compile(r"BQ(\d+)M(\d+)X")
-
-SEED = (
-    SEED_LIVE_MEETINGS
-    + """
-ids = [live_meeting(f"Chi bộ {n}").id for n in range(int(sys.argv[3]))]
-assert ids == list(range(ids[0], ids[0] + len(ids))), ids  # the bench counts from the first
-db.session.commit()
-print(ids[0])
-"""
-)
-
-BARE_APP = """
-from flask import Flask, Response
-app = Flask(__name__)
-
-@app.get("/hold/<int:n>")
-def hold(n):
-    return Response("retry: 3000\\n\\n", mimetype="text/event-stream",
-                    headers={"Grip-Hold": "stream", "Grip-Channel": f"bare:{n}"})
-
-@app.get("/page")
-def page():
-    return "<!doctype html><title>bare</title><p>bare</p>"
-"""
 
 
 def rss_kib(root_pid: int) -> int:
@@ -330,7 +306,7 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", flush=True)
 
-    with seeded_cell(SEED.replace("sys.argv[3]", str(args.meetings)), args.users, PASSWORD) as (env, instance, first):
+    with seeded_cell("live_meetings", args.users, PASSWORD, args.meetings) as (env, instance, first):
         env = {**env, "BENCH_LOG": str(Path(instance) / "servers.log")}
         sids = [first + n for n in range(args.meetings)]
         print(
@@ -340,10 +316,9 @@ def main() -> None:
         )
 
         # The ceiling: bare hold, bare publisher, bare page.
-        Path(instance, "bare.py").write_text(BARE_APP)
         port = free_port()
         with pushpin([f"127.0.0.1:{port}"], KEY, log_level=1) as engine:
-            server = gunicorn("bare:app", {**env, "PYTHONPATH": instance}, port)
+            server = gunicorn("bench.bare_app:app", {**env, "PYTHONPATH": str(ROOT)}, port)
             try:
                 phase(
                     "bare",

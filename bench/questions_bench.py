@@ -38,36 +38,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from client import BIN, ROOT, SEED_LIVE_MEETINGS, Client, answering, free_port, seeded_cell, stop
+from client import BIN, ROOT, Client, answering, free_port, seeded_cell, stop
 
 PASSWORD = "bench password 2026"
-
-SEED = (
-    SEED_LIVE_MEETINGS
-    + """
-meeting = live_meeting("Benchmark")
-db.session.commit()
-print(meeting.id)
-"""
-)
-
-# The app as served, but with the seed's cheap password hashes: sign-ins would otherwise upgrade each
-# member's hash to argon2's full cost, which is not what this benchmark measures.
-BENCH_APP = """
-from argon2 import PasswordHasher
-import intranet.models as models
-models._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-from wsgi import app
-"""
-
-BARE_APP = """
-from flask import Flask
-app = Flask(__name__)
-
-@app.get("/poll")
-def poll():
-    return "<ol></ol>"
-"""
 
 
 def q(values: list[float], pct: int) -> float:
@@ -565,18 +538,16 @@ def main() -> None:
     args = parser.parse_args()
 
     servers = []
-    with seeded_cell(SEED, args.participants, PASSWORD, embedded=args.embedded) as (env, instance, sid):
+    with seeded_cell("live_one", args.participants, PASSWORD, embedded=args.embedded) as (env, instance, sid):
         try:
             log = AccessLog(Path(instance) / "access.log")
             threads = args.participants // 2 + 100
-            Path(instance, "benchapp.py").write_text(BENCH_APP)
-            Path(instance, "bare.py").write_text(BARE_APP)
-            server, port = serve(
-                "benchapp:app", {**env, "PYTHONPATH": f"{instance}:{ROOT}"}, threads, log, args.embedded
-            )
+            server, port = serve("bench.cheap_app:app", {**env, "PYTHONPATH": str(ROOT)}, threads, log, args.embedded)
             servers.append(server)
             bare_log = AccessLog(Path(instance) / "bare-access.log")
-            bare, bare_port = serve("bare:app", {**env, "PYTHONPATH": instance}, 100, bare_log, args.embedded)
+            bare, bare_port = serve(
+                "bench.bare_app:app", {**env, "PYTHONPATH": str(ROOT)}, 100, bare_log, args.embedded
+            )
             servers.append(bare)
             print(
                 (

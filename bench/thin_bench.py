@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from client import BIN, ROOT, SEED_CELL, free_port, seeded_cell, stop
+from client import BIN, ROOT, free_port, seeded_cell, stop
 
 PASSWORD = "bench-password-123"
 CHROMIUM = os.environ.get("INTRANET_CHROMIUM", "/usr/bin/chromium")
@@ -36,32 +36,6 @@ PROFILES = {
     "modest": {"latency": 300, "downloadThroughput": 256_000 / 8, "uploadThroughput": 256_000 / 8},
 }
 
-SEED = (
-    SEED_CELL
-    + """
-from intranet_scheduling import documents
-from intranet_scheduling.models import DocumentKind
-from intranet_questions import services as questions
-from intranet.models import User
-secretary = db.session.scalar(db.select(User).where(User.username == "bithu"))
-meeting = scheduling.create_session(office, kind=SessionKind.THEMATIC, title="Chuyên đề: chuyển đổi số",
-                                    starts_at=datetime.now(timezone.utc) + timedelta(minutes=5), duration_minutes=120,
-                                    place="Phòng họp", mode=SessionMode.ONLINE)
-import io
-import docx
-report = docx.Document()
-for i in range(40):
-    report.add_paragraph(f"{i + 1}. Báo cáo chuyên đề về chuyển đổi số trong công tác kiểm sát của chi bộ.")
-data = io.BytesIO()
-report.save(data)
-documents.upload(meeting, DocumentKind.REPORT, "bao-cao.docx", data.getvalue(), secretary)
-for text in ("Những khó khăn khi số hoá hồ sơ?", "Cần bồi dưỡng kỹ năng gì?", "Lộ trình năm tới?"):
-    scheduling.add_question(meeting, text, secretary)
-scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
-db.session.commit()
-print(meeting.id)
-"""
-)
 
 INIT = """
 window.__bench = {swap: null};
@@ -255,7 +229,7 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    with seeded_cell(SEED, 2, PASSWORD) as (env, instance, sid):
+    with seeded_cell("documents_and_questions", 2, PASSWORD) as (env, instance, sid):
         log = Path(instance) / "access.log"
         server, port = serve(args.tree.resolve(), env, log)
         try:

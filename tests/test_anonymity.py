@@ -103,14 +103,14 @@ def _documents_sent_meeting(app, mode: str) -> int:
     from intranet_questions import services as queue
     from intranet_questions.models import Anonymity
     from intranet_scheduling import services as scheduling
-    from intranet_scheduling.models import Session, SessionStatus
+    from intranet_scheduling.models import Meeting, SessionStatus
 
     sid = _meeting(app, status=SessionStatus.PLANNED)
     with app.test_request_context():
-        meeting = db.session.get(Session, sid)
+        meeting = db.session.get(Meeting, sid)
         meeting.group.clear()
         scheduling.set_group(meeting, [_user("member2"), _user("member3")], _user("member2"), None, None)
-        settings = queue.settings_for(meeting)
+        settings = queue.queue_settings(meeting)
         queue.save_settings(
             meeting,
             _user("bithu"),
@@ -177,7 +177,7 @@ def test_in_chair_only_mode_the_chair_sees_the_author_and_the_group_does_not(app
 def test_a_stricter_mode_later_hides_the_author_of_an_earlier_question(app, client, qcell, login):
     from intranet_questions import services as queue
     from intranet_questions.models import Anonymity
-    from intranet_scheduling.models import Session
+    from intranet_scheduling.models import Meeting
 
     sid = _documents_sent_meeting(app, "named")
     login("member1")
@@ -185,13 +185,13 @@ def test_a_stricter_mode_later_hides_the_author_of_an_earlier_question(app, clie
     login("member2")
     assert "Member1" in _asked_section(client, sid)
     with app.test_request_context():
-        meeting = db.session.get(Session, sid)
+        meeting = db.session.get(Meeting, sid)
         queue.save_settings(
             meeting,
             _user("bithu"),
             anonymity=Anonymity.ANONYMOUS,
             premoderation=False,
-            sort=queue.settings_for(meeting).sort,
+            sort=queue.queue_settings(meeting).sort,
             quiet_first=True,
             open_limit=3,
             chair=None,

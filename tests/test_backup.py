@@ -45,12 +45,12 @@ def populate(app) -> None:
     """The demo, plus a document uploaded to one of the demo cell's meetings."""
     from intranet.models import User
     from intranet_scheduling import documents
-    from intranet_scheduling.models import DocumentKind, Session
+    from intranet_scheduling.models import DocumentKind, Meeting
 
     with app.app_context():
         flask_migrate.upgrade(directory=str(MIGRATIONS), revision="heads")
         assert cli(app, "seed-demo").exit_code == 0
-        session = db.session.scalars(select(Session).order_by(Session.id)).first()
+        session = db.session.scalars(select(Meeting).order_by(Meeting.id)).first()
         secretary = db.session.scalar(select(User).where(User.username == "bithu"))
         documents.upload(session, DocumentKind.REPORT, "bao-cao.docx", make_docx("Báo cáo chi bộ quý I"), secretary)
         secretary.set_password(PASSWORD)  # known, so a test can sign in to the restored copy

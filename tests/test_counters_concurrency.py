@@ -22,7 +22,7 @@ from intranet_meetings import services as meetings
 from intranet_meetings.models import Event, Participant
 from intranet_questions import services
 from intranet_questions.models import Question, Vote
-from intranet_scheduling.models import Session
+from intranet_scheduling.models import Meeting
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("INTRANET_TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -127,7 +127,7 @@ def test_one_participants_batches_in_parallel_lose_no_count(app, qcell):
     ]
 
     def send(batch):
-        meetings.ingest(db.session.get(Session, sid), db.session.get(User, qcell["member"]), batch, datetime.now(UTC))
+        meetings.ingest(db.session.get(Meeting, sid), db.session.get(User, qcell["member"]), batch, datetime.now(UTC))
 
     assert _in_parallel(app, batches, send) == []
     with app.app_context():
@@ -153,7 +153,7 @@ def test_tasks_added_at_once_get_distinct_numbers(app, qcell):
 
     def add(i):
         evaluations.add_task(
-            db.session.get(Session, sid),
+            db.session.get(Meeting, sid),
             db.session.get(User, secretary),
             what=f"Việc số {i}",
             owner=None,

@@ -67,9 +67,9 @@ def _as(app, username, change):
 
 
 def _meeting(sid):
-    from intranet_scheduling.models import Session
+    from intranet_scheduling.models import Meeting
 
-    return db.session.get(Session, sid)
+    return db.session.get(Meeting, sid)
 
 
 # --- conclusion and tasks ---------------------------------------------------------------------------

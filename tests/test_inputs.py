@@ -29,7 +29,7 @@ from intranet_questions import services as queue
 from intranet_questions.models import Question
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.documents import upload
-from intranet_scheduling.models import DocumentKind, Session, SessionKind, SessionMode, SessionStatus
+from intranet_scheduling.models import DocumentKind, Meeting, SessionKind, SessionMode, SessionStatus
 
 PAST = datetime.now(UTC) - timedelta(days=3)
 # Decomposed accents, NUL, a vertical tab, SOH, a right-to-left override, a zero-width space, a BOM.
@@ -168,7 +168,7 @@ def test_control_characters_in_a_meeting_title_are_cleaned_and_refused_when_noth
     created = client.post("/scheduling/sessions/new", data={**fields, "title": "Họp\x0b\x01 chi bộ"})
     assert created.status_code == 302
     with app.app_context():
-        session = db.session.scalar(select(Session))
+        session = db.session.scalar(select(Meeting))
         assert (session.title, session.place) == ("Họp chi bộ", "P")
 
 
@@ -195,7 +195,7 @@ def test_nul_in_a_name_a_conclusion_and_an_upload_filename_is_never_stored(app, 
         assert _user("nulname").full_name == "Trần Văn A"
         assert db.session.scalar(select(Record.conclusion)) == "Kết luận\ndòng 2"
     with app.test_request_context():
-        document = upload(db.session.get(Session, sid), DocumentKind.IMAGE, "a\x00b\u202e.png", PNG, _user("bithu"))
+        document = upload(db.session.get(Meeting, sid), DocumentKind.IMAGE, "a\x00b\u202e.png", PNG, _user("bithu"))
         db.session.commit()
         assert document.filename == "ab.png"
 
@@ -233,14 +233,14 @@ def test_docx_exports_open_even_with_control_characters_already_stored(app, clie
     login("phobithu")
     client.post(f"/evaluations/sessions/{sid}/minutes")
     with app.app_context():
-        doc = shelf.current(db.session.get(Session, sid), "minutes")
+        doc = shelf.current(db.session.get(Meeting, sid), "minutes")
         content = {**doc.content, "subtitle": "Tiêu\x0b\x01 đề\x00"}
         content["sections"] = [{**s, "text": "Đoạn\x01 một\u202e\n\x00hai"} for s in content["sections"]]
         # Written past the model layer, as rows stored before the rule existed would be.
         db.session.execute(
             update(CellDocument).where(CellDocument.id == doc.id).values(title="BIÊN BẢN\x0b\x01", content=content)
         )
-        db.session.execute(update(Session).where(Session.id == sid).values(title="Họp\x0b\x01 tháng"))
+        db.session.execute(update(Meeting).where(Meeting.id == sid).values(title="Họp\x0b\x01 tháng"))
         db.session.commit()
         doc_id = doc.id
     login("member1")
@@ -306,7 +306,7 @@ def test_queue_and_speakers_csv_neutralise_formulas_and_speak_the_users_language
             record_past=True,
         )
         scheduling.advance(meeting, SessionStatus.IN_PROGRESS, None)
-        settings = queue.settings_for(meeting)
+        settings = queue.queue_settings(meeting)
         queue.save_settings(
             meeting,
             _user("bithu"),
@@ -369,7 +369,7 @@ def test_searches_and_page_numbers_of_the_admin_lists_never_reach_sql_unparsed(c
 def test_ask_target_and_attendance_never_500_on_unicode_digits(app, client, qcell, login):
     sid = _held(app)
     with app.app_context():
-        db.session.execute(update(Session).where(Session.id == sid).values(status=SessionStatus.IN_PROGRESS))
+        db.session.execute(update(Meeting).where(Meeting.id == sid).values(status=SessionStatus.IN_PROGRESS))
         db.session.commit()
     login("member1")
     asked = client.post(f"/questions/sessions/{sid}/ask", data={"text": "Hỏi", "target": "²"}, follow_redirects=True)
@@ -396,7 +396,7 @@ def test_a_rating_of_unicode_digits_is_refused_not_a_500(app, client, qcell, log
 def test_last_event_id_with_unicode_digits_starts_the_stream_afresh(app, client, qcell, login):
     sid = _held(app)
     with app.app_context():
-        db.session.execute(update(Session).where(Session.id == sid).values(status=SessionStatus.IN_PROGRESS))
+        db.session.execute(update(Meeting).where(Meeting.id == sid).values(status=SessionStatus.IN_PROGRESS))
         db.session.commit()
     login("member1")
     response = client.get(f"/questions/sessions/{sid}/stream", headers={"Last-Event-ID": "².0.0"}, buffered=False)
@@ -484,4 +484,4 @@ def test_a_meeting_on_year_1_or_9999_gets_a_clear_message(app, client, cell, log
     )
     assert page.status_code == 200 and "Hãy nhập ngày từ 01/01/1930 đến 31/12/2100" in page.text
     with app.app_context():
-        assert db.session.scalar(select(Session)) is None
+        assert db.session.scalar(select(Meeting)) is None

@@ -18,7 +18,7 @@ from intranet.models import AuditEvent, Office, User
 from intranet_meetings import jitsi, quality, services
 from intranet_meetings.models import Event, JitsiAuth, Mode, OfficeConfig, Participant, Quality, Sample
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import Attendance, Session, SessionKind, SessionMode, SessionStatus
+from intranet_scheduling.models import Attendance, Meeting, SessionKind, SessionMode, SessionStatus
 
 SECRET = "a-long-shared-secret-for-prosody"
 
@@ -78,7 +78,7 @@ def test_self_hosted_token_carries_the_claims_prosody_checks(app, client, qcell,
     login("member1")
     answer = client.get(f"/meetings/sessions/{sid}/token").get_json()
     with app.app_context():
-        room = services.room_for(db.session.get(Session, sid)).room_name
+        room = services.room_for(db.session.get(Meeting, sid)).room_name
     claims = _decode(answer["jwt"])
     assert claims["room"] == room == answer["room"] and claims["room"] != "*" and len(room) >= 24
     assert claims["sub"] == "meet.test" and claims["nbf"] < time.time() < claims["exp"] <= time.time() + 16 * 60
@@ -220,7 +220,7 @@ def _now_ms(offset_s: float = 0) -> int:
 def _enter(app, sid, username, ago=timedelta(0)) -> None:
     """The server serves ``username`` the open room (``ago`` before now): what a join counts from."""
     with app.test_request_context():
-        services.enter(db.session.get(Session, sid), _user(username), datetime.now(UTC) - ago)
+        services.enter(db.session.get(Meeting, sid), _user(username), datetime.now(UTC) - ago)
         db.session.commit()
 
 
@@ -360,7 +360,7 @@ def test_board_report_and_participation(app, client, qcell, login):
     assert "mất kết nối" in row and "chỉ âm thanh" in row and '<td class="drops">1</td>' in row
     assert "chưa vào" in board.split(f'id="board-{qcell["m3"]}"')[1].split("</tr>")[0]
     with app.test_request_context():
-        record = services.participation([db.session.get(Session, sid)])[sid]
+        record = services.participation([db.session.get(Meeting, sid)])[sid]
     assert record[qcell["m2"]] == {"minutes_connected": 4, "drops": 1}  # 2 min, then 2 min after the rejoin
     assert record[qcell["m3"]] == {"minutes_connected": 0, "drops": 0}
     assert "4" in client.get(f"/meetings/sessions/{sid}/report").text
@@ -474,7 +474,7 @@ def test_old_samples_are_rolled_up(app, client, qcell, login):
 def test_members_ticked_present_in_the_hall_show_so_on_the_board(app, client, qcell, login):
     sid = _online(app)
     with app.test_request_context():
-        scheduling.take_attendance(db.session.get(Session, sid), {qcell["m3"]}, None)
+        scheduling.take_attendance(db.session.get(Meeting, sid), {qcell["m3"]}, None)
         db.session.commit()
     login("bithu")
     board = client.get(f"/meetings/sessions/{sid}/board").text

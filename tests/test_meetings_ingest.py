@@ -15,12 +15,12 @@ from intranet.extensions import db
 from intranet_meetings import services
 from intranet_meetings.models import Participant, Sample
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import Attendance, Session, SessionStatus
+from intranet_scheduling.models import Attendance, Meeting, SessionStatus
 
 
 def _minutes(app, sid, user_id) -> int:
     with app.test_request_context():
-        return {row.user.id: row.minutes for row in services.board(db.session.get(Session, sid))}[user_id]
+        return {row.user.id: row.minutes for row in services.board(db.session.get(Meeting, sid))}[user_id]
 
 
 def _present(app, sid, user_id) -> bool:
@@ -49,7 +49,7 @@ def test_a_closed_meeting_takes_no_more_batches(app, client, qcell, login):
         ),
     )
     with app.test_request_context():
-        scheduling.advance(db.session.get(Session, sid), SessionStatus.CLOSED, None)
+        scheduling.advance(db.session.get(Meeting, sid), SessionStatus.CLOSED, None)
         db.session.commit()
     closed = _minutes(app, sid, qcell["member"])
     late = client.post(

@@ -13,7 +13,7 @@ from intranet.extensions import db
 from intranet_meetings import services
 from intranet_meetings.models import Mode, Participant
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import Attendance, Session, SessionKind, SessionMode, SessionStatus
+from intranet_scheduling.models import Attendance, Meeting, SessionKind, SessionMode, SessionStatus
 
 
 def _in_person(app, title="Sinh hoạt tại hội trường") -> int:
@@ -33,7 +33,7 @@ def _in_person(app, title="Sinh hoạt tại hội trường") -> int:
 
 def _kind(app, sid: int) -> str:
     with app.test_request_context():
-        return services.room_for(db.session.get(Session, sid)).provider
+        return services.room_for(db.session.get(Meeting, sid)).provider
 
 
 def _distancing(app, on: bool) -> None:
@@ -96,7 +96,7 @@ def test_only_planners_pin_and_a_pin_needs_a_known_kind(app, client, qcell, logi
     )
     assert bad.status_code == 200
     with app.app_context():
-        room = services.room_for(db.session.get(Session, sid))
+        room = services.room_for(db.session.get(Meeting, sid))
         assert room.pinned_at is None
 
 

@@ -18,7 +18,7 @@ from intranet.refusals import ServiceError
 from intranet_questions import services
 from intranet_questions.models import Anonymity, Question, QuestionStatus, Sort, Speaker, SpeakerState, Vote
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import Session, SessionKind, SessionMode, SessionStatus
+from intranet_scheduling.models import Meeting, SessionKind, SessionMode, SessionStatus
 
 
 def _office(code: str) -> Office:
@@ -50,7 +50,7 @@ def _user(username: str) -> User:
 
 def _ask(app, session_id, username, text, **kw) -> int:
     with app.test_request_context():
-        question = services.ask(db.session.get(Session, session_id), _user(username), text, **kw)
+        question = services.ask(db.session.get(Meeting, session_id), _user(username), text, **kw)
         db.session.commit()
         return question.id
 
@@ -65,8 +65,8 @@ def _as(app, username, change):
 
 def _settings(app, session_id, **changes):
     def save(chair_user):
-        meeting = db.session.get(Session, session_id)
-        current = services.settings_for(meeting)
+        meeting = db.session.get(Meeting, session_id)
+        current = services.queue_settings(meeting)
         fields = dict(
             anonymity=current.anonymity,
             premoderation=current.premoderation,
@@ -131,8 +131,8 @@ def test_a_question_may_target_a_discussion_question_of_this_meeting_only(app, c
     sid = _meeting(app, questions=["Câu hỏi thảo luận một"])
     other = _meeting(app, questions=["Của buổi khác"])
     with app.app_context():
-        mine = db.session.get(Session, sid).questions[0].id
-        foreign = db.session.get(Session, other).questions[0].id
+        mine = db.session.get(Meeting, sid).questions[0].id
+        foreign = db.session.get(Meeting, other).questions[0].id
     login("member1")
     client.post(f"/questions/sessions/{sid}/ask", data={"text": "Về câu một", "target": str(mine)})
     refused = client.post(
@@ -165,7 +165,7 @@ def test_open_question_limit_keeps_one_voice_from_flooding(app, client, qcell, l
 def test_closed_meeting_takes_no_questions_votes_or_hands(app, client, qcell, login):
     sid = _meeting(app)
     qid = _ask(app, sid, "member1", "Trước khi kết thúc")
-    _as(app, "bithu", lambda u: scheduling.advance(db.session.get(Session, sid), SessionStatus.CLOSED, u))
+    _as(app, "bithu", lambda u: scheduling.advance(db.session.get(Meeting, sid), SessionStatus.CLOSED, u))
     login("member2")
     for url, data in (
         (f"/questions/sessions/{sid}/ask", {"text": "Muộn"}),
@@ -252,7 +252,7 @@ def test_who_sees_the_author_in_each_mode(app, client, qcell, login, mode, membe
 def _hooks(app, sid):
     """What the evaluations plugin will read: (authors by question text, participation by user id)."""
     with app.test_request_context():
-        meeting = db.session.get(Session, sid)
+        meeting = db.session.get(Meeting, sid)
         hooks = manager().for_office(meeting.office_id)
         discussion = next(d for d in hooks.intranet_session_discussion(session=meeting) if d is not None)
         participation = next(p for p in hooks.intranet_session_participation(sessions=[meeting]) if p)[sid]
@@ -460,7 +460,7 @@ def test_chair_pins_answers_hides_edits_and_merges(app, client, qcell, login):
             "Câu hỏi có lỗi chính tả",
             "Câu hoi có lỗi chính tả",
         )
-        assert services.settings_for(db.session.get(Session, sid)).current_question_id is None
+        assert services.queue_settings(db.session.get(Meeting, sid)).current_question_id is None
         assert qc.status == QuestionStatus.MERGED and qc.merged_into_id == b
         # The duplicate's vote and its author's support moved across.
         assert qb.status == QuestionStatus.OPEN and qb.votes == 2
@@ -489,7 +489,7 @@ def test_only_the_chair_moderates(app, client, qcell, login, username, chairs):
         app,
         "bithu",
         lambda u: services.save_settings(  # the secretary names member2 to chair this meeting
-            db.session.get(Session, sid),
+            db.session.get(Meeting, sid),
             u,
             anonymity=Anonymity.CHAIR_ONLY,
             premoderation=False,
@@ -515,7 +515,7 @@ def test_only_the_secretary_names_the_chair(app, client, qcell, login):
         data={"anonymity": "named", "sort": "votes", "open_limit": "3", "chair_id": str(qcell["m2"])},
     )
     with app.app_context():
-        assert services.settings_for(db.session.get(Session, sid)).chair_id is None
+        assert services.queue_settings(db.session.get(Meeting, sid)).chair_id is None
     page = client.post(
         f"/questions/sessions/{sid}/settings",
         data={"anonymity": "named", "sort": "votes", "open_limit": "99", "chair_id": "0"},
@@ -573,17 +573,17 @@ def test_speakers_list_gives_the_floor_and_records_time(app, client, qcell, logi
 
 def _waiting_order(app, sid):
     with app.test_request_context():
-        meeting = db.session.get(Session, sid)
-        return [t.user_id for t in services.speakers(meeting, services.settings_for(meeting)).waiting]
+        meeting = db.session.get(Meeting, sid)
+        return [t.user_id for t in services.speakers(meeting, services.queue_settings(meeting)).waiting]
 
 
 def test_quiet_members_first_when_the_chair_wants_it(app, qcell):
     sid = _meeting(app)
-    turn = _as(app, "member2", lambda u: services.raise_hand(db.session.get(Session, sid), u).id)
+    turn = _as(app, "member2", lambda u: services.raise_hand(db.session.get(Meeting, sid), u).id)
     _as(app, "bithu", lambda u: services.give_floor(db.session.get(Speaker, turn), u))
     _as(app, "bithu", lambda u: services.finish(db.session.get(Speaker, turn), u))
-    _as(app, "member2", lambda u: services.raise_hand(db.session.get(Session, sid), u))  # spoke already, first again
-    _as(app, "member3", lambda u: services.raise_hand(db.session.get(Session, sid), u))  # never spoke, later
+    _as(app, "member2", lambda u: services.raise_hand(db.session.get(Meeting, sid), u))  # spoke already, first again
+    _as(app, "member3", lambda u: services.raise_hand(db.session.get(Meeting, sid), u))  # never spoke, later
     assert _waiting_order(app, sid) == [qcell["m3"], qcell["m2"]]
     _settings(app, sid, quiet_first=False)
     assert _waiting_order(app, sid) == [qcell["m2"], qcell["m3"]]
@@ -591,14 +591,14 @@ def test_quiet_members_first_when_the_chair_wants_it(app, qcell):
 
 def test_closing_the_meeting_ends_the_turns(app, qcell):
     sid = _meeting(app)
-    _as(app, "member2", lambda u: services.raise_hand(db.session.get(Session, sid), u))
-    _as(app, "member3", lambda u: services.raise_hand(db.session.get(Session, sid), u))
+    _as(app, "member2", lambda u: services.raise_hand(db.session.get(Meeting, sid), u))
+    _as(app, "member3", lambda u: services.raise_hand(db.session.get(Meeting, sid), u))
     _as(
         app,
         "bithu",
         lambda u: services.give_floor(db.session.scalar(select(Speaker).where(Speaker.user_id == qcell["m2"])), u),
     )
-    _as(app, "bithu", lambda u: scheduling.advance(db.session.get(Session, sid), SessionStatus.CLOSED, u))
+    _as(app, "bithu", lambda u: scheduling.advance(db.session.get(Meeting, sid), SessionStatus.CLOSED, u))
     with app.app_context():
         states = {t.user_id: t.state for t in db.session.scalars(select(Speaker))}
     assert states == {qcell["m2"]: SpeakerState.DONE, qcell["m3"]: SpeakerState.WITHDRAWN}
@@ -614,7 +614,7 @@ def test_every_change_that_moves_a_counter_publishes_the_counters_region(app, qc
     bus = app.extensions["intranet_live"]
 
     def meeting():
-        return db.session.get(Session, sid)
+        return db.session.get(Meeting, sid)
 
     def turn_of(username):
         return db.session.scalar(
@@ -787,7 +787,7 @@ def test_csv_exports_the_queue_and_the_speakers(app, client, qcell, login):
     _settings(app, sid, anonymity=Anonymity.NAMED)
     qid = _ask(app, sid, "member1", "Xuất, với dấu phẩy")
     _as(app, "member2", lambda u: services.set_vote(db.session.get(Question, qid), u, True))
-    _as(app, "member3", lambda u: services.raise_hand(db.session.get(Session, sid), u))
+    _as(app, "member3", lambda u: services.raise_hand(db.session.get(Meeting, sid), u))
     login("bithu")
     response = client.get(f"/questions/sessions/{sid}/queue.csv")
     assert response.mimetype == "text/csv" and response.data.startswith("\ufeff".encode())
@@ -820,7 +820,7 @@ def test_demo_meetings_have_questions_and_speakers(app):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     with app.test_request_context():
-        thematic = db.session.scalars(select(Session).where(Session.kind == SessionKind.THEMATIC)).all()
+        thematic = db.session.scalars(select(Meeting).where(Meeting.kind == SessionKind.THEMATIC)).all()
         closed = [m for m in thematic if m.status == SessionStatus.CLOSED]
         assert closed
         for meeting in closed:

@@ -11,9 +11,9 @@ from intranet.refusals import ServiceError
 from intranet_scheduling import services
 from intranet_scheduling.models import (
     Answer,
+    Meeting,
     Programme,
     ProgrammeStatus,
-    Session,
     SessionKind,
     SessionMode,
     SessionStatus,
@@ -95,7 +95,7 @@ def test_secretary_plans_a_meeting_and_members_cannot(app, client, cell2, login)
     )
     assert response.status_code == 302
     with app.app_context():
-        session = db.session.scalar(select(Session))
+        session = db.session.scalar(select(Meeting))
         local = session.starts_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh"))
         assert (local.hour, local.minute) == (8, 0) and session.status == SessionStatus.PLANNED
 
@@ -124,7 +124,7 @@ def test_bad_meeting_input_gets_a_clear_message(app, client, cell2, login, chang
     response = client.post("/scheduling/sessions/new", data=form)
     assert response.status_code == 200 and message in response.text
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Session)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Meeting)) == 0
 
 
 def test_programme_drafted_by_committee_approved_by_secretary(app, client, cell2, login):
@@ -258,7 +258,7 @@ def test_attendance_answers_and_quorum(app, client, cell2, login):
     )
     assert "Đủ số lượng" in client.get(f"/scheduling/sessions/{sid}").text
     with app.app_context():
-        summary = services.summary(db.session.get(Session, sid))
+        summary = services.summary(db.session.get(Meeting, sid))
         assert (summary.present_official, summary.official, summary.quorum) == (3, 5, True)
 
 
@@ -267,21 +267,21 @@ def test_distancing_mode_turns_meetings_online_and_back(app, client, cell2, logi
     hybrid = _session(app, mode=SessionMode.HYBRID, title="Hybrid")
     past = _session(app, title="Past")
     with app.app_context():
-        db.session.get(Session, past).starts_at = datetime.now(UTC) - timedelta(days=1)
+        db.session.get(Meeting, past).starts_at = datetime.now(UTC) - timedelta(days=1)
         db.session.commit()
     login("bithu")
     response = client.post("/scheduling/distancing", data={"on": "1"}, follow_redirects=True)
     assert "1 buổi sinh hoạt trực tiếp sắp tới chuyển sang trực tuyến" in response.text
     with app.app_context():
-        modes = {s.id: s.mode for s in db.session.scalars(select(Session))}
+        modes = {s.id: s.mode for s in db.session.scalars(select(Meeting))}
     assert modes == {in_person: SessionMode.ONLINE, hybrid: SessionMode.HYBRID, past: SessionMode.IN_PERSON}
     new = _session(app, title="During distancing")
     with app.app_context():
-        assert db.session.get(Session, new).mode == SessionMode.ONLINE
+        assert db.session.get(Meeting, new).mode == SessionMode.ONLINE
     client.post("/scheduling/distancing", data={"on": "0"})
     with app.app_context():
-        assert db.session.get(Session, in_person).mode == SessionMode.IN_PERSON
-        assert db.session.get(Session, new).mode == SessionMode.IN_PERSON
+        assert db.session.get(Meeting, in_person).mode == SessionMode.IN_PERSON
+        assert db.session.get(Meeting, new).mode == SessionMode.IN_PERSON
 
 
 def test_states_move_forward_and_closing_locks_the_record(app, client, cell2, login):
@@ -290,7 +290,7 @@ def test_states_move_forward_and_closing_locks_the_record(app, client, cell2, lo
     for _ in range(3):
         client.post(f"/scheduling/sessions/{sid}/advance")
     with app.app_context():
-        assert db.session.get(Session, sid).status == SessionStatus.CLOSED
+        assert db.session.get(Meeting, sid).status == SessionStatus.CLOSED
     again = client.post(f"/scheduling/sessions/{sid}/advance", follow_redirects=True)
     assert "đã kết thúc" in again.text
     edit = {
@@ -342,7 +342,7 @@ def test_session_hooks_reach_enabled_plugins(app, cell2):
     try:
         sid = _session(app)
         with app.app_context():
-            services.advance(db.session.get(Session, sid), SessionStatus.DOCUMENTS_SENT, None)
+            services.advance(db.session.get(Meeting, sid), SessionStatus.DOCUMENTS_SENT, None)
             db.session.commit()
     finally:
         pm.unregister(name="listener")
@@ -352,7 +352,7 @@ def test_session_hooks_reach_enabled_plugins(app, cell2):
 def test_member_answers_through_the_service(app, cell2):
     sid = _session(app)
     with app.app_context():
-        session = db.session.get(Session, sid)
+        session = db.session.get(Meeting, sid)
         outsider = db.session.get(User, cell2["other_member"])
         with pytest.raises(ServiceError):
             services.answer(session, outsider, Answer.ATTEND)
@@ -365,7 +365,7 @@ def test_demo_holds_a_realistic_year(app):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        sessions = db.session.scalars(select(Session)).all()
+        sessions = db.session.scalars(select(Meeting)).all()
         # Twelve months and three ahead of regular meetings; a thematic one each quarter, and next Q1's.
         assert len(sessions) == 15 + 5
         assert sum(s.kind == SessionKind.THEMATIC for s in sessions) == 5
@@ -467,7 +467,7 @@ def test_quorum_rule_is_set_by_the_secretary(app, client, cell2, login):
 def test_a_member_sees_only_their_own_questions_about_the_report(app, client, cell2, login):
     sid = _session(app)
     with app.app_context():
-        session = db.session.get(Session, sid)
+        session = db.session.get(Meeting, sid)
         services.advance(session, SessionStatus.DOCUMENTS_SENT, None)
         services.ask_about_report(session, db.session.get(User, cell2["m2"]), "Câu hỏi của member2")
         db.session.commit()
@@ -508,7 +508,7 @@ def test_a_room_join_marks_the_member_present_through_the_hook(app, cell2):
 
     sid = _session(app)
     with app.app_context():
-        session = db.session.get(Session, sid)
+        session = db.session.get(Meeting, sid)
         member = db.session.get(User, cell2["member"])
         manager(app).for_office(session.office_id).intranet_session_member_joined(
             session=session, user=member, source="jitsi"

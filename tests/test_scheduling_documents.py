@@ -182,12 +182,12 @@ def test_another_office_cannot_reach_a_document(app, client, meeting, login):
 
 def test_reminders_nudge_members_who_have_not_read(app, client, meeting, login):
     from intranet.notifications import Notification
-    from intranet_scheduling.models import Session
+    from intranet_scheduling.models import Meeting
 
     login("member1")
     upload(client, meeting, PDF, "bao-cao.pdf")
     with app.app_context():
-        session = db.session.get(Session, meeting)
+        session = db.session.get(Meeting, meeting)
         session.starts_at = datetime.now(UTC) + timedelta(days=1)
         db.session.commit()
     secretary = app.test_client()

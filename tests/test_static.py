@@ -199,11 +199,11 @@ def test_documents_page_carries_text_versions_and_questions(app, client, data, c
 
     from intranet.extensions import db
     from intranet.models import User
-    from intranet_scheduling.models import Session
+    from intranet_scheduling.models import Meeting
 
     with app.test_request_context():
         _upload(
-            db.session.get(Session, sid),
+            db.session.get(Meeting, sid),
             "Bản báo cáo lần thứ hai",
             db.session.scalar(select(User).where(User.username == "bithu")),
         )

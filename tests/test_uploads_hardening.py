@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from intranet.extensions import db
 from intranet.models import Office, User
 from intranet_scheduling import services
-from intranet_scheduling.models import Document, DocumentKind, Session, SessionKind, SessionMode
+from intranet_scheduling.models import Document, DocumentKind, Meeting, SessionKind, SessionMode
 
 ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
@@ -509,7 +509,7 @@ def test_concurrent_uploads_get_distinct_versions(app, meeting, cell):
     def send(number):
         try:
             with app.test_request_context():
-                session = db.session.get(Session, meeting)
+                session = db.session.get(Meeting, meeting)
                 actor = db.session.get(User, cell["member"])
                 gate.wait()
                 documents.upload(session, DocumentKind.REPORT, f"v{number}.pdf", pdf, actor)

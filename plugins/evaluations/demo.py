@@ -12,7 +12,7 @@ from sqlalchemy import select
 from intranet import days
 from intranet.extensions import db
 from intranet.notifications import dated
-from intranet_scheduling.models import Session, SessionKind, SessionStatus
+from intranet_scheduling.models import Meeting, SessionKind, SessionStatus
 
 from . import documents, services
 from .models import GroupRating, NoteKind, TaskStatus
@@ -30,9 +30,9 @@ def seed(office, people, actor) -> None:
     secretary, taker = people["bithu"], people["chiuy"]
     services.save_office_settings(office.id, secretary, absences_per_quarter=2, silent_meetings=3)
     meetings = db.session.scalars(
-        select(Session)
-        .where(Session.office_id == office.id, Session.status == SessionStatus.CLOSED)
-        .order_by(Session.starts_at)
+        select(Meeting)
+        .where(Meeting.office_id == office.id, Meeting.status == SessionStatus.CLOSED)
+        .order_by(Meeting.starts_at)
     ).all()
     for meeting in meetings:
         thematic = meeting.kind == SessionKind.THEMATIC

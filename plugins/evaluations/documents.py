@@ -17,7 +17,7 @@ from intranet.models import Office, utcnow
 from intranet.plugins import manager
 from intranet.refusals import ServiceError
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import Session, SessionKind, SessionStatus
+from intranet_scheduling.models import Meeting, SessionKind, SessionStatus
 
 from . import formats
 from .models import CellDocument as Document
@@ -36,7 +36,7 @@ from .shelf import current
 # --- drafting ---------------------------------------------------------------------------------------
 
 
-def gather(session: Session) -> dict:
+def gather(session: Meeting) -> dict:
     """Everything the documents say about the meeting, read afresh from the record and the hooks."""
     office = db.session.get(Office, session.office_id)
     record = record_for(session)
@@ -63,7 +63,7 @@ def gather(session: Session) -> dict:
     }
 
 
-def scheduling_documents(session: Session):
+def scheduling_documents(session: Meeting):
     from intranet_scheduling.models import Document as SchedulingDocument
 
     return db.session.scalars(
@@ -73,7 +73,7 @@ def scheduling_documents(session: Session):
     )
 
 
-def draft(session: Session, kind: str, actor) -> Document:
+def draft(session: Meeting, kind: str, actor) -> Document:
     """Make (or remake, while unsigned) the draft from the meeting's record."""
     drafter_or_refuse(actor, session)
     if session.status != SessionStatus.CLOSED:
@@ -98,7 +98,7 @@ def draft(session: Session, kind: str, actor) -> Document:
 
 def edit(document: Document, actor, texts: list[str]) -> None:
     """Change the text of the sections of an unsigned draft."""
-    session = db.session.get(Session, document.session_id)
+    session = db.session.get(Meeting, document.session_id)
     drafter_or_refuse(actor, session)
     if document.signed_at is not None:
         raise ServiceError(_("This document is signed: correct it instead."))
@@ -122,7 +122,7 @@ def _with_texts(content: dict, texts: list[str]) -> dict:
 
 
 def sign(document: Document, actor) -> None:
-    session = db.session.get(Session, document.session_id)
+    session = db.session.get(Meeting, document.session_id)
     secretary_or_refuse(actor, session)
     if document.signed_at is not None:
         raise ServiceError(_("This document is already signed."))
@@ -158,7 +158,7 @@ def _next_number(document: Document) -> int:
 
 def correct(document: Document, actor, texts: list[str], reason: str) -> Document:
     """A signed document's only way to change: a new signed version with the reason; the earlier stays."""
-    session = db.session.get(Session, document.session_id)
+    session = db.session.get(Meeting, document.session_id)
     secretary_or_refuse(actor, session)
     if document.signed_at is None:
         raise ServiceError(_("This document is not signed yet: edit it."))

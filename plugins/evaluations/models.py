@@ -1,7 +1,7 @@
 """Evaluation tables: a meeting's conclusion, its resolution tasks, its minutes and resolution as
 signed documents with their versions, the secretary's evaluation of the presenting group, members'
 anonymous ratings, commendations and reminders, the office's rule for passive members. Every table is
-``evaluations_*`` and carries ``office_id``; a meeting is the scheduling plugin's ``Session``."""
+``evaluations_*`` and carries ``office_id``; a meeting is the scheduling plugin's ``Meeting``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.extensions import db
 from intranet.models import User, UTCDateTime, text_enum, utcnow
-from intranet_scheduling.models import Session
+from intranet_scheduling.models import Meeting
 
 
 class DocumentKind(str, enum.Enum):
@@ -76,7 +76,7 @@ class Task(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner: Mapped[User | None] = relationship()
-    session: Mapped[Session] = relationship()
+    session: Mapped[Meeting] = relationship()
 
 
 class CellDocument(db.Model):
@@ -178,7 +178,7 @@ class Note(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class OfficeSettings(db.Model):
+class EvaluationOfficeSettings(db.Model):
     """What an office sets for itself: when a member counts as passive (either threshold). Its
     documents' layout is the core's (``office`` columns, ``intranet.party_docx``)."""
 

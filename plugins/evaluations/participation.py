@@ -16,7 +16,7 @@ from intranet.extensions import db
 from intranet.models import User
 from intranet.plugins import manager
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import Answer, Attendance, Document, DocumentRead, GroupMember, Session, SessionStatus
+from intranet_scheduling.models import Answer, Attendance, Document, DocumentRead, GroupMember, Meeting, SessionStatus
 
 from .models import Record
 from .services import office_settings
@@ -29,7 +29,7 @@ ROLES = ("chaired", "took_minutes", "presented")  # a part in the meeting whatev
 class Line:
     """One member at one meeting."""
 
-    session: Session
+    session: Meeting
     attendance: str | None  # PRESENT / EXCUSED / ABSENT, None while attendance was not taken
     documents_read: int
     facts: dict[str, int] = field(default_factory=dict)  # questions_asked, times_spoken, chaired, presented, …
@@ -57,17 +57,17 @@ class MemberRecord:
         return sum(line.facts.get(key, 0) for line in self.lines)
 
 
-def closed_sessions(office_id: int, start: datetime, end: datetime) -> list[Session]:
+def closed_sessions(office_id: int, start: datetime, end: datetime) -> list[Meeting]:
     return list(
         db.session.scalars(
-            select(Session)
+            select(Meeting)
             .where(
-                Session.office_id == office_id,
-                Session.status == SessionStatus.CLOSED,
-                Session.starts_at >= start,
-                Session.starts_at < end,
+                Meeting.office_id == office_id,
+                Meeting.status == SessionStatus.CLOSED,
+                Meeting.starts_at >= start,
+                Meeting.starts_at < end,
             )
-            .order_by(Session.starts_at)
+            .order_by(Meeting.starts_at)
         )
     )
 
@@ -77,8 +77,8 @@ def _reads_before(ids: list[int]) -> dict[tuple[int, int], int]:
     rows = db.session.execute(
         select(Document.session_id, DocumentRead.user_id, func.count(func.distinct(DocumentRead.document_id)))
         .join(Document, Document.id == DocumentRead.document_id)
-        .join(Session, Session.id == Document.session_id)
-        .where(Document.session_id.in_(ids), DocumentRead.opened_at < Session.starts_at)
+        .join(Meeting, Meeting.id == Document.session_id)
+        .where(Document.session_id.in_(ids), DocumentRead.opened_at < Meeting.starts_at)
         .group_by(Document.session_id, DocumentRead.user_id)
     ).all()
     return {(session_id, user_id): count for session_id, user_id, count in rows}
@@ -116,7 +116,7 @@ def _roles(ids: list[int]) -> dict[int, dict[int, dict[str, int]]]:
     return roles
 
 
-def lines(office_id: int, sessions: list[Session]) -> dict[int, dict[int, Line]]:
+def lines(office_id: int, sessions: list[Meeting]) -> dict[int, dict[int, Line]]:
     """Every member's line for each of the office's ``sessions`` (members with no attendance row count
     as absent), in a number of queries that does not grow with the number of meetings."""
     ids = [s.id for s in sessions]

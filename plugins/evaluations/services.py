@@ -24,14 +24,14 @@ from intranet.notifications import link_to, notify
 from intranet.refusals import ServiceError
 from intranet.text import clean_text
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import Session, SessionKind, SessionStatus
+from intranet_scheduling.models import Meeting, SessionKind, SessionStatus
 
 from .models import (
+    EvaluationOfficeSettings,
     GroupEvaluation,
     GroupRating,
     Note,
     NoteKind,
-    OfficeSettings,
     PendingRating,
     Rating,
     RatingReceipt,
@@ -55,12 +55,12 @@ def is_drafter(user, office_id: int) -> bool:
     return can(user, "evaluations.draft", office_id)
 
 
-def secretary_or_refuse(user, session: Session) -> None:
+def secretary_or_refuse(user, session: Meeting) -> None:
     if not is_secretary(user, session.office_id):
         raise ServiceError(_("Only the secretary can do this."))
 
 
-def drafter_or_refuse(user, session: Session) -> None:
+def drafter_or_refuse(user, session: Meeting) -> None:
     if not is_drafter(user, session.office_id):
         raise ServiceError(_("Only the secretary or a deputy can draft this."))
 
@@ -77,7 +77,7 @@ def checked_text(value: str | None, field: str, *, required: bool = True, limit:
 # --- the meeting's record and conclusion ------------------------------------------------------------
 
 
-def record_for(session: Session) -> Record:
+def record_for(session: Meeting) -> Record:
     found = db.session.get(Record, session.id)
     if found is None:
         secretary = next(
@@ -94,7 +94,7 @@ def record_for(session: Session) -> Record:
 
 
 def save_record(
-    session: Session, actor, *, chair: User | None, taker: User | None, conclusion: str, final: bool
+    session: Meeting, actor, *, chair: User | None, taker: User | None, conclusion: str, final: bool
 ) -> Record:
     """The deputy drafts; the secretary records (``final``). Locked once the minutes are signed."""
     drafter_or_refuse(actor, session)
@@ -126,11 +126,11 @@ def save_record(
 # --- resolution tasks -------------------------------------------------------------------------------
 
 
-def tasks(session: Session) -> list[Task]:
+def tasks(session: Meeting) -> list[Task]:
     return list(db.session.scalars(select(Task).where(Task.session_id == session.id).order_by(Task.number)))
 
 
-def _resolution_open(session: Session) -> None:
+def _resolution_open(session: Meeting) -> None:
     if session.kind != SessionKind.THEMATIC:
         raise ServiceError(_("A resolution is adopted at a thematic meeting."))
     document = current(session, "resolution")
@@ -138,7 +138,7 @@ def _resolution_open(session: Session) -> None:
         raise ServiceError(_("The resolution is signed: correct it instead."))
 
 
-def add_task(session: Session, actor, *, what: str, owner: User | None, due: date | None) -> Task:
+def add_task(session: Meeting, actor, *, what: str, owner: User | None, due: date | None) -> Task:
     drafter_or_refuse(actor, session)
     _resolution_open(session)
     what = checked_text(what, "what", limit=1000)
@@ -150,7 +150,7 @@ def add_task(session: Session, actor, *, what: str, owner: User | None, due: dat
         raise ServiceError(_("“%(name)s” is not a member of this cell.", name=owner.full_name), "owner_id")
     # The meeting's row lock first, then max + 1 in a later statement: two drafters adding at once get
     # two numbers (the rule for every stored count or number: docs/security/ingest.md).
-    db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update(key_share=True))
+    db.session.execute(select(Meeting.id).where(Meeting.id == session.id).with_for_update(key_share=True))
     number = (db.session.scalar(select(func.max(Task.number)).where(Task.session_id == session.id)) or 0) + 1
     task = Task(
         office_id=session.office_id,
@@ -169,7 +169,7 @@ def add_task(session: Session, actor, *, what: str, owner: User | None, due: dat
 
 
 def remove_task(task: Task, actor) -> None:
-    session = db.session.get(Session, task.session_id)
+    session = db.session.get(Meeting, task.session_id)
     drafter_or_refuse(actor, session)
     _resolution_open(session)
     audit("evaluations.task.remove", Task.__tablename__, task.id, office_id=task.office_id, actor=actor, what=task.what)
@@ -196,15 +196,15 @@ def report_progress(task: Task, actor, *, status: TaskStatus, progress: str) -> 
     )
 
 
-def overdue_tasks(office_id: int, today: date, before: Session | None = None) -> list[Task]:
+def overdue_tasks(office_id: int, today: date, before: Meeting | None = None) -> list[Task]:
     """Tasks past their due date and not done; with ``before``, only those of earlier meetings."""
     query = (
         select(Task)
-        .join(Session, Session.id == Task.session_id)
+        .join(Meeting, Meeting.id == Task.session_id)
         .where(Task.office_id == office_id, Task.due < today, Task.status != TaskStatus.DONE)
     )
     if before is not None:
-        query = query.where(Session.starts_at < before.starts_at)
+        query = query.where(Meeting.starts_at < before.starts_at)
     return list(db.session.scalars(query.order_by(Task.due, Task.id)))
 
 
@@ -220,7 +220,7 @@ def my_tasks(user: User) -> list[Task]:
 
 
 def save_group_evaluation(
-    session: Session, actor, *, strengths: str, weaknesses: str, rating: GroupRating, commend: bool, final: bool
+    session: Meeting, actor, *, strengths: str, weaknesses: str, rating: GroupRating, commend: bool, final: bool
 ) -> GroupEvaluation:
     drafter_or_refuse(actor, session)
     if final:
@@ -267,14 +267,14 @@ def save_group_evaluation(
     return row
 
 
-def group_evaluation(session: Session) -> GroupEvaluation | None:
+def group_evaluation(session: Meeting) -> GroupEvaluation | None:
     return db.session.get(GroupEvaluation, session.id)
 
 
 # --- members' ratings ------------------------------------------------------------------------------
 
 
-def may_rate(session: Session, user) -> bool:
+def may_rate(session: Meeting, user) -> bool:
     """Those present when attendance was taken; every member of the cell if it was not."""
     if session.status != SessionStatus.CLOSED or not scheduling.is_member(user, session.office_id):
         return False
@@ -283,11 +283,11 @@ def may_rate(session: Session, user) -> bool:
     return not taken or bool(rows.get(user.id) and rows[user.id].present)
 
 
-def has_rated(session: Session, user) -> bool:
+def has_rated(session: Meeting, user) -> bool:
     return db.session.get(RatingReceipt, (session.id, user.id)) is not None
 
 
-def rate(session: Session, user: User, *, preparation: int, content: int, discussion: int, comment: str) -> None:
+def rate(session: Meeting, user: User, *, preparation: int, content: int, discussion: int, comment: str) -> None:
     """Write the receipt at once (one rating per member) and hold the rating, sealed, in the pool;
     ``release_ratings`` moves it into the ratings table with others, in a transaction of its own."""
     if session.status != SessionStatus.CLOSED:
@@ -311,7 +311,7 @@ def rate(session: Session, user: User, *, preparation: int, content: int, discus
     db.session.add(PendingRating(office_id=session.office_id, session_id=session.id, sealed=seal(values)))
 
 
-def release_ratings(session: Session) -> int:
+def release_ratings(session: Meeting) -> int:
     """Once at least AGGREGATE_MINIMUM ratings are held, move them all into the ratings table in one
     shuffled batch with fresh random keys; returns how many. Call it in a transaction that wrote no
     receipt (the caller commits), so no rating shares a transaction id with a receipt; a batch is
@@ -356,12 +356,12 @@ class Ratings:
         return self.preparation is not None
 
 
-def ratings(session: Session) -> Ratings:
+def ratings(session: Meeting) -> Ratings:
     """The published ratings' averages and comments — nothing at all, not even how many, below the threshold."""
     return ratings_of([session])[session.id]
 
 
-def ratings_of(sessions: list[Session]) -> dict[int, Ratings]:
+def ratings_of(sessions: list[Meeting]) -> dict[int, Ratings]:
     """The ratings of each meeting, in one query."""
     rows: dict[int, list[Rating]] = {s.id: [] for s in sessions}
     for rating in db.session.scalars(select(Rating).where(Rating.session_id.in_(list(rows)))):
@@ -384,7 +384,7 @@ def _summary(rows: list[Rating]) -> Ratings:
 # --- commendations and reminders -------------------------------------------------------------------
 
 
-def give_note(member: User, actor, kind: NoteKind, reason: str, *, session: Session | None = None) -> Note:
+def give_note(member: User, actor, kind: NoteKind, reason: str, *, session: Meeting | None = None) -> Note:
     if not is_secretary(actor, member.office_id):
         raise ServiceError(_("Only the secretary can do this."))
     if not clean_text(reason, multiline=True):
@@ -423,13 +423,15 @@ def notes(office_id: int, user_id: int | None = None) -> list[Note]:
 # --- the office's settings --------------------------------------------------------------------------
 
 
-def office_settings(office_id: int) -> OfficeSettings:
-    return db.session.get(OfficeSettings, office_id) or OfficeSettings(
+def office_settings(office_id: int) -> EvaluationOfficeSettings:
+    return db.session.get(EvaluationOfficeSettings, office_id) or EvaluationOfficeSettings(
         office_id=office_id, absences_per_quarter=2, silent_meetings=3
     )
 
 
-def save_office_settings(office_id: int, actor, *, absences_per_quarter: int, silent_meetings: int) -> OfficeSettings:
+def save_office_settings(
+    office_id: int, actor, *, absences_per_quarter: int, silent_meetings: int
+) -> EvaluationOfficeSettings:
     if not is_secretary(actor, office_id):
         raise ServiceError(_("Only the secretary can do this."))
     for value, field in ((absences_per_quarter, "absences_per_quarter"), (silent_meetings, "silent_meetings")):
@@ -441,7 +443,7 @@ def save_office_settings(office_id: int, actor, *, absences_per_quarter: int, si
         db.session.add(settings)
     audit(
         "evaluations.settings",
-        OfficeSettings.__tablename__,
+        EvaluationOfficeSettings.__tablename__,
         office_id,
         office_id=office_id,
         actor=actor,

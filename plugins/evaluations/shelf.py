@@ -7,13 +7,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from intranet.extensions import db
-from intranet_scheduling.models import Session
+from intranet_scheduling.models import Meeting
 
 from .models import CellDocument as Document
 from .models import DocumentKind
 
 
-def versions(session: Session, kind: str) -> list[Document]:
+def versions(session: Meeting, kind: str) -> list[Document]:
     return list(
         db.session.scalars(
             select(Document)
@@ -23,11 +23,11 @@ def versions(session: Session, kind: str) -> list[Document]:
     )
 
 
-def current(session: Session, kind: str) -> Document | None:
+def current(session: Meeting, kind: str) -> Document | None:
     found = versions(session, kind)
     return found[0] if found else None
 
 
-def signed_minutes(session: Session) -> Document | None:
+def signed_minutes(session: Meeting) -> Document | None:
     document = current(session, "minutes")
     return document if document is not None and document.signed_at is not None else None

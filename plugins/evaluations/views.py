@@ -14,7 +14,7 @@ from intranet.models import User
 from intranet.params import int_param, parse_int, year_param
 from intranet.refusals import ServiceError, respond
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import Session, SessionKind, SessionStatus
+from intranet_scheduling.models import Meeting, SessionKind, SessionStatus
 
 from . import documents, participation, services, shelf
 from . import review as reviews
@@ -53,9 +53,9 @@ def _member_or_403() -> None:
         abort(403)
 
 
-def _meeting(session_id: int) -> Session:
+def _meeting(session_id: int) -> Meeting:
     _member_or_403()  # the right first: whether the meeting exists is no answer to someone without it
-    meeting = db.session.get(Session, session_id)
+    meeting = db.session.get(Meeting, session_id)
     if meeting is None or meeting.office_id != _office_id():
         abort(404)
     return meeting
@@ -77,7 +77,7 @@ def _person(form_field) -> User | None:
     return next((u for u in _people() if u.id == form_field.data), None)
 
 
-def _page(meeting: Session, anchor: str = "") -> str:
+def _page(meeting: Meeting, anchor: str = "") -> str:
     return url_for("evaluations.session", session_id=meeting.id) + anchor
 
 
@@ -88,9 +88,9 @@ def _page(meeting: Session, anchor: str = "") -> str:
 def index():
     _member_or_403()
     closed = db.session.scalars(
-        select(Session)
-        .where(Session.office_id == _office_id(), Session.status == SessionStatus.CLOSED)
-        .order_by(Session.starts_at.desc())
+        select(Meeting)
+        .where(Meeting.office_id == _office_id(), Meeting.status == SessionStatus.CLOSED)
+        .order_by(Meeting.starts_at.desc())
         .limit(24)
     ).all()
     signed = {
@@ -190,7 +190,7 @@ def add_task(session_id: int):
 @bp.post("/tasks/<int:task_id>/delete")
 def remove_task(task_id: int):
     task = _own(Task, task_id)
-    meeting = db.session.get(Session, task.session_id)
+    meeting = db.session.get(Meeting, task.session_id)
     return respond(lambda: services.remove_task(task, current_user), _page(meeting, "#tasks"))
 
 
@@ -201,7 +201,7 @@ def report_progress(task_id: int):
     back = (
         request.form.get("back") == "mine"
         and url_for("evaluations.me")
-        or _page(db.session.get(Session, task.session_id), "#tasks")
+        or _page(db.session.get(Meeting, task.session_id), "#tasks")
     )
     return respond(
         lambda: services.report_progress(
@@ -279,7 +279,7 @@ def draft_document(session_id: int, kind: str):
 @bp.route("/documents/<int:cell_document_id>", methods=["GET", "POST"])
 def document(cell_document_id: int):
     doc = _own(Document, cell_document_id)
-    meeting = db.session.get(Session, doc.session_id)
+    meeting = db.session.get(Meeting, doc.session_id)
     drafter = services.is_drafter(current_user, doc.office_id)
     correction = CorrectionForm()
     if request.method == "POST":
@@ -467,7 +467,7 @@ def home_panel(user) -> str:
     return render_template("evaluations/_home.html", overdue=overdue, mine=mine, today=days.today())
 
 
-def session_panel(meeting: Session) -> str:
+def session_panel(meeting: Meeting) -> str:
     """On a meeting's page: the tasks of earlier meetings still overdue (for the agenda), and the link
     to the meeting's closing once it is closed."""
     overdue = services.overdue_tasks(meeting.office_id, days.today(), before=meeting)

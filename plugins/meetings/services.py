@@ -26,7 +26,7 @@ from intranet.models import User, utcnow
 from intranet.plugins import manager
 from intranet.refusals import ServiceError
 from intranet_scheduling import services as scheduling
-from intranet_scheduling.models import Session, SessionMode, SessionStatus
+from intranet_scheduling.models import Meeting, SessionMode, SessionStatus
 
 from . import quality
 from .models import Batch, Event, Guest, JitsiAuth, Mode, OfficeConfig, Participant, Quality, Room, Sample
@@ -165,66 +165,66 @@ class _Probe:
 FOLLOW_MEETING = "follow"  # the room form's choice that lifts a pin
 
 
-def followed_kind(session: Session, config: OfficeConfig) -> str:
+def followed_kind(meeting: Meeting, config: OfficeConfig) -> str:
     """The kind of a room nobody pinned: in the hall for an in-person meeting; online otherwise, on
     Jitsi when the office has one, else an external link."""
-    if session.mode == SessionMode.IN_PERSON:
+    if meeting.mode == SessionMode.IN_PERSON:
         return "in_person"
     return "jitsi" if config.jitsi_domain else "external"
 
 
-def kind_of(session: Session, room: Room | None) -> str:
+def kind_of(meeting: Meeting, room: Room | None) -> str:
     """What the room is now: its pin, else what the meeting's mode and the office's settings give —
     read at every use, so distancing, a changed mode or a Jitsi configured later reach every room."""
     if room is not None and room.pinned_at is not None:
         return room.provider
-    return followed_kind(session, config_for(session.office_id))
+    return followed_kind(meeting, config_for(meeting.office_id))
 
 
-def room_for(session: Session) -> Room:
+def room_for(meeting: Meeting) -> Room:
     """The meeting's room, made on first use, its kind brought up to date (``kind_of``)."""
-    room = db.session.get(Room, session.id) or Room(
-        session_id=session.id,
-        office_id=session.office_id,
+    room = db.session.get(Room, meeting.id) or Room(
+        session_id=meeting.id,
+        office_id=meeting.office_id,
         room_name="chibo-" + secrets.token_hex(12),
         external_url="",
         dial_in="",
         notes="",
     )
-    room.provider = kind_of(session, room)
+    room.provider = kind_of(meeting, room)
     db.session.add(room)
     db.session.flush()
     return room
 
 
-def set_room(session: Session, actor, *, provider: str, external_url: str, dial_in: str) -> Room:
+def set_room(meeting: Meeting, actor, *, provider: str, external_url: str, dial_in: str) -> Room:
     """Pin the room's kind (``provider``), or lift the pin (``FOLLOW_MEETING``): a pinned room stays as
     chosen whatever the meeting's mode becomes (distancing included)."""
-    if not can(actor, "scheduling.plan", session.office_id):
+    if not can(actor, "scheduling.plan", meeting.office_id):
         raise ServiceError(_("Only the secretary and the committee set the meeting's room."))
     from .providers import all_providers
 
-    if provider != FOLLOW_MEETING and provider not in all_providers(session.office_id):
+    if provider != FOLLOW_MEETING and provider not in all_providers(meeting.office_id):
         raise ServiceError(_("Choose how the meeting is held."), "provider")
     external_url = (external_url or "").strip()
     if (provider == "external" or external_url) and not re.match(r"^https?://[^\s<>\"']{4,490}$", external_url):
         raise ServiceError(_("Paste the meeting's link, starting with https://"), "external_url")
-    if provider == "jitsi" and not config_for(session.office_id).jitsi_domain:
+    if provider == "jitsi" and not config_for(meeting.office_id).jitsi_domain:
         raise ServiceError(
             _("This office has no Jitsi yet: its administrator sets it under Meeting rooms."), "provider"
         )
-    room = room_for(session)
+    room = room_for(meeting)
     if provider == FOLLOW_MEETING:
         room.pinned_at = room.pinned_by_id = None
-        room.provider = kind_of(session, room)
+        room.provider = kind_of(meeting, room)
     else:
         room.provider, room.pinned_at, room.pinned_by_id = provider, utcnow(), actor.id
     room.external_url, room.dial_in = external_url, (dial_in or "").strip()[:2000]
     audit(
         "meetings.room",
         Room.__tablename__,
-        session.id,
-        office_id=session.office_id,
+        meeting.id,
+        office_id=meeting.office_id,
         actor=actor,
         provider=provider,
         pinned=room.pinned_at is not None,
@@ -232,55 +232,55 @@ def set_room(session: Session, actor, *, provider: str, external_url: str, dial_
     return room
 
 
-def save_notes(session: Session, actor, notes: str) -> None:
-    if not is_moderator(actor, session):
+def save_notes(meeting: Meeting, actor, notes: str) -> None:
+    if not is_moderator(actor, meeting):
         raise ServiceError(_("Only the chair writes the running notes."))
-    room = room_for(session)
+    room = room_for(meeting)
     room.notes, room.notes_at = (notes or "").strip()[:20000], utcnow()
-    live.publish_on_commit(notes_channel(session.id), prompt=True)
+    live.publish_on_commit(notes_channel(meeting.id), prompt=True)
 
 
 # --- who ---------------------------------------------------------------------------------------------
 
 
-def is_guest(user, session: Session) -> bool:
-    return db.session.get(Guest, (session.id, user.id)) is not None
+def is_guest(user, meeting: Meeting) -> bool:
+    return db.session.get(Guest, (meeting.id, user.id)) is not None
 
 
-def may_join(user, session: Session) -> bool:
+def may_join(user, meeting: Meeting) -> bool:
     """A member of the cell, or a guest the secretary invited."""
     if not (user.is_authenticated and user.active):
         return False
-    return can(user, "meetings.join", session.office_id) or is_guest(user, session)
+    return can(user, "meetings.join", meeting.office_id) or is_guest(user, meeting)
 
 
-def is_moderator(user, session: Session) -> bool:
+def is_moderator(user, meeting: Meeting) -> bool:
     """Who holds ``meetings.moderate`` (the secretary and deputies by default): Jitsi moderators, and
     the board's readers."""
-    return can(user, "meetings.moderate", session.office_id)
+    return can(user, "meetings.moderate", meeting.office_id)
 
 
-def invite_guest(session: Session, actor, username: str) -> Guest:
+def invite_guest(meeting: Meeting, actor, username: str) -> Guest:
     """The secretary invites a member of another office by username. The right is checked before the
     name is looked up: nobody else learns whether an account exists."""
-    if not can(actor, "meetings.invite", session.office_id):
+    if not can(actor, "meetings.invite", meeting.office_id):
         raise ServiceError(_("Only the secretary invites guests."))
     guest = db.session.scalar(select(User).where(User.username == (username or "").strip().lower()))
     if guest is None:
         raise ServiceError(_("No account has this username."), "username")
-    if guest.office_id == session.office_id:
+    if guest.office_id == meeting.office_id:
         raise ServiceError(_("Members of the cell need no invitation."), "username")
     if not guest.active:
         raise ServiceError(_("This account is deactivated."), "username")
-    found = db.session.get(Guest, (session.id, guest.id))
+    found = db.session.get(Guest, (meeting.id, guest.id))
     if found is None:
-        found = Guest(session_id=session.id, user_id=guest.id, office_id=session.office_id, invited_by_id=actor.id)
+        found = Guest(session_id=meeting.id, user_id=guest.id, office_id=meeting.office_id, invited_by_id=actor.id)
         db.session.add(found)
         audit(
             "meetings.guest.invite",
             Guest.__tablename__,
-            session.id,
-            office_id=session.office_id,
+            meeting.id,
+            office_id=meeting.office_id,
             actor=actor,
             user_id=guest.id,
         )
@@ -289,36 +289,36 @@ def invite_guest(session: Session, actor, username: str) -> Guest:
         notify(
             [guest],
             _("You are invited to a party cell meeting"),
-            session.title,
-            link=link_to("meetings.room", session_id=session.id),
-            key=f"meetings:guest:{session.id}",
+            meeting.title,
+            link=link_to("meetings.room", session_id=meeting.id),
+            key=f"meetings:guest:{meeting.id}",
         )
     return found
 
 
-def guests(session: Session) -> list[Guest]:
-    return list(db.session.scalars(select(Guest).where(Guest.session_id == session.id)))
+def guests(meeting: Meeting) -> list[Guest]:
+    return list(db.session.scalars(select(Guest).where(Guest.session_id == meeting.id)))
 
 
-def expected(session: Session) -> list[User]:
+def expected(meeting: Meeting) -> list[User]:
     """Who the board expects: the cell's members, then the invited guests."""
-    members = scheduling.members(session.office_id)
-    return members + [g.user for g in guests(session) if g.user_id not in {u.id for u in members}]
+    members = scheduling.members(meeting.office_id)
+    return members + [g.user for g in guests(meeting) if g.user_id not in {u.id for u in members}]
 
 
-def opens_at(session: Session) -> datetime:
-    return session.starts_at - timedelta(minutes=config_for(session.office_id).open_minutes_before)
+def opens_at(meeting: Meeting) -> datetime:
+    return meeting.starts_at - timedelta(minutes=config_for(meeting.office_id).open_minutes_before)
 
 
-def room_open(session: Session, now: datetime | None = None) -> bool:
-    return session.status != SessionStatus.CLOSED and (now or utcnow()) >= opens_at(session)
+def room_open(meeting: Meeting, now: datetime | None = None) -> bool:
+    return meeting.status != SessionStatus.CLOSED and (now or utcnow()) >= opens_at(meeting)
 
 
-def _refuse_unless_open(session: Session) -> None:
-    if session.status == SessionStatus.CLOSED:
+def _refuse_unless_open(meeting: Meeting) -> None:
+    if meeting.status == SessionStatus.CLOSED:
         raise ServiceError(_("This meeting is closed."))
-    if not room_open(session):
-        raise ServiceError(_("The room opens at %(time)s.", time=shown(opens_at(session))))
+    if not room_open(meeting):
+        raise ServiceError(_("The room opens at %(time)s.", time=shown(opens_at(meeting))))
 
 
 def shown(moment: datetime) -> str:
@@ -329,11 +329,11 @@ def shown(moment: datetime) -> str:
 # --- joining ------------------------------------------------------------------------------------------
 
 
-def participant(session: Session, user: User, *, lock: bool = False) -> Participant:
+def participant(meeting: Meeting, user: User, *, lock: bool = False) -> Participant:
     """The person's row in this meeting's room, made on first need. ``lock`` holds the row to the end
     of the transaction, so two requests of one person (on two workers) change its counters one after
     the other instead of both writing what each read."""
-    query = select(Participant).where(Participant.session_id == session.id, Participant.user_id == user.id)
+    query = select(Participant).where(Participant.session_id == meeting.id, Participant.user_id == user.id)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     found = db.session.scalars(query).first()
@@ -342,9 +342,9 @@ def participant(session: Session, user: User, *, lock: bool = False) -> Particip
             with db.session.begin_nested():
                 db.session.add(
                     Participant(
-                        session_id=session.id,
+                        session_id=meeting.id,
                         user_id=user.id,
-                        office_id=session.office_id,
+                        office_id=meeting.office_id,
                         state=Quality.DISCONNECTED,
                         worst=Quality.GOOD,
                         mode=Mode.VIDEO,
@@ -364,26 +364,26 @@ def participant(session: Session, user: User, *, lock: bool = False) -> Particip
     return found
 
 
-def enter(session: Session, user: User, now: datetime | None = None) -> None:
+def enter(meeting: Meeting, user: User, now: datetime | None = None) -> None:
     """The server itself saw this person come into the open room: it served them the room page or a
     Jitsi token. No connection counts from before the first such moment (docs/security/ingest.md)."""
     now = now or utcnow()
-    if not room_open(session, now):
+    if not room_open(meeting, now):
         return
-    person = participant(session, user)
+    person = participant(meeting, user)
     if person.entered_at is None:
         person.entered_at = now
 
 
-def _log(session: Session, user: User, kind: str, at: datetime, detail: dict | None = None) -> None:
+def _log(meeting: Meeting, user: User, kind: str, at: datetime, detail: dict | None = None) -> None:
     db.session.add(
         Event(
-            office_id=session.office_id, session_id=session.id, user_id=user.id, kind=kind, at=at, detail=detail or {}
+            office_id=meeting.office_id, session_id=meeting.id, user_id=user.id, kind=kind, at=at, detail=detail or {}
         )
     )
 
 
-def _connect(session: Session, person: Participant, user: User, at: datetime, source: str) -> bool:
+def _connect(meeting: Meeting, person: Participant, user: User, at: datetime, source: str) -> bool:
     """Returns False, changing nothing, when the server never saw the person enter: a page's word
     alone makes nobody present."""
     if person.entered_at is None:
@@ -391,17 +391,17 @@ def _connect(session: Session, person: Participant, user: User, at: datetime, so
     at = max(at, person.entered_at)
     if not person.connected:
         person.connected, person.connected_since = True, max(at, person.counted_until or at)
-    _first_join(session, person, user, at, source)
+    _first_join(meeting, person, user, at, source)
     quality.set_state(person, Quality.GOOD)
     return True
 
 
-def _first_join(session: Session, person: Participant, user: User, at: datetime, source: str) -> None:
+def _first_join(meeting: Meeting, person: Participant, user: User, at: datetime, source: str) -> None:
     if person.first_joined_at is None:
         person.first_joined_at = at
         # Attendance works the same in every mode: the scheduling plugin marks the member present.
-        manager().for_office(session.office_id).intranet_session_member_joined(
-            session=session, user=user, source=source
+        manager().for_office(meeting.office_id).intranet_session_member_joined(
+            session=meeting, user=user, source=source
         )
 
 
@@ -420,39 +420,39 @@ def _disconnect(person: Participant, at: datetime, *, dropped: bool = False) -> 
     quality.set_state(person, Quality.DISCONNECTED, counts_as_worst=dropped)
 
 
-def check_in(session: Session, user: User) -> Participant:
+def check_in(meeting: Meeting, user: User) -> Participant:
     """A member joining the external meeting link says so here (attendance from the link)."""
-    if not may_join(user, session):
+    if not may_join(user, meeting):
         raise ServiceError(_("Only members of this cell and invited guests join its meetings."))
-    _refuse_unless_open(session)
+    _refuse_unless_open(meeting)
     now = utcnow()
-    enter(session, user, now)
-    person = participant(session, user, lock=True)
+    enter(meeting, user, now)
+    person = participant(meeting, user, lock=True)
     person.mode, person.last_seen_at = Mode.LINK, now
-    _connect(session, person, user, now, "external-link check-in")
-    _log(session, user, "joined", now, {"via": "external link"})
-    live.publish_on_commit(board_channel(session.id), prompt=True)
+    _connect(meeting, person, user, now, "external-link check-in")
+    _log(meeting, user, "joined", now, {"via": "external link"})
+    live.publish_on_commit(board_channel(meeting.id), prompt=True)
     return person
 
 
-def follow_along(session: Session, user: User) -> None:
+def follow_along(meeting: Meeting, user: User) -> None:
     """A member opened follow-along while the room is open: they take part in text (a way in when the
     call cannot hold, or its server cannot be reached), present like any other way in and shown as
     following on the board. No call, so no minutes or link state; a member in the call meanwhile keeps
     the call's mode."""
     now = utcnow()
-    if not room_open(session, now):
+    if not room_open(meeting, now):
         return
-    enter(session, user, now)
-    person = participant(session, user, lock=True)
+    enter(meeting, user, now)
+    person = participant(meeting, user, lock=True)
     person.last_seen_at = now
     if person.connected or (person.mode == Mode.FOLLOW and person.first_joined_at is not None):
         return
     person.mode = Mode.FOLLOW
     if person.first_joined_at is None:
-        _log(session, user, "joined", now, {"via": "follow-along"})
-    _first_join(session, person, user, now, "follow-along")
-    live.publish_on_commit(board_channel(session.id), prompt=True)
+        _log(meeting, user, "joined", now, {"via": "follow-along"})
+    _first_join(meeting, person, user, now, "follow-along")
+    live.publish_on_commit(board_channel(meeting.id), prompt=True)
 
 
 # --- the quality ingest -------------------------------------------------------------------------------
@@ -476,14 +476,14 @@ class Verdict:
         return {"state": self.state.value, "advice": self.advice, "duplicate": self.duplicate, "ignored": self.ignored}
 
 
-def ingest(session: Session, user: User, payload: object, now: datetime | None = None) -> Verdict:
+def ingest(meeting: Meeting, user: User, payload: object, now: datetime | None = None) -> Verdict:
     """Take one batch of samples and events from the room page. Refused (ServiceError) when it is not
     a batch at all or the room is not open, and (RateLimited) past the participant's token bucket;
     items with a time from the future or too far in the past, or of a bad shape, are ignored and
     counted, and every time is clipped to what the server saw (from the person's entry to now); a
     batch already taken changes nothing. The rules: docs/security/ingest.md."""
     now = now or utcnow()
-    if not may_join(user, session):
+    if not may_join(user, meeting):
         raise ServiceError(_("Only members of this cell and invited guests join its meetings."))
     if (
         not isinstance(payload, dict)
@@ -491,7 +491,7 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
         or not BATCH_ID.match(payload["batch"])
     ):
         raise ServiceError("batch: 8–64 letters, digits, '-' or '_'")
-    if not hmac.compare_digest(str(payload.get("token", "")), ingest_token(session.id, user.id)):
+    if not hmac.compare_digest(str(payload.get("token", "")), ingest_token(meeting.id, user.id)):
         raise ServiceError("token")
     samples, events = payload.get("samples", []), payload.get("events", [])
     if (
@@ -501,26 +501,26 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
         or len(events) > MAX_ITEMS
     ):
         raise ServiceError(f"samples, events: lists of at most {MAX_ITEMS}")
-    _refuse_unless_open(session)  # a closed meeting's report stays as it was closed
-    person = participant(session, user, lock=True)
-    if db.session.get(Batch, (session.id, user.id, payload["batch"])) is not None:
+    _refuse_unless_open(meeting)  # a closed meeting's report stays as it was closed
+    person = participant(meeting, user, lock=True)
+    if db.session.get(Batch, (meeting.id, user.id, payload["batch"])) is not None:
         return Verdict(person.state, _advice(person), duplicate=True)
     _spend(person, 1 + len(samples) + len(events), now)
     db.session.add(
         Batch(
-            session_id=session.id,
+            session_id=meeting.id,
             user_id=user.id,
             batch_id=payload["batch"],
-            office_id=session.office_id,
+            office_id=meeting.office_id,
             received_at=now,
         )
     )
-    config = config_for(session.office_id)
+    config = config_for(meeting.office_id)
     before = (person.state, person.connected, person.drops, person.mode)
     ignored = 0
     items = [("event", e) for e in events] + [("sample", s) for s in samples]
     timed = []
-    floor = max(person.entered_at or now, opens_at(session))
+    floor = max(person.entered_at or now, opens_at(meeting))
     for kind, item in items:
         at = _time(item, now)
         if at is None:
@@ -529,9 +529,9 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
         timed.append((min(max(at, floor), now), 0 if kind == "event" else 1, kind, item))
     for at, _order, kind, item in sorted(timed, key=lambda t: (t[0], t[1])):
         if kind == "event":
-            ignored += not _apply_event(session, user, person, item, at)
+            ignored += not _apply_event(meeting, user, person, item, at)
         else:
-            ignored += not _apply_sample(session, user, person, item, at, config)
+            ignored += not _apply_sample(meeting, user, person, item, at, config)
     mode = payload.get("mode")
     # A member following in text stays so until a page of theirs is in the call again: a room page
     # left open beside follow-along (or closing) claims nothing about how they take part.
@@ -539,7 +539,7 @@ def ingest(session: Session, user: User, payload: object, now: datetime | None =
         person.mode = Mode(mode)
     person.last_seen_at = now
     if (person.state, person.connected, person.drops, person.mode) != before:
-        live.publish_on_commit(board_channel(session.id), prompt=True)
+        live.publish_on_commit(board_channel(meeting.id), prompt=True)
     return Verdict(person.state, _advice(person), ignored=ignored)
 
 
@@ -584,7 +584,7 @@ def _number(value, low: float, high: float) -> float | None:
     return float(value) if low <= value <= high else None
 
 
-def _apply_sample(session, user, person: Participant, item: dict, at: datetime, config: OfficeConfig) -> bool:
+def _apply_sample(meeting, user, person: Participant, item: dict, at: datetime, config: OfficeConfig) -> bool:
     rtt = _number(item.get("rtt"), 0, 120_000)
     loss = _number(item.get("loss"), 0, 100)
     conn = _number(item.get("quality"), 0, 100)
@@ -594,8 +594,8 @@ def _apply_sample(session, user, person: Participant, item: dict, at: datetime, 
     seen = verdict = quality.verdict(config, rtt_ms=rtt, loss_pct=loss, quality=conn, media=media)
     db.session.add(
         Sample(
-            office_id=session.office_id,
-            session_id=session.id,
+            office_id=meeting.office_id,
+            session_id=meeting.id,
             user_id=user.id,
             at=at,
             rtt_ms=rtt,
@@ -608,11 +608,11 @@ def _apply_sample(session, user, person: Participant, item: dict, at: datetime, 
     )
     if person.connected:
         if quality.observe(person, seen, config.samples_to_change):
-            _log(session, user, "state", at, {"state": person.state.value})
+            _log(meeting, user, "state", at, {"state": person.state.value})
     return True
 
 
-def _apply_event(session, user, person: Participant, item: dict, at: datetime) -> bool:
+def _apply_event(meeting, user, person: Participant, item: dict, at: datetime) -> bool:
     kind = item.get("kind")
     if kind not in EVENT_KINDS:
         return False
@@ -623,7 +623,7 @@ def _apply_event(session, user, person: Participant, item: dict, at: datetime) -
     }
     if kind in ("joined", "reconnected"):  # the page says "reconnected" when a join follows a drop
         was_connected = person.connected
-        if not _connect(session, person, user, at, "jitsi"):
+        if not _connect(meeting, person, user, at, "jitsi"):
             return False
         person.reconnects += kind == "reconnected" and not was_connected
     elif kind == "dropped":
@@ -633,10 +633,10 @@ def _apply_event(session, user, person: Participant, item: dict, at: datetime) -
     elif kind == "left":
         _disconnect(person, at)
     elif kind == "hand":  # Jitsi's own raise-hand button, passed on to whoever keeps a speakers list
-        manager().for_office(session.office_id).intranet_session_hand(
-            session=session, user=user, raised=detail.get("raised") is True
+        manager().for_office(meeting.office_id).intranet_session_hand(
+            session=meeting, user=user, raised=detail.get("raised") is True
         )
-    _log(session, user, kind, at, detail)
+    _log(meeting, user, kind, at, detail)
     return True
 
 
@@ -656,14 +656,14 @@ class Row:
     worst: Quality | None
 
 
-def board(session: Session, now: datetime | None = None) -> list[Row]:
+def board(meeting: Meeting, now: datetime | None = None) -> list[Row]:
     now = now or utcnow()
-    people = {p.user_id: p for p in db.session.scalars(select(Participant).where(Participant.session_id == session.id))}
-    guest_ids = {g.user_id for g in guests(session)}
+    people = {p.user_id: p for p in db.session.scalars(select(Participant).where(Participant.session_id == meeting.id))}
+    guest_ids = {g.user_id for g in guests(meeting)}
     # Someone the chair ticked present without a room join is in the hall (a hybrid meeting).
-    in_hall = {a.user_id for a in session.attendance if a.present and a.taken_by == "chair"}
+    in_hall = {a.user_id for a in meeting.attendance if a.present and a.taken_by == "chair"}
     rows = []
-    for user in expected(session):
+    for user in expected(meeting):
         p = people.get(user.id)
         joined = bool(p and p.first_joined_at)
         mode = p.mode if joined else (Mode.HALL if user.id in in_hall else None)
@@ -692,13 +692,13 @@ def minutes_connected(person: Participant, now: datetime) -> int:
     return seconds // 60
 
 
-def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]]]:
+def participation(meetings: list[Meeting]) -> dict[int, dict[int, dict[str, int]]]:
     """For the evaluations plugin: per meeting held in a room (an in-person meeting reports nothing),
     minutes connected and drops of everyone expected, zeros included. Three queries whatever the
     number of meetings, plus one per office."""
-    ids = [s.id for s in sessions]
+    ids = [s.id for s in meetings]
     rooms = {r.session_id: r for r in db.session.scalars(select(Room).where(Room.session_id.in_(ids)))}
-    online = {s.id for s in sessions if s.id in rooms and kind_of(s, rooms[s.id]) != "in_person"}
+    online = {s.id for s in meetings if s.id in rooms and kind_of(s, rooms[s.id]) != "in_person"}
     people: dict[int, dict[int, Participant]] = {i: {} for i in online}
     for person in db.session.scalars(select(Participant).where(Participant.session_id.in_(online))):
         people[person.session_id][person.user_id] = person
@@ -709,24 +709,24 @@ def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]
         invited[session_id].append(user_id)
     cells: dict[int, list[int]] = {}
     now, result = utcnow(), {}
-    for session in (s for s in sessions if s.id in online):
-        if session.office_id not in cells:
-            cells[session.office_id] = [u.id for u in scheduling.members(session.office_id)]
-        here = people[session.id]
-        result[session.id] = {
+    for meeting in (s for s in meetings if s.id in online):
+        if meeting.office_id not in cells:
+            cells[meeting.office_id] = [u.id for u in scheduling.members(meeting.office_id)]
+        here = people[meeting.id]
+        result[meeting.id] = {
             user_id: {
                 "minutes_connected": minutes_connected(here[user_id], now) if user_id in here else 0,
                 "drops": here[user_id].drops if user_id in here else 0,
             }
-            for user_id in dict.fromkeys([*cells[session.office_id], *invited[session.id]])
+            for user_id in dict.fromkeys([*cells[meeting.office_id], *invited[meeting.id]])
         }
     return result
 
 
-def events(session: Session, limit: int = 200) -> list[Event]:
+def events(meeting: Meeting, limit: int = 200) -> list[Event]:
     return list(
         db.session.scalars(
-            select(Event).where(Event.session_id == session.id).order_by(Event.at.desc(), Event.id.desc()).limit(limit)
+            select(Event).where(Event.session_id == meeting.id).order_by(Event.at.desc(), Event.id.desc()).limit(limit)
         )
     )
 
@@ -767,14 +767,14 @@ def roll_up(older_than: timedelta, now: datetime | None = None) -> int:
     return folded
 
 
-def close_room(session: Session) -> None:
+def close_room(meeting: Meeting) -> None:
     """The meeting closed: whoever is still connected is counted up to now and disconnected."""
     now = utcnow()
     for person in db.session.scalars(
         select(Participant)
-        .where(Participant.session_id == session.id, Participant.connected.is_(True))
+        .where(Participant.session_id == meeting.id, Participant.connected.is_(True))
         .with_for_update()
         .execution_options(populate_existing=True)
     ):
         _disconnect(person, min(now, person.last_seen_at or now))
-    live.publish_on_commit(board_channel(session.id), prompt=True)
+    live.publish_on_commit(board_channel(meeting.id), prompt=True)

@@ -26,7 +26,7 @@ from intranet.plugins import cross_office_view, manager
 from intranet.refusals import ServiceError, respond
 from intranet.security import allow_frames
 from intranet_scheduling.models import Document as SchedulingDocument
-from intranet_scheduling.models import Session, SessionStatus
+from intranet_scheduling.models import Meeting, SessionStatus
 
 from . import jitsi, services, signals
 from .forms import ConfigForm, GuestForm, NotesForm, RoomForm
@@ -40,7 +40,7 @@ MAX_BATCH_BYTES = 64 * 1024  # a full batch of 60 samples and 60 events is about
 
 
 def _office_of(session_id: int) -> int | None:
-    return db.session.scalar(select(Session.office_id).where(Session.id == session_id))
+    return db.session.scalar(select(Meeting.office_id).where(Meeting.id == session_id))
 
 
 # A meeting's pages are open to its invited guests of other offices while the plugin is on for the
@@ -51,9 +51,9 @@ guest_view = cross_office_view(_office_of)
 # --- access -------------------------------------------------------------------------------------------
 
 
-def _meeting(session_id: int) -> Session:
+def _meeting(session_id: int) -> Meeting:
     """The meeting, for a member of its cell or an invited guest (of any office)."""
-    meeting = db.session.get(Session, session_id)
+    meeting = db.session.get(Meeting, session_id)
     if meeting is None or not manager().is_enabled(meeting.office_id, "meetings"):
         abort(404)
     if meeting.office_id != current_user.office_id and not services.is_guest(current_user, meeting):
@@ -63,7 +63,7 @@ def _meeting(session_id: int) -> Session:
     return meeting
 
 
-def _moderated(session_id: int) -> Session:
+def _moderated(session_id: int) -> Meeting:
     meeting = _meeting(session_id)
     if not services.is_moderator(current_user, meeting):
         abort(403)
@@ -116,7 +116,7 @@ def room(session_id: int):
     )
 
 
-def _checked_in(meeting: Session) -> bool:
+def _checked_in(meeting: Meeting) -> bool:
     person = db.session.get(Participant, (meeting.id, current_user.id))
     return bool(person and person.first_joined_at)
 
@@ -209,7 +209,7 @@ def _notes_html(session_id: int) -> str:
 
 
 def _board_html(session_id: int) -> str:
-    meeting = db.session.get(Session, session_id)
+    meeting = db.session.get(Meeting, session_id)
     return render_template(
         "meetings/_board.html", rows=services.board(meeting), session=meeting, signals=signals.basis(meeting.id)
     )
@@ -271,7 +271,7 @@ def documents(session_id: int):
     return response
 
 
-def _latest_documents(meeting: Session) -> list[SchedulingDocument]:
+def _latest_documents(meeting: Meeting) -> list[SchedulingDocument]:
     documents = db.session.scalars(
         select(SchedulingDocument)
         .where(SchedulingDocument.session_id == meeting.id)
@@ -283,12 +283,12 @@ def _latest_documents(meeting: Session) -> list[SchedulingDocument]:
     return list(latest.values())
 
 
-def _discussion_questions(meeting: Session) -> list[str]:
+def _discussion_questions(meeting: Meeting) -> list[str]:
     """Shown to members once the documents are sent, as on the meeting's page."""
     return [q.text for q in meeting.questions] if meeting.status != SessionStatus.PLANNED else []
 
 
-def _documents_version(meeting: Session, documents: list[SchedulingDocument]) -> str:
+def _documents_version(meeting: Meeting, documents: list[SchedulingDocument]) -> str:
     """Changes whenever a new version of a document is sent or the discussion questions change."""
     questions = hashlib.sha256("\n".join(_discussion_questions(meeting)).encode()).hexdigest()[:8]
     return "-".join([*(f"{d.kind.value}{d.version}.{d.id}" for d in documents), questions])
@@ -368,7 +368,7 @@ def invite_guest(session_id: int):
     )
 
 
-def session_panel(meeting: Session) -> str:
+def session_panel(meeting: Meeting) -> str:
     """On the meeting's page: how it is held, the way in, and for the planners the room's settings."""
     if not services.may_join(current_user, meeting):
         return ""

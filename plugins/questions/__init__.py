@@ -88,9 +88,9 @@ def intranet_session_question_asked(session, user, text, asked_at):
 
 @hookimpl
 def intranet_session_anonymity(session):
-    from .services import settings_for
+    from .services import queue_settings
 
-    return settings_for(session).anonymity.value
+    return queue_settings(session).anonymity.value
 
 
 @hookimpl

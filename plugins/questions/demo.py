@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from intranet.extensions import db
-from intranet_scheduling.models import Session, SessionKind, SessionStatus
+from intranet_scheduling.models import Meeting, SessionKind, SessionStatus
 
 from . import services
 from .models import Anonymity, Question, QuestionStatus, Speaker, SpeakerSource, SpeakerState, Vote
@@ -29,9 +29,9 @@ def seed(office, people, actor) -> None:
     rng = random.Random(office.id)  # the same demo every time
     thematic = list(
         db.session.scalars(
-            select(Session)
-            .where(Session.office_id == office.id, Session.kind == SessionKind.THEMATIC)
-            .order_by(Session.starts_at)
+            select(Meeting)
+            .where(Meeting.office_id == office.id, Meeting.kind == SessionKind.THEMATIC)
+            .order_by(Meeting.starts_at)
         )
     )
     voters = [
@@ -48,7 +48,7 @@ def seed(office, people, actor) -> None:
         services.set_vote(first, people["dangvien2"], True)
 
 
-def _past_record(meeting: Session, people, voters, rng: random.Random) -> None:
+def _past_record(meeting: Meeting, people, voters, rng: random.Random) -> None:
     start = meeting.starts_at + timedelta(minutes=40)  # after the group's presentation
     authors = rng.sample(voters, 4)
     for i, (author, text) in enumerate(zip(authors, rng.sample(ASKED, 4))):

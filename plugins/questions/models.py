@@ -1,5 +1,5 @@
 """Question-queue tables: per-meeting settings, questions, votes, the speakers list. Every table is
-``questions_*`` and carries ``office_id``; a meeting is the scheduling plugin's ``Session``."""
+``questions_*`` and carries ``office_id``; a meeting is the scheduling plugin's ``Meeting``."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from intranet.extensions import db
 from intranet.models import User, utcnow
 from intranet.refusals import ServiceError
 from intranet.text import clean_text as core_clean
-from intranet_scheduling.models import DiscussionQuestion, Session, SessionStatus
+from intranet_scheduling.models import DiscussionQuestion, Meeting, SessionStatus
 
 from .models import Anonymity, Question, QuestionStatus, QueueSettings, Sort, Speaker, SpeakerSource, SpeakerState, Vote
 
@@ -75,15 +75,15 @@ def _announce_queue(question: Question, *, prompt: bool = True) -> None:
 # --- who -------------------------------------------------------------------------------------------
 
 
-def settings_for(session: Session) -> QueueSettings:
+def queue_settings(meeting: Meeting) -> QueueSettings:
     """The meeting's settings; the defaults (not yet stored) until the chair first saves them."""
-    return db.session.get(QueueSettings, session.id) or default_settings(session)
+    return db.session.get(QueueSettings, meeting.id) or default_settings(meeting)
 
 
-def default_settings(session: Session) -> QueueSettings:
+def default_settings(meeting: Meeting) -> QueueSettings:
     return QueueSettings(
-        session_id=session.id,
-        office_id=session.office_id,
+        session_id=meeting.id,
+        office_id=meeting.office_id,
         anonymity=Anonymity.CHAIR_ONLY,
         premoderation=False,
         sort=Sort.VOTES,
@@ -92,8 +92,8 @@ def default_settings(session: Session) -> QueueSettings:
     )
 
 
-def is_participant(user, session: Session) -> bool:
-    return is_cell_member(user, session.office_id)
+def is_participant(user, meeting: Meeting) -> bool:
+    return is_cell_member(user, meeting.office_id)
 
 
 def is_cell_member(user, office_id: int) -> bool:
@@ -106,35 +106,35 @@ def visible_to(question: Question, user, settings: QueueSettings | None = None) 
     their own, or they chair the meeting. Anything else is answered as if it did not exist."""
     if question.status in LIVE or question.author_id == user.id:
         return True
-    return is_chair(user, db.session.get(Session, question.session_id), settings)
+    return is_chair(user, db.session.get(Meeting, question.session_id), settings)
 
 
-def is_chair(user, session: Session, settings: QueueSettings | None = None) -> bool:
+def is_chair(user, meeting: Meeting, settings: QueueSettings | None = None) -> bool:
     """Who holds ``questions.moderate`` (the secretary and deputies by default), or the member named
     to chair this meeting."""
-    if not is_participant(user, session):
+    if not is_participant(user, meeting):
         return False
-    settings = settings or settings_for(session)
-    return can(user, "questions.moderate", session.office_id) or settings.chair_id == user.id
+    settings = settings or queue_settings(meeting)
+    return can(user, "questions.moderate", meeting.office_id) or settings.chair_id == user.id
 
 
-def participants(session: Session) -> list[User]:
-    return holders("questions.take_part", session.office_id)
+def participants(meeting: Meeting) -> list[User]:
+    return holders("questions.take_part", meeting.office_id)
 
 
-def _participant_or_refuse(user, session: Session) -> None:
-    if not is_participant(user, session):
+def _participant_or_refuse(user, meeting: Meeting) -> None:
+    if not is_participant(user, meeting):
         raise ServiceError(_("Only members of this cell take part in its meetings."))
 
 
-def _open_or_refuse(session: Session) -> None:
-    if session.status == SessionStatus.CLOSED:
+def _open_or_refuse(meeting: Meeting) -> None:
+    if meeting.status == SessionStatus.CLOSED:
         raise ServiceError(_("This meeting is closed."))
 
 
-def _chair_or_refuse(user, session: Session) -> QueueSettings:
-    settings = settings_for(session)
-    if not is_chair(user, session, settings):
+def _chair_or_refuse(user, meeting: Meeting) -> QueueSettings:
+    settings = queue_settings(meeting)
+    if not is_chair(user, meeting, settings):
         raise ServiceError(_("Only the chair of the meeting can do this."))
     return settings
 
@@ -143,7 +143,7 @@ def _chair_or_refuse(user, session: Session) -> QueueSettings:
 
 
 def save_settings(
-    session: Session,
+    meeting: Meeting,
     actor,
     *,
     anonymity: Anonymity,
@@ -153,16 +153,16 @@ def save_settings(
     open_limit: int,
     chair: User | None,
 ) -> QueueSettings:
-    settings = _chair_or_refuse(actor, session)
-    _open_or_refuse(session)
+    settings = _chair_or_refuse(actor, meeting)
+    _open_or_refuse(meeting)
     if not OPEN_LIMIT_RANGE[0] <= open_limit <= OPEN_LIMIT_RANGE[1]:
         raise ServiceError(
             _("Between %(low)d and %(high)d.", low=OPEN_LIMIT_RANGE[0], high=OPEN_LIMIT_RANGE[1]), "open_limit"
         )
     chair_id = chair.id if chair else None
-    if chair_id != settings.chair_id and not can(actor, "questions.name_chair", session.office_id):
+    if chair_id != settings.chair_id and not can(actor, "questions.name_chair", meeting.office_id):
         raise ServiceError(_("Only the secretary names the chair of a meeting."), "chair_id")
-    if chair is not None and not is_participant(chair, session):
+    if chair is not None and not is_participant(chair, meeting):
         raise ServiceError(_("“%(name)s” is not a member of this cell.", name=chair.full_name), "chair_id")
     previous = {
         "anonymity": settings.anonymity.value,
@@ -177,8 +177,8 @@ def save_settings(
     record(
         "questions.settings",
         QueueSettings.__tablename__,
-        session.id,
-        office_id=session.office_id,
+        meeting.id,
+        office_id=meeting.office_id,
         actor=actor,
         previous=previous,
         anonymity=anonymity.value,
@@ -186,7 +186,7 @@ def save_settings(
         open_limit=open_limit,
         chair_id=chair_id,
     )
-    _announce("meeting", session.id)
+    _announce("meeting", meeting.id)
     return settings
 
 
@@ -206,7 +206,7 @@ def clean_text(text: str | None, *, limited: bool = True) -> str:
 
 
 def ask(
-    session: Session,
+    meeting: Meeting,
     user: User,
     text: str,
     *,
@@ -217,22 +217,22 @@ def ask(
 ) -> Question:
     # A question sent with the documents was checked by the scheduling plugin (its own, longer limit).
     text = clean_text(text, limited=not from_report)
-    _participant_or_refuse(user, session)
-    _open_or_refuse(session)
+    _participant_or_refuse(user, meeting)
+    _open_or_refuse(meeting)
     if discussion_question_id is not None:
         target = db.session.get(DiscussionQuestion, discussion_question_id)
-        if target is None or target.session_id != session.id:
+        if target is None or target.session_id != meeting.id:
             raise ServiceError(_("Choose one of this meeting's discussion questions."), "target")
-    settings = settings_for(session)
+    settings = queue_settings(meeting)
     # Questions sent with the documents are the group's preparation material: not counted against the cap.
-    if not from_report and open_count(session, user) >= settings.open_limit:
+    if not from_report and open_count(meeting, user) >= settings.open_limit:
         raise ServiceError(
             _("You already have %(count)d questions waiting. Wait until one is answered.", count=settings.open_limit),
             "text",
         )
     question = Question(
-        office_id=session.office_id,
-        session_id=session.id,
+        office_id=meeting.office_id,
+        session_id=meeting.id,
         author_id=user.id,
         anonymity=settings.anonymity,
         through_chair=through_chair,
@@ -249,11 +249,11 @@ def ask(
     return question
 
 
-def open_count(session: Session, user: User) -> int:
+def open_count(meeting: Meeting, user: User) -> int:
     return (
         db.session.scalar(
             select(func.count(Question.id)).where(
-                Question.session_id == session.id,
+                Question.session_id == meeting.id,
                 Question.author_id == user.id,
                 Question.status.in_((QuestionStatus.PENDING, QuestionStatus.OPEN)),
             )
@@ -268,9 +268,9 @@ def open_count(session: Session, user: User) -> int:
 def set_vote(question: Question, user: User, on: bool) -> bool:
     """Vote for the question (``on``) or take the vote back: the state the member asked for, so a
     request sent twice (a retry after a lost reply) leaves the same state, never its opposite."""
-    session = db.session.get(Session, question.session_id)
-    _participant_or_refuse(user, session)
-    _open_or_refuse(session)
+    meeting = db.session.get(Meeting, question.session_id)
+    _participant_or_refuse(user, meeting)
+    _open_or_refuse(meeting)
     if question.author_id == user.id:
         raise ServiceError(_("You cannot vote for your own question."))
     _lock_votes(question)  # a merge or a hide that just committed is seen below
@@ -322,9 +322,9 @@ def _count_votes(question: Question) -> None:
     _announce_queue(question, prompt=False)
 
 
-def voted_ids(session: Session, user: User) -> set[int]:
+def voted_ids(meeting: Meeting, user: User) -> set[int]:
     return set(
-        db.session.scalars(select(Vote.question_id).where(Vote.session_id == session.id, Vote.user_id == user.id))
+        db.session.scalars(select(Vote.question_id).where(Vote.session_id == meeting.id, Vote.user_id == user.id))
     )
 
 
@@ -333,9 +333,9 @@ def voted_ids(session: Session, user: User) -> set[int]:
 
 def _moderation(question: Question, actor) -> QueueSettings:
     """The chair's right first, before anything of the question (its state) shapes the answer."""
-    session = db.session.get(Session, question.session_id)
-    settings = _chair_or_refuse(actor, session)
-    _open_or_refuse(session)
+    meeting = db.session.get(Meeting, question.session_id)
+    settings = _chair_or_refuse(actor, meeting)
+    _open_or_refuse(meeting)
     return settings
 
 
@@ -363,10 +363,10 @@ def pin(question: Question, actor) -> None:
         db.session.add(settings)
 
 
-def unpin(session: Session, actor) -> None:
-    settings = _chair_or_refuse(actor, session)
+def unpin(meeting: Meeting, actor) -> None:
+    settings = _chair_or_refuse(actor, meeting)
     settings.current_question_id = None
-    _announce("meeting", session.id)
+    _announce("meeting", meeting.id)
 
 
 def mark_answered(question: Question, actor) -> None:
@@ -455,19 +455,19 @@ def author_shown(question: Question, settings: QueueSettings, *, to_chair: bool)
     return to_chair and rank == Anonymity.CHAIR_ONLY.rank
 
 
-def author_shown_in_mode(session: Session, viewer, asked: str) -> bool:
+def author_shown_in_mode(meeting: Meeting, viewer, asked: str) -> bool:
     """``author_shown`` for a copy of a question kept by another plugin, asked in mode ``asked``."""
-    settings = settings_for(session)
+    settings = queue_settings(meeting)
     try:
         rank = max(Anonymity(asked).rank, settings.anonymity.rank)
     except ValueError:  # an unknown mode: the strictest
         return False
     if rank == Anonymity.NAMED.rank:
         return True
-    return rank == Anonymity.CHAIR_ONLY.rank and is_chair(viewer, session, settings)
+    return rank == Anonymity.CHAIR_ONLY.rank and is_chair(viewer, meeting, settings)
 
 
-def queue(session: Session, sort: Sort, *, statuses=LIVE) -> list[Question]:
+def queue(meeting: Meeting, sort: Sort, *, statuses=LIVE) -> list[Question]:
     order = (
         (Question.votes.desc(), Question.created_at, Question.id)
         if sort == Sort.VOTES
@@ -475,35 +475,35 @@ def queue(session: Session, sort: Sort, *, statuses=LIVE) -> list[Question]:
     )
     return list(
         db.session.scalars(
-            select(Question).where(Question.session_id == session.id, Question.status.in_(statuses)).order_by(*order)
+            select(Question).where(Question.session_id == meeting.id, Question.status.in_(statuses)).order_by(*order)
         )
     )
 
 
-def current_question(session: Session, settings: QueueSettings) -> Question | None:
+def current_question(meeting: Meeting, settings: QueueSettings) -> Question | None:
     if settings.current_question_id is None:
         return None
     question = db.session.get(Question, settings.current_question_id)
-    if question is None or question.session_id != session.id or question.status != QuestionStatus.OPEN:
+    if question is None or question.session_id != meeting.id or question.status != QuestionStatus.OPEN:
         return None
     return question
 
 
-def my_questions(session: Session, user_id: int) -> list[Question]:
+def my_questions(meeting: Meeting, user_id: int) -> list[Question]:
     return list(
         db.session.scalars(
             select(Question)
-            .where(Question.session_id == session.id, Question.author_id == user_id)
+            .where(Question.session_id == meeting.id, Question.author_id == user_id)
             .order_by(Question.id)
         )
     )
 
 
-def my_turns(session: Session, user_id: int) -> list[Speaker]:
+def my_turns(meeting: Meeting, user_id: int) -> list[Speaker]:
     return list(
         db.session.scalars(
             select(Speaker)
-            .where(Speaker.session_id == session.id, Speaker.user_id == user_id)
+            .where(Speaker.session_id == meeting.id, Speaker.user_id == user_id)
             .order_by(Speaker.raised_at)
         )
     )
@@ -520,18 +520,18 @@ class Counters:
     participants: int
 
 
-def counters(session: Session, participant_count: int) -> Counters:
+def counters(meeting: Meeting, participant_count: int) -> Counters:
     by_status = dict(
         db.session.execute(
-            select(Question.status, func.count()).where(Question.session_id == session.id).group_by(Question.status)
+            select(Question.status, func.count()).where(Question.session_id == meeting.id).group_by(Question.status)
         ).all()
     )
     votes, voters = db.session.execute(
-        select(func.count(), func.count(func.distinct(Vote.user_id))).where(Vote.session_id == session.id)
+        select(func.count(), func.count(func.distinct(Vote.user_id))).where(Vote.session_id == meeting.id)
     ).one()
     spoke = db.session.scalar(
         select(func.count(func.distinct(Speaker.user_id))).where(
-            Speaker.session_id == session.id, Speaker.state.in_((SpeakerState.SPEAKING, SpeakerState.DONE))
+            Speaker.session_id == meeting.id, Speaker.state.in_((SpeakerState.SPEAKING, SpeakerState.DONE))
         )
     )
     return Counters(
@@ -548,29 +548,29 @@ def counters(session: Session, participant_count: int) -> Counters:
 # --- speakers list ---------------------------------------------------------------------------------
 
 
-def _turns(session: Session, *states: SpeakerState) -> list[Speaker]:
+def _turns(meeting: Meeting, *states: SpeakerState) -> list[Speaker]:
     return list(
         db.session.scalars(
             select(Speaker)
-            .where(Speaker.session_id == session.id, Speaker.state.in_(states))
+            .where(Speaker.session_id == meeting.id, Speaker.state.in_(states))
             .order_by(Speaker.raised_at, Speaker.id)
         )
     )
 
 
 def raise_hand(
-    session: Session, user: User, *, source: SpeakerSource = SpeakerSource.QUEUE, question: Question | None = None
+    meeting: Meeting, user: User, *, source: SpeakerSource = SpeakerSource.QUEUE, question: Question | None = None
 ) -> Speaker:
     """Join the speakers list — to speak, or to reply to ``question``."""
-    _participant_or_refuse(user, session)
-    _open_or_refuse(session)
-    if question is not None and (question.session_id != session.id or question.status not in LIVE):
+    _participant_or_refuse(user, meeting)
+    _open_or_refuse(meeting)
+    if question is not None and (question.session_id != meeting.id or question.status not in LIVE):
         raise ServiceError(_("Choose a question of this meeting's queue."))
-    if any(t.user_id == user.id for t in _turns(session, SpeakerState.WAITING, SpeakerState.SPEAKING)):
+    if any(t.user_id == user.id for t in _turns(meeting, SpeakerState.WAITING, SpeakerState.SPEAKING)):
         raise ServiceError(_("You are already on the speakers list."))
     turn = Speaker(
-        office_id=session.office_id,
-        session_id=session.id,
+        office_id=meeting.office_id,
+        session_id=meeting.id,
         user_id=user.id,
         source=source,
         question_id=question.id if question else None,
@@ -579,80 +579,80 @@ def raise_hand(
     )
     db.session.add(turn)
     db.session.flush()
-    _announce("hand", session.id, turn.user_id)
+    _announce("hand", meeting.id, turn.user_id)
     return turn
 
 
 def withdraw(turn: Speaker, actor) -> None:
     """The member lowers their hand, or the chair takes them off the list."""
-    session = db.session.get(Session, turn.session_id)
+    meeting = db.session.get(Meeting, turn.session_id)
     if actor.id != turn.user_id:
-        _chair_or_refuse(actor, session)
+        _chair_or_refuse(actor, meeting)
     if turn.state != SpeakerState.WAITING:
         raise ServiceError(_("This turn is no longer waiting."))
     turn.state, turn.ended_at = SpeakerState.WITHDRAWN, utcnow()
-    _announce("hand", session.id, turn.user_id)
+    _announce("hand", meeting.id, turn.user_id)
 
 
-def hand_from_room(session: Session, user: User, raised: bool) -> None:
+def hand_from_room(meeting: Meeting, user: User, raised: bool) -> None:
     """The online room's own raise-hand button (the meetings plugin's hook): raising joins the list as
     from the room, lowering takes a hand still waiting off it. A hand already on the list, a closed
     meeting or a guest changes nothing: the room's button is not the place to say why."""
     if raised:
         try:
-            raise_hand(session, user, source=SpeakerSource.ROOM)
+            raise_hand(meeting, user, source=SpeakerSource.ROOM)
         except ServiceError:
             pass
         return
-    for turn in _turns(session, SpeakerState.WAITING):
+    for turn in _turns(meeting, SpeakerState.WAITING):
         if turn.user_id == user.id:
             withdraw(turn, user)
 
 
-def has_floor(session: Session, user: User) -> bool:
-    return any(t.user_id == user.id for t in _turns(session, SpeakerState.SPEAKING))
+def has_floor(meeting: Meeting, user: User) -> bool:
+    return any(t.user_id == user.id for t in _turns(meeting, SpeakerState.SPEAKING))
 
 
-def add_hall_speaker(session: Session, user: User, actor) -> Speaker:
+def add_hall_speaker(meeting: Meeting, user: User, actor) -> Speaker:
     """The chair puts on the list a member who asked for the floor in the hall."""
-    _chair_or_refuse(actor, session)
-    return raise_hand(session, user, source=SpeakerSource.HALL)
+    _chair_or_refuse(actor, meeting)
+    return raise_hand(meeting, user, source=SpeakerSource.HALL)
 
 
 def give_floor(turn: Speaker, actor) -> None:
-    session = db.session.get(Session, turn.session_id)
-    _chair_or_refuse(actor, session)
-    _open_or_refuse(session)
+    meeting = db.session.get(Meeting, turn.session_id)
+    _chair_or_refuse(actor, meeting)
+    _open_or_refuse(meeting)
     if turn.state != SpeakerState.WAITING:
         raise ServiceError(_("This turn is no longer waiting."))
     now = utcnow()
-    for speaking in _turns(session, SpeakerState.SPEAKING):
+    for speaking in _turns(meeting, SpeakerState.SPEAKING):
         speaking.state, speaking.ended_at = SpeakerState.DONE, now
-        _announce("floor", session.id, speaking.user_id)
+        _announce("floor", meeting.id, speaking.user_id)
     turn.state, turn.started_at = SpeakerState.SPEAKING, now
-    record_change("questions.floor", turn, office_id=session.office_id, actor=actor, user_id=turn.user_id)
-    _announce("floor", session.id, turn.user_id)
+    record_change("questions.floor", turn, office_id=meeting.office_id, actor=actor, user_id=turn.user_id)
+    _announce("floor", meeting.id, turn.user_id)
 
 
 def finish(turn: Speaker, actor) -> None:
-    session = db.session.get(Session, turn.session_id)
-    _chair_or_refuse(actor, session)
+    meeting = db.session.get(Meeting, turn.session_id)
+    _chair_or_refuse(actor, meeting)
     if turn.state != SpeakerState.SPEAKING:
         raise ServiceError(_("This member is not speaking."))
     turn.state, turn.ended_at = SpeakerState.DONE, utcnow()
-    _announce("floor", session.id, turn.user_id)
+    _announce("floor", meeting.id, turn.user_id)
 
 
-def close_queue(session: Session) -> None:
+def close_queue(meeting: Meeting) -> None:
     """The meeting closed: whoever speaks is done, hands still up are lowered."""
     now = utcnow()
-    for turn in _turns(session, SpeakerState.SPEAKING, SpeakerState.WAITING):
+    for turn in _turns(meeting, SpeakerState.SPEAKING, SpeakerState.WAITING):
         turn.state, turn.ended_at = (
             (SpeakerState.DONE if turn.state == SpeakerState.SPEAKING else SpeakerState.WITHDRAWN),
             now,
         )
-        _announce("floor", session.id, turn.user_id)
-    _announce("meeting", session.id)
+        _announce("floor", meeting.id, turn.user_id)
+    _announce("meeting", meeting.id)
 
 
 @dataclass(frozen=True)
@@ -664,18 +664,18 @@ class SpeakersList:
     names: dict[int, str]  # user id -> name, of those who spoke
 
 
-def speakers(session: Session, settings: QueueSettings) -> SpeakersList:
+def speakers(meeting: Meeting, settings: QueueSettings) -> SpeakersList:
     seconds: dict[int, int] = {}
     turns: dict[int, int] = {}
     names: dict[int, str] = {}
     speaking = None
-    for turn in _turns(session, SpeakerState.SPEAKING, SpeakerState.DONE):
+    for turn in _turns(meeting, SpeakerState.SPEAKING, SpeakerState.DONE):
         seconds[turn.user_id] = seconds.get(turn.user_id, 0) + turn.seconds()
         turns[turn.user_id] = turns.get(turn.user_id, 0) + 1
         names[turn.user_id] = turn.user.full_name
         if turn.state == SpeakerState.SPEAKING:
             speaking = turn
-    waiting = _turns(session, SpeakerState.WAITING)
+    waiting = _turns(meeting, SpeakerState.WAITING)
     if settings.quiet_first:  # those who have not spoken yet go first; the sort is stable
         waiting.sort(key=lambda t: t.user_id in turns)
     return SpeakersList(speaking, waiting, seconds, turns, names)
@@ -684,12 +684,12 @@ def speakers(session: Session, settings: QueueSettings) -> SpeakersList:
 # --- what other plugins read (through the scheduling plugin's hooks) --------------------------------
 
 
-def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]]]:
+def participation(meetings: list[Meeting]) -> dict[int, dict[int, dict[str, int]]]:
     """Per meeting, per member of the cell, zeros included (silence is a fact too): questions asked
     (not counting fully anonymous ones), turns taken, seconds spoken. Meetings whose queue and speakers
     list were not used are left out: nobody recorded who spoke there, which is not the same as nobody
     speaking. Four queries whatever the number of meetings, plus one per office."""
-    ids = [s.id for s in sessions]
+    ids = [s.id for s in meetings]
     questions: dict[int, list[Question]] = {i: [] for i in ids}
     turns: dict[int, list[Speaker]] = {i: [] for i in ids}
     for question in db.session.scalars(select(Question).where(Question.session_id.in_(ids)).order_by(Question.id)):
@@ -701,34 +701,34 @@ def participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]
     }
     cells: dict[int, list[User]] = {}
     result = {}
-    for session in sessions:
-        if not questions[session.id] and not turns[session.id]:
+    for meeting in meetings:
+        if not questions[meeting.id] and not turns[meeting.id]:
             continue
-        settings = stored.get(session.id) or default_settings(session)
-        if session.office_id not in cells:
-            cells[session.office_id] = participants(session)
+        settings = stored.get(meeting.id) or default_settings(meeting)
+        if meeting.office_id not in cells:
+            cells[meeting.office_id] = participants(meeting)
         record = {
-            u.id: {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0} for u in cells[session.office_id]
+            u.id: {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0} for u in cells[meeting.office_id]
         }
 
         def row(user_id: int, record=record) -> dict[str, int]:
             return record.setdefault(user_id, {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0})
 
-        for question in questions[session.id]:
+        for question in questions[meeting.id]:
             if question.status != QuestionStatus.MERGED and author_shown(question, settings, to_chair=True):
                 row(question.author_id)["questions_asked"] += 1
-        for turn in turns[session.id]:
+        for turn in turns[meeting.id]:
             if turn.state in (SpeakerState.SPEAKING, SpeakerState.DONE):
                 row(turn.user_id)["times_spoken"] += 1
                 row(turn.user_id)["seconds_spoken"] += turn.seconds()
-        result[session.id] = record
+        result[meeting.id] = record
     return result
 
 
-def discussion(session: Session) -> dict:
+def discussion(meeting: Meeting) -> dict:
     """The discussion for the minutes: questions raised (the author named only when the meeting showed
     names) and the speakers with their time."""
-    settings = settings_for(session)
+    settings = queue_settings(meeting)
     questions = [
         {
             "text": q.text,
@@ -738,9 +738,9 @@ def discussion(session: Session) -> dict:
             "discussion_question_id": q.discussion_question_id,
             "asked_at": q.created_at,
         }
-        for q in queue(session, Sort.TIME)
+        for q in queue(meeting, Sort.TIME)
     ]
-    listing = speakers(session, settings)
+    listing = speakers(meeting, settings)
     spoken = [
         {"name": name, "times": listing.turns[uid], "seconds": listing.seconds[uid]}
         for uid, name in listing.names.items()

@@ -24,7 +24,7 @@ from intranet.live_regions import LiveRegions
 from intranet.offline import offline_copy
 from intranet.params import parse_int
 from intranet.refusals import ServiceError, respond
-from intranet_scheduling.models import Session, SessionStatus
+from intranet_scheduling.models import Meeting, SessionStatus
 
 from . import services
 from .forms import (
@@ -70,21 +70,21 @@ def question_author(question: Question, settings, to_chair: bool) -> str | None:
 # the user may not know of is answered exactly as what does not exist (404).
 
 
-def _meeting(session_id: int) -> Session:
+def _meeting(session_id: int) -> Meeting:
     """The meeting, if the user takes part in the office's meetings (403 first) and it is this office's."""
     if not services.is_cell_member(current_user, current_user.office_id):
         abort(403)
-    meeting = db.session.get(Session, session_id)
+    meeting = db.session.get(Meeting, session_id)
     if meeting is None or meeting.office_id != current_user.office_id:
         abort(404)
     return meeting
 
 
-def _question(queued_id: int) -> tuple[Question, Session]:
+def _question(question_id: int) -> tuple[Question, Meeting]:
     """A question the user may know of: in the members' queue, their own, or (for the chair) any."""
     if not services.is_cell_member(current_user, current_user.office_id):
         abort(403)
-    question = db.session.get(Question, queued_id)
+    question = db.session.get(Question, question_id)
     if (
         question is None
         or question.office_id != current_user.office_id
@@ -94,7 +94,7 @@ def _question(queued_id: int) -> tuple[Question, Session]:
     return question, _meeting(question.session_id)
 
 
-def _turn(turn_id: int) -> tuple[Speaker, Session]:
+def _turn(turn_id: int) -> tuple[Speaker, Meeting]:
     if not services.is_cell_member(current_user, current_user.office_id):
         abort(403)
     turn = db.session.get(Speaker, turn_id)
@@ -103,30 +103,30 @@ def _turn(turn_id: int) -> tuple[Speaker, Session]:
     return turn, _meeting(turn.session_id)
 
 
-def _chair_page(meeting: Session):
-    settings = services.settings_for(meeting)
+def _chair_page(meeting: Meeting):
+    settings = services.queue_settings(meeting)
     if not services.is_chair(current_user, meeting, settings):
         abort(403)
     return settings
 
 
-def _sort(meeting: Session, settings=None) -> Sort:
+def _sort(meeting: Meeting, settings=None) -> Sort:
     """The order asked for in the URL, else the meeting's default (read only then: polls name theirs)."""
     try:
         return Sort(request.args["sort"])
     except (KeyError, ValueError):
-        return (settings or services.settings_for(meeting)).sort
+        return (settings or services.queue_settings(meeting)).sort
 
 
-def _member_url(meeting: Session, anchor: str = "") -> str:
+def _member_url(meeting: Meeting, anchor: str = "") -> str:
     return url_for("questions.member", session_id=meeting.id) + anchor
 
 
-def _chair_url(meeting: Session, anchor: str = "") -> str:
+def _chair_url(meeting: Meeting, anchor: str = "") -> str:
     return url_for("questions.chair", session_id=meeting.id) + anchor
 
 
-def _back(meeting: Session) -> str:
+def _back(meeting: Meeting) -> str:
     """Back to the page the action came from (the chair acts from both views)."""
     chair = services.is_chair(current_user, meeting)
     return _chair_url(meeting) if chair and request.form.get("from") == "chair" else _member_url(meeting)
@@ -139,8 +139,8 @@ def _region_html(region: str, session_id: int, sort: Sort, user_id: int | None =
     """Render a live region afresh (a stream renders long after the request began). The forms' token
     fields hold ``live.TOKEN_SLOT``: the page puts the viewer's token there for a browser without
     scripts, frames leave it empty. The member's votes are marked by the page script, never here."""
-    meeting = db.session.get(Session, session_id)
-    settings = services.settings_for(meeting)
+    meeting = db.session.get(Meeting, session_id)
+    settings = services.queue_settings(meeting)
     common = {
         "session": meeting,
         "settings": settings,
@@ -188,7 +188,7 @@ def _region_html(region: str, session_id: int, sort: Sort, user_id: int | None =
     abort(404)
 
 
-def _is_chair(meeting: Session) -> bool:
+def _is_chair(meeting: Meeting) -> bool:
     return services.is_chair(current_user, meeting)
 
 
@@ -212,7 +212,7 @@ live_regions.page("screen", "screen", "screen-speaker")
 live_regions.page("follow", "queue", "speakers")  # in the meetings plugin's follow-along page (slot)
 
 
-def _live_page(meeting: Session, page: str, sort: Sort) -> dict:
+def _live_page(meeting: Meeting, page: str, sort: Sort) -> dict:
     """The page's regions as first shown: the shared renders (made once per change and order for every
     viewer), with the viewer's CSRF token put in their forms; and the page's stream and poll URLs."""
     context = live_regions.page_context(page, {"session_id": meeting.id}, {"sort": sort}, sort=sort.value)
@@ -221,7 +221,7 @@ def _live_page(meeting: Session, page: str, sort: Sort) -> dict:
     return context
 
 
-def _page_context(meeting: Session, page: str, settings, sort: Sort) -> dict:
+def _page_context(meeting: Meeting, page: str, settings, sort: Sort) -> dict:
     return {
         "session": meeting,
         "settings": settings,
@@ -238,7 +238,7 @@ def _page_context(meeting: Session, page: str, settings, sort: Sort) -> dict:
 @bp.route("/")
 def index():
     meetings = db.session.scalars(
-        select(Session).where(Session.office_id == current_user.office_id).order_by(Session.starts_at.desc()).limit(30)
+        select(Meeting).where(Meeting.office_id == current_user.office_id).order_by(Meeting.starts_at.desc()).limit(30)
     ).all()
     ongoing = [m for m in meetings if m.status != SessionStatus.CLOSED]
     return render_template(
@@ -252,7 +252,7 @@ def index():
 @offline_copy("shell")
 def member(session_id: int):
     meeting = _meeting(session_id)
-    settings = services.settings_for(meeting)
+    settings = services.queue_settings(meeting)
     sort = _sort(meeting, settings)
     form = AskForm()
     form.target.choices = [(TO_GROUP, _("The presenting group")), *((q.id, q.text[:120]) for q in meeting.questions)]
@@ -286,7 +286,7 @@ def chair(session_id: int):
 @bp.route("/sessions/<int:session_id>/screen")
 def screen(session_id: int):
     meeting = _meeting(session_id)
-    settings = services.settings_for(meeting)
+    settings = services.queue_settings(meeting)
     return render_template(
         "questions/screen.html", **_page_context(meeting, "screen", settings, _sort(meeting, settings))
     )
@@ -321,10 +321,10 @@ def _refuse(message: str):
 VOTE_STATES = {"1": True, "0": False}  # the form's ``on``: the state the member wants, never "switch it"
 
 
-@bp.post("/questions/<int:queued_id>/vote")
+@bp.post("/questions/<int:question_id>/vote")
 @idempotent
-def vote(queued_id: int):
-    question, meeting = _question(queued_id)
+def vote(question_id: int):
+    question, meeting = _question(question_id)
     user = current_user._get_current_object()
     on = VOTE_STATES.get(request.form.get("on", ""))
     if on is None:
@@ -398,12 +398,12 @@ ONE_CLICK = {
 }
 
 
-@bp.post("/questions/<int:queued_id>/approve", defaults={"action": "approve"})
-@bp.post("/questions/<int:queued_id>/pin", defaults={"action": "pin"})
-@bp.post("/questions/<int:queued_id>/answer", defaults={"action": "answer"})
-@bp.post("/questions/<int:queued_id>/reopen", defaults={"action": "reopen"})
-def moderate_one_click(queued_id: int, action: str):
-    question, meeting = _question(queued_id)
+@bp.post("/questions/<int:question_id>/approve", defaults={"action": "approve"})
+@bp.post("/questions/<int:question_id>/pin", defaults={"action": "pin"})
+@bp.post("/questions/<int:question_id>/answer", defaults={"action": "answer"})
+@bp.post("/questions/<int:question_id>/reopen", defaults={"action": "reopen"})
+def moderate_one_click(question_id: int, action: str):
+    question, meeting = _question(question_id)
     return respond(lambda: ONE_CLICK[action](question, current_user), _back(meeting))
 
 
@@ -421,10 +421,10 @@ MODERATED = {
 }
 
 
-@bp.route("/questions/<int:queued_id>/moderate", methods=["GET", "POST"])
-def moderate(queued_id: int):
+@bp.route("/questions/<int:question_id>/moderate", methods=["GET", "POST"])
+def moderate(question_id: int):
     """Correct, hide or merge one question (forms with fields, so kept off the live regions)."""
-    question, meeting = _question(queued_id)
+    question, meeting = _question(question_id)
     settings = _chair_page(meeting)
     edit_form, hide_form, merge_form = EditForm(prefix="edit"), HideForm(prefix="hide"), MergeForm(prefix="merge")
     others = [
@@ -578,16 +578,16 @@ def export_speakers(session_id: int):
 # --- what other plugins' pages show of the queue (template slots) ------------------------------------
 
 
-def _in_cell(meeting: Session) -> bool:
+def _in_cell(meeting: Meeting) -> bool:
     """The queue is the cell's own: not shown to an invited guest of another office."""
     return meeting.office_id == current_user.office_id and services.is_participant(current_user, meeting)
 
 
-def panel_html(meeting: Session) -> str:
+def panel_html(meeting: Meeting) -> str:
     """The scheduling plugin's meeting page (slot ``session_page``): the counters and the ways in."""
     if not _in_cell(meeting):
         return ""
-    settings = services.settings_for(meeting)
+    settings = services.queue_settings(meeting)
     counts = services.counters(meeting, 0)
     return render_template(
         "questions/_panel.html",
@@ -597,13 +597,13 @@ def panel_html(meeting: Session) -> str:
     )
 
 
-def follow_html(meeting: Session) -> str:
+def follow_html(meeting: Meeting) -> str:
     """The meetings plugin's follow-along page (slot ``meeting_follow``): the queue and the speakers, live."""
     if not _in_cell(meeting):
         return ""
     return render_template("questions/_follow.html", session=meeting, **_live_page(meeting, "follow", Sort.VOTES))
 
 
-def room_html(meeting: Session) -> str:
+def room_html(meeting: Meeting) -> str:
     """The meetings plugin's call page (slot ``meeting_room``): raising a hand from the call."""
     return render_template("questions/_room.html", session=meeting) if _in_cell(meeting) else ""

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from intranet.audit import record
 from intranet.extensions import db
 
-from .models import CalendarToken, Session
+from .models import CalendarToken, Meeting
 
 
 def _hash(token: str) -> str:
@@ -56,18 +56,18 @@ def feed(user, host: str, labels: dict) -> bytes:
     calendar.add("prodid", "-//intranet//scheduling//VI")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", user.office.cell_name or user.office.name)
-    sessions = db.session.scalars(
-        select(Session).where(Session.office_id == user.office_id).order_by(Session.starts_at)
+    meetings = db.session.scalars(
+        select(Meeting).where(Meeting.office_id == user.office_id).order_by(Meeting.starts_at)
     )
-    for session in sessions:
+    for meeting in meetings:
         event = Event()
-        event.add("uid", f"session-{session.id}@{host}")
-        event.add("summary", session.title)
-        event.add("dtstart", session.starts_at)
-        event.add("dtend", session.starts_at + timedelta(minutes=session.duration_minutes))
-        event.add("dtstamp", session.created_at)
-        event.add("location", session.place or str(labels["mode"][session.mode]))
-        event.add("description", f"{labels['kind'][session.kind]} · {labels['mode'][session.mode]}")
+        event.add("uid", f"session-{meeting.id}@{host}")
+        event.add("summary", meeting.title)
+        event.add("dtstart", meeting.starts_at)
+        event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
+        event.add("dtstamp", meeting.created_at)
+        event.add("location", meeting.place or str(labels["mode"][meeting.mode]))
+        event.add("description", f"{labels['kind'][meeting.kind]} · {labels['mode'][meeting.mode]}")
         event.add("status", "CONFIRMED")
         calendar.add_component(event)
     return calendar.to_ical()

@@ -21,7 +21,7 @@ from intranet.filetypes import DOCX, IMAGES, MP4, PDF, PPTX, WEBM
 from intranet.refusals import ServiceError
 from intranet.text import clean_text
 
-from .models import Document, DocumentKind, DocumentRead, Session
+from .models import Document, DocumentKind, DocumentRead, Meeting
 
 # What each kind of document may be, as ``intranet.filetypes`` recognises it from its structure.
 ALLOWED = {
@@ -45,7 +45,7 @@ def path_of(document: Document) -> Path:
     return storage_dir() / document.stored_name
 
 
-def upload(session: Session, kind: DocumentKind, filename: str, data: bytes, actor) -> Document:
+def upload(meeting: Meeting, kind: DocumentKind, filename: str, data: bytes, actor) -> Document:
     """Check and store one file as the next version of its kind, and commit (call it with nothing else
     pending: a lost race rolls the transaction back). Two uploads racing for a version number: the
     unique (session, kind, version) constraint stops the second, which takes the next number. Nothing
@@ -69,7 +69,7 @@ def upload(session: Session, kind: DocumentKind, filename: str, data: bytes, act
     os.replace(temporary, target)  # never a half-written file under the final name
     try:
         return _add_version(
-            session,
+            meeting,
             kind,
             actor,
             stored_name=stored,
@@ -85,17 +85,17 @@ def upload(session: Session, kind: DocumentKind, filename: str, data: bytes, act
         raise
 
 
-def _add_version(session: Session, kind: DocumentKind, actor, **fields) -> Document:
+def _add_version(meeting: Meeting, kind: DocumentKind, actor, **fields) -> Document:
     for attempt in range(1, VERSION_ATTEMPTS + 1):
         version = (
             db.session.scalar(
-                select(func.max(Document.version)).where(Document.session_id == session.id, Document.kind == kind)
+                select(func.max(Document.version)).where(Document.session_id == meeting.id, Document.kind == kind)
             )
             or 0
         ) + 1
         document = Document(
-            office_id=session.office_id,
-            session_id=session.id,
+            office_id=meeting.office_id,
+            session_id=meeting.id,
             kind=kind,
             version=version,
             uploaded_by_id=actor.id,
@@ -106,7 +106,7 @@ def _add_version(session: Session, kind: DocumentKind, actor, **fields) -> Docum
             record_change(
                 "scheduling.document.upload",
                 document,
-                office_id=session.office_id,
+                office_id=meeting.office_id,
                 actor=actor,
                 kind=kind,
                 version=version,
@@ -134,9 +134,9 @@ class Shelf:
     older: list[Document]
 
 
-def shelf(session: Session) -> Shelf:
+def shelf(meeting: Meeting) -> Shelf:
     documents = db.session.scalars(
-        select(Document).where(Document.session_id == session.id).order_by(Document.kind, Document.version.desc())
+        select(Document).where(Document.session_id == meeting.id).order_by(Document.kind, Document.version.desc())
     ).all()
     latest, seen = [], set()
     for document in documents:

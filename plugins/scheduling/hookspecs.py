@@ -12,29 +12,29 @@ from intranet.hookspecs import hookspec
 if TYPE_CHECKING:
     from intranet.models import User
 
-    from .models import Session, SessionStatus
+    from .models import Meeting, SessionStatus
 
 
 @hookspec
-def intranet_session_created(session: Session, actor: User | None) -> None:
-    """Called after a meeting (``intranet_scheduling.models.Session``) is created, before commit."""
+def intranet_session_created(session: Meeting, actor: User | None) -> None:
+    """Called after a meeting (``intranet_scheduling.models.Meeting``) is created, before commit."""
 
 
 @hookspec
-def intranet_session_status_changed(session: Session, previous: SessionStatus, actor: User | None) -> None:
+def intranet_session_status_changed(session: Meeting, previous: SessionStatus, actor: User | None) -> None:
     """Called after a meeting moved from ``previous`` to ``session.status`` (documents sent, in
     progress, closed), before commit; e.g. a room opens when the meeting is in progress."""
 
 
 @hookspec
-def intranet_session_question_asked(session: Session, user: User, text: str, asked_at: datetime) -> None:
+def intranet_session_question_asked(session: Meeting, user: User, text: str, asked_at: datetime) -> None:
     """Called when a member asks a question about a meeting's report before the meeting (before
     commit). The question queue plugin takes it into the meeting's queue; the scheduling plugin keeps
     its own copy for the presenting group either way."""
 
 
 @hookspec(firstresult=True)
-def intranet_session_anonymity(session: Session) -> str | None:
+def intranet_session_anonymity(session: Meeting) -> str | None:
     """Return who may see the author of a question asked about this meeting: ``"named"`` (everyone),
     ``"chair"`` (the chair only) or ``"anonymous"`` (nobody but the author), or ``None``. The question
     queue plugin answers with its meeting's mode, and the scheduling plugin applies it to every copy
@@ -42,7 +42,7 @@ def intranet_session_anonymity(session: Session) -> str | None:
 
 
 @hookspec(firstresult=True)
-def intranet_session_author_shown(session: Session, viewer: User, asked: str) -> bool | None:
+def intranet_session_author_shown(session: Meeting, viewer: User, asked: str) -> bool | None:
     """Return whether ``viewer`` may see the author of a question asked about this meeting in mode
     ``asked`` (what ``intranet_session_anonymity`` answered then), or ``None``. The question queue
     plugin answers by its own rule — the stricter of ``asked`` and the meeting's mode now, the chair as
@@ -50,14 +50,14 @@ def intranet_session_author_shown(session: Session, viewer: User, asked: str) ->
 
 
 @hookspec
-def intranet_session_member_joined(session: Session, user: User, source: str) -> None:
+def intranet_session_member_joined(session: Meeting, user: User, source: str) -> None:
     """Call this when a member joins a meeting outside the chair's roll-call — ``source`` names how
     ("jitsi", "external-link check-in", …). The scheduling plugin implements it and marks the member
     present (never absent); other plugins may listen too. Call it before commit."""
 
 
 @hookspec
-def intranet_session_participation(sessions: list[Session]) -> dict[int, dict[int, dict[str, int]]] | None:
+def intranet_session_participation(sessions: list[Meeting]) -> dict[int, dict[int, dict[str, int]]] | None:
     """Return what this plugin knows of each member's part in these meetings (one office's), as
     ``{session_id: {user_id: {name: number}}}`` (e.g. ``{"questions_asked": 2, "times_spoken": 1,
     "seconds_spoken": 140}``), leaving out the meetings it knows nothing of; or ``None``. Read all the
@@ -68,20 +68,20 @@ def intranet_session_participation(sessions: list[Session]) -> dict[int, dict[in
 
 
 @hookspec
-def intranet_session_guests(session: Session) -> list[dict[str, str]] | None:
+def intranet_session_guests(session: Meeting) -> list[dict[str, str]] | None:
     """Return the people from outside the cell invited to this meeting, for its minutes' attendance,
     as ``[{"name": full name, "office": their office's name}]``, or ``None``."""
 
 
 @hookspec
-def intranet_session_discussion(session: Session) -> dict[str, list[dict[str, Any]]] | None:
+def intranet_session_discussion(session: Meeting) -> dict[str, list[dict[str, Any]]] | None:
     """Return the discussion of a meeting for its minutes, or ``None``: ``{"questions": [{"text",
     "author" (a name, or None when the meeting did not show names), "votes", "answered",
     "discussion_question_id", "asked_at"}], "speakers": [{"name", "times", "seconds"}]}``."""
 
 
 @hookspec
-def intranet_session_hand(session: Session, user: User, raised: bool) -> None:
+def intranet_session_hand(session: Meeting, user: User, raised: bool) -> None:
     """``user`` raised (``raised`` True) or lowered (False) their hand with an online room's own button
     (the meetings plugin passes on Jitsi's ``raiseHandUpdated``). A plugin that keeps a speakers list
     puts them on it, or takes a hand still waiting off it; what cannot be done (already on the list, a
@@ -89,7 +89,7 @@ def intranet_session_hand(session: Session, user: User, raised: bool) -> None:
 
 
 @hookspec(firstresult=True)
-def intranet_session_floor(session: Session, user: User) -> bool | None:
+def intranet_session_floor(session: Meeting, user: User) -> bool | None:
     """Return True when ``user`` has the floor in ``session`` right now, False when not, ``None`` when
     this plugin keeps no speakers list (the meetings plugin then lowers the hand still raised in the
     online room, through the room's own API)."""

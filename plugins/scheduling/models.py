@@ -86,8 +86,8 @@ class ProgrammeItem(db.Model):
     lead: Mapped[User | None] = relationship()
 
 
-class Session(db.Model):
-    """One meeting of the cell (named ``Session`` after the domain; not a database session)."""
+class Meeting(db.Model):
+    """One meeting of the cell (table ``scheduling_session``: the domain says "session", the code says meeting)."""
 
     __tablename__ = "scheduling_session"
 
@@ -130,7 +130,7 @@ class GroupMember(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    session: Mapped[Session] = relationship(back_populates="group")
+    session: Mapped[Meeting] = relationship(back_populates="group")
     user: Mapped[User] = relationship()
 
 
@@ -143,7 +143,7 @@ class DiscussionQuestion(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     text: Mapped[str] = mapped_column(Text)
 
-    session: Mapped[Session] = relationship(back_populates="questions")
+    session: Mapped[Meeting] = relationship(back_populates="questions")
 
 
 class Attendance(db.Model):
@@ -161,11 +161,14 @@ class Attendance(db.Model):
     present: Mapped[bool | None] = mapped_column(Boolean)
     taken_by: Mapped[str] = mapped_column(String(24), default="")  # "chair" or the plugin that reported it
 
-    session: Mapped[Session] = relationship(back_populates="attendance")
+    session: Mapped[Meeting] = relationship(back_populates="attendance")
     user: Mapped[User] = relationship()
 
 
-class OfficeSettings(db.Model):
+class SchedulingOfficeSettings(db.Model):
+    """What an office sets for its meetings: distancing mode and the quorum (the questions plugin's settings are
+    per meeting, the evaluations plugin's per office for its reviews)."""
+
     __tablename__ = "scheduling_office_settings"
 
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
@@ -219,7 +222,7 @@ class Document(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    session: Mapped[Session] = relationship()
+    session: Mapped[Meeting] = relationship()
     uploaded_by: Mapped[User | None] = relationship()
     reads: Mapped[list[DocumentRead]] = relationship(back_populates="document", cascade="all, delete-orphan")
 

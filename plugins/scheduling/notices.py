@@ -10,19 +10,19 @@ from flask_babel import gettext as _
 from intranet.i18n import DATETIME
 from intranet.notifications import link_to, notify
 
-from .models import Session
+from .models import Meeting
 
 
-def session_link(session: Session, anchor: str = "") -> str:
-    return link_to("scheduling.session", anchor, session_id=session.id)
+def session_link(meeting: Meeting, anchor: str = "") -> str:
+    return link_to("scheduling.session", anchor, session_id=meeting.id)
 
 
-def when(session: Session) -> str:
-    return format_datetime(session.starts_at, DATETIME)
+def when(meeting: Meeting) -> str:
+    return format_datetime(meeting.starts_at, DATETIME)
 
 
-def distancing_changed(members, on: bool, sessions: list[Session]) -> None:
-    listing = "; ".join(f"{s.title} ({when(s)})" for s in sessions)
+def distancing_changed(members, on: bool, meetings: list[Meeting]) -> None:
+    listing = "; ".join(f"{s.title} ({when(s)})" for s in meetings)
     title = (
         _("Distancing mode: upcoming meetings are now online")
         if on
@@ -31,21 +31,21 @@ def distancing_changed(members, on: bool, sessions: list[Session]) -> None:
     notify(members, title, listing, link_to("scheduling.index"))
 
 
-def group_assigned(session: Session) -> None:
+def group_assigned(meeting: Meeting) -> None:
     notify(
-        [m.user for m in session.group],
-        _("Your group presents “%(title)s”.", title=session.title),
-        _("Meeting on %(when)s.", when=when(session)),
-        session_link(session),
-        key=f"group:{session.id}:{session.report_due}",
+        [m.user for m in meeting.group],
+        _("Your group presents “%(title)s”.", title=meeting.title),
+        _("Meeting on %(when)s.", when=when(meeting)),
+        session_link(meeting),
+        key=f"group:{meeting.id}:{meeting.report_due}",
     )
 
 
-def documents_sent(session: Session, members) -> None:
+def documents_sent(meeting: Meeting, members) -> None:
     notify(
         members,
-        _("Documents sent for “%(title)s”", title=session.title),
-        _("Read them and prepare the discussion questions before %(when)s.", when=when(session)),
-        session_link(session),
-        key=f"documents:{session.id}",
+        _("Documents sent for “%(title)s”", title=meeting.title),
+        _("Read them and prepare the discussion questions before %(when)s.", when=when(meeting)),
+        session_link(meeting),
+        key=f"documents:{meeting.id}",
     )

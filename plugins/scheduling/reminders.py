@@ -17,7 +17,7 @@ from intranet.notifications import notify, send_pending
 from intranet.plugins import manager
 
 from . import documents, services
-from .models import Session, SessionStatus
+from .models import Meeting, SessionStatus
 from .notices import session_link, when
 
 
@@ -26,27 +26,27 @@ def remind(days: int) -> int:
     now = utcnow()
     sent = 0
     upcoming = db.session.scalars(
-        select(Session).where(
-            Session.office_id.in_(manager().offices_with("scheduling")),
-            Session.starts_at > now,
-            Session.starts_at <= now + timedelta(days=days),
-            Session.status != SessionStatus.CLOSED,
+        select(Meeting).where(
+            Meeting.office_id.in_(manager().offices_with("scheduling")),
+            Meeting.starts_at > now,
+            Meeting.starts_at <= now + timedelta(days=days),
+            Meeting.status != SessionStatus.CLOSED,
         )
     ).all()
-    for session in upcoming:
-        answered = {a.user_id for a in session.attendance if a.answer}
-        latest = documents.shelf(session).latest if session.status != SessionStatus.PLANNED else []
-        for member in services.members(session.office_id):
-            body = _("%(when)s, %(place)s.", when=when(session), place=session.place or "—")
+    for meeting in upcoming:
+        answered = {a.user_id for a in meeting.attendance if a.answer}
+        latest = documents.shelf(meeting).latest if meeting.status != SessionStatus.PLANNED else []
+        for member in services.members(meeting.office_id):
+            body = _("%(when)s, %(place)s.", when=when(meeting), place=meeting.place or "—")
             if member.id not in answered:
                 body += " " + _("Please tell whether you will attend.")
             sent += len(
                 notify(
                     [member],
-                    _("Reminder: “%(title)s”", title=session.title),
+                    _("Reminder: “%(title)s”", title=meeting.title),
                     body,
-                    session_link(session),
-                    key=f"reminder:{session.id}",
+                    session_link(meeting),
+                    key=f"reminder:{meeting.id}",
                 )
             )
             unread = [d.filename for d in latest if member.id not in {r.user_id for r in d.reads}]
@@ -55,9 +55,9 @@ def remind(days: int) -> int:
                     notify(
                         [member],
                         _("Not read yet: %(files)s", files=", ".join(unread)),
-                        _("Read the documents before “%(title)s”.", title=session.title),
-                        session_link(session, "documents"),
-                        key=f"unread:{session.id}",
+                        _("Read the documents before “%(title)s”.", title=meeting.title),
+                        session_link(meeting, "documents"),
+                        key=f"unread:{meeting.id}",
                     )
                 )
     return sent

@@ -24,12 +24,12 @@ from .models import (
     Attendance,
     DiscussionQuestion,
     GroupMember,
+    Meeting,
     MemberQuestion,
-    OfficeSettings,
     Programme,
     ProgrammeItem,
     ProgrammeStatus,
-    Session,
+    SchedulingOfficeSettings,
     SessionKind,
     SessionMode,
     SessionStatus,
@@ -98,7 +98,7 @@ def programme_for(office_id: int, year: int) -> Programme:
     return programme
 
 
-def _draft(programme: Programme) -> None:
+def _refuse_unless_draft(programme: Programme) -> None:
     if programme.status == ProgrammeStatus.APPROVED:
         raise ServiceError(_("The programme is approved; it can no longer be changed."))
 
@@ -106,7 +106,7 @@ def _draft(programme: Programme) -> None:
 def add_programme_item(
     programme: Programme, *, quarter: int, topic_group: TopicGroup, title: str, lead: User | None, actor
 ) -> ProgrammeItem:
-    _draft(programme)
+    _refuse_unless_draft(programme)
     if topic_group.office_id != programme.office_id:
         raise ServiceError(_("Choose a topic group of this office."), "topic_group_id")
     _same_office(lead, programme.office_id, "lead_id")
@@ -132,13 +132,13 @@ def add_programme_item(
 
 
 def remove_programme_item(item: ProgrammeItem, actor) -> None:
-    _draft(item.programme)
+    _refuse_unless_draft(item.programme)
     record_change("scheduling.programme.remove_item", item, office_id=item.office_id, actor=actor, title=item.title)
     db.session.delete(item)
 
 
 def approve_programme(programme: Programme, actor) -> None:
-    _draft(programme)
+    _refuse_unless_draft(programme)
     if not programme.items:
         raise ServiceError(_("Add at least one topic before approving the programme."))
     programme.status = ProgrammeStatus.APPROVED
@@ -175,21 +175,22 @@ def _same_office(user: User | None, office_id: int, field: str) -> None:
 # --- sessions ---------------------------------------------------------------------------------------
 
 
-def settings_for(office_id: int) -> OfficeSettings:
-    settings = db.session.get(OfficeSettings, office_id)
+def _office_settings(office_id: int) -> SchedulingOfficeSettings:
+    """The office's row, added on its first change (readers fall back to the defaults instead)."""
+    settings = db.session.get(SchedulingOfficeSettings, office_id)
     if settings is None:
-        settings = OfficeSettings(office_id=office_id, distancing=False, quorum_percent=DEFAULT_QUORUM)
+        settings = SchedulingOfficeSettings(office_id=office_id, distancing=False, quorum_percent=DEFAULT_QUORUM)
         db.session.add(settings)
     return settings
 
 
 def distancing(office_id: int) -> bool:
-    settings = db.session.get(OfficeSettings, office_id)
+    settings = db.session.get(SchedulingOfficeSettings, office_id)
     return bool(settings and settings.distancing)
 
 
 def summary_quorum(office_id: int) -> int:
-    return getattr(db.session.get(OfficeSettings, office_id), "quorum_percent", DEFAULT_QUORUM)
+    return getattr(db.session.get(SchedulingOfficeSettings, office_id), "quorum_percent", DEFAULT_QUORUM)
 
 
 def set_quorum(office_id: int, percent: int, actor) -> None:
@@ -198,11 +199,11 @@ def set_quorum(office_id: int, percent: int, actor) -> None:
             _("The quorum is a share between %(low)d%% and %(high)d%%.", low=QUORUM_RANGE[0], high=QUORUM_RANGE[1]),
             "quorum_percent",
         )
-    settings = settings_for(office_id)
+    settings = _office_settings(office_id)
     previous, settings.quorum_percent = settings.quorum_percent, percent
     record(
         "scheduling.quorum",
-        OfficeSettings.__tablename__,
+        SchedulingOfficeSettings.__tablename__,
         office_id,
         office_id=office_id,
         actor=actor,
@@ -224,11 +225,11 @@ def create_session(
     programme_item: ProgrammeItem | None = None,
     actor=None,
     record_past: bool = False,
-) -> Session:
+) -> Meeting:
     """``record_past`` enters a meeting already held (e.g. the months before the office started)."""
     if starts_at <= utcnow() and not record_past:
         raise ServiceError(_("The meeting must start in the future."), "day")
-    session = Session(
+    meeting = Meeting(
         office_id=office.id,
         kind=kind,
         title=clean_text(title),
@@ -241,87 +242,87 @@ def create_session(
         status=SessionStatus.PLANNED,
     )
     if mode == SessionMode.IN_PERSON and distancing(office.id):
-        session.mode, session.mode_before_distancing = SessionMode.ONLINE, SessionMode.IN_PERSON
-    db.session.add(session)
+        meeting.mode, meeting.mode_before_distancing = SessionMode.ONLINE, SessionMode.IN_PERSON
+    db.session.add(meeting)
     record_change(
         "scheduling.session.create",
-        session,
+        meeting,
         office_id=office.id,
         actor=actor,
-        title=session.title,
+        title=meeting.title,
         kind=kind,
         starts_at=starts_at.isoformat(),
     )
-    manager().for_office(office.id).intranet_session_created(session=session, actor=actor)
-    return session
+    manager().for_office(office.id).intranet_session_created(session=meeting, actor=actor)
+    return meeting
 
 
-def _editable(session: Session, corrector: bool) -> str:
+def _editable(meeting: Meeting, corrector: bool) -> str:
     """Closed sessions are locked; the secretary may still correct them, and that is audited as such."""
-    if session.status != SessionStatus.CLOSED:
+    if meeting.status != SessionStatus.CLOSED:
         return "scheduling.session.update"
     if not corrector:
         raise ServiceError(_("This meeting is closed; only the secretary can correct its record."))
     return "scheduling.session.correct"
 
 
-def update_session(session: Session, *, actor, corrector: bool = False, **fields) -> None:
-    action = _editable(session, corrector)
+def update_session(meeting: Meeting, *, actor, corrector: bool = False, **fields) -> None:
+    action = _editable(meeting, corrector)
     if (
         "starts_at" in fields
-        and fields["starts_at"] != session.starts_at
+        and fields["starts_at"] != meeting.starts_at
         and fields["starts_at"] <= utcnow()
-        and session.status != SessionStatus.CLOSED
+        and meeting.status != SessionStatus.CLOSED
     ):
         raise ServiceError(_("The meeting must start in the future."), "day")
-    before = {k: getattr(session, k) for k in fields}
+    before = {k: getattr(meeting, k) for k in fields}
     for key, value in fields.items():
-        setattr(session, key, value)
+        setattr(meeting, key, value)
     if "mode" in fields:
-        session.mode_before_distancing = None  # a deliberate choice wins over the distancing switch
-    changed = {k: str(getattr(v, "value", v)) for k, v in before.items() if getattr(session, k) != v}
+        meeting.mode_before_distancing = None  # a deliberate choice wins over the distancing switch
+    changed = {k: str(getattr(v, "value", v)) for k, v in before.items() if getattr(meeting, k) != v}
     if changed:
-        record_change(action, session, office_id=session.office_id, actor=actor, previous=changed)
+        record_change(action, meeting, office_id=meeting.office_id, actor=actor, previous=changed)
 
 
-def advance(session: Session, status: SessionStatus, actor) -> None:
+def advance(meeting: Meeting, status: SessionStatus, actor) -> None:
     """Move forward through planned → documents sent → in progress → closed, one step or more."""
-    if ORDER.index(status) <= ORDER.index(session.status):
+    if ORDER.index(status) <= ORDER.index(meeting.status):
         raise ServiceError(_("A meeting moves forward only: it cannot go back to an earlier state."))
-    previous = session.status
-    session.status = status
+    previous = meeting.status
+    meeting.status = status
     if status == SessionStatus.CLOSED:
-        session.closed_at = utcnow()
+        meeting.closed_at = utcnow()
     record_change(
-        "scheduling.session.status", session, office_id=session.office_id, actor=actor, previous=previous, status=status
+        "scheduling.session.status", meeting, office_id=meeting.office_id, actor=actor, previous=previous, status=status
     )
     if status == SessionStatus.DOCUMENTS_SENT:
-        notices.documents_sent(session, members(session.office_id))
-    manager().for_office(session.office_id).intranet_session_status_changed(
-        session=session, previous=previous, actor=actor
+        notices.documents_sent(meeting, members(meeting.office_id))
+    manager().for_office(meeting.office_id).intranet_session_status_changed(
+        session=meeting, previous=previous, actor=actor
     )
 
 
-def set_distancing(office: Office, on: bool, actor) -> list[Session]:
+def set_distancing(office: Office, on: bool, actor) -> list[Meeting]:
     """Turn every upcoming in-person session online (and back); returns the sessions changed."""
-    settings_for(office.id).distancing = on
+    _office_settings(office.id).distancing = on
     upcoming = db.session.scalars(
-        select(Session).where(
-            Session.office_id == office.id, Session.starts_at > utcnow(), Session.status != SessionStatus.CLOSED
+        select(Meeting).where(
+            Meeting.office_id == office.id, Meeting.starts_at > utcnow(), Meeting.status != SessionStatus.CLOSED
         )
     )
     changed = []
-    for session in upcoming:
-        if on and session.mode == SessionMode.IN_PERSON:
-            session.mode, session.mode_before_distancing = SessionMode.ONLINE, SessionMode.IN_PERSON
-            changed.append(session)
-        elif not on and session.mode_before_distancing is not None:
-            session.mode, session.mode_before_distancing = session.mode_before_distancing, None
-            changed.append(session)
+    for meeting in upcoming:
+        if on and meeting.mode == SessionMode.IN_PERSON:
+            meeting.mode, meeting.mode_before_distancing = SessionMode.ONLINE, SessionMode.IN_PERSON
+            changed.append(meeting)
+        elif not on and meeting.mode_before_distancing is not None:
+            meeting.mode, meeting.mode_before_distancing = meeting.mode_before_distancing, None
+            changed.append(meeting)
     db.session.flush()
     record(
         "scheduling.distancing." + ("on" if on else "off"),
-        OfficeSettings.__tablename__,
+        SchedulingOfficeSettings.__tablename__,
         office.id,
         office_id=office.id,
         actor=actor,
@@ -335,45 +336,45 @@ def set_distancing(office: Office, on: bool, actor) -> list[Session]:
 # --- presenting group and questions -----------------------------------------------------------------
 
 
-def set_group(session: Session, people: list[User], lead: User, report_due: date | None, actor) -> None:
-    _editable(session, corrector=False)
-    if session.kind != SessionKind.THEMATIC:
+def set_group(meeting: Meeting, people: list[User], lead: User, report_due: date | None, actor) -> None:
+    _editable(meeting, corrector=False)
+    if meeting.kind != SessionKind.THEMATIC:
         raise ServiceError(_("Only a thematic meeting has a presenting group."))
     if not GROUP_SIZE[0] <= len(people) <= GROUP_SIZE[1]:
         raise ServiceError(_("A presenting group has 2 or 3 members."), "members")
     if lead.id not in {p.id for p in people}:
         raise ServiceError(_("The lead must be one of the group."), "lead_id")
     for person in people:
-        _same_office(person, session.office_id, "members")
-    if report_due is not None and report_due > days.day_of(session.starts_at):
+        _same_office(person, meeting.office_id, "members")
+    if report_due is not None and report_due > days.day_of(meeting.starts_at):
         raise ServiceError(_("The report must be due before the meeting."), "report_due")
-    if report_due is not None and report_due < days.today() and session.starts_at > utcnow():
+    if report_due is not None and report_due < days.today() and meeting.starts_at > utcnow():
         raise ServiceError(_("The report cannot be due in the past."), "report_due")
-    session.group.clear()
+    meeting.group.clear()
     db.session.flush()
     for person in people:
-        session.group.append(GroupMember(office_id=session.office_id, user=person, is_lead=person.id == lead.id))
-    session.report_due = report_due
+        meeting.group.append(GroupMember(office_id=meeting.office_id, user=person, is_lead=person.id == lead.id))
+    meeting.report_due = report_due
     record_change(
         "scheduling.group.set",
-        session,
-        office_id=session.office_id,
+        meeting,
+        office_id=meeting.office_id,
         actor=actor,
         members=[p.username for p in people],
         lead=lead.username,
     )
-    notices.group_assigned(session)
+    notices.group_assigned(meeting)
 
 
-def add_question(session: Session, text: str, actor) -> DiscussionQuestion:
-    _editable(session, corrector=False)
+def add_question(meeting: Meeting, text: str, actor) -> DiscussionQuestion:
+    _editable(meeting, corrector=False)
     question = DiscussionQuestion(
-        office_id=session.office_id,
+        office_id=meeting.office_id,
         text=clean_text(text, multiline=True),
-        position=max((q.position for q in session.questions), default=0) + 1,
+        position=max((q.position for q in meeting.questions), default=0) + 1,
     )
-    session.questions.append(question)
-    record_change("scheduling.question.add", question, office_id=session.office_id, actor=actor, text=question.text)
+    meeting.questions.append(question)
+    record_change("scheduling.question.add", question, office_id=meeting.office_id, actor=actor, text=question.text)
     return question
 
 
@@ -383,9 +384,9 @@ def remove_question(question: DiscussionQuestion, actor) -> None:
     question.session.questions.remove(question)
 
 
-def question_warning(session: Session) -> str | None:
-    n, (low, high) = len(session.questions), QUESTIONS_ADVISED
-    if session.kind == SessionKind.THEMATIC and not low <= n <= high:
+def question_warning(meeting: Meeting) -> str | None:
+    n, (low, high) = len(meeting.questions), QUESTIONS_ADVISED
+    if meeting.kind == SessionKind.THEMATIC and not low <= n <= high:
         return _("The guidance is 3 to 5 discussion questions; this meeting has %(n)d.", n=n)
     return None
 
@@ -393,22 +394,22 @@ def question_warning(session: Session) -> str | None:
 QUESTION_MAX = 1000
 
 
-def ask_about_report(session: Session, user: User, text: str) -> MemberQuestion:
+def ask_about_report(meeting: Meeting, user: User, text: str) -> MemberQuestion:
     """A member's question before the meeting; handed to the question queue through a hook."""
     text = clean_text(text, multiline=True)
-    if session.status in (SessionStatus.IN_PROGRESS, SessionStatus.CLOSED):
+    if meeting.status in (SessionStatus.IN_PROGRESS, SessionStatus.CLOSED):
         raise ServiceError(_("The meeting has started: ask in the meeting itself."))
-    if session.status == SessionStatus.PLANNED:
+    if meeting.status == SessionStatus.PLANNED:
         raise ServiceError(_("Questions about the report open when the documents are sent."))
     if not text:
         raise ServiceError(_("Write your question."), "text")
     if len(text) > QUESTION_MAX:
         raise ServiceError(_("At most %(max)d characters.", max=QUESTION_MAX), "text")
-    _same_office(user, session.office_id, "text")
-    mode = anonymity(session)
+    _same_office(user, meeting.office_id, "text")
+    mode = anonymity(meeting)
     question = MemberQuestion(
-        office_id=session.office_id,
-        session_id=session.id,
+        office_id=meeting.office_id,
+        session_id=meeting.id,
         text=text,
         anonymity=mode,
         user_id=None if mode == ANONYMOUS else user.id,
@@ -417,10 +418,10 @@ def ask_about_report(session: Session, user: User, text: str) -> MemberQuestion:
     db.session.add(question)
     # The audit says that a question was asked; by whom only where everyone may see the author.
     record_change(
-        "scheduling.member_question.ask", question, office_id=session.office_id, actor=user, anonymous=mode != NAMED
+        "scheduling.member_question.ask", question, office_id=meeting.office_id, actor=user, anonymous=mode != NAMED
     )
-    manager().for_office(session.office_id).intranet_session_question_asked(
-        session=session, user=user, text=text, asked_at=question.created_at
+    manager().for_office(meeting.office_id).intranet_session_question_asked(
+        session=meeting, user=user, text=text, asked_at=question.created_at
     )
     return question
 
@@ -429,84 +430,84 @@ NAMED, CHAIR, ANONYMOUS = "named", "chair", "anonymous"  # the modes of ``intran
 MODES = (NAMED, CHAIR, ANONYMOUS)
 
 
-def anonymity(session: Session) -> str:
+def anonymity(meeting: Meeting) -> str:
     """The meeting's anonymity mode as the question queue rules it; "named" when no plugin does."""
-    mode = manager().for_office(session.office_id).intranet_session_anonymity(session=session)
+    mode = manager().for_office(meeting.office_id).intranet_session_anonymity(session=meeting)
     return mode if mode in MODES else NAMED
 
 
-def member_questions(session: Session) -> list[MemberQuestion]:
+def member_questions(meeting: Meeting) -> list[MemberQuestion]:
     return list(
         db.session.scalars(
-            select(MemberQuestion).where(MemberQuestion.session_id == session.id).order_by(MemberQuestion.id)
+            select(MemberQuestion).where(MemberQuestion.session_id == meeting.id).order_by(MemberQuestion.id)
         )
     )
 
 
-def member_question_author(question: MemberQuestion, session: Session, viewer) -> str | None:
+def member_question_author(question: MemberQuestion, meeting: Meeting, viewer) -> str | None:
     """The author's name where this viewer may see it, else None: as the question queue rules
     (``intranet_session_author_shown``); without a queue, only questions asked with names show them."""
     if question.user is None:
         return None
     shown = (
         manager()
-        .for_office(session.office_id)
-        .intranet_session_author_shown(session=session, viewer=viewer, asked=question.anonymity)
+        .for_office(meeting.office_id)
+        .intranet_session_author_shown(session=meeting, viewer=viewer, asked=question.anonymity)
     )
     if shown is None:
         shown = question.anonymity == NAMED
     return question.user.full_name if shown else None
 
 
-def in_group(session: Session, user) -> bool:
-    return any(m.user_id == user.id for m in session.group)
+def in_group(meeting: Meeting, user) -> bool:
+    return any(m.user_id == user.id for m in meeting.group)
 
 
 # --- attendance -------------------------------------------------------------------------------------
 
 
-def _attendance_row(session: Session, user: User) -> Attendance:
-    row = next((a for a in session.attendance if a.user_id == user.id), None)
+def _attendance_row(meeting: Meeting, user: User) -> Attendance:
+    row = next((a for a in meeting.attendance if a.user_id == user.id), None)
     if row is None:
-        row = Attendance(office_id=session.office_id, user=user, user_id=user.id)
-        session.attendance.append(row)
+        row = Attendance(office_id=meeting.office_id, user=user, user_id=user.id)
+        meeting.attendance.append(row)
     return row
 
 
-def answer(session: Session, user: User, reply: Answer, reason: str = "") -> Attendance:
-    if session.status == SessionStatus.CLOSED:
+def answer(meeting: Meeting, user: User, reply: Answer, reason: str = "") -> Attendance:
+    if meeting.status == SessionStatus.CLOSED:
         raise ServiceError(_("This meeting is closed."))
-    _same_office(user, session.office_id, "answer")
+    _same_office(user, meeting.office_id, "answer")
     reason = clean_text(reason)
     if reply == Answer.EXCUSED and not reason:
         raise ServiceError(_("Give the reason you cannot attend."), "reason")
-    row = _attendance_row(session, user)
+    row = _attendance_row(meeting, user)
     row.answer, row.reason = reply, reason if reply == Answer.EXCUSED else ""
-    record_change("scheduling.attendance.answer", row, office_id=session.office_id, actor=user, answer=reply)
+    record_change("scheduling.attendance.answer", row, office_id=meeting.office_id, actor=user, answer=reply)
     return row
 
 
-def take_attendance(session: Session, present_ids: set[int], actor, source: str = "chair") -> None:
+def take_attendance(meeting: Meeting, present_ids: set[int], actor, source: str = "chair") -> None:
     """Record who is present; the others are absent (excused when they answered so)."""
-    if session.status == SessionStatus.CLOSED:
+    if meeting.status == SessionStatus.CLOSED:
         raise ServiceError(_("This meeting is closed."))
-    for member in members(session.office_id):
-        row = _attendance_row(session, member)
+    for member in members(meeting.office_id):
+        row = _attendance_row(meeting, member)
         row.present, row.taken_by = member.id in present_ids, source
     record_change(
         "scheduling.attendance.take",
-        session,
-        office_id=session.office_id,
+        meeting,
+        office_id=meeting.office_id,
         actor=actor,
         present=sorted(present_ids),
         source=source,
     )
 
 
-def mark_present(session: Session, user: User, source: str) -> None:
+def mark_present(meeting: Meeting, user: User, source: str) -> None:
     """Presence reported by another plugin (a room join): never turns a present member absent."""
-    if session.status != SessionStatus.CLOSED:
-        row = _attendance_row(session, user)
+    if meeting.status != SessionStatus.CLOSED:
+        row = _attendance_row(meeting, user)
         row.present, row.taken_by = True, source
 
 
@@ -528,10 +529,10 @@ class Summary:
         return self.present_official * 100 > self.official * self.quorum_percent
 
 
-def summary(session: Session, cell: list[User] | None = None) -> Summary:
+def summary(meeting: Meeting, cell: list[User] | None = None) -> Summary:
     """``cell`` is ``members(session.office_id)`` when the caller already has it."""
-    rows = {a.user_id: a for a in session.attendance}
-    people = [(m, rows.get(m.id)) for m in (cell if cell is not None else members(session.office_id))]
+    rows = {a.user_id: a for a in meeting.attendance}
+    people = [(m, rows.get(m.id)) for m in (cell if cell is not None else members(meeting.office_id))]
     taken = any(a is not None and a.present is not None for _, a in people)
     present = [m for m, a in people if a and a.present]
     excused = [m for m, a in people if (not a or not a.present) and a and a.answer == Answer.EXCUSED]
@@ -544,5 +545,5 @@ def summary(session: Session, cell: list[User] | None = None) -> Summary:
         excused=len(excused) if taken else 0,
         absent=len(people) - len(present) - len(excused) if taken else 0,
         taken=taken,
-        quorum_percent=summary_quorum(session.office_id),
+        quorum_percent=summary_quorum(meeting.office_id),
     )

@@ -43,9 +43,9 @@ from .models import (
     DiscussionQuestion,
     Document,
     DocumentKind,
+    Meeting,
     Programme,
     ProgrammeItem,
-    Session,
     SessionKind,
     SessionMode,
     SessionStatus,
@@ -99,8 +99,8 @@ def _refused(form, exc: ServiceError) -> None:
         flash(str(exc), "error")
 
 
-def _next_or_refuse(session: Session) -> SessionStatus:
-    target = _next_status(session)
+def _next_or_refuse(meeting: Meeting) -> SessionStatus:
+    target = _next_status(meeting)
     if target is None:
         raise ServiceError(_("This meeting is already closed."))
     return target
@@ -112,11 +112,11 @@ def _next_or_refuse(session: Session) -> SessionStatus:
 @bp.route("/")
 def index():
     now = utcnow()
-    sessions = db.session.scalars(
-        select(Session).where(Session.office_id == _office_id()).order_by(Session.starts_at)
+    meetings = db.session.scalars(
+        select(Meeting).where(Meeting.office_id == _office_id()).order_by(Meeting.starts_at)
     ).all()
-    upcoming = [s for s in sessions if s.starts_at >= now and s.status != SessionStatus.CLOSED]
-    past = [s for s in reversed(sessions) if s not in upcoming]
+    upcoming = [s for s in meetings if s.starts_at >= now and s.status != SessionStatus.CLOSED]
+    past = [s for s in reversed(meetings) if s not in upcoming]
     quorum = QuorumForm(quorum_percent=services.summary_quorum(_office_id()))
     return render_template(
         "scheduling/index.html",
@@ -154,12 +154,12 @@ def month(year: int | None, month: int | None):
     weeks = pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
     start, end = days.at(weeks[0][0]), days.at(weeks[-1][-1] + timedelta(days=1))
     by_day: dict = {}
-    for session in db.session.scalars(
-        select(Session)
-        .where(Session.office_id == _office_id(), Session.starts_at >= start, Session.starts_at < end)
-        .order_by(Session.starts_at)
+    for meeting in db.session.scalars(
+        select(Meeting)
+        .where(Meeting.office_id == _office_id(), Meeting.starts_at >= start, Meeting.starts_at < end)
+        .order_by(Meeting.starts_at)
     ):
-        by_day.setdefault(days.day_of(session.starts_at), []).append(session)
+        by_day.setdefault(days.day_of(meeting.starts_at), []).append(meeting)
     first = date(year, month, 1)
     previous = first - timedelta(days=1)
     following = first + timedelta(days=32)
@@ -175,8 +175,8 @@ def month(year: int | None, month: int | None):
     )
 
 
-def _session_form(session: Session | None = None) -> SessionForm:
-    form = SessionForm(obj=session)
+def _session_form(meeting: Meeting | None = None) -> SessionForm:
+    form = SessionForm(obj=meeting)
     items = db.session.scalars(
         select(ProgrammeItem)
         .join(Programme)
@@ -186,11 +186,11 @@ def _session_form(session: Session | None = None) -> SessionForm:
     form.programme_item_id.choices = [(0, _("— not from the programme —"))] + [
         (i.id, f"{i.programme.year} Q{i.quarter}: {i.title}") for i in items
     ]
-    if session is not None and not form.is_submitted():
-        local = days.local(session.starts_at)
+    if meeting is not None and not form.is_submitted():
+        local = days.local(meeting.starts_at)
         form.day.data, form.time.data = local.date(), local.time()
-        form.kind.data, form.mode.data = session.kind.value, session.mode.value
-        form.programme_item_id.data = session.programme_item_id or 0
+        form.kind.data, form.mode.data = meeting.kind.value, meeting.mode.value
+        form.programme_item_id.data = meeting.programme_item_id or 0
     return form
 
 
@@ -214,42 +214,42 @@ def new_session():
     form = _session_form()
     if form.validate_on_submit():
         try:
-            session = services.create_session(current_user.office, actor=current_user, **_fields(form))
+            meeting = services.create_session(current_user.office, actor=current_user, **_fields(form))
             db.session.commit()
         except ServiceError as exc:
             _refused(form, exc)
         else:
             flash(_("Meeting planned."), "success")
-            return redirect(url_for("scheduling.session", session_id=session.id))
+            return redirect(url_for("scheduling.session", session_id=meeting.id))
     return render_template("scheduling/session_form.html", form=form, session=None)
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 def edit_session(session_id: int):
     _require(planner())
-    session = _own(Session, session_id)
-    form = _session_form(session)
+    meeting = _own(Meeting, session_id)
+    form = _session_form(meeting)
     if form.validate_on_submit():
         fields = _fields(form)
-        if fields["mode"] == session.mode:
+        if fields["mode"] == meeting.mode:
             fields.pop("mode")  # keep the distancing memory unless the mode was really changed
         try:
-            services.update_session(session, actor=current_user, corrector=secretary(), **fields)
+            services.update_session(meeting, actor=current_user, corrector=secretary(), **fields)
             db.session.commit()
         except ServiceError as exc:
             _refused(form, exc)
         else:
-            flash(_("The meeting “%(title)s” is updated.", title=session.title), "success")
-            return redirect(url_for("scheduling.session", session_id=session.id))
-    return render_template("scheduling/session_form.html", form=form, session=session)
+            flash(_("The meeting “%(title)s” is updated.", title=meeting.title), "success")
+            return redirect(url_for("scheduling.session", session_id=meeting.id))
+    return render_template("scheduling/session_form.html", form=form, session=meeting)
 
 
 @bp.route("/sessions/<int:session_id>")
 def session(session_id: int):
-    session = _own(Session, session_id)
-    is_planner, grouped = planner(), services.in_group(session, current_user)
-    show_questions = is_planner or grouped or session.status != SessionStatus.PLANNED
-    mine = next((a for a in session.attendance if a.user_id == current_user.id), None)
+    meeting = _own(Meeting, session_id)
+    is_planner, grouped = planner(), services.in_group(meeting, current_user)
+    show_questions = is_planner or grouped or meeting.status != SessionStatus.PLANNED
+    mine = next((a for a in meeting.attendance if a.user_id == current_user.id), None)
     answer_form = AnswerForm(obj=mine)
     if mine and mine.answer:
         answer_form.answer.data = mine.answer.value
@@ -257,42 +257,42 @@ def session(session_id: int):
     people = services.members(_office_id())
     group_form.members.choices = [(u.id, u.full_name) for u in people]
     group_form.lead_id.choices = [(u.id, u.full_name) for u in people]
-    group_form.members.data = [m.user_id for m in session.group]
-    group_form.lead_id.data = next((m.user_id for m in session.group if m.is_lead), None)
-    group_form.report_due.data = session.report_due
+    group_form.members.data = [m.user_id for m in meeting.group]
+    group_form.lead_id.data = next((m.user_id for m in meeting.group if m.is_lead), None)
+    group_form.report_due.data = meeting.report_due
     return render_template(
         "scheduling/session.html",
-        session=session,
+        session=meeting,
         planner=is_planner,
         in_group=grouped,
         show_questions=show_questions,
-        question_warning=services.question_warning(session),
-        summary=services.summary(session, people),
+        question_warning=services.question_warning(meeting),
+        summary=services.summary(meeting, people),
         answer_form=answer_form,
         group_form=group_form,
         question_form=QuestionForm(),
         action=ActionForm(),
         is_member=services.is_member(current_user, _office_id()),
-        next_status=_next_status(session),
+        next_status=_next_status(meeting),
         ask_form=AskForm(prefix="ask"),
-        member_questions=services.member_questions(session),
+        member_questions=services.member_questions(meeting),
         member_question_author=services.member_question_author,
-        **documents_context(session, people),
+        **documents_context(meeting, people),
     )
 
 
-def _next_status(session: Session) -> SessionStatus | None:
-    i = services.ORDER.index(session.status)
+def _next_status(meeting: Meeting) -> SessionStatus | None:
+    i = services.ORDER.index(meeting.status)
     return services.ORDER[i + 1] if i + 1 < len(services.ORDER) else None
 
 
 @bp.post("/sessions/<int:session_id>/advance")
 def advance(session_id: int):
     _require(planner())
-    session = _own(Session, session_id)
+    meeting = _own(Meeting, session_id)
     return respond(
-        lambda: services.advance(session, _next_or_refuse(session), current_user),
-        url_for("scheduling.session", session_id=session.id),
+        lambda: services.advance(meeting, _next_or_refuse(meeting), current_user),
+        url_for("scheduling.session", session_id=meeting.id),
         form=ActionForm(),
     )
 
@@ -300,19 +300,19 @@ def advance(session_id: int):
 @bp.post("/sessions/<int:session_id>/group")
 def set_group(session_id: int):
     _require(planner())
-    session = _own(Session, session_id)
+    meeting = _own(Meeting, session_id)
     form = GroupForm()
     people = {u.id: u for u in services.members(_office_id())}
     form.members.choices = form.lead_id.choices = [(i, u.full_name) for i, u in people.items()]
     return respond(
         lambda: services.set_group(
-            session,
+            meeting,
             [people[i] for i in form.members.data],
             people[form.lead_id.data],
             form.report_due.data,
             current_user,
         ),
-        url_for("scheduling.session", session_id=session.id),
+        url_for("scheduling.session", session_id=meeting.id),
         _("Presenting group saved."),
         form=form,
     )
@@ -321,38 +321,38 @@ def set_group(session_id: int):
 @bp.post("/sessions/<int:session_id>/questions")
 def add_question(session_id: int):
     _require(planner())
-    session = _own(Session, session_id)
+    meeting = _own(Meeting, session_id)
     form = QuestionForm()
     return respond(
-        lambda: services.add_question(session, form.text.data, current_user),
-        url_for("scheduling.session", session_id=session.id) + "#questions",
+        lambda: services.add_question(meeting, form.text.data, current_user),
+        url_for("scheduling.session", session_id=meeting.id) + "#questions",
         form=form,
     )
 
 
-@bp.post("/sessions/<int:session_id>/questions/<int:question_id>/delete")
-def remove_question(session_id: int, question_id: int):
+@bp.post("/sessions/<int:session_id>/questions/<int:discussion_question_id>/delete")
+def remove_question(session_id: int, discussion_question_id: int):
     _require(planner())
-    session = _own(Session, session_id)
-    question = _own(DiscussionQuestion, question_id)
-    if question.session_id != session.id:
+    meeting = _own(Meeting, session_id)
+    question = _own(DiscussionQuestion, discussion_question_id)
+    if question.session_id != meeting.id:
         abort(404)
     return respond(
         lambda: services.remove_question(question, current_user),
-        url_for("scheduling.session", session_id=session.id) + "#questions",
+        url_for("scheduling.session", session_id=meeting.id) + "#questions",
         form=ActionForm(),
     )
 
 
 @bp.post("/sessions/<int:session_id>/answer")
 def answer(session_id: int):
-    session = _own(Session, session_id)
+    meeting = _own(Meeting, session_id)
     form = AnswerForm()
     return respond(
         lambda: services.answer(
-            session, current_user._get_current_object(), Answer(form.answer.data), form.reason.data
+            meeting, current_user._get_current_object(), Answer(form.answer.data), form.reason.data
         ),
-        url_for("scheduling.session", session_id=session.id) + "#attendance",
+        url_for("scheduling.session", session_id=meeting.id) + "#attendance",
         _("Your answer is recorded."),
         form=form,
     )
@@ -360,12 +360,12 @@ def answer(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/ask")
 def ask(session_id: int):
-    session = _own(Session, session_id)
+    meeting = _own(Meeting, session_id)
     form = AskForm(prefix="ask")
-    anonymous = services.anonymity(session) == services.ANONYMOUS
+    anonymous = services.anonymity(meeting) == services.ANONYMOUS
     return respond(
-        lambda: services.ask_about_report(session, current_user._get_current_object(), form.text.data),
-        url_for("scheduling.session", session_id=session.id) + "#member-questions",
+        lambda: services.ask_about_report(meeting, current_user._get_current_object(), form.text.data),
+        url_for("scheduling.session", session_id=meeting.id) + "#member-questions",
         _("Your question is sent without your name: it is kept under no name, so it is not listed here.")
         if anonymous
         else _("Your question is sent to the presenting group."),
@@ -376,11 +376,11 @@ def ask(session_id: int):
 @bp.post("/sessions/<int:session_id>/attendance")
 def take_attendance(session_id: int):
     _require(planner())
-    session = _own(Session, session_id)
+    meeting = _own(Meeting, session_id)
     present = set(int_list_param("present"))
     return respond(
-        lambda: services.take_attendance(session, present, current_user),
-        url_for("scheduling.session", session_id=session.id) + "#attendance",
+        lambda: services.take_attendance(meeting, present, current_user),
+        url_for("scheduling.session", session_id=meeting.id) + "#attendance",
         _("Attendance saved."),
         form=ActionForm(),
     )
@@ -511,9 +511,9 @@ def toggle_topic(group_id: int):
 def mine():
     now = utcnow()
     upcoming = db.session.scalars(
-        select(Session)
-        .where(Session.office_id == _office_id(), Session.starts_at >= now, Session.status != SessionStatus.CLOSED)
-        .order_by(Session.starts_at)
+        select(Meeting)
+        .where(Meeting.office_id == _office_id(), Meeting.starts_at >= now, Meeting.status != SessionStatus.CLOSED)
+        .order_by(Meeting.starts_at)
     ).all()
     groups = [s for s in upcoming if services.in_group(s, current_user)]
     unanswered = [s for s in upcoming if not any(a.user_id == current_user.id and a.answer for a in s.attendance)]
@@ -523,11 +523,11 @@ def mine():
 def home_panel_context(user) -> dict:
     """What the start page shows: the next meetings, and the user's group assignments."""
     upcoming = db.session.scalars(
-        select(Session)
+        select(Meeting)
         .where(
-            Session.office_id == user.office_id, Session.starts_at >= utcnow(), Session.status != SessionStatus.CLOSED
+            Meeting.office_id == user.office_id, Meeting.starts_at >= utcnow(), Meeting.status != SessionStatus.CLOSED
         )
-        .order_by(Session.starts_at)
+        .order_by(Meeting.starts_at)
         .limit(3)
     ).all()
     return {"upcoming": upcoming, "assigned": [s for s in upcoming if services.in_group(s, user)]}
@@ -565,29 +565,29 @@ def revoke_calendar():
 # --- documents sent ahead ---------------------------------------------------------------------------
 
 
-def _sees_documents(session: Session) -> bool:
-    return planner() or services.in_group(session, current_user) or session.status != SessionStatus.PLANNED
+def _sees_documents(meeting: Meeting) -> bool:
+    return planner() or services.in_group(meeting, current_user) or meeting.status != SessionStatus.PLANNED
 
 
-def _may_upload(session: Session) -> bool:
-    return (planner() or services.in_group(session, current_user)) and session.status != SessionStatus.CLOSED
+def _may_upload(meeting: Meeting) -> bool:
+    return (planner() or services.in_group(meeting, current_user)) and meeting.status != SessionStatus.CLOSED
 
 
 @bp.post("/sessions/<int:session_id>/documents")
 @accepts_uploads
 def upload_document(session_id: int):
-    session = _own(Session, session_id)
-    _require(_may_upload(session))
+    meeting = _own(Meeting, session_id)
+    _require(_may_upload(meeting))
     form = DocumentForm()
     return respond(
         lambda: documents.upload(
-            session,
+            meeting,
             DocumentKind(form.kind.data),
             form.file.data.filename or "",
             form.file.data.read(current_app.config["SCHEDULING_MAX_UPLOAD"] + 1),
             current_user,
         ),
-        url_for("scheduling.session", session_id=session.id) + "#documents",
+        url_for("scheduling.session", session_id=meeting.id) + "#documents",
         lambda document: _("“%(name)s” uploaded (version %(v)d).", name=document.filename, v=document.version),
         form,
     )
@@ -617,12 +617,12 @@ def document_preview(document_id: int):
     return render_template("scheduling/document_preview.html", document=document)
 
 
-def documents_context(session: Session, people: list[User]) -> dict:
+def documents_context(meeting: Meeting, people: list[User]) -> dict:
     """The documents block of the meeting page, with read receipts (over the cell's ``people``) for the
     planners."""
-    if not _sees_documents(session):
+    if not _sees_documents(meeting):
         return {"sees_documents": False}
-    shelf = documents.shelf(session)
+    shelf = documents.shelf(meeting)
     receipts = {}
     if planner():  # document id -> {member id: first opened}
         member_ids = {m.id for m in people}
@@ -631,7 +631,7 @@ def documents_context(session: Session, people: list[User]) -> dict:
         "sees_documents": True,
         "shelf": shelf,
         "receipts": receipts,
-        "may_upload": _may_upload(session),
+        "may_upload": _may_upload(meeting),
         "document_form": DocumentForm(),
         "kind_labels": DOCUMENT_LABELS,
     }

@@ -15,7 +15,7 @@ from intranet.extensions import db
 from intranet.models import Office, User
 from intranet_questions.models import Question
 from intranet_scheduling import documents, services
-from intranet_scheduling.models import DocumentKind, Session, SessionKind, SessionMode, SessionStatus
+from intranet_scheduling.models import DocumentKind, Meeting, SessionKind, SessionMode, SessionStatus
 
 
 def _report(text: str) -> bytes:
@@ -48,7 +48,7 @@ def _meeting_with_documents(app) -> int:
 
 def _new_version(app, sid: int) -> None:
     with app.app_context():
-        session = db.session.get(Session, sid)
+        session = db.session.get(Meeting, sid)
         secretary = db.session.scalar(select(User).where(User.username == "bithu"))
         documents.upload(session, DocumentKind.REPORT, "bao-cao.docx", _report("Bản báo cáo lần thứ hai"), secretary)
         db.session.commit()

@@ -174,12 +174,12 @@ def test_a_vote_sent_again_after_a_lost_answer_stays_a_vote(browser, live_server
     """The vote button posts the state wanted, with a key: clicking again after the answer was lost
     (the vote was counted, the page does not know) votes again instead of taking the vote back."""
     from intranet_questions import services as queue
-    from intranet_scheduling.models import Session
+    from intranet_scheduling.models import Meeting
 
     sid = _meeting_in_progress(app)
     with app.test_request_context():
         member1 = db.session.get(User, cell["member"])
-        question = queue.ask(db.session.get(Session, sid), member1, "Bình chọn khi mạng chập chờn")
+        question = queue.ask(db.session.get(Meeting, sid), member1, "Bình chọn khi mạng chập chờn")
         db.session.commit()
         qid = question.id
     page = _browser_page(browser, live_server, "bithu")

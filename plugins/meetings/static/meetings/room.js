@@ -4,14 +4,16 @@
 // rejoin after a fatal error (back-off), then a backup domain, each step explained in plain words. The
 // check also asks each Jitsi server itself, so a server that cannot be reached is not blamed on the link.
 (() => {
+  // The ladder's rungs, by index: a higher rung asks less of the link.
   const RUNGS = ["full", "low_video", "audio_only", "follow_along"];
+  const FULL = 0, LOW_VIDEO = 1, AUDIO_ONLY = 2, FOLLOW_ALONG = 3;
   const MODE_OF = {full: "video", low_video: "low_video", audio_only: "audio", follow_along: "follow"};
   // Jitsi's events logged as they come, for the report (real names: tests/e2e/jitsi_stand_in/real_api.json).
   const LOGGED_EVENTS = ["peerConnectionFailure", "suspendDetected", "p2pStatusChanged", "dataChannelClosed",
                          "audioOnlyChanged", "videoQualityChanged"];
   const SAMPLE_MS = 5000, BACKOFF = [2000, 4000, 8000, 16000, 30000], TRIES_PER_DOMAIN = 3, SERVER_CHECK_MS = 8000;
   const SERVER_TRIPS = 3;
-  let page, text, api = null, rung = 0, domainIndex = 0, failures = 0, dropped = false, unreachable = false;
+  let page, text, api = null, rung = FULL, domainIndex = 0, failures = 0, dropped = false, unreachable = false;
   let chosen = false;  // until the member picks a mode, batches claim none
   // The IFrame API has no way to tell which server its script came from: the page remembers, so a
   // join or a rejoin on the same server does not fetch external_api.js again.
@@ -146,7 +148,7 @@
 
   async function join() {
     const domain = page.domains[domainIndex];
-    if (!domain) return stepTo(3, unreachable ? "why_server_down" : "why_follow_along");
+    if (!domain) return stepTo(FOLLOW_ALONG, unreachable ? "why_server_down" : "why_follow_along");
     try {
       await loadApi(domain);
       const answer = await (await fetch(`${page.token}?domain=${encodeURIComponent(domain)}`,
@@ -156,7 +158,7 @@
       api = new window.JitsiMeetExternalAPI(domain, {
         roomName: answer.room, jwt: answer.jwt || undefined, parentNode: $("jitsi"), width: "100%", height: 560,
         userInfo: {displayName: page.name}, lang: page.lang,
-        configOverwrite: {startAudioOnly: rung >= 2, startWithVideoMuted: rung >= 2, prejoinConfig: {enabled: false}},
+        configOverwrite: {startAudioOnly: rung >= AUDIO_ONLY, startWithVideoMuted: rung >= AUDIO_ONLY, prejoinConfig: {enabled: false}},
       });
       hasStats = typeof api.getConnectionStats === "function";
       listen(api);
@@ -176,7 +178,7 @@
       say("why_backup");
       join();
     } else {
-      stepTo(3, unreachable ? "why_server_down" : "why_follow_along");
+      stepTo(FOLLOW_ALONG, unreachable ? "why_server_down" : "why_follow_along");
     }
   }
 
@@ -234,9 +236,9 @@
 
   function applyRung() {
     if (!api) return;
-    api.executeCommand("setAudioOnly", rung >= 2);
-    api.executeCommand("setVideoQuality", rung >= 1 ? 180 : 720);
-    if (rung >= 1) api.executeCommand("setAssumedBandwidthBps", rung >= 2 ? 64000 : 250000);
+    api.executeCommand("setAudioOnly", rung >= AUDIO_ONLY);
+    api.executeCommand("setVideoQuality", rung >= LOW_VIDEO ? 180 : 720);
+    if (rung >= LOW_VIDEO) api.executeCommand("setAssumedBandwidthBps", rung >= AUDIO_ONLY ? 64000 : 250000);
   }
 
   function stepTo(target, why) {
@@ -245,8 +247,8 @@
     rung = target;
     event("ladder", {from: RUNGS[previous], to: RUNGS[rung]});
     if (why) say(why);
-    $("step-up").hidden = rung === 0;
-    if (rung === 3) {
+    $("step-up").hidden = rung === FULL;
+    if (rung === FOLLOW_ALONG) {
       if (api) { try { api.dispose(); } catch (e) { /* gone */ } api = null; }
       $("jitsi").hidden = true;
       $("follow").hidden = false;
@@ -311,7 +313,7 @@
         const verdict = await response.json();
         heardFloor(verdict.floor === true);
         const advised = RUNGS.indexOf(verdict.advice);
-        if (api && advised > rung && rung < 3 && !dropped) stepTo(advised, `why_${verdict.advice}`);
+        if (api && advised > rung && rung < FOLLOW_ALONG && !dropped) stepTo(advised, `why_${verdict.advice}`);
       }
       if (pending.samples.length || pending.events.length) send();
     } catch (e) {
@@ -328,12 +330,12 @@
       chosen = true;
       $("precheck").hidden = true;
       rung = RUNGS.indexOf(document.querySelector("input[name=mode]:checked").value);
-      $("step-up").hidden = rung === 0;
-      if (rung === 3) { $("follow").hidden = false; event("ladder", {to: "follow_along", chosen: true}); send(); }
+      $("step-up").hidden = rung === FULL;
+      if (rung === FOLLOW_ALONG) { $("follow").hidden = false; event("ladder", {to: "follow_along", chosen: true}); send(); }
       else join();
       setInterval(sample, SAMPLE_MS);
     });
-    $("step-up").addEventListener("click", () => { if (rung > 0) stepTo(rung - 1, null); $("ladder").hidden = true; });
+    $("step-up").addEventListener("click", () => { if (rung > FULL) stepTo(rung - 1, null); $("ladder").hidden = true; });
     window.addEventListener("pagehide", () => {
       event("left", {reason: "pagehide"});
       const beacon = (batch) => navigator.sendBeacon(page.ingest, new Blob([JSON.stringify(batch)],
