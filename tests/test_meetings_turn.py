@@ -114,3 +114,20 @@ def test_without_turn_the_room_page_is_as_before_and_other_offices_turn_is_not_l
         assert client.get(f"/meetings/sessions/{sid}/turn").status_code == 404
     login("othermember")  # another office's member gets neither the room nor this office's TURN
     assert client.get(f"/meetings/sessions/{sid}/turn").status_code == 404
+
+
+def test_an_invited_guest_gets_the_meetings_office_turn_not_their_own(app, client, qcell, login):
+    _configure(app, turn_urls="turn:turn.dist.test:3478", turn_secret=TURN_SECRET)
+    with app.app_context():
+        other = services.config_for(_office("OTHER").id)
+        other.turn_urls, other.turn_secret = "turn:turn.other.test:3478", "the-other-office-secret"
+        db.session.merge(other)
+        db.session.commit()
+    sid = _online(app)
+    login("bithu")
+    client.post(f"/meetings/sessions/{sid}/guests", data={"username": "othermember"})
+    login("othermember")
+    [server] = client.get(f"/meetings/sessions/{sid}/turn").get_json()["iceServers"]
+    assert server["urls"] == ["turn:turn.dist.test:3478"]
+    expected = hmac.new(TURN_SECRET.encode(), server["username"].encode(), hashlib.sha1).digest()
+    assert server["credential"] == base64.b64encode(expected).decode()
