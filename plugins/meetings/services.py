@@ -36,7 +36,7 @@ BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_ITEMS = 60  # samples or events in one batch (5 minutes at one every 5 s)
 PAST_LIMIT = timedelta(minutes=15)  # a batch retried after a drop may be this old
 FUTURE_LIMIT = timedelta(seconds=30)
-EVENT_KINDS = {"joined", "left", "dropped", "reconnected", "precheck", "ladder", "error", "info", "hand"}
+EVENT_KINDS = {"joined", "left", "dropped", "reconnected", "precheck", "precall", "ladder", "error", "info", "hand"}
 
 
 class RateLimited(ServiceError):

@@ -10,8 +10,12 @@ import time
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 from support import shot
 from test_meetings_flow import _context_page, _id, _online_meeting
+
+from intranet.extensions import db
+from intranet_meetings.models import Event
 
 SECRET = "coturn-static-auth-secret-for-the-test"
 
@@ -69,6 +73,9 @@ def test_the_pre_call_test_runs_through_the_offices_turn_server(browser, live_se
     expect(results).to_contain_text("Theo bước thử này, nên bắt đầu với")
     shot(member, "meetings-precall-turn")
     member.context.close()
+    with app.app_context():  # logged with the pre-call check
+        logged = db.session.scalars(select(Event).where(Event.kind == "precall")).one().detail
+    assert logged["path"] == "connected" and logged["kbps"] > 0 and logged["advice"] in ("full", "low_video")
     # coturn itself let the member's time-limited username allocate a relay: the credentials were real.
     assert f":{_id(app, 'member1')}" in _coturn_log(log) and "ALLOCATE processed, success" in _coturn_log(log)
 

@@ -3,7 +3,7 @@
 // through the TURN server only (relay candidates) and measures that path: whether media gets through,
 // round trip, jitter, loss and throughput. UDP is tried first; where it does not get through, TCP/TLS,
 // which is what the call itself then falls back to. Each result is shown with what it means, and the
-// start mode proposed by the check above moves down when this test advises a lower one.
+// start mode proposed by the check above moves down when this test advises a lower one; room.js logs it.
 (() => {
   const RUNGS = ["full", "low_video", "audio_only", "follow_along"];
   const RUN_MS = 60000;  // the module gives up after 30 s without a connection; this bounds a stuck run
@@ -95,7 +95,12 @@
     section.dataset.path = path;
     $("precall-status").hidden = true;
     $("precall-results").hidden = false;
-    await advise(explain(result, path));
+    const advice = explain(result, path);
+    const figure = (name, digits = 0) => (result && result[name] !== null ? +result[name].toFixed(digits) : null);
+    document.dispatchEvent(new CustomEvent("meetings:precall", {detail: {
+      path, advice, rtt: figure("rtt"), jitter: figure("jitter"), loss: figure("fractionalLoss", 3),
+      kbps: figure("throughput")}}));
+    await advise(advice);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
