@@ -6,7 +6,7 @@ PORT   ?= 5000
 # The demo is served over plain http on 127.0.0.1: cookies cannot carry the Secure flag there.
 RUN_ENV ?= development
 
-.PHONY: run test test-setup lint install translations test-packages messages clean
+.PHONY: run test test-setup lint install translations test-packages messages clean vendor-precall
 
 # Set-up steps write their output to .venv/setup.log and show it only when they fail: `make run` ends
 # with the demo accounts, not with pages of pip and alembic.
@@ -37,7 +37,7 @@ run: translations
 # Servers and the browser the tests drive for real, from Debian's packages: Chromium (a Playwright
 # browser download cannot work on an offline intranet), Pushpin (the production push engine) and nginx
 # (deploy/nginx/intranet.conf). Installed when run as root; otherwise their tests skip, saying why.
-TEST_PACKAGES := chromium pushpin nginx libreoffice-writer-nogui fonts-liberation2
+TEST_PACKAGES := chromium pushpin nginx libreoffice-writer-nogui fonts-liberation2 coturn
 test-packages:
 	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -56,6 +56,27 @@ $(STAND_IN)/vendor/jitsi-transport.js: $(STAND_IN)/package.json $(STAND_IN)/tran
 	cd build/jitsi-stand-in && npm install --no-audit --no-fund --silent && \
 		node_modules/.bin/esbuild transport_entry.js --bundle --format=iife --global-name=JitsiTransport \
 		--log-level=warning --outfile=$(CURDIR)/$@ || echo "npm could not build the Jitsi stand-in's transport: its browser tests will be skipped"
+
+# The room page's pre-call test through the office's TURN server: @jitsi/precall-test from npm, bundled
+# with its licence into the meetings plugin's static files and committed (like htmx and Pico), so the
+# app runs without a network; this target rebuilds it after a version change in its package.json.
+PRECALL_SRC := plugins/meetings/vendor_src
+PRECALL_OUT := plugins/meetings/static/meetings/vendor
+PRECALL_PKG := build/precall/node_modules/@jitsi/precall-test
+vendor-precall:
+	rm -rf build/precall && mkdir -p build/precall && cp $(PRECALL_SRC)/package.json $(PRECALL_SRC)/precall_entry.js build/precall/
+	cd build/precall && npm install --no-audit --no-fund --silent
+	@# 1.0.6's loss test calls setTimeout(this.send(message), 8): it sends at once and hands setTimeout
+	@# undefined, which the browser evaluates as code (a no-op our CSP blocks and reports). The patch keeps
+	@# the sending as it is, without that eval; the build stops if a new version changed the line.
+	grep -q 'setTimeout(this.send(message), 8);' $(PRECALL_PKG)/src/tests/lossTest.js
+	sed -i 's/setTimeout(this.send(message), 8);/this.send(message);/' $(PRECALL_PKG)/src/tests/lossTest.js
+	cd build/precall && node_modules/.bin/esbuild precall_entry.js --bundle --format=iife --minify --legal-comments=none \
+		--log-level=warning --outfile=$(CURDIR)/$(PRECALL_OUT)/precall-test.min.js
+	cp $(PRECALL_PKG)/LICENSE $(PRECALL_OUT)/precall-test.LICENSE
+	printf '/* @jitsi/precall-test %s, Apache-2.0 (precall-test.LICENSE), its loss test patched not to eval (Makefile); rebuilt by `make vendor-precall` */\n' \
+		"$$(node -p 'require("./$(PRECALL_PKG)/package.json").version')" \
+		| cat - $(PRECALL_OUT)/precall-test.min.js > build/precall/out.js && mv build/precall/out.js $(PRECALL_OUT)/precall-test.min.js
 
 test-setup: translations test-packages $(BIN)/.installed-test $(STAND_IN)/vendor/jitsi-transport.js
 

@@ -50,6 +50,13 @@ class ConfigForm(Form):
     app_secret = PasswordField(_l("App secret"), validators=[max_length(500)])
     jaas_key_id = StringField(_l("JaaS API key id"), validators=[max_length(300)])
     jaas_private_key = TextAreaField(_l("JaaS private key (PEM)"), validators=[max_length(10000)])
+    turn_urls = TextAreaField(
+        _l("TURN server URLs (one per line, e.g. turn:turn.example.gov.vn:3478?transport=udp)"),
+        validators=[max_length(2000)],
+    )
+    turn_secret = PasswordField(_l("TURN shared secret (coturn's static-auth-secret)"), validators=[max_length(500)])
+    turn_username = StringField(_l("Or a fixed TURN username"), validators=[max_length(200)])
+    turn_credential = PasswordField(_l("and its credential"), validators=[max_length(500)])
     open_minutes_before = _number(_l("Room opens (minutes before the start)"))
     rtt_degraded_ms = _number(_l("Round trip: degraded from (ms)"))
     rtt_poor_ms = _number(_l("Round trip: poor from (ms)"))

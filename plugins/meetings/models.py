@@ -64,6 +64,13 @@ class OfficeConfig(db.Model):
     quality_degraded: Mapped[int] = mapped_column(Integer, default=60)  # Jitsi's connection quality, %
     quality_poor: Mapped[int] = mapped_column(Integer, default=30)
     samples_to_change: Mapped[int] = mapped_column(Integer, default=3)  # hysteresis: same verdict this often
+    # The office's TURN server, for the pre-call test through it (README "Pre-call test through TURN"):
+    # its URLs one per line, and either a fixed username and credential or coturn's shared secret, from
+    # which each member gets time-limited credentials.
+    turn_urls: Mapped[str] = mapped_column(Text, default="")
+    turn_username: Mapped[str] = mapped_column(String(200), default="")
+    turn_credential: Mapped[str] = mapped_column(String(500), default="")
+    turn_secret: Mapped[str] = mapped_column(String(500), default="")
 
 
 class Room(db.Model):

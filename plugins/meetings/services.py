@@ -28,7 +28,7 @@ from intranet.refusals import ServiceError
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Meeting, SessionMode, SessionStatus
 
-from . import quality
+from . import quality, turn
 from .models import Batch, Event, Guest, JitsiAuth, Mode, OfficeConfig, Participant, Quality, Room, Sample
 
 DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:\d{2,5})?$")
@@ -36,7 +36,7 @@ BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_ITEMS = 60  # samples or events in one batch (5 minutes at one every 5 s)
 PAST_LIMIT = timedelta(minutes=15)  # a batch retried after a drop may be this old
 FUTURE_LIMIT = timedelta(seconds=30)
-EVENT_KINDS = {"joined", "left", "dropped", "reconnected", "precheck", "ladder", "error", "info", "hand"}
+EVENT_KINDS = {"joined", "left", "dropped", "reconnected", "precheck", "precall", "ladder", "error", "info", "hand"}
 
 
 class RateLimited(ServiceError):
@@ -76,8 +76,15 @@ def config_for(office_id: int) -> OfficeConfig:
         quality_degraded=60,
         quality_poor=30,
         samples_to_change=3,
+        turn_urls="",
+        turn_username="",
+        turn_credential="",
+        turn_secret="",
     )
 
+
+# The settings never shown back: left empty in the form, each keeps its stored value.
+SECRETS = ("app_secret", "jaas_private_key", "turn_credential", "turn_secret")
 
 THRESHOLDS = {  # field: (lowest, highest)
     "open_minutes_before": (0, 240),
@@ -117,7 +124,10 @@ def save_config(office_id: int, actor, *, secrets_given: dict[str, str], **field
     for name, value in secrets_given.items():
         if value.strip():
             setattr(config, name, value.strip())
+    if not turn.configured(config):  # no TURN URL: the pre-call test is off and its credentials forgotten
+        config.turn_username = config.turn_credential = config.turn_secret = ""
     _check_auth(config)
+    turn.check(config)
     if db.inspect(config).transient:
         db.session.add(config)
     # The audit names what changed, never a secret's value.
@@ -129,6 +139,7 @@ def save_config(office_id: int, actor, *, secrets_given: dict[str, str], **field
         actor=actor,
         jitsi_domain=config.jitsi_domain,
         auth=config.auth.value,
+        turn_urls=turn.urls(config),
         secrets_changed=sorted(k for k, v in secrets_given.items() if v.strip()),
     )
     return config

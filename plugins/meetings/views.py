@@ -28,7 +28,7 @@ from intranet.security import allow_frames
 from intranet_scheduling.models import Document as SchedulingDocument
 from intranet_scheduling.models import Meeting, SessionStatus
 
-from . import jitsi, services, signals
+from . import jitsi, services, signals, turn
 from .forms import ConfigForm, GuestForm, NotesForm, RoomForm
 from .models import JitsiAuth, Participant, Room
 from .providers import all_providers
@@ -98,6 +98,8 @@ def room(session_id: int):
         "lang": str(get_locale()),
     }
     page["scripts"] = {domain: jitsi.script_url(config, domain) for domain in page["domains"]}
+    if turn.configured(config):
+        page["turn"] = url_for("meetings.turn_credentials", session_id=meeting.id)
     if provider.name == "jitsi":
         allow_frames(*page["domains"])  # their external_api.js and the call's iframe
     return render_template(
@@ -121,13 +123,17 @@ def _checked_in(meeting: Meeting) -> bool:
     return bool(person and person.first_joined_at)
 
 
+def _not_open_yet(meeting: Session):
+    return jsonify(error=_("The room opens at %(time)s.", time=services.shown(services.opens_at(meeting)))), 409
+
+
 @bp.route("/sessions/<int:session_id>/token")
 @guest_view
 def fresh_token(session_id: int):
     """A fresh, short-lived token (first join and each rejoin after a fatal error)."""
     meeting = _meeting(session_id)
     if not services.room_open(meeting):
-        return jsonify(error=_("The room opens at %(time)s.", time=services.shown(services.opens_at(meeting)))), 409
+        return _not_open_yet(meeting)
     config = services.config_for(meeting.office_id)
     room = services.room_for(meeting)
     domain = request.args.get("domain", config.jitsi_domain)
@@ -139,6 +145,23 @@ def fresh_token(session_id: int):
         config, domain, room.room_name, current_user, moderator=services.is_moderator(current_user, meeting)
     )
     response = jsonify(jwt=token, room=jitsi.room_path(config, room.room_name), domain=domain)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/sessions/<int:session_id>/turn")
+@guest_view
+def turn_credentials(session_id: int):
+    """Credentials for the office's TURN server, for the pre-call test: to those who may join the
+    meeting, while its room is open; time-limited where the office set a shared secret."""
+    meeting = _meeting(session_id)
+    config = services.config_for(meeting.office_id)
+    if not turn.configured(config):
+        abort(404)
+    if not services.room_open(meeting):
+        return _not_open_yet(meeting)
+    servers, expires = turn.ice_servers(config, current_user)
+    response = jsonify(iceServers=servers, expires=expires)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -417,14 +440,15 @@ def config(office_id: int | None):
     form = ConfigForm(obj=current if request.method == "GET" else None)
     if request.method == "GET":
         form.auth.data = current.auth.value
-        form.app_secret.data = form.jaas_private_key.data = ""  # secrets never go back to a browser
+        # secrets never go back to a browser
+        form.app_secret.data = form.jaas_private_key.data = form.turn_credential.data = form.turn_secret.data = ""
     if form.validate_on_submit():
-        fields = {
-            name: getattr(form, name).data
-            for name in ("jitsi_domain", "backup_domains", "app_id", "jaas_key_id", *services.THRESHOLDS)
-        }
+        # A text field left out of the post counts as empty, as an empty one does.
+        texts = ("jitsi_domain", "backup_domains", "app_id", "jaas_key_id", "turn_urls", "turn_username")
+        fields = {name: getattr(form, name).data or "" for name in texts}
+        fields.update({name: getattr(form, name).data for name in services.THRESHOLDS})
         fields["auth"] = JitsiAuth(form.auth.data)
-        given = {"app_secret": form.app_secret.data or "", "jaas_private_key": form.jaas_private_key.data or ""}
+        given = {name: getattr(form, name).data or "" for name in services.SECRETS}
         try:
             services.save_config(office.id, current_user, secrets_given=given, **fields)
             db.session.commit()
@@ -442,6 +466,8 @@ def config(office_id: int | None):
         office=office,
         has_secret=bool(current.app_secret),
         has_key=bool(current.jaas_private_key),
+        has_turn_secret=bool(current.turn_secret),
+        has_turn_credential=bool(current.turn_credential),
     )
 
 

@@ -344,6 +344,8 @@
       const last = takeBatch();
       if (last) beacon(last);
     });
+    // The pre-call test through TURN (precall.js, where the office set a TURN server) is logged with the check.
+    document.addEventListener("meetings:precall", (e) => { event("precall", e.detail); send(); });
     precheck();
   }
 
