@@ -27,7 +27,7 @@ from .models import CellDocument, DocumentKind, OfficeSettings, Record
 class Criterion:
     key: str
     label: str
-    rule: str | None  # what meeting the line means, with %(line)s; None for a yes/no criterion
+    rule: str | None  # what a meeting must do, with %(line)s for its threshold; None for a yes/no criterion
     line: float | None  # the default line
     bounds: tuple[float, float] | None  # the lines an office may set
     weight: int  # the default weight
@@ -86,7 +86,7 @@ class Facts:
 
     thematic: bool
     attendance_rate: float | None = None  # % of members present
-    lead_days: float | None = None  # how long before the start the latest document kind first came
+    lead_days: float | None = None  # how many days ahead the last of its document kinds first came
     discussion_rate: float | None = None  # % of those present who spoke or asked
     minutes: float | None = None  # from the start to the closing
     concluded: bool = False  # the conclusion recorded (and, for a thematic meeting, the resolution signed)
