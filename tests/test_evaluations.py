@@ -544,6 +544,9 @@ def test_the_secretary_weighs_the_criteria_and_the_meeting_is_classified_again(a
     assert ">Kém</a>" in client.get(f"/evaluations/review?year={when.year}").text
     refused = client.post("/evaluations/settings/classification", data={}, follow_redirects=True)
     assert "Chỉ bí thư mới làm được việc này." in refused.text
+    _as(app, "member1", lambda user: setattr(user, "locale", "en"))
+    page = client.get(f"/evaluations/sessions/{sid}").text
+    assert 'Classification: <span class="grade">Poor</span>' in page and "<td>66.7%</td>" in page
     weights = {f"weight_{k}": "0" for k in ("attendance", "documents", "discussion", "conclusion", "ratings")}
     lines = {
         "line_attendance": "85",

@@ -175,6 +175,8 @@ def test_the_secretary_weighs_a_criterion_and_the_meeting_is_classified_again(pa
     page.goto(f"/evaluations/sessions/{sid}")
     expect(grade).to_have_text("Xếp loại: Khá")
     expect(page.locator("#criterion-documents")).to_contain_text("không tính")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     shot(page, "evaluations-classification")
     page.goto(f"/evaluations/review?year={datetime.now().year}")
     expect(page.locator("#review-sessions")).to_contain_text("Khá")
