@@ -7,6 +7,7 @@ and a date lies between ``DATE_MIN`` and ``DATE_MAX``. Anything else is a clear 
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 
@@ -45,6 +46,18 @@ def parse_int(raw, lo: int = 0, hi: int = INT_MAX) -> int | None:
         return None
     value = int(raw)
     return value if lo <= value <= hi else None
+
+
+def parse_decimal(raw) -> float | None:
+    """``raw`` as a number, its decimals after a comma (Vietnamese) or a point, or None."""
+    if not isinstance(raw, str):
+        return None
+    raw = raw.strip(ASCII_SPACE).replace(",", ".")
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def int_param(name: str, default=None, lo: int = 0, hi: int = INT_MAX, source=None):

@@ -4,6 +4,7 @@ group's evaluation, anonymous ratings, participation and the passive rule, the p
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import docx
@@ -16,7 +17,7 @@ from intranet.models import AuditEvent, Office, User
 from intranet.notifications import Notification
 from intranet_evaluations import documents, formats, participation, review, services, shelf
 from intranet_evaluations.models import CellDocument as Document
-from intranet_evaluations.models import Note, NoteKind, Rating, Task, TaskStatus
+from intranet_evaluations.models import EvaluationOfficeSettings, Note, NoteKind, Rating, Task, TaskStatus
 from intranet_questions import services as queue
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import SessionKind, SessionMode, SessionStatus
@@ -439,7 +440,7 @@ def test_ratings_are_anonymous_once_each_and_shown_from_three(app, client, qcell
     login("bithu")
     client.post(f"/evaluations/sessions/{sid}/rate", data={**scores, "preparation": "3"})
     page = client.get(f"/evaluations/sessions/{sid}").text
-    assert "3.0" in page and "Bổ ích" in page  # preparation (4 + 2 + 3) / 3
+    assert '<td class="score">3</td>' in page and "Bổ ích" in page  # preparation (4 + 2 + 3) / 3
     # Nothing in the rating rows says who gave them.
     with app.app_context():
         columns = {c["name"] for c in inspect(db.engine).get_columns("evaluations_rating")}
@@ -509,14 +510,64 @@ def test_review_figures_and_docx(app, client, qcell, login):
     rate = round(100 * (members - 2) / members, 1)  # member2 excused, member3 absent
     assert figures.held_thematic == 1 and figures.attendance_rate == rate
     assert (figures.tasks_done, figures.tasks_overdue) == (1, 1)
+    assert rate == 66.7
     login("member1")
     page = client.get(f"/evaluations/review?year={when.year}")
-    assert page.status_code == 200 and f"{rate} %" in page.text
+    assert page.status_code == 200 and "66,7\u00a0%" in page.text  # Vietnamese: a decimal comma, a spaced sign
     assert "chart.umd.min." in page.text and "cdn" not in page.text.lower()  # (a content-hashed name)
+    _as(app, "member1", lambda user: setattr(user, "locale", "en"))
+    assert "66.7%" in client.get(f"/evaluations/review?year={when.year}").text
+    # The report is a party document: Vietnamese numbers and grades whatever the reader's language.
     opened = docx.Document(io.BytesIO(client.get(f"/evaluations/review.docx?year={when.year}").data))
     rows = {r.cells[0].text: r.cells[1].text for r in opened.tables[1].rows}
+    assert rows["Tỷ lệ đảng viên dự sinh hoạt"] == "66,7\u00a0%"
+    assert [c.text for c in opened.tables[2].rows[1].cells][-1] == "Kém"
     assert rows["Sinh hoạt chuyên đề đã tổ chức / theo chương trình"] == "1 / 0"
     assert rows["Nhiệm vụ theo nghị quyết: hoàn thành / quá hạn / đang thực hiện"] == "1 / 1 / 0"
+
+
+def test_the_secretary_weighs_the_criteria_and_the_meeting_is_classified_again(app, client, qcell, login):
+    when = datetime.now(UTC) - timedelta(days=2)
+    sid = _held(app, when=when)  # 66.7 % present, no documents, no conclusion; planned for 120 minutes
+    login("member1")
+    page = client.get(f"/evaluations/sessions/{sid}").text
+    assert 'Xếp loại: <span class="grade">Kém</span>' in page  # 1 of 8 (duration only)
+    row = re.compile(
+        r'id="criterion-(\w+)">.*?<td>[^<]*</td><td>([^<]*)</td>.*?<span class="[^"]*">([^<]*)</span>', re.S
+    )
+    assert set(row.findall(page)) >= {
+        ("attendance", "66,7\u00a0%", "không"),
+        ("documents", "chưa gửi", "không"),
+        ("duration", "120 phút", "có"),
+        ("discussion", "chưa rõ", "không tính"),
+    }
+    assert ">Kém</a>" in client.get(f"/evaluations/review?year={when.year}").text
+    refused = client.post("/evaluations/settings/classification", data={}, follow_redirects=True)
+    assert "Chỉ bí thư mới làm được việc này." in refused.text
+    _as(app, "member1", lambda user: setattr(user, "locale", "en"))
+    page = client.get(f"/evaluations/sessions/{sid}").text
+    assert 'Classification: <span class="grade">Poor</span>' in page and "<td>66.7%</td>" in page
+    weights = {f"weight_{k}": "0" for k in ("attendance", "documents", "discussion", "conclusion", "ratings")}
+    lines = {
+        "line_attendance": "85",
+        "line_documents": "1",
+        "line_discussion": "50",
+        "line_duration": "90",
+        "line_ratings": "3,5",
+    }
+    form = {**weights, **lines, "weight_duration": "1", "scale": "Tốt 80; Khá 65; Trung bình 50; Kém 0"}
+    login("bithu")
+    refused = client.post(
+        "/evaluations/settings/classification", data={**form, "line_attendance": "120"}, follow_redirects=True
+    )
+    assert "Từ 0 đến 100." in refused.text
+    client.post("/evaluations/settings/classification", data=form)
+    assert 'Xếp loại: <span class="grade">Tốt</span>' in client.get(f"/evaluations/sessions/{sid}").text
+    assert ">Tốt</a>" in client.get(f"/evaluations/review?year={when.year}").text
+    with app.app_context():
+        settings = db.session.get(EvaluationOfficeSettings, _office().id)
+        assert settings.classification["weights"]["duration"] == 1 and settings.classification["scale"] is None
+        assert settings.classification["lines"]["ratings"] == 3.5
 
 
 @pytest.mark.parametrize("username, status", [("khach", 403), ("distadmin", 403), ("othermember", 404)])

@@ -179,7 +179,8 @@ class Note(db.Model):
 
 
 class EvaluationOfficeSettings(db.Model):
-    """What an office sets for itself: when a member counts as passive (either threshold). Its
+    """What an office sets for itself: when a member counts as passive (either threshold), how its
+    meetings are classified. Its
     documents' layout is the core's (``office`` columns, ``intranet.party_docx``)."""
 
     __tablename__ = "evaluations_office_settings"
@@ -187,3 +188,6 @@ class EvaluationOfficeSettings(db.Model):
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
     absences_per_quarter: Mapped[int] = mapped_column(Integer, default=2)  # absent without reason, in a quarter
     silent_meetings: Mapped[int] = mapped_column(Integer, default=3)  # present at the last N without a word
+    # How meetings are classified: {"weights": {criterion: int}, "lines": {criterion: number},
+    # "scale": [[label, lowest score %], …]}; None or a missing key keeps the defaults (classification.py).
+    classification: Mapped[dict | None] = mapped_column(JSON)

@@ -13,15 +13,17 @@ from sqlalchemy import func, select
 from intranet import days
 from intranet.extensions import db
 from intranet.models import Office
-from intranet_scheduling.models import Programme, ProgrammeItem, SessionKind
+from intranet_scheduling.models import Meeting, Programme, ProgrammeItem, SessionKind
 
+from .classification import Assessment, assess
 from .models import Note, NoteKind, Task, TaskStatus
 from .participation import PRESENT, closed_sessions, lines
-from .services import ratings_of
+from .services import Ratings, ratings_of
 
 
 @dataclass
 class SessionRow:
+    session_id: int
     title: str
     day: date
     kind: str
@@ -29,6 +31,7 @@ class SessionRow:
     members: int
     spoke: int | None
     rating: float | None  # mean of the three scores, when at least three rated
+    assessment: Assessment  # the meeting's classification
 
 
 @dataclass
@@ -67,6 +70,7 @@ def review(office_id: int, year: int, quarter: int | None, today: date) -> Revie
     start, end = period(year, quarter)
     sessions = closed_sessions(office_id, start, end)
     per_session, rated_per_session = lines(office_id, sessions), ratings_of(sessions)
+    assessments = assess(office_id, sessions, per_session, rated_per_session)
     rows, present_total, expected_total, spoke_total, present_known = [], 0, 0, 0, 0
     scores, drops, drops_known = [], 0, False
     for session in sessions:
@@ -89,6 +93,7 @@ def review(office_id: int, year: int, quarter: int | None, today: date) -> Revie
             scores.append(rated)
         rows.append(
             SessionRow(
+                session.id,
                 session.title,
                 days.day_of(session.starts_at),
                 session.kind.value,
@@ -96,6 +101,7 @@ def review(office_id: int, year: int, quarter: int | None, today: date) -> Revie
                 len(members),
                 spoke if known else None,
                 round(mean([rated.preparation, rated.content, rated.discussion]), 2) if rated.shown else None,
+                assessments[session.id],
             )
         )
     planned = (
@@ -140,6 +146,11 @@ def review(office_id: int, year: int, quarter: int | None, today: date) -> Revie
     )
 
 
+def assessment(meeting: Meeting, rated: Ratings) -> Assessment:
+    """One meeting's classification, for its evaluation page."""
+    return assess(meeting.office_id, [meeting], lines(meeting.office_id, [meeting]), {meeting.id: rated})[meeting.id]
+
+
 def chart(result: Review) -> dict:
     """The series the review page's charts draw (percentages per meeting; None where not known)."""
 
@@ -167,6 +178,7 @@ def to_docx(office: Office, result: Review, day: date) -> bytes:
     """The review as the cell's report in the party's layout, issued on ``day``, for the yearly review
     and members' classification."""
     from intranet import party_docx as layout
+    from intranet.i18n import number, percent
 
     office_layout = layout.layout_of(office)
     doc = layout.new_document()
@@ -174,14 +186,14 @@ def to_docx(office: Office, result: Review, day: date) -> bytes:
     period_text = f"quý {result.quarter} năm {result.year}" if result.quarter else f"năm {result.year}"
     layout.title(doc, "BÁO CÁO", f"kết quả sinh hoạt chi bộ {period_text}")
 
-    def show(value, unit=""):
-        return "—" if value is None else f"{value}{unit}"
+    def show(value):
+        return number(value, locale="vi")
 
     figures = [
         ["Sinh hoạt chuyên đề đã tổ chức / theo chương trình", f"{result.held_thematic} / {result.planned_thematic}"],
         ["Sinh hoạt thường kỳ đã tổ chức / số tháng", f"{result.held_regular} / {result.expected_regular}"],
-        ["Tỷ lệ đảng viên dự sinh hoạt", show(result.attendance_rate, " %")],
-        ["Tỷ lệ đảng viên có mặt tham gia phát biểu, đặt câu hỏi", show(result.discussion_rate, " %")],
+        ["Tỷ lệ đảng viên dự sinh hoạt", percent(result.attendance_rate, locale="vi")],
+        ["Tỷ lệ đảng viên có mặt tham gia phát biểu, đặt câu hỏi", percent(result.discussion_rate, locale="vi")],
         [
             "Điểm đánh giá trung bình: chuẩn bị / nội dung / thảo luận (1–5)",
             f"{show(result.rating_preparation)} / {show(result.rating_content)} / {show(result.rating_discussion)}",
@@ -198,7 +210,7 @@ def to_docx(office: Office, result: Review, day: date) -> bytes:
     layout.paragraph(doc, "II. CÁC BUỔI SINH HOẠT", bold=True, space_before=12)
     layout.table(
         doc,
-        ["TT", "Buổi sinh hoạt", "Ngày", "Có mặt", "Phát biểu", "Đánh giá"],
+        ["TT", "Buổi sinh hoạt", "Ngày", "Có mặt", "Phát biểu", "Đánh giá", "Xếp loại"],
         [
             [
                 str(i),
@@ -207,6 +219,7 @@ def to_docx(office: Office, result: Review, day: date) -> bytes:
                 f"{show(r.present)}/{r.members}",
                 show(r.spoke),
                 show(r.rating),
+                r.assessment.grade or "—",
             ]
             for i, r in enumerate(result.sessions, start=1)
         ],

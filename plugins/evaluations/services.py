@@ -26,6 +26,7 @@ from intranet.text import clean_text
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Meeting, SessionKind, SessionStatus
 
+from .classification import checked_rules
 from .models import (
     EvaluationOfficeSettings,
     GroupEvaluation,
@@ -449,5 +450,26 @@ def save_office_settings(
         actor=actor,
         absences_per_quarter=absences_per_quarter,
         silent_meetings=silent_meetings,
+    )
+    return settings
+
+
+def save_classification(
+    office_id: int, actor, *, weights: dict[str, int | None], lines: dict[str, float | None], scale: str
+) -> EvaluationOfficeSettings:
+    """The office's criteria weights, lines and scale for classifying its meetings (classification.py)."""
+    if not is_secretary(actor, office_id):
+        raise ServiceError(_("Only the secretary can do this."))
+    settings = office_settings(office_id)
+    settings.classification = checked_rules(weights, lines, scale)
+    if db.inspect(settings).transient:
+        db.session.add(settings)
+    audit(
+        "evaluations.classification",
+        EvaluationOfficeSettings.__tablename__,
+        office_id,
+        office_id=office_id,
+        actor=actor,
+        **settings.classification,
     )
     return settings

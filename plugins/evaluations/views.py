@@ -4,19 +4,21 @@ documents' editor, members' participation, the periodic review."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from intranet import days, party_docx
 from intranet.extensions import db
+from intranet.forms import Form
 from intranet.models import User
-from intranet.params import int_param, parse_int, year_param
+from intranet.params import int_param, parse_decimal, parse_int, year_param
 from intranet.refusals import ServiceError, respond
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Meeting, SessionKind, SessionStatus
 
-from . import documents, participation, services, shelf
+from . import classification, documents, participation, services, shelf
 from . import review as reviews
 from .forms import (
     RATING_LABELS,
@@ -128,6 +130,8 @@ def session(session_id: int):
     if evaluation is not None:
         group_form.rating.data = evaluation.rating.value
     in_group = scheduling.in_group(meeting, current_user)
+    ratings = services.ratings(meeting)
+    closed = meeting.status == SessionStatus.CLOSED
     return render_template(
         "evaluations/session.html",
         session=meeting,
@@ -141,7 +145,8 @@ def session(session_id: int):
         evaluation=evaluation if (drafter or in_group) else None,
         group_form=group_form,
         sees_evaluation=drafter or in_group,
-        ratings=services.ratings(meeting),
+        ratings=ratings,
+        assessment=reviews.assessment(meeting, ratings) if closed else None,
         rate_form=RateForm(),
         may_rate=services.may_rate(meeting, current_user) and not services.has_rated(meeting, current_user),
         has_rated=services.has_rated(meeting, current_user),
@@ -376,12 +381,16 @@ def cell_participation():
     year = _year()
     settings = services.office_settings(_office_id())
     form = SettingsForm(formdata=None, obj=settings)
+    rules = classification.rules_of(settings)
     return render_template(
         "evaluations/participation.html",
         year=year,
         records=participation.cell_records(_office_id(), *reviews.period(year, None)),
         settings=settings,
         settings_form=form,
+        criteria=classification.CRITERIA,
+        rules=rules,
+        scale=classification.scale_text(rules),
         note_form=NoteForm(),
         secretary=services.is_secretary(current_user, _office_id()),
         notes=services.notes(_office_id())[:30],
@@ -420,6 +429,24 @@ def save_settings():
     )
 
 
+@bp.post("/settings/classification")
+def save_classification():
+    form = Form()  # its CSRF token
+    field = request.form.get
+    return respond(
+        lambda: services.save_classification(
+            _office_id(),
+            current_user,
+            weights={c.key: parse_int(field(f"weight_{c.key}")) for c in classification.CRITERIA},
+            lines={c.key: parse_decimal(field(f"line_{c.key}")) for c in classification.CRITERIA if c.rule},
+            scale=field("scale", ""),
+        ),
+        url_for("evaluations.cell_participation") + "#classification",
+        _("The classification of meetings is saved."),
+        form,
+    )
+
+
 # --- the periodic review ----------------------------------------------------------------------------
 
 
@@ -448,7 +475,8 @@ def review_file(extension: str):
     """The review as the cell's report (.docx; PDF when LibreOffice is installed)."""
     _member_or_403()
     year, quarter = _period()
-    result = reviews.review(_office_id(), year, quarter, days.today())
+    with force_locale("vi"):  # a party document: the grades in Vietnamese whatever the screen's language
+        result = reviews.review(_office_id(), year, quarter, days.today())
     return party_docx.send(
         reviews.to_docx(current_user.office, result, days.today()),
         f"bao-cao-{result.label.replace('/', '-')}",

@@ -123,7 +123,7 @@ def _checked_in(meeting: Meeting) -> bool:
     return bool(person and person.first_joined_at)
 
 
-def _not_open_yet(meeting: Session):
+def _not_open_yet(meeting: Meeting):
     return jsonify(error=_("The room opens at %(time)s.", time=services.shown(services.opens_at(meeting)))), 409
 
 

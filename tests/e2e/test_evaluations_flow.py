@@ -86,9 +86,9 @@ def test_secretary_closes_signs_and_members_rate(page, browser, live_server, app
 
     page.goto(f"/evaluations/sessions/{sid}")
     expect(page.locator("#ratings")).to_contain_text("3 người đã chấm điểm")
-    expect(page.locator("#ratings")).to_contain_text("4.3")
+    expect(page.locator("#ratings")).to_contain_text("4,3")  # (5 + 4 + 4) / 3, with a Vietnamese comma
     page.goto(f"/evaluations/review?year={datetime.now().year}")
-    expect(page.locator("#attendance-rate")).to_have_text("100.0 %")
+    expect(page.locator("#attendance-rate")).to_have_text("100\u00a0%")
     expect(page.locator("#tasks-figure")).to_have_text("0/0/1")
     expect(page.locator("#review-sessions")).to_contain_text("Chuyên đề quý IV")
     page.wait_for_function("() => window.Chart && Chart.getChart('chart-attendance')")
@@ -151,3 +151,40 @@ def test_the_passive_list_is_fair_and_a_reminder_is_confirmed_and_listed(page, a
     shot(page, "evaluations-participation")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "evaluations-participation-phone")
+
+
+def test_the_secretary_weighs_a_criterion_and_the_meeting_is_classified_again(page, browser, live_server, app, cell):
+    """All present for two hours, but no document sent and no conclusion yet: 4 of 8 weighted points,
+    "Trung bình"; once the cell no longer weighs documents, 4 of 6: "Khá"."""
+    sid = _meeting_in_progress(app)
+    with app.app_context():
+        from intranet_scheduling.models import Session
+
+        services.advance(db.session.get(Session, sid), SessionStatus.CLOSED, None)
+        db.session.commit()
+    sign_in(page, "bithu")
+    page.goto(f"/evaluations/sessions/{sid}")
+    grade = page.locator("#classification h2")
+    expect(grade).to_have_text("Xếp loại: Trung bình")
+    expect(page.locator("#criterion-documents")).to_contain_text("chưa gửi")
+    page.get_by_role("link", name="Điều chỉnh tiêu chí và trọng số").click()
+    page.locator("#classification summary").click()
+    page.get_by_label("Gửi tài liệu trước: Trọng số").fill("0")
+    page.locator("#classification").get_by_role("button", name="Lưu").click()
+    expect(page.locator(".flash-success")).to_have_text("Đã lưu cách xếp loại buổi sinh hoạt.")
+    page.goto(f"/evaluations/sessions/{sid}")
+    expect(grade).to_have_text("Xếp loại: Khá")
+    expect(page.locator("#criterion-documents")).to_contain_text("không tính")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    shot(page, "evaluations-classification")
+    page.goto(f"/evaluations/review?year={datetime.now().year}")
+    expect(page.locator("#review-sessions")).to_contain_text("Khá")
+    phone = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844}).new_page()
+    sign_in(phone, "bithu")
+    for url in (f"/evaluations/sessions/{sid}", "/evaluations/participation"):
+        phone.goto(url)
+        phone.locator("#classification summary, #classification h2").first.click()
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390, url
+    shot(phone, "evaluations-classification-phone")
+    phone.context.close()
