@@ -5,7 +5,7 @@ import io
 import zipfile
 
 import docx
-from test_uploads_hardening import docx_with_body, meeting, upload  # noqa: F401  (meeting is a fixture)
+from test_uploads_hardening import docx_with_body, meeting, stored, upload  # noqa: F401  (meeting is a fixture)
 
 from intranet import previews
 from intranet.filetypes import DOCX
@@ -119,9 +119,10 @@ def test_a_huge_table_row_still_ends_the_preview_at_the_bound():
     assert preview.cut and sum(len(line) for row in preview.blocks[0]["rows"] for cell in row for line in cell) == 1000
 
 
-def test_the_preview_page_shows_tables_and_numbers(client, login, meeting):  # noqa: F811
+def test_the_preview_page_shows_tables_and_numbers(app, client, login, meeting):
     login("member1")
     upload(client, meeting, table_docx(), "phan-cong.docx")
-    page = client.get("/scheduling/documents/1/preview").text
+    (document,) = stored(app)
+    page = client.get(f"/scheduling/documents/{document.id}/preview").text
     assert "<td>Chuẩn bị báo cáo\ntrước ngày 10</td>" in page and 'class="table-scroll"' in page
     assert "<p>Phân công</p>" in page
