@@ -53,4 +53,6 @@ def test_files_as_a_browser_gets_them(page, meeting, tmp_path):
     expect(page.locator("#preview-cut")).to_contain_text("Bản xem trước dừng ở đây", timeout=30_000)  # 1 MB of text
 
     send("video.mp4", HTML_AS_MP4, "video")
-    expect(page.locator(".flash-error")).to_contain_text("Tệp bị hỏng, không mở được.")
+    expect(page.locator("#documents [data-upload-error]")).to_have_text(
+        "Tệp bị hỏng, không mở được."
+    )  # beside the form
