@@ -38,6 +38,18 @@ def test_self_hosted_script_is_at_the_root_and_the_language_is_the_members(app, 
     assert page["lang"] == "vi"
 
 
+def test_a_call_not_opened_in_time_counts_as_failed_after_the_configured_seconds(app, client, qcell, login):
+    _configure(app)
+    sid = _online(app)
+    login("member1")
+    assert _page_data(client, sid)["joinMs"] == 30_000
+    app.config["MEETINGS_JOIN_SECONDS"] = 45
+    try:
+        assert _page_data(client, sid)["joinMs"] == 45_000
+    finally:
+        app.config["MEETINGS_JOIN_SECONDS"] = 30
+
+
 def test_jaas_script_is_under_the_tenant(app, client, qcell, login):
     _configure(app, jitsi_domain="8x8.vc", auth=JitsiAuth.JAAS, app_id="vpaas-magic-cookie-1")
     sid = _online(app)

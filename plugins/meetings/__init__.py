@@ -25,8 +25,14 @@ def intranet_plugin_info():
         "link with check-in; in person; the chair's connection board.",
         hookspecs=hookspecs,
         # Samples older than MEETINGS_SAMPLE_KEEP_HOURS are rolled up (meetings roll-up); each participant's
-        # ingest takes MEETINGS_INGEST_BURST items at once, refilled at MEETINGS_INGEST_PER_MINUTE.
-        config={"MEETINGS_SAMPLE_KEEP_HOURS": 24, "MEETINGS_INGEST_BURST": 240, "MEETINGS_INGEST_PER_MINUTE": 60},
+        # ingest takes MEETINGS_INGEST_BURST items at once, refilled at MEETINGS_INGEST_PER_MINUTE; a call
+        # not joined within MEETINGS_JOIN_SECONDS counts as a failed attempt (a server gone silent).
+        config={
+            "MEETINGS_SAMPLE_KEEP_HOURS": 24,
+            "MEETINGS_INGEST_BURST": 240,
+            "MEETINGS_INGEST_PER_MINUTE": 60,
+            "MEETINGS_JOIN_SECONDS": 30,
+        },
     )
 
 

@@ -96,6 +96,7 @@ def room(session_id: int):
         "room": jitsi.room_path(config, room.room_name),
         "name": current_user.full_name,
         "lang": str(get_locale()),
+        "joinMs": current_app.config["MEETINGS_JOIN_SECONDS"] * 1000,
     }
     page["scripts"] = {domain: jitsi.script_url(config, domain) for domain in page["domains"]}
     if turn.configured(config):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 from sqlalchemy import select
 from support import ARTIFACTS, shot
-from test_meetings_flow import _context_page, _id, _online_meeting, expect_in_call
+from test_meetings_flow import _context_page, _id, _online_meeting, conference, expect_in_call
 
 from intranet.extensions import db
 from intranet.models import Office
@@ -72,6 +72,24 @@ def test_the_backup_server_is_offered_when_only_the_main_one_is_down(browser, li
     shot(member, "meetings-server-backup")
     member.get_by_role("button", name="Vào họp").click()
     expect_in_call(member, jitsi)
+    member.context.close()
+
+
+def test_a_server_that_goes_down_mid_meeting_is_not_blamed_on_the_member(browser, live_server, app, cell, jitsi):
+    """The call drops and the Jitsi server no longer answers while the intranet does: the rejoin asks the
+    server first and the page says the server is down, not the member's link, and offers the text."""
+    sid = _online_meeting(app, jitsi)
+    member = _context_page(browser, live_server, "member1")
+    member.goto(f"/meetings/sessions/{sid}")
+    member.locator("input[name=mode][value=full]").check()
+    member.get_by_role("button", name="Vào họp").click()
+    expect_in_call(member, jitsi)
+    jitsi.down = True
+    conference(member, jitsi).evaluate(
+        "StandIn.fire('error-occurred', {error: {name: 'conference.connectionError', type: 'CONNECTION', isFatal: true}})"
+    )
+    expect(member.locator("#ladder")).to_contain_text("Không liên lạc được với máy chủ họp", timeout=20_000)
+    expect(member.locator("#follow")).to_be_visible()
     member.context.close()
 
 

@@ -40,6 +40,7 @@ class StandInServer:
 
     def reset(self) -> None:
         self.script_loads, self.head_delay, self.cors_trickle, self.stats = 0, 0.0, None, True
+        self.down = False  # a server gone down mid-meeting: every connection is dropped unanswered
 
     def script(self) -> bytes:
         shim = (HERE / "external_api.js").read_text().replace("__HAS_STATS__", "true" if self.stats else "false")
@@ -52,10 +53,14 @@ class StandInServer:
 def _handler(stand_in: StandInServer):
     class Handler(BaseHTTPRequestHandler):
         def do_HEAD(self):
+            if stand_in.down:
+                return self._drop()
             time.sleep(stand_in.head_delay)
             self._answer(b"", "application/javascript")
 
         def do_GET(self):
+            if stand_in.down:
+                return self._drop()
             path = self.path.split("?")[0].split("#")[0]
             if path == "/external_api.js":
                 if self.headers.get("Sec-Fetch-Dest") == "script":
@@ -65,6 +70,9 @@ def _handler(stand_in: StandInServer):
                 self._answer((HERE / path.lstrip("/")).read_bytes(), "application/javascript")
             else:  # a room: the conference page
                 self._answer((HERE / "meet.html").read_bytes(), "text/html; charset=utf-8")
+
+        def _drop(self) -> None:
+            self.close_connection = True
 
         def _answer(self, body: bytes, content_type: str, trickle: float | None = None) -> None:
             self.send_response(200)

@@ -14,6 +14,7 @@
   const SAMPLE_MS = 5000, BACKOFF = [2000, 4000, 8000, 16000, 30000], TRIES_PER_DOMAIN = 3, SERVER_CHECK_MS = 8000;
   const SERVER_TRIPS = 3;
   let page, text, api = null, rung = FULL, domainIndex = 0, failures = 0, dropped = false, unreachable = false;
+  let joining = null;  // the watchdog of a call being opened: a server gone silent sends no event at all
   let chosen = false;  // until the member picks a mode, batches claim none
   // The IFrame API has no way to tell which server its script came from: the page remembers, so a
   // join or a rejoin on the same server does not fetch external_api.js again.
@@ -150,6 +151,8 @@
     const domain = page.domains[domainIndex];
     if (!domain) return stepTo(FOLLOW_ALONG, unreachable ? "why_server_down" : "why_follow_along");
     try {
+      // A rejoin asks the server first: one that went down mid-meeting opens no call and says nothing.
+      if (dropped && (await serverAnswers(domain)).answer !== "ok") throw new Error("unreachable");
       await loadApi(domain);
       const answer = await (await fetch(`${page.token}?domain=${encodeURIComponent(domain)}`,
                                         {cache: "no-store", credentials: "same-origin"})).json();
@@ -163,6 +166,8 @@
       hasStats = typeof api.getConnectionStats === "function";
       listen(api);
       applyRung();
+      clearTimeout(joining);
+      joining = setTimeout(() => drop({name: "join.timeout", type: "CONNECTION", isFatal: true}), page.joinMs);
     } catch (e) {
       event("error", {name: "load", message: String(e.message || e), domain});
       unreachable = true;
@@ -170,7 +175,12 @@
     }
   }
 
-  function nextDomain() {
+  async function nextDomain() {
+    // Given up on this server after drops: if it no longer answers while the intranet does, the server is
+    // down, not the member's link, and the page says so.
+    if (!unreachable && (await serverAnswers(page.domains[domainIndex])).answer !== "ok" && (await roundTrip()) !== null) {
+      unreachable = true;
+    }
     domainIndex += 1;
     failures = 0;
     if (domainIndex < page.domains.length) {
@@ -185,6 +195,7 @@
   function listen(target) {
     const on = (name, handler) => target.addListener(name, handler);
     on("videoConferenceJoined", (e) => {
+      clearTimeout(joining);
       myId = e && e.id;
       handUp = false;  // a new call starts with the hand down; the speakers list keeps its turn
       event(dropped ? "reconnected" : "joined", {domain: page.domains[domainIndex]});
@@ -218,6 +229,7 @@
   }
 
   function drop(detail) {
+    clearTimeout(joining);
     event("dropped", detail);
     dropped = true;
     send();
@@ -249,6 +261,7 @@
     if (why) say(why);
     $("step-up").hidden = rung === FULL;
     if (rung === FOLLOW_ALONG) {
+      clearTimeout(joining);
       if (api) { try { api.dispose(); } catch (e) { /* gone */ } api = null; }
       $("jitsi").hidden = true;
       $("follow").hidden = false;
