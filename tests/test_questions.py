@@ -690,7 +690,8 @@ def test_an_unchanged_poll_costs_no_query_and_a_change_is_seen(app, client, qcel
 
 def test_the_member_page_reads_each_thing_once(app, client, qcell, login):
     """The page's frame names the office: it comes with the signed-in user; the ask form lists the
-    discussion questions: they come with the meeting. Nine statements in all (there were eleven)."""
+    discussion questions: they come with the meeting; unsaved default settings are read once. Nine
+    statements in all (there were twelve)."""
     sid = _meeting(app, questions=("Câu một?", "Câu hai?"))
     login("member1")
     _ask(app, sid, "member1", "Của tôi")
