@@ -8,11 +8,11 @@ no plugin compares roles itself (tests/test_permissions.py scans for it).
 
 from __future__ import annotations
 
-from flask import abort, g, has_app_context
+from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import select
 
-from . import live
+from . import live, office_state
 from .audit import record
 from .extensions import db
 from .models import Office, PermissionGrant, Role, RoleAssignment, User
@@ -57,9 +57,9 @@ FIXED = frozenset({"core.admin"})
 
 def grants(office_id: int) -> dict[str, frozenset[Role]]:
     """Each editable permission -> the roles holding it in the office (defaults overridden by its
-    grants), read once per request."""
-    cache = g.setdefault("_intranet_grants", {}) if has_app_context() else {}
-    if office_id not in cache:
+    grants), read again only after a change (intranet.office_state)."""
+
+    def read() -> dict[str, frozenset[Role]]:
         chosen = {
             (name, role): granted
             for name, role, granted in db.session.execute(
@@ -68,12 +68,13 @@ def grants(office_id: int) -> dict[str, frozenset[Role]]:
                 )
             )
         }
-        cache[office_id] = {
+        return {
             name: frozenset(r for r in Role if chosen.get((name, r), r in perm.roles))
             for name, perm in manager().permissions.items()
             if name not in FIXED
         }
-    return cache[office_id]
+
+    return office_state.kept("grants", office_id, read)
 
 
 def change_grants(office: Office, wanted: dict[tuple[str, Role], bool], *, actor=None) -> int:
@@ -101,8 +102,8 @@ def change_grants(office: Office, wanted: dict[tuple[str, Role], bool], *, actor
             role=role.value,
         )
         changed += 1
-    g.pop("_intranet_grants", None)
     if changed:
+        office_state.restamp(office.id)
         live.publish_on_commit(live.SWITCHES)  # polled regions drawn for the old rights must not answer 304
     return changed
 

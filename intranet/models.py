@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import secrets
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
@@ -88,6 +89,9 @@ class Office(db.Model):
     document_recipients: Mapped[str] = mapped_column(Text, default="")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("office.id", ondelete="RESTRICT"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Changed with every plugin switch or permission grant of the office (intranet.office_state): what
+    # each process keeps of them is valid while it is unchanged.
+    state_stamp: Mapped[str] = mapped_column(String(16), default=lambda: secrets.token_hex(8))
 
     parent: Mapped[Office | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Office]] = relationship(back_populates="parent", order_by="Office.name")

@@ -16,12 +16,12 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
-from flask import Flask, abort, current_app, g, has_app_context, request
+from flask import Flask, abort, current_app, request
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
-from . import hookspecs, live
+from . import hookspecs, live, office_state
 from .extensions import db
 from .hookspecs import hookimpl  # re-exported for plugins: ``from intranet.plugins import hookimpl``
 from .models import Office, PluginState, Role
@@ -203,13 +203,15 @@ class PluginManager:
         return name in self.enabled(office_id)
 
     def enabled(self, office_id: int) -> frozenset[str]:
-        cache = g.setdefault("_intranet_enabled", {}) if has_app_context() else {}
-        if office_id not in cache:
+        """The plugins on in the office, read again only after a switch (intranet.office_state)."""
+
+        def read() -> frozenset[str]:
             rows = db.session.execute(
                 select(PluginState.plugin, PluginState.enabled).where(PluginState.office_id == office_id)
             ).all()
-            cache[office_id] = self._resolve(dict(rows))
-        return cache[office_id]
+            return self._resolve(dict(rows))
+
+        return office_state.kept("plugins", office_id, read)
 
     def offices_with(self, name: str) -> list[int]:
         """The offices where ``name`` is on: what a command run outside any office (cron) works on."""
@@ -284,7 +286,7 @@ class PluginManager:
             db.session.add(state)
         state.enabled = enabled
         state.updated_by_id = getattr(actor, "id", None)
-        g.pop("_intranet_enabled", None)
+        office_state.restamp(office.id)
         live.publish_on_commit(live.SWITCHES)
         record("plugin.enable" if enabled else "plugin.disable", "plugin", name, office_id=office.id, actor=actor)
         self.for_office(office.id).intranet_plugin_switched(office=office, plugin=name, enabled=enabled, actor=actor)

@@ -66,8 +66,12 @@ def load(user_id: str) -> User | None:
     row = db.session.scalar(
         select(UserSession)
         .where(UserSession.token_hash == _hash(token))
-        # Roles come in the same query: nearly every page checks them (a live poll does little else).
-        .options(joinedload(UserSession.user).joinedload(User.roles))
+        # Roles and office come in the same query: nearly every page checks the roles (a live poll does
+        # little else), and every page's frame names the office.
+        .options(
+            joinedload(UserSession.user).joinedload(User.roles),
+            joinedload(UserSession.user).joinedload(User.office),
+        )
     )
     if row is None or row.user_id != uid:
         return None

@@ -13,10 +13,11 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from intranet.config import sqlalchemy_url
@@ -37,6 +38,22 @@ def app_config(database_url: str, instance: Path, **extra) -> dict:
         "WTF_CSRF_ENABLED": False,
         **extra,
     }
+
+
+@contextmanager
+def sql_statements(app):
+    """The SQL statements the app's engine runs inside the block, in order (a page's query count)."""
+    from intranet.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
 
 
 def shot(page, name: str, full_page: bool = True) -> Path:

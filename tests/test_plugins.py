@@ -8,7 +8,8 @@ from pathlib import Path
 import hello_plugin
 import pluggy
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from support import sql_statements
 
 from intranet import hookspecs
 from intranet.extensions import db
@@ -59,6 +60,26 @@ def test_turning_off_hides_but_keeps_data(app, client, data, cell, login):
         assert db.session.scalar(select(func.count()).select_from(hello_plugin.hello_note)) == 1
     data.enable("hello", "DIST")
     assert "<li>hi</li>" in client.get("/hello/").text
+
+
+def test_a_switch_made_by_another_process_is_seen_at_the_next_request(app, client, data, cell, login):
+    """Each process keeps the office's switches and grants while its stamp is unchanged: a page then
+    reads neither; a switch written by another process (here its SQL, on a connection of its own)
+    changes the stamp, and this process reads them again at the next request."""
+    data.enable("hello", "DIST")
+    login("member1")
+    assert client.get("/hello/").status_code == 200
+    with sql_statements(app) as statements:
+        assert client.get("/hello/").status_code == 200
+    assert not [s for s in statements if "plugin_state" in s or "permission_grant" in s], statements
+    with app.app_context(), db.engine.begin() as elsewhere:
+        office_id = elsewhere.scalar(text("SELECT id FROM office WHERE code = 'DIST'"))
+        elsewhere.execute(
+            text("UPDATE plugin_state SET enabled = :off WHERE office_id = :o AND plugin = 'hello'"),
+            {"off": False, "o": office_id},
+        )
+        elsewhere.execute(text("UPDATE office SET state_stamp = 'elsewhere' WHERE id = :o"), {"o": office_id})
+    assert client.get("/hello/").status_code == 404
 
 
 def test_office_hooks_skip_disabled_plugins(data, cell):

@@ -8,7 +8,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
+from support import sql_statements
 
 from intranet.extensions import db
 from intranet.idempotency import IdempotencyKey
@@ -679,19 +680,29 @@ def test_an_unchanged_poll_costs_no_query_and_a_change_is_seen(app, client, qcel
     login("member1")
     first = client.get(f"/questions/sessions/{sid}/poll/queue")
     etag = first.headers["ETag"]
-    queries = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *a: queries.append(a[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with sql_statements(app) as queries:
         assert client.get(f"/questions/sessions/{sid}/poll/queue", headers={"If-None-Match": etag}).status_code == 304
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert queries == []
     _ask(app, sid, "member2", "Mới")
     changed = client.get(f"/questions/sessions/{sid}/poll/queue", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and "Mới" in changed.text
+
+
+def test_the_member_page_reads_each_thing_once(app, client, qcell, login):
+    """The page's frame names the office: it comes with the signed-in user; the ask form lists the
+    discussion questions: they come with the meeting; unsaved default settings are read once; the
+    office's switches and grants are kept by the process while unchanged. Seven statements in all
+    (there were twelve)."""
+    sid = _meeting(app, questions=("Câu một?", "Câu hai?"))
+    login("member1")
+    _ask(app, sid, "member1", "Của tôi")
+    page = f"/questions/sessions/{sid}"
+    assert client.get(page).status_code == 200  # the sign-in's first page marks the session seen
+    with sql_statements(app) as statements:
+        assert "Câu hai?" in client.get(page).text
+    tables = [re.search(r"\bFROM (\w+)", s).group(1) for s in statements]
+    assert not {"office", "scheduling_discussion_question", "plugin_state", "permission_grant"} & set(tables)
+    assert len(statements) == 7, tables
 
 
 def _regions_in(body: str) -> list[str]:

@@ -9,8 +9,9 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 
 from intranet import live
 from intranet.access import can, holders
@@ -75,9 +76,25 @@ def _announce_queue(question: Question, *, prompt: bool = True) -> None:
 # --- who -------------------------------------------------------------------------------------------
 
 
+# A meeting's unsaved default settings, kept for the transaction: a stored row is found again in the
+# identity map, a missing one would be queried again by every reader of one page.
+_DEFAULTS = "questions_default_settings"
+
+
 def queue_settings(meeting: Meeting) -> QueueSettings:
     """The meeting's settings; the defaults (not yet stored) until the chair first saves them."""
-    return db.session.get(QueueSettings, meeting.id) or default_settings(meeting)
+    defaults = db.session.info.setdefault(_DEFAULTS, {})
+    if meeting.id in defaults:
+        return defaults[meeting.id]
+    settings = db.session.get(QueueSettings, meeting.id)
+    if settings is None:
+        settings = defaults[meeting.id] = default_settings(meeting)
+    return settings
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_defaults(orm_session, transaction) -> None:
+    orm_session.info.pop(_DEFAULTS, None)
 
 
 def default_settings(meeting: Meeting) -> QueueSettings:

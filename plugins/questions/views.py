@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from intranet import live
 from intranet.csv_export import csv_response
@@ -70,11 +71,12 @@ def question_author(question: Question, settings, to_chair: bool) -> str | None:
 # the user may not know of is answered exactly as what does not exist (404).
 
 
-def _meeting(session_id: int) -> Meeting:
-    """The meeting, if the user takes part in the office's meetings (403 first) and it is this office's."""
+def _meeting(session_id: int, *options) -> Meeting:
+    """The meeting, if the user takes part in the office's meetings (403 first) and it is this office's;
+    ``options`` load what the page reads of it in the same statement."""
     if not services.is_cell_member(current_user, current_user.office_id):
         abort(403)
-    meeting = db.session.get(Meeting, session_id)
+    meeting = db.session.get(Meeting, session_id, options=options)
     if meeting is None or meeting.office_id != current_user.office_id:
         abort(404)
     return meeting
@@ -251,7 +253,7 @@ def index():
 @bp.route("/sessions/<int:session_id>")
 @offline_copy("shell")
 def member(session_id: int):
-    meeting = _meeting(session_id)
+    meeting = _meeting(session_id, joinedload(Meeting.questions))  # the ask form lists them
     settings = services.queue_settings(meeting)
     sort = _sort(meeting, settings)
     form = AskForm()
