@@ -139,10 +139,18 @@ def _differences(line: str, others) -> str:
 SHOWN = {"/", "/questions/sessions/N", "/meetings/sessions/N/follow", "/scheduling/sessions/N"}
 
 
-@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 800}], ids=["390px", "1280px"])
-def test_the_trimmed_pico_styles_every_page_as_the_whole_one_does(browser, live_server, demo, app, viewport):
-    """intranet/css_trim.py drops the rules of Pico no page can use: every member's page, at a phone's
-    and a desktop's width, has each element styled exactly as with the whole Pico."""
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.mark.parametrize(
+    "username, viewport",
+    [("dangvien1", PHONE), ("dangvien1", DESKTOP), ("bithu", DESKTOP)],
+    ids=["member-390px", "member-1280px", "secretary-1280px"],
+)
+def test_the_trimmed_pico_styles_every_page_as_the_whole_one_does(browser, live_server, demo, app, username, viewport):
+    """intranet/css_trim.py drops the rules of Pico no page can use: every page a member reaches, at a
+    phone's and a desktop's width, and every page the secretary reaches, has each element styled
+    exactly as with the whole Pico."""
     from collections import Counter
     from pathlib import Path
 
@@ -151,13 +159,13 @@ def test_the_trimmed_pico_styles_every_page_as_the_whole_one_does(browser, live_
     context = browser.new_context(base_url=live_server, viewport=viewport, reduced_motion="reduce")
     context.set_default_timeout(15_000)
     page = context.new_page()
-    sign_in(page, "dangvien1")
+    sign_in(page, username)
     differing, visited = [], 0
     for url in _crawl(page, live_server):
         visited += 1
         trimmed = Counter(page.evaluate(COMPUTED_STYLES))
         if _route(url) in SHOWN:  # looked at by hand
-            shot(page, f"trimmed-pico-{viewport['width']}{_route(url).replace('/', '-').rstrip('-')}")
+            shot(page, f"trimmed-pico-{username}-{viewport['width']}{_route(url).replace('/', '-').rstrip('-')}")
         page.route("**/static/vendor/pico/*.css", lambda route: route.fulfill(body=whole, content_type="text/css"))
         page.goto(url)
         with_whole = Counter(page.evaluate(COMPUTED_STYLES))
