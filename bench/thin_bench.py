@@ -1,17 +1,19 @@
 """Thin-link benchmark, run by hand (figures go to the README's "Thin links" section):
 
-    .venv/bin/python bench/thin_bench.py [--tree PATH] [--profiles weak,modest]
+    .venv/bin/python bench/thin_bench.py [--tree PATH] [--profiles weak,modest] [--waterfall]
 
-Serves the app as `make run` does (gunicorn, one gthread worker) from ``--tree`` (default: this
-checkout; point it at another checkout to measure that code) on a fresh PostgreSQL database (BENCH_PG)
-and Redis (BENCH_REDIS), seeds a cell with a meeting in progress (report and slides with text,
-discussion questions, a question in the queue), and drives Debian's headless Chromium through
-Playwright with CDP network throttling. For each profile and each page — the member's queue page, the
-follow-along page, the meeting page and the start page — a fresh browser (empty cache) opens the page
-once (first visit), then opens it again (repeat visit). Reported per visit: the requests that reached
-the server and the bytes it sent (bodies as sent, compressed or not; headers not counted), the time until the page's main
-content is painted (first contentful paint: stylesheets block it) and until its first live region has
-been updated once (``live:swapped``; pages without one: "—"). Bounded: every wait has a timeout.
+Serves the app as `make run` does (gunicorn with intranet/gunicorn_conf.py: one gevent worker) from
+``--tree`` (default: this checkout; point it at another checkout to measure that code) on a fresh
+PostgreSQL database (BENCH_PG) and Redis (BENCH_REDIS), seeds a cell with a meeting in progress
+(report and slides with text, discussion questions, a question in the queue), and drives Debian's
+headless Chromium through Playwright with CDP network throttling. For each profile and each page — the
+member's queue page, the follow-along page, the meeting page and the start page — a fresh browser
+(empty cache) opens the page once (first visit), then opens it again (repeat visit). Reported per
+visit: the requests that reached the server and the bytes it sent (bodies as sent, compressed or not;
+headers not counted), the time until the page's main content is painted (first contentful paint:
+stylesheets block it) and until its live stream is open (live.js says "live"; pages without one: "—").
+``--waterfall`` also prints each visit's requests with their start, first byte and end, to see where
+the time goes. Bounded: every wait has a timeout.
 """
 
 from __future__ import annotations
@@ -37,11 +39,14 @@ PROFILES = {
 }
 
 
+# The first time a live region's status says "live" (live.js: its stream is open, updates arrive from now on).
 INIT = """
-window.__bench = {swap: null};
-document.addEventListener("live:swapped", () => {
-  if (window.__bench.swap === null) window.__bench.swap = performance.now();
-}, true);
+window.__bench = {live: null};
+new MutationObserver((changes) => {
+  if (window.__bench.live === null && changes.some((c) => c.target.dataset.state === "live")) {
+    window.__bench.live = performance.now();
+  }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-state"]});
 """
 
 
@@ -53,26 +58,15 @@ def serve(tree: Path, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
         if (plugin / "__init__.py").exists():
             (links / f"intranet_{plugin.name}").symlink_to(plugin)
     port = free_port()
-    server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "64",
-            "--timeout",
-            "0",
-            "--no-sendfile",  # sendfile bytes are not logged
-            "--access-logfile",
-            str(log),
-            "--access-logformat",
-            "%(U)s %(s)s %(B)s",
-            "wsgi:app",
-        ],
+    # make run's settings, but access lines (path, status, body bytes as sent) in a file of their own
+    config = links / "gunicorn_conf.py"
+    config.write_text(
+        "from intranet.gunicorn_conf import *\n"
+        f"logconfig_dict = {{}}\naccesslog = {str(log)!r}\naccess_log_format = '%(U)s %(s)s %(B)s'\n"
+    )
+    log.touch()
+    server = subprocess.Popen(  # --no-sendfile: sendfile bytes are not logged
+        [str(BIN / "gunicorn"), "--config", str(config), "--bind", f"127.0.0.1:{port}", "--no-sendfile", "wsgi:app"],
         cwd=tree,
         env={**env, "PYTHONPATH": f"{tree}:{links}"},
         stdout=subprocess.DEVNULL,
@@ -131,11 +125,18 @@ def sign_in(context, username: str = "dv0000") -> None:
     assert answer.status == 302, answer.status
 
 
+# Where a visit's time goes: each request's start, first byte and end (ms since the navigation began)
+# and its bytes on the wire, from the page's own Resource Timing.
+WATERFALL = """[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+  .map((e) => [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.responseStart),
+               Math.round(e.responseEnd), e.transferSize])"""
+
+
 def visit(page, wire: Wire, url: str, live: bool) -> dict:
     wire.reset()
     page.goto(url, wait_until="load", timeout=120_000)
     paint = wait_for(page, "(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime")
-    swap = wait_for(page, "window.__bench.swap") if live else None
+    swap = wait_for(page, "window.__bench.live") if live else None
     page.wait_for_timeout(1000)  # late requests (the service worker's) count too
     requests, sent = wire.read()
     return {
@@ -143,6 +144,7 @@ def visit(page, wire: Wire, url: str, live: bool) -> dict:
         "requests": requests,
         "content_s": round(paint / 1000, 2),
         "live_s": round(swap / 1000, 2) if swap is not None else None,
+        "waterfall": page.evaluate(WATERFALL),
     }
 
 
@@ -201,12 +203,12 @@ def question_delay(browser, port: int, sid: int, conditions: dict) -> float:
     return delay
 
 
-def table(results: dict) -> str:
-    lines = []
+def table(results: dict, waterfall: bool = False) -> str:
+    lines, waterfalls = [], []
     for profile, pages in results.items():
         lines += [
             f"\n{profile}",
-            "| page | visit | KB sent | requests | content painted (s) | live region updated (s) |",
+            "| page | visit | KB sent | requests | content painted (s) | live (s) |",
             "|---|---|---:|---:|---:|---:|",
         ]
         for label, visits in pages.items():
@@ -215,10 +217,15 @@ def table(results: dict) -> str:
             for kind, f in visits.items():
                 live = "—" if f["live_s"] is None else f["live_s"]
                 lines.append(f"| {label} | {kind} | {f['kb']} | {f['requests']} | {f['content_s']} | {live} |")
+                if waterfall:
+                    waterfalls.append(f"\n{profile} {label} {kind}: request, start, first byte, end (ms), bytes")
+                    waterfalls += [
+                        f"    {name} {start} {first} {end} {size}" for name, start, first, end, size in f["waterfall"]
+                    ]
         lines.append(
             f"\nA question sent from the queue page reached the chair's page in {pages['question to chair (s)']} s."
         )
-    return "\n".join(lines)
+    return "\n".join(lines + waterfalls)
 
 
 def main() -> None:
@@ -226,6 +233,7 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=ROOT)
     parser.add_argument("--profiles", default=",".join(PROFILES))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--waterfall", action="store_true", help="print each visit's requests and their timings")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -251,7 +259,7 @@ def main() -> None:
                 browser.close()
         finally:
             stop([server])
-    print(table(results))
+    print(table(results, args.waterfall))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())

@@ -110,3 +110,69 @@ def test_phone_menu_folds_away_and_opens(browser, live_server, demo):
     expect(wide.locator("#main-nav").get_by_role("link", name="Chương trình")).to_be_visible()
     expect(wide.locator("#site-menu > summary")).to_be_hidden()
     wide.context.close()
+
+
+# Every element's computed style (and its ::before/::after), as a multiset of lines: the page's look,
+# independent of pixels that move with the clock. Left out: what shows a link's state ([data-state]:
+# "connecting", then "live"), which changes while the page runs.
+COMPUTED_STYLES = """() => [...document.querySelectorAll("body, body *:not([data-state], [data-live-status], [data-link-state])")].flatMap((el) =>
+  [null, "::before", "::after"].map((pseudo) => {
+    const style = getComputedStyle(el, pseudo);
+    if (pseudo && style.content === "none") return null;
+    const path = el.tagName + (el.id ? "#" + el.id : "") + (pseudo || "");
+    return path + " " + [...style].map((name) => name + ":" + style.getPropertyValue(name)).join(";");
+  }).filter(Boolean))"""
+
+
+def _differences(line: str, others) -> str:
+    """An element's properties that differ from the nearest line for the same element in ``others``."""
+    path, _, style = line.partition(" ")
+    mine = set(style.split(";"))
+    theirs = min(
+        (set(o.partition(" ")[2].split(";")) for o in others if o.startswith(path + " ")),
+        key=lambda t: len(mine ^ t),
+        default=set(),
+    )
+    return f"{path} {sorted(mine - theirs)} (trimmed: {sorted(theirs - mine)})"
+
+
+SHOWN = {"/", "/questions/sessions/N", "/meetings/sessions/N/follow", "/scheduling/sessions/N"}
+
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.mark.parametrize(
+    "username, viewport",
+    [("dangvien1", PHONE), ("dangvien1", DESKTOP), ("bithu", DESKTOP)],
+    ids=["member-390px", "member-1280px", "secretary-1280px"],
+)
+def test_the_trimmed_pico_styles_every_page_as_the_whole_one_does(browser, live_server, demo, app, username, viewport):
+    """intranet/css_trim.py drops the rules of Pico no page can use: every page a member reaches, at a
+    phone's and a desktop's width, and every page the secretary reaches, has each element styled
+    exactly as with the whole Pico."""
+    from collections import Counter
+    from pathlib import Path
+
+    whole = Path(app.static_folder, "vendor/pico/pico.red.min.css").read_bytes()
+    # no transitions: a colour caught half-way would differ from one load to the next
+    context = browser.new_context(base_url=live_server, viewport=viewport, reduced_motion="reduce")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    sign_in(page, username)
+    differing, visited = [], 0
+    for url in _crawl(page, live_server):
+        visited += 1
+        trimmed = Counter(page.evaluate(COMPUTED_STYLES))
+        if _route(url) in SHOWN:  # looked at by hand
+            shot(page, f"trimmed-pico-{username}-{viewport['width']}{_route(url).replace('/', '-').rstrip('-')}")
+        page.route("**/static/vendor/pico/*.css", lambda route: route.fulfill(body=whole, content_type="text/css"))
+        page.goto(url)
+        with_whole = Counter(page.evaluate(COMPUTED_STYLES))
+        page.unroute("**/static/vendor/pico/*.css")
+        if trimmed != with_whole:
+            only = [_differences(line, trimmed) for line in (with_whole - trimmed)][:3]
+            differing.append(f"{url}: {only}")
+    context.close()
+    assert visited > 15
+    assert not differing, "styled otherwise with the trimmed Pico:\n" + "\n".join(differing)
