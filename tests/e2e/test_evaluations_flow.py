@@ -158,9 +158,9 @@ def test_the_secretary_weighs_a_criterion_and_the_meeting_is_classified_again(pa
     "Trung bình"; once the cell no longer weighs documents, 4 of 6: "Khá"."""
     sid = _meeting_in_progress(app)
     with app.app_context():
-        from intranet_scheduling.models import Session
+        from intranet_scheduling.models import Meeting
 
-        services.advance(db.session.get(Session, sid), SessionStatus.CLOSED, None)
+        services.advance(db.session.get(Meeting, sid), SessionStatus.CLOSED, None)
         db.session.commit()
     sign_in(page, "bithu")
     page.goto(f"/evaluations/sessions/{sid}")

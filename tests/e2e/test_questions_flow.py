@@ -214,12 +214,12 @@ def test_a_vote_answered_while_its_region_is_redrawn_still_shows(browser, live_s
     import time
 
     from intranet_questions import services as queue
-    from intranet_scheduling.models import Session
+    from intranet_scheduling.models import Meeting
 
     sid = _meeting_in_progress(app)
     with app.test_request_context():
         member1 = db.session.get(User, qcell["member"])
-        qid = queue.ask(db.session.get(Session, sid), member1, "Câu hỏi được nhiều người bình chọn").id
+        qid = queue.ask(db.session.get(Meeting, sid), member1, "Câu hỏi được nhiều người bình chọn").id
         db.session.commit()
     page = _browser_page(browser, live_server, "bithu")
     page.goto(f"/questions/sessions/{sid}")
