@@ -46,6 +46,27 @@ def _text_cleaner(multiline: bool):
     return lambda value: clean_text(value, multiline) if isinstance(value, str) else value
 
 
+# WTForms' own refusals that a user can meet (a forged or stale choice, a date or number it cannot
+# read), said in our words and translated through our catalogue; WTForms ships no Vietnamese.
+_WTFORMS_MESSAGES = {
+    "Not a valid choice.": _l("Choose one of the options offered."),
+    "Invalid Choice: could not coerce.": _l("Choose one of the options offered."),
+    "Not a valid date value.": _l("Enter a valid date."),
+    "Not a valid datetime value.": _l("Enter a valid date."),
+    "Not a valid integer value.": _l("Enter a whole number."),
+    "Not a valid decimal value.": _l("Enter a number."),
+    "Not a valid float value.": _l("Enter a number."),
+}
+
+
+class _Translations:
+    def gettext(self, string: str) -> str:
+        return str(_WTFORMS_MESSAGES.get(string, string))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
 class Form(FlaskForm):
     """The base of every form: whatever the form declares, each text field is cleaned by the core
     rule (``intranet.text``) and refused when nothing visible is left, each ``IntegerField`` is read
@@ -53,6 +74,9 @@ class Form(FlaskForm):
     Passwords are left as typed: they are hashed, never shown."""
 
     class Meta:
+        def get_translations(self, form):
+            return _Translations()
+
         def bind_field(self, form, unbound_field, options):
             if unbound_field.field_class is IntegerField:
                 unbound_field = WholeNumberField(*unbound_field.args, **unbound_field.kwargs)

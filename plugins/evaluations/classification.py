@@ -218,6 +218,9 @@ def _minutes(session: Meeting) -> float:
 # --- the office's rules ------------------------------------------------------------------------------
 
 
+SCALE_MAX = 10  # grades in a scale
+
+
 def parse_scale(text: str) -> list[tuple[str, float]]:
     """ "Tốt 80; Khá 65; Trung bình 50; Kém 0": grades best first, each with its lowest score (%),
     the last at 0 so every score has a grade."""
@@ -234,8 +237,17 @@ def parse_scale(text: str) -> list[tuple[str, float]]:
             raise ServiceError(_("Write each grade with its lowest score, as “Good 80; Poor 0”."), "scale")
         scale.append((label.strip()[:40], value))
     lowest = [value for _label, value in scale]
-    if len(scale) < 2 or lowest != sorted(lowest, reverse=True) or lowest[-1]:
-        raise ServiceError(_("At least two grades, from the best down, the last from 0."), "scale")
+    names = {label.casefold() for label, _value in scale}
+    falling = all(higher > lower for higher, lower in zip(lowest, lowest[1:]))
+    if not 2 <= len(scale) <= SCALE_MAX or len(names) < len(scale) or not falling or lowest[-1]:
+        raise ServiceError(
+            _(
+                "Two to %(most)d grades, each named once, from the best down, each from a lower score than the "
+                "one before, the last from 0.",
+                most=SCALE_MAX,
+            ),
+            "scale",
+        )
     return scale
 
 

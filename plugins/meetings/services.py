@@ -546,7 +546,7 @@ def ingest(meeting: Meeting, user: User, payload: object, now: datetime | None =
     mode = payload.get("mode")
     # A member following in text stays so until a page of theirs is in the call again: a room page
     # left open beside follow-along (or closing) claims nothing about how they take part.
-    if mode in {m.value for m in Mode} and (person.connected or person.mode != Mode.FOLLOW):
+    if _one_of(mode, {m.value for m in Mode}) and (person.connected or person.mode != Mode.FOLLOW):
         person.mode = Mode(mode)
     person.last_seen_at = now
     if (person.state, person.connected, person.drops, person.mode) != before:
@@ -595,11 +595,17 @@ def _number(value, low: float, high: float) -> float | None:
     return float(value) if low <= value <= high else None
 
 
+def _one_of(value, words):
+    """``value`` when the page sent one of ``words``, else None: a list or an object where a word is
+    expected is ignored like any other unknown value (``in`` would raise on it)."""
+    return value if isinstance(value, str) and value in words else None
+
+
 def _apply_sample(meeting, user, person: Participant, item: dict, at: datetime, config: OfficeConfig) -> bool:
     rtt = _number(item.get("rtt"), 0, 120_000)
     loss = _number(item.get("loss"), 0, 100)
     conn = _number(item.get("quality"), 0, 100)
-    media = item.get("media") if item.get("media") in quality.MEDIA else None
+    media = _one_of(item.get("media"), quality.MEDIA)
     if rtt is None and loss is None and conn is None and media is None:
         return False
     seen = verdict = quality.verdict(config, rtt_ms=rtt, loss_pct=loss, quality=conn, media=media)
@@ -624,8 +630,8 @@ def _apply_sample(meeting, user, person: Participant, item: dict, at: datetime, 
 
 
 def _apply_event(meeting, user, person: Participant, item: dict, at: datetime) -> bool:
-    kind = item.get("kind")
-    if kind not in EVENT_KINDS:
+    kind = _one_of(item.get("kind"), EVENT_KINDS)
+    if kind is None:
         return False
     detail = item.get("detail") if isinstance(item.get("detail"), dict) else {}
     detail = {

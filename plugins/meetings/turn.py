@@ -39,7 +39,8 @@ def check(config: OfficeConfig) -> None:
     """Refuse a TURN setting the pre-call test could not use. No URL switches the test off."""
     given = urls(config)
     for url in given:
-        if not URL.match(url):
+        found = URL.match(url)
+        if not found or (found.group(3) and not 0 < int(found.group(3)[1:]) <= 65535):
             raise ServiceError(
                 _("“%(url)s” is not a TURN URL (e.g. turn:turn.example.gov.vn:3478).", url=url), "turn_urls"
             )

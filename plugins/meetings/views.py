@@ -179,7 +179,7 @@ def ingest(session_id: int):
         payload = json.loads(b"".join(iter(lambda: request.stream.read(16 * 1024), b"")) or b"null")
     except RequestEntityTooLarge:
         return jsonify(error="batch too large"), 413
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         return jsonify(error="not JSON"), 400
     try:
         verdict = services.ingest(meeting, current_user._get_current_object(), payload)
