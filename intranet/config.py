@@ -31,6 +31,9 @@ DEFAULTS: dict[str, object] = {
     "SESSION_TOUCH_SECONDS": 300,  # a session's "last seen" is written at most this often
     "LIVE_HEARTBEAT_SECONDS": 15,
     "LIVE_STREAM_MAX_SECONDS": 300,  # then the browser reconnects and the user's rights are re-checked
+    # A plugin switched or a right changed anywhere ends every open stream within this many seconds (spread,
+    # so that they do not all reconnect at once); reconnecting re-checks the user's rights.
+    "LIVE_RECHECK_SPREAD_SECONDS": 10,
     "LIVE_PREFIX": "intranet:live",
     # Open live streams: past either cap a page polls instead (every 2 s, 304 while nothing changed).
     "LIVE_STREAMS_PER_USER": 8,

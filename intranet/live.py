@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import queue
+import random
 import select
 import socket
 import threading
@@ -592,8 +593,9 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     the live regions of a page, so a browser holds one connection, not one per region. The event id
     lists the versions sent, so a reconnecting browser (``Last-Event-ID``, or the page's own ``since``
     on the first connection) is sent only what changed; a ``ready`` event opens every stream.
-    Heartbeats keep proxies from closing the stream; after LIVE_STREAM_MAX_SECONDS the stream ends
-    and the browser reconnects, which re-checks the user's rights. A stream past the caps
+    Heartbeats keep proxies from closing the stream; after LIVE_STREAM_MAX_SECONDS, or within
+    LIVE_RECHECK_SPREAD_SECONDS of a plugin switch or a change of rights (SWITCHES), the stream ends and
+    the browser reconnects, which re-checks the user's rights. A stream past the caps
     (LIVE_STREAMS_PER_USER, LIVE_STREAMS_PER_PROCESS) is refused with 429 and the page polls instead;
     a stream whose browser has gone ends within CLIENT_CHECK_SECONDS and frees its slot."""
     if any(version_or_none(region.channel) is None for region in regions):
@@ -604,6 +606,7 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     app = current_app._get_current_object()
     heartbeat = float(app.config["LIVE_HEARTBEAT_SECONDS"])
     max_age = float(app.config.get("LIVE_STREAM_MAX_SECONDS", 300))
+    spread = float(app.config["LIVE_RECHECK_SPREAD_SECONDS"])
     the_bus = bus()
     release = the_bus.streams.take(
         str(session.get("_user_id", "")),
@@ -625,8 +628,10 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
         by_channel[region.channel].append(i)
 
     def frames() -> Iterator[str]:
-        with the_bus.subscribe(*by_channel) as sub:
+        with the_bus.subscribe(*by_channel, SWITCHES) as sub:
             started = checked = last_write = time.monotonic()
+            rights = the_bus.version(SWITCHES)
+            ends_at = started + max_age  # sooner once a plugin switch or a change of rights is published
             sent: list[int | None] = [the_bus.version(r.channel) for r in regions]
             last_sent = [float("-inf")] * len(regions)
             pending: dict[int, int] = {}  # region index -> newest version not yet sent
@@ -638,16 +643,18 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
                     yield frame(regions, sent, i)
             while True:
                 now = time.monotonic()
-                if now - started >= max_age:
-                    return
+                if now >= ends_at:
+                    return  # the browser reconnects: its user's rights are checked again
                 if now - checked >= CLIENT_CHECK_SECONDS:
                     checked = now
                     if _client_gone(client):
                         return
                 due = [last_sent[i] + _interval(i in prompt, min_interval) - now for i in pending]
-                wait = min([*due, last_write + heartbeat - now, checked + CLIENT_CHECK_SECONDS - now])
+                wait = min([*due, last_write + heartbeat - now, checked + CLIENT_CHECK_SECONDS - now, ends_at - now])
                 got = sub.get(timeout=max(0.0, wait))
                 for event in [got, *sub.drain()] if got is not None else []:
+                    if event.channel == SWITCHES and event.version > rights:
+                        ends_at = min(ends_at, time.monotonic() + random.uniform(0, spread))
                     for i in by_channel.get(event.channel, ()):
                         if event.version > max(pending.get(i, 0), sent[i] or 0):
                             pending[i] = event.version
