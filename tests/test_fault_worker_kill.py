@@ -14,9 +14,7 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -27,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from support import PASSWORD
+from support import PASSWORD, serve
 from test_questions import _ask, _meeting
 
 from intranet.extensions import db
@@ -39,62 +37,20 @@ pytestmark = pytest.mark.skipif(
     reason="the fault suite needs PostgreSQL: set INTRANET_TEST_DATABASE_URL=postgresql://… (and REDIS_URL)",
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIENTS, ASKS_EACH, DEADLINE_S, TIMEOUT_S = 12, 3, 45, 20
 RETRYABLE = (OSError, http.client.HTTPException)  # refused, reset, closed mid-answer, timed out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(app, database_url: str, instance: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "INTRANET_LIVE_PREFIX": app.config["LIVE_PREFIX"],
-        "INTRANET_INSTANCE_PATH": str(instance),
-        "INTRANET_ENV": "development",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "8",
-            "--graceful-timeout",
-            "2",
-            "--no-control-socket",
-            "wsgi:app",
-        ],  # as tests/support.py's serve()
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    """support.serve with two workers, once both are up (the test kills one of them)."""
+    server, base = serve(app, database_url, instance, workers=2)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            if len(_workers(server)) == 2:
-                return server, base
-        except OSError:
-            pass
+    while len(_workers(server)) < 2:
+        if time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError("gunicorn did not start its two workers")
         time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
+    return server, base
 
 
 def _workers(server: subprocess.Popen) -> list[int]:
