@@ -5,7 +5,8 @@ import io
 import zipfile
 
 import docx
-from test_uploads_hardening import docx_with_body, meeting, stored, upload  # noqa: F401  (meeting is a fixture)
+from test_scheduling_documents import upload
+from test_uploads_hardening import docx_with_body, meeting, stored  # noqa: F401  (meeting is a fixture)
 
 from intranet import previews
 from intranet.filetypes import DOCX

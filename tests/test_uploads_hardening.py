@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 from sqlalchemy import func, select
+from test_scheduling_documents import upload  # the one upload helper of the documents tests
 
 from intranet.extensions import db
 from intranet.models import Office, User
@@ -145,15 +146,6 @@ def meeting(app, data, cell):
         )
         db.session.commit()
         return session.id
-
-
-def upload(client, sid, content: bytes, name: str, kind="report"):
-    return client.post(
-        f"/scheduling/sessions/{sid}/documents",
-        data={"kind": kind, "file": (io.BytesIO(content), name)},
-        content_type="multipart/form-data",
-        follow_redirects=True,
-    )
 
 
 def stored(app) -> list[Document]:
