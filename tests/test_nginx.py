@@ -8,11 +8,9 @@ Needs Debian's nginx (`make test` installs it when run as root); skipped with a 
 
 from __future__ import annotations
 
-import datetime
 import getpass
 import http.client
 import io
-import ipaddress
 import re
 import shutil
 import ssl
@@ -26,7 +24,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from sqlalchemy import select
-from support import PASSWORD, ROOT, free_port, serve
+from support import PASSWORD, ROOT, free_port, serve, throwaway_certificate
 from test_scheduling_documents import meeting  # noqa: F401  (a fixture: a planned meeting of DIST)
 
 from intranet.config import DEFAULTS
@@ -50,34 +48,7 @@ def test_nginx_refuses_bodies_where_the_app_does():
 
 def certificate(directory: Path) -> tuple[Path, Path]:
     """A throwaway self-signed certificate for 127.0.0.1 and localhost."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
+    return throwaway_certificate(directory, "localhost", ips=("127.0.0.1",), dns=("localhost",))
 
 
 def site(app_ports: list[int], http_port: int, https_port: int, cert: Path, key: Path) -> str:

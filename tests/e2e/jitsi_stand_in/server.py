@@ -9,8 +9,6 @@ script's bytes are sent, with ``Access-Control-Allow-Origin: *``) or a build fro
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import ssl
 import tempfile
 import threading
@@ -18,10 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from support import throwaway_certificate
 
 HERE = Path(__file__).parent
 TRANSPORT = HERE / "vendor" / "jitsi-transport.js"  # built by `make test` (tests/e2e/jitsi_stand_in/package.json)
@@ -98,25 +93,8 @@ def _handler(stand_in: StandInServer):
 
 def _tls() -> ssl.SSLContext:
     """A certificate made for this run (the browser contexts ignore that nobody vouches for it)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ADDRESS)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ADDRESS))]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    folder = Path(tempfile.mkdtemp(prefix="jitsi-stand-in-"))
-    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    context.load_cert_chain(
+        *throwaway_certificate(Path(tempfile.mkdtemp(prefix="jitsi-stand-in-")), ADDRESS, ips=(ADDRESS,))
+    )
     return context
