@@ -122,7 +122,8 @@ class _Part:
         ends the preview."""
         held = "".join(piece for open_ in self.paragraphs for piece in open_)
         if not self.rows:
-            self.out.line(held)
+            self.out.line(held)  # raises _Full: it is longer than the room left
+            return
         inner = " ".join(line for row in self.rows[1:] for lines in row for line in lines)
         cells = [list(lines) for lines in self.rows[0]] or [[]]
         cells[-1].append(" ".join(filter(None, (inner, held))))
