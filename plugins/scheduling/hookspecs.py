@@ -4,6 +4,7 @@ session's office hear them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,29 @@ if TYPE_CHECKING:
     from intranet.models import User
 
     from .models import Meeting, SessionStatus
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    """A vote held in a meeting, once its count is final: what the minutes, the resolution and the
+    counting committee's report (biên bản kiểm phiếu) print. Counts are people, never ballots' order."""
+
+    vote_id: int
+    subject: str  # "resolution", "motion", "admission", "official_membership", "commendation", "discipline"
+    title: str  # the motion as the chair typed it, or the resolution's title
+    secret: bool  # secret ballot (bỏ phiếu kín) rather than an open vote
+    base: int  # what the threshold is a share of, e.g. the cell's official members
+    base_label: str  # in Vietnamese, e.g. "đảng viên chính thức"
+    eligible_present: int  # official members present who could vote
+    voted: int  # ballots counted (online and paper) or hands counted
+    voted_on_paper: int  # of those, paper ballots entered by the counting committee (0 for an open vote)
+    in_favour: int
+    against: int
+    other: int  # other opinions; for a secret ballot, blank or spoilt ballots
+    passed: bool
+    sentence: str  # in Vietnamese, e.g. "Nghị quyết được thông qua với 9/11 đảng viên chính thức tán thành, đạt 81,8 %"
+    counting_committee: tuple[str, ...]  # full names, the head first; empty for an open vote
+    closed_at: datetime  # aware, UTC
 
 
 @hookspec
@@ -93,3 +117,11 @@ def intranet_session_floor(session: Meeting, user: User) -> bool | None:
     """Return True when ``user`` has the floor in ``session`` right now, False when not, ``None`` when
     this plugin keeps no speakers list (the meetings plugin then lowers the hand still raised in the
     online room, through the room's own API)."""
+
+
+@hookspec
+def intranet_session_vote_closed(session: Meeting, result: VoteResult) -> None:
+    """Called when a vote held in this meeting has its final count (an open vote when the chair closes
+    it, a secret ballot when the counting committee confirms its count), before commit. The votes plugin
+    calls it; the evaluations plugin puts the result into the meeting's minutes and resolution (a failed
+    vote on the resolution leaves it a draft) and drafts the counting committee's report."""
