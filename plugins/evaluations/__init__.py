@@ -72,3 +72,11 @@ def intranet_demo_data(office, people, actor):
     from .demo import seed
 
     seed(office, people, actor)
+
+
+@hookimpl
+def intranet_session_vote_closed(session, result):
+    from .documents import carry_vote
+    from .vote_results import record
+
+    carry_vote(session, record(session, result))
