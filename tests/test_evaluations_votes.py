@@ -371,3 +371,26 @@ def test_a_huge_or_empty_title_leaves_the_documents_editable_and_signable(app, c
         assert "Đã lưu bản nháp" in saved.text
         assert "Đã ký" in _sign(client, document).text
     assert "TRƯỞNG BAN KIỂM PHIẾU" in _docx(client, document.id).tables[-1].rows[0].cells[1].text
+
+
+def test_a_result_misrouted_through_another_offices_hooks_records_nothing(app, data, qcell):
+    """The meeting's office has evaluations off; a caller using another office's manager by mistake
+    must not write into it."""
+    sid = _held(app)
+    data.enable("evaluations", "DIST", False)
+    with app.test_request_context():
+        meeting = _meeting(sid)
+        manager().for_office(_office("OTHER").id).intranet_session_vote_closed(session=meeting, result=_result())
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(VoteRecord)) == 0
+
+
+def test_many_long_votes_leave_the_minutes_editable_and_signable(app, client, qcell, login):
+    """The vote section is written by the count, not typed: however long it grows, the draft saves."""
+    sid = _held(app)
+    for vote_id in range(1, 26):
+        _close(app, sid, _motion(vote_id, title=f"Biểu quyết {vote_id} " + "nội dung dài " * 100))
+    minutes = _draft(app, sid, "minutes")
+    assert len(next(s for s in minutes.content["sections"] if s.get("votes"))["text"]) > 20000
+    login("bithu")
+    assert "Đã ký" in _sign(client, minutes).text

@@ -34,6 +34,8 @@ from .services import (
 )
 from .shelf import current
 
+SECTION_MAX = 20000  # characters typed into one section
+
 # --- drafting ---------------------------------------------------------------------------------------
 
 
@@ -169,7 +171,12 @@ def _with_texts(content: dict, texts: list[str]) -> dict:
     sections = content["sections"]
     if len(texts) != len(sections):
         raise ServiceError(_("The document changed while you edited it. Reload the page."))
-    cleaned = [checked_text(t, "sections", required=False, limit=20000) for t in texts]
+    # A section may stay as long as the draft wrote it: the vote section of a meeting with many votes
+    # can outgrow what anyone would type, and must still save.
+    cleaned = [
+        checked_text(t, "sections", required=False, limit=max(SECTION_MAX, len(s["text"])))
+        for s, t in zip(sections, texts)
+    ]
     return {**content, "sections": [{**s, "text": t} for s, t in zip(sections, cleaned)]}
 
 
