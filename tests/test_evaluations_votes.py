@@ -394,3 +394,22 @@ def test_many_long_votes_leave_the_minutes_editable_and_signable(app, client, qc
     assert len(next(s for s in minutes.content["sections"] if s.get("votes"))["text"]) > 20000
     login("bithu")
     assert "Đã ký" in _sign(client, minutes).text
+
+
+def test_a_late_failed_vote_changes_the_minutes_resolution_line_unless_the_secretary_rewrote_it(app, client, qcell):
+    sid = _held(app)
+    untouched = _draft(app, sid, "minutes")
+    assert "Chi bộ thống nhất thông qua Nghị quyết chuyên đề" in _texts(untouched)
+    _close(app, sid, _result(passed=False, sentence=FAILED))
+    line = next(s for s in _current(app, sid, "minutes").content["sections"] if s["table"] == "tasks")["text"]
+    assert line == "Dự thảo Nghị quyết chuyên đề chưa được thông qua; các nhiệm vụ dự kiến:"
+    _close(app, sid, _result(2))  # retaken and passed
+    line = next(s for s in _current(app, sid, "minutes").content["sections"] if s["table"] == "tasks")["text"]
+    assert line == "Chi bộ thống nhất thông qua Nghị quyết chuyên đề với các nhiệm vụ sau:"
+    with app.test_request_context():
+        minutes = shelf.current(_meeting(sid), "minutes")
+        documents.edit(minutes, _user("bithu"), ["Lời của thư ký" for _ in minutes.content["sections"]])
+        db.session.commit()
+    _close(app, sid, _result(3, passed=False, sentence=FAILED))
+    line = next(s for s in _current(app, sid, "minutes").content["sections"] if s["table"] == "tasks")["text"]
+    assert line == "Lời của thư ký"

@@ -113,16 +113,7 @@ def minutes(facts: dict) -> dict:
         },
     ]
     if thematic:
-        decisive = latest_on_resolution(facts["votes"])
-        sections.append(
-            {
-                "heading": "4. Nghị quyết",
-                "text": "Dự thảo Nghị quyết chuyên đề chưa được thông qua; các nhiệm vụ dự kiến:"
-                if decisive is not None and not decisive.passed
-                else "Chi bộ thống nhất thông qua Nghị quyết chuyên đề với các nhiệm vụ sau:",
-                "table": "tasks",
-            }
-        )
+        sections.append({"heading": "4. Nghị quyết", "text": _adoption(facts["votes"]), "table": "tasks"})
     sections.append(
         {
             "heading": "",
@@ -300,6 +291,16 @@ def _vote_lines(vote) -> str:
     return "\n".join(lines)
 
 
+ADOPTED = "Chi bộ thống nhất thông qua Nghị quyết chuyên đề với các nhiệm vụ sau:"
+NOT_ADOPTED = "Dự thảo Nghị quyết chuyên đề chưa được thông qua; các nhiệm vụ dự kiến:"
+
+
+def _adoption(votes) -> str:
+    """The minutes' line before the resolution's tasks: adopted, unless its latest vote failed."""
+    decisive = latest_on_resolution(votes)
+    return NOT_ADOPTED if decisive is not None and not decisive.passed else ADOPTED
+
+
 def votes_section(kind: str, votes, start) -> dict | None:
     """The section of the minutes (every vote, with its counts) or of the resolution (the vote on it,
     the last one held) that says how the meeting voted; None when there is nothing to say."""
@@ -321,11 +322,19 @@ def votes_section(kind: str, votes, start) -> dict | None:
 
 def with_votes(kind: str, sections: list[dict], votes, start) -> list[dict]:
     """``sections`` with the votes' section put in, or rewritten where it is; every other section (and
-    the secretary's edits to it) stays as it is. The minutes' comes before their closing paragraph,
-    numbered after the last numbered part; the resolution's ends it."""
+    the secretary's edits to it) stays as it is — but for the minutes' line before the resolution's
+    tasks, which follows the vote on the resolution while it still reads as drafted. The minutes'
+    votes' section comes before their closing paragraph, numbered after the last numbered part; the
+    resolution's ends it."""
     section = votes_section(kind, votes, start)
     if section is None:
         return sections
+    if kind == "minutes":
+        adoption = _adoption(votes)
+        sections = [
+            {**s, "text": adoption} if s["table"] == "tasks" and s["text"] in (ADOPTED, NOT_ADOPTED) else s
+            for s in sections
+        ]
     at = next((i for i, s in enumerate(sections) if s.get("votes")), None)
     if at is not None:
         return [*sections[:at], {**sections[at], "text": section["text"]}, *sections[at + 1 :]]
