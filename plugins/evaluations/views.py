@@ -269,28 +269,23 @@ def rate(session_id: int):
     return response
 
 
-# --- minutes and resolution -------------------------------------------------------------------------
+# --- minutes, resolution and tally reports -----------------------------------------------------------
 
 
 @bp.post("/sessions/<int:session_id>/minutes", defaults={"kind": "minutes"})
 @bp.post("/sessions/<int:session_id>/resolution", defaults={"kind": "resolution"})
 def draft_document(session_id: int, kind: str):
-    meeting = _meeting(session_id)
-    try:
-        document = documents.draft(meeting, kind, current_user)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(_page(meeting, "#documents"))
-    return redirect(url_for("evaluations.document", cell_document_id=document.id))
+    return _drafted(_meeting(session_id), kind)
 
 
 @bp.post("/sessions/<int:session_id>/votes/<int:vote_id>/tally")
 def draft_tally(session_id: int, vote_id: int):
-    meeting = _meeting(session_id)
+    return _drafted(_meeting(session_id), "tally", vote_id)
+
+
+def _drafted(meeting: Meeting, kind: str, vote_id: int = 0):
     try:
-        document = documents.draft(meeting, "tally", current_user, vote_id)
+        document = documents.draft(meeting, kind, current_user, vote_id)
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
