@@ -72,3 +72,25 @@ def test_a_stream_goes_on_after_the_plugin_is_switched_off(app, client, qcell, l
     got = _frames_until(frames, "Sau khi tắt")
     response.close()
     assert not any("Sau khi tắt" in f for f in got), "the stream carries the queue of a plugin switched off"
+
+
+def test_a_stream_ends_when_its_user_loses_the_role(app, client, qcell, login):
+    """The same for a role revoked from the user (Administration → Users): not a grant of the office,
+    yet the chair page's stream must not outlive it."""
+    from test_questions import _user
+
+    from intranet.admin.services import revoke_role
+
+    sid = _meeting(app)
+    login("phobithu")
+    response = client.get(f"/questions/sessions/{sid}/stream?page=chair", buffered=False)
+    frames = (chunk.decode() for chunk in response.response)
+    assert next(frames).startswith("retry:")
+    next(frames), next(frames)
+    with app.test_request_context():
+        revoke_role(_user("phobithu"), _office("DIST"), Role.DEPUTY)
+        db.session.commit()
+    _ask(app, sid, "member2", "Sau khi thôi chức")
+    got = _frames_until(frames, "Sau khi thôi chức")
+    response.close()
+    assert not any("event: moderation" in f and "Đảng Viên Hai" in f for f in got), "the stream outlives the role"
