@@ -410,10 +410,10 @@ def publish_on_commit(*channels: str, prompt: bool = False) -> None:
 
 def rights_changed(*, office_id: int | None = None, user_id: int | None = None) -> None:
     """What someone may see changes in this transaction: a plugin switched or a permission grant changed
-    in an office, or a user's role revoked or account deactivated. Once it commits, SWITCHES is published
-    — every in-process stream ends within LIVE_RECHECK_SPREAD_SECONDS and no poll's tag outlives it —
-    and the push engine ends, within the same bound, the streams Pushpin holds for that office or user
-    (``live_grip``): every browser's reconnection is checked afresh."""
+    in an office, or a user's role revoked, account deactivated or office changed. Once it commits,
+    SWITCHES is published — every in-process stream ends within LIVE_RECHECK_SPREAD_SECONDS and no
+    poll's tag outlives it — and the push engine ends, within the same bound, the streams Pushpin holds
+    for that office or user (``live_grip``): every browser's reconnection is checked afresh."""
     publish_on_commit(SWITCHES)
     scopes = db.session.info.setdefault("live_rights", set())
     if office_id is not None:

@@ -23,8 +23,8 @@ authorised viewer's rights are the ones the render runs under.
 
 A held stream does not outlive the rights it was granted with. Every hold also joins a channel of its
 office (the one the plugin gate checked, and the user's own) and one of its user, in one of
-RIGHTS_BUCKETS drawn at random; after a plugin switch, a grant change, a role revoked or an account
-deactivated (``live.rights_changed``), ``end_holds`` publishes GRIP's ``close`` action on the
+RIGHTS_BUCKETS drawn at random; after a plugin switch, a grant change, a role revoked, an account
+moved or deactivated (``live.rights_changed``), ``end_holds`` publishes GRIP's ``close`` action on the
 channels concerned, each bucket at a random moment within LIVE_RECHECK_SPREAD_SECONDS (the bound of
 in-process streams; the reconnections do not all arrive at once). The browser reconnects through
 Pushpin and the app checks it afresh: refused (403, 404, sign-in) or held under the new rights.

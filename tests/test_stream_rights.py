@@ -4,10 +4,13 @@ browser's reconnection is checked afresh. Found by an adversarial review; both f
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
-from test_questions import _ask, _meeting, _office
+from test_questions import _ask, _meeting, _office, _user
 
 from intranet import access
+from intranet.admin.services import revoke_role, set_active, update_user
 from intranet.extensions import db
 from intranet.models import Role
 from intranet.plugins import manager
@@ -74,13 +77,18 @@ def test_a_stream_goes_on_after_the_plugin_is_switched_off(app, client, qcell, l
     assert not any("Sau khi tắt" in f for f in got), "the stream carries the queue of a plugin switched off"
 
 
-def test_a_stream_ends_when_its_user_loses_the_role(app, client, qcell, login):
-    """The same for a role revoked from the user (Administration → Users): not a grant of the office,
-    yet the chair page's stream must not outlive it."""
-    from test_questions import _user
+def _revoke_deputy(user) -> None:
+    revoke_role(user, _office("DIST"), Role.DEPUTY)
 
-    from intranet.admin.services import revoke_role
 
+def _move_to_other_office(user) -> None:
+    update_user(user, office_id=_office("OTHER").id)
+
+
+@pytest.mark.parametrize("change", [_revoke_deputy, partial(set_active, active=False), _move_to_other_office])
+def test_a_stream_ends_when_its_user_loses_a_role_the_account_or_the_office(app, client, qcell, login, change):
+    """The same for a change made to the user (Administration → Users), not to the office's grants:
+    the chair page's stream must not outlive it."""
     sid = _meeting(app)
     login("phobithu")
     response = client.get(f"/questions/sessions/{sid}/stream?page=chair", buffered=False)
@@ -88,9 +96,9 @@ def test_a_stream_ends_when_its_user_loses_the_role(app, client, qcell, login):
     assert next(frames).startswith("retry:")
     next(frames), next(frames)
     with app.test_request_context():
-        revoke_role(_user("phobithu"), _office("DIST"), Role.DEPUTY)
+        change(_user("phobithu"))
         db.session.commit()
-    _ask(app, sid, "member2", "Sau khi thôi chức")
-    got = _frames_until(frames, "Sau khi thôi chức")
+    _ask(app, sid, "member2", "Sau khi đổi quyền")
+    got = _frames_until(frames, "Sau khi đổi quyền")
     response.close()
-    assert not any("event: moderation" in f and "Đảng Viên Hai" in f for f in got), "the stream outlives the role"
+    assert not any("event: moderation" in f and "Đảng Viên Hai" in f for f in got), "the stream outlives the change"

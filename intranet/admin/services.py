@@ -138,7 +138,10 @@ def create_user(
 
 
 def update_user(user: User, *, actor=None, **fields) -> None:
+    moved = fields.get("office_id", user.office_id) != user.office_id
     _apply(user, "user.update", user.office_id, actor, fields)
+    if moved:  # the plugin gate and the user's own office-wide rights follow the office
+        live.rights_changed(user_id=user.id)
 
 
 def set_active(user: User, active: bool, *, actor=None) -> None:
