@@ -696,8 +696,8 @@ def test_an_unchanged_poll_costs_no_query_and_a_change_is_seen(app, client, qcel
 def test_the_member_page_reads_each_thing_once(app, client, qcell, login):
     """The page's frame names the office: it comes with the signed-in user; the ask form lists the
     discussion questions: they come with the meeting; unsaved default settings are read once; the
-    office's switches and grants are kept by the process while unchanged. Seven statements in all
-    (there were twelve)."""
+    office's switches and grants are kept by the process while unchanged, and so is the bell's unread
+    count while the user's notifications are. Six statements in all (there were twelve)."""
     sid = _meeting(app, questions=("Câu một?", "Câu hai?"))
     login("member1")
     _ask(app, sid, "member1", "Của tôi")
@@ -706,8 +706,10 @@ def test_the_member_page_reads_each_thing_once(app, client, qcell, login):
     with sql_statements(app) as statements:
         assert "Câu hai?" in client.get(page).text
     tables = [re.search(r"\bFROM (\w+)", s).group(1) for s in statements]
-    assert not {"office", "scheduling_discussion_question", "plugin_state", "permission_grant"} & set(tables)
-    assert len(statements) == 7, tables
+    assert not {"office", "scheduling_discussion_question", "plugin_state", "permission_grant", "notification"} & set(
+        tables
+    )
+    assert len(statements) == 6, tables
 
 
 def _regions_in(body: str) -> list[str]:
