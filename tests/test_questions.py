@@ -282,6 +282,7 @@ def test_minutes_and_participation_hooks_respect_anonymity(app, qcell):
     assert authors == {"Có tên": None, "Qua chủ trì": None, "Ẩn danh hoàn toàn": None}
     assert {r["questions_asked"] for r in participation.values()} == {0}
     assert qcell["m3"] in participation  # every member is reported, the silent ones with zeros
+    assert _hooks(app, sid, "member3")[1][qcell["m3"]]["questions_asked"] == 1  # the author counts their own
 
 
 def test_a_more_open_setting_never_reveals_an_earlier_author(app, client, qcell, login):
