@@ -265,7 +265,11 @@ def test_a_held_stream_ends_when_its_user_loses_the_right(app, qcell, held):
     assert frames.ended.wait(timeout=30), "the held stream outlives the right revoked"
     assert held.again(deputy, path) == 403
 
-    # An account deactivated: its own held streams end (the reconnection is sent to sign in), not others'.
+
+@pushpin_only
+def test_a_held_stream_ends_when_its_account_is_deactivated(app, qcell, held):
+    """Its own held streams end (the reconnection is sent to sign in); another member's go on."""
+    sid = _meeting(app)
     member_path = f"/questions/sessions/{sid}/stream"
     member, theirs = held.stream("member2", member_path)
     _, other = held.stream("member1", member_path)
