@@ -376,7 +376,7 @@ def me():
     record = next(
         (
             r
-            for r in participation.cell_records(_office_id(), *reviews.period(year, None))
+            for r in participation.cell_records(_office_id(), *reviews.period(year, None), current_user)
             if r.user.id == current_user.id
         ),
         None,
@@ -403,7 +403,7 @@ def cell_participation():
     return render_template(
         "evaluations/participation.html",
         year=year,
-        records=participation.cell_records(_office_id(), *reviews.period(year, None)),
+        records=participation.cell_records(_office_id(), *reviews.period(year, None), current_user),
         settings=settings,
         settings_form=form,
         criteria=classification.CRITERIA,
