@@ -3,6 +3,7 @@ the chair's and the committee's rights, refusals, live regions and the pages per
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -394,3 +395,53 @@ def test_ratings_sealed_before_the_move_still_open_and_ballots_have_their_own_ke
         assert services._BALLOTS.unseal(OLD_RATING) is None  # another purpose, another key
         token = services._BALLOTS.seal({"c": "for"})
         assert token.startswith("gAAAAAAAAAAA") and evaluations.unseal(token) is None  # time 0: no time in clear
+
+
+# --- races (PostgreSQL: SQLite has one writer at a time) --------------------------------------------------
+
+on_postgresql = pytest.mark.skipif(
+    not os.environ.get("INTRANET_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="needs PostgreSQL: set INTRANET_TEST_DATABASE_URL=postgresql://…",
+)
+
+
+def _members(data, app, sid, n):
+    names = [data.user(f"race{i:02d}", "DIST") and f"race{i:02d}" for i in range(n)]
+    _present(app, sid, "bithu", "chiuy", "member2", *names)
+    return names
+
+
+def _as_ballot(vid):
+    return lambda username: services.cast(db.session.get(Vote, vid), _user(username), Choice.FOR)
+
+
+@on_postgresql
+def test_a_member_voting_twice_at_once_is_counted_once(app, data, vcell):
+    from test_counters_concurrency import _in_parallel
+
+    sid = _meeting(app)
+    names = _members(data, app, sid, 12)
+    vid = _open(app, sid, subject=Subject.DISCIPLINE, secret=True, committee=("chiuy", "member2"))
+    errors = _in_parallel(app, names * 3, _as_ballot(vid))  # each member's ballot sent three times at once
+    assert len(errors) == 24 and all("đã biểu quyết rồi" in e for e in errors), errors
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Voter)) == 12
+        assert db.session.scalar(select(func.count()).select_from(HeldBallot)) == 12
+
+
+@on_postgresql
+def test_no_ballot_lands_after_its_vote_closed(app, data, vcell):
+    """Ballots racing the chair's close: whoever is marked as having voted has a ballot counted."""
+    from test_counters_concurrency import _in_parallel
+
+    sid = _meeting(app)
+    names = _members(data, app, sid, 30)
+    vid = _open(app, sid, subject=Subject.DISCIPLINE, secret=True, committee=("chiuy", "member2"))
+    work = [*names[:15], "CLOSE", *names[15:]]
+    close = lambda: services.close(db.session.get(Vote, vid), _user("bithu"))  # noqa: E731
+    errors = _in_parallel(app, work, lambda item: close() if item == "CLOSE" else _as_ballot(vid)(item))
+    assert all("đã kết thúc" in e for e in errors), errors
+    with app.app_context():
+        voted = db.session.scalar(select(func.count()).select_from(Voter))
+        assert db.session.scalar(select(func.count()).select_from(HeldBallot)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Ballot)) == voted == 30 - len(errors)
