@@ -445,3 +445,13 @@ def test_no_ballot_lands_after_its_vote_closed(app, data, vcell):
         voted = db.session.scalar(select(func.count()).select_from(Voter))
         assert db.session.scalar(select(func.count()).select_from(HeldBallot)) == 0
         assert db.session.scalar(select(func.count()).select_from(Ballot)) == voted == 30 - len(errors)
+
+
+def test_demo_meetings_adopted_their_resolution_by_vote(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        votes = db.session.scalars(select(Vote)).all()
+        assert votes and all(v.status == Status.FINAL and v.passed for v in votes)
+        assert all(v.voted == db.session.scalar(select(func.count()).where(Voter.vote_id == v.id)) for v in votes)
+        assert votes[0].sentence.startswith("Nghị quyết được thông qua với ")

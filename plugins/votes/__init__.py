@@ -52,7 +52,7 @@ def intranet_permissions():
 
 @hookimpl
 def intranet_nav_items(office, user):
-    return [NavItem(_l("Votes"), "votes.index", order=17, permission="votes.follow")]
+    return [NavItem(_l("Decisions by vote"), "votes.index", order=17, permission="votes.follow")]
 
 
 @hookimpl
@@ -68,3 +68,10 @@ def intranet_template_slot(slot, office, user, context):
         "session_page": views.slot_link_html,
     }.get(slot)
     return None if render is None else Markup(render(context["session"]))
+
+
+@hookimpl(trylast=True)  # after the scheduling plugin has made the meetings and taken their attendance
+def intranet_demo_data(office, people, actor):
+    from .demo import seed
+
+    seed(office, people, actor)
