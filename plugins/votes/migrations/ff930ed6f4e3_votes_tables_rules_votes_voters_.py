@@ -1,5 +1,10 @@
 """votes tables: rules, votes, voters, counting committee, held and counted ballots
 
+The votes plugin's first revision, on its own branch: each office's rule per kind of vote (none until
+its secretary changes a default), the votes of a meeting with the rule they were opened under and
+their final count, who voted (an open vote's choice; a secret ballot's receipt code), the counting
+committee, and a secret ballot's held (sealed) ballots, its ballots and its counted receipt codes.
+
 Revision ID: ff930ed6f4e3
 Revises:
 Create Date: 2026-11-30 06:37:24.757275
