@@ -12,6 +12,7 @@ from support import sql_statements
 from test_questions import _meeting, _user
 
 from intranet.extensions import db
+from intranet.idempotency import IdempotencyKey
 from intranet.plugins import hookimpl, manager
 from intranet.refusals import ServiceError
 from intranet_scheduling import services as scheduling
@@ -455,3 +456,90 @@ def test_demo_meetings_adopted_their_resolution_by_vote(app):
         assert votes and all(v.status == Status.FINAL and v.passed for v in votes)
         assert all(v.voted == db.session.scalar(select(func.count()).where(Voter.vote_id == v.id)) for v in votes)
         assert votes[0].sentence.startswith("Nghị quyết được thông qua với ")
+
+
+# --- holes found by the adversarial pass (each test failed before its fix) ----------------------------------
+
+
+def _past_time(app, vid):
+    with app.app_context():
+        db.session.get(Vote, vid).closes_at -= timedelta(minutes=10)
+        db.session.commit()
+
+
+def test_a_ballot_after_the_time_is_refused_every_time_it_is_sent(app, client, login, sid):
+    """The lazy close must not commit the ballot's idempotency key: a retry is refused again, never
+    answered "done" (the outbox would drop a ballot that was not counted)."""
+    vid = _open(app, sid)
+    _past_time(app, vid)
+    login("member1")
+    for _ in range(2):
+        late = _post(client, f"/votes/votes/{vid}/cast", key="late-ballot-00001", choice="for")
+        assert late.status_code == 422 and "Idempotent-Replayed" not in late.headers, late.text
+    with app.app_context():
+        assert db.session.get(Vote, vid).status == Status.FINAL  # closed by the late ballot's request
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+        from intranet.models import AuditEvent
+
+        closing = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "votes.close"))
+        assert closing.actor_id is None  # time ran out: not the member whose request noticed it
+
+
+def test_closing_the_meeting_closes_its_votes_and_refuses_later_ballots(app, sid, heard):
+    vid = _open(app, sid)
+    _cast(app, vid, "member1")
+    with app.test_request_context():
+        scheduling.advance(db.session.get(Meeting, sid), SessionStatus.CLOSED, None)
+        db.session.commit()
+    assert heard.results and heard.results[0].in_favour == 1
+    with pytest.raises(ServiceError, match="đã kết thúc"):
+        _cast(app, vid, "member2")
+
+
+def test_hostile_posts_are_refused_clearly(app, client, login, sid):
+    vid = _open(app, sid)
+    login("bithu")
+    for form in ({"member_id": "abc", "choice": "for"}, {"member_id": "99999", "choice": "for"}, {"choice": "for"}):
+        assert _post(client, f"/votes/votes/{vid}/hand", **form).status_code == 422
+    dubi = str(vcell_id(app, "dubi"))
+    refused = _post(client, f"/votes/votes/{vid}/hand", member_id=dubi, choice="for")
+    assert refused.status_code == 422 and "Dự Bị" in refused.text and "dự bị" in refused.text
+    for form in (
+        {"subject": "nonsense", "title": "x", "minutes": "5"},
+        {"subject": "motion", "title": "x", "minutes": "五"},
+        {"subject": "motion", "title": "x" * 501, "minutes": "5"},
+        {"subject": "motion", "title": "x", "minutes": "5", "committee": "abc"},
+    ):
+        assert _post(client, f"/votes/sessions/{sid}/open", **form).status_code == 422
+    login("member1")
+    assert _post(client, f"/votes/votes/{vid}/hand", member_id=dubi, choice="for").status_code == 422
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Voter)) == 0
+
+
+def test_a_tally_that_is_not_a_number_is_refused(app, client, login, sid):
+    vid = _secret(app, sid)
+    with app.test_request_context():
+        _do(app, services.hand_paper_ballot, vid, _user("chiuy"), _user("bithu"))
+        _do(app, services.close, vid, _user("bithu"))
+    login("chiuy")
+    for numbers in (("x", "0", "0"), ("-1", "0", "0"), ("1", "", "0"), ("99999999999", "0", "0"), ("2", "0", "0")):
+        answer = _post(client, f"/votes/votes/{vid}/tally", **dict(zip(("in_favour", "against", "other"), numbers)))
+        assert answer.status_code == 422, numbers
+    assert _post(client, f"/votes/votes/{vid}/tally", in_favour="1", against="0", other="0").status_code == 204
+
+
+def vcell_id(app, username):
+    with app.app_context():
+        return _user(username).id
+
+
+def test_a_late_ballots_refusal_has_a_place_that_outlives_the_live_region(app, client, login, sid):
+    """The outbox writes a refusal into [data-outbox-message]: it must sit outside the region that a
+    closed vote re-renders without its ballot buttons."""
+    _open(app, sid)
+    login("member1")
+    for url in (f"/votes/sessions/{sid}", f"/questions/sessions/{sid}"):
+        page = client.get(url).text
+        region = page.split('data-live-region="panel">')[1].split('data-outbox-message="ballot"')[0]
+        assert region.count("<div") < region.count("</div>"), url  # the message comes after the region closed

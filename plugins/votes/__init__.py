@@ -75,3 +75,13 @@ def intranet_demo_data(office, people, actor):
     from .demo import seed
 
     seed(office, people, actor)
+
+
+@hookimpl
+def intranet_session_status_changed(session, previous, actor):
+    from intranet_scheduling.models import SessionStatus
+
+    if session.status == SessionStatus.CLOSED:
+        from .services import close_open_votes
+
+        close_open_votes(session)

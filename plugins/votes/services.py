@@ -187,6 +187,7 @@ def open_vote(
         raise ServiceError(_("Only the chair opens a vote."))
     if meeting.status != SessionStatus.IN_PROGRESS:
         raise ServiceError(_("A vote is held while the meeting is in progress."))
+    db.session.execute(select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())  # one opening at a time
     if db.session.scalar(select(Vote.id).where(Vote.session_id == meeting.id, Vote.status == Status.OPEN)):
         raise ServiceError(_("Another vote of this meeting is open: close it first."))
     threshold = rule(meeting.office_id, subject)
@@ -259,7 +260,7 @@ def time_is_up(vote: Vote, now: datetime | None = None) -> bool:
 
 
 def _open_or_refuse(vote: Vote) -> None:
-    if vote.status != Status.OPEN:
+    if vote.status != Status.OPEN or vote.session.status != SessionStatus.IN_PROGRESS:
         raise ServiceError(_("This vote is closed: no more ballots are taken."))
     if time_is_up(vote):
         raise ServiceError(
@@ -381,19 +382,31 @@ def close(vote: Vote, actor) -> None:
     ballot's held ballots are written out and it waits for the counting committee."""
     if actor is not None and not is_chair(actor, vote.session):
         raise ServiceError(_("Only the chair closes a vote."))
-    locked = db.session.scalar(
-        select(Vote).where(Vote.id == vote.id).with_for_update().execution_options(populate_existing=True)
-    )
-    if locked.status != Status.OPEN:
+    if _locked(vote).status != Status.OPEN:
         raise ServiceError(_("This vote is already closed."))
     vote.closed_at = min(utcnow(), vote.closes_at)
-    record_change("votes.close", vote, office_id=vote.office_id, actor=actor, time_up=actor is None)
+    # Time ran out (or the meeting closed): nobody closed it, least of all the member whose request noticed.
+    record_change("votes.close", vote, office_id=vote.office_id, actor=actor, anonymous=actor is None)
     if vote.secret:
         vote.status = Status.COUNTING
         _release(vote)
         _announce_everyone(vote)
     else:
         _finalise(vote)
+
+
+def _locked(vote: Vote) -> Vote:
+    """The vote read afresh under an exclusive lock: its state changes one at a time (two committee
+    members confirming at once call the minutes' hook once), and after every ballot in flight."""
+    return db.session.scalar(
+        select(Vote).where(Vote.id == vote.id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def close_open_votes(meeting: Meeting) -> None:
+    """The meeting closed: its open votes close with it (before its commit)."""
+    for vote in db.session.scalars(select(Vote).where(Vote.session_id == meeting.id, Vote.status == Status.OPEN)):
+        close(vote, None)
 
 
 def close_if_due(vote: Vote) -> bool:
@@ -444,7 +457,7 @@ def enter_tally(vote: Vote, actor, *, in_favour: int | None, against: int | None
     """The counting committee's tally of the paper ballots; never more than the members who voted on paper."""
     if not on_committee(actor, vote):
         raise ServiceError(_("Only the counting committee enters the paper ballots' tally."))
-    if vote.status != Status.COUNTING:
+    if _locked(vote).status != Status.COUNTING:
         raise ServiceError(_("The tally is entered after the vote closes and before the count is confirmed."))
     for value, field in ((in_favour, "in_favour"), (against, "against"), (other, "other")):
         if value is None or not 0 <= value <= TALLY_MAX:
@@ -469,7 +482,7 @@ def confirm(vote: Vote, actor) -> None:
     """The committee confirms the count: the secret ballot is final and goes to the minutes."""
     if not on_committee(actor, vote):
         raise ServiceError(_("Only the counting committee confirms the count."))
-    if vote.status != Status.COUNTING:
+    if _locked(vote).status != Status.COUNTING:
         raise ServiceError(_("Only a closed secret ballot waiting for its count is confirmed."))
     if vote.paper_for is None and paper_voters(vote):
         raise ServiceError(_("Enter the paper ballots' tally before confirming the count."))

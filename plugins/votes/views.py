@@ -275,9 +275,7 @@ def open_vote(session_id: int):
 def cast(vote_id: int):
     vote = _vote(vote_id)
     back = _page_url(vote.session_id, "#mine")
-    choice, user = _choice(), current_user._get_current_object()
-    if services.close_if_due(vote):  # the time ran out: the service refuses the closed vote
-        choice = choice or Choice.OTHER
+    choice, user, due = _choice(), current_user._get_current_object(), services.time_is_up(vote)
     if choice is None:
         return respond(lambda: _refuse(_("Choose in favour, against or other opinion.")), back)
 
@@ -286,7 +284,10 @@ def cast(vote_id: int):
             return _("Your ballot is in the box. Your receipt code: %(code)s", code=code)
         return _("Your vote is recorded.")
 
-    return respond(lambda: services.cast(vote, user, choice), back, success)
+    answer = respond(lambda: services.cast(vote, user, choice), back, success)
+    if due:  # refused above (rolled back with its idempotency key); the close is a transaction of its own
+        services.close_if_due(vote)
+    return answer
 
 
 @bp.post("/votes/<int:vote_id>/hand")
