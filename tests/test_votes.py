@@ -295,6 +295,14 @@ def test_pages_per_role(app, client, login, sid):
             assert client.get(f"/votes/sessions/{sid}/poll/conduct").status_code == (200 if chair else 403)
     login("dubi")
     assert "không biểu quyết" in client.get(f"/votes/sessions/{sid}").text  # told why, in Vietnamese
+    secret = _secret_after(app, sid, vid)
+    login("chiuy")  # on the counting committee, not a chair
+    page = client.get(f"/votes/sessions/{sid}").text
+    assert 'id="count"' in page and 'id="conduct"' not in page and f"/votes/votes/{secret}/paper" in page
+    assert client.get(f"/votes/sessions/{sid}/poll/count").status_code == 200
+    assert client.get(f"/votes/sessions/{sid}/poll/conduct").status_code == 403
+    login("member1")
+    assert client.get(f"/votes/sessions/{sid}/poll/count").status_code == 403
     client.post("/logout")
     assert client.get(f"/votes/sessions/{sid}").status_code == 302  # signed out: the sign-in page
     assert client.post(f"/votes/votes/{vid}/cast", data={"choice": "for"}).status_code in (302, 400)
@@ -335,18 +343,21 @@ def test_a_ballot_from_the_outbox_counts_once_and_refusals_are_clear(app, client
 
 
 def test_a_ballot_is_cheap(app, client, login, sid):
-    vid = _open(app, sid)
+    """A secret ballot (the dearer kind): a handful of statements, nothing rendered."""
+    vid = _secret(app, sid)
     login("member1")
     with sql_statements(app) as statements:
         assert _post(client, f"/votes/votes/{vid}/cast", key="ballot-key-cheap01", choice="for").status_code == 204
-    assert len(statements) <= 16, statements
+    assert len(statements) <= 13, statements
 
 
 def test_the_vote_reaches_the_queue_page_and_the_projector_through_slots(app, client, login, sid, data):
     _open(app, sid)
     login("member1")
-    for url in (f"/questions/sessions/{sid}", f"/questions/sessions/{sid}/screen"):
+    pages = (f"/questions/sessions/{sid}", f"/questions/sessions/{sid}/screen", f"/meetings/sessions/{sid}/follow")
+    for url in pages:
         assert "Nghị quyết chuyên đề" in client.get(url).text, url
+    assert f"/votes/sessions/{sid}" in client.get(f"/scheduling/sessions/{sid}").text  # the meeting's page: a link
     data.enable("votes", "DIST", False)
     assert "Nghị quyết chuyên đề" not in client.get(f"/questions/sessions/{sid}").text
     assert client.get(f"/votes/sessions/{sid}").status_code == 404
@@ -543,3 +554,40 @@ def test_a_late_ballots_refusal_has_a_place_that_outlives_the_live_region(app, c
         page = client.get(url).text
         region = page.split('data-live-region="panel">')[1].split('data-outbox-message="ballot"')[0]
         assert region.count("<div") < region.count("</div>"), url  # the message comes after the region closed
+
+
+def _secret_after(app, sid, vid):
+    """Close the open vote ``vid``, then open a secret ballot counted by chiuy and member2."""
+    with app.test_request_context():
+        _do(app, services.close, vid, _user("bithu"))
+    return _secret(app, sid)
+
+
+def test_counts_show_live_only_for_an_open_vote_whose_chair_wishes_it(app, client, login, sid):
+    login("member1")
+    for live_counts, shown in ((False, False), (True, True)):
+        vid = _open(app, sid, live_counts=live_counts)
+        _cast(app, vid, "member2", Choice.AGAINST)
+        assert ('class="vote-counts"' in client.get(f"/votes/sessions/{sid}").text) == shown
+        with app.test_request_context():
+            _do(app, services.close, vid, _user("bithu"))
+    vid = _open(app, sid, subject=Subject.DISCIPLINE, secret=True, committee=("chiuy", "member2"), live_counts=True)
+    _cast(app, vid, "member2", Choice.AGAINST)
+    panel = client.get(f"/votes/sessions/{sid}").text.split(f'id="vote-{vid}"')[1].split("</article>")[0]
+    assert "vote-counts" not in panel and "Không tán thành: <strong>1" not in panel  # a secret ballot: never live
+
+
+def test_the_panel_is_rendered_once_for_every_member(app, data, login, sid):
+    """A shared render: six members loading the page after a ballot cost one render of the votes panel."""
+    from test_shared_renders import _renders
+
+    vid = _open(app, sid)
+    clients = []
+    for username in ("member1", "member2", "chiuy", "phobithu", "bithu", "dubi"):
+        clients.append(app.test_client())
+        login(username, c=clients[-1])
+    _cast(app, vid, "member1")
+    with _renders("votes/_panel.html") as made:
+        for c in clients:
+            assert c.get(f"/votes/sessions/{sid}").status_code == 200
+    assert len(made) == 1

@@ -113,9 +113,7 @@ class Vote(db.Model):
     sentence: Mapped[str] = mapped_column(Text, default="")
 
     session: Mapped[Meeting] = relationship()
-    committee: Mapped[list[Counter]] = relationship(
-        cascade="all, delete-orphan", order_by="Counter.position", lazy="selectin"
-    )
+    committee: Mapped[list[Counter]] = relationship(cascade="all, delete-orphan", order_by="Counter.position")
 
 
 class Counter(db.Model):

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from intranet import live
 from intranet.access import can
@@ -88,7 +89,7 @@ def _meeting(session_id: int) -> Meeting:
 def _vote(vote_id: int) -> Vote:
     if not services.may_follow(current_user, current_user.office_id):
         abort(403)
-    vote = db.session.get(Vote, vote_id)
+    vote = db.session.get(Vote, vote_id, options=[joinedload(Vote.session)])  # every action reads its meeting
     if vote is None or vote.office_id != current_user.office_id:
         abort(404)
     return vote
