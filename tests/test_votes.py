@@ -591,3 +591,26 @@ def test_the_panel_is_rendered_once_for_every_member(app, data, login, sid):
         for c in clients:
             assert c.get(f"/votes/sessions/{sid}").status_code == 200
     assert len(made) == 1
+
+
+def test_the_secretary_names_a_member_to_chair_the_meetings_votes(app, client, login, sid):
+    with app.test_request_context():
+        meeting = db.session.get(Meeting, sid)
+        with pytest.raises(ServiceError, match="Chỉ bí thư"):
+            services.name_chair(meeting, _user("phobithu"), _user("member2"))
+        with pytest.raises(ServiceError, match="không phải đảng viên của chi bộ"):
+            services.name_chair(meeting, _user("bithu"), _user("othermember"))
+    with pytest.raises(ServiceError, match="Chỉ chủ trì"):
+        _open(app, sid, "member2")
+    login("bithu")
+    member2 = str(vcell_id(app, "member2"))
+    assert _post(client, f"/votes/sessions/{sid}/chair", member_id=member2).status_code == 204
+    vid = _open(app, sid, "member2")  # the named chair opens and closes this meeting's votes
+    login("member2")
+    assert client.get(f"/votes/sessions/{sid}/poll/conduct").status_code == 200
+    assert _post(client, f"/votes/votes/{vid}/close").status_code == 204
+    login("bithu")
+    assert _post(client, f"/votes/sessions/{sid}/chair", member_id="0").status_code == 204
+    assert _post(client, f"/votes/sessions/{sid}/chair", member_id="abc").status_code == 422
+    with pytest.raises(ServiceError, match="Chỉ chủ trì"):
+        _open(app, sid, "member2")

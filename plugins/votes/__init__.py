@@ -47,6 +47,7 @@ def intranet_permissions():
             frozenset({Role.SECRETARY, Role.DEPUTY}),
         ),
         Permission("votes.rules", _l("Set the cell's voting rules per kind of vote"), frozenset({Role.SECRETARY})),
+        Permission("votes.name_chair", _l("Name the member who chairs a meeting's votes"), frozenset({Role.SECRETARY})),
     ]
 
 

@@ -73,6 +73,18 @@ class Rule(db.Model):
     strict: Mapped[bool] = mapped_column(Boolean)  # "more than" the share; else "at least"
 
 
+class MeetingChair(db.Model):
+    """The member the secretary named to chair a meeting's votes, besides those who hold ``votes.conduct``."""
+
+    __tablename__ = "votes_meeting_chair"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+
+    user: Mapped[User] = relationship()
+
+
 class Vote(db.Model):
     """One vote in a meeting, with the rule it was opened under (a later change of the office's rule
     does not change it) and, once final, its count."""

@@ -34,7 +34,21 @@ from intranet_scheduling.hookspecs import VoteResult
 from intranet_scheduling.models import Attendance, Meeting, SessionStatus
 
 from . import rules
-from .models import Ballot, Base, Choice, CountedCode, Counter, Form, HeldBallot, Rule, Status, Subject, Vote, Voter
+from .models import (
+    Ballot,
+    Base,
+    Choice,
+    CountedCode,
+    Counter,
+    Form,
+    HeldBallot,
+    MeetingChair,
+    Rule,
+    Status,
+    Subject,
+    Vote,
+    Voter,
+)
 
 _BALLOTS = Sealer(b"intranet votes: held ballots")
 TITLE_MAX = 500
@@ -61,8 +75,37 @@ def may_follow(user, office_id: int) -> bool:
 
 
 def is_chair(user, meeting: Meeting) -> bool:
-    """Opens and closes votes, records hands raised in the hall: who holds ``votes.conduct``."""
-    return can(user, "votes.conduct", meeting.office_id)
+    """Opens and closes votes, records hands raised in the hall: who holds ``votes.conduct``, and the
+    member the secretary named to chair this meeting's votes."""
+    if can(user, "votes.conduct", meeting.office_id):
+        return True
+    named = db.session.get(MeetingChair, meeting.id)
+    return named is not None and named.user_id == user.id
+
+
+def named_chair(meeting: Meeting) -> User | None:
+    named = db.session.get(MeetingChair, meeting.id)
+    return named.user if named else None
+
+
+def name_chair(meeting: Meeting, actor, member: User | None) -> None:
+    """The secretary names (or, with None, un-names) a member of the cell to chair this meeting's votes."""
+    if not can(actor, "votes.name_chair", meeting.office_id):
+        raise ServiceError(_("Only the secretary names the chair of a meeting's votes."))
+    if member is not None and not scheduling.is_member(member, meeting.office_id):
+        raise ServiceError(_("“%(name)s” is not a member of this cell.", name=member.full_name), "member_id")
+    row = db.session.get(MeetingChair, meeting.id)
+    if member is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(MeetingChair(session_id=meeting.id, office_id=meeting.office_id, user_id=member.id))
+    else:
+        row.user_id = member.id
+    record_change(
+        "votes.chair", meeting, office_id=meeting.office_id, actor=actor, member=member.id if member else None
+    )
+    _announce_everyone_of(meeting)
 
 
 def on_committee(user, vote: Vote) -> bool:
@@ -77,7 +120,15 @@ def _announce(vote: Vote, *user_ids: int) -> None:
 
 def _announce_everyone(vote: Vote) -> None:
     """A vote opened or closed: every member's own part changes (what they may do now)."""
-    _announce(vote, *(m.id for m in scheduling.members(vote.office_id)))
+    _announce_everyone_of(vote.session)
+
+
+def _announce_everyone_of(meeting: Meeting) -> None:
+    live.publish_on_commit(
+        panel_channel(meeting.id),
+        *(mine_channel(meeting.id, m.id) for m in scheduling.members(meeting.office_id)),
+        prompt=True,
+    )
 
 
 # --- rules ------------------------------------------------------------------------------------------
@@ -310,7 +361,7 @@ def cast(vote: Vote, user: User, choice: Choice) -> str | None:
         )
         _announce(vote, user.id)
         return None
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    code = "".join(secrets.choice(CODE_ALPHABET) for _position in range(8))
     _insert_voter(
         vote,
         Voter(vote_id=vote.id, user_id=user.id, user=user, office_id=vote.office_id, code=code),

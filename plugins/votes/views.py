@@ -26,6 +26,7 @@ from intranet.live_regions import LiveRegions
 from intranet.models import User
 from intranet.params import parse_int
 from intranet.refusals import ServiceError, respond
+from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Meeting, SessionStatus
 
 from . import rules, services
@@ -144,6 +145,8 @@ def _region_html(region: str, session_id: int, user_id: int | None = None) -> st
             present=present,
             current=current,
             recorded={v.user_id: v for v in services.voters(current)} if current else {},
+            members=scheduling.members(meeting.office_id),
+            named=services.named_chair(meeting),
             in_progress=meeting.status == SessionStatus.IN_PROGRESS,
             **common,
         )
@@ -268,6 +271,21 @@ def open_vote(session_id: int):
         ),
         _page_url(meeting.id),
         _("The vote is open."),
+    )
+
+
+@bp.post("/sessions/<int:session_id>/chair")
+def name_chair(session_id: int):
+    meeting = _meeting(session_id)
+    member_id = parse_int(request.form.get("member_id", ""))
+    member = db.session.get(User, member_id) if member_id else None
+    if member_id is None or (member_id and member is None):
+        return respond(lambda: _refuse(_("Choose a member of the cell, or nobody.")), _page_url(meeting.id))
+    actor = current_user._get_current_object()
+    return respond(
+        lambda: services.name_chair(meeting, actor, member),
+        _page_url(meeting.id, "#conduct"),
+        _("The chair of this meeting's votes is named."),
     )
 
 

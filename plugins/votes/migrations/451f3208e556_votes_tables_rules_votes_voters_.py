@@ -1,13 +1,14 @@
-"""votes tables: rules, votes, voters, counting committee, held and counted ballots
+"""votes tables: rules, votes, voters, counting committee, held and counted ballots, the named chair
 
 The votes plugin's first revision, on its own branch: each office's rule per kind of vote (none until
-its secretary changes a default), the votes of a meeting with the rule they were opened under and
-their final count, who voted (an open vote's choice; a secret ballot's receipt code), the counting
-committee, and a secret ballot's held (sealed) ballots, its ballots and its counted receipt codes.
+its secretary changes a default), the member named to chair a meeting's votes, the votes of a meeting
+with the rule they were opened under and their final count, who voted (an open vote's choice; a secret
+ballot's receipt code), the counting committee, and a secret ballot's held (sealed) ballots, its
+ballots and its counted receipt codes.
 
-Revision ID: ff930ed6f4e3
+Revision ID: 451f3208e556
 Revises:
-Create Date: 2026-11-30 06:37:24.757275
+Create Date: 2026-11-30 06:57:36.158673
 
 """
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "ff930ed6f4e3"
+revision = "451f3208e556"
 down_revision = None
 branch_labels = ("votes",)
 depends_on = ["b912f3cb72af", "a2c4c421be5f"]
@@ -54,6 +55,31 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("office_id", "subject", name=op.f("pk_votes_rule")),
     )
+    op.create_table(
+        "votes_meeting_chair",
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("office_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["office_id"], ["office.id"], name=op.f("fk_votes_meeting_chair_office_id_office"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["scheduling_session.id"],
+            name=op.f("fk_votes_meeting_chair_session_id_scheduling_session"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_votes_meeting_chair_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("session_id", name=op.f("pk_votes_meeting_chair")),
+    )
+    with op.batch_alter_table("votes_meeting_chair", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_votes_meeting_chair_office_id"), ["office_id"], unique=False)
+
     op.create_table(
         "votes_vote",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -272,5 +298,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_votes_vote_office_id"))
 
     op.drop_table("votes_vote")
+    with op.batch_alter_table("votes_meeting_chair", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_votes_meeting_chair_office_id"))
+
+    op.drop_table("votes_meeting_chair")
     op.drop_table("votes_rule")
     # ### end Alembic commands ###
