@@ -113,9 +113,8 @@ def on_committee(user, vote: Vote) -> bool:
 
 
 def _announce(vote: Vote, *user_ids: int) -> None:
-    live.publish_on_commit(
-        panel_channel(vote.session_id), *(mine_channel(vote.session_id, u) for u in user_ids), prompt=True
-    )
+    """A ballot or a tally: streams coalesce a burst of them into one update a second."""
+    live.publish_on_commit(panel_channel(vote.session_id), *(mine_channel(vote.session_id, u) for u in user_ids))
 
 
 def _announce_everyone(vote: Vote) -> None:
@@ -124,6 +123,7 @@ def _announce_everyone(vote: Vote) -> None:
 
 
 def _announce_everyone_of(meeting: Meeting) -> None:
+    """A vote opened or closed: sent at once, not coalesced."""
     live.publish_on_commit(
         panel_channel(meeting.id),
         *(mine_channel(meeting.id, m.id) for m in scheduling.members(meeting.office_id)),
