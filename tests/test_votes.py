@@ -614,3 +614,36 @@ def test_the_secretary_names_a_member_to_chair_the_meetings_votes(app, client, l
     assert _post(client, f"/votes/sessions/{sid}/chair", member_id="abc").status_code == 422
     with pytest.raises(ServiceError, match="Chỉ chủ trì"):
         _open(app, sid, "member2")
+
+
+def test_the_slots_stand_outside_the_host_pages_live_roots(app, client, login, sid):
+    """live.js swaps every [data-live-region] inside a page's live root by its name: a slot's regions
+    inside another plugin's root would be overwritten by that plugin's region of the same name."""
+    from html.parser import HTMLParser
+
+    class Roots(HTMLParser):
+        VOID = {"input", "meta", "link", "br", "img", "hr", "source"}
+
+        def __init__(self):
+            super().__init__()
+            self.stack, self.nested = [], []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if (attrs.get("id") or "").startswith("votes-") and any(live for _t, live in self.stack):
+                self.nested.append(attrs["id"])
+            if tag not in self.VOID:  # another plugin's live root: a stream not of ours
+                self.stack.append((tag, "data-live-stream" in attrs and "/votes/" not in attrs["data-live-stream"]))
+
+        def handle_endtag(self, tag):
+            while self.stack and self.stack.pop()[0] != tag:
+                pass
+
+    _open(app, sid)
+    login("member1")
+    for url in (f"/questions/sessions/{sid}", f"/questions/sessions/{sid}/screen", f"/meetings/sessions/{sid}/follow"):
+        page = client.get(url).text
+        assert 'id="votes-' in page, url
+        roots = Roots()
+        roots.feed(page)
+        assert roots.nested == [], url
