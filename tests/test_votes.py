@@ -318,10 +318,13 @@ def _post(client, url, key=None, **form):
 def test_a_ballot_from_the_outbox_counts_once_and_refusals_are_clear(app, client, login, sid):
     vid = _open(app, sid)
     login("member1")
-    first = _post(client, f"/votes/votes/{vid}/cast", key="ballot-key-000001", choice="for")
-    again = _post(
-        client, f"/votes/votes/{vid}/cast", key="ballot-key-000001", choice="for"
-    )  # the link dropped the answer
+    member2 = str(vcell_id(app, "member2"))  # a ballot names no one: it is always the sender's own
+    first = _post(
+        client, f"/votes/votes/{vid}/cast", key="ballot-key-000001", choice="for", member_id=member2, user_id=member2
+    )
+    again = _post(  # the link dropped the answer: the outbox sends the same again
+        client, f"/votes/votes/{vid}/cast", key="ballot-key-000001", choice="for", member_id=member2, user_id=member2
+    )
     assert first.status_code == again.status_code == 204 and again.headers.get("Idempotent-Replayed") == "true"
     twice = _post(client, f"/votes/votes/{vid}/cast", key="ballot-key-000002", choice="against")
     assert twice.status_code == 422 and "đã biểu quyết" in twice.text
@@ -340,6 +343,8 @@ def test_a_ballot_from_the_outbox_counts_once_and_refusals_are_clear(app, client
     assert late.status_code == 422 and "đã kết thúc" in late.text
     with app.app_context():
         assert db.session.get(Vote, vid).in_favour == 1
+        (only,) = db.session.scalars(select(Voter)).all()
+        assert only.user_id == vcell_id(app, "member1") == only.recorded_by_id
 
 
 def test_a_ballot_is_cheap(app, client, login, sid):
