@@ -249,3 +249,82 @@ def test_a_drafter_who_does_not_chair_cannot_count_who_asked_through_the_chair(a
     assert _asked_column(page.text, qcell["m3"]) == "0", "the deputy learns who asked through the chair"
     login("bithu")  # the chair knew who asked: their figures count it
     assert _asked_column(client.get(f"/evaluations/participation?year={PAST.year}").text, qcell["m3"]) == "1"
+
+
+# --- secret ballots (votes plugin) ------------------------------------------------------------------------
+
+VOTERS = 18
+
+
+def test_no_join_links_a_secret_ballot_to_its_voter(app, data, qcell):
+    """Eighteen members cast a secret ballot online, one transaction each; the closing writes the
+    ballots. Every join the ratings' test tries fails: columns, ids, system columns, row order,
+    transaction ids, time; the receipt codes published name no choice and come sorted."""
+    from test_votes import _cast, _do, _open, _present
+
+    from intranet_votes import services as votes
+    from intranet_votes.models import Ballot, Choice, CountedCode, HeldBallot, Voter
+
+    usernames = [data.user(f"voter{i:02d}", "DIST") and f"voter{i:02d}" for i in range(VOTERS)]
+    from test_questions import _meeting
+
+    sid = _meeting(app)
+    _present(app, sid, "bithu", "chiuy", "member2", *usernames)
+    vid = _open(app, sid, subject=votes.Subject.DISCIPLINE, secret=True, committee=("chiuy", "member2"))
+    choices = list(Choice)
+    truth = {}
+    for i, username in enumerate(usernames):
+        choice = choices[(i * 7) % 5 % 3]  # a mix, not a pattern of the order
+        _cast(app, vid, username, choice)
+        truth[username] = choice.value
+    with app.app_context():
+        held = db.session.scalars(select(HeldBallot.sealed)).all()
+        assert len(held) == VOTERS and not any(c.value in h for h in held for c in Choice)  # sealed
+        held_columns = {c["name"] for c in inspect(db.engine).get_columns("votes_held")}
+        assert held_columns == {"id", "office_id", "vote_id", "sealed"}  # no author, no time
+    with app.test_request_context():
+        _do(app, votes.close, vid, _user("bithu"))
+    with app.app_context():
+        by_id = {_user(u).id: c for u, c in truth.items()}
+        assert db.session.scalar(select(db.func.count()).select_from(HeldBallot)) == 0
+
+        # Columns: nothing in common but the office and the vote; no time, no code; random keys.
+        ballot_columns = {c["name"]: c for c in inspect(db.engine).get_columns("votes_ballot")}
+        voter_columns = {c["name"] for c in inspect(db.engine).get_columns("votes_voter")}
+        assert ballot_columns.keys() == {"id", "office_id", "vote_id", "choice"}
+        assert ballot_columns.keys() & voter_columns == {"office_id", "vote_id", "choice"}
+        assert not any(db.session.scalars(select(Voter.choice)))  # an open vote's column: empty on a secret one
+        code_columns = {c["name"] for c in inspect(db.engine).get_columns("votes_counted_code")}
+        assert code_columns == {"vote_id", "code", "office_id"}  # the published codes: no choice
+        ids = db.session.scalars(select(Ballot.id)).all()
+        assert len(set(ids)) == VOTERS and not any(i.isdigit() for i in ids)
+
+        # Row order: the i-th voter against the i-th ballot.
+        voters = _rows("votes_voter", "user_id")
+        ballots = _rows("votes_ballot", "choice")
+        assert len(voters) == len(ballots) == VOTERS
+        assert not all(by_id[v[0]] == b[0] for v, b in zip(voters, ballots)), "ballots kept their voters' order"
+        # The counted codes are written sorted, not in the order the members voted.
+        codes = _rows("votes_counted_code", "code")
+        assert {c[0] for c in codes} == set(db.session.scalars(select(Voter.code)))
+        assert not all(v[0] == c[0] for v, c in zip(_rows("votes_voter", "code"), codes))
+
+        # Transaction ids (PostgreSQL): the ballots were written together, by a transaction that wrote no voter.
+        if db.engine.dialect.name == "postgresql":
+            voter_xids = {v[2] for v in voters}
+            ballot_xids = {b[2] for b in ballots}
+            assert len(ballot_xids) == 1 and not voter_xids & ballot_xids
+            assert not voter_xids & {c[2] for c in codes}
+
+        # Time: no ballot or voter has one, and the audit records no ballot.
+        for table in ("votes_ballot", "votes_voter", "votes_counted_code"):
+            assert not any(
+                isinstance(c["type"], DateTime) or "time" in str(c["type"]).lower()
+                for c in inspect(db.engine).get_columns(table)
+            ), table
+        from intranet.models import AuditEvent
+
+        actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("votes.%"))))
+        assert actions == {"votes.open", "votes.close"}
+        assert sorted(db.session.scalars(select(Ballot.choice))) == sorted(Choice(c) for c in truth.values())
+        assert db.session.scalar(select(db.func.count()).select_from(CountedCode)) == VOTERS

@@ -78,7 +78,7 @@ def test_a_chunked_body_is_cut_off_at_the_cap(app, client):
 
 # --- item 15: a plugin switched off answers nothing, a 304 included -----------------------------------
 
-PLUGINS_OFF_ORDER = ("hello_extra", "hello", "questions", "meetings", "evaluations", "scheduling")
+PLUGINS_OFF_ORDER = ("hello_extra", "hello", "questions", "meetings", "evaluations", "votes", "scheduling")
 
 
 def _url(app, rule, ids: dict) -> str:

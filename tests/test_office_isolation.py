@@ -69,6 +69,18 @@ def _targets(app, cell):
         member = db.session.get(User, cell["member"])
         queued = queue.ask(session, member, "Member1 queued question")
         turn = queue.raise_hand(session, member)
+        from intranet_votes import services as votes
+        from intranet_votes.models import Subject
+
+        services.take_attendance(session, {cell["member"]}, None)
+        vote = votes.open_vote(
+            session,
+            db.session.get(User, cell["secretary"]),
+            subject=Subject.MOTION,
+            title="Member1 vote",
+            secret=False,
+            minutes=5,
+        )
         from intranet_evaluations import documents as papers
         from intranet_evaluations import services as evaluations
         from intranet_scheduling.models import SessionStatus
@@ -83,8 +95,8 @@ def _targets(app, cell):
 
         from intranet.plugins import manager
 
-        vote = _result()  # a secret ballot: its tally report is a document of the office too
-        manager().for_office(dist.id).intranet_session_vote_closed(session=session, result=vote)
+        # the vote's result as a secret ballot: its tally report is a document of the office too
+        manager().for_office(dist.id).intranet_session_vote_closed(session=session, result=_result(vote.id))
         from intranet.models import UserSession
 
         signed_in = UserSession(user_id=cell["member"], token_hash="0" * 64, auth_version=member.auth_version)
@@ -102,9 +114,9 @@ def _targets(app, cell):
             "document_id": document.id,
             "question_id": queued.id,
             "turn_id": turn.id,
+            "vote_id": vote.id,
             "task_id": task.id,
             "cell_document_id": paper.id,
-            "vote_id": vote.vote_id,
             "user_session_id": signed_in.id,
         }
 

@@ -71,6 +71,7 @@ def test_plugin_is_on_by_default_and_can_be_switched_off(client, data, cell2, lo
     data.enable("questions", "DIST", False)  # these need scheduling
     data.enable("evaluations", "DIST", False)
     data.enable("meetings", "DIST", False)
+    data.enable("votes", "DIST", False)
     data.enable("scheduling", "DIST", False)
     assert client.get("/scheduling/").status_code == 404
     assert "Buổi sinh hoạt" not in client.get("/").text
@@ -414,6 +415,7 @@ def test_calendar_feed_stops_when_the_plugin_is_off_or_the_user_deactivated(app,
     data.enable("questions", "DIST", False)  # these need scheduling
     data.enable("evaluations", "DIST", False)
     data.enable("meetings", "DIST", False)
+    data.enable("votes", "DIST", False)
     data.enable("scheduling", "DIST", False)
     assert app.test_client().get(path).status_code == 404
     data.enable("scheduling", "DIST", True)
