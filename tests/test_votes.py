@@ -13,6 +13,7 @@ from test_questions import _meeting, _user
 
 from intranet.extensions import db
 from intranet.idempotency import IdempotencyKey
+from intranet.models import PartyStatus
 from intranet.plugins import hookimpl, manager
 from intranet.refusals import ServiceError
 from intranet_scheduling import services as scheduling
@@ -652,3 +653,69 @@ def test_the_slots_stand_outside_the_host_pages_live_roots(app, client, login, s
         roots = Roots()
         roots.feed(page)
         assert roots.nested == [], url
+
+
+# --- review 2: the vote's real result through the hook, receipt codes, the electorate, anonymity ----------
+
+
+def _drafted(app, sid, kind, vote_id=0):
+    from intranet_evaluations import documents
+
+    with app.test_request_context():
+        document = documents.draft(db.session.get(Meeting, sid), kind, _user("bithu"), vote_id)
+        db.session.commit()
+        return "\n".join(s["text"] for s in document.content["sections"])
+
+
+def test_a_real_vote_reaches_the_minutes_the_resolution_and_the_tally_report(app, sid):
+    """No hand-made result: an open vote and a secret ballot held through the services, and what the
+    evaluations plugin drafts from what the hook really delivered (SQLite and PostgreSQL)."""
+    from intranet_evaluations.models import VoteRecord
+
+    motion = _open(app, sid, subject=Subject.MOTION)
+    for username in ("bithu", "member1", "phobithu"):
+        _cast(app, motion, username)
+    _cast(app, motion, "chiuy", Choice.AGAINST)
+    with app.test_request_context():
+        _do(app, services.close, motion, _user("bithu"))
+    resolution = _open(app, sid, subject=Subject.DISCIPLINE, secret=True, committee=("chiuy", "member2"))
+    for username, choice in (("bithu", Choice.FOR), ("member1", Choice.FOR), ("phobithu", Choice.AGAINST)):
+        _cast(app, resolution, username, choice)
+    with app.test_request_context():
+        _do(app, services.hand_paper_ballot, resolution, _user("chiuy"), _user("member2"))
+        _do(app, services.hand_paper_ballot, resolution, _user("member2"), _user("chiuy"))
+        _do(app, services.close, resolution, _user("bithu"))
+        _do(app, services.enter_tally, resolution, _user("member2"), in_favour=2, against=0, other=0)
+        _do(app, services.confirm, resolution, _user("chiuy"))
+        scheduling.advance(db.session.get(Meeting, sid), SessionStatus.CLOSED, None)
+        db.session.commit()
+    with app.app_context():
+        records = {r.vote_id: r for r in db.session.scalars(select(VoteRecord))}
+        assert set(records) == {motion, resolution}
+        assert all(r.closed_at.tzinfo is not None for r in records.values())
+        secret = records[resolution]
+        assert (secret.base, secret.eligible_present, secret.voted, secret.voted_on_paper) == (6, 5, 5, 2)
+        assert (secret.in_favour, secret.against, secret.other, secret.passed) == (4, 1, 0, True)
+        assert secret.counting_committee == ["Chi Ủy", "Đảng Viên Hai"]
+        sentence = db.session.get(Vote, resolution).sentence
+        assert sentence == "Đề nghị thi hành kỷ luật được thông qua với 4/6 đảng viên chính thức tán thành, đạt 66,7 %"
+    minutes = _drafted(app, sid, "minutes")
+    assert "Tán thành: 3; không tán thành: 1; ý kiến khác: 0." in minutes  # the motion, by show of hands
+    assert "đã biểu quyết: 5 (trong đó 2 phiếu giấy)." in minutes
+    assert "Ban kiểm phiếu: đồng chí Chi Ủy (trưởng ban), đồng chí Đảng Viên Hai." in minutes
+    assert f"Kết quả: {sentence}." in minutes
+    report = _drafted(app, sid, "tally", resolution)
+    assert "1. Đồng chí Chi Ủy — Trưởng ban" in report and "2. Đồng chí Đảng Viên Hai — Thành viên" in report
+    assert "Số phiếu thu vào: 5 (bỏ phiếu trực tuyến: 3; phiếu giấy: 2)." in report and sentence in report
+
+
+def test_a_resolution_vote_decides_the_drafted_resolution(app, sid):
+    vid = _open(app, sid)
+    for username in ("bithu", "member1"):
+        _cast(app, vid, username)
+    with app.test_request_context():
+        _do(app, services.close, vid, _user("bithu"))
+        scheduling.advance(db.session.get(Meeting, sid), SessionStatus.CLOSED, None)
+        db.session.commit()
+    text = _drafted(app, sid, "resolution")
+    assert "Dự thảo Nghị quyết chưa được thông qua: Nghị quyết không được thông qua với 2/6" in text
