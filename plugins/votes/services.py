@@ -57,6 +57,7 @@ COMMITTEE_SIZE = (2, 3)  # ban kiểm phiếu
 SHARE_MAX = 10  # a rule's fraction: whole numbers up to tenths
 TALLY_MAX = 10_000
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
+CODE_LENGTH = 10  # 50 bits: two ballots of a vote drawing the same code is all but impossible, and harmless
 
 
 # --- channels and rights ------------------------------------------------------------------------------
@@ -359,7 +360,7 @@ def cast(vote: Vote, user: User, choice: Choice) -> str | None:
         )
         _announce(vote, user.id)
         return None
-    code = "".join(secrets.choice(CODE_ALPHABET) for _position in range(8))
+    code = _receipt_code(vote)
     _insert_voter(
         vote,
         Voter(vote_id=vote.id, user_id=user.id, user=user, office_id=vote.office_id, code=code),
@@ -368,6 +369,19 @@ def cast(vote: Vote, user: User, choice: Choice) -> str | None:
     )
     _announce(vote, user.id)
     return code
+
+
+def _draw_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _position in range(CODE_LENGTH))
+
+
+def _receipt_code(vote: Vote) -> str:
+    """A code no earlier ballot of this vote has, so a member's code names their ballot alone (two
+    ballots racing could still draw the same one: the close publishes it once and counts both)."""
+    while True:
+        code = _draw_code()
+        if db.session.scalar(select(Voter.user_id).where(Voter.vote_id == vote.id, Voter.code == code)) is None:
+            return code
 
 
 def record_hand(vote: Vote, actor, member: User, choice: Choice) -> None:
@@ -487,7 +501,7 @@ def _release(vote: Vote) -> None:
         )
         db.session.execute(
             insert(CountedCode),
-            [{"vote_id": vote.id, "office_id": vote.office_id, "code": c} for c in sorted(v["r"] for v in opened)],
+            [{"vote_id": vote.id, "office_id": vote.office_id, "code": c} for c in sorted({v["r"] for v in opened})],
         )
 
 
