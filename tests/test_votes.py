@@ -739,3 +739,31 @@ def test_receipt_codes_are_unique_in_their_vote_and_a_shared_code_cannot_stop_th
 def test_receipt_codes_are_long_enough_not_to_meet():
     codes = {services._draw_code() for _ in range(2000)}
     assert len(codes) == 2000 and all(len(c) >= 10 and set(c) <= set(services.CODE_ALPHABET) for c in codes)
+
+
+def test_a_member_whose_attendance_or_status_changes_mid_vote_still_counts_in_the_base(app, sid, heard):
+    with app.test_request_context():
+        office_id = db.session.get(Meeting, sid).office_id
+        services.save_rule(
+            office_id,
+            Subject.MOTION,
+            _user("bithu"),
+            form=Form.EITHER,
+            base=Base.PRESENT,
+            numerator=1,
+            denominator=2,
+            strict=True,
+        )
+        db.session.commit()
+    vid = _open(app, sid, subject=Subject.MOTION)
+    for username in ("bithu", "member1", "phobithu", "chiuy", "member2"):
+        _cast(app, vid, username)
+    _present(app, sid, "bithu", "dubi")  # the attendance retaken by mistake: four who voted now "absent"
+    with app.app_context():
+        _user("member1").party_status = PartyStatus.PROBATIONARY  # and a status changed while the vote ran
+        db.session.commit()
+    with app.test_request_context():
+        _do(app, services.close, vid, _user("bithu"))
+    (result,) = heard.results
+    assert result.in_favour == result.voted == 5 and result.eligible_present == result.base == 5
+    assert result.sentence.endswith("với 5/5 đảng viên chính thức có mặt tán thành, đạt 100,0 %")

@@ -574,8 +574,8 @@ def voted_count(vote: Vote) -> int:
 def _finalise(vote: Vote) -> None:
     meeting = vote.session
     tally = counts(vote)
-    present = len(eligible_present(meeting))
-    base = present if vote.base == Base.PRESENT else len(official_members(vote.office_id))
+    present, official = _electorate(vote)
+    base = present if vote.base == Base.PRESENT else official
     threshold = rules.Threshold(Form.EITHER, vote.base, vote.numerator, vote.denominator, vote.strict)
     vote.status = Status.FINAL
     vote.base_count, vote.eligible_present = base, present
@@ -586,6 +586,16 @@ def _finalise(vote: Vote) -> None:
     vote.sentence = rules.sentence(vote.subject, vote.passed, vote.in_favour, vote.base, base)
     manager().for_office(vote.office_id).intranet_session_vote_closed(session=meeting, result=result(vote))
     _announce_everyone(vote)
+
+
+def _electorate(vote: Vote) -> tuple[int, int]:
+    """The official members present and the official members at the final count, each counting whoever
+    voted: they were both when they voted, and a later change of attendance or status must not leave
+    more votes than the base (5 of 1, "500 %")."""
+    voted = set(db.session.scalars(select(Voter.user_id).where(Voter.vote_id == vote.id)))
+    present = {m.id for m in eligible_present(vote.session)} | voted
+    official = {m.id for m in official_members(vote.office_id)} | voted
+    return len(present), len(official)
 
 
 def result(vote: Vote) -> VoteResult:
