@@ -49,9 +49,14 @@ class IdempotencyKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-def idempotent(view):
+def idempotent(view=None, *, private: tuple[str, ...] = ()):
     """Run ``view`` at most once per (user, Idempotency-Key). Without the header it runs as usual
-    (a plain form post from a browser without the script)."""
+    (a plain form post from a browser without the script). ``private``: form fields the stored
+    fingerprint leaves out, because the key row names its user — a secret ballot's choice has three
+    values, and hashing each would tell how the member voted. A key reused with another value of such a
+    field is then answered as its first request."""
+    if view is None:
+        return partial(idempotent, private=private)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -60,7 +65,7 @@ def idempotent(view):
             return view(*args, **kwargs)
         if not KEY_PATTERN.fullmatch(key):
             return Response("Idempotency-Key: 16–64 letters, digits, '-' or '_'", status=400, mimetype="text/plain")
-        fingerprint = _fingerprint()
+        fingerprint = _fingerprint(private)
         earlier = _find(key)
         if earlier is not None:
             return _replay(earlier, fingerprint)
@@ -103,11 +108,13 @@ def _settle(row: IdempotencyKey, response: Response) -> None:
     db.session.commit()
 
 
-def _fingerprint() -> str:
+def _fingerprint(private: tuple[str, ...] = ()) -> str:
     """What the request asks for: method, path (endpoint and its arguments), form fields but the CSRF
-    token (a retry after a reload carries a new one), uploaded files' names and contents."""
+    token (a retry after a reload carries a new one) and the ``private`` ones, uploaded files' names and
+    contents."""
     digest = hashlib.sha256()
-    fields = sorted((k, v) for k, v in request.form.items(multi=True) if k != "csrf_token")
+    left_out = {"csrf_token", *private}
+    fields = sorted((k, v) for k, v in request.form.items(multi=True) if k not in left_out)
     digest.update(json.dumps([request.method, request.path, fields]).encode())
     for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
         digest.update(json.dumps([name, upload.filename]).encode())

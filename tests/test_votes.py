@@ -767,3 +767,21 @@ def test_a_member_whose_attendance_or_status_changes_mid_vote_still_counts_in_th
     (result,) = heard.results
     assert result.in_favour == result.voted == 5 and result.eligible_present == result.base == 5
     assert result.sentence.endswith("với 5/5 đảng viên chính thức có mặt tán thành, đạt 100,0 %")
+
+
+def test_a_secret_ballots_idempotency_key_does_not_say_how_its_member_voted(app, client, login, sid):
+    """The key's request hash covered the form: hashing each of the three choices named the member's."""
+    from intranet.idempotency import IdempotencyKey
+
+    vid = _secret(app, sid)
+    for username, choice in (("member1", "for"), ("phobithu", "against"), ("bithu", "other")):
+        login(username)
+        assert (
+            _post(client, f"/votes/votes/{vid}/cast", key=f"ballot-{username}-0001", choice=choice).status_code == 204
+        )
+    with app.app_context():
+        hashes = db.session.scalars(select(IdempotencyKey.request_hash)).all()
+        assert len(hashes) == 3 and len(set(hashes)) == 1
+    login("member1")  # the same key sent again (the link dropped the answer) is still answered once
+    again = _post(client, f"/votes/votes/{vid}/cast", key="ballot-member1-0001", choice="for")
+    assert again.status_code == 204 and again.headers.get("Idempotent-Replayed") == "true"

@@ -290,7 +290,7 @@ def name_chair(session_id: int):
 
 
 @bp.post("/votes/<int:vote_id>/cast")
-@idempotent
+@idempotent(private=("choice",))  # the key row names its member: it must not tell a secret ballot's choice
 def cast(vote_id: int):
     vote = _vote(vote_id)
     back = _page_url(vote.session_id, "#mine")
