@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from support import sql_statements
 from test_questions import _meeting, _user
+from werkzeug.datastructures import MultiDict
 
 from intranet.extensions import db
 from intranet.idempotency import IdempotencyKey
@@ -785,3 +786,158 @@ def test_a_secret_ballots_idempotency_key_does_not_say_how_its_member_voted(app,
     login("member1")  # the same key sent again (the link dropped the answer) is still answered once
     again = _post(client, f"/votes/votes/{vid}/cast", key="ballot-member1-0001", choice="for")
     assert again.status_code == 204 and again.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_needed_is_the_fewest_votes_that_pass_for_every_rule_and_base():
+    for denominator in range(1, services.SHARE_MAX + 1):
+        for numerator in range(1, denominator + 1):
+            for strict in (False, True) if numerator < denominator else (False,):
+                rule = rules.Threshold(Form.EITHER, Base.OFFICIAL, numerator, denominator, strict)
+                assert not rule.passes(0, 0) and not rule.passes(1, 0)  # no base: nothing passes
+                for base in range(1, 40):
+                    needed = rule.needed(base)
+                    assert rule.passes(needed, base) and not rule.passes(needed - 1, base), (rule, base)
+    half, two_thirds = rules.DEFAULTS[Subject.RESOLUTION], rules.DEFAULTS[Subject.ADMISSION]
+    assert half.needed(1) == 1 and half.needed(2) == 2 and half.needed(4) == 3  # exactly half is not more
+    assert two_thirds.needed(1) == 1 and two_thirds.needed(3) == 2 and two_thirds.needed(4) == 3
+
+
+def _other_office_vote(app, data) -> int:
+    """A vote open in the other office's meeting (its member present)."""
+    data.user("otherboss", "OTHER", roles=("secretary", "member"))
+    other = _meeting(app, code="OTHER")
+    _present(app, other, "othermember", "otherboss")
+    return _open(app, other, "otherboss")
+
+
+def test_another_offices_vote_is_404_on_every_route_and_its_members_are_refused(app, client, login, sid, data):
+    foreign = _other_office_vote(app, data)
+    vid = _secret(app, sid)
+    other_member = str(vcell_id(app, "othermember"))
+    for username in ("bithu", "chiuy"):
+        login(username)
+        for action, form in (
+            ("cast", {"choice": "for"}),
+            ("hand", {"member_id": str(vcell_id(app, "member1")), "choice": "for"}),
+            ("paper", {"member_id": str(vcell_id(app, "member1"))}),
+            ("close", {}),
+            ("tally", {"in_favour": "0", "against": "0", "other": "0"}),
+            ("confirm", {}),
+        ):
+            assert _post(client, f"/votes/votes/{foreign}/{action}", **form).status_code == 404, action
+    login("chiuy")  # a paper ballot for a member of another office: refused, not written
+    assert _post(client, f"/votes/votes/{vid}/paper", member_id=other_member).status_code == 422
+    login("bithu")
+    other_sid = db_session_id(app, foreign)
+    for url in (f"/votes/sessions/{other_sid}", f"/votes/sessions/{other_sid}/screen"):
+        assert client.get(url).status_code == 404, url
+    for url, form in (
+        (f"/votes/sessions/{other_sid}/open", {"subject": "motion", "title": "x", "minutes": "5"}),
+        (f"/votes/sessions/{other_sid}/chair", {"member_id": other_member}),
+        (f"/votes/sessions/{sid}/chair", {"member_id": other_member}),
+    ):
+        assert _post(client, url, **form).status_code in (404, 422), url
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Voter)) == 0
+        assert db.session.get(Vote, foreign).status == Status.OPEN
+
+
+def db_session_id(app, vid):
+    with app.app_context():
+        return db.session.get(Vote, vid).session_id
+
+
+HOSTILE = ("", "0", "-1", "abc", "1e9", "99999999999999999999", "١", "<script>", "\x00", "for\u202e", " 5 ")
+
+
+def test_no_votes_route_answers_500_to_hostile_input(app, client, login, sid):
+    vid, secret = _open(app, sid), None
+    routes = {
+        f"/votes/sessions/{sid}/open": ("subject", "title", "minutes", "committee", "secret", "live_counts"),
+        f"/votes/sessions/{sid}/chair": ("member_id",),
+        f"/votes/votes/{vid}/cast": ("choice",),
+        f"/votes/votes/{vid}/hand": ("member_id", "choice"),
+        f"/votes/votes/{vid}/paper": ("member_id",),
+        f"/votes/votes/{vid}/tally": ("in_favour", "against", "other"),
+        "/votes/rules": tuple(f"{s.value}-{f}" for s in Subject for f in ("form", "base", "numerator", "denominator")),
+    }
+    for username in ("bithu", "chiuy", "dubi", "khach", "othermember"):
+        login(username)
+        for url, fields in routes.items():
+            for value in HOSTILE:
+                answer = client.post(url, data={f: value for f in fields}, headers={"X-Outbox": "1"})
+                assert answer.status_code < 500, (username, url, value, answer.text[:200])
+                repeated = MultiDict([(f, value) for f in fields for _ in range(3)])
+                many = client.post(url, data=repeated, headers={"HX-Request": "1"})
+                assert many.status_code < 500, (username, url, value)
+        for url in (f"/votes/sessions/{sid}/poll/nonsense", "/votes/votes/99999999999999999999/cast", "/votes/rules"):
+            assert client.get(url).status_code < 500, url
+        secret = secret or _secret_after(app, sid, vid)
+        for url in (f"/votes/votes/{secret}/tally", f"/votes/votes/{secret}/confirm", f"/votes/votes/{secret}/close"):
+            assert client.post(url, data={"in_favour": "x"}, headers={"X-Outbox": "1"}).status_code < 500, url
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Voter)) == 0
+
+
+def test_signed_out_the_votes_pages_and_the_projector_slots_ask_to_sign_in(app, client, sid):
+    _open(app, sid)
+    for url in (
+        f"/votes/sessions/{sid}",
+        f"/votes/sessions/{sid}/screen",
+        f"/questions/sessions/{sid}/screen",
+        "/votes/",
+    ):
+        assert client.get(url).status_code in (302, 401, 403, 404), url
+
+
+def test_tallies_twice_confirm_too_early_and_after_the_count_is_final(app, sid, heard):
+    vid = _secret(app, sid)
+    _cast(app, vid, "chiuy")  # a committee member votes too, online
+    with app.test_request_context():
+        _do(app, services.hand_paper_ballot, vid, _user("chiuy"), _user("member2"))  # and hands one to the other
+        _do(app, services.hand_paper_ballot, vid, _user("member2"), _user("bithu"))  # the chair votes on paper
+        for early in (services.confirm, partial_tally):
+            with pytest.raises(ServiceError, match="sau khi|Chỉ xác nhận"):
+                _do(app, early, vid, _user("chiuy"))
+        _do(app, services.close, vid, _user("bithu"))
+        _do(app, services.enter_tally, vid, _user("chiuy"), in_favour=2, against=0, other=0)
+        _do(
+            app, services.enter_tally, vid, _user("member2"), in_favour=1, against=1, other=0
+        )  # corrected: the last counts
+        _do(app, services.confirm, vid, _user("member2"))
+        for late in (services.confirm, partial_tally):
+            with pytest.raises(ServiceError):
+                _do(app, late, vid, _user("chiuy"))
+    (result,) = heard.results
+    assert (result.in_favour, result.against, result.voted, result.voted_on_paper) == (2, 1, 3, 2)
+
+
+def partial_tally(vote, actor):
+    return services.enter_tally(vote, actor, in_favour=0, against=0, other=0)
+
+
+def test_a_vote_in_an_office_without_evaluations_is_final_all_the_same(app, sid, data, heard):
+    from intranet_evaluations.models import VoteRecord
+
+    data.enable("evaluations", "DIST", False)
+    vid = _open(app, sid)
+    _cast(app, vid, "member1")
+    with app.test_request_context():
+        _do(app, services.close, vid, _user("bithu"))
+    with app.app_context():
+        assert db.session.get(Vote, vid).status == Status.FINAL
+        assert db.session.scalar(select(func.count()).select_from(VoteRecord)) == 0
+    assert heard.results[0].in_favour == 1
+
+
+@on_postgresql
+def test_the_lazy_close_of_a_vote_past_its_time_runs_once_from_many_requests(app, data, vcell, heard):
+    from test_counters_concurrency import THREADS, _in_parallel
+
+    sid = _meeting(app)
+    _present(app, sid, "bithu", "member1")
+    vid = _open(app, sid)
+    _cast(app, vid, "member1")
+    _past_time(app, vid)
+    errors = _in_parallel(app, range(THREADS * 2), lambda _i: services.close_if_due(db.session.get(Vote, vid)))
+    assert errors == [] and len(heard.results) == 1 and heard.results[0].in_favour == 1
