@@ -930,6 +930,23 @@ def test_a_vote_in_an_office_without_evaluations_is_final_all_the_same(app, sid,
     assert heard.results[0].in_favour == 1
 
 
+def test_votes_switched_off_mid_vote_then_the_meeting_closed(app, client, login, sid, data, heard):
+    vid = _open(app, sid)
+    _cast(app, vid, "member1")
+    data.enable("votes", "DIST", False)
+    with app.test_request_context():
+        scheduling.advance(db.session.get(Meeting, sid), SessionStatus.CLOSED, None)
+        db.session.commit()
+    data.enable("votes", "DIST", True)
+    login("bithu")
+    assert client.get(f"/votes/sessions/{sid}").status_code == 200
+    with pytest.raises(ServiceError, match="đã kết thúc"):
+        _cast(app, vid, "member2")
+    with app.app_context():
+        assert db.session.get(Vote, vid).status == Status.FINAL  # closed with its meeting, whatever the switch said
+    assert heard.results[0].in_favour == 1
+
+
 @on_postgresql
 def test_the_lazy_close_of_a_vote_past_its_time_runs_once_from_many_requests(app, data, vcell, heard):
     from test_counters_concurrency import THREADS, _in_parallel

@@ -470,9 +470,15 @@ def close_open_votes(meeting: Meeting) -> None:
         close(vote, None)
 
 
+def is_due(vote: Vote) -> bool:
+    """Its time ran out, or its meeting is no longer in progress (closed while the plugin was off for the
+    office, so ``close_open_votes`` was not called): it takes no ballot and should be closed."""
+    return time_is_up(vote) or vote.session.status != SessionStatus.IN_PROGRESS
+
+
 def close_if_due(vote: Vote) -> bool:
-    """Close a vote whose time ran out, in a transaction of its own (committed here); True if it did."""
-    if vote.status != Status.OPEN or not time_is_up(vote):
+    """Close a vote that is due, in a transaction of its own (committed here); True if it did."""
+    if vote.status != Status.OPEN or not is_due(vote):
         return False
     try:
         close(vote, None)

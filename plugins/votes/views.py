@@ -184,7 +184,8 @@ def _live_page(meeting: Meeting, page: str) -> dict:
 
 
 def _settle(meeting: Meeting) -> None:
-    """A vote whose time ran out is closed when anyone next looks (in a transaction of its own)."""
+    """A vote whose time ran out (or whose meeting ended) is closed when anyone next looks (in a
+    transaction of its own)."""
     for vote in services.votes_of(meeting):
         services.close_if_due(vote)
 
@@ -294,7 +295,7 @@ def name_chair(session_id: int):
 def cast(vote_id: int):
     vote = _vote(vote_id)
     back = _page_url(vote.session_id, "#mine")
-    choice, user, due = _choice(), current_user._get_current_object(), services.time_is_up(vote)
+    choice, user, due = _choice(), current_user._get_current_object(), services.is_due(vote)
     if choice is None:
         return respond(lambda: _refuse(_("Choose in favour, against or other opinion.")), back)
 
