@@ -947,8 +947,8 @@ def test_votes_switched_off_mid_vote_then_the_meeting_closed(app, client, login,
     assert heard.results[0].in_favour == 1
 
 
-@on_postgresql
 def test_the_lazy_close_of_a_vote_past_its_time_runs_once_from_many_requests(app, data, vcell, heard):
+    """On SQLite too: FOR UPDATE is ignored there, and every request that read the vote open closed it."""
     from test_counters_concurrency import THREADS, _in_parallel
 
     sid = _meeting(app)
@@ -958,3 +958,26 @@ def test_the_lazy_close_of_a_vote_past_its_time_runs_once_from_many_requests(app
     _past_time(app, vid)
     errors = _in_parallel(app, range(THREADS * 2), lambda _i: services.close_if_due(db.session.get(Vote, vid)))
     assert errors == [] and len(heard.results) == 1 and heard.results[0].in_favour == 1
+
+
+def test_two_openings_and_two_confirmations_at_once_count_once(app, data, vcell, heard):
+    from test_counters_concurrency import THREADS, _in_parallel
+
+    sid = _meeting(app)
+    _present(app, sid, "bithu", "chiuy", "member2")
+    open_one = lambda _i: services.open_vote(  # noqa: E731
+        db.session.get(Meeting, sid), _user("bithu"), subject=Subject.MOTION, title="Một lần", secret=False, minutes=5
+    )
+    errors = _in_parallel(app, range(THREADS), open_one)
+    assert len(errors) == THREADS - 1 and all("cuộc biểu quyết khác" in e for e in errors), errors
+    with app.app_context():
+        (vid,) = db.session.scalars(select(Vote.id)).all()
+    with app.test_request_context():
+        _do(app, services.close, vid, _user("bithu"))
+    secret = _open(app, sid, subject=Subject.DISCIPLINE, secret=True, committee=("chiuy", "member2"))
+    _cast(app, secret, "bithu")
+    with app.test_request_context():
+        _do(app, services.close, secret, _user("bithu"))
+    confirm = lambda i: services.confirm(db.session.get(Vote, secret), _user(("chiuy", "member2")[i % 2]))  # noqa: E731
+    errors = _in_parallel(app, range(THREADS), confirm)
+    assert len(errors) == THREADS - 1 and len(heard.results) == 2, errors

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, false, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from intranet import live
@@ -237,6 +237,7 @@ def open_vote(
         raise ServiceError(_("Only the chair opens a vote."))
     if meeting.status != SessionStatus.IN_PROGRESS:
         raise ServiceError(_("A vote is held while the meeting is in progress."))
+    _write_lock()
     db.session.execute(select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())  # one opening at a time
     if db.session.scalar(select(Vote.id).where(Vote.session_id == meeting.id, Vote.status == Status.OPEN)):
         raise ServiceError(_("Another vote of this meeting is open: close it first."))
@@ -459,9 +460,21 @@ def close(vote: Vote, actor) -> None:
 def _locked(vote: Vote) -> Vote:
     """The vote read afresh under an exclusive lock: its state changes one at a time (two committee
     members confirming at once call the minutes' hook once), and after every ballot in flight."""
+    _write_lock()
     return db.session.scalar(
         select(Vote).where(Vote.id == vote.id).with_for_update().execution_options(populate_existing=True)
     )
+
+
+def _write_lock() -> None:
+    """SQLite ignores FOR UPDATE and begins a transaction at its first write, so what a request read
+    before writing may be stale by the time it writes (sixteen requests noticing a vote's time was up
+    all closed it and called the minutes' hook). A write that changes nothing takes SQLite's one write
+    lock first, waiting its turn; what is read after is current until the commit."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            update(Vote).where(false()).values(status=Vote.status).execution_options(synchronize_session=False)
+        )
 
 
 def close_open_votes(meeting: Meeting) -> None:
