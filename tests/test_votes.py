@@ -981,3 +981,13 @@ def test_two_openings_and_two_confirmations_at_once_count_once(app, data, vcell,
     confirm = lambda i: services.confirm(db.session.get(Vote, secret), _user(("chiuy", "member2")[i % 2]))  # noqa: E731
     errors = _in_parallel(app, range(THREADS), confirm)
     assert len(errors) == THREADS - 1 and len(heard.results) == 2, errors
+
+
+def test_a_held_ballots_length_does_not_tell_its_choice(app, sid):
+    """The sealed token's length followed its JSON: "for" and "against" sealed to 32 and 48 bytes, and
+    the held row sits next to its voter's until the close."""
+    vid = _secret(app, sid)
+    for username, choice in (("bithu", Choice.FOR), ("member1", Choice.AGAINST), ("phobithu", Choice.OTHER)):
+        _cast(app, vid, username, choice)
+    with app.app_context():
+        assert len({len(sealed) for sealed in db.session.scalars(select(HeldBallot.sealed))}) == 1
