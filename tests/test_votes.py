@@ -991,3 +991,23 @@ def test_a_held_ballots_length_does_not_tell_its_choice(app, sid):
         _cast(app, vid, username, choice)
     with app.app_context():
         assert len({len(sealed) for sealed in db.session.scalars(select(HeldBallot.sealed))}) == 1
+
+
+def test_a_refused_rules_form_comes_back_with_what_was_typed(app, client, login, sid):
+    login("bithu")
+    form = {}
+    for subject, rule in rules.DEFAULTS.items():
+        p = subject.value
+        form |= {f"{p}-form": rule.form.value, f"{p}-base": rule.base.value, f"{p}-strict": "1" if rule.strict else "0"}
+        form |= {f"{p}-numerator": str(rule.numerator), f"{p}-denominator": str(rule.denominator)}
+    form |= {"commendation-numerator": "3", "commendation-denominator": "4", "commendation-strict": "0"}
+    form |= {"discipline-numerator": "5", "discipline-denominator": "2"}  # refused: more than the whole
+    page = client.post("/votes/rules", data=form)
+    assert page.status_code == 422 and "phân số" in page.text
+    assert 'name="commendation-numerator" min="1" max="10" value="3"' in page.text  # nothing typed is lost
+    assert 'name="discipline-numerator" min="1" max="10" value="5"' in page.text
+    hostile = client.post("/votes/rules", data={**form, "motion-form": "<b>x</b>", "motion-numerator": '"><script>'})
+    assert hostile.status_code == 422 and "<script>" not in hostile.text
+    with app.app_context():
+        office_id = db.session.get(Meeting, sid).office_id
+        assert services.rule(office_id, Subject.COMMENDATION) == rules.DEFAULTS[Subject.COMMENDATION]  # all or none

@@ -9,8 +9,9 @@ rendered; the live regions bring the change, rendered once per change for everyo
 from __future__ import annotations
 
 from functools import partial
+from types import SimpleNamespace
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -376,17 +377,17 @@ def rules_page():
         abort(403)
     if request.method == "POST":
         return _save_rules(office_id)
-    return render_template(
-        "votes/rules.html",
-        current={s: services.rule(office_id, s) for s in Subject},
-        defaults=rules.DEFAULTS,
-    )
+    return _rules_html(current={s: services.rule(office_id, s) for s in Subject})
+
+
+def _rules_html(current: dict):
+    return render_template("votes/rules.html", current=current, defaults=rules.DEFAULTS)
 
 
 def _save_rules(office_id: int):
+    """All six rules or none; refused, the page comes back with what was typed (nothing lost)."""
     actor = current_user._get_current_object()
-
-    def change():
+    try:
         for subject in Subject:
             prefix = subject.value
             try:
@@ -406,8 +407,19 @@ def _save_rules(office_id: int):
                 denominator=denominator or 0,
                 strict=request.form.get(f"{prefix}-strict") == "1",
             )
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _rules_html(current={s: _typed_rule(s.value) for s in Subject}), 422
+    flash(_("The cell's voting rules are saved."), "success")
+    return redirect(url_for("votes.rules_page"))
 
-    return respond(change, url_for("votes.rules_page"), _("The cell's voting rules are saved."))
+
+def _typed_rule(prefix: str) -> SimpleNamespace:
+    """A rule as the form sent it, for the page to show again (the template compares and escapes)."""
+    typed = {name: request.form.get(f"{prefix}-{name}", "") for name in ("form", "base", "numerator", "denominator")}
+    return SimpleNamespace(**typed, strict=request.form.get(f"{prefix}-strict") == "1")
 
 
 # --- what other plugins' pages show (template slots) -------------------------------------------------------
