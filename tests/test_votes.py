@@ -1011,3 +1011,17 @@ def test_a_refused_rules_form_comes_back_with_what_was_typed(app, client, login,
     with app.app_context():
         office_id = db.session.get(Meeting, sid).office_id
         assert services.rule(office_id, Subject.COMMENDATION) == rules.DEFAULTS[Subject.COMMENDATION]  # all or none
+
+
+def test_a_secret_ballots_base_is_the_cells_when_it_closed_not_when_its_count_is_confirmed(app, data, sid, heard):
+    vid = _secret(app, sid)
+    for username in ("bithu", "member1", "phobithu", "chiuy"):
+        _cast(app, vid, username)
+    with app.test_request_context():
+        _do(app, services.close, vid, _user("bithu"))
+    data.user("newofficial", "DIST", full_name="Mới Chính Thức")  # recognised before the committee confirms
+    _present(app, sid, "bithu", "member1", "phobithu", "chiuy", "member2", "newofficial")
+    with app.test_request_context():
+        _do(app, services.confirm, vid, _user("chiuy"))
+    (result,) = heard.results
+    assert (result.base, result.eligible_present) == (6, 5) and result.passed  # 4 of 6: two-thirds

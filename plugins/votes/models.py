@@ -113,7 +113,7 @@ class Vote(db.Model):
     paper_other: Mapped[int | None] = mapped_column(Integer)
     tally_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    # The final count (status FINAL): what VoteResult carries.
+    # The final count (status FINAL): what VoteResult carries; the base and those present are set at closing.
     base_count: Mapped[int | None] = mapped_column(Integer)
     eligible_present: Mapped[int | None] = mapped_column(Integer)
     voted: Mapped[int | None] = mapped_column(Integer)

@@ -447,6 +447,10 @@ def close(vote: Vote, actor) -> None:
     if _locked(vote).status != Status.OPEN:
         raise ServiceError(_("This vote is already closed."))
     vote.closed_at = min(utcnow(), vote.closes_at)
+    # The base is the cell as the vote closed: a member recognised or marked present before the committee
+    # confirms a secret ballot's count must not change whether it passed.
+    present, official = _electorate(vote)
+    vote.eligible_present, vote.base_count = present, present if vote.base == Base.PRESENT else official
     # Time ran out (or the meeting closed): nobody closed it, least of all the member whose request noticed.
     record_change("votes.close", vote, office_id=vote.office_id, actor=actor, anonymous=actor is None)
     if vote.secret:
@@ -593,11 +597,9 @@ def voted_count(vote: Vote) -> int:
 def _finalise(vote: Vote) -> None:
     meeting = vote.session
     tally = counts(vote)
-    present, official = _electorate(vote)
-    base = present if vote.base == Base.PRESENT else official
+    base = vote.base_count  # set when the vote closed
     threshold = rules.Threshold(Form.EITHER, vote.base, vote.numerator, vote.denominator, vote.strict)
     vote.status = Status.FINAL
-    vote.base_count, vote.eligible_present = base, present
     vote.in_favour, vote.against, vote.other = tally[Choice.FOR], tally[Choice.AGAINST], tally[Choice.OTHER]
     vote.voted_on_paper = sum(getattr(vote, f) or 0 for f in ("paper_for", "paper_against", "paper_other"))
     vote.voted = sum(tally.values())
@@ -608,7 +610,7 @@ def _finalise(vote: Vote) -> None:
 
 
 def _electorate(vote: Vote) -> tuple[int, int]:
-    """The official members present and the official members at the final count, each counting whoever
+    """The official members present and the official members when the vote closes, each counting whoever
     voted: they were both when they voted, and a later change of attendance or status must not leave
     more votes than the base (5 of 1, "500 %")."""
     voted = set(db.session.scalars(select(Voter.user_id).where(Voter.vote_id == vote.id)))
