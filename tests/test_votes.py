@@ -1025,3 +1025,17 @@ def test_a_secret_ballots_base_is_the_cells_when_it_closed_not_when_its_count_is
         _do(app, services.confirm, vid, _user("chiuy"))
     (result,) = heard.results
     assert (result.base, result.eligible_present) == (6, 5) and result.passed  # 4 of 6: two-thirds
+
+
+def test_the_secretary_naming_a_chair_twice_at_once_writes_one_row(app, data, vcell):
+    from test_counters_concurrency import THREADS, _in_parallel
+
+    from intranet_votes.models import MeetingChair
+
+    sid = _meeting(app)
+    name = lambda i: services.name_chair(  # noqa: E731
+        db.session.get(Meeting, sid), _user("bithu"), _user(("member2", "chiuy")[i % 2])
+    )
+    assert _in_parallel(app, range(THREADS), name) == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MeetingChair)) == 1

@@ -95,7 +95,10 @@ def name_chair(meeting: Meeting, actor, member: User | None) -> None:
         raise ServiceError(_("Only the secretary names the chair of a meeting's votes."))
     if member is not None and not scheduling.is_member(member, meeting.office_id):
         raise ServiceError(_("“%(name)s” is not a member of this cell.", name=member.full_name), "member_id")
-    row = db.session.get(MeetingChair, meeting.id)
+    _lock_meeting(meeting)  # a second click at once finds the first's row, not a duplicate key
+    row = db.session.scalar(
+        select(MeetingChair).where(MeetingChair.session_id == meeting.id).execution_options(populate_existing=True)
+    )
     if member is None:
         if row is not None:
             db.session.delete(row)
@@ -237,8 +240,7 @@ def open_vote(
         raise ServiceError(_("Only the chair opens a vote."))
     if meeting.status != SessionStatus.IN_PROGRESS:
         raise ServiceError(_("A vote is held while the meeting is in progress."))
-    _write_lock()
-    db.session.execute(select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())  # one opening at a time
+    _lock_meeting(meeting)  # one opening at a time
     if db.session.scalar(select(Vote.id).where(Vote.session_id == meeting.id, Vote.status == Status.OPEN)):
         raise ServiceError(_("Another vote of this meeting is open: close it first."))
     threshold = rule(meeting.office_id, subject)
@@ -468,6 +470,12 @@ def _locked(vote: Vote) -> Vote:
     return db.session.scalar(
         select(Vote).where(Vote.id == vote.id).with_for_update().execution_options(populate_existing=True)
     )
+
+
+def _lock_meeting(meeting: Meeting) -> None:
+    """The meeting's votes change one request at a time from here to the commit."""
+    _write_lock()
+    db.session.execute(select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())
 
 
 def _write_lock() -> None:
