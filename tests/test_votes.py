@@ -1039,3 +1039,25 @@ def test_the_secretary_naming_a_chair_twice_at_once_writes_one_row(app, data, vc
     assert _in_parallel(app, range(THREADS), name) == []
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(MeetingChair)) == 1
+
+
+def test_two_rule_saves_at_once_keep_one_rule(app, data, vcell):
+    from test_counters_concurrency import THREADS, _in_parallel
+
+    from intranet_votes.models import Rule
+
+    with app.app_context():
+        office_id = _user("bithu").office_id
+    save = lambda i: services.save_rule(  # noqa: E731
+        office_id,
+        Subject.MOTION,
+        _user("bithu"),
+        form=Form.EITHER,
+        base=Base.PRESENT,
+        numerator=1 + i % 2,
+        denominator=3,
+        strict=False,
+    )
+    assert _in_parallel(app, range(THREADS), save) == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Rule)) == 1

@@ -24,7 +24,7 @@ from intranet.access import can
 from intranet.audit import record, record_change
 from intranet.days import local
 from intranet.extensions import db
-from intranet.models import PartyStatus, User, utcnow
+from intranet.models import Office, PartyStatus, User, utcnow
 from intranet.plugins import manager
 from intranet.refusals import ServiceError
 from intranet.sealing import Sealer
@@ -139,7 +139,7 @@ def _announce_everyone_of(meeting: Meeting) -> None:
 
 
 def rule(office_id: int, subject: Subject) -> rules.Threshold:
-    row = db.session.get(Rule, (office_id, subject))
+    row = db.session.get(Rule, (office_id, subject), populate_existing=True)
     if row is None:
         return rules.DEFAULTS[subject]
     return rules.Threshold(row.form, row.base, row.numerator, row.denominator, row.strict)
@@ -155,6 +155,10 @@ def save_rule(
             _("The share is a fraction of whole numbers from 1 to %(max)d, at most the whole.", max=SHARE_MAX),
             f"{subject.value}-numerator",
         )
+    # One save at a time per office (two at once both found no row and the second hit its key). FOR NO KEY
+    # UPDATE: rows that merely point at the office are not held up.
+    _write_lock()
+    db.session.execute(select(Office.id).where(Office.id == office_id).with_for_update(key_share=True))
     wanted = rules.Threshold(form, base, numerator, denominator, strict)
     if wanted == rule(office_id, subject):
         return
