@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 
 import docx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from support import pg_only
 from test_evaluations import _held, _meeting, _office, _user
 
 from intranet.extensions import db
 from intranet.plugins import manager
+from intranet.refusals import ServiceError
 from intranet_evaluations import documents, shelf
 from intranet_evaluations.models import CellDocument as Document
 from intranet_evaluations.models import VoteRecord
@@ -413,3 +416,76 @@ def test_a_late_failed_vote_changes_the_minutes_resolution_line_unless_the_secre
     _close(app, sid, _result(3, passed=False, sentence=FAILED))
     line = next(s for s in _current(app, sid, "minutes").content["sections"] if s["table"] == "tasks")["text"]
     assert line == "Lời của thư ký"
+
+
+# --- two transactions at once (PostgreSQL: SQLite has one writer at a time) ---------------------------
+
+
+def _until_another_waits_on_a_lock(app) -> None:
+    """Return once another connection waits for a lock this test's other transaction holds."""
+    with app.app_context(), db.engine.connect() as watcher:
+        for _ in range(500):
+            waiting = (
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if watcher.execute(text(waiting)).scalar():
+                return
+            threading.Event().wait(0.01)
+    raise AssertionError("the other transaction never waited")
+
+
+def _in_thread(work) -> tuple[threading.Thread, list]:
+    outcome: list = []
+
+    def run():
+        try:
+            outcome.append(work())
+        except Exception as exc:  # noqa: BLE001 — the outcome is asserted by the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@pg_only
+def test_a_vote_closing_while_the_resolution_is_signed_never_changes_the_signed_text(app, qcell):
+    sid = _held(app)
+    drafted = _draft(app, sid, "resolution")
+
+    def carry():
+        _close(app, sid, _result(passed=False, sentence=FAILED, in_favour=5, against=5))
+
+    with app.test_request_context():
+        documents.sign(db.session.get(Document, drafted.id), _user("bithu"))
+        db.session.flush()
+        thread, outcome = _in_thread(carry)  # the vote's transaction, while the signature is not committed
+        _until_another_waits_on_a_lock(app)
+        db.session.commit()
+    thread.join()
+    assert outcome == [None]
+    signed = _current(app, sid, "resolution")
+    assert signed.signed_at is not None and signed.content == drafted.content
+
+
+@pg_only
+def test_a_resolution_is_not_signed_after_a_failed_vote_on_it_committed_first(app, qcell):
+    sid = _held(app)
+    drafted = _draft(app, sid, "resolution")
+
+    def sign():
+        with app.test_request_context():
+            documents.sign(db.session.get(Document, drafted.id), _user("bithu"))
+            db.session.commit()
+
+    with app.test_request_context():
+        meeting = _meeting(sid)
+        failed = _result(passed=False, sentence=FAILED, in_favour=5, against=5)
+        manager().for_office(meeting.office_id).intranet_session_vote_closed(session=meeting, result=failed)
+        db.session.flush()
+        thread, outcome = _in_thread(sign)  # the secretary signs while the vote's result is not committed
+        _until_another_waits_on_a_lock(app)
+        db.session.commit()
+    thread.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], ServiceError)
+    assert _current(app, sid, "resolution").signed_at is None
