@@ -277,3 +277,17 @@ def test_a_held_stream_ends_when_its_account_is_deactivated(app, qcell, held):
     assert theirs.ended.wait(timeout=30), "the held stream outlives its account"
     assert held.again(member, member_path) == 302
     assert not other.ended.wait(timeout=SPREAD + 2)  # past every close the deactivation scheduled
+
+
+@pushpin_only
+def test_a_held_stream_ends_when_its_users_sessions_are_ended(app, qcell, held):
+    """Administration → Users → sign out on every device (a lost phone): the streams Pushpin holds for
+    that user end and their reconnection is sent to sign in; another member's go on."""
+    sid = _meeting(app)
+    member_path = f"/questions/sessions/{sid}/stream"
+    member, theirs = held.stream("member2", member_path)
+    _, other = held.stream("member1", member_path)
+    held.as_admin(f"/admin/users/{qcell['m2']}", f"/admin/users/{qcell['m2']}/end-sessions", {})
+    assert theirs.ended.wait(timeout=30), "the held stream outlives the sessions ended"
+    assert held.again(member, member_path) == 302
+    assert not other.ended.wait(timeout=SPREAD + 2)  # past every close the sign-out scheduled

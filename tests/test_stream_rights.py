@@ -9,7 +9,7 @@ from functools import partial
 import pytest
 from test_questions import _ask, _meeting, _office, _user
 
-from intranet import access
+from intranet import access, sessions
 from intranet.admin.services import revoke_role, set_active, update_user
 from intranet.extensions import db
 from intranet.models import Role
@@ -85,7 +85,13 @@ def _move_to_other_office(user) -> None:
     update_user(user, office_id=_office("OTHER").id)
 
 
-@pytest.mark.parametrize("change", [_revoke_deputy, partial(set_active, active=False), _move_to_other_office])
+def _sign_out_everywhere(user) -> None:
+    sessions.end(user)  # Administration → Users → end the sessions (a lost phone), or the account page
+
+
+@pytest.mark.parametrize(
+    "change", [_revoke_deputy, partial(set_active, active=False), _move_to_other_office, _sign_out_everywhere]
+)
 def test_a_stream_ends_when_its_user_loses_a_role_the_account_or_the_office(app, client, qcell, login, change):
     """The same for a change made to the user (Administration → Users), not to the office's grants:
     the chair page's stream must not outlive it."""
