@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, request
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import joinedload
 
 from . import live
@@ -113,6 +113,14 @@ def end(user: User, session_id: int | None = None) -> int:
     if ended:
         live.rights_changed(user_id=user.id)
     return ended
+
+
+@event.listens_for(User.auth_version, "set")
+def _all_ended(user: User, value, old, initiator) -> None:
+    """A new ``auth_version`` (a password set or reset, the account deactivated) ends every session of
+    the user at once, and so the streams they hold open."""
+    if user.id is not None and value != old:
+        live.rights_changed(user_id=user.id)
 
 
 def end_current(user: User) -> None:

@@ -10,7 +10,7 @@ import pytest
 from test_questions import _ask, _meeting, _office, _user
 
 from intranet import access, sessions
-from intranet.admin.services import revoke_role, set_active, update_user
+from intranet.admin.services import reset_password, revoke_role, set_active, update_user
 from intranet.extensions import db
 from intranet.models import Role
 from intranet.plugins import manager
@@ -90,7 +90,8 @@ def _sign_out_everywhere(user) -> None:
 
 
 @pytest.mark.parametrize(
-    "change", [_revoke_deputy, partial(set_active, active=False), _move_to_other_office, _sign_out_everywhere]
+    "change",
+    [_revoke_deputy, partial(set_active, active=False), _move_to_other_office, _sign_out_everywhere, reset_password],
 )
 def test_a_stream_ends_when_its_user_loses_a_role_the_account_or_the_office(app, client, qcell, login, change):
     """The same for a change made to the user (Administration → Users), not to the office's grants:
