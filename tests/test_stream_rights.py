@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
-from test_questions import _ask, _meeting, _office, _user
+from test_questions import _ask, _meeting, _office, _settings, _user
 
 from intranet import access, sessions
 from intranet.admin.services import reset_password, revoke_role, set_active, update_user
@@ -109,3 +109,20 @@ def test_a_stream_ends_when_its_user_loses_a_role_the_account_or_the_office(app,
     got = _frames_until(frames, "Sau khi đổi quyền")
     response.close()
     assert not any("event: moderation" in f and "Đảng Viên Hai" in f for f in got), "the stream outlives the change"
+
+
+def test_a_stream_ends_when_its_user_is_no_longer_the_meetings_named_chair(app, client, qcell, login):
+    """A member named to chair a meeting (not a moderator by role) opens the chair page; the secretary
+    names someone else: the old chair's stream must not go on carrying the moderation region."""
+    sid = _meeting(app)
+    _settings(app, sid, chair="member1")
+    login("member1")
+    response = client.get(f"/questions/sessions/{sid}/stream?page=chair", buffered=False)
+    frames = (chunk.decode() for chunk in response.response)
+    assert next(frames).startswith("retry:")
+    next(frames), next(frames)
+    _settings(app, sid, chair=None)  # the secretary names nobody: the office's moderators chair
+    _ask(app, sid, "member2", "Sau khi đổi chủ trì")
+    got = _frames_until(frames, "Sau khi đổi chủ trì")
+    response.close()
+    assert not any("event: moderation" in f and "Đảng Viên Hai" in f for f in got), "the old chair's stream goes on"
