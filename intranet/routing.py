@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter
 
-INTEGER_MAX = 2**31 - 1
+from .params import INT_MAX
 
 
 class DatabaseInteger(IntegerConverter):
     def __init__(
-        self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = INTEGER_MAX, signed: bool = False
+        self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = INT_MAX, signed: bool = False
     ):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

@@ -376,6 +376,16 @@ def test_a_huge_or_empty_title_leaves_the_documents_editable_and_signable(app, c
     assert "TRƯỞNG BAN KIỂM PHIẾU" in _docx(client, document.id).tables[-1].rows[0].cells[1].text
 
 
+def test_counts_out_of_range_are_kept_within_a_count_column(app, qcell):
+    """Negative counts are read as 0 (as before); one past what an Integer column holds (PostgreSQL:
+    2**31 - 1) was a database error that failed the votes plugin's own commit."""
+    sid = _held(app)
+    _close(app, sid, _result(base=2**40, voted=-3, in_favour=10**20))
+    with app.app_context():
+        vote = db.session.scalar(select(VoteRecord))
+        assert (vote.base, vote.voted, vote.in_favour) == (2**31 - 1, 0, 2**31 - 1)
+
+
 def test_a_result_misrouted_through_another_offices_hooks_records_nothing(app, data, qcell):
     """The meeting's office has evaluations off; a caller using another office's manager by mistake
     must not write into it."""
