@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -216,6 +217,25 @@ def test_a_failed_resolution_vote_keeps_the_resolution_a_draft_until_a_retaken_v
     assert "Đã ký" in _sign(client, resolution).text
     signed = _current(app, sid, "resolution")
     assert signed.signed_at is not None and signed.number == 1
+
+
+def test_an_editor_opened_before_a_result_does_not_overwrite_it_and_keeps_what_was_typed(app, client, qcell, login):
+    """The count is confirmed again while the secretary has the minutes open: saving the page drawn
+    before must not put the old count back (it did, silently); the typed text stays on the page."""
+    sid = _held(app)
+    _close(app, sid, _result())
+    login("bithu")
+    minutes = _draft(app, sid, "minutes")
+    page = client.get(f"/evaluations/documents/{minutes.id}").text
+    seen = re.search(r'name="seen" value="([^"]*)"', page).group(1)
+    _close(app, sid, _result(in_favour=10, against=0))
+    typed = [("Nội dung đã sửa" if not s.get("votes") else s["text"]) for s in minutes.content["sections"]]
+    refused = client.post(
+        f"/evaluations/documents/{minutes.id}", data={"action": "save", "section": typed, "seen": seen}
+    )
+    assert "Văn bản đã thay đổi trong lúc bạn sửa" in refused.text and "Nội dung đã sửa" in refused.text
+    assert "Tán thành: 10;" in refused.text  # the vote section as it is now, the rest as typed
+    assert "Tán thành: 10;" in _texts(_current(app, sid, "minutes"))
 
 
 # --- the counting committee's report ----------------------------------------------------------------

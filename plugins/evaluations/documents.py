@@ -164,13 +164,23 @@ def carry_vote(session: Meeting, vote: VoteRecord) -> None:
             _write(session, "tally", _tally(session, vote), None, vote.vote_id)
 
 
-def edit(document: Document, actor, texts: list[str]) -> None:
-    """Change the text of the sections of an unsigned draft."""
+def seen(document: Document) -> str:
+    """What an editor page carries of the version it was drawn from (``edit``'s ``seen``)."""
+    return document.updated_at.isoformat() if document.updated_at else ""
+
+
+def edit(document: Document, actor, texts: list[str], drawn_from: str | None = None) -> None:
+    """Change the text of the sections of an unsigned draft; refused if it changed since the editor
+    was drawn (``drawn_from``, its ``seen``): a vote's result written meanwhile is not typed over."""
     session = db.session.get(Meeting, document.session_id)
     drafter_or_refuse(actor, session)
     _hold(session, document)
     if document.signed_at is not None:
         raise ServiceError(_("This document is signed: correct it instead."))
+    if drawn_from is not None and drawn_from != seen(document):
+        raise ServiceError(
+            _("The document changed while you edited it: your text is kept below, check it and save again.")
+        )
     document.content = _with_texts(document.content, texts)
     document.updated_by_id, document.updated_at = actor.id, utcnow()
     audit(
