@@ -165,7 +165,7 @@ def carry_vote(session: Meeting, vote: VoteRecord) -> None:
 
 
 def seen(document: Document) -> str:
-    """What an editor page carries of the version it was drawn from (``edit``'s ``seen``)."""
+    """What an editor page carries of the version it was drawn from (``edit``'s ``drawn_from``)."""
     return document.updated_at.isoformat() if document.updated_at else ""
 
 
