@@ -7,10 +7,10 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
-from test_questions import _ask, _meeting, _office, _user
+from test_questions import _ask, _meeting, _office, _settings, _user
 
-from intranet import access
-from intranet.admin.services import revoke_role, set_active, update_user
+from intranet import access, sessions
+from intranet.admin.services import reset_password, revoke_role, set_active, update_user
 from intranet.extensions import db
 from intranet.models import Role
 from intranet.plugins import manager
@@ -85,7 +85,14 @@ def _move_to_other_office(user) -> None:
     update_user(user, office_id=_office("OTHER").id)
 
 
-@pytest.mark.parametrize("change", [_revoke_deputy, partial(set_active, active=False), _move_to_other_office])
+def _sign_out_everywhere(user) -> None:
+    sessions.end(user)  # Administration → Users → end the sessions (a lost phone), or the account page
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_revoke_deputy, partial(set_active, active=False), _move_to_other_office, _sign_out_everywhere, reset_password],
+)
 def test_a_stream_ends_when_its_user_loses_a_role_the_account_or_the_office(app, client, qcell, login, change):
     """The same for a change made to the user (Administration → Users), not to the office's grants:
     the chair page's stream must not outlive it."""
@@ -102,3 +109,20 @@ def test_a_stream_ends_when_its_user_loses_a_role_the_account_or_the_office(app,
     got = _frames_until(frames, "Sau khi đổi quyền")
     response.close()
     assert not any("event: moderation" in f and "Đảng Viên Hai" in f for f in got), "the stream outlives the change"
+
+
+def test_a_stream_ends_when_its_user_is_no_longer_the_meetings_named_chair(app, client, qcell, login):
+    """A member named to chair a meeting (not a moderator by role) opens the chair page; the secretary
+    names someone else: the old chair's stream must not go on carrying the moderation region."""
+    sid = _meeting(app)
+    _settings(app, sid, chair="member1")
+    login("member1")
+    response = client.get(f"/questions/sessions/{sid}/stream?page=chair", buffered=False)
+    frames = (chunk.decode() for chunk in response.response)
+    assert next(frames).startswith("retry:")
+    next(frames), next(frames)
+    _settings(app, sid, chair=None)  # the secretary names nobody: the office's moderators chair
+    _ask(app, sid, "member2", "Sau khi đổi chủ trì")
+    got = _frames_until(frames, "Sau khi đổi chủ trì")
+    response.close()
+    assert not any("event: moderation" in f and "Đảng Viên Hai" in f for f in got), "the old chair's stream goes on"
