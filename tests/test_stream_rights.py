@@ -1,5 +1,5 @@
 """An open live stream does not outlive the rights it was opened with: a plugin switched off or a right
-revoked (both publish live.SWITCHES) ends every open stream within LIVE_RECHECK_SPREAD_SECONDS, and the
+revoked (live.rights_changed) ends the open streams concerned within LIVE_RECHECK_SPREAD_SECONDS, and the
 browser's reconnection is checked afresh. Found by an adversarial review; both failed first."""
 
 from __future__ import annotations
@@ -126,3 +126,22 @@ def test_a_stream_ends_when_its_user_is_no_longer_the_meetings_named_chair(app, 
     got = _frames_until(frames, "Sau khi đổi chủ trì")
     response.close()
     assert not any("event: moderation" in f and "Đảng Viên Hai" in f for f in got), "the old chair's stream goes on"
+
+
+def test_another_users_sign_out_does_not_end_a_stream(app, client, qcell, login):
+    """A user's change ends only that user's streams: a member signing out (or any change of one
+    user's rights) must not make every live page of the site reconnect."""
+    sid = _meeting(app)
+    login("member1")
+    response = client.get(f"/questions/sessions/{sid}/stream", buffered=False)
+    frames = (chunk.decode() for chunk in response.response)
+    assert next(frames).startswith("retry:")
+    next(frames), next(frames), next(frames)
+    with app.test_request_context():
+        _sign_out_everywhere(_user("member2"))
+        revoke_role(_user("phobithu"), _office("DIST"), Role.DEPUTY)
+        db.session.commit()
+    _ask(app, sid, "member2", "Sau khi người khác đăng xuất")
+    got = _frames_until(frames, "Sau khi người khác đăng xuất")
+    response.close()
+    assert any("Sau khi người khác đăng xuất" in f for f in got), "another user's change ended this stream"
