@@ -32,6 +32,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request, session, stream_with_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 
@@ -410,11 +411,13 @@ def publish_on_commit(*channels: str, prompt: bool = False) -> None:
 
 def rights_changed(*, office_id: int | None = None, user_id: int | None = None) -> None:
     """What someone may see changes in this transaction: a plugin switched or a permission grant changed
-    in an office, or a user's role revoked, account deactivated or office changed. Once it commits,
-    SWITCHES is published — every in-process stream ends within LIVE_RECHECK_SPREAD_SECONDS and no
-    poll's tag outlives it — and the push engine ends, within the same bound, the streams Pushpin holds
-    for that office or user (``live_grip``): every browser's reconnection is checked afresh."""
-    publish_on_commit(SWITCHES)
+    in an office, or a user's role revoked, account deactivated, session ended or office changed. Once
+    it commits, an office's change publishes SWITCHES — every in-process stream ends within
+    LIVE_RECHECK_SPREAD_SECONDS and no poll's tag outlives it — and a user's change publishes their own
+    channel, which ends only their streams (a sign-out must not make every page of the site reconnect);
+    the push engine ends, within the same bound, the streams Pushpin holds for that office or user
+    (``live_grip``): every browser's reconnection is checked afresh."""
+    publish_on_commit(SWITCHES if office_id is not None else user_rights_channel(user_id))
     scopes = db.session.info.setdefault("live_rights", set())
     if office_id is not None:
         scopes.add(f"office:{office_id}")
@@ -432,7 +435,7 @@ def _publish_committed(orm_session) -> None:
                 the_bus.push_engine.announce(channel, prompt)
         except Exception:  # the change is saved; live clients catch up at their next reconnect or poll
             logging.getLogger(__name__).warning("live bus unreachable; %s not announced", channel)
-    engine = pending[SWITCHES][0].push_engine if scopes else None
+    engine = next(iter(pending.values()))[0].push_engine if scopes else None  # rights_changed published
     if engine is not None:  # Pushpin's streams do not hear SWITCHES: the engine closes them
         engine.end_holds(scopes)
 
@@ -459,6 +462,11 @@ def poll_view(channel_for: Callable[..., str | tuple[str, ...]]):
 
 
 SWITCHES = "plugin-switches"  # published when any office switches a plugin or changes a permission grant
+
+
+def user_rights_channel(user_id: int | None) -> str:
+    """Published when this user's rights change (``rights_changed``): their in-process streams end."""
+    return f"rights:user:{user_id}"
 
 
 def _etag(channels: tuple[str, ...], versions: list[int], switches: int) -> str:
@@ -613,7 +621,8 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     lists the versions sent, so a reconnecting browser (``Last-Event-ID``, or the page's own ``since``
     on the first connection) is sent only what changed; a ``ready`` event opens every stream.
     Heartbeats keep proxies from closing the stream; after LIVE_STREAM_MAX_SECONDS, or within
-    LIVE_RECHECK_SPREAD_SECONDS of a plugin switch or a change of rights (SWITCHES), the stream ends and
+    LIVE_RECHECK_SPREAD_SECONDS of a plugin switch or grant change (SWITCHES) or a change of its own
+    user's rights (``user_rights_channel``), the stream ends and
     the browser reconnects, which re-checks the user's rights. A stream past the caps
     (LIVE_STREAMS_PER_USER, LIVE_STREAMS_PER_PROCESS) is refused with 429 and the page polls instead;
     a stream whose browser has gone ends within CLIENT_CHECK_SECONDS and frees its slot."""
@@ -646,10 +655,12 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
     for i, region in enumerate(regions):
         by_channel[region.channel].append(i)
 
+    rights_channels = (SWITCHES, user_rights_channel(getattr(current_user, "id", None)))
+
     def frames() -> Iterator[str]:
-        with the_bus.subscribe(*by_channel, SWITCHES) as sub:
+        with the_bus.subscribe(*by_channel, *rights_channels) as sub:
             started = checked = last_write = time.monotonic()
-            rights = the_bus.version(SWITCHES)
+            rights = {channel: the_bus.version(channel) for channel in rights_channels}
             ends_at = started + max_age  # sooner once a plugin switch or a change of rights is published
             sent: list[int | None] = [the_bus.version(r.channel) for r in regions]
             last_sent = [float("-inf")] * len(regions)
@@ -670,7 +681,7 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
                 wait = min([*due, last_write + heartbeat - now, checked + CLIENT_CHECK_SECONDS - now, ends_at - now])
                 got = sub.get(timeout=max(0.0, wait))
                 for event in [got, *sub.drain()] if got is not None else []:
-                    if event.channel == SWITCHES and event.version > rights:
+                    if event.channel in rights and event.version > rights[event.channel]:
                         ends_at = min(ends_at, time.monotonic() + random.uniform(0, spread))
                     for i in by_channel.get(event.channel, ()):
                         if event.version > max(pending.get(i, 0), sent[i] or 0):

@@ -19,7 +19,9 @@ The publisher learns how to render a variant from the grant itself: a "recipe" (
 the user it was granted to) kept per bus channel in Redis (or in memory when there is no Redis, i.e.
 one app process). It replays the stream view as that user in a request context, with every check the
 view makes, and renders only the region asked for. A grant refreshes its recipe, so the newest
-authorised viewer's rights are the ones the render runs under.
+authorised viewer's rights are the ones the render runs under; a render refused (that user lost the
+right since) closes the variant's channel instead, so that its other holders reconnect and a new
+grant renews the recipe.
 
 A held stream does not outlive the rights it was granted with. Every hold also joins a channel of its
 office (the one the plugin gate checked, and the user's own) and one of its user, in one of
@@ -312,13 +314,17 @@ class PushpinEngine:
             done = f"{self._prefix}:published:{bus_channel}"
             if not force and self._redis is not None and int(self._redis.get(done) or -1) >= version:
                 return  # another process has published this version (or a newer one) already
-            items = []
+            items, refused = [], []
             for grip_channel, recipe in self._recipes(bus_channel).items():
                 frame = self._render(recipe, version) if recipe["shared"] else _changed_frame(recipe["event"])
                 if frame is not None:
                     items.append({"channel": grip_channel, "formats": {"http-stream": {"content": frame}}})
+                elif recipe["shared"]:  # its user may no longer see it: nor may every other holder, perhaps
+                    refused.append(grip_channel)
             if items:
                 self._send(items)
+            if refused:  # so each holder reconnects, is checked afresh, and a new grant renews the recipe
+                self._close(refused)
             if self._redis is not None:
                 self._redis.set(done, version, ex=2 * self._max_age)
 
@@ -334,7 +340,7 @@ class PushpinEngine:
             g.grip_replay = True
             try:
                 self.app.preprocess_request() or self.app.dispatch_request()
-            except HTTPException:  # the user has lost access since: others' grants will refresh it
+            except HTTPException:  # the user has lost access since: ``publish`` closes the variant
                 return None
             finally:
                 db.session.rollback()

@@ -3,7 +3,9 @@
 Flask-Login keeps ``User.get_id()`` — "<user id>.<random token>" — in the signed session cookie and
 in the remember-me cookie; the user loader accepts it only while a row with that token's hash exists
 for an active user at the same ``auth_version``. So signing out (the row is deleted) ends the session
-for every copy of either cookie, and "sign out everywhere" deletes all of a user's rows.
+for every copy of either cookie, and "sign out everywhere" deletes all of a user's rows. The live
+streams the user holds open end too (``live.rights_changed``): each reconnects, and only a session
+still alive is let back in.
 
 ``last_seen_at`` and the address are written at most once per ``SESSION_TOUCH_SECONDS`` per session,
 in their own short transaction, so a page view costs no write.
@@ -17,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, request
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import joinedload
 
+from . import live
 from .extensions import db
 from .models import User, UserSession, utcnow
 from .params import parse_int
@@ -106,12 +109,24 @@ def end(user: User, session_id: int | None = None) -> int:
     query = delete(UserSession).where(UserSession.user_id == user.id)
     if session_id is not None:
         query = query.where(UserSession.id == session_id)
-    return db.session.execute(query).rowcount
+    ended = db.session.execute(query).rowcount
+    if ended:
+        live.rights_changed(user_id=user.id)
+    return ended
+
+
+@event.listens_for(User.auth_version, "set")
+def _all_ended(user: User, value, old, initiator) -> None:
+    """A new ``auth_version`` (a password set or reset, the account deactivated) ends every session of
+    the user at once, and so the streams they hold open."""
+    if user.id is not None and value != old:
+        live.rights_changed(user_id=user.id)
 
 
 def end_current(user: User) -> None:
     if user.session_token:
         db.session.execute(delete(UserSession).where(UserSession.token_hash == _hash(user.session_token)))
+        live.rights_changed(user_id=user.id)
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import docx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from support import pg_only
 from test_evaluations import _held, _meeting, _office, _user
 
 from intranet.extensions import db
 from intranet.plugins import manager
+from intranet.refusals import ServiceError
 from intranet_evaluations import documents, shelf
 from intranet_evaluations.models import CellDocument as Document
 from intranet_evaluations.models import VoteRecord
@@ -215,6 +219,25 @@ def test_a_failed_resolution_vote_keeps_the_resolution_a_draft_until_a_retaken_v
     assert signed.signed_at is not None and signed.number == 1
 
 
+def test_an_editor_opened_before_a_result_does_not_overwrite_it_and_keeps_what_was_typed(app, client, qcell, login):
+    """The count is confirmed again while the secretary has the minutes open: saving the page drawn
+    before must not put the old count back (it did, silently); the typed text stays on the page."""
+    sid = _held(app)
+    _close(app, sid, _result())
+    login("bithu")
+    minutes = _draft(app, sid, "minutes")
+    page = client.get(f"/evaluations/documents/{minutes.id}").text
+    seen = re.search(r'name="seen" value="([^"]*)"', page).group(1)
+    _close(app, sid, _result(in_favour=10, against=0))
+    typed = [("Nội dung đã sửa" if not s.get("votes") else s["text"]) for s in minutes.content["sections"]]
+    refused = client.post(
+        f"/evaluations/documents/{minutes.id}", data={"action": "save", "section": typed, "seen": seen}
+    )
+    assert "Văn bản đã thay đổi trong lúc bạn sửa" in refused.text and "Nội dung đã sửa" in refused.text
+    assert "Tán thành: 10;" in refused.text  # the vote section as it is now, the rest as typed
+    assert "Tán thành: 10;" in _texts(_current(app, sid, "minutes"))
+
+
 # --- the counting committee's report ----------------------------------------------------------------
 
 
@@ -373,6 +396,16 @@ def test_a_huge_or_empty_title_leaves_the_documents_editable_and_signable(app, c
     assert "TRƯỞNG BAN KIỂM PHIẾU" in _docx(client, document.id).tables[-1].rows[0].cells[1].text
 
 
+def test_counts_out_of_range_are_kept_within_a_count_column(app, qcell):
+    """Negative counts are read as 0 (as before); one past what an Integer column holds (PostgreSQL:
+    2**31 - 1) was a database error that failed the votes plugin's own commit."""
+    sid = _held(app)
+    _close(app, sid, _result(base=2**40, voted=-3, in_favour=10**20))
+    with app.app_context():
+        vote = db.session.scalar(select(VoteRecord))
+        assert (vote.base, vote.voted, vote.in_favour) == (2**31 - 1, 0, 2**31 - 1)
+
+
 def test_a_result_misrouted_through_another_offices_hooks_records_nothing(app, data, qcell):
     """The meeting's office has evaluations off; a caller using another office's manager by mistake
     must not write into it."""
@@ -413,3 +446,76 @@ def test_a_late_failed_vote_changes_the_minutes_resolution_line_unless_the_secre
     _close(app, sid, _result(3, passed=False, sentence=FAILED))
     line = next(s for s in _current(app, sid, "minutes").content["sections"] if s["table"] == "tasks")["text"]
     assert line == "Lời của thư ký"
+
+
+# --- two transactions at once (PostgreSQL: SQLite has one writer at a time) ---------------------------
+
+
+def _until_another_waits_on_a_lock(app) -> None:
+    """Return once another connection waits for a lock this test's other transaction holds."""
+    with app.app_context(), db.engine.connect() as watcher:
+        for _ in range(500):
+            waiting = (
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if watcher.execute(text(waiting)).scalar():
+                return
+            threading.Event().wait(0.01)
+    raise AssertionError("the other transaction never waited")
+
+
+def _in_thread(work) -> tuple[threading.Thread, list]:
+    outcome: list = []
+
+    def run():
+        try:
+            outcome.append(work())
+        except Exception as exc:  # noqa: BLE001 — the outcome is asserted by the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@pg_only
+def test_a_vote_closing_while_the_resolution_is_signed_never_changes_the_signed_text(app, qcell):
+    sid = _held(app)
+    drafted = _draft(app, sid, "resolution")
+
+    def carry():
+        _close(app, sid, _result(passed=False, sentence=FAILED, in_favour=5, against=5))
+
+    with app.test_request_context():
+        documents.sign(db.session.get(Document, drafted.id), _user("bithu"))
+        db.session.flush()
+        thread, outcome = _in_thread(carry)  # the vote's transaction, while the signature is not committed
+        _until_another_waits_on_a_lock(app)
+        db.session.commit()
+    thread.join()
+    assert outcome == [None]
+    signed = _current(app, sid, "resolution")
+    assert signed.signed_at is not None and signed.content == drafted.content
+
+
+@pg_only
+def test_a_resolution_is_not_signed_after_a_failed_vote_on_it_committed_first(app, qcell):
+    sid = _held(app)
+    drafted = _draft(app, sid, "resolution")
+
+    def sign():
+        with app.test_request_context():
+            documents.sign(db.session.get(Document, drafted.id), _user("bithu"))
+            db.session.commit()
+
+    with app.test_request_context():
+        meeting = _meeting(sid)
+        failed = _result(passed=False, sentence=FAILED, in_favour=5, against=5)
+        manager().for_office(meeting.office_id).intranet_session_vote_closed(session=meeting, result=failed)
+        db.session.flush()
+        thread, outcome = _in_thread(sign)  # the secretary signs while the vote's result is not committed
+        _until_another_waits_on_a_lock(app)
+        db.session.commit()
+    thread.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], ServiceError)
+    assert _current(app, sid, "resolution").signed_at is None

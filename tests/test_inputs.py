@@ -485,3 +485,21 @@ def test_a_meeting_on_year_1_or_9999_gets_a_clear_message(app, client, cell, log
     assert page.status_code == 200 and "Hãy nhập ngày từ 01/01/1930 đến 31/12/2100" in page.text
     with app.app_context():
         assert db.session.scalar(select(Meeting)) is None
+
+
+@pytest.mark.parametrize("big", [2**31, 10**20])
+def test_no_route_500s_on_an_id_beyond_what_the_database_holds(app, client, qcell, login, big):
+    """Every ``<int:…>`` of every route, given a number no Integer column holds (PostgreSQL's int4 ends
+    at 2**31 - 1, SQLite cannot bind past 2**63): no such row, never a database error."""
+    rules = [r for r in app.url_map.iter_rules() if "<int:" in r.rule]
+    assert len(rules) > 20
+
+    def argument(match: re.Match) -> str:
+        return str(big) if match.group(1) == "int" else "x"
+
+    for username in ("bithu", "distadmin"):
+        login(username)
+        for rule in rules:
+            url = re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>", argument, rule.rule)
+            method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"OPTIONS", "HEAD"})[0]
+            assert client.open(url, method=method).status_code < 500, (username, url)

@@ -15,7 +15,7 @@ import jwt
 import pytest
 from pushpin_harness import MISSING, available, free_port, pushpin, redis_server
 from support import Browser, app_config, serve
-from test_questions import _meeting, _office
+from test_questions import _meeting, _office, _settings
 
 KEY = "test-pushpin-key-of-thirty-two-bytes!"
 
@@ -277,3 +277,36 @@ def test_a_held_stream_ends_when_its_account_is_deactivated(app, qcell, held):
     assert theirs.ended.wait(timeout=30), "the held stream outlives its account"
     assert held.again(member, member_path) == 302
     assert not other.ended.wait(timeout=SPREAD + 2)  # past every close the deactivation scheduled
+
+
+@pushpin_only
+def test_a_held_stream_ends_when_its_users_sessions_are_ended(app, qcell, held):
+    """Administration → Users → sign out on every device (a lost phone): the streams Pushpin holds for
+    that user end and their reconnection is sent to sign in; another member's go on."""
+    sid = _meeting(app)
+    member_path = f"/questions/sessions/{sid}/stream"
+    member, theirs = held.stream("member2", member_path)
+    _, other = held.stream("member1", member_path)
+    held.as_admin(f"/admin/users/{qcell['m2']}", f"/admin/users/{qcell['m2']}/end-sessions", {})
+    assert theirs.ended.wait(timeout=30), "the held stream outlives the sessions ended"
+    assert held.again(member, member_path) == 302
+    assert not other.ended.wait(timeout=SPREAD + 2)  # past every close the sign-out scheduled
+
+
+@pushpin_only
+def test_the_other_holders_are_not_left_without_changes_when_the_newest_loses_the_right(app, qcell, held):
+    """The publisher renders a shared region as the user who was granted it last. When that user may no
+    longer see it (here: no longer the meeting's named chair), the other chairs' held streams must not
+    go quiet until their age: they receive the change, or end and reconnect under their own rights."""
+    sid = _meeting(app)
+    _settings(app, sid, chair="member1")
+    path = f"/questions/sessions/{sid}/stream?page=chair"
+    _, deputy = held.stream("phobithu", path)
+    _, named = held.stream("member1", path)  # granted last: the moderation region is rendered as member1
+    assert deputy.wait_for("event: moderation\n") and named.wait_for("event: moderation\n")
+    _settings(app, sid, chair=None)  # committed by another process, which holds no Pushpin stream
+    asker = Browser()
+    asker.sign_in(held.base, "member2")
+    token = asker.token(f"{held.base}/questions/sessions/{sid}")
+    asker.post(f"{held.base}/questions/sessions/{sid}/ask", {"text": "Sau khi đổi chủ trì", "csrf_token": token})
+    assert deputy.wait_for("Sau khi đổi chủ trì") or deputy.ended.is_set(), "the deputy's stream went quiet"

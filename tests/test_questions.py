@@ -77,6 +77,8 @@ def _settings(app, session_id, **changes):
             chair=current.chair,
         )
         fields.update(changes)
+        if isinstance(fields["chair"], str):  # a username: the user of this session
+            fields["chair"] = _user(fields["chair"])
         services.save_settings(meeting, chair_user, **fields)
 
     _as(app, "bithu", save)

@@ -1,5 +1,5 @@
 """An open live stream does not outlive the rights it was opened with: a plugin switched off or a right
-revoked (both publish live.SWITCHES) ends every open stream within LIVE_RECHECK_SPREAD_SECONDS, and the
+revoked (live.rights_changed) ends the open streams concerned within LIVE_RECHECK_SPREAD_SECONDS, and the
 browser's reconnection is checked afresh. Found by an adversarial review; both failed first."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
-from test_questions import _ask, _meeting, _office, _user
+from test_questions import _ask, _meeting, _office, _settings, _user
 
-from intranet import access
-from intranet.admin.services import revoke_role, set_active, update_user
+from intranet import access, sessions
+from intranet.admin.services import reset_password, revoke_role, set_active, update_user
 from intranet.extensions import db
 from intranet.models import Role
 from intranet.plugins import manager
@@ -85,7 +85,14 @@ def _move_to_other_office(user) -> None:
     update_user(user, office_id=_office("OTHER").id)
 
 
-@pytest.mark.parametrize("change", [_revoke_deputy, partial(set_active, active=False), _move_to_other_office])
+def _sign_out_everywhere(user) -> None:
+    sessions.end(user)  # Administration → Users → end the sessions (a lost phone), or the account page
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_revoke_deputy, partial(set_active, active=False), _move_to_other_office, _sign_out_everywhere, reset_password],
+)
 def test_a_stream_ends_when_its_user_loses_a_role_the_account_or_the_office(app, client, qcell, login, change):
     """The same for a change made to the user (Administration → Users), not to the office's grants:
     the chair page's stream must not outlive it."""
@@ -102,3 +109,39 @@ def test_a_stream_ends_when_its_user_loses_a_role_the_account_or_the_office(app,
     got = _frames_until(frames, "Sau khi đổi quyền")
     response.close()
     assert not any("event: moderation" in f and "Đảng Viên Hai" in f for f in got), "the stream outlives the change"
+
+
+def test_a_stream_ends_when_its_user_is_no_longer_the_meetings_named_chair(app, client, qcell, login):
+    """A member named to chair a meeting (not a moderator by role) opens the chair page; the secretary
+    names someone else: the old chair's stream must not go on carrying the moderation region."""
+    sid = _meeting(app)
+    _settings(app, sid, chair="member1")
+    login("member1")
+    response = client.get(f"/questions/sessions/{sid}/stream?page=chair", buffered=False)
+    frames = (chunk.decode() for chunk in response.response)
+    assert next(frames).startswith("retry:")
+    next(frames), next(frames)
+    _settings(app, sid, chair=None)  # the secretary names nobody: the office's moderators chair
+    _ask(app, sid, "member2", "Sau khi đổi chủ trì")
+    got = _frames_until(frames, "Sau khi đổi chủ trì")
+    response.close()
+    assert not any("event: moderation" in f and "Đảng Viên Hai" in f for f in got), "the old chair's stream goes on"
+
+
+def test_another_users_sign_out_does_not_end_a_stream(app, client, qcell, login):
+    """A user's change ends only that user's streams: a member signing out (or any change of one
+    user's rights) must not make every live page of the site reconnect."""
+    sid = _meeting(app)
+    login("member1")
+    response = client.get(f"/questions/sessions/{sid}/stream", buffered=False)
+    frames = (chunk.decode() for chunk in response.response)
+    assert next(frames).startswith("retry:")
+    next(frames), next(frames), next(frames)
+    with app.test_request_context():
+        _sign_out_everywhere(_user("member2"))
+        revoke_role(_user("phobithu"), _office("DIST"), Role.DEPUTY)
+        db.session.commit()
+    _ask(app, sid, "member2", "Sau khi người khác đăng xuất")
+    got = _frames_until(frames, "Sau khi người khác đăng xuất")
+    response.close()
+    assert any("Sau khi người khác đăng xuất" in f for f in got), "another user's change ended this stream"

@@ -151,10 +151,9 @@ def set_active(user: User, active: bool, *, actor=None) -> None:
         return
     user.active = active
     if not active:
-        user.auth_version += 1  # signs the user out everywhere
+        user.auth_version += 1  # signs the user out everywhere, and ends their streams (sessions)
     record_change("user.activate" if active else "user.deactivate", user, office_id=user.office_id, actor=actor)
     if not active:
-        live.rights_changed(user_id=user.id)  # ends the streams the account holds open
         manager().for_office(user.office_id).intranet_user_deactivated(user=user, actor=actor)
 
 

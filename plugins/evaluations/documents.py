@@ -39,6 +39,18 @@ SECTION_MAX = 20000  # characters typed into one section
 # --- drafting ---------------------------------------------------------------------------------------
 
 
+def _hold(session: Meeting, *documents: Document) -> None:
+    """The meeting's row locked until commit, then ``documents`` read again as committed: a meeting's
+    documents are drafted, edited, signed, corrected and given votes' results one transaction at a
+    time, each seeing what the one before it committed — so no change lands on a text signed meanwhile,
+    no resolution is signed after a failed vote on it committed, no two corrections make one version
+    (PostgreSQL; SQLite has one writer at a time)."""
+    db.session.flush()  # this transaction's own changes are kept, not read over
+    db.session.execute(select(Meeting.id).where(Meeting.id == session.id).with_for_update(key_share=True))
+    for document in documents:
+        db.session.refresh(document)
+
+
 def gather(session: Meeting) -> dict:
     """Everything the documents say about the meeting, read afresh from the record and the hooks."""
     office = db.session.get(Office, session.office_id)
@@ -81,6 +93,7 @@ def draft(session: Meeting, kind: str, actor, vote_id: int = 0) -> Document:
     """Make (or remake, while unsigned) the draft from the meeting's record; a tally report from the
     count of the secret ballot ``vote_id``."""
     drafter_or_refuse(actor, session)
+    _hold(session)
     if kind == "tally":
         vote = vote_results.of(session, vote_id)
         if vote is None or not vote.secret:
@@ -127,6 +140,7 @@ def carry_vote(session: Meeting, vote: VoteRecord) -> None:
     minutes and resolution take it into their votes' section, their other sections as the secretary
     left them; a secret ballot's tally report is drafted (redrafted while unsigned). Signed versions
     are never touched: a late result reaches them through a correction."""
+    _hold(session)
     votes = vote_results.of_meeting(session)
     start = days.local(session.starts_at)
     for kind in ("minutes", "resolution"):
@@ -150,12 +164,23 @@ def carry_vote(session: Meeting, vote: VoteRecord) -> None:
             _write(session, "tally", _tally(session, vote), None, vote.vote_id)
 
 
-def edit(document: Document, actor, texts: list[str]) -> None:
-    """Change the text of the sections of an unsigned draft."""
+def seen(document: Document) -> str:
+    """What an editor page carries of the version it was drawn from (``edit``'s ``drawn_from``)."""
+    return document.updated_at.isoformat() if document.updated_at else ""
+
+
+def edit(document: Document, actor, texts: list[str], drawn_from: str | None = None) -> None:
+    """Change the text of the sections of an unsigned draft; refused if it changed since the editor
+    was drawn (``drawn_from``, its ``seen``): a vote's result written meanwhile is not typed over."""
     session = db.session.get(Meeting, document.session_id)
     drafter_or_refuse(actor, session)
+    _hold(session, document)
     if document.signed_at is not None:
         raise ServiceError(_("This document is signed: correct it instead."))
+    if drawn_from is not None and drawn_from != seen(document):
+        raise ServiceError(
+            _("The document changed while you edited it: your text is kept below, check it and save again.")
+        )
     document.content = _with_texts(document.content, texts)
     document.updated_by_id, document.updated_at = actor.id, utcnow()
     audit(
@@ -195,6 +220,7 @@ def unsignable(document: Document) -> str | None:
 def sign(document: Document, actor) -> None:
     session = db.session.get(Meeting, document.session_id)
     secretary_or_refuse(actor, session)
+    _hold(session, document)
     if document.signed_at is not None:
         raise ServiceError(_("This document is already signed."))
     refusal = unsignable(document)
@@ -234,6 +260,7 @@ def correct(document: Document, actor, texts: list[str], reason: str) -> Documen
     """A signed document's only way to change: a new signed version with the reason; the earlier stays."""
     session = db.session.get(Meeting, document.session_id)
     secretary_or_refuse(actor, session)
+    _hold(session, document)
     if document.signed_at is None:
         raise ServiceError(_("This document is not signed yet: edit it."))
     if document.id != current(session, document.kind.value, document.vote_id).id:

@@ -299,15 +299,15 @@ def document(cell_document_id: int):
     doc = _own(Document, cell_document_id)
     meeting = db.session.get(Meeting, doc.session_id)
     drafter = services.is_drafter(current_user, doc.office_id)
-    correction = CorrectionForm()
+    correction, shown = CorrectionForm(), None
     if request.method == "POST":
         if not drafter:
             abort(403)
-        texts = request.form.getlist("section")
+        texts, drawn_from = request.form.getlist("section"), request.form.get("seen")
         action = request.form.get("action")
         change = {
-            "save": lambda: documents.edit(doc, current_user, texts),
-            "sign": lambda: (documents.edit(doc, current_user, texts), documents.sign(doc, current_user)),
+            "save": lambda: documents.edit(doc, current_user, texts, drawn_from),
+            "sign": lambda: (documents.edit(doc, current_user, texts, drawn_from), documents.sign(doc, current_user)),
             "correct": lambda: documents.correct(doc, current_user, texts, correction.reason.data),
         }.get(action)
         if change is None:
@@ -318,6 +318,7 @@ def document(cell_document_id: int):
         except ServiceError as exc:
             db.session.rollback()
             flash(str(exc), "error")
+            shown = _typed(doc, texts)
         else:
             flash(
                 {
@@ -332,6 +333,8 @@ def document(cell_document_id: int):
     return render_template(
         "evaluations/document.html",
         document=doc,
+        sections=(shown or doc.content)["sections"],
+        seen=documents.seen(doc),
         session=meeting,
         drafter=drafter,
         secretary=services.is_secretary(current_user, doc.office_id),
@@ -341,6 +344,15 @@ def document(cell_document_id: int):
         correction=correction,
         pdf=party_docx.pdf_available(),
     )
+
+
+def _typed(doc: Document, texts: list[str]) -> dict:
+    """The document as stored, with what was typed in its sections (a refused save loses nothing) —
+    but the votes' section, which only a result writes."""
+    sections = doc.content["sections"]
+    if len(texts) != len(sections):
+        return doc.content
+    return {**doc.content, "sections": [s if s.get("votes") else {**s, "text": t} for s, t in zip(sections, texts)]}
 
 
 FILE_NAMES = {"minutes": "bien-ban", "resolution": "nghi-quyet", "tally": "bien-ban-kiem-phieu"}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from intranet.audit import record as audit
 from intranet.extensions import db
+from intranet.params import INT_MAX
 from intranet.text import clean_text
 from intranet_scheduling.hookspecs import VoteResult
 from intranet_scheduling.models import Meeting
@@ -37,7 +38,7 @@ def record(session: Meeting, result: VoteResult) -> VoteRecord:
     row.secret = bool(result.secret)
     row.base_label = _line(result.base_label, LINE_MAX)
     for count in ("base", "eligible_present", "voted", "voted_on_paper", "in_favour", "against", "other"):
-        setattr(row, count, max(0, int(getattr(result, count))))
+        setattr(row, count, min(INT_MAX, max(0, int(getattr(result, count)))))  # what the column holds
     row.passed = bool(result.passed)
     row.sentence = _line(result.sentence, TITLE_MAX + LINE_MAX) or "…"
     row.counting_committee = [name for name in (_line(n, LINE_MAX) for n in result.counting_committee) if name]

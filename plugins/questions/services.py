@@ -203,6 +203,8 @@ def save_settings(
         open_limit=open_limit,
         chair_id=chair_id,
     )
+    if previous["chair_id"] not in (None, chair_id):  # the chair page they hold open must not outlive it
+        live.rights_changed(user_id=previous["chair_id"])
     _announce("meeting", meeting.id)
     return settings
 

@@ -60,6 +60,7 @@ def test_a_secret_ballot_in_the_browser(app, data, cell, browser, live_server):
     expect(ballot.locator("[data-countdown]")).to_have_text(re.compile(r"^[0-4]:\d\d$"))
     ballot.get_by_role("button", name="Tán thành", exact=True).click()
     expect(ballot.locator(".receipt-code")).to_have_text(re.compile(r"^[A-Z2-9]{10}$"))
+    expect(ballot.get_by_role("button", name="Tán thành", exact=True)).to_be_hidden()  # voted: no buttons left
     shot(member, "votes-member-phone")
     assert member.evaluate("document.documentElement.scrollWidth") <= 390
 

@@ -7,8 +7,17 @@
       el.textContent = left > 0 ? `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}` : el.dataset.countdownOver;
     });
   }
-  document.addEventListener("DOMContentLoaded", () => { tick(); setInterval(tick, 1000); });
-  document.addEventListener("live:swapped", tick);  // a region just arrived: no blank second
+  // The panel is one render for everyone: the buttons a member can no longer use (voted, or may not
+  // vote) are hidden here, from what their own part of the page says.
+  function settle() {
+    const refused = Boolean(document.getElementById("may-not-vote"));
+    document.querySelectorAll(".vote .ballot").forEach((buttons) => {
+      const vote = buttons.closest(".vote").id.replace("vote-", "");
+      buttons.hidden = refused || Boolean(document.querySelector(`#mine-${vote}[data-voted]`));
+    });
+  }
+  document.addEventListener("DOMContentLoaded", () => { tick(); settle(); setInterval(tick, 1000); });
+  document.addEventListener("live:swapped", () => { tick(); settle(); });  // a region just arrived: no blank second
 })();
 
 // The chair's and the committee's actions are htmx forms (their regions are shared renders whose token
