@@ -10,9 +10,9 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
 from .text import guard_columns
 
@@ -53,3 +53,18 @@ def _sqlite_for_many_clients(dbapi_connection, _record) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across app crashes, one fsync less
         cursor.close()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _sqlite_for_update(state: ORMExecuteState) -> None:
+    """SQLite ignores FOR UPDATE, and its driver begins a transaction only at the first write, so a row
+    read "for update" could be stale by the time the request writes (sixteen requests that each found a
+    vote's time up all closed it). On SQLite such a read first makes a write that changes nothing: it
+    takes the database's one write lock, waiting its turn, and what is read after stays current until
+    the commit — FOR UPDATE's promise, for every plugin, on the embedded default."""
+    if (
+        state.is_select
+        and getattr(state.statement, "_for_update_arg", None) is not None
+        and state.session.get_bind().dialect.name == "sqlite"
+    ):
+        state.session.execute(text("UPDATE office SET id = id WHERE 0"))

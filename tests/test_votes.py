@@ -355,7 +355,9 @@ def test_a_ballot_is_cheap(app, client, login, sid):
     login("member1")
     with sql_statements(app) as statements:
         assert _post(client, f"/votes/votes/{vid}/cast", key="ballot-key-cheap01", choice="for").status_code == 204
-    assert len(statements) <= 14, statements  # 14: the receipt code checked unique in its vote
+    # 14: the receipt code checked unique in its vote; on SQLite one more, the write lock FOR UPDATE takes there
+    locks = [s for s in statements if s.startswith("UPDATE office SET id = id WHERE 0")]
+    assert len(statements) - len(locks) <= 14, statements
 
 
 def test_the_vote_reaches_the_queue_page_and_the_projector_through_slots(app, client, login, sid, data):

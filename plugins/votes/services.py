@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, false, func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from intranet import live
@@ -157,7 +157,6 @@ def save_rule(
         )
     # One save at a time per office (two at once both found no row and the second hit its key). FOR NO KEY
     # UPDATE: rows that merely point at the office are not held up.
-    _write_lock()
     db.session.execute(select(Office.id).where(Office.id == office_id).with_for_update(key_share=True))
     wanted = rules.Threshold(form, base, numerator, denominator, strict)
     if wanted == rule(office_id, subject):
@@ -470,7 +469,6 @@ def close(vote: Vote, actor) -> None:
 def _locked(vote: Vote) -> Vote:
     """The vote read afresh under an exclusive lock: its state changes one at a time (two committee
     members confirming at once call the minutes' hook once), and after every ballot in flight."""
-    _write_lock()
     return db.session.scalar(
         select(Vote).where(Vote.id == vote.id).with_for_update().execution_options(populate_existing=True)
     )
@@ -478,19 +476,7 @@ def _locked(vote: Vote) -> Vote:
 
 def _lock_meeting(meeting: Meeting) -> None:
     """The meeting's votes change one request at a time from here to the commit."""
-    _write_lock()
     db.session.execute(select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())
-
-
-def _write_lock() -> None:
-    """SQLite ignores FOR UPDATE and begins a transaction at its first write, so what a request read
-    before writing may be stale by the time it writes (sixteen requests noticing a vote's time was up
-    all closed it and called the minutes' hook). A write that changes nothing takes SQLite's one write
-    lock first, waiting its turn; what is read after is current until the commit."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(
-            update(Vote).where(false()).values(status=Vote.status).execution_options(synchronize_session=False)
-        )
 
 
 def close_open_votes(meeting: Meeting) -> None:
