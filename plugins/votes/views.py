@@ -293,7 +293,7 @@ def name_chair(session_id: int):
 @idempotent
 def cast(vote_id: int):
     vote = _vote(vote_id)
-    back = _page_url(vote.session_id, "#mine")
+    back = _page_url(vote.session_id, "#votes-mine")
     choice, user, due = _choice(), current_user._get_current_object(), services.time_is_up(vote)
     if choice is None:
         return respond(lambda: _refuse(_("Choose in favour, against or other opinion.")), back)
