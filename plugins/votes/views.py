@@ -122,7 +122,7 @@ def _region_html(region: str, session_id: int, user_id: int | None = None) -> st
             "votes/_panel.html" if region == "panel" else "votes/_screen.html",
             counts={v.id: services.counts(v) for v in shown if v.status == Status.FINAL or v.live_counts},
             voted={v.id: services.voted_count(v) for v in shown if v.status != Status.FINAL},
-            voters={v.id: services.voters(v) for v in shown if v.status == Status.FINAL and not v.secret},
+            voters={v.id: services.named_choices(v) for v in shown if v.status == Status.FINAL and not v.secret},
             codes={v.id: services.counted_codes(v) for v in shown if v.secret},
             **common,
         )
