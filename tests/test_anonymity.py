@@ -292,6 +292,7 @@ def test_no_join_links_a_secret_ballot_to_its_voter(app, data, qcell):
         assert sorted(db.session.scalars(select(Ballot.choice))) == sorted(Choice(c) for c in truth.values())
         assert db.session.scalar(select(db.func.count()).select_from(CountedCode)) == VOTERS
 
+
 def _asked_column(page: str, user_id: int) -> str:
     """The "questions asked" cell of a member's row on the participation page."""
     row = page.split(f'id="member-{user_id}"')[1].split("</tr>")[0]

@@ -95,8 +95,9 @@ def _targets(app, cell):
 
         from intranet.plugins import manager
 
-        vote = _result()  # a secret ballot: its tally report is a document of the office too
-        manager().for_office(dist.id).intranet_session_vote_closed(session=session, result=vote)
+        # The vote's result as a secret ballot: its tally report is a document of the office too.
+        result = _result(vote_id=vote.id)
+        manager().for_office(dist.id).intranet_session_vote_closed(session=session, result=result)
         from intranet.models import UserSession
 
         signed_in = UserSession(user_id=cell["member"], token_hash="0" * 64, auth_version=member.auth_version)
@@ -117,7 +118,6 @@ def _targets(app, cell):
             "vote_id": vote.id,
             "task_id": task.id,
             "cell_document_id": paper.id,
-            "vote_id": vote.vote_id,
             "user_session_id": signed_in.id,
         }
 
