@@ -195,10 +195,8 @@ def eligible_present(meeting: Meeting) -> list[User]:
 
 def refusal(meeting: Meeting, user) -> str | None:
     """Why ``user`` may not vote in this meeting (party status, attendance), or None: they may."""
-    if not scheduling.is_member(user, meeting.office_id):
-        if can(user, "votes.follow", meeting.office_id):
-            return _("Guests attend the meeting but do not vote.")
-        return _("Only the official members of this cell vote.")
+    if not scheduling.is_member(user, meeting.office_id):  # a guest, or someone of another cell
+        return _("Only the official members of this cell vote: guests attend and speak but do not vote.")
     if user.party_status != PartyStatus.OFFICIAL:
         return _("Probationary members take part and speak but do not vote (Party Statute, Article 5).")
     present = db.session.scalar(

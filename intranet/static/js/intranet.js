@@ -30,9 +30,12 @@ document.addEventListener("focusin", (event) => {
   const me = () => document.body.dataset.user || "";
   let timer = null, delay = 2000, sending = false;
 
+  // A status marked data-outbox-for="name" counts that outbox's items only (a page may hold two kinds:
+  // questions and ballots); one without counts them all.
   function show() {
-    const waiting = load().filter((item) => item.user === me()).length;
+    const mine = load().filter((item) => item.user === me());
     document.querySelectorAll("[data-outbox-status]").forEach((el) => {
+      const waiting = mine.filter((item) => !el.dataset.outboxFor || item.name === el.dataset.outboxFor).length;
       el.hidden = waiting === 0;
       el.textContent = el.dataset.outboxStatus.replace("{n}", waiting);
     });
