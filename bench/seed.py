@@ -81,6 +81,14 @@ def voted_queue(office, count: int) -> int:
     return meeting.id
 
 
+def everyone_present(office, _count: int) -> int:
+    """A live meeting at which every member of the cell is marked present: each may vote (votes_bench)."""
+    meeting = live_meeting(office, "Benchmark")
+    present = set(db.session.scalars(db.select(User.id).where(User.office_id == office.id)))
+    scheduling.take_attendance(meeting, present, None)
+    return meeting.id
+
+
 def jitsi_room(office, _count: int) -> int:
     """A regular online meeting in progress, in an office whose Jitsi is set."""
     from intranet_meetings import services as rooms
@@ -118,6 +126,7 @@ SEEDS = {
     "live_one": live_one,
     "live_meetings": live_meetings,
     "voted_queue": voted_queue,
+    "everyone_present": everyone_present,
     "jitsi_room": jitsi_room,
     "documents_and_questions": documents_and_questions,
 }

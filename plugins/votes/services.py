@@ -652,6 +652,19 @@ def voters(vote: Vote) -> list[Voter]:
     )
 
 
+def named_choices(vote: Vote) -> list[tuple[str, Choice]]:
+    """Who voted how in an open vote, by name: the panel lists it, and every member's stream renders the
+    panel again for each ballot of the next vote — one statement and plain rows, however many voted."""
+    return list(
+        db.session.execute(
+            select(User.full_name, Voter.choice)
+            .join(Voter.user)
+            .where(Voter.vote_id == vote.id)
+            .order_by(User.full_name)
+        )
+    )
+
+
 def counted_codes(vote: Vote) -> list[str]:
     """Published once the vote is closed; sorted, so their order says nothing."""
     if vote.status == Status.OPEN:

@@ -123,7 +123,7 @@ def _region_html(region: str, session_id: int, user_id: int | None = None) -> st
             "votes/_panel.html" if region == "panel" else "votes/_screen.html",
             counts={v.id: services.counts(v) for v in shown if v.status == Status.FINAL or v.live_counts},
             voted={v.id: services.voted_count(v) for v in shown if v.status != Status.FINAL},
-            voters={v.id: services.voters(v) for v in shown if v.status == Status.FINAL and not v.secret},
+            voters={v.id: services.named_choices(v) for v in shown if v.status == Status.FINAL and not v.secret},
             codes={v.id: services.counted_codes(v) for v in shown if v.secret},
             **common,
         )
@@ -295,7 +295,7 @@ def name_chair(session_id: int):
 @idempotent(private=("choice",))  # the key row names its member: it must not tell a secret ballot's choice
 def cast(vote_id: int):
     vote = _vote(vote_id)
-    back = _page_url(vote.session_id, "#mine")
+    back = _page_url(vote.session_id, "#votes-mine")
     choice, user, due = _choice(), current_user._get_current_object(), services.is_due(vote)
     if choice is None:
         return respond(lambda: _refuse(_("Choose in favour, against or other opinion.")), back)

@@ -121,13 +121,13 @@ def test_kept_documents_and_the_page_shells_open_offline(browser, live_server, a
     expect(page.locator(".offline-copy-note")).to_be_visible()
     page.fill("#ask textarea[name=text]", "Câu hỏi gửi khi mất kết nối")
     page.locator("#ask button[type=submit]").click()
-    expect(page.locator("[data-outbox-status]")).to_be_visible()
+    expect(page.locator("[data-outbox-for=question]")).to_be_visible()
     with app.app_context():
         assert db.session.scalar(select(Question).where(Question.text == "Câu hỏi gửi khi mất kết nối")) is None
 
     context.set_offline(False)
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
-    expect(page.locator("[data-outbox-status]")).to_be_hidden(timeout=20_000)
+    expect(page.locator("[data-outbox-for=question]")).to_be_hidden(timeout=20_000)
     with app.app_context():
         assert db.session.scalar(select(Question).where(Question.text == "Câu hỏi gửi khi mất kết nối"))
 

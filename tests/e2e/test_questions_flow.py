@@ -114,7 +114,7 @@ def test_a_question_typed_while_the_link_is_down_arrives_exactly_once(browser, l
     page.context.set_offline(True)
     page.get_by_label("Câu hỏi của bạn").fill("Gõ khi mất mạng")
     page.get_by_role("button", name="Gửi", exact=True).click()
-    expect(page.locator("[data-outbox-status]")).to_have_text(re.compile("1 câu hỏi đang chờ gửi"))
+    expect(page.locator("[data-outbox-for=question]")).to_have_text(re.compile("1 câu hỏi đang chờ gửi"))
     expect(page.get_by_label("Câu hỏi của bạn")).to_have_value("")
 
     # When the link returns, the first delivery reaches the server but its answer is lost on the way
@@ -131,7 +131,7 @@ def test_a_question_typed_while_the_link_is_down_arrives_exactly_once(browser, l
 
     page.route(re.compile(r".*/ask$"), lose_first_answer)
     page.context.set_offline(False)
-    expect(page.locator("[data-outbox-status]")).to_be_hidden(timeout=20_000)
+    expect(page.locator("[data-outbox-for=question]")).to_be_hidden(timeout=20_000)
     assert len(attempts) >= 2 and len(set(attempts)) == 1  # the same key each time
     expect(page.locator("#queue-list")).to_contain_text("Gõ khi mất mạng")
     expect(page.locator("#queue-list li", has_text="Gõ khi mất mạng")).to_have_count(1)
@@ -156,9 +156,9 @@ def test_questions_sent_in_a_row_on_a_slow_link_all_arrive_once_in_order(browser
     for text in texts:
         page.get_by_label("Câu hỏi của bạn").fill(text)
         page.get_by_role("button", name="Gửi", exact=True).click()
-    expect(page.locator("[data-outbox-status]")).to_be_visible()
+    expect(page.locator("[data-outbox-for=question]")).to_be_visible()
     shot(page, "questions-outbox-slow-link")
-    expect(page.locator("[data-outbox-status]")).to_be_hidden(timeout=30_000)
+    expect(page.locator("[data-outbox-for=question]")).to_be_hidden(timeout=30_000)
     with app.app_context():
         arrived = db.session.scalars(
             select(Question.text).where(Question.session_id == sid).order_by(Question.id)
