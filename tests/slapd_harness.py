@@ -164,6 +164,20 @@ def directory_server() -> Iterator[Slapd]:
         yield server
 
 
+@pytest.fixture
+def agency(app, data, directory_server):
+    """Two offices with the plugin on and set up for the directory, each with a local administrator."""
+    data.office("VKS", name="Viện kiểm sát tỉnh")
+    data.office("TOA", name="Tòa án tỉnh")
+    ids = {
+        "vks_admin": data.user("vksadmin", "VKS", roles=("admin",)),
+        "toa_admin": data.user("toaadmin", "TOA", roles=("admin",)),
+    }
+    configure(app, "VKS", "vksadmin", directory_server)
+    configure(app, "TOA", "toaadmin", directory_server)
+    return ids
+
+
 # What each office's groups give (tests/fixtures/directory.ldif).
 GROUP_MAPS = {
     "VKS": f"{group('chibo-vkspd-bithu')} = secretary\n{group('chibo-vkspd-chiuy')} = committee\n"

@@ -11,6 +11,7 @@ from slapd_harness import (
 )
 from slapd_harness import (
     READER_SECRET,
+    agency,  # noqa: F401  (two offices set up for the directory)
     configure,
     directory_server,  # noqa: F401  (the session's slapd)
     group,
@@ -24,20 +25,6 @@ from intranet.models import AuditEvent, AuthSource, LoginThrottle, PartyStatus, 
 
 WRONG = "Sai tên đăng nhập hoặc mật khẩu."
 UNREACHABLE = "Không thể kết nối tới thư mục"
-
-
-@pytest.fixture
-def agency(app, data, directory_server):
-    """Two offices with the plugin on and set up for the directory, each with a local administrator."""
-    data.office("VKS", name="Viện kiểm sát tỉnh")
-    data.office("TOA", name="Tòa án tỉnh")
-    ids = {
-        "vks_admin": data.user("vksadmin", "VKS", roles=("admin",)),
-        "toa_admin": data.user("toaadmin", "TOA", roles=("admin",)),
-    }
-    configure(app, "VKS", "vksadmin", directory_server)
-    configure(app, "TOA", "toaadmin", directory_server)
-    return ids
 
 
 def _sign_in(client, username, password=DIRECTORY_PASSWORD, address="127.0.0.1"):
