@@ -359,3 +359,90 @@ def test_an_account_of_an_office_that_switched_the_plugin_off_cannot_sign_in(app
     assert _sign_in(client, "hoangvane").status_code == 302
     data.enable("directory", "TOA", False)
     assert WRONG in _sign_in(client, "hoangvane").text
+
+
+# --- found in the adversarial pass ------------------------------------------------------------------
+
+
+def test_the_servers_bind_secret_goes_only_to_the_servers_own_urls(app, client, agency, directory_server, monkeypatch):
+    """An office administrator who names other URLs must not receive the server-wide secret there."""
+    from intranet_directory.settings import effective, row_for
+
+    monkeypatch.setitem(app.config, "DIRECTORY_URLS", directory_server.url)
+    monkeypatch.setitem(app.config, "DIRECTORY_BIND_SECRET", READER_SECRET)
+    configure(app, "VKS", "vksadmin", directory_server, urls="", secret_given="")
+    with app.app_context():
+        row = row_for(_office_id(app, "VKS"))
+        row.bind_secret = ""  # the secret comes from the environment only
+        db.session.commit()
+        assert effective(row_for(_office_id(app, "VKS"))).bind_secret == READER_SECRET
+    assert _sign_in(client, "nguyenvana").status_code == 302
+    # the same office now names a server of its own: the search runs anonymously there
+    configure(app, "VKS", "vksadmin", directory_server, urls=directory_server.ldaps_url, secret_given="")
+    with app.app_context():
+        settings = effective(row_for(_office_id(app, "VKS")))
+        assert settings.urls == (directory_server.ldaps_url,) and settings.bind_secret == ""
+    # slapd's ACL gives an anonymous search nothing: the sign-in fails, as a directory out of reach
+    assert _sign_in(client, "tranthib").status_code == 503 and _user(app, "tranthib") is None
+
+
+def test_offices_may_name_only_the_allowed_directory_hosts(app, client, agency, login, monkeypatch):
+    """With several offices, a first sign-in tries every office's directory: an office administrator
+    must not be able to point theirs at a server of their own and collect passwords."""
+    monkeypatch.setitem(app.config, "DIRECTORY_ALLOWED_HOSTS", "dc1.agency.gov.vn dc2.agency.gov.vn")
+    login("vksadmin")
+    office_id = _office_id(app, "VKS")
+    form = {"urls": "ldaps://evil.example.com", "search_base": "dc=x", "user_filter": "(uid={username})"}
+    refused = client.post(f"/directory/config/{office_id}", data=form)
+    assert refused.status_code == 422 and "chỉ cho phép các máy chủ thư mục: dc1.agency.gov.vn" in refused.text
+    ok = client.post(f"/directory/config/{office_id}", data={**form, "urls": "ldaps://DC1.agency.gov.vn:636"})
+    assert ok.status_code == 302
+    # settings saved before the list was set (127.0.0.1 here) are not used any more
+    assert WRONG in _sign_in(client, "hoangvane").text
+    assert _user(app, "hoangvane") is None
+
+
+def test_resetting_a_directory_accounts_password_from_the_console_says_why_not(app, client, agency):
+    assert _sign_in(client, "nguyenvana").status_code == 302
+    result = app.test_cli_runner().invoke(args=["users", "reset-password", "nguyenvana"])
+    assert result.exit_code == 2 and "thư mục" in result.output and isinstance(result.exception, SystemExit)
+    assert _user(app, "nguyenvana").password_hash == ""
+
+
+def test_a_broken_ca_certificate_is_a_directory_that_cannot_be_reached(app, client, agency, directory_server, login):
+    broken = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----"
+    configure(app, "VKS", "vksadmin", directory_server, ca_pem=broken)
+    down = _sign_in(client, "nguyenvana")
+    assert down.status_code == 503 and UNREACHABLE in down.text
+    login("vksadmin")
+    tested = client.post(f"/directory/config/{_office_id(app, 'VKS')}/test", data={"username": "nguyenvana"})
+    assert tested.status_code == 200 and UNREACHABLE in tested.text
+
+
+def test_the_page_is_404_where_the_plugin_is_off(app, client, agency, data, login):
+    data.enable("directory", "VKS", False)
+    login("vksadmin")
+    assert client.get(f"/directory/config/{_office_id(app, 'VKS')}").status_code == 404
+
+
+def test_an_empty_password_never_binds(app, agency):
+    from intranet_directory.lookup import check_password
+    from intranet_directory.settings import effective, row_for
+
+    with app.app_context():
+        settings = effective(row_for(_office_id(app, "VKS")))
+        assert check_password(settings, "nguyenvana", "") is None
+        assert check_password(settings, "nguyenvana", DIRECTORY_PASSWORD).dn == person("nguyenvana")
+
+
+def test_doctor_reports_each_office_directory_and_an_open_host_list(app, agency, directory_server, monkeypatch):
+    from intranet_directory.checks import findings
+
+    with app.app_context():
+        report = {(f.level, f.subject) for f in findings()}
+        assert {("ok", "directory (VKS)"), ("ok", "directory (TOA)"), ("warn", "directory")} <= report
+    monkeypatch.setitem(app.config, "DIRECTORY_ALLOWED_HOSTS", "127.0.0.1")
+    configure(app, "TOA", "toaadmin", _Server(f"ldap://127.0.0.1:{free_port()}"), ca_pem="")
+    with app.app_context():
+        report = {(f.level, f.subject) for f in findings()}
+        assert ("fail", "directory (TOA)") in report and ("warn", "directory") not in report

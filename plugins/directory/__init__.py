@@ -33,6 +33,9 @@ def intranet_plugin_info():
             "DIRECTORY_EMAIL_ATTRIBUTE": "mail",
             "DIRECTORY_STATUS_ATTRIBUTE": "",
             "DIRECTORY_TIMEOUT_SECONDS": 5,
+            # The hosts an office's own server URLs may name, space-separated; empty: any. With more than one
+            # office, set it: a first sign-in tries every office's directory with the password typed.
+            "DIRECTORY_ALLOWED_HOSTS": "",
         },
     )
 
@@ -73,3 +76,10 @@ def intranet_authenticate(username, password, user):
     from .signin import authenticate
 
     return authenticate(username, password, user)
+
+
+@hookimpl
+def intranet_doctor_checks():
+    from .checks import findings
+
+    return findings()

@@ -4,6 +4,8 @@ whose directory a sign-in tries."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -42,17 +44,34 @@ def row_for(office_id: int) -> OfficeDirectory | None:
     return db.session.get(OfficeDirectory, office_id)
 
 
+def split_urls(text: str) -> list[str]:
+    return [u.strip() for u in (text or "").replace(",", "\n").splitlines() if u.strip()]
+
+
+def allowed_hosts() -> set[str]:
+    """The hosts an office may name (``INTRANET_DIRECTORY_ALLOWED_HOSTS``); empty: any."""
+    return {h.lower() for h in str(current_app.config.get("DIRECTORY_ALLOWED_HOSTS") or "").split()}
+
+
+def host_allowed(url: str) -> bool:
+    allowed = allowed_hosts()
+    return not allowed or (urlsplit(url).hostname or "").lower() in allowed
+
+
 def effective(row: OfficeDirectory) -> Settings:
     cfg = current_app.config
 
     def value(name: str) -> str:
         return (getattr(row, name) or "").strip() or str(cfg.get(TEXT_FIELDS[name]) or "").strip()
 
+    own_urls = bool(split_urls(row.urls))
     return Settings(
-        urls=tuple(u.strip() for u in value("urls").replace(",", "\n").splitlines() if u.strip()),
+        # An office's own URLs count only on the allowed hosts (the list may have come after them).
+        urls=tuple(u for u in split_urls(value("urls")) if not own_urls or host_allowed(u)),
         ca_pem=value("ca_pem"),
         bind_dn=value("bind_dn"),
-        bind_secret=row.bind_secret or str(cfg.get(SECRET_SETTING) or ""),
+        # The server's secret goes only to the server's URLs: an office naming its own sets its own.
+        bind_secret=row.bind_secret or ("" if own_urls else str(cfg.get(SECRET_SETTING) or "")),
         search_base=value("search_base"),
         user_filter=value("user_filter"),
         name_attribute=value("name_attribute"),
@@ -127,10 +146,16 @@ def save(
     fields = {name: (fields.get(name) or "").strip() for name in TEXT_FIELDS}
     fields["group_map"] = "\n".join(line.strip() for line in (group_map or "").splitlines() if line.strip())
     parse_group_map(fields["group_map"])
-    for url in fields["urls"].replace(",", "\n").splitlines():
-        if url.strip() and not url.strip().lower().startswith(("ldap://", "ldaps://")):
+    for url in split_urls(fields["urls"]):
+        if not url.lower().startswith(("ldap://", "ldaps://")):
+            raise ServiceError(_("“%(url)s” is not an ldap:// or ldaps:// URL.", url=url[:100]), "urls")
+        if not host_allowed(url):
             raise ServiceError(
-                _("“%(url)s” is not an ldap:// or ldaps:// URL.", url=url.strip()[:100]),
+                _(
+                    "This server allows only these directory hosts: %(hosts)s. Ask the intranet's operator "
+                    "to add another (INTRANET_DIRECTORY_ALLOWED_HOSTS).",
+                    hosts=", ".join(sorted(allowed_hosts())),
+                ),
                 "urls",
             )
     if fields["user_filter"]:
