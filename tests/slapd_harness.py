@@ -40,16 +40,17 @@ def person(uid: str) -> str:
 
 
 class Slapd:
-    def __init__(self, work: Path, ca_cert: Path) -> None:
+    def __init__(self, work: Path, ca_cert: Path, tls: bool = True) -> None:
         self.work, self.ca_cert = work, ca_cert
         self.port, self.tls_port = free_port(), free_port()
         self.url, self.ldaps_url = f"ldap://127.0.0.1:{self.port}", f"ldaps://127.0.0.1:{self.tls_port}"
+        self.listen = f"{self.url}/ {self.ldaps_url}/" if tls else f"{self.url}/"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Slapd:
         log = (self.work / "slapd.log").open("ab")
         self.process = subprocess.Popen(
-            ["slapd", "-f", str(self.work / "slapd.conf"), "-h", f"{self.url}/ {self.ldaps_url}/", "-d", "0"],
+            ["slapd", "-f", str(self.work / "slapd.conf"), "-h", self.listen, "-d", "0"],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -114,8 +115,9 @@ class Slapd:
 
 
 @contextmanager
-def slapd() -> Iterator[Slapd]:
-    """The fixture directory in a running slapd; stopped and removed afterwards."""
+def slapd(tls: bool = True) -> Iterator[Slapd]:
+    """The fixture directory in a running slapd; stopped and removed afterwards. Without ``tls`` it has no
+    certificate: StartTLS is refused and it speaks only in clear (what a client must refuse)."""
     work = Path(tempfile.mkdtemp(prefix="slapd-"))
     ca_cert, ca_key = throwaway_ca(work)
     cert, key = throwaway_certificate(
@@ -123,17 +125,19 @@ def slapd() -> Iterator[Slapd]:
     )
     (work / "db").mkdir()
     includes = "\n".join(f"include /etc/ldap/schema/{name}.schema" for name in SCHEMAS)
+    # Nothing without TLS: a client that skips StartTLS is refused by the server too.
+    tls_lines = (
+        f"TLSCACertificateFile {ca_cert}\nTLSCertificateFile {cert}\nTLSCertificateKeyFile {key}\nsecurity tls=1"
+        if tls
+        else ""
+    )
     (work / "slapd.conf").write_text(
         f"""{includes}
 pidfile {work}/slapd.pid
 argsfile {work}/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
-TLSCACertificateFile {ca_cert}
-TLSCertificateFile {cert}
-TLSCertificateKeyFile {key}
-# Nothing without TLS: a client that skips StartTLS is refused by the server too.
-security tls=1
+{tls_lines}
 database mdb
 maxsize 10485760
 suffix "{BASE}"
@@ -147,7 +151,7 @@ access to * by dn.exact="{READER_DN}" read by self read by * none
     subprocess.run(
         ["slapadd", "-f", str(work / "slapd.conf"), "-l", str(FIXTURE)], check=True, capture_output=True, timeout=60
     )
-    server = Slapd(work, ca_cert).start()
+    server = Slapd(work, ca_cert, tls=tls).start()
     try:
         yield server
     finally:

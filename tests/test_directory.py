@@ -184,6 +184,16 @@ def test_ldaps_works_and_a_wrong_ca_is_refused(app, client, agency, directory_se
     assert _user(app, "tranthib") is None
 
 
+def test_a_server_without_starttls_is_refused(app, client, agency, directory_server):
+    from slapd_harness import slapd
+
+    with slapd(tls=False) as plain:
+        configure(app, "VKS", "vksadmin", directory_server, urls=plain.url)
+        refused = _sign_in(client, "nguyenvana")  # the same entries and password, but nothing sent in clear
+        assert refused.status_code == 503 and UNREACHABLE in refused.text
+    assert _user(app, "nguyenvana") is None
+
+
 def test_a_local_account_is_never_checked_against_the_directory(app, client, data, agency):
     # "breakglass" is also in the directory, with another password and in a VKS group.
     data.user("breakglass", "VKS", roles=("admin",))
@@ -292,6 +302,17 @@ def test_the_admin_page_tests_the_settings_and_syncs(app, client, agency, login,
     assert "Không có đúng một mục" in missing.text
     preview = client.post(f"/directory/config/{office_id}/sync", data={"dry_run": "1"})
     assert preview.status_code == 200 and "Sẽ khóa 0" in preview.text
+    from intranet.admin.services import create_user
+    from intranet.models import Office
+
+    with app.app_context():
+        for code, username in (("VKS", "daroi"), ("TOA", "cungroi")):
+            office = db.session.scalar(select(Office).where(Office.code == code))
+            create_user(username=username, full_name=username, office=office, auth_source=AuthSource.DIRECTORY)
+        db.session.commit()
+    done = client.post(f"/directory/config/{office_id}/sync")
+    assert "Đã khóa 1" in done.text and "daroi" in done.text and "cungroi" not in done.text
+    assert not _user(app, "daroi").active and _user(app, "cungroi").active  # the other office is not its to sync
 
 
 def test_the_bind_secret_never_leaves_the_server(app, client, agency, login, caplog):
