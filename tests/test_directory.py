@@ -467,3 +467,28 @@ def test_doctor_reports_each_office_directory_and_an_open_host_list(app, agency,
     with app.app_context():
         report = {(f.level, f.subject) for f in findings()}
         assert ("fail", "directory (TOA)") in report and ("warn", "directory") not in report
+
+
+def test_an_office_that_saves_the_page_untouched_keeps_the_servers_settings(
+    app, client, data, directory_server, login, monkeypatch
+):
+    """The page shows the server's settings as placeholders, so saving it stores nothing of them: the office
+    keeps following them (and the server's secret, which goes only to the server's URLs)."""
+    for key, value in {
+        "DIRECTORY_URLS": directory_server.url,
+        "DIRECTORY_CA_PEM": directory_server.ca_cert.read_text(),
+        "DIRECTORY_BIND_DN": "cn=intranet-reader,ou=system,dc=agency,dc=gov,dc=vn",
+        "DIRECTORY_BIND_SECRET": READER_SECRET,
+        "DIRECTORY_SEARCH_BASE": "ou=people,dc=agency,dc=gov,dc=vn",
+    }.items():
+        monkeypatch.setitem(app.config, key, value)
+    data.office("VKS")
+    data.user("vksadmin", "VKS", roles=("admin",))
+    data.enable("directory", "VKS")
+    login("vksadmin")
+    office_id = _office_id(app, "VKS")
+    page = client.get(f"/directory/config/{office_id}")
+    assert f'placeholder="{directory_server.url}"' in page.text and READER_SECRET not in page.text
+    mapping = f"{group('chibo-vkspd-dangvien')} = member"
+    assert client.post(f"/directory/config/{office_id}", data={"group_map": mapping}).status_code == 302
+    assert _sign_in(client, "tranthib").status_code == 302

@@ -64,7 +64,7 @@ def effective(row: OfficeDirectory) -> Settings:
     def value(name: str) -> str:
         return (getattr(row, name) or "").strip() or str(cfg.get(TEXT_FIELDS[name]) or "").strip()
 
-    own_urls = bool(split_urls(row.urls))
+    own_urls = bool(split_urls(row.urls)) and split_urls(row.urls) != split_urls(cfg.get(TEXT_FIELDS["urls"]))
     return Settings(
         # An office's own URLs count only on the allowed hosts (the list may have come after them).
         urls=tuple(u for u in split_urls(value("urls")) if not own_urls or host_allowed(u)),
@@ -129,8 +129,8 @@ def configured_offices() -> list[tuple[int, Settings]]:
     return found
 
 
-def form_defaults() -> dict[str, object]:
-    """What a new office's form shows: the settings' values (the secret never)."""
+def defaults() -> dict[str, str]:
+    """What each empty text field stands for: the server's settings (the secret never)."""
     cfg = current_app.config
     return {name: str(cfg.get(setting) or "") for name, setting in TEXT_FIELDS.items()}
 

@@ -37,12 +37,14 @@ def _office_or_404(office_id: int) -> Office:
 
 def _page(office: Office, form: ConfigForm, **results):
     row = office_settings.row_for(office.id)
+    form.bind_secret.data = ""  # the secret never goes back to a browser
     return render_template(
         "directory/config.html",
         office=office,
         form=form,
         probe_form=results.pop("probe_form", None) or ProbeForm(formdata=None),
         action=ActionForm(),
+        defaults=office_settings.defaults(),
         has_secret=bool(row and row.bind_secret),
         configured=office_settings.configured(office.id) is not None,
         **results,
@@ -55,9 +57,7 @@ def config(office_id: int):
     office = _office_or_404(office_id)
     row = office_settings.row_for(office.id)
     if request.method == "GET":
-        form = ConfigForm(obj=row) if row is not None else ConfigForm(data=office_settings.form_defaults())
-        form.bind_secret.data = ""  # the secret never goes back to a browser
-        return _page(office, form)
+        return _page(office, ConfigForm(obj=row))
     form = ConfigForm()
     if form.validate_on_submit():
         fields = {name: getattr(form, name).data or "" for name in office_settings.TEXT_FIELDS}
@@ -79,7 +79,6 @@ def config(office_id: int):
             return redirect(url_for("directory.config", office_id=office.id))
     else:
         flash(form_errors_text(form), "error")
-    form.bind_secret.data = ""
     return _page(office, form), 422
 
 
