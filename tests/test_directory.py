@@ -167,6 +167,16 @@ class _Server:
         self.url, self.ca_cert = url, ca_cert
 
 
+def test_a_first_sign_in_waits_for_every_offices_directory(app, client, agency, directory_server):
+    """Another office might claim the person too: with its directory down, the rule cannot be applied."""
+    configure(app, "TOA", "toaadmin", _Server(f"ldap://127.0.0.1:{free_port()}"), ca_pem="")
+    assert _sign_in(client, "nguyenvana").status_code == 503 and _user(app, "nguyenvana") is None
+    configure(app, "TOA", "toaadmin", directory_server)
+    assert _sign_in(client, "nguyenvana").status_code == 302
+    configure(app, "TOA", "toaadmin", _Server(f"ldap://127.0.0.1:{free_port()}"), ca_pem="")
+    assert _sign_in(client, "nguyenvana").status_code == 302  # an account signs in through its own office's
+
+
 def test_failover_to_the_second_url(app, client, agency, directory_server):
     closed = f"ldap://127.0.0.1:{free_port()}"
     configure(app, "VKS", "vksadmin", directory_server, urls=f"{closed}\n{directory_server.url}")

@@ -54,9 +54,10 @@ def _mapped(connection, settings: Settings, entry: client.Entry) -> Verdict:
 
 def _status(value: str) -> PartyStatus | None:
     word = value.strip().lower()
-    if word in PartyStatus._value2member_map_:
+    try:
         return PartyStatus(word)
-    return STATUS_WORDS.get(word)
+    except ValueError:
+        return STATUS_WORDS.get(word)
 
 
 def check_password(settings: Settings, username: str, password: str) -> Verdict | None:

@@ -32,7 +32,6 @@ TEXT_FIELDS = {
     "email_attribute": "DIRECTORY_EMAIL_ATTRIBUTE",
     "status_attribute": "DIRECTORY_STATUS_ATTRIBUTE",
 }
-SECRET = "bind_secret"
 SECRET_SETTING = "DIRECTORY_BIND_SECRET"
 # What a group line may map to: a role in the office (by name), or a party status.
 MAPPED_TO = {**{name: name for name in role_names()}, **{s.value: s for s in PartyStatus}}

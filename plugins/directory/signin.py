@@ -5,6 +5,8 @@ The rule for a person in the groups of two offices: an existing account signs in
 office's directory; a first sign-in creates the account in the one office whose groups give the entry a
 role, and is refused (asking for the administrator) when two offices do — an administrator then creates
 the account in the right office as a directory account, or removes the person from one office's groups.
+A first sign-in while some office's directory cannot be reached waits for it (that office might claim
+the person too).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def authenticate(username: str, password: str, user: User | None) -> SignInAnswe
             continue
         if found is not None and found.granted:
             claims.append((office_id, found))
-    if not claims:
+    if not claims or (unreachable and user is None):
         return SignInAnswer(refusal=SignInAnswer.UNREACHABLE if unreachable else SignInAnswer.WRONG)
     if user is not None:
         refresh(user, claims[0][1])

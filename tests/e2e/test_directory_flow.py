@@ -35,6 +35,7 @@ def test_admin_tests_the_settings_then_a_directory_user_signs_in(page, agency):
     page.set_viewport_size({"width": 1200, "height": 900})
 
     page.get_by_role("button", name="Đăng xuất").click()
+    expect(page).to_have_url(re.compile("/login"))
     _sign_in(page, "nguyenvana", "not the password")
     expect(page.locator(".flash-error")).to_contain_text("Sai tên đăng nhập hoặc mật khẩu.")
     _sign_in(page, "nguyenvana", DIRECTORY_PASSWORD)
