@@ -4,6 +4,10 @@ local accounts, lock-out, office isolation, a person in two offices."""
 
 import json
 import logging
+import socket
+import threading
+import urllib.parse
+import urllib.request
 
 import pytest
 from slapd_harness import (
@@ -18,7 +22,7 @@ from slapd_harness import (
     person,
 )
 from sqlalchemy import select
-from support import PASSWORD, free_port, throwaway_ca
+from support import PASSWORD, Browser, free_port, serve, throwaway_ca
 
 from intranet.extensions import db
 from intranet.models import AuditEvent, AuthSource, LoginThrottle, PartyStatus, Role, User
@@ -181,6 +185,44 @@ def test_failover_to_the_second_url(app, client, agency, directory_server):
     closed = f"ldap://127.0.0.1:{free_port()}"
     configure(app, "VKS", "vksadmin", directory_server, urls=f"{closed}\n{directory_server.url}")
     assert _sign_in(client, "nguyenvana").status_code == 302
+
+
+def test_a_silent_directory_holds_one_greenlet_not_the_gevent_worker(
+    app, database_url, tmp_path, agency, directory_server
+):
+    """Served as in production (one gevent worker): while a sign-in waits on a directory that accepted the
+    connection and says nothing, the worker answers other requests; when that server drops the
+    connection, the sign-in fails over to the second URL."""
+    pytest.importorskip("gevent")
+    silent = socket.create_server(("127.0.0.1", 0))
+    urls = f"ldap://127.0.0.1:{silent.getsockname()[1]}\n{directory_server.url}"
+    configure(app, "VKS", "vksadmin", directory_server, urls=urls)
+    server, base = serve(
+        app, database_url, tmp_path / "instance", worker_class="gevent", INTRANET_DIRECTORY_TIMEOUT_SECONDS="60"
+    )
+    try:
+        browser, answer = Browser(), {}
+        fields = {
+            "username": "nguyenvana",
+            "password": DIRECTORY_PASSWORD,
+            "csrf_token": browser.token(base + "/login"),
+        }
+        request = urllib.request.Request(base + "/login", data=urllib.parse.urlencode(fields).encode())
+        signing_in = threading.Thread(
+            target=lambda: answer.update(url=browser.opener.open(request, timeout=90).geturl())
+        )
+        signing_in.start()
+        held, _ = silent.accept()  # the sign-in now waits for this server's answer
+        with urllib.request.urlopen(base + "/healthz", timeout=30) as health:
+            assert health.status == 200
+        assert signing_in.is_alive() and not answer  # still waiting, yet the worker answered
+        held.close()
+        signing_in.join(60)
+        assert answer["url"] == base + "/"  # signed in through the second URL
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        silent.close()
 
 
 def test_ldaps_works_and_a_wrong_ca_is_refused(app, client, agency, directory_server, tmp_path):

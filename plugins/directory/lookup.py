@@ -5,7 +5,7 @@ administrator's test."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ldap3.utils.dn import escape_rdn
 
@@ -74,7 +74,10 @@ def check_password(settings: Settings, username: str, password: str) -> Verdict 
             if entry is not None
             else f"cn={escape_rdn('no-such-' + secrets.token_hex(8))},{settings.search_base}"
         )
-        bound = client.connect(settings, dn, password)
+        # the bind goes first to the server that just answered, not again through one that failed
+        answered = service.server.name
+        first = replace(settings, urls=(answered, *(u for u in settings.urls if u != answered)))
+        bound = client.connect(first, dn, password)
         if bound is not None:
             bound.unbind()
         if bound is None or entry is None:
