@@ -273,20 +273,30 @@ def test_lock_out_applies_to_directory_sign_ins(app, client, agency):
     assert _sign_in(client, "nguyenvana", address="10.0.0.7").status_code == 302  # the owner elsewhere
 
 
-def test_a_person_in_two_offices_is_asked_to_see_the_admin_then_signs_in_where_the_account_is(app, client, agency):
+def test_a_person_in_two_offices_is_asked_to_see_the_admin_then_signs_in_where_the_account_is(
+    app, client, agency, login
+):
     refused = _sign_in(client, "lethic")
     assert refused.status_code == 403 and "nhiều hơn một đơn vị" in refused.text
     assert _user(app, "lethic") is None
-    from intranet.admin.services import create_user
-    from intranet.models import Office
-
-    with app.app_context():
-        office = db.session.scalar(select(Office).where(Office.code == "TOA"))
-        create_user(username="lethic", full_name="Lê Thị C", office=office, auth_source=AuthSource.DIRECTORY)
-        db.session.commit()
+    login("toaadmin")  # the court's administrator settles it
+    toa = _office_id(app, "TOA")
+    made = client.post(f"/directory/config/{toa}/accounts", data={"account-username": "LeThiC"}, follow_redirects=True)
+    assert "Đã tạo tài khoản “lethic”" in made.text
+    again = client.post(f"/directory/config/{toa}/accounts", data={"account-username": "lethic"}, follow_redirects=True)
+    assert "đã có người dùng" in again.text
+    missing = client.post(
+        f"/directory/config/{toa}/accounts", data={"account-username": "khongco"}, follow_redirects=True
+    )
+    assert "Không có đúng một mục" in missing.text and _user(app, "khongco") is None
+    assert (
+        client.post(f"/directory/config/{_office_id(app, 'VKS')}/accounts", data={"account-username": "x"}).status_code
+        == 404
+    )
     assert _sign_in(client, "lethic").status_code == 302
     user = _user(app, "lethic")
     assert user.office_code == "TOA" and user.role_set == {("TOA", Role.MEMBER)}  # its office's groups only
+    assert user.auth_source == AuthSource.DIRECTORY and user.full_name == "Lê Thị C"
 
 
 def test_sync_deactivates_who_left_with_a_dry_run_first(app, client, agency, directory_server):
@@ -399,7 +409,8 @@ def test_an_office_admin_configures_only_their_office(app, client, agency, login
     data.user("vksmember", "VKS")
     toa = _office_id(app, "TOA")
     login("vksadmin")
-    for url in (f"/directory/config/{toa}", f"/directory/config/{toa}/test", f"/directory/config/{toa}/sync"):
+    for action in ("", "/test", "/sync", "/accounts"):
+        url = f"/directory/config/{toa}{action}"
         assert client.post(url, data={"username": "hoangvane", "urls": "ldap://evil"}).status_code == 404
     assert client.get(f"/directory/config/{toa}").status_code == 404
     assert client.get("/directory/config/999999").status_code == 404
@@ -407,6 +418,7 @@ def test_an_office_admin_configures_only_their_office(app, client, agency, login
     assert client.get(f"/directory/config/{_office_id(app, 'VKS')}").status_code == 404
     with app.app_context():
         assert "ldap://evil" not in json.dumps([e.details for e in db.session.scalars(select(AuditEvent))])
+    assert _user(app, "hoangvane") is None
 
 
 @pytest.mark.parametrize(

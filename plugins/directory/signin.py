@@ -15,6 +15,7 @@ import logging
 
 from flask_babel import gettext as _
 
+from intranet.access import can
 from intranet.admin.services import create_user, set_roles
 from intranet.audit import record_change
 from intranet.extensions import db
@@ -23,8 +24,9 @@ from intranet.models import AuthSource, Office, User
 from intranet.plugins import SignInAnswer
 from intranet.refusals import ServiceError
 
+from . import client
 from .client import Unreachable
-from .lookup import Verdict, check_password
+from .lookup import Verdict, check_password, verdict
 from .settings import configured, configured_offices
 
 log = logging.getLogger(__name__)
@@ -73,20 +75,48 @@ def authenticate(username: str, password: str, user: User | None) -> SignInAnswe
         return SignInAnswer(refusal=SignInAnswer.REFUSED, message=str(exc))
 
 
-def provision(username: str, office: Office, found: Verdict) -> User:
-    """The account of a first sign-in, in the office with the mapped roles (audited as the account's
-    creation, "via directory", and each role's grant)."""
+def provision(username: str, office: Office, found: Verdict, actor: User | None = None) -> User:
+    """The account of a first sign-in (or made ahead by the office's administrator), in the office with
+    the mapped roles (audited as the account's creation, "via directory", and each role's grant)."""
     user, _issued = create_user(
         username=username,
         full_name=found.full_name or username,
         office=office,
         email=found.email,
         party_status=found.status,
+        actor=actor,
         via="directory",
         auth_source=AuthSource.DIRECTORY,
     )
-    set_roles(user, office, found.granted)
+    set_roles(user, office, found.granted, actor=actor)
     return user
+
+
+def create_account(office: Office, username: str, actor: User) -> User:
+    """The administrator's way to settle where a person in two offices' groups belongs: the account made
+    now in ``office`` from its directory's entry (found by the office's filter), before any sign-in."""
+    if not can(actor, "directory.configure", office.id):
+        raise ServiceError(_("Only this office's administrator changes its directory settings."))
+    settings = configured(office.id)
+    if settings is None:
+        raise ServiceError(_("Save the settings first, then test them."))
+    try:
+        connection = client.connect(settings)
+        try:
+            found = verdict(connection, settings, username)
+        finally:
+            connection.unbind()
+    except Unreachable as exc:
+        raise ServiceError(_("The directory cannot be reached: %(problem)s", problem=str(exc))) from None
+    if found is None:
+        raise ServiceError(
+            _(
+                "No single entry matches “%(username)s” under the search base with the user filter.",
+                username=username,
+            ),
+            "username",
+        )
+    return provision(username, office, found, actor=actor)
 
 
 def refresh(user: User, found: Verdict) -> None:

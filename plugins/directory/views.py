@@ -15,9 +15,10 @@ from intranet.extensions import db
 from intranet.forms import form_errors_text
 from intranet.models import Office
 from intranet.plugins import cross_office_view
-from intranet.refusals import ServiceError
+from intranet.refusals import ServiceError, respond
 
 from . import settings as office_settings
+from . import signin
 from .forms import ConfigForm, ProbeForm
 from .sync import probe, sync
 
@@ -43,6 +44,7 @@ def _page(office: Office, form: ConfigForm, **results):
         office=office,
         form=form,
         probe_form=results.pop("probe_form", None) or ProbeForm(formdata=None),
+        account_form=ProbeForm(formdata=None, prefix="account"),
         action=ActionForm(),
         defaults=office_settings.defaults(),
         has_secret=bool(row and row.bind_secret),
@@ -100,6 +102,25 @@ def test(office_id: int):
     username = (form.username.data or "").strip().lower()
     result = probe(settings, username)
     return _page(office, ConfigForm(obj=row, formdata=None), probe_form=form, probe=result, probed=username)
+
+
+@bp.post("/config/<int:office_id>/accounts")
+@office_view
+def create_account(office_id: int):
+    """Make a directory account in this office ahead of its first sign-in (a person in two offices' groups)."""
+    office = _office_or_404(office_id)
+    form = ProbeForm(prefix="account")
+    username = (form.username.data or "").strip().lower()
+    return respond(
+        lambda: signin.create_account(office, username, current_user),
+        url_for("directory.config", office_id=office.id) + "#accounts",
+        _(
+            "The account “%(username)s” is made in %(office)s; its roles come from the directory.",
+            username=username,
+            office=office.name,
+        ),
+        form=form,
+    )
 
 
 @bp.post("/config/<int:office_id>/sync")
