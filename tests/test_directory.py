@@ -181,6 +181,16 @@ def test_a_first_sign_in_waits_for_every_offices_directory(app, client, agency, 
     assert _sign_in(client, "nguyenvana").status_code == 302  # an account signs in through its own office's
 
 
+def test_a_stopped_slapd_is_a_directory_that_cannot_be_reached(app, client, agency, directory_server):
+    directory_server.stop()
+    try:
+        down = _sign_in(client, "hoangvane")
+        assert down.status_code == 503 and UNREACHABLE in down.text
+    finally:
+        directory_server.start()
+    assert _sign_in(client, "hoangvane").status_code == 302
+
+
 def test_failover_to_the_second_url(app, client, agency, directory_server):
     closed = f"ldap://127.0.0.1:{free_port()}"
     configure(app, "VKS", "vksadmin", directory_server, urls=f"{closed}\n{directory_server.url}")
@@ -219,6 +229,9 @@ def test_a_silent_directory_holds_one_greenlet_not_the_gevent_worker(
         held.close()
         signing_in.join(60)
         assert answer["url"] == base + "/"  # signed in through the second URL
+        log = (tmp_path / "instance" / "server.log").read_text()
+        assert "Connection reset" in log  # the first URL's failure is logged, and no secret with it
+        assert READER_SECRET not in log and DIRECTORY_PASSWORD not in log
     finally:
         server.terminate()
         server.wait(timeout=30)
