@@ -93,9 +93,9 @@ def intranet_authenticate(username: str, password: str, user: User | None) -> Si
     """Check a sign-in the core does not check itself: ``username`` (stripped, lower-case) has no local
     account, or ``user`` is its account from an authentication plugin (``auth_source`` not ``local``).
     Return an ``intranet.plugins.SignInAnswer``: the signed-in user (possibly just created, in the
-    caller's transaction), or a refusal (``WRONG``, ``UNREACHABLE``, ``REFUSED`` with its message); ``None`` when the plugin has no
-    say. Called on every installed plugin at each such sign-in; the core keeps the throttling, the
-    messages and the session, and has already spent a password check's time."""
+    caller's transaction), or a refusal (``WRONG``, ``UNREACHABLE``, ``REFUSED`` with its message);
+    ``None`` when the plugin has no say. Called on every installed plugin at each such sign-in; the core
+    keeps the throttling, the messages and the session, and has already spent a password check's time."""
 
 
 # --- office hooks ---------------------------------------------------------------------------------

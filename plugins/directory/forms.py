@@ -35,3 +35,7 @@ class ConfigForm(Form):
 
 class ProbeForm(Form):
     username = StringField(_l("Username to look up"), validators=[max_length(64)])
+
+
+class AccountForm(Form):
+    username = StringField(_l("Username of the account to make"), validators=[max_length(64)])

@@ -19,7 +19,7 @@ from intranet.refusals import ServiceError, respond
 
 from . import settings as office_settings
 from . import signin
-from .forms import ConfigForm, ProbeForm
+from .forms import AccountForm, ConfigForm, ProbeForm
 from .sync import probe, sync
 
 bp = Blueprint("directory", __name__, url_prefix="/directory", template_folder="templates")
@@ -44,7 +44,7 @@ def _page(office: Office, form: ConfigForm, **results):
         office=office,
         form=form,
         probe_form=results.pop("probe_form", None) or ProbeForm(formdata=None),
-        account_form=ProbeForm(formdata=None, prefix="account"),
+        account_form=AccountForm(formdata=None, prefix="account"),
         action=ActionForm(),
         defaults=office_settings.defaults(),
         has_secret=bool(row and row.bind_secret),
@@ -109,7 +109,7 @@ def test(office_id: int):
 def create_account(office_id: int):
     """Make a directory account in this office ahead of its first sign-in (a person in two offices' groups)."""
     office = _office_or_404(office_id)
-    form = ProbeForm(prefix="account")
+    form = AccountForm(prefix="account")
     username = (form.username.data or "").strip().lower()
     return respond(
         lambda: signin.create_account(office, username, current_user),
