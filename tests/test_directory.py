@@ -191,8 +191,11 @@ def test_a_stopped_slapd_is_a_directory_that_cannot_be_reached(app, client, agen
     assert _sign_in(client, "hoangvane").status_code == 302
 
 
-def test_failover_to_the_second_url(app, client, agency, directory_server):
+def test_failover_to_the_second_url(app, client, agency, directory_server, monkeypatch):
     closed = f"ldap://127.0.0.1:{free_port()}"
+    monkeypatch.setitem(app.config, "DIRECTORY_URLS", f"{closed} {directory_server.url}")  # as a setting
+    configure(app, "VKS", "vksadmin", directory_server, urls="")
+    assert _sign_in(client, "tranthib").status_code == 302
     configure(app, "VKS", "vksadmin", directory_server, urls=f"{closed}\n{directory_server.url}")
     assert _sign_in(client, "nguyenvana").status_code == 302
 

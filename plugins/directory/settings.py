@@ -44,7 +44,8 @@ def row_for(office_id: int) -> OfficeDirectory | None:
 
 
 def split_urls(text: str) -> list[str]:
-    return [u.strip() for u in (text or "").replace(",", "\n").splitlines() if u.strip()]
+    """One a line in the form; spaces or commas between them in a setting."""
+    return (text or "").replace(",", " ").split()
 
 
 def allowed_hosts() -> set[str]:
