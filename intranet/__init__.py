@@ -14,6 +14,7 @@ from . import config as config_module
 from . import live, live_grip, logs, metrics, schema
 from .errors import CappedRequest
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .params import IdConverter
 from .schema import MIGRATIONS
 
 
@@ -24,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     instance_path = settings.get("INSTANCE_PATH") or os.environ.get("INTRANET_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path and str(Path(instance_path).resolve()))
     app.request_class = CappedRequest  # the body-size cap holds before any hook reads a form
+    app.url_map.converters["int"] = IdConverter  # before any route: <int:…> stays within a column's range
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(settings)
     _derive_config(app)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from flask import request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from .text import clean_text
 
@@ -104,3 +105,12 @@ def in_date_range(value) -> bool:
         return True
     day = value.date() if isinstance(value, datetime) else value
     return DATE_MIN <= day <= DATE_MAX
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every URL, held to an INTEGER column's range: a larger number is a 404 like a
+    missing object, never a database error (PostgreSQL refuses to compare it)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)

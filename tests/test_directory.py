@@ -572,3 +572,10 @@ def test_an_office_that_saves_the_page_untouched_keeps_the_servers_settings(
     mapping = f"{group('chibo-vkspd-dangvien')} = member"
     assert client.post(f"/directory/config/{office_id}", data={"group_map": mapping}).status_code == 302
     assert _sign_in(client, "tranthib").status_code == 302
+
+
+def test_an_office_number_past_any_column_is_a_404_not_a_500(app, client, agency, login):
+    login("vksadmin")
+    for action in ("", "/test", "/sync", "/accounts"):
+        url = f"/directory/config/99999999999999999999{action}"
+        assert (client.get(url) if not action else client.post(url, data={"username": "x"})).status_code == 404

@@ -485,3 +485,12 @@ def test_a_meeting_on_year_1_or_9999_gets_a_clear_message(app, client, cell, log
     assert page.status_code == 200 and "Hãy nhập ngày từ 01/01/1930 đến 31/12/2100" in page.text
     with app.app_context():
         assert db.session.scalar(select(Meeting)) is None
+
+
+def test_an_id_past_an_integer_column_is_a_404_on_every_route(client, cell, login):
+    """PostgreSQL refuses to compare an INTEGER column with 2**64: such a number in a URL is a missing
+    object, answered before any query."""
+    login("distadmin")
+    for url in ("/admin/users/99999999999999999999", "/admin/offices/99999999999999999999", "/admin/users/2147483648"):
+        assert client.get(url).status_code == 404, url
+    assert client.get("/admin/users/2147483647").status_code == 404  # the largest id is still looked up
