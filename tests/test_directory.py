@@ -445,6 +445,8 @@ def test_an_office_admin_configures_only_their_office(app, client, agency, login
         ("user_filter", "(&(uid={username})", "{username}"),
         ("group_map", "cn=x,dc=agency = overlord", "Dòng 1"),
         ("group_map", "just words", "Dòng 1"),
+        ("group_map", "cn=x,,dc=agency = member", "Dòng 1"),
+        ("search_base", "people", "phải là một DN"),
         ("ca_pem", "not a certificate", "PEM"),
     ],
 )

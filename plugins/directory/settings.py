@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
+from ldap3.core.exceptions import LDAPInvalidDnError
+from ldap3.utils.dn import parse_dn
 
 from intranet.access import can
 from intranet.admin.services import role_names
@@ -92,7 +94,7 @@ def parse_group_map(text: str) -> list[tuple[str, str]]:
             continue
         dn, sep, target = line.rpartition("=")
         dn, target = dn.strip(), target.strip().lower()
-        if not sep or "=" not in dn or target not in MAPPED_TO:
+        if not sep or not is_dn(dn) or target not in MAPPED_TO:
             raise ServiceError(
                 _(
                     "Line %(number)d of the group mapping is not “group DN = role” (roles: %(roles)s).",
@@ -103,6 +105,14 @@ def parse_group_map(text: str) -> list[tuple[str, str]]:
             )
         pairs.append((dn, target))
     return pairs
+
+
+def is_dn(text: str) -> bool:
+    try:
+        parse_dn(text)
+    except LDAPInvalidDnError:
+        return False
+    return "=" in text
 
 
 def configured(office_id: int) -> Settings | None:
@@ -169,6 +179,8 @@ def save(
                 ),
                 "user_filter",
             )
+    if fields["search_base"] and not is_dn(fields["search_base"]):
+        raise ServiceError(_("The search base must be a DN, e.g. ou=people,dc=agency,dc=gov,dc=vn."), "search_base")
     if fields["ca_pem"] and "-----BEGIN CERTIFICATE-----" not in fields["ca_pem"]:
         raise ServiceError(_("The CA certificate must be in PEM form (-----BEGIN CERTIFICATE-----)."), "ca_pem")
     changed = sorted(k for k, v in fields.items() if (getattr(row, k, None) or "") != v)
