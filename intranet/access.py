@@ -104,7 +104,7 @@ def change_grants(office: Office, wanted: dict[tuple[str, Role], bool], *, actor
         changed += 1
     if changed:
         office_state.restamp(office.id)
-        live.publish_on_commit(live.SWITCHES)  # polled regions drawn for the old rights must not answer 304
+        live.rights_changed(office_id=office.id)  # no stream or poll tag outlives the old rights
     return changed
 
 

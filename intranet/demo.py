@@ -9,7 +9,7 @@ from sqlalchemy import select
 from .admin.services import create_office, create_user, grant_role, temporary_password, update_office
 from .extensions import db
 from .models import PartyStatus, Role, utcnow
-from .notifications import Notification
+from .notifications import Notification, restamp
 from .plugins import manager
 
 OFFICIAL, PROBATIONARY = PartyStatus.OFFICIAL, PartyStatus.PROBATIONARY
@@ -79,8 +79,9 @@ def seed_demo() -> list[tuple[str, str, str]]:
     grant_role(guest, district, Role.GUEST)
     manager().for_office(district.id).intranet_demo_data(office=district, people=people, actor=people["bithu"])
     # Notices older than a fortnight have been read, a day after they came: the bell shows what is recent.
-    for notice in db.session.scalars(
-        select(Notification).where(Notification.created_at < utcnow() - timedelta(days=14))
-    ):
+    old = select(Notification).where(Notification.created_at < utcnow() - timedelta(days=14))
+    read = db.session.scalars(old).all()
+    for notice in read:
         notice.read_at = notice.created_at + timedelta(days=1)
+    restamp({notice.user_id for notice in read})
     return accounts

@@ -408,20 +408,39 @@ def publish_on_commit(*channels: str, prompt: bool = False) -> None:
         pending[channel] = (the_bus, was_prompt or prompt)
 
 
+def rights_changed(*, office_id: int | None = None, user_id: int | None = None) -> None:
+    """What someone may see changes in this transaction: a plugin switched or a permission grant changed
+    in an office, or a user's role revoked, account deactivated or office changed. Once it commits,
+    SWITCHES is published — every in-process stream ends within LIVE_RECHECK_SPREAD_SECONDS and no
+    poll's tag outlives it — and the push engine ends, within the same bound, the streams Pushpin holds
+    for that office or user (``live_grip``): every browser's reconnection is checked afresh."""
+    publish_on_commit(SWITCHES)
+    scopes = db.session.info.setdefault("live_rights", set())
+    if office_id is not None:
+        scopes.add(f"office:{office_id}")
+    if user_id is not None:
+        scopes.add(f"user:{user_id}")
+
+
 @sa_event.listens_for(OrmSession, "after_commit")
 def _publish_committed(orm_session) -> None:
-    for channel, (the_bus, prompt) in orm_session.info.pop("live_pending", {}).items():
+    pending, scopes = orm_session.info.pop("live_pending", {}), orm_session.info.pop("live_rights", set())
+    for channel, (the_bus, prompt) in pending.items():
         try:
             the_bus.publish(channel, PROMPT if prompt else None)
             if the_bus.push_engine is not None:
                 the_bus.push_engine.announce(channel, prompt)
         except Exception:  # the change is saved; live clients catch up at their next reconnect or poll
             logging.getLogger(__name__).warning("live bus unreachable; %s not announced", channel)
+    engine = pending[SWITCHES][0].push_engine if scopes else None
+    if engine is not None:  # Pushpin's streams do not hear SWITCHES: the engine closes them
+        engine.end_holds(scopes)
 
 
 @sa_event.listens_for(OrmSession, "after_rollback")
 def _forget_rolled_back(orm_session) -> None:
     orm_session.info.pop("live_pending", None)
+    orm_session.info.pop("live_rights", None)
 
 
 # --- polling ----------------------------------------------------------------------------------------
@@ -643,8 +662,6 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
                     yield frame(regions, sent, i)
             while True:
                 now = time.monotonic()
-                if now >= ends_at:
-                    return  # the browser reconnects: its user's rights are checked again
                 if now - checked >= CLIENT_CHECK_SECONDS:
                     checked = now
                     if _client_gone(client):
@@ -661,6 +678,8 @@ def sse_stream(regions: list[Region], *, min_interval: float = 1.0) -> Response:
                             if event.data == PROMPT:
                                 prompt.add(i)
                 now = time.monotonic()
+                if now >= ends_at:  # before sending what arrived with the switch: it may be beyond the rights
+                    return  # the browser reconnects: its user's rights are checked again
                 for i in [i for i in pending if now - last_sent[i] >= _interval(i in prompt, min_interval)]:
                     sent[i], last_sent[i] = pending.pop(i), now
                     prompt.discard(i)

@@ -20,6 +20,15 @@ the user it was granted to) kept per bus channel in Redis (or in memory when the
 one app process). It replays the stream view as that user in a request context, with every check the
 view makes, and renders only the region asked for. A grant refreshes its recipe, so the newest
 authorised viewer's rights are the ones the render runs under.
+
+A held stream does not outlive the rights it was granted with. Every hold also joins a channel of its
+office (the one the plugin gate checked, and the user's own) and one of its user, in one of
+RIGHTS_BUCKETS drawn at random; after a plugin switch, a grant change, a role revoked, an account
+moved or deactivated (``live.rights_changed``), ``end_holds`` publishes GRIP's ``close`` action on the
+channels concerned, each bucket at a random moment within LIVE_RECHECK_SPREAD_SECONDS (the bound of
+in-process streams; the reconnections do not all arrive at once). The browser reconnects through
+Pushpin and the app checks it afresh: refused (403, 404, sign-in) or held under the new rights.
+Other offices' streams go on.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import threading
 import time
 import urllib.request
@@ -50,6 +60,7 @@ log = logging.getLogger(__name__)
 COALESCE_SECONDS = 1.0  # one publication per variant per second during a burst (votes) …
 PROMPT_SECONDS = live.PROMPT_INTERVAL  # … and at once for what people wait for (a new question)
 RECHECK_SECONDS = 1.0
+RIGHTS_BUCKETS = 16  # a change of rights closes an office's held streams in this many waves
 
 
 def init_app(app: Flask) -> None:
@@ -88,6 +99,7 @@ class PushpinEngine:
         self._pending: dict[str, tuple[float, bool]] = {}  # bus channel -> (due, prompt)
         self._last: dict[str, float] = {}  # bus channel -> when this process last published it
         self._rechecks: list[tuple[float, str, int]] = []  # (due, bus channel, version a hold rendered)
+        self._closes: list[tuple[float, list[str]]] = []  # (due, rights channels to close)
         self._thread: threading.Thread | None = None
         self._thread_pid: int | None = None
         # Streams end after LIVE_STREAM_MAX_SECONDS, as in-process ones do, so that the browser's
@@ -117,6 +129,10 @@ class PushpinEngine:
         self._remember(regions, channels)
         self._ensure_thread()  # it also ends the streams that reach their age
         channels.append(self._expiry_channel(int((time.time() + self._max_age) // self._step) + 1))
+        bucket = random.randrange(RIGHTS_BUCKETS)
+        offices = {g.get("gate_office_id", current_user.office_id), current_user.office_id}
+        scopes = [f"office:{office}" for office in offices if office is not None] + [f"user:{current_user.id}"]
+        channels.extend(self._rights_channel(scope, bucket) for scope in scopes)
         versions = [self._version(r.channel) for r in regions]
         body = "retry: 3000\n\n" + "".join(live.frame([r], [v], 0) for r, v in zip(regions, versions))
         # A change committed after these renders but before Pushpin subscribes would be missed: look
@@ -136,16 +152,39 @@ class PushpinEngine:
     def _expiry_channel(self, step: int) -> str:
         return f"{self._prefix}:expiry:{step}"
 
+    def _rights_channel(self, scope: str, bucket: int) -> str:
+        return f"{self._prefix}:rights:{scope}:{bucket}"
+
+    def end_holds(self, scopes: set[str]) -> None:
+        """Close the streams held for ``scopes`` ("office:<id>", "user:<id>"), each bucket at a random
+        moment within LIVE_RECHECK_SPREAD_SECONDS — and again once a hold granted under the old rights
+        while the change committed has surely been subscribed (as ``hold`` rechecks versions)."""
+        self._ensure_thread()
+        spread = float(self.app.config["LIVE_RECHECK_SPREAD_SECONDS"])
+        now = time.monotonic()
+        with self._lock:
+            for bucket in range(RIGHTS_BUCKETS):
+                channels = [self._rights_channel(scope, bucket) for scope in sorted(scopes)]
+                due = now + random.uniform(0, spread)
+                self._closes.extend((when, channels) for when in {due, max(due, now + RECHECK_SECONDS)})
+            self._lock.notify()
+
+    def _close_due(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            due = [channels for when, channels in self._closes if when <= now]
+            self._closes = [c for c in self._closes if c[0] > now]
+        if due:
+            self._close([channel for channels in due for channel in channels])
+
+    def _close(self, channels: list[str]) -> None:
+        self._send([{"channel": c, "formats": {"http-stream": {"action": "close"}}} for c in channels])
+
     def _close_expired(self) -> None:
         now_step = int(time.time() // self._step)
         steps = range(self._closed_step + 1, now_step + 1)
         if steps:
-            self._send(
-                [
-                    {"channel": self._expiry_channel(step), "formats": {"http-stream": {"action": "close"}}}
-                    for step in steps
-                ]
-            )
+            self._close([self._expiry_channel(step) for step in steps])
             self._closed_step = now_step
 
     def _version(self, channel: str) -> int | None:
@@ -214,12 +253,19 @@ class PushpinEngine:
                 except OSError:
                     log.warning("Pushpin unreachable; expired streams not closed yet")
             self._recheck_holds()
+            try:
+                self._close_due()
+            except OSError:  # the streams still end at their age
+                log.warning("Pushpin unreachable; streams whose rights changed not closed")
             with self._lock:
                 now = time.monotonic()
                 ready = [c for c, (due, _) in self._pending.items() if due <= now]
                 if not ready:
                     soonest = min(
-                        [due for due, _ in self._pending.values()] + [r[0] for r in self._rechecks], default=next_expiry
+                        [due for due, _ in self._pending.values()]
+                        + [r[0] for r in self._rechecks]
+                        + [c[0] for c in self._closes],
+                        default=next_expiry,
                     )
                     self._lock.wait(timeout=max(0.0, min(soonest, next_expiry) - now))
                     continue

@@ -128,6 +128,9 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Changed with every change of the user's notifications (intranet.notifications.restamp): the bell's
+    # unread count each process keeps is valid while it is unchanged, and it comes with the user's query.
+    notice_stamp: Mapped[str] = mapped_column(String(16), default=lambda: secrets.token_hex(8))
 
     office: Mapped[Office] = relationship()
     roles: Mapped[list[RoleAssignment]] = relationship(back_populates="user", cascade="all, delete-orphan")

@@ -7,6 +7,7 @@ is called by the request teardown and by the CLI), so a rolled-back change sends
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,7 +20,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, func, 
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .extensions import db
-from .models import UTCDateTime, utcnow
+from .models import User, UTCDateTime, utcnow
 from .security import local_path, same_site_path
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -88,6 +89,7 @@ def notify(users, title: str, body: str = "", link: str = "", key: str | None = 
         for u in users
     ]
     db.session.add_all(created)
+    restamp({u.id for u in users})
     db.session.info.setdefault("mail_pending", []).extend((u.email, title, body, link) for u in users if u.email)
     return created
 
@@ -133,12 +135,31 @@ def send_pending(app: Flask | None = None) -> int:
     return sent
 
 
+# user id -> (the user's notice stamp it was counted at, the unread count). A stamp is random, so a count
+# made inside a transaction that rolls back is never matched again.
+_unread: dict[int, tuple[str, int]] = {}
+
+
 def unread_count(user) -> int:
-    return db.session.scalar(
+    """The bell's count, counted again only when the user's stamp (read with the user) has changed:
+    every page shows it, and most pages change nothing of it."""
+    hit = _unread.get(user.id)
+    if hit is not None and hit[0] == user.notice_stamp:
+        return hit[1]
+    count = db.session.scalar(
         select(func.count())
         .select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )
+    _unread[user.id] = (user.notice_stamp, count)
+    return count
+
+
+def restamp(user_ids: set[int]) -> None:
+    """These users' notifications change in this transaction (added, read): every process counts their
+    bell again. Call it with every such change."""
+    if user_ids:
+        db.session.execute(update(User).where(User.id.in_(user_ids)).values(notice_stamp=secrets.token_hex(8)))
 
 
 @bp.get("/")
@@ -156,7 +177,9 @@ def open_one(notification_id: int):
     item = db.session.get(Notification, notification_id)
     if item is None or item.user_id != current_user.id:
         abort(404)
-    item.read_at = item.read_at or utcnow()
+    if item.read_at is None:
+        item.read_at = utcnow()
+        restamp({current_user.id})
     db.session.commit()
     return redirect(local_path(item.link) or url_for("notifications.index"))
 
@@ -169,6 +192,7 @@ def read_all():
         .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
+    restamp({current_user.id})
     db.session.commit()
     return redirect(same_site_path(request.referrer) or url_for("notifications.index"))
 

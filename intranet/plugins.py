@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, g, request
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
@@ -308,7 +308,7 @@ class PluginManager:
         state.enabled = enabled
         state.updated_by_id = getattr(actor, "id", None)
         office_state.restamp(office.id)
-        live.publish_on_commit(live.SWITCHES)
+        live.rights_changed(office_id=office.id)
         record("plugin.enable" if enabled else "plugin.disable", "plugin", name, office_id=office.id, actor=actor)
         self.for_office(office.id).intranet_plugin_switched(office=office, plugin=name, enabled=enabled, actor=actor)
 
@@ -331,6 +331,7 @@ class PluginManager:
         office_id = office_of(**(request.view_args or {})) if office_of else current_user.office_id
         if office_id is None or not self.is_enabled(office_id, owner):
             abort(404)
+        g.gate_office_id = office_id  # a stream held by Pushpin ends when this office's switches change
         return None
 
     def render_slot(self, slot: str, **context):

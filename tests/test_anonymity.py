@@ -212,3 +212,40 @@ def test_the_access_log_of_make_run_names_no_client():
     assert "-c intranet/gunicorn_conf.py" in makefile
     access_format = gunicorn_conf.access_log_format
     assert not re.search(r"%\((h|a|u|\{[^}]*\}[ie])\)s", access_format), access_format
+
+
+def _asked_column(page: str, user_id: int) -> str:
+    """The "questions asked" cell of a member's row on the participation page."""
+    row = page.split(f'id="member-{user_id}"')[1].split("</tr>")[0]
+    return re.findall(r"<td>([^<]*)</td>", row)[5]  # member, present, excused, absent, documents, questions
+
+
+def test_a_drafter_who_does_not_chair_cannot_count_who_asked_through_the_chair(app, client, qcell, login):
+    """Found by an adversarial review: an office lets deputies draft (evaluations.draft) but no longer
+    moderate (questions.moderate). member3 asks the only question of a meeting whose authors only the
+    chair knows; the deputy's participation page counted it in member3's row, so it named the author
+    the queue hides from them. The figures are the viewer's: the chair and the author count it."""
+    from test_evaluations import PAST, _meeting
+    from test_questions import _office, _settings
+
+    from intranet import access
+    from intranet.models import Role
+    from intranet_questions import services as queue
+    from intranet_questions.models import Anonymity
+    from intranet_scheduling import services as scheduling
+    from intranet_scheduling.models import SessionStatus
+
+    sid = _held(app, absent=(), close=False)
+    _settings(app, sid, anonymity=Anonymity.CHAIR_ONLY)
+    with app.test_request_context():
+        meeting = _meeting(sid)
+        queue.ask(meeting, _user("member3"), "Ai hỏi câu này, chỉ chủ trì biết")
+        scheduling.advance(meeting, SessionStatus.CLOSED, None)
+        access.change_grants(_office("DIST"), {("questions.moderate", Role.DEPUTY): False})
+        db.session.commit()
+    login("phobithu")
+    page = client.get(f"/evaluations/participation?year={PAST.year}")
+    assert page.status_code == 200  # still a drafter
+    assert _asked_column(page.text, qcell["m3"]) == "0", "the deputy learns who asked through the chair"
+    login("bithu")  # the chair knew who asked: their figures count it
+    assert _asked_column(client.get(f"/evaluations/participation?year={PAST.year}").text, qcell["m3"]) == "1"

@@ -120,3 +120,25 @@ def test_notification_links_are_built_from_routes(app):
                 assert not any(isinstance(link, (ast.Constant, ast.JoinedStr)) for link in links), (
                     f"{path.relative_to(root)}:{node.lineno} writes a notification's link by hand; use link_to"
                 )
+
+
+def test_the_bell_costs_no_query_while_the_users_notifications_are_unchanged(app, client, cell, login):
+    """Every page's frame shows the unread count; it is kept per user while the user's stamp (read with
+    the user at sign-in) is unchanged, and follows every change made by any process: a new notification,
+    one opened, all read."""
+    from support import sql_statements
+
+    _notify(app, cell["member"])
+    login("member1")
+    assert 'id="unread-count">1<' in client.get("/").text
+    with sql_statements(app) as statements:
+        assert 'id="unread-count">1<' in client.get("/").text
+    assert not [s for s in statements if "FROM notification" in s], statements
+    _notify(app, cell["member"], title="Thứ hai")  # written elsewhere (here: the test's own app context)
+    assert 'id="unread-count">2<' in client.get("/").text
+    with app.app_context():
+        first = db.session.scalar(select(Notification.id).order_by(Notification.id))
+    client.post(f"/notifications/{first}/open")
+    assert 'id="unread-count">1<' in client.get("/").text
+    client.post("/notifications/read-all")
+    assert "unread-count" not in client.get("/").text

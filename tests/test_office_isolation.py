@@ -79,6 +79,12 @@ def _targets(app, cell):
             session, secretary, what="Member1 task", owner=member, due=days.day_of(session.starts_at)
         )
         paper = papers.draft(session, "minutes", secretary)
+        from test_evaluations_votes import _result
+
+        from intranet.plugins import manager
+
+        vote = _result()  # a secret ballot: its tally report is a document of the office too
+        manager().for_office(dist.id).intranet_session_vote_closed(session=session, result=vote)
         from intranet.models import UserSession
 
         signed_in = UserSession(user_id=cell["member"], token_hash="0" * 64, auth_version=member.auth_version)
@@ -98,6 +104,7 @@ def _targets(app, cell):
             "turn_id": turn.id,
             "task_id": task.id,
             "cell_document_id": paper.id,
+            "vote_id": vote.vote_id,
             "user_session_id": signed_in.id,
         }
 

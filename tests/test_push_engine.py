@@ -9,12 +9,13 @@ import threading
 import time
 import urllib.parse
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import jwt
 import pytest
 from pushpin_harness import MISSING, available, free_port, pushpin, redis_server
 from support import Browser, app_config, serve
-from test_questions import _meeting
+from test_questions import _meeting, _office
 
 KEY = "test-pushpin-key-of-thirty-two-bytes!"
 
@@ -184,3 +185,95 @@ def test_pushpin_holds_nothing_the_app_refuses(app, data, database_url, tmp_path
         finally:
             server.terminate()
             server.wait(timeout=20)
+
+
+# --- a plugin switch or a change of rights ends the held streams it concerns -------------------------
+
+
+SPREAD = 2  # INTRANET_LIVE_RECHECK_SPREAD_SECONDS of the served app
+
+
+@pytest.fixture
+def held(app, cell, database_url, tmp_path, redis_url):
+    """Pushpin in front of an app server, the district's administrator signed in there, and streams
+    opened through Pushpin."""
+    port = free_port()
+    with pushpin([f"127.0.0.1:{port}"], KEY) as engine:
+        env = {
+            "REDIS_URL": redis_url,
+            "INTRANET_PUSHPIN_SIG_KEY": KEY,
+            "INTRANET_PUSHPIN_PUBLISH_URLS": engine.control,
+            "INTRANET_LIVE_RECHECK_SPREAD_SECONDS": str(SPREAD),
+            "INTRANET_LIVE_HEARTBEAT_SECONDS": "2",  # a quiet stream is not taken for an ended one
+        }
+        server, base = serve(app, database_url, tmp_path / "a", port=port, **env)
+        admin = Browser()
+        admin.sign_in(base, "distadmin")
+        with app.app_context():
+            dist = _office("DIST").id
+
+        def stream(username: str, path: str) -> tuple[Browser, Frames]:
+            browser = Browser()
+            browser.sign_in(base, username)
+            frames = Frames(_open(engine.base, path, _cookies(browser)))
+            assert frames.wait_for("event: "), frames.text
+            return browser, frames
+
+        def again(browser: Browser, path: str) -> int:
+            return _open(engine.base, path, _cookies(browser)).status
+
+        def as_admin(page: str, action: str, fields: dict) -> None:
+            token = admin.token(base + page)
+            admin.post(base + action, {**fields, "csrf_token": token})
+
+        try:
+            yield SimpleNamespace(base=base, stream=stream, again=again, as_admin=as_admin, dist=dist)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+@pushpin_only
+def test_a_held_stream_ends_when_its_office_switches_the_plugin_off(app, qcell, held):
+    """Found by an adversarial review: Pushpin kept a switched-off plugin's stream open, carrying its
+    publishes, until LIVE_STREAM_MAX_SECONDS. Another office's stream goes on."""
+    sid, elsewhere = _meeting(app), _meeting(app, code="OTHER")
+    member, frames = held.stream("member2", f"/questions/sessions/{sid}/stream")
+    other_member, other = held.stream("othermember", f"/questions/sessions/{elsewhere}/stream")
+    held.as_admin("/admin/plugins", f"/admin/plugins/{held.dist}/questions", {"enabled": "0"})
+    assert frames.ended.wait(timeout=30), "the held stream outlives the plugin switched off"
+    assert held.again(member, f"/questions/sessions/{sid}/stream") == 404  # its reconnection is refused
+    token = other_member.token(f"{held.base}/questions/sessions/{elsewhere}")
+    other_member.post(
+        f"{held.base}/questions/sessions/{elsewhere}/ask",
+        {"text": "Tỉnh khác vẫn nhận", "csrf_token": token},
+        {"X-Outbox": "1"},
+    )
+    assert other.wait_for("Tỉnh khác vẫn nhận"), other.text
+    assert not other.ended.wait(timeout=SPREAD + 2)  # past every close the switch scheduled
+
+
+@pushpin_only
+def test_a_held_stream_ends_when_its_user_loses_the_right(app, qcell, held):
+    """The deputy chairs by default (questions.moderate); the office revokes it: the chair page's held
+    stream (moderation region, chair-only authors' names) ends and its reconnection is refused."""
+    sid = _meeting(app)
+    path = f"/questions/sessions/{sid}/stream?page=chair"
+    deputy, frames = held.stream("phobithu", path)
+    assert frames.wait_for("event: moderation\n"), frames.text
+    held.as_admin("/admin/roles", f"/admin/roles/{held.dist}", {"shown": "questions.moderate:deputy"})
+    assert frames.ended.wait(timeout=30), "the held stream outlives the right revoked"
+    assert held.again(deputy, path) == 403
+
+
+@pushpin_only
+def test_a_held_stream_ends_when_its_account_is_deactivated(app, qcell, held):
+    """Its own held streams end (the reconnection is sent to sign in); another member's go on."""
+    sid = _meeting(app)
+    member_path = f"/questions/sessions/{sid}/stream"
+    member, theirs = held.stream("member2", member_path)
+    _, other = held.stream("member1", member_path)
+    held.as_admin(f"/admin/users/{qcell['m2']}", f"/admin/users/{qcell['m2']}/active", {})
+    assert theirs.ended.wait(timeout=30), "the held stream outlives its account"
+    assert held.again(member, member_path) == 302
+    assert not other.ended.wait(timeout=SPREAD + 2)  # past every close the deactivation scheduled

@@ -250,14 +250,16 @@ def test_who_sees_the_author_in_each_mode(app, client, qcell, login, mode, membe
     assert "Ai hỏi câu này?" in mine
 
 
-def _hooks(app, sid):
-    """What the evaluations plugin will read: (authors by question text, participation by user id)."""
+def _hooks(app, sid, viewer: str | None = "bithu"):
+    """What the evaluations plugin will read: (authors by question text, participation by user id as
+    ``viewer`` may know it)."""
     with app.test_request_context():
         meeting = db.session.get(Meeting, sid)
         hooks = manager().for_office(meeting.office_id)
         discussion = next(d for d in hooks.intranet_session_discussion(session=meeting) if d is not None)
-        participation = next(p for p in hooks.intranet_session_participation(sessions=[meeting]) if p)[sid]
-    return {q["text"]: q["author"] for q in discussion["questions"]}, participation
+        reader = _user(viewer) if viewer else None
+        participation = next(p for p in hooks.intranet_session_participation(sessions=[meeting], viewer=reader) if p)
+    return {q["text"]: q["author"] for q in discussion["questions"]}, participation[sid]
 
 
 def test_minutes_and_participation_hooks_respect_anonymity(app, qcell):
@@ -266,10 +268,13 @@ def test_minutes_and_participation_hooks_respect_anonymity(app, qcell):
     _ask(app, sid, "member1", "Có tên")
     _ask(app, sid, "member2", "Qua chủ trì", through_chair=True)
     authors, participation = _hooks(app, sid)
-    # The minutes name only what the meeting showed; participation counts what the chair knew.
+    # The minutes name only what the meeting showed; the chair's participation counts what the chair knew.
     assert authors == {"Có tên": "Member1", "Qua chủ trì": None}
     assert participation[qcell["member"]]["questions_asked"] == 1
     assert participation[qcell["m2"]]["questions_asked"] == 1
+    for reader in ("chiuy", None):  # a member who does not chair, and figures anyone may read
+        assert _hooks(app, sid, reader)[1][qcell["m2"]]["questions_asked"] == 0
+    assert _hooks(app, sid, "member2")[1][qcell["m2"]]["questions_asked"] == 1  # the author's own
     _settings(app, sid, anonymity=Anonymity.ANONYMOUS)
     _ask(app, sid, "member3", "Ẩn danh hoàn toàn")
     authors, participation = _hooks(app, sid)
@@ -277,6 +282,7 @@ def test_minutes_and_participation_hooks_respect_anonymity(app, qcell):
     assert authors == {"Có tên": None, "Qua chủ trì": None, "Ẩn danh hoàn toàn": None}
     assert {r["questions_asked"] for r in participation.values()} == {0}
     assert qcell["m3"] in participation  # every member is reported, the silent ones with zeros
+    assert _hooks(app, sid, "member3")[1][qcell["m3"]]["questions_asked"] == 1  # the author counts their own
 
 
 def test_a_more_open_setting_never_reveals_an_earlier_author(app, client, qcell, login):
@@ -691,8 +697,8 @@ def test_an_unchanged_poll_costs_no_query_and_a_change_is_seen(app, client, qcel
 def test_the_member_page_reads_each_thing_once(app, client, qcell, login):
     """The page's frame names the office: it comes with the signed-in user; the ask form lists the
     discussion questions: they come with the meeting; unsaved default settings are read once; the
-    office's switches and grants are kept by the process while unchanged. Seven statements in all
-    (there were twelve)."""
+    office's switches and grants are kept by the process while unchanged, and so is the bell's unread
+    count while the user's notifications are. Six statements in all (there were twelve)."""
     sid = _meeting(app, questions=("Câu một?", "Câu hai?"))
     login("member1")
     _ask(app, sid, "member1", "Của tôi")
@@ -701,8 +707,10 @@ def test_the_member_page_reads_each_thing_once(app, client, qcell, login):
     with sql_statements(app) as statements:
         assert "Câu hai?" in client.get(page).text
     tables = [re.search(r"\bFROM (\w+)", s).group(1) for s in statements]
-    assert not {"office", "scheduling_discussion_question", "plugin_state", "permission_grant"} & set(tables)
-    assert len(statements) == 7, tables
+    assert not {"office", "scheduling_discussion_question", "plugin_state", "permission_grant", "notification"} & set(
+        tables
+    )
+    assert len(statements) == 6, tables
 
 
 def _regions_in(body: str) -> list[str]:
@@ -835,7 +843,7 @@ def test_demo_meetings_have_questions_and_speakers(app):
         closed = [m for m in thematic if m.status == SessionStatus.CLOSED]
         assert closed
         for meeting in closed:
-            record = services.participation([meeting])[meeting.id]
+            record = services.participation([meeting], None)[meeting.id]
             assert sum(r["times_spoken"] for r in record.values()) >= 3
             assert all(q["answered"] for q in services.discussion(meeting)["questions"])
         upcoming = next(m for m in sorted(thematic, key=lambda m: m.starts_at) if m.status != SessionStatus.CLOSED)

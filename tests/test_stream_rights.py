@@ -4,10 +4,13 @@ browser's reconnection is checked afresh. Found by an adversarial review; both f
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
-from test_questions import _ask, _meeting, _office
+from test_questions import _ask, _meeting, _office, _user
 
 from intranet import access
+from intranet.admin.services import revoke_role, set_active, update_user
 from intranet.extensions import db
 from intranet.models import Role
 from intranet.plugins import manager
@@ -72,3 +75,30 @@ def test_a_stream_goes_on_after_the_plugin_is_switched_off(app, client, qcell, l
     got = _frames_until(frames, "Sau khi tắt")
     response.close()
     assert not any("Sau khi tắt" in f for f in got), "the stream carries the queue of a plugin switched off"
+
+
+def _revoke_deputy(user) -> None:
+    revoke_role(user, _office("DIST"), Role.DEPUTY)
+
+
+def _move_to_other_office(user) -> None:
+    update_user(user, office_id=_office("OTHER").id)
+
+
+@pytest.mark.parametrize("change", [_revoke_deputy, partial(set_active, active=False), _move_to_other_office])
+def test_a_stream_ends_when_its_user_loses_a_role_the_account_or_the_office(app, client, qcell, login, change):
+    """The same for a change made to the user (Administration → Users), not to the office's grants:
+    the chair page's stream must not outlive it."""
+    sid = _meeting(app)
+    login("phobithu")
+    response = client.get(f"/questions/sessions/{sid}/stream?page=chair", buffered=False)
+    frames = (chunk.decode() for chunk in response.response)
+    assert next(frames).startswith("retry:")
+    next(frames), next(frames)
+    with app.test_request_context():
+        change(_user("phobithu"))
+        db.session.commit()
+    _ask(app, sid, "member2", "Sau khi đổi quyền")
+    got = _frames_until(frames, "Sau khi đổi quyền")
+    response.close()
+    assert not any("event: moderation" in f and "Đảng Viên Hai" in f for f in got), "the stream outlives the change"

@@ -11,6 +11,7 @@ import secrets
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from .. import live
 from ..audit import record_change
 from ..extensions import db
 from ..forms import USERNAME_RE
@@ -141,7 +142,10 @@ def create_user(
 
 
 def update_user(user: User, *, actor=None, **fields) -> None:
+    moved = fields.get("office_id", user.office_id) != user.office_id
     _apply(user, "user.update", user.office_id, actor, fields)
+    if moved:  # the plugin gate and the user's own office-wide rights follow the office
+        live.rights_changed(user_id=user.id)
 
 
 def set_active(user: User, active: bool, *, actor=None) -> None:
@@ -154,6 +158,7 @@ def set_active(user: User, active: bool, *, actor=None) -> None:
         user.auth_version += 1  # signs the user out everywhere
     record_change("user.activate" if active else "user.deactivate", user, office_id=user.office_id, actor=actor)
     if not active:
+        live.rights_changed(user_id=user.id)  # ends the streams the account holds open
         manager().for_office(user.office_id).intranet_user_deactivated(user=user, actor=actor)
 
 
@@ -205,6 +210,7 @@ def revoke_role(user: User, office: Office, role: Role, *, actor=None) -> bool:
         return False
     record_change("role.revoke", assignment, office_id=office.id, actor=actor, user=user.username, role=role)
     user.roles.remove(assignment)
+    live.rights_changed(user_id=user.id)  # a stream opened with the role does not outlive it
     manager().for_office(office.id).intranet_role_changed(
         user=user, office=office, role=role, granted=False, actor=actor
     )

@@ -72,3 +72,16 @@ def intranet_demo_data(office, people, actor):
     from .demo import seed
 
     seed(office, people, actor)
+
+
+@hookimpl
+def intranet_session_vote_closed(session, result):
+    from intranet.plugins import manager
+
+    from .documents import carry_vote
+    from .vote_results import record
+
+    # The office-scoped manager already leaves this plugin out where it is off; a caller that used
+    # another office's manager by mistake must not write into the meeting's office either.
+    if manager().is_enabled(session.office_id, "evaluations"):
+        carry_vote(session, record(session, result))

@@ -1,4 +1,4 @@
-"""The minutes and resolution as .docx, in the party's layout (``intranet.party_docx``): the header,
+"""The minutes, resolution and tally reports as .docx, in the party's layout (``intranet.party_docx``): the header,
 the title, the sections with their tables, the signatures — and, for the resolution, the number
 and the recipients."""
 
@@ -48,5 +48,6 @@ def build(document, office) -> Docx:
     if resolution:
         layout.signatures(doc, right=tuple(signers["right"]), recipients=office_layout.recipients)
     else:
-        layout.signatures(doc, left=tuple(signers["left"]), right=tuple(signers["right"]))
+        left = signers.get("left")  # a tally report's committee may be its head alone
+        layout.signatures(doc, left=tuple(left) if left else None, right=tuple(signers["right"]))
     return doc

@@ -3,13 +3,19 @@ purpose: these are party documents, filed and read in Vietnamese whatever the sc
 
 Each returns ``{"title", "subtitle", "date", "sections": [{"heading", "text", "table"}], "attendance",
 "tasks", "signers"}``; ``table`` names the table the .docx places after a section's text; a section
-with ``"align": "center"`` is a heading line of its own ("CHI BỘ … QUYẾT NGHỊ:")."""
+with ``"align": "center"`` is a heading line of its own ("CHI BỘ … QUYẾT NGHỊ:"); the section with
+``"votes": True`` carries the meeting's vote results and is the only one a late result rewrites.
+``tally`` is the counting committee's report (biên bản kiểm phiếu) of one secret ballot."""
 
 from __future__ import annotations
+
+import re
 
 from intranet.days import local
 from intranet.models import PartyStatus
 from intranet.party_docx import cell_in_text, cell_name, secretary_name, summary_case, vn_date
+
+from .vote_results import latest_on_resolution
 
 MODES = {"in_person": "trực tiếp", "online": "trực tuyến", "hybrid": "trực tiếp kết hợp trực tuyến"}
 KINDS = {"regular": "sinh hoạt chi bộ thường kỳ", "thematic": "sinh hoạt chi bộ chuyên đề"}
@@ -107,13 +113,7 @@ def minutes(facts: dict) -> dict:
         },
     ]
     if thematic:
-        sections.append(
-            {
-                "heading": "4. Nghị quyết",
-                "text": "Chi bộ thống nhất thông qua Nghị quyết chuyên đề với các nhiệm vụ sau:",
-                "table": "tasks",
-            }
-        )
+        sections.append({"heading": "4. Nghị quyết", "text": _adoption(facts["votes"]), "table": "tasks"})
     sections.append(
         {
             "heading": "",
@@ -121,6 +121,7 @@ def minutes(facts: dict) -> dict:
             "table": None,
         }
     )
+    sections = with_votes("minutes", sections, facts["votes"], start)
     return {
         "title": "BIÊN BẢN",
         "subtitle": _subtitle(session, start),
@@ -246,8 +247,153 @@ def resolution(facts: dict) -> dict:
         "title": "NGHỊ QUYẾT",
         "subtitle": f"về {summary_case(session.title)}",
         "date": start.date().isoformat(),
-        "sections": sections,
+        "sections": with_votes("resolution", sections, facts["votes"], start),
         "attendance": None,
         "tasks": _tasks(facts["tasks"]),
         "signers": {"right": ["T/M CHI BỘ\nBÍ THƯ", secretary]},
+    }
+
+
+# --- votes ------------------------------------------------------------------------------------------
+
+SUBJECTS = {
+    "resolution": "Thông qua Nghị quyết",
+    "motion": "Biểu quyết",
+    "admission": "Kết nạp đảng viên",
+    "official_membership": "Công nhận đảng viên chính thức",
+    "commendation": "Khen thưởng",
+    "discipline": "Kỷ luật",
+}
+NUMBERED = re.compile(r"^(\d+)\. ")
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "…")) else text + "."
+
+
+def _committee(names: list[str]) -> str:
+    return ", ".join(f"đồng chí {n}" + (" (trưởng ban)" if i == 0 else "") for i, n in enumerate(names))
+
+
+def _vote_lines(vote) -> str:
+    way = "bỏ phiếu kín" if vote.secret else "biểu quyết công khai"
+    paper = f" (trong đó {vote.voted_on_paper} phiếu giấy)" if vote.voted_on_paper else ""
+    other = "phiếu trắng, phiếu không hợp lệ" if vote.secret else "ý kiến khác"
+    lines = [
+        f"{SUBJECTS.get(vote.subject, 'Biểu quyết')}: {vote.title} ({way}).",
+        f"Số {vote.base_label or 'đảng viên'}: {vote.base}; có mặt có quyền biểu quyết: {vote.eligible_present}; "
+        f"đã biểu quyết: {vote.voted}{paper}.",
+        f"Tán thành: {vote.in_favour}; không tán thành: {vote.against}; {other}: {vote.other}.",
+    ]
+    if vote.counting_committee:
+        lines.append(f"Ban kiểm phiếu: {_committee(vote.counting_committee)}.")
+    lines.append(f"Kết quả: {_sentence(vote.sentence)}")
+    return "\n".join(lines)
+
+
+ADOPTED = "Chi bộ thống nhất thông qua Nghị quyết chuyên đề với các nhiệm vụ sau:"
+NOT_ADOPTED = "Dự thảo Nghị quyết chuyên đề chưa được thông qua; các nhiệm vụ dự kiến:"
+
+
+def _adoption(votes) -> str:
+    """The minutes' line before the resolution's tasks: adopted, unless its latest vote failed."""
+    decisive = latest_on_resolution(votes)
+    return NOT_ADOPTED if decisive is not None and not decisive.passed else ADOPTED
+
+
+def votes_section(kind: str, votes, start) -> dict | None:
+    """The section of the minutes (every vote, with its counts) or of the resolution (the vote on it,
+    the last one held) that says how the meeting voted; None when there is nothing to say."""
+    if kind == "minutes":
+        if not votes:
+            return None
+        text = "\n".join(_vote_lines(v) for v in votes)
+        return {"heading": "Biểu quyết", "text": text, "table": None, "votes": True}
+    decisive = latest_on_resolution(votes)
+    if decisive is None:
+        return None
+    text = (
+        f"Nghị quyết này được chi bộ thông qua tại buổi sinh hoạt {vn_date(start)}: {_sentence(decisive.sentence)}"
+        if decisive.passed
+        else f"Dự thảo Nghị quyết chưa được thông qua: {_sentence(decisive.sentence)}"
+    )
+    return {"heading": "", "text": text, "table": None, "votes": True}
+
+
+def with_votes(kind: str, sections: list[dict], votes, start) -> list[dict]:
+    """``sections`` with the votes' section put in, or rewritten where it is; every other section (and
+    the secretary's edits to it) stays as it is — but for the minutes' line before the resolution's
+    tasks, which follows the vote on the resolution while it still reads as drafted. The minutes'
+    votes' section comes before their closing paragraph, numbered after the last numbered part; the
+    resolution's ends it."""
+    section = votes_section(kind, votes, start)
+    if section is None:
+        return sections
+    if kind == "minutes":
+        adoption = _adoption(votes)
+        sections = [
+            {**s, "text": adoption} if s["table"] == "tasks" and s["text"] in (ADOPTED, NOT_ADOPTED) else s
+            for s in sections
+        ]
+    at = next((i for i, s in enumerate(sections) if s.get("votes")), None)
+    if at is not None:
+        return [*sections[:at], {**sections[at], "text": section["text"]}, *sections[at + 1 :]]
+    if kind != "minutes":
+        return [*sections, section]
+    numbers = [int(m.group(1)) for s in sections if (m := NUMBERED.match(s["heading"]))]
+    section["heading"] = f"{max(numbers, default=0) + 1}. {section['heading']}"
+    return [*sections[:-1], section, sections[-1]]
+
+
+def tally(office, session, vote) -> dict:
+    """The counting committee's report of a secret ballot (biên bản kiểm phiếu); its head signs."""
+    closed = local(vote.closed_at)
+    committee = vote.counting_committee or ["…"]
+    members = "\n".join(
+        f"{i}. Đồng chí {name} — {'Trưởng ban' if i == 1 else 'Thành viên'}" for i, name in enumerate(committee, 1)
+    )
+    online = vote.voted - vote.voted_on_paper
+    return {
+        "title": "BIÊN BẢN KIỂM PHIẾU",
+        "subtitle": f"{SUBJECTS.get(vote.subject, 'Biểu quyết')}: {vote.title}",
+        "date": closed.date().isoformat(),
+        "sections": [
+            {
+                "heading": "",
+                "text": (
+                    f"Hồi {closed:%H} giờ {closed:%M}, {vn_date(closed)}, tại {session.place or '…'}, "
+                    f"trong buổi {KINDS[session.kind.value]} “{session.title}”, Ban kiểm phiếu do "
+                    f"{cell_in_text(office)} bầu gồm các đồng chí:\n{members}\n"
+                    f"đã tiến hành kiểm phiếu biểu quyết (bỏ phiếu kín) về: {vote.title}."
+                ),
+                "table": None,
+            },
+            {
+                "heading": "I. KẾT QUẢ KIỂM PHIẾU",
+                "text": (
+                    f"Số {vote.base_label or 'đảng viên'}: {vote.base} đồng chí.\n"
+                    f"Số đảng viên có mặt có quyền biểu quyết: {vote.eligible_present} đồng chí.\n"
+                    # Every member entitled and present is given a ballot, online or on paper.
+                    f"Số phiếu phát ra: {vote.eligible_present}.\n"
+                    f"Số phiếu thu vào: {vote.voted} (bỏ phiếu trực tuyến: {online}; phiếu giấy: "
+                    f"{vote.voted_on_paper}).\n"
+                    f"Số phiếu tán thành: {vote.in_favour}.\n"
+                    f"Số phiếu không tán thành: {vote.against}.\n"
+                    f"Số phiếu trắng, phiếu không hợp lệ: {vote.other}."
+                ),
+                "table": None,
+            },
+            {"heading": "II. KẾT QUẢ BIỂU QUYẾT", "text": _sentence(vote.sentence), "table": None},
+            {
+                "heading": "",
+                "text": "Biên bản kiểm phiếu được Ban kiểm phiếu thông qua và công bố trước chi bộ.",
+                "table": None,
+            },
+        ],
+        "attendance": None,
+        "tasks": [],
+        "signers": {
+            "left": ["THÀNH VIÊN BAN KIỂM PHIẾU", "\n".join(committee[1:])] if len(committee) > 1 else None,
+            "right": ["TRƯỞNG BAN KIỂM PHIẾU", committee[0]],
+        },
     }

@@ -20,6 +20,7 @@ from intranet_scheduling.models import Meeting
 class DocumentKind(str, enum.Enum):
     MINUTES = "minutes"  # biên bản
     RESOLUTION = "resolution"  # nghị quyết
+    TALLY = "tally"  # biên bản kiểm phiếu: the counting committee's report of one secret ballot
 
 
 class TaskStatus(str, enum.Enum):
@@ -84,12 +85,15 @@ class CellDocument(db.Model):
     version never changes — a correction adds a version with its reason, and the earlier stays."""
 
     __tablename__ = "evaluations_document"
-    __table_args__ = (UniqueConstraint("session_id", "kind", "version"),)
+    __table_args__ = (UniqueConstraint("session_id", "kind", "vote_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
     kind: Mapped[DocumentKind] = mapped_column(text_enum(DocumentKind))
+    # The vote a tally report is of (a meeting may hold several secret ballots); 0 for the minutes and
+    # the resolution, not NULL, so that the unique constraint still holds one version per meeting.
+    vote_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     version: Mapped[int] = mapped_column(Integer, default=1)
     number: Mapped[int | None] = mapped_column(Integer)  # resolutions: "Số 05-NQ/CB", counted per office and year
     title: Mapped[str] = mapped_column(String(300))
@@ -103,6 +107,35 @@ class CellDocument(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])
+
+
+class VoteRecord(db.Model):
+    """The final count of a vote held in a meeting, as the votes plugin reported it through the
+    ``intranet_session_vote_closed`` hook (``VoteResult``): totals only, never who voted how. One row
+    per vote of a meeting; a second report of the same vote replaces it."""
+
+    __tablename__ = "evaluations_vote"
+    __table_args__ = (UniqueConstraint("session_id", "vote_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduling_session.id", ondelete="CASCADE"), index=True)
+    vote_id: Mapped[int] = mapped_column(Integer)  # the votes plugin's id, kept as a number: no foreign key
+    subject: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    secret: Mapped[bool] = mapped_column(Boolean)
+    base: Mapped[int] = mapped_column(Integer)
+    base_label: Mapped[str] = mapped_column(String(200))
+    eligible_present: Mapped[int] = mapped_column(Integer)
+    voted: Mapped[int] = mapped_column(Integer)
+    voted_on_paper: Mapped[int] = mapped_column(Integer)
+    in_favour: Mapped[int] = mapped_column(Integer)
+    against: Mapped[int] = mapped_column(Integer)
+    other: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    sentence: Mapped[str] = mapped_column(Text)
+    counting_committee: Mapped[list] = mapped_column(JSON)  # full names, the head first
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class GroupEvaluation(db.Model):

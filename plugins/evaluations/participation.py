@@ -116,13 +116,18 @@ def _roles(ids: list[int]) -> dict[int, dict[int, dict[str, int]]]:
     return roles
 
 
-def lines(office_id: int, sessions: list[Meeting]) -> dict[int, dict[int, Line]]:
+def lines(office_id: int, sessions: list[Meeting], viewer: User | None) -> dict[int, dict[int, Line]]:
     """Every member's line for each of the office's ``sessions`` (members with no attendance row count
-    as absent), in a number of queries that does not grow with the number of meetings."""
+    as absent), as ``viewer`` may know them — None for figures anyone may read (the review, documents;
+    see ``intranet_session_participation``) — in a number of queries that does not grow with the
+    number of meetings."""
     ids = [s.id for s in sessions]
     attendance, reads = _attendance(ids), _reads_before(ids)
     facts: dict[tuple[int, int], dict[str, int]] = {}
-    for part in (_roles(ids), *manager().for_office(office_id).intranet_session_participation(sessions=sessions)):
+    for part in (
+        _roles(ids),
+        *manager().for_office(office_id).intranet_session_participation(sessions=sessions, viewer=viewer),
+    ):
         for session_id, per_user in (part or {}).items():
             for user_id, values in per_user.items():
                 bucket = facts.setdefault((session_id, user_id), {})
@@ -144,9 +149,10 @@ def lines(office_id: int, sessions: list[Meeting]) -> dict[int, dict[int, Line]]
     return result
 
 
-def cell_records(office_id: int, start: datetime, end: datetime) -> list[MemberRecord]:
+def cell_records(office_id: int, start: datetime, end: datetime, viewer: User | None) -> list[MemberRecord]:
+    """Every member's record over the period, as ``viewer`` may know it (see ``lines``)."""
     sessions = closed_sessions(office_id, start, end)
-    per_session = list(lines(office_id, sessions).values())
+    per_session = list(lines(office_id, sessions, viewer).values())
     records = [
         MemberRecord(u, [lines[u.id] for lines in per_session if u.id in lines]) for u in scheduling.members(office_id)
     ]

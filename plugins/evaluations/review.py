@@ -69,7 +69,8 @@ def period(year: int, quarter: int | None) -> tuple[datetime, datetime]:
 def review(office_id: int, year: int, quarter: int | None, today: date) -> Review:
     start, end = period(year, quarter)
     sessions = closed_sessions(office_id, start, end)
-    per_session, rated_per_session = lines(office_id, sessions), ratings_of(sessions)
+    # Figures anyone may read (the page is every member's, the .docx is a document): no viewer's.
+    per_session, rated_per_session = lines(office_id, sessions, None), ratings_of(sessions)
     assessments = assess(office_id, sessions, per_session, rated_per_session)
     rows, present_total, expected_total, spoke_total, present_known = [], 0, 0, 0, 0
     scores, drops, drops_known = [], 0, False
@@ -148,7 +149,8 @@ def review(office_id: int, year: int, quarter: int | None, today: date) -> Revie
 
 def assessment(meeting: Meeting, rated: Ratings) -> Assessment:
     """One meeting's classification, for its evaluation page."""
-    return assess(meeting.office_id, [meeting], lines(meeting.office_id, [meeting]), {meeting.id: rated})[meeting.id]
+    per_session = lines(meeting.office_id, [meeting], None)  # the same for whoever reads it
+    return assess(meeting.office_id, [meeting], per_session, {meeting.id: rated})[meeting.id]
 
 
 def chart(result: Review) -> dict:

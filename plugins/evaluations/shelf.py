@@ -1,4 +1,5 @@
-"""The versions of a meeting's minutes and resolution, newest first: a signed version is never
+"""The versions of a meeting's minutes, resolution and tally reports (one per secret ballot, by its
+``vote_id``), newest first: a signed version is never
 changed, a correction is a new version. Read by the services (nothing changes once signed) and by
 the documents module that drafts and signs them."""
 
@@ -13,18 +14,18 @@ from .models import CellDocument as Document
 from .models import DocumentKind
 
 
-def versions(session: Meeting, kind: str) -> list[Document]:
+def versions(session: Meeting, kind: str, vote_id: int = 0) -> list[Document]:
     return list(
         db.session.scalars(
             select(Document)
-            .where(Document.session_id == session.id, Document.kind == DocumentKind(kind))
+            .where(Document.session_id == session.id, Document.kind == DocumentKind(kind), Document.vote_id == vote_id)
             .order_by(Document.version.desc())
         )
     )
 
 
-def current(session: Meeting, kind: str) -> Document | None:
-    found = versions(session, kind)
+def current(session: Meeting, kind: str, vote_id: int = 0) -> Document | None:
+    found = versions(session, kind, vote_id)
     return found[0] if found else None
 
 

@@ -18,7 +18,7 @@ from intranet.refusals import ServiceError, respond
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Meeting, SessionKind, SessionStatus
 
-from . import classification, documents, participation, services, shelf
+from . import classification, documents, participation, services, shelf, vote_results
 from . import review as reviews
 from .forms import (
     RATING_LABELS,
@@ -152,6 +152,11 @@ def session(session_id: int):
         has_rated=services.has_rated(meeting, current_user),
         minutes=shelf.current(meeting, "minutes"),
         resolution=shelf.current(meeting, "resolution"),
+        tallies=[
+            (vote, shelf.current(meeting, "tally", vote.vote_id))
+            for vote in vote_results.of_meeting(meeting)
+            if vote.secret
+        ],
         today=days.today(),
     )
 
@@ -264,15 +269,23 @@ def rate(session_id: int):
     return response
 
 
-# --- minutes and resolution -------------------------------------------------------------------------
+# --- minutes, resolution and tally reports -----------------------------------------------------------
 
 
 @bp.post("/sessions/<int:session_id>/minutes", defaults={"kind": "minutes"})
 @bp.post("/sessions/<int:session_id>/resolution", defaults={"kind": "resolution"})
 def draft_document(session_id: int, kind: str):
-    meeting = _meeting(session_id)
+    return _drafted(_meeting(session_id), kind)
+
+
+@bp.post("/sessions/<int:session_id>/votes/<int:vote_id>/tally")
+def draft_tally(session_id: int, vote_id: int):
+    return _drafted(_meeting(session_id), "tally", vote_id)
+
+
+def _drafted(meeting: Meeting, kind: str, vote_id: int = 0):
     try:
-        document = documents.draft(meeting, kind, current_user)
+        document = documents.draft(meeting, kind, current_user, vote_id)
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
@@ -314,7 +327,7 @@ def document(cell_document_id: int):
                 }[action],
                 "success",
             )
-            newest = shelf.current(meeting, doc.kind.value)
+            newest = shelf.current(meeting, doc.kind.value, doc.vote_id)
             return redirect(url_for("evaluations.document", cell_document_id=newest.id))
     return render_template(
         "evaluations/document.html",
@@ -322,15 +335,20 @@ def document(cell_document_id: int):
         session=meeting,
         drafter=drafter,
         secretary=services.is_secretary(current_user, doc.office_id),
-        newest=shelf.current(meeting, doc.kind.value),
-        versions=shelf.versions(meeting, doc.kind.value),
+        newest=shelf.current(meeting, doc.kind.value, doc.vote_id),
+        versions=shelf.versions(meeting, doc.kind.value, doc.vote_id),
+        unsignable=None if doc.signed_at else documents.unsignable(doc),
         correction=correction,
         pdf=party_docx.pdf_available(),
     )
 
 
+FILE_NAMES = {"minutes": "bien-ban", "resolution": "nghi-quyet", "tally": "bien-ban-kiem-phieu"}
+
+
 def _send(doc: Document, extension: str):
-    name = f"{'bien-ban' if doc.kind.value == 'minutes' else 'nghi-quyet'}-{doc.session_id}-v{doc.version}"
+    vote = f"-{doc.vote_id}" if doc.vote_id else ""
+    name = f"{FILE_NAMES[doc.kind.value]}-{doc.session_id}{vote}-v{doc.version}"
     return party_docx.send(documents.to_docx(doc), name, extension)
 
 
@@ -358,7 +376,7 @@ def me():
     record = next(
         (
             r
-            for r in participation.cell_records(_office_id(), *reviews.period(year, None))
+            for r in participation.cell_records(_office_id(), *reviews.period(year, None), current_user)
             if r.user.id == current_user.id
         ),
         None,
@@ -385,7 +403,7 @@ def cell_participation():
     return render_template(
         "evaluations/participation.html",
         year=year,
-        records=participation.cell_records(_office_id(), *reviews.period(year, None)),
+        records=participation.cell_records(_office_id(), *reviews.period(year, None), current_user),
         settings=settings,
         settings_form=form,
         criteria=classification.CRITERIA,

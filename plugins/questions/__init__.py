@@ -111,10 +111,10 @@ def intranet_session_status_changed(session, previous, actor):
 
 
 @hookimpl
-def intranet_session_participation(sessions):
+def intranet_session_participation(sessions, viewer):
     from .services import participation
 
-    return participation(sessions)
+    return participation(sessions, viewer)
 
 
 @hookimpl

@@ -472,6 +472,15 @@ def author_shown(question: Question, settings: QueueSettings, *, to_chair: bool)
     return to_chair and rank == Anonymity.CHAIR_ONLY.rank
 
 
+def counted_for(question: Question, settings: QueueSettings, viewer, chairs: bool) -> bool:
+    """Whether ``viewer``'s participation figures count the question as its author's: the viewer asked
+    it, or may see who did (``chairs``: the viewer chairs its meeting). None, a figure anyone may read:
+    only a question asked under a name shown to all."""
+    if viewer is not None and question.author_id == viewer.id:
+        return True
+    return author_shown(question, settings, to_chair=chairs)
+
+
 def author_shown_in_mode(meeting: Meeting, viewer, asked: str) -> bool:
     """``author_shown`` for a copy of a question kept by another plugin, asked in mode ``asked``."""
     settings = queue_settings(meeting)
@@ -701,11 +710,11 @@ def speakers(meeting: Meeting, settings: QueueSettings) -> SpeakersList:
 # --- what other plugins read (through the scheduling plugin's hooks) --------------------------------
 
 
-def participation(meetings: list[Meeting]) -> dict[int, dict[int, dict[str, int]]]:
+def participation(meetings: list[Meeting], viewer) -> dict[int, dict[int, dict[str, int]]]:
     """Per meeting, per member of the cell, zeros included (silence is a fact too): questions asked
-    (not counting fully anonymous ones), turns taken, seconds spoken. Meetings whose queue and speakers
-    list were not used are left out: nobody recorded who spoke there, which is not the same as nobody
-    speaking. Four queries whatever the number of meetings, plus one per office."""
+    whose author ``viewer`` may see (``counted_for``), turns taken, seconds spoken. Meetings whose queue
+    and speakers list were not used are left out: nobody recorded who spoke there, which is not the
+    same as nobody speaking. Four queries whatever the number of meetings, plus one per office."""
     ids = [s.id for s in meetings]
     questions: dict[int, list[Question]] = {i: [] for i in ids}
     turns: dict[int, list[Speaker]] = {i: [] for i in ids}
@@ -731,8 +740,9 @@ def participation(meetings: list[Meeting]) -> dict[int, dict[int, dict[str, int]
         def row(user_id: int, record=record) -> dict[str, int]:
             return record.setdefault(user_id, {"questions_asked": 0, "times_spoken": 0, "seconds_spoken": 0})
 
+        chairs = viewer is not None and is_chair(viewer, meeting, settings)
         for question in questions[meeting.id]:
-            if question.status != QuestionStatus.MERGED and author_shown(question, settings, to_chair=True):
+            if question.status != QuestionStatus.MERGED and counted_for(question, settings, viewer, chairs):
                 row(question.author_id)["questions_asked"] += 1
         for turn in turns[meeting.id]:
             if turn.state in (SpeakerState.SPEAKING, SpeakerState.DONE):

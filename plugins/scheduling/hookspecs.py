@@ -81,14 +81,23 @@ def intranet_session_member_joined(session: Meeting, user: User, source: str) ->
 
 
 @hookspec
-def intranet_session_participation(sessions: list[Meeting]) -> dict[int, dict[int, dict[str, int]]] | None:
+def intranet_session_participation(
+    sessions: list[Meeting], viewer: User | None
+) -> dict[int, dict[int, dict[str, int]]] | None:
     """Return what this plugin knows of each member's part in these meetings (one office's), as
     ``{session_id: {user_id: {name: number}}}`` (e.g. ``{"questions_asked": 2, "times_spoken": 1,
     "seconds_spoken": 140}``), leaving out the meetings it knows nothing of; or ``None``. Read all the
     meetings together, in a number of queries that does not grow with them (a year's review asks for
     every meeting of the year). Report every member you track, zeros included: the evaluations plugin
     merges every plugin's answer into the participation record and reads a missing key as "not
-    known", a zero as "did not". A plugin leaves out what the member did anonymously."""
+    known", a zero as "did not".
+
+    The figures are ``viewer``'s: a member's count holds only the acts ``viewer`` may know were that
+    member's — an act whose author your plugin hides from ``viewer`` (asked anonymously, or known to
+    the chair only while ``viewer`` does not chair) is left out of its author's figures, except in
+    ``viewer``'s own line. ``viewer`` None asks for figures anyone may read — a document, a review,
+    anything stored: leave out every act done under any anonymity. Who may see a figure is decided
+    here, by the plugin that knows the act, never by the page showing it; store only None's figures."""
 
 
 @hookspec

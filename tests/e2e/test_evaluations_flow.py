@@ -188,3 +188,57 @@ def test_the_secretary_weighs_a_criterion_and_the_meeting_is_classified_again(pa
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390, url
     shot(phone, "evaluations-classification-phone")
     phone.context.close()
+
+
+def test_a_secret_ballots_tally_report_is_edited_signed_and_downloaded(page, browser, live_server, app, cell, tmp_path):
+    """The counting committee's report, drafted when the votes plugin reports the count (the hook, as
+    it calls it), goes through the minutes' flow: open from the meeting, edit, sign, download."""
+    from test_evaluations_votes import PASSED, _result
+
+    from intranet.plugins import manager
+    from intranet_scheduling.models import Meeting
+
+    sid = _meeting_in_progress(app)
+    with app.app_context():
+        meeting = db.session.get(Meeting, sid)
+        result = _result(counting_committee=("Lê Minh Tâm", "Member1"), closed_at=datetime.now(UTC))
+        manager().for_office(meeting.office_id).intranet_session_vote_closed(session=meeting, result=result)
+        db.session.commit()
+
+    sign_in(page, "bithu")
+    page.goto(f"/evaluations/sessions/{sid}")
+    tally = page.locator("#doc-tally-1")
+    expect(tally).to_contain_text("Biên bản kiểm phiếu")
+    expect(tally).to_contain_text("Nháp")
+    tally.get_by_role("link", name="Mở").click()
+    expect(page.get_by_role("heading", name=re.compile("BIÊN BẢN KIỂM PHIẾU"))).to_contain_text(
+        "Thông qua Nghị quyết: Nghị quyết chuyên đề học tập"
+    )
+    expect(page.get_by_label("II. KẾT QUẢ BIỂU QUYẾT")).to_have_value(f"{PASSED}.")
+    closing = page.locator("textarea[name=section]").last
+    closing.fill("Biên bản kiểm phiếu được công bố trước chi bộ lúc kết thúc buổi sinh hoạt.")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Ký", exact=True).click()
+    expect(page.locator("#document-state")).to_have_text("Đã ký")
+    shot(page, "evaluations-tally")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Tải .docx").click()
+    path = tmp_path / "bien-ban-kiem-phieu.docx"
+    download.value.save_as(path)
+    opened = docx.Document(str(path))
+    paragraphs = [p.text for p in opened.paragraphs]
+    assert "BIÊN BẢN KIỂM PHIẾU" in paragraphs and f"{PASSED}." in paragraphs
+    assert "Biên bản kiểm phiếu được công bố trước chi bộ lúc kết thúc buổi sinh hoạt." in paragraphs
+    assert opened.tables[-1].rows[0].cells[1].paragraphs[-1].text == "Lê Minh Tâm"
+
+    phone = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844}).new_page()
+    sign_in(phone, "bithu")
+    phone.goto(page.url)
+    expect(phone.locator("#document-state")).to_have_text("Đã ký")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "evaluations-tally-phone")
+    phone.goto(f"/evaluations/sessions/{sid}#documents")
+    expect(phone.locator("#doc-tally-1")).to_contain_text("Đã ký")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "evaluations-tally-row-phone", full_page=False)
+    phone.context.close()

@@ -2,7 +2,7 @@
 authentication plugin); existing accounts are local
 
 Revision ID: 97d3495561fb
-Revises: b912f3cb72af
+Revises: 6c621d944d73
 Create Date: 2026-11-30 06:34:38.477385
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "97d3495561fb"
-down_revision = "b912f3cb72af"
+down_revision = "6c621d944d73"
 branch_labels = None
 depends_on = None
 
