@@ -36,13 +36,15 @@ run: translations
 
 # Servers and the browser the tests drive for real, from Debian's packages: Chromium (a Playwright
 # browser download cannot work on an offline intranet), Pushpin (the production push engine) and nginx
-# (deploy/nginx/intranet.conf). Installed when run as root; otherwise their tests skip, saying why.
-TEST_PACKAGES := chromium pushpin nginx libreoffice-writer-nogui fonts-liberation2 coturn
+# (deploy/nginx/intranet.conf), OpenLDAP's slapd and tools (the directory sign-in's tests run their own
+# slapd on a loopback port; the package's own service is not used). Installed when run as root; otherwise
+# their tests skip, saying why.
+TEST_PACKAGES := chromium pushpin nginx libreoffice-writer-nogui fonts-liberation2 coturn slapd ldap-utils
 test-packages:
 	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else echo "Missing:" $$missing "(sudo apt-get install" $$missing"); their tests will be skipped"; fi; \
 	fi
 

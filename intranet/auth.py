@@ -17,7 +17,8 @@ from .audit import record
 from .extensions import db, limiter, login_manager
 from .forms import Form, max_length, new_password_fields, required
 from .i18n import LANGUAGE_NAMES
-from .models import User, utcnow, verify_dummy_password
+from .models import AuthSource, User, utcnow, verify_dummy_password
+from .plugins import SignInAnswer, manager
 from .security import local_path
 
 bp = Blueprint("auth", __name__)
@@ -114,12 +115,29 @@ def login():
             )
             return render_template("auth/login.html", form=form), 429
         user = db.session.scalar(select(User).where(func.lower(User.username) == username))
-        if user is None:
-            verify_dummy_password(form.password.data)
-        elif user.check_password(form.password.data):
+        answer = _check(username, form.password.data, user)
+        if answer.refusal == SignInAnswer.UNREACHABLE:
+            metrics.SIGNIN_FAILURES.labels("unreachable").inc()
+            flash(
+                _(
+                    "The directory cannot be reached, so directory accounts cannot sign in now. Try again in a "
+                    "few minutes; if it goes on, tell your IT administrator. Local accounts still sign in."
+                ),
+                "error",
+            )
+            return render_template("auth/login.html", form=form), 503
+        if answer.refusal == SignInAnswer.REFUSED:  # the password was right; the plugin says why not
+            metrics.SIGNIN_FAILURES.labels("refused").inc()
+            lockout.succeeded(username)
+            db.session.commit()
+            flash(answer.message, "error")
+            return render_template("auth/login.html", form=form), 403
+        if not answer.refusal:
+            user = answer.user
             if not user.active:
                 metrics.SIGNIN_FAILURES.labels("inactive").inc()
                 flash(_("This account is deactivated. Ask your office's administrator."), "error")
+                db.session.commit()  # what the directory refreshed (and its audit) stays
                 return render_template("auth/login.html", form=form)
             lockout.succeeded(username)
             sign_in(user, remember=form.remember.data)
@@ -131,6 +149,19 @@ def login():
         lockout.failed(username, user)
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
+
+
+def _check(username: str, password: str, user: User | None) -> SignInAnswer:
+    """Whose password this is, or why not. A local account is checked here and nowhere else, so no
+    directory entry can sign in as it; any other username goes to the authentication plugins after a
+    password check's worth of time, so a missing account takes as long as a wrong password."""
+    if user is not None and user.auth_source == AuthSource.LOCAL:
+        return SignInAnswer(user=user) if user.check_password(password) else SignInAnswer(refusal=SignInAnswer.WRONG)
+    verify_dummy_password(password)
+    answer = manager().authenticate(username, password, user)
+    if answer is None or (answer.user is None and not answer.refusal):
+        return SignInAnswer(refusal=SignInAnswer.WRONG)
+    return answer
 
 
 @bp.post("/logout")
@@ -198,6 +229,9 @@ def end_all_sessions():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
+    if current_user.auth_source != AuthSource.LOCAL:
+        flash(_("Your password is the one of the agency's directory: change it there."), "info")
+        return redirect(url_for("auth.account"))
     form = PasswordForm()
     form._username = current_user.username
     if form.validate_on_submit():

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from .extensions import db
 from .models import Office, User
 from .plugins import PluginError, manager
+from .refusals import ServiceError
 
 
 def _office(code: str) -> Office:
@@ -93,7 +94,10 @@ def reset_password_command(username: str) -> None:
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     if user is None:
         raise click.UsageError(f"unknown user {username!r}")
-    password = reset_password(user)
+    try:
+        password = reset_password(user)
+    except ServiceError as exc:  # e.g. a directory account: its password is the directory's
+        raise click.UsageError(str(exc)) from None
     db.session.commit()
     click.echo(f"{user.username}: {password}")
 

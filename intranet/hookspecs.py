@@ -4,6 +4,8 @@ Two kinds of call:
 
 * **start-up hooks** (``intranet_plugin_info``, ``intranet_blueprints``, ``intranet_cli_commands``,
   ``intranet_permissions``, ``intranet_doctor_checks``) run once on every installed plugin, whatever the offices chose;
+  so does ``intranet_authenticate``, at each sign-in (no office is known before it: the plugin itself
+  picks the offices whose settings it tries);
 * **office hooks** (all the others, and every hook a plugin defines) run only on the plugins enabled
   for the office concerned: they are called only through ``manager().for_office(office_id)``, a proxy
   built on pluggy's ``subset_hook_caller`` (a test refuses ``pm.hook.intranet_x`` for them), so a
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 
     from .doctor import Finding
     from .models import Office, Role, User
-    from .plugins import NavItem, Permission, PluginInfo
+    from .plugins import NavItem, Permission, PluginInfo, SignInAnswer
 
 PROJECT = "intranet"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -39,6 +41,7 @@ STARTUP_HOOKS = frozenset(
         "intranet_cli_commands",
         "intranet_permissions",
         "intranet_doctor_checks",
+        "intranet_authenticate",
     }
 )
 
@@ -83,6 +86,16 @@ def intranet_doctor_checks() -> list[Finding]:
     message) about the plugin's own settings, for ``flask --app wsgi doctor``. Called once per run inside
     the app, on every installed plugin, only when the database is reachable and migrated; a ``fail``
     makes the command exit non-zero."""
+
+
+@hookspec(firstresult=True)
+def intranet_authenticate(username: str, password: str, user: User | None) -> SignInAnswer | None:
+    """Check a sign-in the core does not check itself: ``username`` (stripped, lower-case) has no local
+    account, or ``user`` is its account from an authentication plugin (``auth_source`` not ``local``).
+    Return an ``intranet.plugins.SignInAnswer``: the signed-in user (possibly just created, in the
+    caller's transaction), or a refusal (``WRONG``, ``UNREACHABLE``, ``REFUSED`` with its message);
+    ``None`` when the plugin has no say. Called on every installed plugin at each such sign-in; the core
+    keeps the throttling, the messages and the session, and has already spent a password check's time."""
 
 
 # --- office hooks ---------------------------------------------------------------------------------

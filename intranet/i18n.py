@@ -9,6 +9,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from .labels import ROLE_LABELS, STATUS_LABELS
+from .models import Role
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 DATETIME = "HH:mm dd/MM/yyyy"
@@ -51,5 +52,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
-    app.jinja_env.globals["role_label"] = ROLE_LABELS.__getitem__
+    app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS[Role(role)]  # a Role or its name
     app.jinja_env.globals["status_label"] = lambda status: STATUS_LABELS[status] if status else ""

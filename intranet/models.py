@@ -67,6 +67,14 @@ class Role(str, enum.Enum):
 CELL_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE, Role.MEMBER})
 
 
+class AuthSource(str, enum.Enum):
+    """Where an account's password is checked. A local account is always checked here (the break-glass
+    admin); a directory account never has a local password (an authentication plugin checks it)."""
+
+    LOCAL = "local"
+    DIRECTORY = "directory"
+
+
 class PartyStatus(str, enum.Enum):
     OFFICIAL = "official"
     PROBATIONARY = "probationary"
@@ -112,6 +120,9 @@ class User(UserMixin, db.Model):
     party_status: Mapped[PartyStatus | None] = mapped_column(text_enum(PartyStatus, 16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    auth_source: Mapped[AuthSource] = mapped_column(
+        text_enum(AuthSource, 16), default=AuthSource.LOCAL, server_default=AuthSource.LOCAL.value
+    )
     # Bumped on password change/reset and deactivation: every older session cookie stops working.
     auth_version: Mapped[int] = mapped_column(Integer, default=1)
     locale: Mapped[str | None] = mapped_column(String(8))
@@ -140,6 +151,8 @@ class User(UserMixin, db.Model):
         self.auth_version = (self.auth_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
+        if self.auth_source != AuthSource.LOCAL:
+            return False  # its password lives in the directory
         try:
             off_loop(_hasher.verify, self.password_hash, password)
         except (VerificationError, InvalidHashError):

@@ -34,6 +34,7 @@ __all__ = [
     "PluginInfo",
     "NavItem",
     "Permission",
+    "SignInAnswer",
     "PluginError",
     "public_view",
     "cross_office_view",
@@ -78,6 +79,22 @@ class Permission:
     name: str
     label: Any
     roles: frozenset[Role]
+
+
+@dataclass(frozen=True)
+class SignInAnswer:
+    """An authentication plugin's answer (``intranet_authenticate``): ``user`` signed in, or ``refusal``
+    (``WRONG``: shown as the one "wrong username or password" message and counted by the lock-out;
+    ``UNREACHABLE``: the plugin's server cannot be reached, not counted; ``REFUSED``: the password was
+    right but the plugin will not sign the user in, ``message`` says why, translated)."""
+
+    WRONG = "wrong"
+    UNREACHABLE = "unreachable"
+    REFUSED = "refused"
+
+    user: Any = None
+    refusal: str = ""
+    message: str = ""
 
 
 class PluginError(Exception):
@@ -196,6 +213,10 @@ class PluginManager:
         assert hook in hookspecs.STARTUP_HOOKS, hook
         for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):  # registration order
             yield impl.plugin_name, impl.function()
+
+    def authenticate(self, username: str, password: str, user) -> SignInAnswer | None:
+        """Ask the authentication plugins (``intranet_authenticate``) about a sign-in."""
+        return self.pm.hook.intranet_authenticate(username=username, password=password, user=user)
 
     # --- per-office state -------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
+import ipaddress
 import os
 import re
 import shutil
@@ -244,11 +245,35 @@ class ThrowawayDatabases:
             self.admin.dispose()
 
 
-def throwaway_certificate(directory: Path, name: str, *, ips: tuple[str, ...] = (), dns: tuple[str, ...] = ()):
-    """A self-signed certificate for ``name`` (and these addresses and names), valid for a day:
-    ``(cert.pem, key.pem)`` written in ``directory``."""
+def throwaway_certificate(
+    directory: Path,
+    name: str,
+    *,
+    ips: tuple[str, ...] = (),
+    dns: tuple[str, ...] = (),
+    ca: tuple[Path, Path] | None = None,
+    prefix: str = "",
+):
+    """A certificate for ``name`` (and these addresses and names), valid for a day, self-signed or signed
+    by ``ca`` (a ``throwaway_ca``): ``(cert.pem, key.pem)`` written in ``directory`` (names after
+    ``prefix``)."""
+    from cryptography import x509
+
+    alternatives = [*map(x509.DNSName, dns), *(x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips)]
+    extensions = [(x509.SubjectAlternativeName(alternatives), False)]
+    return _write_certificate(directory, prefix, name, extensions, ca)
+
+
+def throwaway_ca(directory: Path, name: str = "Throwaway test CA", prefix: str = "ca-") -> tuple[Path, Path]:
+    """A certificate authority valid for a day, to sign ``throwaway_certificate``s with:
+    ``(ca-cert.pem, ca-key.pem)`` in ``directory``."""
+    from cryptography import x509
+
+    return _write_certificate(directory, prefix, name, [(x509.BasicConstraints(ca=True, path_length=0), True)], None)
+
+
+def _write_certificate(directory: Path, prefix: str, name: str, extensions, ca: tuple[Path, Path] | None):
     import datetime
-    import ipaddress
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -257,20 +282,24 @@ def throwaway_certificate(directory: Path, name: str, *, ips: tuple[str, ...] = 
 
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    issuer, signing_key = subject, key
+    if ca is not None:
+        issuer = x509.load_pem_x509_certificate(ca[0].read_bytes()).subject
+        signing_key = serialization.load_pem_private_key(ca[1].read_bytes(), password=None)
     now = datetime.datetime.now(datetime.UTC)
-    alternatives = [*map(x509.DNSName, dns), *(x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips)]
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(subject)
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
-        .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    cert = builder.sign(signing_key, hashes.SHA256())
+    cert_path, key_path = directory / f"{prefix}cert.pem", directory / f"{prefix}key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())

@@ -15,7 +15,7 @@ from .. import live
 from ..audit import record_change
 from ..extensions import db
 from ..forms import USERNAME_RE
-from ..models import Office, PartyStatus, Role, RoleAssignment, User
+from ..models import AuthSource, Office, PartyStatus, Role, RoleAssignment, User
 from ..plugins import manager
 from ..refusals import ServiceError
 from ..text import clean_text
@@ -107,9 +107,10 @@ def create_user(
     password: str | None = None,
     actor=None,
     via: str = "form",
+    auth_source: AuthSource = AuthSource.LOCAL,
 ) -> tuple[User, str | None]:
-    """Create an account. Without ``password`` a temporary one is issued, returned once, and must be
-    changed at first sign-in."""
+    """Create an account. Without ``password`` a local account gets a temporary one, returned once, that
+    must be changed at first sign-in; an account of another ``auth_source`` (a directory) gets none."""
     username, full_name = clean_text(username).lower(), clean_text(full_name)
     if not USERNAME_RE.match(username):
         raise ServiceError(_("“%(name)s” is not a valid username.", name=username), "username")
@@ -118,7 +119,8 @@ def create_user(
     if not full_name:
         raise ServiceError(_("Enter the full name."), "full_name")
     issued = None
-    if password is None:
+    local = auth_source == AuthSource.LOCAL
+    if password is None and local:
         password = issued = temporary_password()
     user = User(
         username=username,
@@ -127,10 +129,12 @@ def create_user(
         office=office,
         party_status=party_status,
         must_change_password=issued is not None,
+        auth_source=auth_source,
     )
-    user.set_password(password)
+    if local:
+        user.set_password(password)
     db.session.add(user)
-    record_change("user.create", user, office_id=office.id, actor=actor, username=username, via=via)
+    record_change("user.create", user, office_id=office.id, actor=actor, username=username, via=via, source=auth_source)
     manager().for_office(office.id).intranet_user_added(user=user, office=office, actor=actor)
     for role in roles:
         grant_role(user, office, role, actor=actor)
@@ -158,6 +162,8 @@ def set_active(user: User, active: bool, *, actor=None) -> None:
 
 
 def reset_password(user: User, *, actor=None) -> str:
+    if user.auth_source != AuthSource.LOCAL:
+        raise ServiceError(_("This account signs in with the agency's directory: its password is changed there."))
     password = temporary_password()
     user.set_password(password)
     user.must_change_password = True
@@ -178,6 +184,21 @@ def grant_role(user: User, office: Office, role: Role, *, actor=None) -> bool:
         user=user, office=office, role=role, granted=True, actor=actor
     )
     return True
+
+
+def role_names() -> tuple[str, ...]:
+    """Every role's name: what an identity source (a directory's groups) may map to."""
+    return tuple(r.value for r in Role)
+
+
+def set_roles(user: User, office: Office, names, *, actor=None) -> bool:
+    """Make the user's roles in the office exactly ``names`` (role names), granting and revoking each one
+    that differs (audited, hooks run); for an identity source that owns them. Returns whether any changed."""
+    wanted = {Role(name) for name in names}
+    held = user.roles_in(office.id)
+    granted = [grant_role(user, office, r, actor=actor) for r in sorted(wanted - held, key=lambda r: r.value)]
+    revoked = [revoke_role(user, office, r, actor=actor) for r in sorted(held - wanted, key=lambda r: r.value)]
+    return any(granted) or any(revoked)
 
 
 def revoke_role(user: User, office: Office, role: Role, *, actor=None) -> bool:

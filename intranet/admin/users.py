@@ -140,7 +140,11 @@ def toggle_active(user_id: int):
 @bp.post("/users/<int:user_id>/reset-password")
 def reset_user_password(user_id: int):
     user = managed_user_or_404(user_id)
-    password = reset_password(user, actor=current_user)
+    try:
+        password = reset_password(user, actor=current_user)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
     db.session.commit()
     return render_template("admin/password_issued.html", issued=[(user, password)])
 

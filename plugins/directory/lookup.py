@@ -1,0 +1,87 @@
+"""What the directory says about one username in one office: its entry, and what the office's group
+mapping makes of it (roles, party status, name, e-mail). Shared by the sign-in, the sync and the
+administrator's test."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+
+from ldap3.utils.dn import escape_rdn
+
+from intranet.models import PartyStatus
+
+from . import client
+from .client import Settings
+from .settings import MAPPED_TO, STATUS_WORDS
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The entry found for a username and what it maps to in the office (``granted``, role names; empty:
+    no access)."""
+
+    dn: str
+    full_name: str
+    email: str
+    granted: frozenset[str]
+    status: PartyStatus | None
+    groups: tuple[str, ...]
+
+
+def verdict(connection, settings: Settings, username: str) -> Verdict | None:
+    """Looked up through the search account's ``connection`` (None: no single entry)."""
+    entry = client.find_user(connection, settings, username)
+    return None if entry is None else _mapped(connection, settings, entry)
+
+
+def _mapped(connection, settings: Settings, entry: client.Entry) -> Verdict:
+    groups = client.member_of(connection, settings, entry.dn)
+    targets = [MAPPED_TO[target] for dn, target in settings.groups if dn in groups]
+    granted = frozenset(t for t in targets if not isinstance(t, PartyStatus))
+    status = _status(entry.first(settings.status_attribute)) or next(
+        (t for t in targets if isinstance(t, PartyStatus)), None
+    )
+    return Verdict(
+        dn=entry.dn,
+        full_name=entry.first(settings.name_attribute)[:200],
+        email=entry.first(settings.email_attribute)[:254],
+        granted=granted,
+        status=status,
+        groups=tuple(groups),
+    )
+
+
+def _status(value: str) -> PartyStatus | None:
+    word = value.strip().lower()
+    try:
+        return PartyStatus(word)
+    except ValueError:
+        return STATUS_WORDS.get(word)
+
+
+def check_password(settings: Settings, username: str, password: str) -> Verdict | None:
+    """The verdict when ``password`` is the entry's (a bind as the entry: never a hash compared here),
+    else None. Raises Unreachable. An unknown username costs the same bind, with a DN that cannot exist,
+    and the groups are read only after the bind, so it takes as long as a wrong password."""
+    if not password:
+        return None  # an empty password is an anonymous bind, which "succeeds"
+    service = client.connect(settings)
+    try:
+        entry = client.find_user(service, settings, username)
+        dn = (
+            entry.dn
+            if entry is not None
+            else f"cn={escape_rdn('no-such-' + secrets.token_hex(8))},{settings.search_base}"
+        )
+        # the bind goes first to the server that just answered, not again through one that failed
+        answered = service.server.name
+        first = replace(settings, urls=(answered, *(u for u in settings.urls if u != answered)))
+        bound = client.connect(first, dn, password)
+        if bound is not None:
+            bound.unbind()
+        if bound is None or entry is None:
+            return None
+        return _mapped(service, settings, entry)
+    finally:
+        service.unbind()
