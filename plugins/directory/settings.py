@@ -55,9 +55,23 @@ def allowed_hosts() -> set[str]:
     return {h.lower() for h in str(current_app.config.get("DIRECTORY_ALLOWED_HOSTS") or "").split()}
 
 
+def url_host(url: str) -> str | None:
+    """The host an ``ldap://`` or ``ldaps://`` URL names, lower-case (None: not such a URL, or its host or
+    port cannot be read — urlsplit raises on ``ldap://[::1`` or a port past 65535)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is not one)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("ldap", "ldaps") or not parts.hostname:
+        return None
+    return parts.hostname.lower()
+
+
 def host_allowed(url: str) -> bool:
     allowed = allowed_hosts()
-    return not allowed or (urlsplit(url).hostname or "").lower() in allowed
+    host = url_host(url)
+    return host is not None and (not allowed or host in allowed)
 
 
 def effective(row: OfficeDirectory) -> Settings:
@@ -157,7 +171,7 @@ def save(
     fields["group_map"] = "\n".join(line.strip() for line in (group_map or "").splitlines() if line.strip())
     parse_group_map(fields["group_map"])
     for url in split_urls(fields["urls"]):
-        if not url.lower().startswith(("ldap://", "ldaps://")):
+        if url_host(url) is None:
             raise ServiceError(_("“%(url)s” is not an ldap:// or ldaps:// URL.", url=url[:100]), "urls")
         if not host_allowed(url):
             raise ServiceError(
