@@ -3,11 +3,15 @@ the session's real slapd, tests/slapd_harness.py)."""
 
 from slapd_harness import (
     agency,  # noqa: F401  (two offices set up for the directory)
+    configure,
     directory_server,  # noqa: F401  (the session's slapd)
 )
-from test_directory import _office_id, _sign_in
+from sqlalchemy import select
+from support import PASSWORD, free_port
+from test_directory import UNREACHABLE, _office_id, _Server, _sign_in
 
 from intranet.extensions import db
+from intranet.models import LoginThrottle
 from intranet_directory.settings import row_for
 
 
@@ -26,3 +30,22 @@ def test_a_url_that_is_not_one_is_refused_with_a_message_under_a_host_list(
     assert refused.status_code == 422 and "không phải địa chỉ ldap://" in refused.text
     assert _sign_in(client, "hoangvane").status_code == 302  # the broken URL is skipped, the other one answers
     assert _sign_in(client, "khongcoai").status_code == 200
+
+
+def test_with_one_directory_down_every_wrong_password_answers_as_an_unknown_username(app, client, agency):
+    """One office's administrator can take that office's directory out of reach (a closed port): an
+    unknown username then got 503 "cannot be reached", but a local account's (the break-glass admin's)
+    or a known directory account's wrong password "wrong username or password" — which told the
+    usernames apart; and the 503 counted for no lock-out, so guessing there was unthrottled."""
+    assert _sign_in(client, "nguyenvana").status_code == 302  # a VKS directory account exists
+    configure(app, "TOA", "toaadmin", _Server(f"ldap://127.0.0.1:{free_port()}"), ca_pem="")
+    answers = [_sign_in(client, name, "not the password") for name in ("vksadmin", "nguyenvana", "khongcoai")]
+    assert {(a.status_code, UNREACHABLE in a.text) for a in answers} == {(503, True)}
+    with app.app_context():
+        assert {t.username for t in db.session.scalars(select(LoginThrottle))} == {
+            "vksadmin",
+            "nguyenvana",
+            "khongcoai",
+        }
+    assert _sign_in(client, "nguyenvana").status_code == 302  # its own office's directory answers
+    assert _sign_in(client, "vksadmin", PASSWORD).status_code == 302  # local accounts still sign in
