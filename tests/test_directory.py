@@ -473,7 +473,8 @@ def test_the_servers_bind_secret_goes_only_to_the_servers_own_urls(app, client, 
 
     monkeypatch.setitem(app.config, "DIRECTORY_URLS", directory_server.url)
     monkeypatch.setitem(app.config, "DIRECTORY_BIND_SECRET", READER_SECRET)
-    configure(app, "VKS", "vksadmin", directory_server, urls="", secret_given="")
+    monkeypatch.setitem(app.config, "DIRECTORY_CA_PEM", directory_server.ca_cert.read_text())
+    configure(app, "VKS", "vksadmin", directory_server, urls="", ca_pem="", secret_given="")
     with app.app_context():
         row = row_for(_office_id(app, "VKS"))
         row.bind_secret = ""  # the secret comes from the environment only

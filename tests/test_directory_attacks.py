@@ -2,12 +2,13 @@
 the session's real slapd, tests/slapd_harness.py)."""
 
 from slapd_harness import (
+    READER_SECRET,
     agency,  # noqa: F401  (two offices set up for the directory)
     configure,
     directory_server,  # noqa: F401  (the session's slapd)
 )
 from sqlalchemy import select
-from support import PASSWORD, free_port
+from support import PASSWORD, free_port, throwaway_ca
 from test_directory import UNREACHABLE, _office_id, _Server, _sign_in
 
 from intranet.extensions import db
@@ -49,3 +50,28 @@ def test_with_one_directory_down_every_wrong_password_answers_as_an_unknown_user
         }
     assert _sign_in(client, "nguyenvana").status_code == 302  # its own office's directory answers
     assert _sign_in(client, "vksadmin", PASSWORD).status_code == 302  # local accounts still sign in
+
+
+def test_the_servers_bind_secret_is_not_sent_under_an_offices_own_ca(
+    app, client, agency, directory_server, monkeypatch, tmp_path
+):
+    """The server's secret went to the server's URLs, checked against whatever CA the office pasted: an
+    office administrator able to answer for that host (DNS, a LAN on the way) with a certificate of their
+    own CA received the agency-wide search account's secret."""
+    from intranet_directory.settings import effective
+
+    monkeypatch.setitem(app.config, "DIRECTORY_URLS", directory_server.url)
+    monkeypatch.setitem(app.config, "DIRECTORY_CA_PEM", directory_server.ca_cert.read_text())
+    monkeypatch.setitem(app.config, "DIRECTORY_BIND_SECRET", READER_SECRET)
+    configure(app, "VKS", "vksadmin", directory_server, urls="", ca_pem="", secret_given="")
+    with app.app_context():
+        row = row_for(_office_id(app, "VKS"))
+        row.bind_secret = ""  # the secret comes from the environment only
+        db.session.commit()
+        assert effective(row).bind_secret == READER_SECRET
+    assert _sign_in(client, "nguyenvana").status_code == 302
+    own_ca, _ = throwaway_ca(tmp_path, "The office's own CA")
+    configure(app, "VKS", "vksadmin", directory_server, urls="", ca_pem=own_ca.read_text(), secret_given="")
+    with app.app_context():
+        settings = effective(row_for(_office_id(app, "VKS")))
+        assert settings.urls == (directory_server.url,) and settings.bind_secret == ""

@@ -81,13 +81,19 @@ def effective(row: OfficeDirectory) -> Settings:
         return (getattr(row, name) or "").strip() or str(cfg.get(TEXT_FIELDS[name]) or "").strip()
 
     own_urls = bool(split_urls(row.urls)) and split_urls(row.urls) != split_urls(cfg.get(TEXT_FIELDS["urls"]))
+    # A CA of the office's own would vouch for whoever answers at the server's URLs: no server secret then.
+    own_ca = (
+        bool((row.ca_pem or "").strip())
+        and (row.ca_pem or "").strip() != str(cfg.get(TEXT_FIELDS["ca_pem"]) or "").strip()
+    )
     return Settings(
         # An office's own URLs count only on the allowed hosts (the list may have come after them).
         urls=tuple(u for u in split_urls(value("urls")) if not own_urls or host_allowed(u)),
         ca_pem=value("ca_pem"),
         bind_dn=value("bind_dn"),
-        # The server's secret goes only to the server's URLs: an office naming its own sets its own.
-        bind_secret=row.bind_secret or ("" if own_urls else str(cfg.get(SECRET_SETTING) or "")),
+        # The server's secret goes only to the server's URLs under the server's CA: an office naming its
+        # own sets its own.
+        bind_secret=row.bind_secret or ("" if own_urls or own_ca else str(cfg.get(SECRET_SETTING) or "")),
         search_base=value("search_base"),
         user_filter=value("user_filter"),
         name_attribute=value("name_attribute"),
