@@ -6,10 +6,11 @@ from slapd_harness import (
     agency,  # noqa: F401  (two offices set up for the directory)
     configure,
     directory_server,  # noqa: F401  (the session's slapd)
+    person,
 )
 from sqlalchemy import select
 from support import PASSWORD, free_port, throwaway_ca
-from test_directory import UNREACHABLE, _office_id, _Server, _sign_in
+from test_directory import UNREACHABLE, _office_id, _Server, _sign_in, _user
 
 from intranet.extensions import db
 from intranet.models import LoginThrottle
@@ -75,3 +76,18 @@ def test_the_servers_bind_secret_is_not_sent_under_an_offices_own_ca(
     with app.app_context():
         settings = effective(row_for(_office_id(app, "VKS")))
         assert settings.urls == (directory_server.url,) and settings.bind_secret == ""
+
+
+def test_the_directory_name_is_cleaned_by_the_text_rule_at_every_sign_in(app, client, agency, directory_server):
+    """A name with nothing visible (a zero-width space) in the directory emptied the account's full name at
+    the next sign-in (the column's guard cleaned it to "" after the "keep the old name" check)."""
+    assert _sign_in(client, "nguyenvana").status_code == 302
+    try:
+        directory_server.modify(person("nguyenvana"), cn=["\u202eNguyễn Văn A"])
+        assert _sign_in(client, "nguyenvana").status_code == 302
+        assert _user(app, "nguyenvana").full_name == "Nguyễn Văn A"
+        directory_server.modify(person("nguyenvana"), cn=["\u200b"])  # nothing visible: the name stays
+        assert _sign_in(client, "nguyenvana").status_code == 302
+        assert _user(app, "nguyenvana").full_name == "Nguyễn Văn A"
+    finally:
+        directory_server.modify(person("nguyenvana"), cn=["Nguyễn Văn A"])

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from ldap3.utils.dn import escape_rdn
 
 from intranet.models import PartyStatus
+from intranet.text import clean_text
 
 from . import client
 from .client import Settings
@@ -44,8 +45,9 @@ def _mapped(connection, settings: Settings, entry: client.Entry) -> Verdict:
     )
     return Verdict(
         dn=entry.dn,
-        full_name=entry.first(settings.name_attribute)[:200],
-        email=entry.first(settings.email_attribute)[:254],
+        # cleaned as the column will be, so that a name with nothing visible is seen here as none
+        full_name=clean_text(entry.first(settings.name_attribute))[:200],
+        email=clean_text(entry.first(settings.email_attribute))[:254],
         granted=granted,
         status=status,
         groups=tuple(groups),
