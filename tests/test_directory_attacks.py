@@ -91,3 +91,20 @@ def test_the_directory_name_is_cleaned_by_the_text_rule_at_every_sign_in(app, cl
         assert _user(app, "nguyenvana").full_name == "Nguyễn Văn A"
     finally:
         directory_server.modify(person("nguyenvana"), cn=["Nguyễn Văn A"])
+
+
+def test_a_host_that_is_no_dns_name_is_refused_and_never_a_500(app, client, agency, directory_server, login):
+    """``ldap://a..b`` (or a label past 63 characters) made ldap3's IDNA encoding raise UnicodeError, which
+    no one caught: one office saving it turned every first sign-in, in every office, into a 500."""
+    login("vksadmin")
+    office_id = _office_id(app, "VKS")
+    form = {"urls": "ldap://a..b", "search_base": "dc=x", "user_filter": "(uid={username})"}
+    refused = client.post(f"/directory/config/{office_id}", data=form)
+    assert refused.status_code == 422 and "không phải địa chỉ ldap://" in refused.text
+    with app.app_context():  # saved before the page checked it
+        row_for(office_id).urls = f"ldap://{'a' * 70}.example\n{directory_server.url}"
+        db.session.commit()
+    tested = client.post(f"/directory/config/{office_id}/test", data={"username": "nguyenvana"})
+    assert tested.status_code == 200 and "nguyenvana" in tested.text
+    assert _sign_in(client, "khongcoai").status_code == 200
+    assert _sign_in(client, "nguyenvana").status_code == 302  # the next URL answers

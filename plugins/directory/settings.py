@@ -57,11 +57,13 @@ def allowed_hosts() -> set[str]:
 
 def url_host(url: str) -> str | None:
     """The host an ``ldap://`` or ``ldaps://`` URL names, lower-case (None: not such a URL, or its host or
-    port cannot be read — urlsplit raises on ``ldap://[::1`` or a port past 65535)."""
+    port cannot be read — urlsplit raises on ``ldap://[::1`` or a port past 65535, the IDNA encoding on
+    ``ldap://a..b`` or a label past 63 characters)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises on a port that is not one)
-    except ValueError:
+        (parts.hostname or "").encode("idna")
+    except ValueError:  # UnicodeError among them
         return None
     if parts.scheme.lower() not in ("ldap", "ldaps") or not parts.hostname:
         return None
