@@ -169,9 +169,10 @@ def _check(username: str, password: str, user: User | None) -> SignInAnswer:
         answer = manager().authenticate(username, password, user)
         if answer is None or (answer.user is None and not answer.refusal):
             answer = SignInAnswer(refusal=SignInAnswer.WRONG)
-    if answer.refusal == SignInAnswer.WRONG and user is not None:
-        # An unknown username asks every directory, and hears "cannot be reached" while one is down: an
-        # account's wrong password asks them too (as a name and password no one has), to answer the same.
+    if answer.refusal == SignInAnswer.WRONG and user is not None and user.auth_source == AuthSource.LOCAL:
+        # An unknown username asks every directory, and hears "cannot be reached" while one is down: a
+        # local account's wrong password asks them too (as a name and password no one has), to cost and
+        # answer the same (an authentication plugin does so for its own accounts).
         decoy = manager().authenticate(f"no-one-{secrets.token_hex(8)}", secrets.token_urlsafe(24), None)
         if decoy is not None and decoy.refusal == SignInAnswer.UNREACHABLE:
             return decoy

@@ -108,3 +108,19 @@ def test_a_host_that_is_no_dns_name_is_refused_and_never_a_500(app, client, agen
     assert tested.status_code == 200 and "nguyenvana" in tested.text
     assert _sign_in(client, "khongcoai").status_code == 200
     assert _sign_in(client, "nguyenvana").status_code == 302  # the next URL answers
+
+
+def test_every_wrong_password_asks_every_offices_directory_once(app, client, agency, monkeypatch):
+    """Time told usernames apart: an unknown username asked both offices' directories, a local account's
+    wrong password none, a directory account's only its own office's. Counted, not timed: each wrong
+    password now costs one check in each office's directory."""
+    from intranet_directory import signin
+
+    assert _sign_in(client, "nguyenvana").status_code == 302
+    asked = []
+    real = signin.check_password
+    monkeypatch.setattr(signin, "check_password", lambda settings, *a: asked.append(settings) or real(settings, *a))
+    for name in ("khongcoai", "vksadmin", "nguyenvana"):
+        asked.clear()
+        assert _sign_in(client, name, "not the password").status_code == 200
+        assert len(asked) == 2, name

@@ -12,6 +12,7 @@ the person too).
 from __future__ import annotations
 
 import logging
+import secrets
 
 from flask_babel import gettext as _
 
@@ -36,29 +37,31 @@ def authenticate(username: str, password: str, user: User | None) -> SignInAnswe
     if not USERNAME_RE.match(username):
         # No account can have it (a NUL, a "*" or a parenthesis among them), so the directory is not asked.
         return SignInAnswer(refusal=SignInAnswer.WRONG)
+    offices = configured_offices()
+    unreachable = False
     if user is not None:
-        settings = configured(user.office_id)
-        offices = [(user.office_id, settings)] if settings is not None else []
-    else:
-        offices = configured_offices()
-    if not offices:
+        own = configured(user.office_id)
+        if own is None:
+            return None
+        found, unreachable = _claim(user.office_id, own, username, password)
+        if found is not None:
+            refresh(user, found)
+            return SignInAnswer(user=user)
+        # Refused: the other offices are asked too, as a name and password no one has, so that an account
+        # costs and answers as an unknown username (which asks every office, and hears "cannot be
+        # reached" while one is down) — or the answer would tell which usernames exist.
+        username, password = f"no-one-{secrets.token_hex(8)}", secrets.token_urlsafe(24)
+        offices = [(office_id, settings) for office_id, settings in offices if office_id != user.office_id]
+    elif not offices:
         return None
     claims: list[tuple[int, Verdict]] = []
-    unreachable = False
     for office_id, settings in offices:
-        try:
-            found = check_password(settings, username, password)
-        except Unreachable as exc:
-            log.warning("directory of office %s cannot be reached: %s", office_id, exc)
-            unreachable = True
-            continue
-        if found is not None and found.granted:
+        found, down = _claim(office_id, settings, username, password)
+        unreachable = unreachable or down
+        if found is not None:
             claims.append((office_id, found))
-    if not claims or (unreachable and user is None):
+    if user is not None or not claims or unreachable:
         return SignInAnswer(refusal=SignInAnswer.UNREACHABLE if unreachable else SignInAnswer.WRONG)
-    if user is not None:
-        refresh(user, claims[0][1])
-        return SignInAnswer(user=user)
     if len(claims) > 1:
         return SignInAnswer(
             refusal=SignInAnswer.REFUSED,
@@ -73,6 +76,17 @@ def authenticate(username: str, password: str, user: User | None) -> SignInAnswe
     except ServiceError as exc:
         db.session.rollback()
         return SignInAnswer(refusal=SignInAnswer.REFUSED, message=str(exc))
+
+
+def _claim(office_id: int, settings, username: str, password: str) -> tuple[Verdict | None, bool]:
+    """The office's claim on the sign-in (its verdict when the password is right and a group gives a
+    role), and whether its directory was out of reach."""
+    try:
+        found = check_password(settings, username, password)
+    except Unreachable as exc:
+        log.warning("directory of office %s cannot be reached: %s", office_id, exc)
+        return None, True
+    return (found if found is not None and found.granted else None), False
 
 
 def provision(username: str, office: Office, found: Verdict, actor: User | None = None) -> User:
