@@ -1,6 +1,15 @@
 """Directory sign-in, second adversarial pass: each test here failed on the code before its fix (against
 the session's real slapd, tests/slapd_harness.py)."""
 
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from slapd_harness import (
+    PASSWORD as DIRECTORY_PASSWORD,
+)
 from slapd_harness import (
     READER_SECRET,
     agency,  # noqa: F401  (two offices set up for the directory)
@@ -9,11 +18,11 @@ from slapd_harness import (
     person,
 )
 from sqlalchemy import select
-from support import PASSWORD, free_port, throwaway_ca
+from support import PASSWORD, Browser, free_port, serve, throwaway_ca
 from test_directory import UNREACHABLE, _office_id, _Server, _sign_in, _user
 
 from intranet.extensions import db
-from intranet.models import LoginThrottle
+from intranet.models import AuthSource, LoginThrottle
 from intranet_directory.settings import row_for
 
 
@@ -124,3 +133,39 @@ def test_every_wrong_password_asks_every_offices_directory_once(app, client, age
         asked.clear()
         assert _sign_in(client, name, "not the password").status_code == 200
         assert len(asked) == 2, name
+
+
+def test_a_double_submitted_first_sign_in_is_no_500(app, database_url, tmp_path, agency):
+    """Two first sign-ins of one person at once (a double click on a slow directory): both created the
+    account, the second commit broke the unique username — a 500."""
+    pytest.importorskip("gevent")
+    server, base = serve(app, database_url, tmp_path / "instance", worker_class="gevent")
+    try:
+        browsers = [Browser() for _ in range(4)]
+        requests = [
+            urllib.request.Request(
+                base + "/login",
+                data=urllib.parse.urlencode(
+                    {"username": "tranthib", "password": DIRECTORY_PASSWORD, "csrf_token": b.token(base + "/login")}
+                ).encode(),
+            )
+            for b in browsers
+        ]
+        answers = []
+
+        def send(browser, request):
+            try:
+                answers.append(browser.opener.open(request, timeout=60).status)
+            except urllib.error.HTTPError as exc:
+                answers.append(exc.code)
+
+        threads = [threading.Thread(target=send, args=pair) for pair in zip(browsers, requests, strict=True)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(90)
+        assert answers == [200] * 4  # each lands on the home page, signed in
+        assert _user(app, "tranthib").auth_source == AuthSource.DIRECTORY
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -15,6 +15,7 @@ import logging
 import secrets
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from intranet.access import can
 from intranet.admin.services import create_user, set_roles
@@ -75,6 +76,11 @@ def authenticate(username: str, password: str, user: User | None) -> SignInAnswe
         return SignInAnswer(user=provision(username, db.session.get(Office, office_id), found))
     except ServiceError as exc:
         db.session.rollback()
+        # A sign-in of the same person made the account meanwhile (a double click): this one signs in to it.
+        made = db.session.scalar(select(User).where(User.username == username))
+        if made is not None and made.auth_source == AuthSource.DIRECTORY and made.office_id == office_id:
+            refresh(made, found)
+            return SignInAnswer(user=made)
         return SignInAnswer(refusal=SignInAnswer.REFUSED, message=str(exc))
 
 
