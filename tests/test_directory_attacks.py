@@ -11,6 +11,7 @@ from slapd_harness import (
     PASSWORD as DIRECTORY_PASSWORD,
 )
 from slapd_harness import (
+    READER_DN,
     READER_SECRET,
     agency,  # noqa: F401  (two offices set up for the directory)
     configure,
@@ -169,3 +170,24 @@ def test_a_double_submitted_first_sign_in_is_no_500(app, database_url, tmp_path,
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_search_account_password_is_kept_as_typed(app, client, agency, directory_server, login):
+    """The column guard cleaned the stored secret like a text (spaces collapsed, ends trimmed): a search
+    account whose password has two spaces in a row could never be used."""
+    spaced = " reader  secret "
+    directory_server.modify(READER_DN, userPassword=[spaced])
+    try:
+        login("vksadmin")
+        office_id = _office_id(app, "VKS")
+        with app.app_context():
+            row = row_for(office_id)
+            form = {name: getattr(row, name) for name in ("urls", "ca_pem", "bind_dn", "search_base", "user_filter")}
+            form["group_map"] = row.group_map
+        assert client.post(f"/directory/config/{office_id}", data={**form, "bind_secret": spaced}).status_code == 302
+        tested = client.post(f"/directory/config/{office_id}/test", data={"username": "nguyenvana"})
+        assert "uid=nguyenvana" in tested.text
+        refused = client.post(f"/directory/config/{office_id}", data={**form, "bind_secret": "se\x07cret"})
+        assert refused.status_code == 422 and "ký tự điều khiển" in refused.text
+    finally:
+        directory_server.modify(READER_DN, userPassword=[READER_SECRET])

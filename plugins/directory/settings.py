@@ -4,6 +4,7 @@ whose directory a sign-in tries."""
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -212,7 +213,9 @@ def save(
         setattr(row, name, value)
     row.nested_groups = nested_groups
     if secret_given.strip():
-        row.bind_secret = secret_given.strip()
+        if any(unicodedata.category(char) == "Cc" for char in secret_given):
+            raise ServiceError(_("The search account password must not hold control characters."), "bind_secret")
+        row.bind_secret = secret_given  # as typed: spaces in a password count
     if db.inspect(row).transient:
         db.session.add(row)
     record(
