@@ -191,3 +191,18 @@ def test_the_search_account_password_is_kept_as_typed(app, client, agency, direc
         assert refused.status_code == 422 and "ký tự điều khiển" in refused.text
     finally:
         directory_server.modify(READER_DN, userPassword=[READER_SECRET])
+
+
+def test_a_right_password_in_no_group_costs_what_a_wrong_one_does(app, client, agency, monkeypatch):
+    """The groups were read only after a successful bind: a right password of an entry in no mapped group
+    took longer than a wrong one, so the page told whether a directory password (usable elsewhere) was
+    right. Counted, not timed: each attempt reads the groups once in each office's directory."""
+    from intranet_directory import client as ldap_client
+
+    read = []
+    real = ldap_client.member_of
+    monkeypatch.setattr(ldap_client, "member_of", lambda *a: read.append(a[2]) or real(*a))
+    for name, password in (("phamvand", DIRECTORY_PASSWORD), ("phamvand", "wrong"), ("khongcoai", "wrong")):
+        read.clear()
+        assert _sign_in(client, name, password).status_code == 200
+        assert len(read) == 2, (name, password)

@@ -64,8 +64,9 @@ def _status(value: str) -> PartyStatus | None:
 
 def check_password(settings: Settings, username: str, password: str) -> Verdict | None:
     """The verdict when ``password`` is the entry's (a bind as the entry: never a hash compared here),
-    else None. Raises Unreachable. An unknown username costs the same bind, with a DN that cannot exist,
-    and the groups are read only after the bind, so it takes as long as a wrong password."""
+    else None. Raises Unreachable. Every answer costs the same: an unknown username binds with a DN that
+    cannot exist, and the groups are read whatever the bind said (for that DN too), so neither an unknown
+    username nor a right password of an entry in no group takes a different time."""
     if not password:
         return None  # an empty password is an anonymous bind, which "succeeds"
     service = client.connect(settings)
@@ -82,8 +83,7 @@ def check_password(settings: Settings, username: str, password: str) -> Verdict 
         bound = client.connect(first, dn, password)
         if bound is not None:
             bound.unbind()
-        if bound is None or entry is None:
-            return None
-        return _mapped(service, settings, entry)
+        found = _mapped(service, settings, entry or client.Entry(dn, {}))
+        return found if bound is not None and entry is not None else None
     finally:
         service.unbind()
