@@ -206,3 +206,22 @@ def test_a_right_password_in_no_group_costs_what_a_wrong_one_does(app, client, a
         read.clear()
         assert _sign_in(client, name, password).status_code == 200
         assert len(read) == 2, (name, password)
+
+
+def test_offices_sharing_a_directory_bind_as_the_person_once_per_sign_in(app, client, agency, monkeypatch):
+    """Both offices here use the one slapd (as offices of one agency share its Active Directory): a wrong
+    first sign-in bound as the person once per office, so the directory's own lock-out (badPwdCount) came
+    that many times faster. Now one bind per server and sign-in; an unknown username and an account's
+    wrong password bind as often (once), so the count tells nothing either."""
+    from intranet_directory import client as ldap_client
+
+    assert _sign_in(client, "hoangvane").status_code == 302  # a TOA account
+    binds = []
+    real = ldap_client.connect
+    monkeypatch.setattr(
+        ldap_client, "connect", lambda settings, dn=None, pw=None: (dn and binds.append(dn)) or real(settings, dn, pw)
+    )
+    for name in ("tranthib", "khongcoai", "hoangvane"):
+        binds.clear()
+        assert _sign_in(client, name, "not the password").status_code == 200
+        assert len(binds) == 1, (name, binds)

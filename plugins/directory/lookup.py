@@ -62,13 +62,19 @@ def _status(value: str) -> PartyStatus | None:
         return STATUS_WORDS.get(word)
 
 
-def check_password(settings: Settings, username: str, password: str) -> Verdict | None:
+def check_password(settings: Settings, username: str, password: str, binds: dict | None = None) -> Verdict | None:
     """The verdict when ``password`` is the entry's (a bind as the entry: never a hash compared here),
     else None. Raises Unreachable. Every answer costs the same: an unknown username binds with a DN that
     cannot exist, and the groups are read whatever the bind said (for that DN too), so neither an unknown
-    username nor a right password of an entry in no group takes a different time."""
+    username nor a right password of an entry in no group takes a different time.
+
+    ``binds``, kept across the offices of one sign-in, holds each server's bind results: offices sharing
+    a directory bind as the person once (the directory's own lock-out must not count one attempt per
+    office), and a DN that cannot exist is not bound again on a server already asked — so an unknown
+    username binds as often as a known one."""
     if not password:
         return None  # an empty password is an anonymous bind, which "succeeds"
+    binds = {} if binds is None else binds
     service = client.connect(settings)
     try:
         entry = client.find_user(service, settings, username)
@@ -77,13 +83,20 @@ def check_password(settings: Settings, username: str, password: str) -> Verdict 
             if entry is not None
             else f"cn={escape_rdn('no-such-' + secrets.token_hex(8))},{settings.search_base}"
         )
-        # the bind goes first to the server that just answered, not again through one that failed
-        answered = service.server.name
-        first = replace(settings, urls=(answered, *(u for u in settings.urls if u != answered)))
-        bound = client.connect(first, dn, password)
-        if bound is not None:
-            bound.unbind()
+        servers = frozenset(settings.urls)
+        if (servers, dn) in binds:
+            bound = binds[servers, dn]
+        elif entry is None and any(key[0] == servers for key in binds):
+            bound = False  # that server was asked once already in this sign-in
+        else:
+            # the bind goes first to the server that just answered, not again through one that failed
+            answered = service.server.name
+            first = replace(settings, urls=(answered, *(u for u in settings.urls if u != answered)))
+            connection = client.connect(first, dn, password)
+            if connection is not None:
+                connection.unbind()
+            bound = binds[servers, dn] = connection is not None
         found = _mapped(service, settings, entry or client.Entry(dn, {}))
-        return found if bound is not None and entry is not None else None
+        return found if bound and entry is not None else None
     finally:
         service.unbind()

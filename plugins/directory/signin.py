@@ -39,12 +39,12 @@ def authenticate(username: str, password: str, user: User | None) -> SignInAnswe
         # No account can have it (a NUL, a "*" or a parenthesis among them), so the directory is not asked.
         return SignInAnswer(refusal=SignInAnswer.WRONG)
     offices = configured_offices()
-    unreachable = False
+    unreachable, binds = False, {}  # binds: each server's answers in this sign-in (lookup.check_password)
     if user is not None:
         own = configured(user.office_id)
         if own is None:
             return None
-        found, unreachable = _claim(user.office_id, own, username, password)
+        found, unreachable = _claim(user.office_id, own, username, password, binds)
         if found is not None:
             refresh(user, found)
             return SignInAnswer(user=user)
@@ -57,7 +57,7 @@ def authenticate(username: str, password: str, user: User | None) -> SignInAnswe
         return None
     claims: list[tuple[int, Verdict]] = []
     for office_id, settings in offices:
-        found, down = _claim(office_id, settings, username, password)
+        found, down = _claim(office_id, settings, username, password, binds)
         unreachable = unreachable or down
         if found is not None:
             claims.append((office_id, found))
@@ -84,11 +84,11 @@ def authenticate(username: str, password: str, user: User | None) -> SignInAnswe
         return SignInAnswer(refusal=SignInAnswer.REFUSED, message=str(exc))
 
 
-def _claim(office_id: int, settings, username: str, password: str) -> tuple[Verdict | None, bool]:
+def _claim(office_id: int, settings, username: str, password: str, binds: dict) -> tuple[Verdict | None, bool]:
     """The office's claim on the sign-in (its verdict when the password is right and a group gives a
     role), and whether its directory was out of reach."""
     try:
-        found = check_password(settings, username, password)
+        found = check_password(settings, username, password, binds)
     except Unreachable as exc:
         log.warning("directory of office %s cannot be reached: %s", office_id, exc)
         return None, True
