@@ -1,5 +1,5 @@
 """Directory sign-in, second adversarial pass: each test here failed on the code before its fix (against
-the session's real slapd, tests/slapd_harness.py)."""
+the session's real slapd, tests/slapd_harness.py), except the one marked "not a finding"."""
 
 import threading
 import urllib.error
@@ -225,3 +225,14 @@ def test_offices_sharing_a_directory_bind_as_the_person_once_per_sign_in(app, cl
         binds.clear()
         assert _sign_in(client, name, "not the password").status_code == 200
         assert len(binds) == 1, (name, binds)
+
+
+def test_a_certificate_for_another_name_is_refused(app, client, agency, directory_server):
+    """Not a finding (it held): the certificate chains to the configured CA but names localhost and
+    127.0.0.1, not 127.1 — the same server under a name the certificate does not give is refused, over
+    StartTLS and ldaps:// alike."""
+    for url in (directory_server.url, directory_server.ldaps_url):
+        configure(app, "VKS", "vksadmin", directory_server, urls=url.replace("127.0.0.1", "127.1"))
+        refused = _sign_in(client, "tranthib")
+        assert refused.status_code == 503 and UNREACHABLE in refused.text
+    assert _user(app, "tranthib") is None
