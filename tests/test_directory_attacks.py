@@ -137,8 +137,9 @@ def test_every_wrong_password_asks_every_offices_directory_once(app, client, age
 
 
 def test_a_double_submitted_first_sign_in_is_no_500(app, database_url, tmp_path, agency):
-    """Two first sign-ins of one person at once (a double click on a slow directory): both created the
-    account, the second commit broke the unique username — a 500."""
+    """Two first sign-ins of one person at once (a double click on a slow directory): the later one was
+    refused "the username is already taken" — or, on PostgreSQL where both pass that check together, its
+    insert broke the unique username: a 500. Now each signs in to the one account."""
     pytest.importorskip("gevent")
     server, base = serve(app, database_url, tmp_path / "instance", worker_class="gevent")
     try:

@@ -16,6 +16,7 @@ import secrets
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from intranet.access import can
 from intranet.admin.services import create_user, set_roles
@@ -74,13 +75,17 @@ def authenticate(username: str, password: str, user: User | None) -> SignInAnswe
     office_id, found = claims[0]
     try:
         return SignInAnswer(user=provision(username, db.session.get(Office, office_id), found))
-    except ServiceError as exc:
+    except (ServiceError, IntegrityError) as exc:
         db.session.rollback()
-        # A sign-in of the same person made the account meanwhile (a double click): this one signs in to it.
+        # A sign-in of the same person made the account meanwhile (a double click; on PostgreSQL the two
+        # can pass the "taken?" check together, and the later insert breaks the unique username): this
+        # one signs in to it.
         made = db.session.scalar(select(User).where(User.username == username))
         if made is not None and made.auth_source == AuthSource.DIRECTORY and made.office_id == office_id:
             refresh(made, found)
             return SignInAnswer(user=made)
+        if isinstance(exc, IntegrityError):
+            exc = ServiceError(_("The username “%(name)s” is already taken.", name=username))
         return SignInAnswer(refusal=SignInAnswer.REFUSED, message=str(exc))
 
 
