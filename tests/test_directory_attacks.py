@@ -237,3 +237,18 @@ def test_a_certificate_for_another_name_is_refused(app, client, agency, director
         refused = _sign_in(client, "tranthib")
         assert refused.status_code == 503 and UNREACHABLE in refused.text
     assert _user(app, "tranthib") is None
+
+
+def test_an_office_cannot_make_an_account_for_someone_its_groups_give_no_role(app, client, agency, login):
+    """ "Make a directory account ahead" took any entry its filter found: an office administrator could
+    take the username of another office's person (here a TOA member, in no VKS group), who then could
+    never sign in — the account's office is VKS, whose groups give them nothing."""
+    login("vksadmin")
+    refused = client.post(
+        f"/directory/config/{_office_id(app, 'VKS')}/accounts",
+        data={"account-username": "hoangvane"},
+        follow_redirects=True,
+    )
+    assert "không cho" in refused.text and _user(app, "hoangvane") is None
+    assert _sign_in(client, "hoangvane").status_code == 302
+    assert _user(app, "hoangvane").office_code == "TOA"

@@ -141,6 +141,14 @@ def create_account(office: Office, username: str, actor: User) -> User:
             ),
             "username",
         )
+    if not found.granted:  # else any office could take another office's person's username for nothing
+        raise ServiceError(
+            _(
+                "This office's groups give “%(username)s” no role: their account belongs where their groups are.",
+                username=username,
+            ),
+            "username",
+        )
     return provision(username, office, found, actor=actor)
 
 
