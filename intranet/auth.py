@@ -4,6 +4,8 @@ and address (intranet/lockout.py)."""
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -117,7 +119,12 @@ def login():
         user = db.session.scalar(select(User).where(func.lower(User.username) == username))
         answer = _check(username, form.password.data, user)
         if answer.refusal == SignInAnswer.UNREACHABLE:
+            # Counted as a wrong password: a wrong one answers this too while a directory is down (_check),
+            # and guessing must not go unthrottled then.
+            g.login_password_wrong = True
             metrics.SIGNIN_FAILURES.labels("unreachable").inc()
+            lockout.failed(username, user)
+            db.session.commit()
             flash(
                 _(
                     "The directory cannot be reached, so directory accounts cannot sign in now. Try again in a "
@@ -156,11 +163,19 @@ def _check(username: str, password: str, user: User | None) -> SignInAnswer:
     directory entry can sign in as it; any other username goes to the authentication plugins after a
     password check's worth of time, so a missing account takes as long as a wrong password."""
     if user is not None and user.auth_source == AuthSource.LOCAL:
-        return SignInAnswer(user=user) if user.check_password(password) else SignInAnswer(refusal=SignInAnswer.WRONG)
-    verify_dummy_password(password)
-    answer = manager().authenticate(username, password, user)
-    if answer is None or (answer.user is None and not answer.refusal):
-        return SignInAnswer(refusal=SignInAnswer.WRONG)
+        answer = SignInAnswer(user=user) if user.check_password(password) else SignInAnswer(refusal=SignInAnswer.WRONG)
+    else:
+        verify_dummy_password(password)
+        answer = manager().authenticate(username, password, user)
+        if answer is None or (answer.user is None and not answer.refusal):
+            answer = SignInAnswer(refusal=SignInAnswer.WRONG)
+    if answer.refusal == SignInAnswer.WRONG and user is not None and user.auth_source == AuthSource.LOCAL:
+        # An unknown username asks every directory, and hears "cannot be reached" while one is down: a
+        # local account's wrong password asks them too (as a name and password no one has), to cost and
+        # answer the same (an authentication plugin does so for its own accounts).
+        decoy = manager().authenticate(f"no-one-{secrets.token_hex(8)}", secrets.token_urlsafe(24), None)
+        if decoy is not None and decoy.refusal == SignInAnswer.UNREACHABLE:
+            return decoy
     return answer
 
 

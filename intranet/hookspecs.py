@@ -95,7 +95,9 @@ def intranet_authenticate(username: str, password: str, user: User | None) -> Si
     Return an ``intranet.plugins.SignInAnswer``: the signed-in user (possibly just created, in the
     caller's transaction), or a refusal (``WRONG``, ``UNREACHABLE``, ``REFUSED`` with its message);
     ``None`` when the plugin has no say. Called on every installed plugin at each such sign-in; the core
-    keeps the throttling, the messages and the session, and has already spent a password check's time."""
+    keeps the throttling, the messages and the session, and has already spent a password check's time.
+    A refusal for ``user`` must cost and read as one for an unknown username (the core, for a local
+    account's wrong password, calls the hook with a username and password no one has, for that reason)."""
 
 
 # --- office hooks ---------------------------------------------------------------------------------

@@ -75,9 +75,15 @@ def _column_cleaner(column_type):
     return None
 
 
+def _without_nul(value):
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 def guard_columns(base) -> None:
     """The last line of defence: every String/Text/JSON attribute of every model of ``base`` is cleaned
-    when it is set (constructor keywords included), whichever code path sets it."""
+    when it is set (constructor keywords included), whichever code path sets it. A column marked
+    ``info={"verbatim": True}`` (a password another server checks, never shown) only loses NUL, which
+    PostgreSQL cannot store; its writer refuses control characters with a message."""
 
     @event.listens_for(base, "mapper_configured", propagate=True)
     def _guard(mapper, class_):
@@ -85,6 +91,8 @@ def guard_columns(base) -> None:
             if prop.parent is not mapper or len(prop.columns) != 1:
                 continue
             cleaner = _column_cleaner(prop.columns[0].type)
+            if cleaner is not None and prop.columns[0].info.get("verbatim"):
+                cleaner = _without_nul  # a secret another server checks: as typed, but storable
             if cleaner is not None:
                 event.listen(
                     getattr(class_, prop.key),

@@ -99,7 +99,8 @@ def connect(settings: Settings, dn: str | None = None, password: str | None = No
                 # e.g. unwillingToPerform: this server said no, another might not
                 raise Unreachable(f"{url}: bind refused ({result.get('description', '')})")
             raise Unreachable(f"{url}: the search account was refused ({result.get('description', '')})")
-        except (LDAPException, OSError, ssl.SSLError, Unreachable) as exc:
+        # ValueError: ldap3 lets the IDNA codec's UnicodeError out for a host that is no DNS name
+        except (LDAPException, OSError, ValueError, Unreachable) as exc:
             problems.append(str(exc) if isinstance(exc, Unreachable) else f"{url}: {type(exc).__name__}: {exc}")
             log.warning("directory: %s", problems[-1])
     raise Unreachable("; ".join(problems) or "no server URL is set")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from ldap3.utils.dn import escape_rdn
 
 from intranet.models import PartyStatus
+from intranet.text import clean_text
 
 from . import client
 from .client import Settings
@@ -44,8 +45,9 @@ def _mapped(connection, settings: Settings, entry: client.Entry) -> Verdict:
     )
     return Verdict(
         dn=entry.dn,
-        full_name=entry.first(settings.name_attribute)[:200],
-        email=entry.first(settings.email_attribute)[:254],
+        # cleaned as the column will be, so that a name with nothing visible is seen here as none
+        full_name=clean_text(entry.first(settings.name_attribute))[:200],
+        email=clean_text(entry.first(settings.email_attribute))[:254],
         granted=granted,
         status=status,
         groups=tuple(groups),
@@ -60,12 +62,19 @@ def _status(value: str) -> PartyStatus | None:
         return STATUS_WORDS.get(word)
 
 
-def check_password(settings: Settings, username: str, password: str) -> Verdict | None:
+def check_password(settings: Settings, username: str, password: str, binds: dict | None = None) -> Verdict | None:
     """The verdict when ``password`` is the entry's (a bind as the entry: never a hash compared here),
-    else None. Raises Unreachable. An unknown username costs the same bind, with a DN that cannot exist,
-    and the groups are read only after the bind, so it takes as long as a wrong password."""
+    else None. Raises Unreachable. Every answer costs the same: an unknown username binds with a DN that
+    cannot exist, and the groups are read whatever the bind said (for that DN too), so neither an unknown
+    username nor a right password of an entry in no group takes a different time.
+
+    ``binds``, kept across the offices of one sign-in, holds each server's bind results: offices sharing
+    a directory bind as the person once (the directory's own lock-out must not count one attempt per
+    office), and a DN that cannot exist is not bound again on a server already asked — so an unknown
+    username binds as often as a known one."""
     if not password:
         return None  # an empty password is an anonymous bind, which "succeeds"
+    binds = {} if binds is None else binds
     service = client.connect(settings)
     try:
         entry = client.find_user(service, settings, username)
@@ -74,14 +83,20 @@ def check_password(settings: Settings, username: str, password: str) -> Verdict 
             if entry is not None
             else f"cn={escape_rdn('no-such-' + secrets.token_hex(8))},{settings.search_base}"
         )
-        # the bind goes first to the server that just answered, not again through one that failed
-        answered = service.server.name
-        first = replace(settings, urls=(answered, *(u for u in settings.urls if u != answered)))
-        bound = client.connect(first, dn, password)
-        if bound is not None:
-            bound.unbind()
-        if bound is None or entry is None:
-            return None
-        return _mapped(service, settings, entry)
+        servers = frozenset(settings.urls)
+        if (servers, dn) in binds:
+            bound = binds[servers, dn]
+        elif entry is None and any(key[0] == servers for key in binds):
+            bound = False  # that server was asked once already in this sign-in
+        else:
+            # the bind goes first to the server that just answered, not again through one that failed
+            answered = service.server.name
+            first = replace(settings, urls=(answered, *(u for u in settings.urls if u != answered)))
+            connection = client.connect(first, dn, password)
+            if connection is not None:
+                connection.unbind()
+            bound = binds[servers, dn] = connection is not None
+        found = _mapped(service, settings, entry or client.Entry(dn, {}))
+        return found if bound and entry is not None else None
     finally:
         service.unbind()

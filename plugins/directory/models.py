@@ -18,7 +18,7 @@ class OfficeDirectory(db.Model):
     urls: Mapped[str] = mapped_column(Text, default="")  # one per line, tried in order
     ca_pem: Mapped[str] = mapped_column(Text, default="")
     bind_dn: Mapped[str] = mapped_column(String(500), default="")
-    bind_secret: Mapped[str] = mapped_column(String(500), default="")
+    bind_secret: Mapped[str] = mapped_column(String(500), default="", info={"verbatim": True})  # as typed
     search_base: Mapped[str] = mapped_column(String(500), default="")
     user_filter: Mapped[str] = mapped_column(String(1000), default="")
     name_attribute: Mapped[str] = mapped_column(String(100), default="")

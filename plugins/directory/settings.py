@@ -4,6 +4,7 @@ whose directory a sign-in tries."""
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -55,9 +56,25 @@ def allowed_hosts() -> set[str]:
     return {h.lower() for h in str(current_app.config.get("DIRECTORY_ALLOWED_HOSTS") or "").split()}
 
 
+def url_host(url: str) -> str | None:
+    """The host an ``ldap://`` or ``ldaps://`` URL names, lower-case (None: not such a URL, or its host or
+    port cannot be read — urlsplit raises on ``ldap://[::1`` or a port past 65535, the IDNA encoding on
+    ``ldap://a..b`` or a label past 63 characters)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is not one)
+        (parts.hostname or "").encode("idna")
+    except ValueError:  # UnicodeError among them
+        return None
+    if parts.scheme.lower() not in ("ldap", "ldaps") or not parts.hostname:
+        return None
+    return parts.hostname.lower()
+
+
 def host_allowed(url: str) -> bool:
     allowed = allowed_hosts()
-    return not allowed or (urlsplit(url).hostname or "").lower() in allowed
+    host = url_host(url)
+    return host is not None and (not allowed or host in allowed)
 
 
 def effective(row: OfficeDirectory) -> Settings:
@@ -67,13 +84,19 @@ def effective(row: OfficeDirectory) -> Settings:
         return (getattr(row, name) or "").strip() or str(cfg.get(TEXT_FIELDS[name]) or "").strip()
 
     own_urls = bool(split_urls(row.urls)) and split_urls(row.urls) != split_urls(cfg.get(TEXT_FIELDS["urls"]))
+    # A CA of the office's own would vouch for whoever answers at the server's URLs: no server secret then.
+    own_ca = (
+        bool((row.ca_pem or "").strip())
+        and (row.ca_pem or "").strip() != str(cfg.get(TEXT_FIELDS["ca_pem"]) or "").strip()
+    )
     return Settings(
         # An office's own URLs count only on the allowed hosts (the list may have come after them).
         urls=tuple(u for u in split_urls(value("urls")) if not own_urls or host_allowed(u)),
         ca_pem=value("ca_pem"),
         bind_dn=value("bind_dn"),
-        # The server's secret goes only to the server's URLs: an office naming its own sets its own.
-        bind_secret=row.bind_secret or ("" if own_urls else str(cfg.get(SECRET_SETTING) or "")),
+        # The server's secret goes only to the server's URLs under the server's CA: an office naming its
+        # own sets its own.
+        bind_secret=row.bind_secret or ("" if own_urls or own_ca else str(cfg.get(SECRET_SETTING) or "")),
         search_base=value("search_base"),
         user_filter=value("user_filter"),
         name_attribute=value("name_attribute"),
@@ -157,7 +180,7 @@ def save(
     fields["group_map"] = "\n".join(line.strip() for line in (group_map or "").splitlines() if line.strip())
     parse_group_map(fields["group_map"])
     for url in split_urls(fields["urls"]):
-        if not url.lower().startswith(("ldap://", "ldaps://")):
+        if url_host(url) is None:
             raise ServiceError(_("“%(url)s” is not an ldap:// or ldaps:// URL.", url=url[:100]), "urls")
         if not host_allowed(url):
             raise ServiceError(
@@ -190,7 +213,9 @@ def save(
         setattr(row, name, value)
     row.nested_groups = nested_groups
     if secret_given.strip():
-        row.bind_secret = secret_given.strip()
+        if any(unicodedata.category(char) == "Cc" for char in secret_given):
+            raise ServiceError(_("The search account password must not hold control characters."), "bind_secret")
+        row.bind_secret = secret_given  # as typed: spaces in a password count
     if db.inspect(row).transient:
         db.session.add(row)
     record(

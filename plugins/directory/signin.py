@@ -12,8 +12,11 @@ the person too).
 from __future__ import annotations
 
 import logging
+import secrets
 
 from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from intranet.access import can
 from intranet.admin.services import create_user, set_roles
@@ -36,29 +39,31 @@ def authenticate(username: str, password: str, user: User | None) -> SignInAnswe
     if not USERNAME_RE.match(username):
         # No account can have it (a NUL, a "*" or a parenthesis among them), so the directory is not asked.
         return SignInAnswer(refusal=SignInAnswer.WRONG)
+    offices = configured_offices()
+    unreachable, binds = False, {}  # binds: each server's answers in this sign-in (lookup.check_password)
     if user is not None:
-        settings = configured(user.office_id)
-        offices = [(user.office_id, settings)] if settings is not None else []
-    else:
-        offices = configured_offices()
-    if not offices:
+        own = configured(user.office_id)
+        if own is None:
+            return None
+        found, unreachable = _claim(user.office_id, own, username, password, binds)
+        if found is not None:
+            refresh(user, found)
+            return SignInAnswer(user=user)
+        # Refused: the other offices are asked too, as a name and password no one has, so that an account
+        # costs and answers as an unknown username (which asks every office, and hears "cannot be
+        # reached" while one is down) — or the answer would tell which usernames exist.
+        username, password = f"no-one-{secrets.token_hex(8)}", secrets.token_urlsafe(24)
+        offices = [(office_id, settings) for office_id, settings in offices if office_id != user.office_id]
+    elif not offices:
         return None
     claims: list[tuple[int, Verdict]] = []
-    unreachable = False
     for office_id, settings in offices:
-        try:
-            found = check_password(settings, username, password)
-        except Unreachable as exc:
-            log.warning("directory of office %s cannot be reached: %s", office_id, exc)
-            unreachable = True
-            continue
-        if found is not None and found.granted:
+        found, down = _claim(office_id, settings, username, password, binds)
+        unreachable = unreachable or down
+        if found is not None:
             claims.append((office_id, found))
-    if not claims or (unreachable and user is None):
+    if user is not None or not claims or unreachable:
         return SignInAnswer(refusal=SignInAnswer.UNREACHABLE if unreachable else SignInAnswer.WRONG)
-    if user is not None:
-        refresh(user, claims[0][1])
-        return SignInAnswer(user=user)
     if len(claims) > 1:
         return SignInAnswer(
             refusal=SignInAnswer.REFUSED,
@@ -70,9 +75,29 @@ def authenticate(username: str, password: str, user: User | None) -> SignInAnswe
     office_id, found = claims[0]
     try:
         return SignInAnswer(user=provision(username, db.session.get(Office, office_id), found))
-    except ServiceError as exc:
+    except (ServiceError, IntegrityError) as exc:
         db.session.rollback()
+        # A sign-in of the same person made the account meanwhile (a double click; on PostgreSQL the two
+        # can pass the "taken?" check together, and the later insert breaks the unique username): this
+        # one signs in to it.
+        made = db.session.scalar(select(User).where(User.username == username))
+        if made is not None and made.auth_source == AuthSource.DIRECTORY and made.office_id == office_id:
+            refresh(made, found)
+            return SignInAnswer(user=made)
+        if isinstance(exc, IntegrityError):
+            exc = ServiceError(_("The username “%(name)s” is already taken.", name=username))
         return SignInAnswer(refusal=SignInAnswer.REFUSED, message=str(exc))
+
+
+def _claim(office_id: int, settings, username: str, password: str, binds: dict) -> tuple[Verdict | None, bool]:
+    """The office's claim on the sign-in (its verdict when the password is right and a group gives a
+    role), and whether its directory was out of reach."""
+    try:
+        found = check_password(settings, username, password, binds)
+    except Unreachable as exc:
+        log.warning("directory of office %s cannot be reached: %s", office_id, exc)
+        return None, True
+    return (found if found is not None and found.granted else None), False
 
 
 def provision(username: str, office: Office, found: Verdict, actor: User | None = None) -> User:
@@ -112,6 +137,14 @@ def create_account(office: Office, username: str, actor: User) -> User:
         raise ServiceError(
             _(
                 "No single entry matches “%(username)s” under the search base with the user filter.",
+                username=username,
+            ),
+            "username",
+        )
+    if not found.granted:  # else any office could take another office's person's username for nothing
+        raise ServiceError(
+            _(
+                "This office's groups give “%(username)s” no role: their account belongs where their groups are.",
                 username=username,
             ),
             "username",
