@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from intranet.extensions import db
 from intranet.models import AuditEvent, Office, User
+from intranet.refusals import ServiceError
 from intranet_meetings import jitsi, quality, services
 from intranet_meetings.models import Event, JitsiAuth, Mode, OfficeConfig, Participant, Quality, Sample
 from intranet_scheduling import services as scheduling
@@ -525,3 +526,19 @@ def test_the_queue_comes_through_slots_and_is_left_out_where_questions_is_off(ap
         response = client.get(page)
         assert response.status_code == 200 and "/questions/" not in response.text
     assert 'id="notes"' in client.get(f"/meetings/sessions/{sid}/follow").text
+
+
+def test_a_secret_is_stored_as_typed_and_a_control_character_refused(app, qcell):
+    """The column guard collapsed a secret's double spaces and trimmed it, so Jitsi's or coturn's own
+    copy never matched (found on the directory's search password; the same class here)."""
+    with app.test_request_context():
+        dist = _office().id
+        admin = db.session.scalar(select(User).where(User.username == "distadmin"))
+        fields = {k: getattr(services.config_for(dist), k) for k in ("jitsi_domain", "backup_domains")}
+        fields |= {k: getattr(services.config_for(dist), k) for k in services.THRESHOLDS}
+        fields |= {"auth": JitsiAuth.HS256, "app_id": "chibo", "jaas_key_id": ""}
+        services.save_config(dist, admin, secrets_given={"app_secret": " two  spaces "}, **fields)
+        db.session.commit()
+        assert services.config_for(dist).app_secret == " two  spaces "
+        with pytest.raises(ServiceError, match="control"):
+            services.save_config(dist, admin, secrets_given={"app_secret": "bell\x07"}, **fields)

@@ -4,7 +4,6 @@ whose directory a sign-in tries."""
 
 from __future__ import annotations
 
-import unicodedata
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -19,6 +18,7 @@ from intranet.extensions import db
 from intranet.models import PartyStatus
 from intranet.plugins import manager
 from intranet.refusals import ServiceError
+from intranet.text import has_control_characters
 
 from .client import Settings, check_filter
 from .models import OfficeDirectory
@@ -213,7 +213,7 @@ def save(
         setattr(row, name, value)
     row.nested_groups = nested_groups
     if secret_given.strip():
-        if any(unicodedata.category(char) == "Cc" for char in secret_given):
+        if has_control_characters(secret_given):
             raise ServiceError(_("The search account password must not hold control characters."), "bind_secret")
         row.bind_secret = secret_given  # as typed: spaces in a password count
     if db.inspect(row).transient:

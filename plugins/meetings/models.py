@@ -53,7 +53,7 @@ class OfficeConfig(db.Model):
     backup_domains: Mapped[str] = mapped_column(Text, default="")  # one per line, tried in order
     auth: Mapped[JitsiAuth] = mapped_column(text_enum(JitsiAuth), default=JitsiAuth.NONE)
     app_id: Mapped[str] = mapped_column(String(200), default="")  # self-hosted app id, or the JaaS tenant
-    app_secret: Mapped[str] = mapped_column(String(500), default="")
+    app_secret: Mapped[str] = mapped_column(String(500), default="", info={"verbatim": True})
     jaas_key_id: Mapped[str] = mapped_column(String(300), default="")
     jaas_private_key: Mapped[str] = mapped_column(Text, default="")
     open_minutes_before: Mapped[int] = mapped_column(Integer, default=30)
@@ -69,8 +69,8 @@ class OfficeConfig(db.Model):
     # which each member gets time-limited credentials.
     turn_urls: Mapped[str] = mapped_column(Text, default="")
     turn_username: Mapped[str] = mapped_column(String(200), default="")
-    turn_credential: Mapped[str] = mapped_column(String(500), default="")
-    turn_secret: Mapped[str] = mapped_column(String(500), default="")
+    turn_credential: Mapped[str] = mapped_column(String(500), default="", info={"verbatim": True})
+    turn_secret: Mapped[str] = mapped_column(String(500), default="", info={"verbatim": True})
 
 
 class Room(db.Model):
