@@ -348,6 +348,31 @@ def test_sync_deactivates_who_left_with_a_dry_run_first(app, client, agency, dir
         directory_server.modify(group("chibo-vkspd-dangvien"), member=_members())
 
 
+def test_a_sync_that_would_empty_the_office_is_held_until_forced(app, client, agency, login):
+    """A search account that lost its read rights finds nobody: the sync would deactivate the whole
+    office. More than half (and at least three) going is held, said, and applied only when forced."""
+    from intranet.admin.services import create_user
+    from intranet.models import Office
+
+    assert _sign_in(client, "nguyenvana").status_code == 302
+    with app.app_context():
+        office = db.session.scalar(select(Office).where(Office.code == "VKS"))
+        for i in range(3):
+            create_user(username=f"daroi{i}", full_name="Đã Rời", office=office, auth_source=AuthSource.DIRECTORY)
+        db.session.commit()
+    runner = app.test_cli_runner()
+    held = runner.invoke(args=["directory", "sync", "--office", "VKS"])
+    assert held.exit_code == 1 and "VKS: 3 of 4 accounts would go, more than half" in held.output
+    assert all(_user(app, f"daroi{i}").active for i in range(3))
+    login("vksadmin")
+    office_id = _office_id(app, "VKS")
+    page = client.post(f"/directory/config/{office_id}/sync")
+    assert "3 trên 4" in page.text and _user(app, "daroi0").active
+    forced = client.post(f"/directory/config/{office_id}/sync", data={"force": "1"})
+    assert "Đã khóa 3" in forced.text
+    assert not any(_user(app, f"daroi{i}").active for i in range(3)) and _user(app, "nguyenvana").active
+
+
 def _members():
     return [person(u) for u in ("nguyenvana", "tranthib", "lethic", "breakglass")]
 

@@ -43,19 +43,27 @@ def probe(settings: Settings, username: str) -> Probe:
         connection.unbind()
 
 
+# A sync that would deactivate more than half of an office's directory accounts, and at least this many,
+# is held unless forced: that is what a search account that lost its read rights, or a changed filter,
+# looks like, and undoing it would mean reactivating the office by hand.
+MASS_LEAVING_FLOOR = 3
+
+
 @dataclass
 class SyncReport:
     dry_run: bool
     # (office code, username, why): "not found" or "no role"
     deactivated: list[tuple[str, str, str]] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)  # office codes left as they were
+    held: list[tuple[str, int, int]] = field(default_factory=list)  # (office code, leaving, checked): untouched
     checked: int = 0
 
 
-def sync(*, dry_run: bool, office_id: int | None = None, actor=None) -> SyncReport:
+def sync(*, dry_run: bool, office_id: int | None = None, actor=None, force: bool = False) -> SyncReport:
     """Deactivate (through the admin's own path: sessions end, hooks run) each active directory account
     whose entry the office's filter no longer finds, or whose groups give it no role. An office whose
-    directory cannot be reached is left alone. The caller commits (nothing to commit in a dry run)."""
+    directory cannot be reached is left alone, and so, unless ``force``, is an office where most accounts
+    would go (``MASS_LEAVING_FLOOR``). The caller commits (nothing to commit in a dry run)."""
     report = SyncReport(dry_run=dry_run)
     if office_id is None:
         offices = configured_offices()
@@ -75,6 +83,9 @@ def sync(*, dry_run: bool, office_id: int | None = None, actor=None) -> SyncRepo
             report.unreachable.append(office.code)
             continue
         report.checked += len(users)
+        if not force and len(leaving) >= MASS_LEAVING_FLOOR and 2 * len(leaving) > len(users):
+            report.held.append((office.code, len(leaving), len(users)))
+            continue
         for user, why in leaving:
             report.deactivated.append((office.code, user.username, why))
             if not dry_run:

@@ -131,7 +131,7 @@ def sync_now(office_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     dry_run = request.form.get("dry_run") == "1"
-    report = sync(dry_run=dry_run, office_id=office.id, actor=current_user)
+    report = sync(dry_run=dry_run, office_id=office.id, actor=current_user, force=request.form.get("force") == "1")
     if not dry_run:
         db.session.commit()
     row = office_settings.row_for(office.id)
@@ -141,14 +141,15 @@ def sync_now(office_id: int):
 @cli.command("sync")
 @click.option("--dry-run", is_flag=True, help="List what would change; change nothing.")
 @click.option("--office", "code", default=None, help="Only this office (its code).")
-def sync_command(dry_run: bool, code: str | None):
+@click.option("--force", is_flag=True, help="Deactivate even where most of an office's accounts would go.")
+def sync_command(dry_run: bool, code: str | None, force: bool):
     """Deactivate the accounts that left the directory (or its groups); for cron."""
     office_id = None
     if code is not None:
         office_id = db.session.scalar(select(Office.id).where(Office.code == code.upper()))
         if office_id is None:
             raise click.UsageError(f"no office {code}")
-    report = sync(dry_run=dry_run, office_id=office_id)
+    report = sync(dry_run=dry_run, office_id=office_id, force=force)
     if not dry_run:
         db.session.commit()
     verb = "would deactivate" if dry_run else "deactivated"
@@ -156,6 +157,13 @@ def sync_command(dry_run: bool, code: str | None):
         click.echo(f"{office_code}: {verb} {username} ({why})")
     for office_code in report.unreachable:
         click.echo(f"{office_code}: the directory cannot be reached; nothing changed there", err=True)
+    for office_code, leaving, checked in report.held:
+        click.echo(
+            f"{office_code}: {leaving} of {checked} accounts would go, more than half: nothing changed there; "
+            "check the search account's rights and the filter (directory page, Test connection), "
+            "then run again with --force if it is right",
+            err=True,
+        )
     click.echo(f"{report.checked} accounts checked, {len(report.deactivated)} {verb}")
-    if report.unreachable:
+    if report.unreachable or report.held:
         raise SystemExit(1)
