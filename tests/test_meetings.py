@@ -540,5 +540,5 @@ def test_a_secret_is_stored_as_typed_and_a_control_character_refused(app, qcell)
         services.save_config(dist, admin, secrets_given={"app_secret": " two  spaces "}, **fields)
         db.session.commit()
         assert services.config_for(dist).app_secret == " two  spaces "
-        with pytest.raises(ServiceError, match="control"):
+        with pytest.raises(ServiceError, match="ký tự điều khiển"):
             services.save_config(dist, admin, secrets_given={"app_secret": "bell\x07"}, **fields)
