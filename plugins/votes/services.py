@@ -324,15 +324,18 @@ def _open_or_refuse(vote: Vote) -> None:
         )
 
 
-def _voter_or_refuse(vote: Vote, user) -> None:
-    reason = refusal(vote.session, user)
+def _voter_or_refuse(vote: Vote, member: User, named: bool = False) -> None:
+    """The member may vote in it, or the reason they may not (said of them by name when someone else
+    records their ballot)."""
+    reason = refusal(vote.session, member)
     if reason:
-        raise ServiceError(reason)
+        raise ServiceError(f"{member.full_name}: {reason}" if named else reason)
 
 
-def _insert_voter(vote: Vote, voter: Voter, *held: HeldBallot, twice: str) -> None:
+def _insert_voter(vote: Vote, member: User, *held: HeldBallot, twice: str, **fields) -> None:
     """The primary key (vote, member) refuses a second ballot however the two race; then the vote is read
     again under a lock the closing takes exclusively, so a ballot never lands after its vote closed."""
+    voter = Voter(vote_id=vote.id, user_id=member.id, user=member, office_id=vote.office_id, **fields)
     db.session.add_all([voter, *held])
     try:
         db.session.flush()
@@ -352,26 +355,16 @@ def cast(vote: Vote, user: User, choice: Choice) -> str | None:
     _voter_or_refuse(vote, user)
     twice = _("You have already voted.")  # said by the primary key: no look-up first
     if not vote.secret:
-        _insert_voter(
-            vote,
-            Voter(
-                vote_id=vote.id,
-                user_id=user.id,
-                user=user,
-                office_id=vote.office_id,
-                choice=choice,
-                recorded_by_id=user.id,
-            ),
-            twice=twice,
-        )
+        _insert_voter(vote, user, twice=twice, choice=choice, recorded_by_id=user.id)
         _announce(vote, user.id)
         return None
     code = _receipt_code(vote)
     _insert_voter(
         vote,
-        Voter(vote_id=vote.id, user_id=user.id, user=user, office_id=vote.office_id, code=code),
+        user,
         HeldBallot(office_id=vote.office_id, vote_id=vote.id, sealed=_BALLOTS.seal({"c": choice.value, "r": code})),
         twice=twice,
+        code=code,
     )
     _announce(vote, user.id)
     return code
@@ -396,21 +389,7 @@ def record_hand(vote: Vote, actor, member: User, choice: Choice) -> None:
         raise ServiceError(_("Only the chair records the hands raised in the hall."))
     if vote.secret:
         raise ServiceError(_("A secret ballot is cast by each member, never recorded by the chair."))
-    _open_or_refuse(vote)
-    _voter_or_refuse_named(vote, member)
-    _insert_voter(
-        vote,
-        Voter(
-            vote_id=vote.id,
-            user_id=member.id,
-            user=member,
-            office_id=vote.office_id,
-            choice=choice,
-            recorded_by_id=actor.id,
-        ),
-        twice=_("%(name)s has already voted.", name=member.full_name),
-    )
-    _announce(vote, member.id)
+    _record_for(vote, actor, member, choice=choice)
 
 
 def hand_paper_ballot(vote: Vote, actor, member: User) -> None:
@@ -419,29 +398,17 @@ def hand_paper_ballot(vote: Vote, actor, member: User) -> None:
         raise ServiceError(_("Only the counting committee hands out paper ballots."))
     if not vote.secret:
         raise ServiceError(_("Paper ballots are for a secret ballot."))
-    _open_or_refuse(vote)
-    _voter_or_refuse_named(vote, member)
-    _insert_voter(
-        vote,
-        Voter(
-            vote_id=vote.id,
-            user_id=member.id,
-            user=member,
-            office_id=vote.office_id,
-            on_paper=True,
-            recorded_by_id=actor.id,
-        ),
-        twice=_("%(name)s has already voted.", name=member.full_name),
-    )
+    _record_for(vote, actor, member, on_paper=True)
     record_change("votes.paper_ballot", vote, office_id=vote.office_id, actor=actor, member=member.id)
+
+
+def _record_for(vote: Vote, actor, member: User, **fields) -> None:
+    """Someone else's ballot, recorded by the chair or the committee: the same rules, said of that member."""
+    _open_or_refuse(vote)
+    _voter_or_refuse(vote, member, named=True)
+    twice = _("%(name)s has already voted.", name=member.full_name)
+    _insert_voter(vote, member, twice=twice, recorded_by_id=actor.id, **fields)
     _announce(vote, member.id)
-
-
-def _voter_or_refuse_named(vote: Vote, member: User) -> None:
-    """Someone else's ballot: the same rules, said of that member."""
-    reason = refusal(vote.session, member)
-    if reason:
-        raise ServiceError(f"{member.full_name}: {reason}")
 
 
 def close(vote: Vote, actor) -> None:
