@@ -12,11 +12,13 @@ refused: 422 with the reason, the chosen file still in the form, or on success t
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, flash, redirect, request
+from flask_babel import gettext as _
 
 from .extensions import db
 from .forms import form_errors_text
@@ -29,6 +31,15 @@ class ServiceError(Exception):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+def secret_as_typed(value: str, field: str) -> str:
+    """A secret typed for another server (a search password, a shared secret), to store as it is —
+    its spaces count, so its column is ``info={"verbatim": True}`` — or refused with a message when it
+    holds a control character, which that server would never accept."""
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise ServiceError(_("A secret must not hold control characters."), field)
+    return value
 
 
 def _quiet() -> bool:

@@ -52,12 +52,6 @@ def invisible_only(raw: str | None, multiline: bool = False) -> bool:
     return bool(raw) and not str(raw).isspace() and not clean_text(raw, multiline)
 
 
-def has_control_characters(value: str) -> bool:
-    """Whether a secret typed for another server (kept verbatim) holds a control character: refused with
-    a message rather than stored, since the other server would never accept it."""
-    return any(unicodedata.category(char) == "Cc" for char in value)
-
-
 def _clean_json(value):
     if isinstance(value, str):
         return clean_text(value, multiline=True)

@@ -17,8 +17,7 @@ from intranet.audit import record
 from intranet.extensions import db
 from intranet.models import PartyStatus
 from intranet.plugins import manager
-from intranet.refusals import ServiceError
-from intranet.text import has_control_characters
+from intranet.refusals import ServiceError, secret_as_typed
 
 from .client import Settings, check_filter
 from .models import OfficeDirectory
@@ -213,9 +212,7 @@ def save(
         setattr(row, name, value)
     row.nested_groups = nested_groups
     if secret_given.strip():
-        if has_control_characters(secret_given):
-            raise ServiceError(_("The search account password must not hold control characters."), "bind_secret")
-        row.bind_secret = secret_given  # as typed: spaces in a password count
+        row.bind_secret = secret_as_typed(secret_given, "bind_secret")
     if db.inspect(row).transient:
         db.session.add(row)
     record(

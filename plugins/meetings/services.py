@@ -24,8 +24,7 @@ from intranet.audit import record as audit
 from intranet.extensions import db
 from intranet.models import User, utcnow
 from intranet.plugins import manager
-from intranet.refusals import ServiceError
-from intranet.text import has_control_characters
+from intranet.refusals import ServiceError, secret_as_typed
 from intranet_scheduling import services as scheduling
 from intranet_scheduling.models import Meeting, SessionMode, SessionStatus
 
@@ -124,9 +123,8 @@ def save_config(office_id: int, actor, *, secrets_given: dict[str, str], **field
         setattr(config, name, value.strip().lower() if name in ("jitsi_domain", "backup_domains") else value)
     for name, value in secrets_given.items():
         if value.strip():
-            if name != "jaas_private_key" and has_control_characters(value):
-                raise ServiceError(_("A secret must not hold control characters."), name)
-            setattr(config, name, value.strip() if name == "jaas_private_key" else value)  # a secret as typed
+            # a PEM key is text to parse; the others are secrets another server compares as typed
+            setattr(config, name, value.strip() if name == "jaas_private_key" else secret_as_typed(value, name))
     if not turn.configured(config):  # no TURN URL: the pre-call test is off and its credentials forgotten
         config.turn_username = config.turn_credential = config.turn_secret = ""
     _check_auth(config)
